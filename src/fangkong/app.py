@@ -1,0 +1,69 @@
+"""The application factory: API routers under /api/v1, one error shape, the escalation loop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from fangkong import __version__
+from fangkong.case.api import router as case_router
+from fangkong.config import Settings, get_settings
+from fangkong.core.auth import system_actor
+from fangkong.core.db import get_engine, session_scope
+from fangkong.core.http import install_error_handlers
+from fangkong.geo.api import router as geo_router
+from fangkong.person.api import router as person_router
+from fangkong.policy.api import router as policy_router
+from fangkong.task import service as tasks
+from fangkong.task.api import router as task_router
+from fangkong.user.api import router as user_router
+
+log = logging.getLogger("fangkong")
+
+
+def escalation_loop(engine: Engine, interval_s: int, stop: threading.Event) -> None:
+    """The scheduled overdue check, every ``interval_s`` seconds until ``stop`` is set."""
+    while not stop.wait(interval_s):
+        try:
+            with session_scope(engine) as session:
+                report = tasks.escalate_overdue(session, actor=system_actor("scheduler"))
+            if report.escalated:
+                log.info("escalated %d overdue task(s)", report.escalated)
+        except Exception:  # keep the loop alive; the next run retries
+            log.exception("overdue check failed")
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               scheduler: bool = False) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or get_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if scheduler and settings.escalation_interval_seconds > 0:
+            threading.Thread(target=escalation_loop, daemon=True, name="escalation",
+                             args=(engine, settings.escalation_interval_seconds, stop)).start()
+        yield
+        stop.set()
+
+    app = FastAPI(title="Fangkong 防控", version=__version__, lifespan=lifespan,
+                  description="Epidemic prevention-and-control command platform API.")
+    app.state.settings, app.state.engine = settings, engine
+    api = APIRouter(prefix="/api/v1")
+    for router in (user_router, geo_router, person_router, case_router, task_router,
+                   policy_router):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,151 @@
+"""Case episodes: report, reclassify (with history), find, list by jurisdiction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.case import records
+from fangkong.case.enums import Basis, Classification
+from fangkong.case.models import Case, ClassificationChange
+from fangkong.case.schemas import CaseCreate, Reclassify
+from fangkong.config import get_settings
+from fangkong.core import audit
+from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.clock import utc_now
+from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.pagination import cut_page, decode_cursor
+from fangkong.geo import service as geo
+from fangkong.person import service as persons
+
+FIELDS = ["ref", "person_id", "disease", "classification", "severity", "onset_date",
+          "first_positive_sample_date", "reported_at", "detection_mode",
+          "owning_division_code", "current_division_code"]
+
+
+def check_places(session: Session, actor: Actor, values: dict[str, Any]) -> list[Problem]:
+    problems = []
+    codes = {values["owning_division_code"], values["current_division_code"]} - {None}
+    known = geo.exists(session, codes)
+    for field in ("owning_division_code", "current_division_code"):
+        code = values.get(field)
+        if code and code not in known:
+            problems.append(Problem(f"unknown division code {code}", field=field))
+    if values.get("owning_division_code") and not actor.covers(values["owning_division_code"]):
+        problems.append(Problem("outside your jurisdiction", field="owning_division_code"))
+    return problems
+
+
+def create(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
+    actor.require(Perm.case_write)
+    values, problems = records.normalise(data.model_dump(), zone=get_settings().timezone)
+    problems += check_places(session, actor, values)
+    person_id = persons.ids_by_ref(session, actor=actor, refs={values["person_ref"]}).get(
+        values["person_ref"])
+    if person_id is None:
+        problems.append(Problem(f"no person with ref {values['person_ref']} in your "
+                                "jurisdiction", field="person_ref"))
+    if problems:
+        raise Invalid("the case record is not valid", problems=problems)
+    if session.scalar(select(Case.id).where(Case.ref == values["ref"])) is not None:
+        raise Conflict(f"a case with ref {values['ref']} already exists",
+                       problems=[Problem("already exists", field="ref")])
+    assert person_id is not None
+    case = insert(session, actor=actor, values=values, person_id=person_id, note=None)
+    audit.record(session, actor, action="create", record_type="case", record_ids=[case.id],
+                 fields=FIELDS)
+    return case
+
+
+def insert(session: Session, *, actor: Actor, values: dict[str, Any], person_id: int,
+           note: str | None) -> Case:
+    """Insert a checked case with the first step of its history (no audit: callers do)."""
+    now = utc_now()
+    fields = {k: values[k] for k in FIELDS if k not in ("person_id",)}
+    case = Case(**fields, person_id=person_id, row_hash=records.row_hash(values),
+                created_at=now, updated_at=now)
+    case.history.append(ClassificationChange(
+        from_classification=None, from_severity=None,
+        to_classification=values["classification"], to_severity=values["severity"],
+        at=now, by=actor.username, basis=Basis.manual, note=note or "reported"))
+    session.add(case)
+    session.flush()
+    return case
+
+
+def apply_change(case: Case, *, actor: Actor, classification: Classification,
+                 severity: Any, basis: Basis, note: str | None) -> bool:
+    """Move a case to a new classification, recording the step. False if nothing changed."""
+    if (case.classification, case.severity) == (classification, severity):
+        return False
+    problems = records.consistency({"classification": classification, "severity": severity},
+                                   zone=get_settings().timezone)
+    if problems:
+        raise Invalid("the new classification is not valid", problems=problems)
+    now = utc_now()
+    case.history.append(ClassificationChange(
+        from_classification=case.classification, from_severity=case.severity,
+        to_classification=classification, to_severity=severity, at=now, by=actor.username,
+        basis=basis, note=note))
+    case.classification, case.severity, case.updated_at = classification, severity, now
+    return True
+
+
+def reclassify(session: Session, *, actor: Actor, case_id: int, data: Reclassify) -> Case:
+    actor.require(Perm.case_write)
+    case = get(session, actor=actor, case_id=case_id, audit_read=False)
+    if apply_change(case, actor=actor, classification=data.classification,
+                    severity=data.severity, basis=data.basis, note=data.note):
+        case.row_hash = ""  # edited by hand: a re-imported file line counts as a change
+        session.flush()
+        audit.record(session, actor, action="update", record_type="case",
+                     record_ids=[case.id], fields=["classification", "severity"])
+    return case
+
+
+def _scoped(actor: Actor) -> Any:
+    return scope(select(Case), actor, Case.owning_division_code, Case.current_division_code)
+
+
+def get(session: Session, *, actor: Actor, case_id: int, audit_read: bool = True) -> Case:
+    actor.require(Perm.case_read)
+    case = session.scalar(_scoped(actor).where(Case.id == case_id))
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    if audit_read:
+        audit.record(session, actor, action="read", record_type="case", record_ids=[case.id],
+                     fields=FIELDS)
+    return case
+
+
+def list_(
+    session: Session,
+    *,
+    actor: Actor,
+    division: str | None = None,
+    classification: Classification | None = None,
+    disease: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[Case], str | None]:
+    """Newest first (by id), keyset paged."""
+    actor.require(Perm.case_read)
+    stmt = _scoped(actor)
+    if division:
+        stmt = stmt.where(within(Case.owning_division_code, division)
+                          | within(Case.current_division_code, division))
+    if classification:
+        stmt = stmt.where(Case.classification == classification)
+    if disease:
+        stmt = stmt.where(Case.disease == disease)
+    key = decode_cursor(cursor, 1)
+    if key:
+        stmt = stmt.where(Case.id < int(key[0]))
+    cases, nxt = cut_page(session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all(),
+                          limit, lambda c: [c.id])
+    if cases:
+        audit.record(session, actor, action="read", record_type="case",
+                     record_ids=[c.id for c in cases], fields=FIELDS)
+    return cases, nxt

@@ -1,0 +1,148 @@
+"""The ``fangkong`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.core import audit
+from fangkong.core.db import get_engine
+from fangkong.core.errors import Invalid
+from fangkong.core.migrate import current, head, upgrade
+from fangkong.geo.cli import app as geo_app
+from fangkong.policy.cli import app as policy_app
+from fangkong.task.cli import app as task_app
+from fangkong.user.cli import app as user_app
+
+app = typer.Typer(help="Fangkong (防控): epidemic prevention-and-control command platform.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk imports from CSV or XLSX (atomic, idempotent).",
+                         no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of personal-data access.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(geo_app, name="geo")
+app.add_typer(policy_app, name="policy")
+app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
+app.add_typer(task_app, name="task")
+app.add_typer(audit_app, name="audit")
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Create or migrate the database schema (SQLite file by default)."""
+    engine = get_engine()
+    upgrade(engine, revision)
+    console.print(f"[green]database at revision[/] {current(engine)} "
+                  f"({engine.url.render_as_string(hide_password=True)})")
+
+
+@db_app.command("current")
+@handle_errors
+def db_current() -> None:
+    """Show the schema revision of the database and the newest one available."""
+    console.print(f"database: {current(get_engine()) or 'empty'}; newest: {head()}")
+
+
+def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
+    from fangkong.case import importer as case_importer
+    from fangkong.person import importer as person_importer
+
+    if not file.exists():
+        raise Invalid(f"{file}: no such file")
+    with db_session() as session, console.status(f"importing {file.name}…",
+                                                 spinner="dots") if not as_json else _null():
+        if kind == "persons":
+            report = person_importer.import_file(session, actor=cli_actor(), source=file,
+                                                 encoding=encoding)
+        else:
+            report = case_importer.import_file(session, actor=cli_actor(), source=file,
+                                               encoding=encoding)  # type: ignore[assignment]
+    emit(report, as_json, lambda: console.print(
+        f"[green]{report.file}[/]: {report.rows:,} rows, {report.inserted:,} inserted, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged"))
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+EncodingOpt = typer.Option(None, help="Text encoding of a CSV file (default UTF-8), e.g. gb18030.")
+
+
+@import_app.command("persons")
+@handle_errors
+def import_persons(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
+    """Import persons. Columns: ref, name, sex, birth_date, id_type, id_number, phone, address,
+    division_code, household_ref, synthetic."""
+    _import("persons", file, encoding, as_json)
+
+
+@import_app.command("cases")
+@handle_errors
+def import_cases(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
+    """Import cases. Columns: ref, person_ref, disease, classification, severity, onset_date,
+    first_positive_sample_date, reported_at, detection_mode, owning_division_code,
+    current_division_code."""
+    _import("cases", file, encoding, as_json)
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify(as_json: bool = JsonOpt) -> None:
+    """Check the audit log's hash chain from the first entry to the last."""
+    with db_session() as session:
+        result = audit.verify(session)
+    emit(result.__dict__, as_json, lambda: console.print(
+        f"[green]audit chain intact[/]: {result.checked:,} entries" if result.ok else
+        f"[bold red]audit chain broken[/] at entry {result.first_bad_seq}: {result.reason}"))
+    if not result.ok:
+        raise typer.Exit(8)
+
+
+@app.command("serve")
+@handle_errors
+def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 127.0.0.1."),
+          port: int | None = typer.Option(None, help="Default: FANGKONG_PORT or 8000.")) -> None:
+    """Serve the API (docs at /docs) with the scheduled overdue-task check."""
+    import uvicorn
+
+    from fangkong.app import create_app
+    from fangkong.config import get_settings
+
+    settings = get_settings()
+    with db_session():
+        pass  # fails early, with a clear message, if the schema is not up to date
+    uvicorn.run(create_app(settings, scheduler=True), host=host or settings.host,
+                port=port or settings.port)
+
+
+@app.command("demo")
+@handle_errors
+def demo(
+    persons: int = typer.Option(5000, help="How many synthetic persons to create."),
+    seed: int = typer.Option(7, help="Random seed: the same seed gives the same city."),
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API after."),
+) -> None:
+    """Load a small synthetic Zhanjiang (湛江) into the embedded database and serve it."""
+    from fangkong.demo.city import build_demo
+
+    engine = get_engine()
+    upgrade(engine)
+    with db_session() as session:
+        summary = build_demo(session, persons=persons, seed=seed, console=console)
+    console.print(summary)
+    if serve_after:
+        serve(None, None)
+
+
+def main() -> None:
+    app()

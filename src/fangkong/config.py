@@ -1,0 +1,103 @@
+"""The one typed Settings object. Nothing else in Fangkong reads the environment."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is read from an environment variable prefixed ``FANGKONG_``."""
+
+    model_config = SettingsConfigDict(env_prefix="FANGKONG_", env_file=".env", extra="ignore",
+                                      frozen=True)
+
+    data_dir: Path = Field(
+        Path("fangkong-data"),
+        description="Directory for the embedded SQLite database and generated keys.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Unset: SQLite file in data_dir. PostgreSQL: "
+        "postgresql+psycopg://user@host:5432/db",
+    )
+    secret_key: str | None = Field(
+        None, description="Key that signs API bearer tokens. Unset: generated into data_dir."
+    )
+    encryption_key: str | None = Field(
+        None,
+        description="Base64 32-byte AES-256-GCM key for identity numbers and phones at rest. "
+        "Unset: generated into data_dir.",
+    )
+    lookup_key: str | None = Field(
+        None,
+        description="Base64 key for the keyed hash (HMAC-SHA256) that allows exact lookup of "
+        "encrypted identifiers. Unset: generated into data_dir.",
+    )
+    token_ttl_minutes: int = Field(480, description="Lifetime of an API bearer token.")
+    timezone: str = Field("Asia/Shanghai", description="Zone in which times are shown.")
+    import_max_bytes: int = Field(
+        512 * 1024 * 1024, description="Largest bulk import file accepted, in bytes."
+    )
+    import_max_errors: int = Field(
+        200, description="Errors listed per rejected import before the list is cut."
+    )
+    page_size_max: int = Field(500, description="Largest page a list endpoint returns.")
+    escalation_interval_seconds: int = Field(
+        300, description="How often `fangkong serve` checks for overdue tasks to escalate."
+    )
+    escalation_step_minutes: int = Field(
+        240,
+        description="An overdue task escalates one more jurisdiction level each time this many "
+        "minutes pass after its due time or its last escalation.",
+    )
+    active_policy_pack: str = Field(
+        "cn_v9", description="Id of the policy pack the deployment applies by default "
+        "(`fangkong policy list` shows the shipped packs)."
+    )
+    host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
+    port: int = Field(8000, description="Port `fangkong serve` binds to.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'fangkong.db').resolve()}"
+
+    def _keys_file(self) -> dict[str, str]:
+        """Keys generated once per embedded install, kept in data_dir with mode 0600."""
+        path = self.data_dir / "keys.json"
+        if path.exists():
+            keys: dict[str, str] = json.loads(path.read_text())
+            return keys
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        keys = {
+            name: base64.b64encode(secrets.token_bytes(32)).decode()
+            for name in ("secret_key", "encryption_key", "lookup_key")
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(keys, fh)
+        return keys
+
+    def key(self, name: str) -> bytes:
+        """The named key as bytes, from the environment or the generated key file."""
+        value = getattr(self, name) or self._keys_file()[name]
+        if name == "secret_key":
+            return str(value).encode()
+        raw = base64.b64decode(value)
+        if len(raw) != 32:
+            raise ValueError(f"FANGKONG_{name.upper()} must be 32 bytes, base64-encoded")
+        return raw
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,215 @@
+"""Reading bulk files (CSV, XLSX) into numbered rows, with errors that say file, line and field.
+
+Used by every bulk import; checks size, encoding and header before any row is looked at.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fangkong.core.errors import Invalid, Problem, TooLarge
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Table:
+    filename: str
+    columns: list[str]
+    rows: Iterator[tuple[int, dict[str, Any]]]
+    """(line number as a person sees it in the file, {column: value})"""
+    sha256: str = ""
+    """Hex SHA-256 of the file's bytes."""
+
+
+def read_source(source: Path | bytes, *, filename: str | None, max_bytes: int) -> tuple[str, bytes]:
+    if isinstance(source, Path):
+        name = filename or source.name
+        if not source.is_file():
+            raise Invalid(f"{name}: no such file")
+        size = source.stat().st_size
+        if size > max_bytes:
+            raise TooLarge(f"{name}: {size:,} bytes is over the limit of {max_bytes:,} "
+                           "(FANGKONG_IMPORT_MAX_BYTES); split the file into batches")
+        return name, source.read_bytes()
+    name = filename or "upload"
+    if len(source) > max_bytes:
+        raise TooLarge(f"{name}: {len(source):,} bytes is over the limit of {max_bytes:,} "
+                       "(FANGKONG_IMPORT_MAX_BYTES); split the file into batches")
+    return name, source
+
+
+def open_table(
+    source: Path | bytes,
+    *,
+    expected: Sequence[str],
+    required: Sequence[str],
+    max_bytes: int,
+    filename: str | None = None,
+    encoding: str | None = None,
+) -> Table:
+    name, data = read_source(source, filename=filename, max_bytes=max_bytes)
+    if not data.strip():
+        raise Invalid(f"{name}: the file is empty")
+    if data.startswith(XLSX_MAGIC) or name.lower().endswith((".xlsx", ".xlsm")):
+        header, rows = _xlsx(name, data)
+    else:
+        header, rows = _csv(name, data, encoding)
+    columns = _check_header(name, header, expected, required)
+    return Table(name, columns, _as_dicts(columns, rows), hashlib.sha256(data).hexdigest())
+
+
+def _decode(name: str, data: bytes, encoding: str | None) -> str:
+    try:
+        return data.decode(encoding or "utf-8-sig")
+    except (UnicodeDecodeError, LookupError) as exc:
+        if isinstance(exc, LookupError):
+            raise Invalid(f"{name}: unknown encoding {encoding!r}") from None
+        line = data[: exc.start].count(b"\n") + 1
+        hint = ""
+        if encoding is None:
+            try:
+                data.decode("gb18030")
+                hint = " It looks like GBK/GB18030 (as Excel saves it in Chinese Windows):" \
+                       " re-save it as UTF-8, or pass --encoding gb18030."
+            except UnicodeDecodeError:
+                pass
+        raise Invalid(
+            f"{name}: line {line} is not valid {encoding or 'UTF-8'} text "
+            f"(byte 0x{data[exc.start]:02x}).{hint}",
+            problems=[Problem("not valid text in this encoding", file=name, line=line)],
+        ) from None
+
+
+def _csv(name: str, data: bytes, encoding: str | None
+         ) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    _decode(name, data, encoding)  # the whole file is valid text: fail before any row
+    # Decoded again as the rows are read, so that the whole text is never held at once.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding or "utf-8-sig",
+                                         newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise Invalid(f"{name}: no header line") from exc
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for record in reader:
+                yield reader.line_num, record
+        except csv.Error as exc:
+            raise Invalid(f"{name}:{reader.line_num}: malformed CSV ({exc})",
+                          problems=[Problem(str(exc), file=name, line=reader.line_num)]) from None
+
+    return header, rows()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return None if value is None else str(value)
+
+
+def _xlsx(name: str, data: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise Invalid(f"{name}: not a readable XLSX workbook ({exc.__class__.__name__})") from None
+    sheet = book.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    first = next(it, None)
+    if first is None:
+        raise Invalid(f"{name}: the first sheet is empty")
+    header = ["" if c is None else str(c) for c in first]
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        for line, record in enumerate(it, start=2):
+            yield line, [_cell(c) for c in record]
+        book.close()
+
+    return header, rows()
+
+
+def _check_header(name: str, header: list[str], expected: Sequence[str],
+                  required: Sequence[str]) -> list[str]:
+    columns = [h.strip().lower() for h in header]
+    problems = [Problem(f"unknown column {c!r}; expected some of: {', '.join(expected)}",
+                        file=name, line=1, field=c) for c in columns if c and c not in expected]
+    problems += [Problem("required column is missing", file=name, line=1, field=c)
+                 for c in required if c not in columns]
+    dupes = {c for c in columns if c and columns.count(c) > 1}
+    problems += [Problem("column appears twice", file=name, line=1, field=c) for c in dupes]
+    if problems:
+        raise Invalid(f"{name}: the header line is not what this import expects",
+                      problems=problems)
+    return columns
+
+
+def _as_dicts(columns: list[str], rows: Iterator[tuple[int, list[Any]]]
+              ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records → {column: cell}, skipping blank lines; a line with more (non-blank) cells than
+    the header has columns is given as ``{"__extra__": number of cells}``.
+
+    Cells are strings, None, or dates (``_cell``), so a cell is blank exactly when it is falsy.
+    """
+    width = len(columns)
+    named = [(i, c) for i, c in enumerate(columns) if c]
+    every_column_named = len(named) == width
+    for line, record in rows:
+        if not any(record):
+            continue  # blank line
+        cells = len(record)
+        if cells > width and any(record[width:]):
+            yield line, {"__extra__": cells}
+        elif every_column_named and cells >= width:
+            yield line, dict(zip(columns, record, strict=False))  # extra cells are blank
+        else:
+            yield line, {c: (record[i] if i < cells else None) for i, c in named}
+
+
+class Collector:
+    """Gathers the problems of a whole file so that one run reports them all (up to a limit)."""
+
+    def __init__(self, filename: str, limit: int) -> None:
+        self.filename, self.limit = filename, limit
+        self.problems: list[Problem] = []
+        self.total = 0
+        self.bad_lines: set[int] = set()
+
+    def add(self, line: int, problems: Sequence[Problem]) -> None:
+        for p in problems:
+            self.total += 1
+            self.bad_lines.add(line)
+            if len(self.problems) < self.limit:
+                self.problems.append(Problem(p.message, field=p.field, line=line,
+                                             file=self.filename))
+
+    def rows(self, table: Table) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The table's rows, with lines that have cells beyond the header reported."""
+        for line, row in table.rows:
+            if "__extra__" in row:
+                self.add(line, [Problem(f"{row['__extra__']} cells, but the header has "
+                                        f"{len(table.columns)} columns")])
+                continue
+            yield line, row
+
+    def check(self) -> None:
+        if self.total:
+            shown = "" if self.total <= self.limit else f" (first {self.limit} listed)"
+            raise Invalid(
+                f"{self.filename}: {self.total} problem(s) on {len(self.bad_lines)} line(s)"
+                f"{shown}; nothing was imported. Fix them and import the file again.",
+                problems=self.problems,
+            )

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fangkong.core.db import Base, BigId, UTCDateTime
+from fangkong.person.enums import IdType, Sex
+
+
+class Person(Base):
+    """The person master record, separate from every episode (case, contact, stay) about them.
+
+    Identity numbers and phones are stored AES-GCM encrypted (``*_enc``), with a keyed hash for
+    exact lookup (``*_hash``) and a masked form for lists (``*_masked``).
+    """
+
+    __tablename__ = "person"
+    __table_args__ = (
+        # Keyset pages of one jurisdiction: WHERE code range AND (code, id) > cursor.
+        Index("ix_person_division_code_id", "division_code", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    sex: Mapped[Sex] = mapped_column(Enum(Sex, native_enum=False, length=10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    id_type: Mapped[IdType | None] = mapped_column(Enum(IdType, native_enum=False, length=30))
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(40))
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(Text)
+    division_code: Mapped[str] = mapped_column(ForeignKey("division.code"))
+    household_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_hash: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

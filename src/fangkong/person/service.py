@@ -1,0 +1,209 @@
+"""Person master records: create, update, find, list by jurisdiction (keyset pages)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from fangkong.config import Settings, get_settings
+from fangkong.core import audit
+from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.clock import utc_now
+from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from fangkong.core.pagination import cut_page, decode_cursor
+from fangkong.core.security import FieldCipher
+from fangkong.geo import service as geo
+from fangkong.person import records
+from fangkong.person import validation as v
+from fangkong.person.enums import IdType
+from fangkong.person.models import Person
+from fangkong.person.schemas import PersonCreate, PersonIdentifiers, PersonUpdate
+
+LIST_FIELDS = ["ref", "name", "sex", "birth_date", "id_number_masked", "phone_masked",
+               "division_code", "household_ref"]
+
+
+@lru_cache(maxsize=4)
+def _cipher(settings: Settings) -> FieldCipher:
+    return FieldCipher.from_settings(settings)
+
+
+def cipher() -> FieldCipher:
+    return _cipher(get_settings())
+
+
+def digest_key() -> bytes:
+    return get_settings().key("lookup_key")
+
+
+def _checked(session: Session, actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
+    values, problems = records.normalise(raw)
+    code = values.get("division_code")
+    if code and not problems and not geo.exists(session, {code}):
+        problems.append(Problem(f"unknown division code {code}", field="division_code"))
+    if code and not actor.covers(code):
+        problems.append(Problem(f"division {code} is outside your jurisdiction",
+                                field="division_code"))
+    if problems:
+        raise Invalid("the person record is not valid", problems=problems)
+    return values
+
+
+def _id_taken(session: Session, columns: dict[str, Any], person_id: int | None) -> None:
+    if columns["id_number_hash"] is None:
+        return
+    other = session.scalar(select(Person.id).where(
+        Person.id_number_hash == columns["id_number_hash"]))
+    if other is not None and other != person_id:
+        raise Conflict("another person already has this identity document number",
+                       problems=[Problem("already recorded for another person",
+                                         field="id_number")])
+
+
+def create(session: Session, *, actor: Actor, data: PersonCreate) -> Person:
+    actor.require(Perm.person_write)
+    values = _checked(session, actor, data.model_dump())
+    if session.scalar(select(Person.id).where(Person.ref == values["ref"])) is not None:
+        raise Conflict(f"a person with ref {values['ref']} already exists",
+                       problems=[Problem("already exists", field="ref")])
+    columns = records.to_columns(values, cipher(), digest_key(), utc_now())
+    _id_taken(session, columns, None)
+    person = Person(**columns)
+    session.add(person)
+    session.flush()
+    audit.record(session, actor, action="create", record_type="person", record_ids=[person.id],
+                 fields=[k for k, val in data.model_dump().items() if val is not None])
+    return person
+
+
+def update(session: Session, *, actor: Actor, person_id: int, data: PersonUpdate) -> Person:
+    actor.require(Perm.person_write)
+    person = get(session, actor=actor, person_id=person_id, audit_read=False)
+    current = _plain(person)
+    changes = data.model_dump(exclude_unset=True)
+    values = _checked(session, actor, {**current, **changes})
+    columns = records.to_columns(values, cipher(), digest_key(), utc_now())
+    if columns["row_hash"] == person.row_hash:
+        return person
+    _id_taken(session, columns, person.id)
+    del columns["created_at"]
+    for key, val in columns.items():
+        setattr(person, key, val)
+    session.flush()
+    audit.record(session, actor, action="update", record_type="person", record_ids=[person.id],
+                 fields=sorted(changes))
+    return person
+
+
+def _plain(person: Person) -> dict[str, Any]:
+    """The person's fields in the input shape, identifiers decrypted."""
+    c = cipher()
+    return {
+        "ref": person.ref, "name": person.name, "sex": person.sex,
+        "birth_date": person.birth_date, "id_type": person.id_type,
+        "id_number": c.decrypt(person.id_number_enc) if person.id_number_enc else None,
+        "phone": c.decrypt(person.phone_enc) if person.phone_enc else None,
+        "address": person.address, "division_code": person.division_code,
+        "household_ref": person.household_ref, "synthetic": person.synthetic,
+    }
+
+
+def get(session: Session, *, actor: Actor, person_id: int, audit_read: bool = True) -> Person:
+    """One person inside the actor's jurisdiction; out of scope looks exactly like missing."""
+    actor.require(Perm.person_read)
+    stmt = scope(select(Person).where(Person.id == person_id), actor, Person.division_code)
+    person = session.scalar(stmt)
+    if person is None:
+        raise NotFound(f"person {person_id} not found")
+    if audit_read:
+        audit.record(session, actor, action="read", record_type="person",
+                     record_ids=[person.id], fields=LIST_FIELDS)
+    return person
+
+
+def get_by_ref(session: Session, *, actor: Actor, ref: str) -> Person:
+    actor.require(Perm.person_read)
+    stmt = scope(select(Person).where(Person.ref == ref), actor, Person.division_code)
+    person = session.scalar(stmt)
+    if person is None:
+        raise NotFound(f"person with ref {ref} not found")
+    return person
+
+
+def identifiers(session: Session, *, actor: Actor, person_id: int) -> PersonIdentifiers:
+    """Unmasked identity number and phone, audited as such."""
+    if not actor.can(Perm.person_write):
+        raise Forbidden("only roles that may edit persons may see unmasked identifiers")
+    person = get(session, actor=actor, person_id=person_id, audit_read=False)
+    plain = _plain(person)
+    audit.record(session, actor, action="read", record_type="person", record_ids=[person.id],
+                 fields=["id_number", "phone"])
+    return PersonIdentifiers(id=person.id, id_type=person.id_type,
+                             id_number=plain["id_number"], phone=plain["phone"])
+
+
+def list_(
+    session: Session,
+    *,
+    actor: Actor,
+    division: str | None = None,
+    name: str | None = None,
+    id_number: str | None = None,
+    phone: str | None = None,
+    household_ref: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[Person], str | None]:
+    """A page of persons in the actor's jurisdiction, ordered by (division, id)."""
+    actor.require(Perm.person_read)
+    stmt = scope(select(Person), actor, Person.division_code)
+    if division:
+        stmt = stmt.where(within(Person.division_code, division))
+    if name:
+        stmt = stmt.where(Person.name == name)
+    if id_number:
+        hashes = [records.id_lookup_hash(cipher(), kind, id_number) for kind in IdType]
+        stmt = stmt.where(Person.id_number_hash.in_(hashes))
+    if phone:
+        try:
+            stmt = stmt.where(Person.phone_hash == cipher().lookup_hash(v.phone(phone)))
+        except ValueError as exc:
+            raise Invalid(str(exc), problems=[Problem(str(exc), field="phone")]) from None
+    if household_ref:
+        stmt = stmt.where(Person.household_ref == household_ref)
+    key = decode_cursor(cursor, 2)
+    if key:
+        stmt = stmt.where(tuple_(Person.division_code, Person.id) > tuple_(key[0], key[1]))
+    stmt = stmt.order_by(Person.division_code, Person.id).limit(limit + 1)
+    people, nxt = cut_page(session.scalars(stmt).all(), limit,
+                           lambda p: [p.division_code, p.id])
+    if people:
+        audit.record(session, actor, action="read", record_type="person",
+                     record_ids=[p.id for p in people], fields=LIST_FIELDS,
+                     detail={"query": {"division": division, "name": name,
+                                       "by_id_number": bool(id_number), "by_phone": bool(phone)}})
+    return people, nxt
+
+
+def ids_by_ref(session: Session, *, actor: Actor, refs: set[str]) -> dict[str, int]:
+    """Map refs to person ids, inside the actor's jurisdiction only."""
+    found: dict[str, int] = {}
+    ordered = sorted(refs)
+    for start in range(0, len(ordered), 900):
+        stmt = scope(select(Person.ref, Person.id).where(
+            Person.ref.in_(ordered[start : start + 900])), actor, Person.division_code)
+        found.update({r: i for r, i in session.execute(stmt)})
+    return found
+
+
+def divisions_of(session: Session, person_ids: set[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), 900):
+        stmt = select(Person.id, Person.division_code).where(
+            Person.id.in_(ordered[start : start + 900]))
+        found.update({i: c for i, c in session.execute(stmt)})
+    return found

@@ -1,0 +1,60 @@
+"""Read-only policy endpoints: the packs and the computations over them. Any signed-in user."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from fangkong.deps import CurrentActor
+from fangkong.policy import service
+from fangkong.policy.schemas import CheckReport, PackSummary, Plan, Window, ZoneSchedule
+
+router = APIRouter(prefix="/policy", tags=["policy"])
+PackQuery = Query(None, description="Pack id; default: the deployment's active pack.")
+
+
+@router.get("/packs", response_model=list[PackSummary])
+def list_packs(_: CurrentActor) -> list[PackSummary]:
+    return [service.summary(p) for p in service.packs()]
+
+
+@router.get("/packs/{pack_id}")
+def get_pack(_: CurrentActor, pack_id: str) -> dict[str, Any]:
+    """The pack with ``extends`` resolved: every rule with its sources and ambiguities."""
+    return service.get_pack(pack_id).model_dump(mode="json")
+
+
+@router.get("/plan", response_model=Plan)
+def plan(_: CurrentActor, role: str, anchor: date, pack: str | None = PackQuery) -> Plan:
+    return service.plan(pack, role, anchor)
+
+
+@router.get("/lookback", response_model=Window)
+def lookback(_: CurrentActor, onset: date | None = None, first_positive_sample: date | None = None,
+             isolated_on: date | None = None, last_negative_sample: date | None = None,
+             symptoms_resolved: date | None = None, pack: str | None = PackQuery) -> Window:
+    return service.lookback_window(pack, onset=onset, first_positive_sample=first_positive_sample,
+                                   isolated_on=isolated_on,
+                                   last_negative_sample=last_negative_sample,
+                                   symptoms_resolved=symptoms_resolved)
+
+
+@router.get("/zone-schedule", response_model=ZoneSchedule)
+def zone_schedule(_: CurrentActor, level: str, last_infection: date,
+                  path_level: str | None = None, level_since: date | None = None,
+                  pack: str | None = PackQuery) -> ZoneSchedule:
+    return service.zone_schedule(pack, level, last_infection, path_level=path_level,
+                                 level_since=level_since)
+
+
+class CheckIn(BaseModel):
+    pack: str | None = Field(None, description="Default: the deployment's active pack.")
+    measures: list[dict[str, Any]] = Field(description="See MEASURES.md for each kind.")
+
+
+@router.post("/check", response_model=CheckReport)
+def check(_: CurrentActor, data: CheckIn) -> CheckReport:
+    return service.check_measures(data.pack, service.parse_measures(data.measures))

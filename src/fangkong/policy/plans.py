@@ -1,0 +1,155 @@
+"""Management plans and look-back windows.
+
+Day counting, the same everywhere: the anchor date is day 0; day N is the anchor plus N calendar
+days; a phase of D days starting on day S covers days S..S+D-1; a plan's release date is the day
+after its last phase ends.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fangkong.core.errors import Invalid, Problem
+from fangkong.policy.pack import (
+    Condition,
+    Lookback,
+    Pack,
+    PhaseDef,
+    RoleDef,
+    WindowEnd,
+    WindowStart,
+)
+from fangkong.policy.schemas import ConditionRead, PhaseRead, Plan, Window
+
+ANCHORS = {
+    "last_exposure": "last exposure (末次暴露)",
+    "arrival": "arrival (入境/抵达)",
+    "left_area": "the day the person left the risk area (离开风险区)",
+    "shift_end": "the end of the closed-loop shift (闭环作业结束)",
+    "diagnosis": "the day the infection was confirmed (确诊/检测阳性)",
+}
+
+
+def day(anchor: date, n: int) -> date:
+    return anchor + timedelta(days=n)
+
+
+def role_def(pack: Pack, role: str) -> RoleDef:
+    if role not in pack.roles:
+        raise Invalid(f"pack {pack.id} has no role '{role}'", problems=[Problem(
+            f"expected one of: {', '.join(pack.roles)}", field="role")])
+    return pack.roles[role]
+
+
+def _phase(phase: PhaseDef, anchor: date, start_day: int) -> PhaseRead:
+    test_days = [start_day + d - 1 for d in phase.test_days]
+    return PhaseRead(kind=phase.kind, start=day(anchor, start_day),
+                     end=day(anchor, start_day + phase.days - 1),
+                     test_dates=[day(anchor, d) for d in test_days], start_day=start_day,
+                     end_day=start_day + phase.days - 1, test_days=test_days, where=phase.where,
+                     rules=phase.rules)
+
+
+def _condition(c: Condition) -> ConditionRead:
+    return ConditionRead(id=c.id, when=c.when, then=c.then, becomes_role=c.becomes_role,
+                         ends_plan=c.ends_plan, source=c.source)
+
+
+def phases(role: RoleDef, anchor: date) -> list[PhaseRead]:
+    out, start = [], role.start_day
+    for phase in role.phases:
+        out.append(_phase(phase, anchor, start))
+        start += phase.days
+    return out
+
+
+def build_plan(pack: Pack, role: str, anchor: date) -> Plan:
+    """The pack's plan for ``role`` from ``anchor`` (day 0). A role the pack declares but does
+    not manage gets a plan with no phases, ``managed`` false and the pack's explanation."""
+    spec = role_def(pack, role)
+    laid = phases(spec, anchor)
+    conditions = [*spec.conditions, *(pack.common_conditions if spec.managed else [])]
+    return Plan(pack=pack.id, pack_version=pack.version, role=role, anchor=anchor,
+                anchor_meaning=ANCHORS[spec.anchor], managed=spec.managed,
+                explanation=spec.explanation, phases=laid,
+                release_date=day(laid[-1].end, 1) if laid else None,
+                conditions=[_condition(c) for c in conditions], source=spec.source)
+
+
+# --- look-back windows -----------------------------------------------------------------------
+
+def _lookback(pack: Pack) -> Lookback:
+    if pack.lookback is None:
+        raise Invalid(f"pack {pack.id} defines no look-back window")
+    return pack.lookback
+
+
+def _start(rule: WindowStart, anchor: date) -> date:
+    return day(anchor, -rule.days_before)
+
+
+def _window_start(rules: Lookback, *, anchor: date, symptomatic: bool,
+                  last_negative_sample: date | None) -> tuple[date, str]:
+    if last_negative_sample is not None and rules.frequently_tested is not None:
+        if last_negative_sample > anchor:
+            raise Invalid("the last negative sample is after the onset or first positive sample",
+                          problems=[Problem("must not be after the anchor",
+                                            field="last_negative_sample")])
+        return (_start(rules.frequently_tested.start, last_negative_sample),
+                "from the last negative sample (infection found by repeated testing)")
+    rule = rules.symptomatic if symptomatic else rules.asymptomatic
+    return _start(rule, anchor), f"from {rule.days_before} days before " + (
+        "symptom onset" if symptomatic else "the first positive sample")
+
+
+def _end(rule: WindowEnd, *, anchor: date, symptomatic: bool, isolated_on: date | None,
+         symptoms_resolved: date | None) -> tuple[date | None, str]:
+    if rule.rule == "isolation":
+        return isolated_on, "until the case was isolated" + ("" if isolated_on else " (not yet)")
+    if not symptomatic:
+        return day(anchor, rule.days_after), f"until {rule.days_after} days after the sample"
+    end = day(anchor, max(rule.days_after, rule.min_days_after_onset))
+    if symptoms_resolved is not None:
+        end = max(end, day(symptoms_resolved, rule.symptom_free_days))
+    return end, (f"until {rule.days_after} days after onset plus {rule.symptom_free_days} "
+                 f"days without symptoms (at least {rule.min_days_after_onset} days)")
+
+
+def lookback_window(pack: Pack, *, onset: date | None = None,
+                    first_positive_sample: date | None = None, isolated_on: date | None = None,
+                    last_negative_sample: date | None = None,
+                    symptoms_resolved: date | None = None) -> Window:
+    """The days in which an exposure to a case makes a contact: from ``days_before`` the
+    symptom onset (or, for an asymptomatic infection, the first positive sample) until the
+    case was isolated (cn_*) or the end of the infectious period (who_*). For an infection found
+    by routine repeated testing, a pack may start the window at the last negative sample."""
+    rules = _lookback(pack)
+    anchor = onset or first_positive_sample
+    if anchor is None:
+        raise Invalid("give the symptom onset date or the first positive sample date",
+                      problems=[Problem("one of the two is required", field="onset")])
+    start, basis = _window_start(rules, anchor=anchor, symptomatic=onset is not None,
+                                 last_negative_sample=last_negative_sample)
+    end, until = _end(rules.end, anchor=anchor, symptomatic=onset is not None,
+                      isolated_on=isolated_on, symptoms_resolved=symptoms_resolved)
+    if end is not None and end < start:
+        raise Invalid("the window would end before it starts", problems=[Problem(
+            f"{end} is before the window's start {start}", field="isolated_on")])
+    return Window(pack=pack.id, pack_version=pack.version, start=start, end=end,
+                  basis=f"{basis}, {until}")
+
+
+def secondary_window(pack: Pack, *, close_contact_first_exposure: date,
+                     close_contact_isolated_on: date | None) -> Window:
+    """The days in which contact with a close contact makes a secondary contact (次密接): from
+    the close contact's first exposure to the case until the close contact was isolated."""
+    if _lookback(pack).secondary is None:
+        raise Invalid(f"pack {pack.id} has no look-back window for secondary contacts (次密接)")
+    end = close_contact_isolated_on
+    if end is not None and end < close_contact_first_exposure:
+        raise Invalid("the close contact was isolated before the first exposure", problems=[
+            Problem("must not be before close_contact_first_exposure",
+                    field="close_contact_isolated_on")])
+    return Window(pack=pack.id, pack_version=pack.version, start=close_contact_first_exposure,
+                  end=end, basis="from the close contact's first exposure to the case until "
+                                 "the close contact was isolated")

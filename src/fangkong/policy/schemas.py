@@ -1,0 +1,134 @@
+"""What the policy engine returns: plans, windows, zone schedules and verdicts, check reports.
+Every result names the pack and the pack version it was computed from."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from fangkong.policy.enums import PhaseKind
+
+
+class PackSummary(BaseModel):
+    id: str
+    version: str
+    title: dict[str, str]
+    document: str
+    published: date
+    in_force_start: date
+    in_force_end: date | None
+    extends: str | None
+    lineage: list[str]
+    roles: list[str]
+    levels: list[str] = Field(description="Risk-area levels, most severe first.")
+    has_prohibitions: bool
+    digest: str = Field(description="Hash of the resolved pack: the exact rules used.")
+
+
+class Stamped(BaseModel):
+    pack: str
+    pack_version: str
+
+
+class PhaseRead(BaseModel):
+    kind: PhaseKind
+    start: date
+    end: date
+    test_dates: list[date]
+    start_day: int = Field(description="Plan day of the first day (the anchor is day 0).")
+    end_day: int
+    test_days: list[int] = Field(description="Plan days (from the anchor) with a test.")
+    where: str | None = None
+    rules: str | None = None
+
+
+class ConditionRead(BaseModel):
+    id: str
+    when: str
+    then: str
+    becomes_role: str | None = None
+    ends_plan: bool = False
+    source: list[str]
+
+
+class Plan(Stamped):
+    role: str
+    anchor: date
+    anchor_meaning: str
+    managed: bool
+    explanation: str | None = None
+    phases: list[PhaseRead]
+    release_date: date | None = Field(description="The day after the last phase ends.")
+    conditions: list[ConditionRead]
+    source: list[str]
+
+
+class Window(Stamped):
+    """Exposures on days ``start``..``end`` (both included) count; ``end`` None = still open."""
+
+    start: date
+    end: date | None
+    basis: str
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class ZoneStep(BaseModel):
+    from_level: str
+    to_level: str
+    lifts: bool = Field(description="True when to_level is the pack's base level: the zone ends.")
+    effective: date
+    requires: list[str]
+
+
+class ZoneSchedule(Stamped):
+    level: str
+    day0: date
+    steps: list[ZoneStep]
+    note: str | None = None
+
+
+class ZoneFacts(BaseModel):
+    """What is known about a zone for the daily evaluation."""
+
+    infections: list[date] = Field(default_factory=list,
+                                   description="Report dates of infections in the zone.")
+    negative_rounds: list[date] = Field(default_factory=list,
+                                        description="Dates of area-wide rounds, all negative.")
+    confirmed: list[str] = Field(default_factory=list,
+                                 description="Ids of manual lifting conditions confirmed.")
+    level_since: date | None = Field(
+        None, description="When the zone got its current level: a later lifting step counts "
+        "from it, and an infection reported after it escalates a level that escalates on "
+        "infection (e.g. 管控区 → 封控区).")
+    path_level: str | None = Field(None, description="The level the zone had on day 0, when "
+                                   "it has since been lowered (default: its current level).")
+
+
+class ZoneVerdict(Stamped):
+    level: str
+    day0: date
+    on: date
+    restarted: bool = Field(description="A new infection moved day 0.")
+    due: str | None = Field(None, description="The level the zone changes to today, if any.")
+    lifts: bool = False
+    escalation: bool = False
+    effective: date | None = Field(None, description="Earliest date of the next change.")
+    requires: list[str] = Field(default_factory=list, description="Conditions still missing.")
+    met: list[str] = Field(default_factory=list)
+    reason: str
+
+
+class Violation(BaseModel):
+    measure: int = Field(description="Index of the measure in the list checked (from 0).")
+    prohibition: int = Field(ge=1, le=9)
+    text: str
+    why: str
+
+
+class CheckReport(Stamped):
+    violations: list[Violation]
+    notes: list[str] = Field(default_factory=list,
+                             description="Measures that could not be fully checked, and why.")

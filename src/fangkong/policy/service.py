@@ -1,0 +1,115 @@
+"""The policy engine's public API. Pure functions: no database, no actor, nothing to commit.
+
+Every function takes a pack (a :class:`Pack`, or a pack id looked up among the shipped packs;
+``None`` means the deployment's active pack, setting ``active_policy_pack``) and returns a
+result that names the pack and its version.
+
+- :func:`packs`, :func:`get_pack`, :func:`active_pack`, :func:`summary`
+- :func:`plan`: the management plan of a role from an anchor date
+- :func:`lookback_window`, :func:`secondary_window`: which exposures count (tracing)
+- :func:`check_level`, :func:`zone_schedule`, :func:`evaluate_zone`: risk-area clocks
+- :func:`check_measures`, :func:`parse_measures`: the nine prohibitions
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fangkong.config import get_settings
+from fangkong.policy import loader, plans, prohibitions, zones
+from fangkong.policy.measures import Measure, parse_measures
+from fangkong.policy.pack import Pack
+from fangkong.policy.schemas import (
+    CheckReport,
+    PackSummary,
+    Plan,
+    Window,
+    ZoneFacts,
+    ZoneSchedule,
+    ZoneVerdict,
+)
+
+PackRef = Pack | str | None
+
+__all__ = [
+    "Measure", "Pack", "PackRef", "active_pack", "check_level", "check_measures",
+    "evaluate_zone", "get_pack", "has_prohibitions", "load_pack", "load_packs",
+    "lookback_window", "packs", "parse_measures", "plan", "secondary_window", "summary",
+    "zone_schedule",
+]
+
+load_packs = loader.load_packs
+load_pack = loader.load_pack
+
+
+def packs(directory: Path | None = None) -> list[Pack]:
+    """Every pack, by publication date."""
+    return sorted(loader.load_packs(directory).values(), key=lambda p: (p.published, p.id))
+
+
+def get_pack(pack_id: str, directory: Path | None = None) -> Pack:
+    return loader.get(pack_id, directory)
+
+
+def active_pack() -> Pack:
+    return get_pack(get_settings().active_policy_pack)
+
+
+def resolve(pack: PackRef) -> Pack:
+    if isinstance(pack, Pack):
+        return pack
+    return get_pack(pack) if pack else active_pack()
+
+
+def summary(pack: Pack) -> PackSummary:
+    return PackSummary(id=pack.id, version=pack.version, title=pack.title.model_dump(),
+                       document=pack.document, published=pack.published,
+                       in_force_start=pack.in_force.start, in_force_end=pack.in_force.end,
+                       extends=pack.extends, lineage=pack.lineage, roles=list(pack.roles),
+                       levels=pack.levels(), has_prohibitions=pack.prohibitions is not None,
+                       digest=pack.digest)
+
+
+def plan(pack: PackRef, role: str, anchor: date) -> Plan:
+    return plans.build_plan(resolve(pack), role, anchor)
+
+
+def lookback_window(pack: PackRef, **dates: date | None) -> Window:
+    """See :func:`fangkong.policy.plans.lookback_window` for the keyword dates."""
+    return plans.lookback_window(resolve(pack), **dates)
+
+
+def secondary_window(pack: PackRef, *, close_contact_first_exposure: date,
+                     close_contact_isolated_on: date | None) -> Window:
+    return plans.secondary_window(resolve(pack),
+                                  close_contact_first_exposure=close_contact_first_exposure,
+                                  close_contact_isolated_on=close_contact_isolated_on)
+
+
+def check_level(pack: PackRef, level: str) -> str:
+    """The pack's version if ``level`` is one of its levels; Invalid otherwise."""
+    return zones.check_level(resolve(pack), level)
+
+
+def zone_schedule(pack: PackRef, level: str, last_infection: date, *,
+                  path_level: str | None = None, level_since: date | None = None) -> ZoneSchedule:
+    return zones.schedule(resolve(pack), level, last_infection, path_level=path_level,
+                          level_since=level_since)
+
+
+def evaluate_zone(pack: PackRef, *, level: str, last_infection: date, on: date,
+                  facts: ZoneFacts | None = None) -> ZoneVerdict:
+    return zones.evaluate(resolve(pack), level=level, last_infection=last_infection, on=on,
+                          facts=facts)
+
+
+def has_prohibitions(pack: PackRef) -> bool:
+    return resolve(pack).prohibitions is not None
+
+
+def check_measures(pack: PackRef, measures: list[Measure] | list[dict[str, Any]]) -> CheckReport:
+    """Which of the nine prohibitions each measure breaks under the pack."""
+    parsed = parse_measures([m.model_dump() if not isinstance(m, dict) else m for m in measures])
+    return prohibitions.check(resolve(pack), parsed)

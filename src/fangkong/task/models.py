@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fangkong.core.db import Base, BigId, UTCDateTime
+from fangkong.task.enums import TaskStatus
+
+
+class Task(Base):
+    """One unit of work with an owner and a deadline; every domain creates these.
+
+    ``subject_type`` / ``subject_id`` point at any record (a case, a person, a pool…). When a
+    task is overdue the scheduled check escalates it to the parent jurisdiction, one level per
+    escalation step (``escalated_to_code``, ``escalation_level``).
+    """
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_owning_division_code_id", "owning_division_code", "id"),
+        Index("ix_task_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    type: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(300))
+    subject_type: Mapped[str | None] = mapped_column(String(50))
+    subject_id: Mapped[int | None] = mapped_column(BigId)
+    owning_division_code: Mapped[str] = mapped_column(ForeignKey("division.code"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[TaskStatus] = mapped_column(Enum(TaskStatus, native_enum=False, length=20))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_to_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    events: Mapped[list[TaskEvent]] = relationship(
+        order_by="TaskEvent.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class TaskEvent(Base):
+    """What happened to a task: created, assigned, status changed, escalated."""
+
+    __tablename__ = "task_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(Text)

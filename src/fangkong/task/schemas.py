@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fangkong.task.enums import TaskStatus
+
+
+class TaskCreate(BaseModel):
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]{1,49}$")
+    title: str = Field(min_length=1, max_length=300)
+    subject_type: str | None = Field(None, max_length=50)
+    subject_id: int | None = None
+    owning_division_code: str
+    unit_id: int | None = None
+    assignee_id: int | None = None
+    due_at: datetime
+    note: str | None = None
+
+
+class TaskUpdate(BaseModel):
+    status: TaskStatus | None = None
+    assignee_id: int | None = None
+    due_at: datetime | None = None
+    note: str | None = None
+
+
+class TaskEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    by: str
+    kind: str
+    detail: str | None
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    type: str
+    title: str
+    subject_type: str | None
+    subject_id: int | None
+    owning_division_code: str
+    unit_id: int | None
+    assignee_id: int | None
+    due_at: datetime
+    status: TaskStatus
+    overdue: bool = False
+    escalation_level: int
+    escalated_to_code: str | None
+    escalated_at: datetime | None
+    created_by: str
+    created_at: datetime
+    completed_at: datetime | None
+    note: str | None
+
+
+class TaskDetail(TaskRead):
+    events: list[TaskEventRead]
+
+
+class OverdueRow(BaseModel):
+    division_code: str
+    unit_id: int | None
+    overdue: int
+    escalated: int
+
+
+class EscalationReport(BaseModel):
+    escalated: int
+    task_ids: list[int]

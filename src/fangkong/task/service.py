@@ -1,0 +1,171 @@
+"""Tasks and supervision (督查督办): create, assign, progress, and escalate when overdue."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fangkong.config import get_settings
+from fangkong.core import audit
+from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.clock import as_utc, utc_now
+from fangkong.core.errors import Invalid, NotFound, Problem
+from fangkong.core.pagination import cut_page, decode_cursor
+from fangkong.geo import service as geo
+from fangkong.geo.service import ancestor_codes
+from fangkong.task.enums import ACTIVE, TaskStatus
+from fangkong.task.models import Task, TaskEvent
+from fangkong.task.schemas import EscalationReport, OverdueRow, TaskCreate, TaskUpdate
+from fangkong.user import service as users
+
+
+def _event(task: Task, by: str, kind: str, detail: str | None = None) -> None:
+    task.events.append(TaskEvent(at=utc_now(), by=by, kind=kind, detail=detail))
+
+
+def _check_refs(session: Session, actor: Actor, unit_id: int | None,
+                assignee_id: int | None) -> None:
+    if unit_id is not None:
+        unit = geo.get_unit(session, unit_id)
+        if not actor.covers(unit.division_code):
+            raise NotFound(f"unit {unit_id} not found")
+    if assignee_id is not None:
+        users.get_user(session, actor=actor, user_id=assignee_id)
+
+
+def create(session: Session, *, actor: Actor, data: TaskCreate) -> Task:
+    actor.require(Perm.task_write)
+    geo.get(session, data.owning_division_code)
+    if not actor.covers(data.owning_division_code):
+        raise Invalid("the task's jurisdiction is outside yours", problems=[
+            Problem("outside your jurisdiction", field="owning_division_code")])
+    _check_refs(session, actor, data.unit_id, data.assignee_id)
+    now = utc_now()
+    task = Task(**data.model_dump(), status=TaskStatus.open, escalation_level=0,
+                created_by=actor.username, created_at=now)
+    _event(task, actor.username, "created")
+    session.add(task)
+    session.flush()
+    audit.record(session, actor, action="create", record_type="task", record_ids=[task.id],
+                 fields=list(data.model_dump(exclude_none=True)))
+    return task
+
+
+def get(session: Session, *, actor: Actor, task_id: int) -> Task:
+    actor.require(Perm.task_read)
+    task = session.scalar(scope(select(Task).where(Task.id == task_id), actor,
+                                Task.owning_division_code))
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def update(session: Session, *, actor: Actor, task_id: int, data: TaskUpdate) -> Task:
+    actor.require(Perm.task_write)
+    task = get(session, actor=actor, task_id=task_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "assignee_id" in changes and changes["assignee_id"] != task.assignee_id:
+        _check_refs(session, actor, None, changes["assignee_id"])
+        task.assignee_id = changes["assignee_id"]
+        _event(task, actor.username, "assigned", str(task.assignee_id))
+    if changes.get("status") and changes["status"] != task.status:
+        if not task.status.active:
+            raise Invalid(f"task {task.id} is {task.status.value}; it cannot change any more")
+        task.status = changes["status"]
+        if not task.status.active:
+            task.completed_at = utc_now()
+        _event(task, actor.username, "status", task.status.value)
+    if changes.get("due_at") and changes["due_at"] != task.due_at:
+        task.due_at = changes["due_at"]
+        _event(task, actor.username, "due_changed", task.due_at.isoformat())
+    if "note" in changes:
+        task.note = changes["note"]
+    session.flush()
+    audit.record(session, actor, action="update", record_type="task", record_ids=[task.id],
+                 fields=sorted(changes))
+    return task
+
+
+def is_overdue(task: Task, now: datetime | None = None) -> bool:
+    return task.status.active and as_utc(task.due_at) < (now or utc_now())
+
+
+def list_(
+    session: Session,
+    *,
+    actor: Actor,
+    division: str | None = None,
+    status: TaskStatus | None = None,
+    overdue: bool = False,
+    assignee_id: int | None = None,
+    unit_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[Task], str | None]:
+    """Due soonest first (overdue tasks therefore lead), keyset paged on (due_at, id)."""
+    actor.require(Perm.task_read)
+    stmt = scope(select(Task), actor, Task.owning_division_code)
+    if division:
+        stmt = stmt.where(within(Task.owning_division_code, division))
+    if status:
+        stmt = stmt.where(Task.status == status)
+    if overdue:
+        stmt = stmt.where(Task.status.in_(ACTIVE), Task.due_at < utc_now())
+    if assignee_id is not None:
+        stmt = stmt.where(Task.assignee_id == assignee_id)
+    if unit_id is not None:
+        stmt = stmt.where(Task.unit_id == unit_id)
+    key = decode_cursor(cursor, 2)
+    if key:
+        due = datetime.fromisoformat(key[0])
+        stmt = stmt.where((Task.due_at > due) | ((Task.due_at == due) & (Task.id > key[1])))
+    rows = session.scalars(stmt.order_by(Task.due_at, Task.id).limit(limit + 1)).all()
+    return cut_page(rows, limit, lambda t: [as_utc(t.due_at).isoformat(), t.id])
+
+
+def overdue_by_unit(session: Session, *, actor: Actor) -> list[OverdueRow]:
+    """Overdue tasks per owning division and unit: the supervision board's first column."""
+    actor.require(Perm.task_read)
+    stmt = scope(
+        select(Task.owning_division_code, Task.unit_id, func.count(),
+               func.count().filter(Task.escalation_level > 0))
+        .where(Task.status.in_(ACTIVE), Task.due_at < utc_now())
+        .group_by(Task.owning_division_code, Task.unit_id)
+        .order_by(func.count().desc(), Task.owning_division_code),
+        actor, Task.owning_division_code)
+    return [OverdueRow(division_code=d, unit_id=u, overdue=n, escalated=e)
+            for d, u, n, e in session.execute(stmt)]
+
+
+def escalate_overdue(session: Session, *, actor: Actor, now: datetime | None = None
+                     ) -> EscalationReport:
+    """The scheduled check: each overdue task whose step has passed moves up one level.
+
+    The first escalation happens as soon as a task is overdue; each further one after another
+    ``escalation_step_minutes``. A task escalated to the province goes no higher.
+    """
+    now = now or utc_now()
+    step = timedelta(minutes=get_settings().escalation_step_minutes)
+    stmt = scope(select(Task).where(Task.status.in_(ACTIVE), Task.due_at < now), actor,
+                 Task.owning_division_code).order_by(Task.id)
+    moved: list[int] = []
+    for task in session.scalars(stmt):
+        last = as_utc(task.escalated_at) if task.escalated_at else None
+        if last is not None and last + step > now:
+            continue
+        current = task.escalated_to_code or task.owning_division_code
+        parents = ancestor_codes(current)
+        if not parents:
+            continue
+        task.escalated_to_code = parents[-1]
+        task.escalation_level += 1
+        task.escalated_at = now
+        _event(task, actor.username, "escalated", f"to {task.escalated_to_code}")
+        moved.append(task.id)
+    session.flush()
+    if moved:
+        audit.record(session, actor, action="escalate", record_type="task", record_ids=moved,
+                     fields=["escalated_to_code", "escalation_level"])
+    return EscalationReport(escalated=len(moved), task_ids=moved)

@@ -1,0 +1,16 @@
+"""Reading an uploaded file within the size limit, for the bulk import endpoints."""
+
+from __future__ import annotations
+
+from fastapi import UploadFile
+
+from fangkong.core.errors import TooLarge
+
+
+def read_upload(file: UploadFile, max_bytes: int) -> tuple[bytes, str]:
+    name = file.filename or "upload"
+    data = file.file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TooLarge(f"{name}: over the limit of {max_bytes:,} bytes "
+                       "(FANGKONG_IMPORT_MAX_BYTES); split the file into batches")
+    return data, name

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fangkong.core.auth import Role
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    display_name: str = ""
+    role: Role
+    jurisdictions: list[str] = Field(min_length=1)
+    password: str = Field(min_length=10, max_length=200)
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    jurisdictions: list[str]
+
+    @field_validator("jurisdictions", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> object:
+        return [getattr(g, "division_code", g) for g in value] if isinstance(value, list) else value
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"

@@ -1,0 +1,149 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL when
+FANGKONG_TEST_DATABASE_URL is set), migrated once, each test in a rolled-back transaction."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="fangkong-test-"))
+_PG_URL = os.environ.get("FANGKONG_TEST_DATABASE_URL")
+os.environ.update({
+    "FANGKONG_DATA_DIR": str(_TMP),
+    "FANGKONG_DATABASE_URL": _PG_URL or f"sqlite:///{_TMP / 'test.db'}",
+    "FANGKONG_SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+    "FANGKONG_ENCRYPTION_KEY": base64.b64encode(b"e" * 32).decode(),
+    "FANGKONG_LOOKUP_KEY": base64.b64encode(b"k" * 32).decode(),
+    "FANGKONG_IMPORT_MAX_BYTES": str(2 * 1024 * 1024),
+})
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from fangkong.config import get_settings  # noqa: E402
+from fangkong.core.auth import NATIONAL, Actor, Role  # noqa: E402
+from fangkong.core.db import get_engine, session_scope  # noqa: E402
+
+get_settings.cache_clear()
+
+
+def recreate_pg_database(url: str) -> None:
+    """Drop and create the database named in ``url`` (a test database, never a real one)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    from fangkong.core.migrate import upgrade
+    from fangkong.geo import service as geo
+
+    if _PG_URL:
+        recreate_pg_database(_PG_URL)
+    eng = get_engine()
+    upgrade(eng)
+    with session_scope(eng) as session:
+        geo.load(session, province="44")
+        geo.load(session, province="33")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose commits are savepoints inside a transaction rolled back at the end."""
+    conn = engine.connect()
+    outer = conn.begin()
+    sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def dialect(engine: Engine) -> str:
+    return engine.dialect.name
+
+
+def make_actor(role: Role = Role.administrator, *grants: str, name: str = "tester") -> Actor:
+    return Actor(username=name, role=role, grants=grants or (NATIONAL,), source="test")
+
+
+@pytest.fixture
+def admin() -> Actor:
+    return make_actor(Role.administrator, NATIONAL, name="admin")
+
+
+@pytest.fixture
+def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
+    from fangkong.app import create_app
+    from fangkong.deps import get_session
+
+    application = create_app(get_settings(), engine=engine)
+
+    def _session() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    application.dependency_overrides[get_session] = _session
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def login(client: TestClient, session: Session, username: str, role: Role,
+          *jurisdictions: str) -> dict[str, str]:
+    """Create a user with that role and jurisdiction; return its Authorization header."""
+    from fangkong.user import service as users
+    from fangkong.user.schemas import UserCreate
+
+    users.create_user(session, actor=make_actor(), data=UserCreate(
+        username=username, role=role, jurisdictions=list(jurisdictions),
+        password="correct horse battery"))
+    resp = client.post("/api/v1/auth/token",
+                       data={"username": username, "password": "correct horse battery"})
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty database of the suite's kind, made the configured one for this test
+    (for CLI commands and migrations, which open their own connections and commit)."""
+    if _PG_URL:
+        url = make_url(_PG_URL)
+        url_str = url.set(database=f"{url.database}_fresh").render_as_string(hide_password=False)
+        recreate_pg_database(url_str)
+    else:
+        url_str = f"sqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("FANGKONG_DATABASE_URL", url_str)
+    monkeypatch.setenv("FANGKONG_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        yield url_str
+    finally:
+        from fangkong.core import db
+
+        eng = db._engines.pop(url_str, None)
+        if eng is not None:
+            eng.dispose()
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from fangkong.app import escalation_loop
+from fangkong.core.db import get_engine, session_scope
+from fangkong.core.migrate import upgrade
+from fangkong.geo import service as geo
+from fangkong.task import service as tasks
+from fangkong.task.models import Task
+from fangkong.task.schemas import TaskCreate
+from tests.conftest import make_actor
+
+
+def test_the_scheduled_check_escalates_overdue_tasks(fresh_db: str) -> None:
+    from fangkong.core.clock import utc_now
+
+    engine = get_engine()
+    upgrade(engine)
+    with session_scope(engine) as session:
+        geo.load(session, province="44")
+        task = tasks.create(session, actor=make_actor(), data=TaskCreate(
+            type="resample", title="单管复采", owning_division_code="440802001",
+            due_at=utc_now() - timedelta(minutes=5)))
+        task_id = task.id
+    stop = threading.Event()
+    worker = threading.Thread(target=escalation_loop, args=(engine, 0.05, stop))
+    worker.start()
+    try:
+        for _ in range(100):
+            with session_scope(engine) as session:
+                level = session.get(Task, task_id).escalation_level  # type: ignore[union-attr]
+            if level:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert level == 1
+    assert not worker.is_alive()
