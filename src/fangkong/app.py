@@ -22,20 +22,32 @@ from fangkong.policy.api import router as policy_router
 from fangkong.task import service as tasks
 from fangkong.task.api import router as task_router
 from fangkong.user.api import router as user_router
+from fangkong.zone import service as zones
+from fangkong.zone.api import checks_router as zone_checks_router
+from fangkong.zone.api import public_router as zone_public_router
+from fangkong.zone.api import router as zone_router
 
 log = logging.getLogger("fangkong")
 
 
-def escalation_loop(engine: Engine, interval_s: int, stop: threading.Event) -> None:
-    """The scheduled overdue check, every ``interval_s`` seconds until ``stop`` is set."""
+def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) -> None:
+    """The scheduled checks, every ``interval_s`` seconds until ``stop`` is set: overdue tasks
+    escalate; once a day (on the first tick of each local day) the risk areas are evaluated
+    under their packs' lifting rules."""
+    evaluated_on = None
     while not stop.wait(interval_s):
         try:
             with session_scope(engine) as session:
                 report = tasks.escalate_overdue(session, actor=system_actor("scheduler"))
             if report.escalated:
                 log.info("escalated %d overdue task(s)", report.escalated)
+            if evaluated_on != zones.today():
+                with session_scope(engine) as session:
+                    rows = zones.evaluate(session, actor=system_actor("scheduler"))
+                evaluated_on = zones.today()
+                log.info("risk areas evaluated: %d due", sum(1 for r in rows if r.due))
         except Exception:  # keep the loop alive; the next run retries
-            log.exception("overdue check failed")
+            log.exception("scheduled check failed")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -57,7 +69,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings, app.state.engine = settings, engine
     api = APIRouter(prefix="/api/v1")
     for router in (user_router, geo_router, person_router, case_router, task_router,
-                   policy_router):
+                   policy_router, zone_router, zone_checks_router, zone_public_router):
         api.include_router(router)
     app.include_router(api)
 

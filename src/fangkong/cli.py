@@ -15,6 +15,7 @@ from fangkong.geo.cli import app as geo_app
 from fangkong.policy.cli import app as policy_app
 from fangkong.task.cli import app as task_app
 from fangkong.user.cli import app as user_app
+from fangkong.zone.cli import app as zone_app
 
 app = typer.Typer(help="Fangkong (防控): epidemic prevention-and-control command platform.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -28,6 +29,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(task_app, name="task")
+app.add_typer(zone_app, name="zone")
 app.add_typer(audit_app, name="audit")
 
 

@@ -8,6 +8,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
     active_policy_pack: str = Field(
         "cn_v9", description="Id of the policy pack the deployment applies by default "
         "(`fangkong policy list` shows the shipped packs)."
+    )
+    zone_auto_apply: tuple[Literal["downgrade", "lift", "escalate"], ...] = Field(
+        (),
+        description="Kinds of risk-area change the daily evaluation applies by itself instead of "
+        "proposing them to a commander: any of downgrade, lift, escalate (JSON list).",
     )
     host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
     port: int = Field(8000, description="Port `fangkong serve` binds to.")

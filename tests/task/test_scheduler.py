@@ -39,3 +39,39 @@ def test_the_scheduled_check_escalates_overdue_tasks(fresh_db: str) -> None:
         worker.join(5)
     assert level == 1
     assert not worker.is_alive()
+
+
+def test_the_scheduled_check_evaluates_risk_areas_once_a_day(fresh_db: str) -> None:
+    from datetime import date
+
+    from fangkong.zone import service as zones
+    from fangkong.zone.models import ZoneProposal
+    from fangkong.zone.schemas import MemberIn, RoundIn, ZoneCreate
+
+    engine = get_engine()
+    upgrade(engine)
+    with session_scope(engine) as session:
+        geo.load(session, province="44")
+        zone = zones.designate(session, actor=make_actor(), data=ZoneCreate(
+            name="小区", level="high", owning_division_code="440802", pack_id="cn_v9",
+            members=[MemberIn(division_code="440802001001")],
+            last_infection_date=date(2022, 5, 10)))
+        zones.record_round(session, actor=make_actor(), zone_id=zone.id,
+                           data=RoundIn(round_date=date(2022, 5, 17), all_negative=True))
+    stop = threading.Event()
+    worker = threading.Thread(target=escalation_loop, args=(engine, 0.05, stop))
+    worker.start()
+    try:
+        for _ in range(100):
+            with session_scope(engine) as session:
+                proposals = session.query(ZoneProposal).all()
+            if proposals:
+                break
+            stop.wait(0.05)
+        stop.wait(0.3)  # more ticks the same day propose nothing more
+    finally:
+        stop.set()
+        worker.join(5)
+    with session_scope(engine) as session:
+        proposals = session.query(ZoneProposal).all()
+        assert [(p.from_level, p.to_level) for p in proposals] == [("high", "medium")]

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.core.errors import Invalid, Problem
+from fangkong.zone import service
+from fangkong.zone.schemas import ZoneCreate, ZoneDetail, ZoneRead
+
+app = typer.Typer(help="Risk areas (风险区 / 三区).", no_args_is_help=True)
+
+
+@app.command("evaluate")
+@handle_errors
+def evaluate(
+    on: str | None = typer.Option(None, help="Evaluate as of this date (YYYY-MM-DD)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Apply the pack's lifting rules to every active zone; propose (or apply) what is due."""
+    day = date.fromisoformat(on) if on else None
+    with db_session() as session:
+        rows = service.evaluate(session, actor=cli_actor(), on=day)
+    table = Table("zone", "level", "due", "still required")
+    for r in rows:
+        due = (r.due or "-") + (" (applied)" if r.applied else "")
+        table.add_row(r.code, r.level, due, "; ".join(r.requires))
+    emit([r.model_dump(mode="json") for r in rows], as_json, lambda: console.print(table))
+
+
+@app.command("notice")
+@handle_errors
+def notice(division: str | None = typer.Option(None, help="Only zones inside this division."),
+           as_json: bool = JsonOpt) -> None:
+    """The public notice of risk areas, with the changes since yesterday."""
+    with db_session() as session:
+        result = service.public_notice(session, division=division)
+    table = Table("code", "level", "name", "places")
+    for z in result.zones:
+        table.add_row(z.code, z.level_label.get("zh-Hans", z.level), z.name, "、".join(z.divisions))
+    emit(result, as_json, lambda: console.print(table))
+
+
+@app.command("designate")
+@handle_errors
+def designate(file: Path = typer.Argument(..., help="JSON file with the zone: name, level, "
+                                          "owning_division_code, members, last_infection_date"),
+              as_json: bool = JsonOpt) -> None:
+    """Designate a risk area from a JSON description."""
+    try:
+        data = ZoneCreate.model_validate(json.loads(file.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise Invalid(f"{file}: cannot be read as JSON",
+                      problems=[Problem(str(exc), file=str(file))]) from None
+    with db_session() as session:
+        zone = ZoneDetail.model_validate(service.designate(session, actor=cli_actor(), data=data))
+    emit(zone, as_json, lambda: console.print(f"[green]designated[/] {zone.code} ({zone.level})"))
+
+
+@app.command("list")
+@handle_errors
+def list_zones(division: str | None = typer.Option(None, help="Only zones inside this division."),
+               as_json: bool = JsonOpt) -> None:
+    """Active risk areas."""
+    with db_session() as session:
+        zones = [ZoneRead.model_validate(z) for z in service.list_(session, actor=cli_actor(),
+                                                                   division=division)]
+    table = Table("id", "code", "level", "name", "day 0", "since")
+    for z in zones:
+        table.add_row(str(z.id), z.code, z.level, z.name, str(z.last_infection_date),
+                      str(z.designated_on))
+    emit([z.model_dump(mode="json") for z in zones], as_json, lambda: console.print(table))
+
+
+def _decide(proposal_id: int, approve: bool, as_json: bool) -> None:
+    with db_session() as session:
+        p = service.decide(session, actor=cli_actor(), proposal_id=proposal_id, approve=approve)
+        out = {"proposal_id": p.id, "status": p.status.value, "zone_id": p.zone_id}
+    emit(out, as_json, lambda: console.print(f"proposal {proposal_id}: {out['status']}"))
+
+
+@app.command("approve")
+@handle_errors
+def approve(proposal_id: int, as_json: bool = JsonOpt) -> None:
+    """Approve a proposal of the daily evaluation: the change applies."""
+    _decide(proposal_id, True, as_json)
+
+
+@app.command("reject")
+@handle_errors
+def reject(proposal_id: int, as_json: bool = JsonOpt) -> None:
+    """Reject a proposal of the daily evaluation."""
+    _decide(proposal_id, False, as_json)
+
+
+@app.command("check")
+@handle_errors
+def check(as_json: bool = JsonOpt) -> None:
+    """The nine-prohibition checks (九不准) on the active zones."""
+    with db_session() as session:
+        breaches = service.prohibition_breaches(session, actor=cli_actor())
+    table = Table("zone", "level", "prohibition", "why")
+    for b in breaches:
+        table.add_row(b.code, b.level, f"{b.prohibition}: {b.text}", b.why)
+    emit([b.model_dump(mode="json") for b in breaches], as_json,
+         lambda: console.print(table if breaches else "[green]no breach[/]"))

@@ -1,0 +1,93 @@
+"""The bridge between a stored zone and the policy engine: what the pack's clock says of it.
+
+The policy engine (:mod:`fangkong.policy.zones`) is pure and works on dates; this module reads a
+zone's own record (its level, day 0, the history of its levels, its rounds and its confirmed
+conditions) into the engine's :class:`ZoneFacts` and turns the engine's verdict into what the
+zone service acts on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from fangkong.policy import service as policy
+from fangkong.policy.measures import AreaControl
+from fangkong.policy.pack import LiftStep
+from fangkong.policy.schemas import ZoneFacts, ZoneVerdict
+from fangkong.zone.enums import EventKind
+from fangkong.zone.models import Zone
+
+_LEVEL_EVENTS = (EventKind.designated, EventKind.level_changed)
+
+
+def check_level(pack_id: str, level: str) -> str:
+    """The pack's version when ``level`` belongs to its vocabulary; Invalid otherwise."""
+    return policy.check_level(pack_id, level)
+
+
+def _level_on(zone: Zone, day: date) -> str:
+    """The level the zone had on ``day``: its level set last on or before that day, else the
+    level it was designated at (a zone drawn after its day 0 starts on its first level)."""
+    changes = [e for e in zone.events if e.kind in _LEVEL_EVENTS and e.to_level]
+    level = changes[0].to_level if changes else zone.level
+    for event in changes:
+        if event.on_date <= day:
+            level = event.to_level
+    return level or zone.level
+
+
+def facts(zone: Zone) -> ZoneFacts:
+    """What the zone's record tells the pack's clock."""
+    changes = [e for e in zone.events if e.kind in _LEVEL_EVENTS]
+    since = changes[-1].on_date if changes else zone.designated_on
+    path = _level_on(zone, zone.last_infection_date)
+    return ZoneFacts(
+        negative_rounds=sorted(r.round_date for r in zone.rounds if r.all_negative),
+        confirmed=sorted({e.condition for e in zone.events
+                          if e.kind is EventKind.condition_confirmed and e.condition}),
+        level_since=since,
+        path_level=path if path != zone.level else None,
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What is due for a zone on a day: ``due`` is a level, ``"lift"``, or None."""
+
+    due: str | None
+    reason: str
+    escalation: bool = False
+    requires: list[str] = field(default_factory=list)
+    effective: date | None = None
+
+
+def verdict(zone: Zone, on: date) -> ZoneVerdict:
+    return policy.evaluate_zone(zone.pack_id, level=zone.level,
+                                last_infection=zone.last_infection_date, on=on,
+                                facts=facts(zone))
+
+
+def evaluate(zone: Zone, on: date) -> Verdict:
+    v = verdict(zone, on)
+    due = "lift" if v.due and v.lifts else v.due
+    return Verdict(due=due, reason=v.reason, escalation=v.escalation, requires=v.requires,
+                   effective=v.effective)
+
+
+def lifting_steps(zone: Zone) -> list[LiftStep]:
+    """The steps of the lifting path the zone is on (from the level it had on day 0)."""
+    pack = policy.get_pack(zone.pack_id)
+    path = _level_on(zone, zone.last_infection_date)
+    if pack.zones is None or path not in pack.zones.levels:
+        return []
+    return list(pack.zones.levels[path].lifting)
+
+
+def as_measure(zone: Zone, on: date) -> AreaControl:
+    """The zone as the nine-prohibition checks see it: held at its level through ``on``."""
+    f = facts(zone)
+    return AreaControl(kind="area_control", label=f"{zone.code} {zone.name}", level=zone.level,
+                       last_infection=zone.last_infection_date, held_until=on,
+                       negative_rounds=f.negative_rounds, path_level=f.path_level,
+                       level_since=f.level_since)
