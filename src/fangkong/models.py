@@ -8,8 +8,10 @@ from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.person.models import Person
 from fangkong.task.models import Task, TaskEvent
 from fangkong.user.models import User, UserGrant
+from fangkong.web.models import WebPreference
 
 metadata = Base.metadata
 
 __all__ = ["AuditEntry", "Case", "ClassificationChange", "Division", "DivisionBoundary",
-           "Person", "Task", "TaskEvent", "Unit", "User", "UserGrant", "metadata"]
+           "Person", "Task", "TaskEvent", "Unit", "User", "UserGrant", "WebPreference",
+           "metadata"]
