@@ -26,7 +26,7 @@ from fangkong.case.enums import Classification, DetectionMode
 from fangkong.case.models import Case
 from fangkong.core.auth import Actor
 from fangkong.web import service as q
-from fangkong.web.i18n import translate
+from fangkong.web.i18n import fmt_datetime, translate
 
 Where = set[str]
 
@@ -58,6 +58,7 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Cell]]
+    across: bool = False  # a long series: shown transposed (one column per row) on pages
 
 
 @dataclass
@@ -143,11 +144,11 @@ def infection_map(ctx: Context) -> Section:
     total = sum(counts.values())
     rest = total - sum(counts.get(c, 0) for c, _ in regions)
     if rest:
-        rows.append([Cell(ctx.t("unattributed")), Cell(rest)])
+        rows.append([Cell(f"{ctx.root.name} ({ctx.t('unattributed')})"), Cell(rest)])
     rows.append([Cell(ctx.t("total")), Cell(total, total_flt.href())])
     return Section(
         key="map", title=ctx.t("ov.map"),
-        figures=[Figure("infections_14d", ctx.t("ov.map"), total, total_flt.href())],
+        figures=[Figure("infections_14d", ctx.t("total"), total, total_flt.href())],
         tables=[Table(ctx.t("ov.map"), [ctx.t("col.division"), ctx.t("col.count")], rows)],
         chart={"type": "map", "map": ctx.root.code, "geojson": f"/map/{ctx.root.code}.geojson",
                "data": data} if regions else None,
@@ -231,7 +232,8 @@ def trend(ctx: Context) -> Section:
         rows.append([Cell(d), Cell(n, day_flt.href())])
     return Section(
         key="trend", title=ctx.t("ov.trend"), figures=figures,
-        tables=[Table(ctx.t("ov.trend"), [ctx.t("col.day"), ctx.t("col.count")], rows)],
+        tables=[Table(ctx.t("ov.trend"), [ctx.t("col.day"), ctx.t("col.count")], rows,
+                      across=True)],
         chart={"type": "line", "x": [d.isoformat() for d, _ in series],
                "y": [n for _, n in series],
                "hrefs": [r[1].href for r in rows]},
@@ -265,7 +267,8 @@ def cases_by_division(ctx: Context) -> Section:
             for k, f in cols.items()])
     rest = {k: sum(n for c, n in counts[k].items() if c not in listed) for k in cols}
     if any(rest.values()):
-        rows.append([Cell(ctx.t("unattributed"))] + [Cell(rest[k]) for k in cols])
+        rows.append([Cell(f"{ctx.root.name} ({ctx.t('unattributed')})")]
+                    + [Cell(rest[k]) for k in cols])
     rows.append([Cell(ctx.t("total"))] + [
         Cell(sum(counts[k].values()), f.href()) for k, f in cols.items()])
     figures = [
@@ -324,7 +327,7 @@ def tasks_table(ctx: Context) -> Section:
     section.tables = [Table(ctx.t("tasks.by_unit"),
                             [ctx.t("col.division"), ctx.t("tasks.unit"),
                              ctx.t("ov.tasks.overdue"), ctx.t("ov.tasks.escalated")], rows)]
-    section.notes = [ctx.t("as_of") + " " + ctx.now.isoformat(timespec="minutes")]
+    section.notes = [ctx.t("as_of") + " " + fmt_datetime(ctx.now, ctx.lang, ctx.zone)]
     return section
 
 

@@ -172,9 +172,11 @@ class CaseRow:
 
 
 def list_cases(session: Session, actor: Actor, flt: CaseFilter, zone: str, *,
-               before_id: int | None = None, limit: int = PAGE) -> tuple[list[CaseRow], int | None]:
+               before_id: int | None = None, limit: int | None = None
+               ) -> tuple[list[CaseRow], int | None]:
     """One page of the filtered cases, newest first (keyset on id); audited as a read of the
     cases and of the persons' names shown."""
+    limit = limit or PAGE
     stmt = select(Case.id, Case.ref, Person.id, Person.name, Case.classification, Case.severity,
                   Case.detection_mode, Case.onset_date, Case.reported_at,
                   Case.owning_division_code, Division.name
@@ -237,12 +239,16 @@ def children(session: Session, root: str) -> list[tuple[str, str]]:
 
 def geojson(session: Session, codes: list[str]) -> dict[str, Any]:
     """A FeatureCollection of the divisions' boundaries (name and code as properties)."""
-    stmt = (select(Division.code, Division.name, DivisionBoundary.geometry)
+    stmt = (select(Division.code, Division.name, DivisionBoundary.geometry,
+                   DivisionBoundary.label_lon, DivisionBoundary.label_lat)
             .join(DivisionBoundary, DivisionBoundary.code == Division.code)
             .where(Division.code.in_(codes)))
-    feats = [{"type": "Feature", "id": c,
-              "properties": {"name": n, "code": c}, "geometry": g}
-             for c, n, g in session.execute(stmt)]
+    feats = []
+    for c, n, g, lon, lat in session.execute(stmt):
+        props: dict[str, Any] = {"name": n, "code": c}
+        if lon is not None and lat is not None:
+            props["cp"] = [lon, lat]  # where ECharts puts the label
+        feats.append({"type": "Feature", "id": c, "properties": props, "geometry": g})
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -296,7 +302,13 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime,
     stmt = (stmt.outerjoin(Unit, Unit.id == Task.unit_id)
             .join(Division, Division.code == Task.owning_division_code)
             .order_by(case((Task.due_at < now, 0), else_=1), Task.due_at, Task.id).limit(limit))
-    return [{"task": t, "unit_name": u, "division_name": d} for t, u, d in session.execute(stmt)]
+    rows = [{"task": t, "unit_name": u, "division_name": d} for t, u, d in session.execute(stmt)]
+    up = {r["task"].escalated_to_code for r in rows} - {None}
+    names = dict(session.execute(select(Division.code, Division.name)
+                                 .where(Division.code.in_(up))).all()) if up else {}
+    for r in rows:
+        r["escalated_to_name"] = names.get(r["task"].escalated_to_code)
+    return rows
 
 
 def overdue_by_unit(session: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:

@@ -18,8 +18,10 @@
           visualMap: { min: 0, max: max, left: "left", bottom: 10, calculable: false,
                        inRange: { color: palette }, text: [String(max), "0"], textStyle: { color: "#111" } },
           series: [{ type: "map", map: spec.map, roam: false, nameProperty: "name",
-                     label: { show: true, color: "#111", fontSize: 12,
+                     label: { show: true, color: "#111", fontSize: 13, fontWeight: "bold",
+                              textBorderColor: "#fff", textBorderWidth: 3,
                               formatter: function (p) { return p.name + "\n" + (p.value || 0); } },
+                     labelLayout: { hideOverlap: true },
                      itemStyle: { borderColor: "#333", borderWidth: 1 },
                      emphasis: { label: { color: "#000" }, itemStyle: { areaColor: "#ffbf00" } },
                      data: spec.data }]
