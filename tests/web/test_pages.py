@@ -96,9 +96,9 @@ def test_map_figures_per_district(client: TestClient, seeded: Seeded) -> None:
     import html as htmllib
     import json
     spec = json.loads(htmllib.unescape(m.group(1)))
-    values = {d["code"]: d["value"] for d in spec["data"]}
+    values = {d["name"]: d["value"] for d in spec["data"]}
     assert values["440802"] == 9 and values["440803"] == 4 and values["440811"] == 0
-    href = next(d["href"] for d in spec["data"] if d["code"] == "440803")
+    href = next(d["href"] for d in spec["data"] if d["name"] == "440803")
     assert parse_qs(urlparse(href).query)["division"] == ["440803"]
     geo = client.get(spec["geojson"]).json()
     assert {f["properties"]["code"] for f in geo["features"]} >= {"440802", "440803"}
@@ -144,6 +144,7 @@ def test_language_choice_is_stored_per_user(client: TestClient, session: Session
     client.post("/prefs", data={"lang": "zh-Hant", "next": "/"})
     html = client.get("/").text
     assert "隔離管控中發現" in html and 'class="large"' not in html
+    assert "赤坎區" in html and "赤坎区" not in html  # place names in traditional characters
     assert client.post("/prefs", data={"lang": "fr", "next": "/"}).status_code == 422
 
 

@@ -39,7 +39,7 @@ def context(session: Session, *, actor: Actor, jurisdiction: str, day: date, lan
 
 
 def build(ctx: sections.Context) -> BriefDoc:
-    title = f"{ctx.root.name} {translate('brief.title', ctx.lang)}"
+    title = f"{ctx.place(ctx.root.name)} {translate('brief.title', ctx.lang)}"
     return BriefDoc(title=title, jurisdiction=ctx.root, day=ctx.day, generated_at=ctx.now,
                     lang=ctx.lang, zone=ctx.zone, sections=sections.run("brief", ctx))
 

@@ -39,5 +39,5 @@ def helpers(lang: str, zone: str) -> dict[str, Any]:
         "num": lambda v, d=0: i18n.fmt_number(v, lang, d),
         "fdate": lambda v: i18n.fmt_date(v, lang),
         "fdt": lambda v: i18n.fmt_datetime(v, lang, zone),
-        "cell": cell, "figure": figure,
+        "cell": cell, "figure": figure, "place": lambda v: i18n.place(v or "", lang),
     }

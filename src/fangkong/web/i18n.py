@@ -4,6 +4,8 @@ dates and numbers formatted for each (Babel's CLDR data)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -185,6 +187,23 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+@lru_cache(maxsize=1)
+def _to_traditional() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2tw")  # characters only: no Taiwan phrase substitutions
+
+
+@lru_cache(maxsize=20_000)
+def place(name: str, lang: str) -> str:
+    """A place name (stored as published, in simplified characters) for ``lang``: in
+    traditional characters for zh-Hant, unchanged otherwise."""
+    if lang != "zh-Hant" or not name:
+        return name
+    out: str = _to_traditional().convert(name)
+    return out
+
+
 def translate(key: str, lang: str) -> str:
     entry = MESSAGES.get(key)
     if entry is None:
@@ -215,9 +234,8 @@ def fmt_percent(value: float | None, lang: str) -> str:
 def fmt_date(value: date | None, lang: str) -> str:
     if value is None:
         return "—"
-    return format_date(value, format="long" if lang == "en" else "yyyy年M月d日",
-                       locale=_LOCALES[lang]) if lang != "en" else \
-        format_date(value, format="d MMM y", locale=_LOCALES[lang])
+    pattern = "d MMM y" if lang == "en" else "yyyy年M月d日"
+    return format_date(value, format=pattern, locale=_LOCALES[lang])
 
 
 def fmt_datetime(value: datetime | None, lang: str, zone: str) -> str:

@@ -26,7 +26,7 @@ from fangkong.case.enums import Classification, DetectionMode
 from fangkong.case.models import Case
 from fangkong.core.auth import Actor
 from fangkong.web import service as q
-from fangkong.web.i18n import fmt_datetime, translate
+from fangkong.web.i18n import fmt_datetime, place, translate
 
 Where = set[str]
 
@@ -45,6 +45,9 @@ class Context:
 
     def t(self, key: str) -> str:
         return translate(key, self.lang)
+
+    def place(self, name: str) -> str:
+        return place(name, self.lang)
 
 
 @dataclass
@@ -139,12 +142,12 @@ def infection_map(ctx: Context) -> Section:
     for code, name in regions:
         flt = q.CaseFilter(**{**window.__dict__, "division": code})
         n = counts.get(code, 0)
-        rows.append([Cell(name), Cell(n, flt.href())])
-        data.append({"name": name, "code": code, "value": n, "href": flt.href()})
+        rows.append([Cell(ctx.place(name)), Cell(n, flt.href())])
+        data.append({"name": code, "label": ctx.place(name), "value": n, "href": flt.href()})
     total = sum(counts.values())
     rest = total - sum(counts.get(c, 0) for c, _ in regions)
     if rest:
-        rows.append([Cell(f"{ctx.root.name} ({ctx.t('unattributed')})"), Cell(rest)])
+        rows.append([Cell(f"{ctx.place(ctx.root.name)} ({ctx.t('unattributed')})"), Cell(rest)])
     rows.append([Cell(ctx.t("total")), Cell(total, total_flt.href())])
     return Section(
         key="map", title=ctx.t("ov.map"),
@@ -261,13 +264,13 @@ def cases_by_division(ctx: Context) -> Section:
     for code, name in subs:
         if not any(counts[k].get(code) for k in cols):
             continue
-        rows.append([Cell(name)] + [
+        rows.append([Cell(ctx.place(name))] + [
             Cell(counts[k].get(code, 0),
                  q.CaseFilter(**{**f.__dict__, "division": code}).href())
             for k, f in cols.items()])
     rest = {k: sum(n for c, n in counts[k].items() if c not in listed) for k in cols}
     if any(rest.values()):
-        rows.append([Cell(f"{ctx.root.name} ({ctx.t('unattributed')})")]
+        rows.append([Cell(f"{ctx.place(ctx.root.name)} ({ctx.t('unattributed')})")]
                     + [Cell(rest[k]) for k in cols])
     rows.append([Cell(ctx.t("total"))] + [
         Cell(sum(counts[k].values()), f.href()) for k, f in cols.items()])
@@ -318,7 +321,8 @@ def tasks_table(ctx: Context) -> Section:
         if not r["division"].startswith(ctx.root.code):
             continue
         flt = q.TaskFilter(division=r["division"], overdue=True, unit=r["unit_id"])
-        rows.append([Cell(r["division_name"]), Cell(r["unit_name"] or ctx.t("tasks.no_unit")),
+        rows.append([Cell(ctx.place(r["division_name"])),
+                     Cell(r["unit_name"] or ctx.t("tasks.no_unit")),
                      Cell(r["overdue"], flt.href()),
                      Cell(r["escalated"], q.TaskFilter(division=r["division"], overdue=True,
                                                        escalated=True,

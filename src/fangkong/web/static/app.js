@@ -5,6 +5,8 @@
   "use strict";
   var palette = ["#fff5f0", "#fcbba1", "#fb6a4a", "#cb181d", "#67000d"];
 
+  function name(p) { return (p.data && p.data.label) || p.name; }
+
   function go(href) { if (href) { window.location.href = href; } }
 
   function drawMap(el, spec) {
@@ -14,13 +16,13 @@
         var chart = echarts.init(el);
         var max = Math.max.apply(null, spec.data.map(function (d) { return d.value; }).concat([1]));
         chart.setOption({
-          tooltip: { trigger: "item", formatter: function (p) { return p.name + ": " + (p.value || 0); } },
+          tooltip: { trigger: "item", formatter: function (p) { return name(p) + ": " + (p.value || 0); } },
           visualMap: { min: 0, max: max, left: "left", bottom: 10, calculable: false,
                        inRange: { color: palette }, text: [String(max), "0"], textStyle: { color: "#111" } },
-          series: [{ type: "map", map: spec.map, roam: false, nameProperty: "name",
+          series: [{ type: "map", map: spec.map, roam: false, nameProperty: "code",
                      label: { show: true, color: "#111", fontSize: 13, fontWeight: "bold",
                               textBorderColor: "#fff", textBorderWidth: 3,
-                              formatter: function (p) { return p.name + "\n" + (p.value || 0); } },
+                              formatter: function (p) { return name(p) + "\n" + (p.value || 0); } },
                      labelLayout: { hideOverlap: true },
                      itemStyle: { borderColor: "#333", borderWidth: 1 },
                      emphasis: { label: { color: "#000" }, itemStyle: { areaColor: "#ffbf00" } },
