@@ -1,4 +1,5 @@
-"""dashboard: per-user web preferences (language, large-text mode)
+"""dashboard: per-user web preferences (language, large-text mode); an index on the cases'
+report time for the dashboard's day and window counts
 
 Revision ID: 0008
 Revises: 0001
@@ -30,7 +31,9 @@ def upgrade() -> None:
                                 name=op.f("fk_web_preference_user_id_app_user")),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_web_preference")),
     )
+    op.create_index("ix_case_episode_reported_at", "case_episode", ["reported_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_episode_reported_at", table_name="case_episode")
     op.drop_table("web_preference")
