@@ -173,3 +173,22 @@ def test_case_list_pages_with_htmx(client: TestClient, seeded: Seeded) -> None:
     finally:
         service.PAGE = old
     assert "<html" not in part.text and part.text.count("/cases/") >= 5
+
+
+def test_every_label_used_by_a_template_is_translated() -> None:
+    from fangkong.web import i18n
+    from fangkong.web.pages import HERE
+
+    used = set()
+    for path in (HERE / "templates").glob("*.html"):
+        used |= set(re.findall(r"""\bt\(["']([\w.]+)["']\)""", path.read_text("utf-8")))
+    assert used and used <= set(i18n.MESSAGES), used - set(i18n.MESSAGES)
+    assert all(set(v) == set(i18n.LANGS) and all(v.values()) for v in i18n.MESSAGES.values())
+
+
+def test_api_errors_keep_the_json_shape(client: TestClient, seeded: Seeded) -> None:
+    resp = client.get("/api/v1/cases/1")
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "unauthenticated"
+    assert resp.headers["www-authenticate"] == "Bearer"
+    sign_in(client, "wchikan")  # a page session is not an API token
+    assert client.get("/api/v1/cases/1").status_code == 401

@@ -91,7 +91,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cases.count": _m("符合条件的病例", "符合條件的病例", "Matching cases"),
     "cases.more": _m("下一页", "下一頁", "Next page"),
     "cases.empty": _m("没有符合条件的病例。", "沒有符合條件的病例。", "No case matches."),
-    "f.division": _m("属地区划代码", "屬地區劃代碼", "Owning division code"),
+    "f.division": _m("属地", "屬地", "Owning division"),
     "f.classification": _m("分类", "分類", "Classification"),
     "f.found": _m("发现途径", "發現途徑", "How found"),
     "f.mode": _m("发现方式", "發現方式", "Detection mode"),

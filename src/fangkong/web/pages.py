@@ -138,9 +138,14 @@ def case_list(request: Request, viewer: CurrentViewer, session: DbSession,
                                    before_id=before)
     total = queries.count_cases(session, viewer.actor, flt, settings.timezone)
     more = f"/cases?{flt.query(before=str(nxt))}" if nxt else None
+    root = queries.jurisdiction_of(session, viewer.actor, None)
+    places = [(c, n) for c, n in root.choices] + [
+        (c, n) for g, _ in root.choices for c, n in queries.children(session, g)]
+    if flt.division and flt.division not in {c for c, _ in places}:
+        places.append((flt.division, queries.division_name(session, flt.division)))
     tmpl = "cases_rows.html" if request.headers.get("HX-Request") else "cases.html"
     return render(request, viewer, tmpl, lang=viewer.lang, zone=settings.timezone,
-                  nav="cases", flt=flt, rows=rows, total=total, more=more,
+                  nav="cases", flt=flt, rows=rows, total=total, more=more, places=places,
                   classifications=list(Classification), modes=list(DetectionMode))
 
 
