@@ -192,3 +192,17 @@ def test_api_errors_keep_the_json_shape(client: TestClient, seeded: Seeded) -> N
     assert resp.headers["www-authenticate"] == "Bearer"
     sign_in(client, "wchikan")  # a page session is not an API token
     assert client.get("/api/v1/cases/1").status_code == 401
+
+
+def test_timeline_orders_dates_before_instants_of_the_day(session: Session,
+                                                         seeded: Seeded) -> None:
+    from fangkong.case.models import Case
+    from fangkong.web.service import timeline
+
+    case = session.get(Case, seeded.chikan_case_ids[0])
+    assert case is not None
+    assert [e["what"] for e in timeline(case, "Asia/Shanghai")] == ["case.onset", "case.report"]
+    changed = session.get(Case, seeded.reclassified_id)
+    assert changed is not None
+    assert [e["what"] for e in timeline(changed, "Asia/Shanghai")] == [
+        "case.report", "case.change"]

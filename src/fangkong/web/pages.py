@@ -154,23 +154,8 @@ def case_page(request: Request, viewer: CurrentViewer, session: DbSession,
               settings: AppSettings, case_id: int) -> HTMLResponse:
     case = cases.get(session, actor=viewer.actor, case_id=case_id)
     person = queries.person_summary(session, viewer.actor, case.person_id)
-    events: list[dict[str, Any]] = []
-    if case.onset_date:
-        events.append({"at": case.onset_date, "what": "case.onset"})
-    if case.first_positive_sample_date:
-        events.append({"at": case.first_positive_sample_date, "what": "case.sampling"})
-    events.append({"at": case.reported_at, "what": "case.report"})
-    for ch in case.history[1:]:
-        events.append({"at": ch.at, "what": "case.change", "change": ch})
     zone = settings.timezone
-
-    def key(e: dict[str, Any]) -> tuple[str, int]:
-        at = e["at"]
-        day = at.astimezone(queries.ZoneInfo(zone)).isoformat() if hasattr(at, "hour") \
-            else at.isoformat()
-        return (day, 0)
-
-    events.sort(key=key)
+    events = queries.timeline(case, zone)
     names = {c: queries.division_name(session, c) for c in
              {case.owning_division_code, case.current_division_code}}
     return render(request, viewer, "case.html", lang=viewer.lang, zone=zone, nav="cases",

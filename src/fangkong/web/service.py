@@ -198,6 +198,28 @@ def list_cases(session: Session, actor: Actor, flt: CaseFilter, zone: str, *,
     return out, nxt
 
 
+def timeline(case: Case, zone: str) -> list[dict[str, Any]]:
+    """A case's events in order: onset and first positive sample (dates), report and each
+    classification change (instants). A date sorts before the instants of the same local day."""
+    events: list[dict[str, Any]] = []
+    if case.onset_date:
+        events.append({"at": case.onset_date, "what": "case.onset"})
+    if case.first_positive_sample_date:
+        events.append({"at": case.first_positive_sample_date, "what": "case.sampling"})
+    events.append({"at": case.reported_at, "what": "case.report"})
+    events += [{"at": ch.at, "what": "case.change", "change": ch} for ch in case.history[1:]]
+    tz = ZoneInfo(zone)
+
+    def key(e: dict[str, Any]) -> tuple[date, int, str]:
+        at = e["at"]
+        if isinstance(at, datetime):
+            local = at.astimezone(tz)
+            return (local.date(), 1, local.isoformat())
+        return (at, 0, "")
+
+    return sorted(events, key=key)
+
+
 def person_summary(session: Session, actor: Actor, person_id: int) -> dict[str, Any]:
     """The person behind a case the actor may read: name, sex, birth year (audited)."""
     row = session.execute(select(Person.name, Person.sex, Person.birth_date, Person.ref)
