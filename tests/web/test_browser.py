@@ -83,7 +83,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                                  accept_downloads=True)
     pg = context.new_page()
     yield pg
     context.close()
@@ -93,9 +94,12 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page: Page, base_url: str, username: str, path: str = "/") -> None:
+def sign_in(page: Page, base_url: str, username: str, path: str = "/",
+            screenshot: str | None = None) -> None:
     page.goto(base_url + path)
     expect(page).to_have_url(f"{base_url}/login?next={path}")
+    if screenshot:
+        shot(page, screenshot)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
@@ -106,7 +110,7 @@ def figure(page: Page, key: str) -> str:
 
 
 def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
-    sign_in(page, base_url, "bchikan")
+    sign_in(page, base_url, "bchikan", screenshot="login")
     expect(page.locator("h1")).to_contain_text("赤坎区")
     expect(page.locator(".chart-map[data-ready]")).to_have_count(1)
     page.wait_for_timeout(500)  # the map's first frame
@@ -125,6 +129,9 @@ def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
     expect(page.locator("ol.timeline")).to_contain_text("CT changes")
     expect(page.locator("#h-chain")).to_be_visible()
     shot(page, "case")
+    page.goto(base_url + "/zones")
+    expect(page.locator("main")).to_contain_text("尚未接入")
+    shot(page, "zones-not-available")
     page.goto(base_url + "/cases/" + "999999")
     expect(page.locator("h1")).to_have_text("出错了")
 
@@ -146,6 +153,11 @@ def test_map_click_opens_the_district(page: Page, base_url: str) -> None:
     page.locator(".chart-map canvas").first.click(position={"x": point[0], "y": point[1]})
     expect(page).to_have_url(re.compile(r"/cases\?division=440803&"))
     expect(page.locator("#case-count strong")).to_have_text("4")
+    page.goto(base_url + "/")
+    page.locator("#sec-map details summary").click()
+    page.locator("#sec-map table a", has_text="霞山区").click()  # that district's overview
+    expect(page.locator("h1")).to_contain_text("霞山区")
+    assert figure(page, "community") == "4"
 
 
 def test_language_switch_large_text_and_keyboard(page: Page, base_url: str) -> None:

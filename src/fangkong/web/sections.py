@@ -142,7 +142,8 @@ def infection_map(ctx: Context) -> Section:
     for code, name in regions:
         flt = q.CaseFilter(**{**window.__dict__, "division": code})
         n = counts.get(code, 0)
-        rows.append([Cell(ctx.place(name)), Cell(n, flt.href())])
+        drill = f"/?j={code}" if code != ctx.root.code else None  # that division's overview
+        rows.append([Cell(ctx.place(name), drill), Cell(n, flt.href())])
         data.append({"name": code, "label": ctx.place(name), "value": n, "href": flt.href()})
     total = sum(counts.values())
     rest = total - sum(counts.get(c, 0) for c, _ in regions)
