@@ -26,6 +26,8 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+expect.set_options(timeout=15_000)  # a busy two-core machine
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -112,8 +114,7 @@ def figure(page: Page, key: str) -> str:
 def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "bchikan", screenshot="login")
     expect(page.locator("h1")).to_contain_text("赤坎区")
-    expect(page.locator(".chart-map[data-ready]")).to_have_count(1)
-    page.wait_for_timeout(500)  # the map's first frame
+    expect(page.locator(".chart-map[data-ready]")).to_have_count(1)  # drawn, animation done
     assert "霞山区" not in page.content()
     assert (figure(page, "new"), figure(page, "quarantine"), figure(page, "community")) == (
         "5", "2", "3")
@@ -139,7 +140,6 @@ def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
 def test_map_click_opens_the_district(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "bcity")
     expect(page.locator(".chart-map[data-ready]")).to_have_count(1)
-    page.wait_for_timeout(800)
     shot(page, "overview-city")
     point = page.evaluate("""() => {
         const el = document.querySelector('.chart-map');
@@ -175,7 +175,7 @@ def test_language_switch_large_text_and_keyboard(page: Page, base_url: str) -> N
     page.get_by_role("button", name="Apply").click()
     page.goto(base_url + "/")
     expect(page.locator("h1")).to_contain_text("疫情防控總覽")
-    page.wait_for_timeout(500)
+    expect(page.locator("[data-chart]:not([data-ready])")).to_have_count(0)
     shot(page, "overview-zh-hant")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "跳到正文"

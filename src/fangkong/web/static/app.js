@@ -7,13 +7,19 @@
 
   function name(p) { return (p.data && p.data.label) || p.name; }
 
+  /* Marks the element once the chart has finished drawing (its animations included). */
+  function ready(chart, el) {
+    chart.on("finished", function () { el.setAttribute("data-ready", "1"); });
+    return chart;
+  }
+
   function go(href) { if (href) { window.location.href = href; } }
 
   function drawMap(el, spec) {
     fetch(spec.geojson, { credentials: "same-origin" }).then(function (r) { return r.json(); })
       .then(function (geo) {
         echarts.registerMap(spec.map, geo);
-        var chart = echarts.init(el);
+        var chart = ready(echarts.init(el), el);
         var max = Math.max.apply(null, spec.data.map(function (d) { return d.value; }).concat([1]));
         chart.setOption({
           tooltip: { trigger: "item", formatter: function (p) { return name(p) + ": " + (p.value || 0); } },
@@ -30,12 +36,11 @@
         });
         chart.on("click", function (p) { go(p.data && p.data.href); });
         window.addEventListener("resize", function () { chart.resize(); });
-        el.setAttribute("data-ready", "1");
       });
   }
 
   function drawLine(el, spec) {
-    var chart = echarts.init(el);
+    var chart = ready(echarts.init(el), el);
     chart.setOption({
       grid: { left: 40, right: 16, top: 16, bottom: 40 },
       tooltip: { trigger: "axis" },
@@ -45,7 +50,6 @@
     });
     chart.on("click", function (p) { go(spec.hrefs[p.dataIndex]); });
     window.addEventListener("resize", function () { chart.resize(); });
-    el.setAttribute("data-ready", "1");
   }
 
   document.querySelectorAll("[data-chart]").forEach(function (el) {
