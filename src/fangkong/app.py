@@ -22,6 +22,7 @@ from fangkong.policy.api import router as policy_router
 from fangkong.task import service as tasks
 from fangkong.task.api import router as task_router
 from fangkong.user.api import router as user_router
+from fangkong.web.pages import install as install_web
 from fangkong.zone import service as zones
 from fangkong.zone.api import checks_router as zone_checks_router
 from fangkong.zone.api import public_router as zone_public_router
@@ -78,4 +79,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok", "version": __version__}
 
     install_error_handlers(app)
+    install_web(app)  # the pages (after the API's handlers: HTML errors off /api/)
     return app

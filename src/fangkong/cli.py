@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from fangkong.brief.cli import brief as brief_command
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core import audit
 from fangkong.core.db import get_engine
@@ -31,6 +32,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(task_app, name="task")
 app.add_typer(zone_app, name="zone")
 app.add_typer(audit_app, name="audit")
+app.command("brief")(brief_command)
 
 
 @db_app.command("upgrade")

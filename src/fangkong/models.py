@@ -8,10 +8,11 @@ from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.person.models import Person
 from fangkong.task.models import Task, TaskEvent
 from fangkong.user.models import User, UserGrant
+from fangkong.web.models import WebPreference
 from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, ZoneRound
 
 metadata = Base.metadata
 
 __all__ = ["AuditEntry", "Case", "ClassificationChange", "Division", "DivisionBoundary",
-           "Person", "Task", "TaskEvent", "Unit", "User", "UserGrant", "Zone", "ZoneEvent",
-           "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]
+           "Person", "Task", "TaskEvent", "Unit", "User", "UserGrant", "WebPreference", "Zone",
+           "ZoneEvent", "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]

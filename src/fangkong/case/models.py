@@ -20,6 +20,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_episode_owning_division_code_id", "owning_division_code", "id"),
         Index("ix_case_episode_current_division_code_id", "current_division_code", "id"),
+        # The dashboard's and the brief's day and window counts (added by migration 0008).
+        Index("ix_case_episode_reported_at", "reported_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

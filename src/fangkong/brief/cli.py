@@ -1,0 +1,57 @@
+"""``fangkong brief``: write the daily brief of one jurisdiction and day to a directory."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from fangkong.brief import render, service
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.config import get_settings
+from fangkong.core.errors import Invalid
+from fangkong.web.i18n import LANGS
+from fangkong.web.service import local_today
+
+
+@handle_errors
+def brief(
+    day: str | None = typer.Option(None, "--date", help="Day (YYYY-MM-DD); default today."),
+    jurisdiction: str = typer.Option(..., "--jurisdiction", help="Division code, e.g. 4408."),
+    out: Path = typer.Option(Path("."), "--out", help="Directory to write the files to."),
+    formats: str = typer.Option("html,pdf,xlsx", "--format", help="Comma-separated."),
+    lang: str = typer.Option("zh-Hans", "--lang", help="zh-Hans, zh-Hant or en."),
+    measures: Path | None = typer.Option(
+        None, "--measures", help="YAML/JSON list of local measures to check against the nine "
+        "prohibitions (see policy/MEASURES.md)."),
+    pack: str | None = typer.Option(None, "--pack", help="Policy pack; default: active one."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write the daily brief (每日一研判) as HTML, PDF and XLSX."""
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    bad = [f for f in wanted if f not in render.FORMATS]
+    if bad or not wanted:
+        raise Invalid(f"unknown format(s) {', '.join(bad) or '(none)'}; "
+                      f"choose from {', '.join(render.FORMATS)}")
+    if lang not in LANGS:
+        raise Invalid(f"unknown language {lang}; choose from {', '.join(LANGS)}")
+    settings = get_settings()
+    try:
+        on = date.fromisoformat(day) if day else local_today(settings.timezone)
+    except ValueError:
+        raise Invalid(f"--date: not a date (YYYY-MM-DD): {day}") from None
+    listed = service.read_measures(measures) if measures else None
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with db_session() as session:
+        ctx = service.context(session, actor=cli_actor(), jurisdiction=jurisdiction, day=on,
+                              lang=lang, zone=settings.timezone, measures=listed, pack=pack)
+        doc = service.build(ctx)
+        for fmt in wanted:
+            body, _ = render.render(doc, fmt)
+            path = out / service.filename(doc, fmt)
+            path.write_bytes(body)
+            written.append(str(path))
+    emit({"files": written}, as_json,
+         lambda: console.print("[green]brief written[/]: " + ", ".join(written)))

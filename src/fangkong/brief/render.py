@@ -1,0 +1,92 @@
+"""The brief as a standalone HTML page, a PDF (WeasyPrint) and an XLSX of its tables."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from fangkong.brief.service import BriefDoc
+from fangkong.web import i18n
+from fangkong.web.helpers import helpers
+
+FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+_env = Environment(loader=FileSystemLoader(str(_TEMPLATES)),
+                   autoescape=select_autoescape(["html"]))
+
+
+def html(doc: BriefDoc) -> str:
+    return _env.get_template("brief.html").render(**helpers(doc.lang, doc.zone), doc=doc,
+                                                  standalone=True)
+
+
+def pdf(doc: BriefDoc) -> bytes:
+    from weasyprint import HTML
+
+    out: bytes = HTML(string=html(doc)).write_pdf()
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | int | float) or value is None:
+        return value
+    return str(value)
+
+
+def xlsx(doc: BriefDoc) -> bytes:
+    t = lambda key: i18n.translate(key, doc.lang)  # noqa: E731
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = t("summary")[:31]
+    ws.append([doc.title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([t("jurisdiction"), f"{doc.jurisdiction.name} ({doc.jurisdiction.code})"])
+    ws.append([t("brief.date"), doc.day])
+    ws.append([t("as_of"), doc.generated_at.replace(tzinfo=None)])
+    ws.append([])
+    for section in doc.sections:
+        ws.append([section.title])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+        if not section.available:
+            ws.append(["", t("not_available")])
+        for f in section.figures:
+            ws.append(["", f.label, f.value])
+        for note in section.notes:
+            ws.append(["", note])
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 40
+    used: set[str] = {ws.title}
+    for section in doc.sections:
+        for n, table in enumerate(section.tables):
+            name = (table.title or section.title)[:28]
+            while name in used:
+                name = f"{name[:26]}{n + 2}"
+            used.add(name)
+            sheet = wb.create_sheet(name)
+            sheet.append(table.columns)
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            for row in table.rows:
+                sheet.append([_plain(c.value) for c in row])
+            for i in range(1, len(table.columns) + 1):
+                sheet.column_dimensions[get_column_letter(i)].width = 18
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def render(doc: BriefDoc, fmt: str) -> tuple[bytes, str]:
+    if fmt == "html":
+        return html(doc).encode("utf-8"), FORMATS[fmt]
+    if fmt == "pdf":
+        return pdf(doc), FORMATS[fmt]
+    return xlsx(doc), FORMATS[fmt]

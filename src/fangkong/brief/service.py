@@ -1,0 +1,66 @@
+"""Build the daily brief from the section registry the overview also uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from fangkong.core.auth import Actor
+from fangkong.core.clock import utc_now
+from fangkong.core.errors import Invalid
+from fangkong.web import sections
+from fangkong.web import service as queries
+from fangkong.web.i18n import lang_or_default, translate
+
+
+@dataclass
+class BriefDoc:
+    title: str
+    jurisdiction: queries.Jurisdiction
+    day: date
+    generated_at: datetime
+    lang: str
+    zone: str
+    sections: list[sections.Section]
+
+
+def context(session: Session, *, actor: Actor, jurisdiction: str, day: date, lang: str,
+            zone: str, measures: list[dict[str, Any]] | None = None,
+            pack: str | None = None) -> sections.Context:
+    root = queries.jurisdiction_of(session, actor, jurisdiction)
+    return sections.Context(session=session, actor=actor, root=root, day=day, zone=zone,
+                            lang=lang_or_default(lang), now=utc_now(), measures=measures,
+                            pack=pack)
+
+
+def build(ctx: sections.Context) -> BriefDoc:
+    title = f"{ctx.place(ctx.root.name)} {translate('brief.title', ctx.lang)}"
+    return BriefDoc(title=title, jurisdiction=ctx.root, day=ctx.day, generated_at=ctx.now,
+                    lang=ctx.lang, zone=ctx.zone, sections=sections.run("brief", ctx))
+
+
+def filename(doc: BriefDoc, fmt: str) -> str:
+    return f"brief-{doc.jurisdiction.code}-{doc.day.isoformat()}-{doc.lang}.{fmt}"
+
+
+def read_measures(path: Path) -> list[dict[str, Any]]:
+    """Local measures to check against the nine prohibitions: a YAML or JSON list (see
+    policy/MEASURES.md), or a mapping with a ``measures`` list."""
+    if not path.exists():
+        raise Invalid(f"{path}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise Invalid(f"{path}{where}: not valid YAML or JSON") from None
+    if isinstance(data, dict):
+        data = data.get("measures")
+    if not isinstance(data, list) or not all(isinstance(m, dict) for m in data):
+        raise Invalid(f"{path}: expected a list of measures (or a mapping with 'measures')")
+    return data

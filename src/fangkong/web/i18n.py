@@ -1,0 +1,246 @@
+"""Languages of the web pages and the brief: labels in zh-Hans (default), zh-Hant and en, and
+dates and numbers formatted for each (Babel's CLDR data)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
+
+LANGS = ("zh-Hans", "zh-Hant", "en")
+DEFAULT_LANG = "zh-Hans"
+LANG_NAMES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
+_LOCALES = {"zh-Hans": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW", "en": "en_GB"}
+
+
+def lang_or_default(value: str | None) -> str:
+    return value if value in LANGS else DEFAULT_LANG
+
+
+def _m(hans: str, hant: str, en: str) -> dict[str, str]:
+    return {"zh-Hans": hans, "zh-Hant": hant, "en": en}
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "app": _m("防控指挥平台", "防控指揮平台", "Fangkong command"),
+    "skip": _m("跳到正文", "跳到正文", "Skip to content"),
+    "nav.overview": _m("总览", "總覽", "Overview"),
+    "nav.cases": _m("病例", "病例", "Cases"),
+    "nav.tasks": _m("督办任务", "督辦任務", "Tasks"),
+    "nav.zones": _m("风险区", "風險區", "Risk zones"),
+    "nav.testing": _m("核酸检测", "核酸檢測", "Testing"),
+    "nav.isolation": _m("隔离管控", "隔離管控", "Isolation"),
+    "nav.surveillance": _m("监测预警", "監測預警", "Surveillance"),
+    "nav.brief": _m("每日研判", "每日研判", "Daily brief"),
+    "login.title": _m("登录", "登入", "Sign in"),
+    "login.username": _m("用户名", "使用者名稱", "Username"),
+    "login.password": _m("密码", "密碼", "Password"),
+    "login.submit": _m("登录", "登入", "Sign in"),
+    "login.failed": _m("用户名或密码错误", "使用者名稱或密碼錯誤", "Wrong username or password"),
+    "logout": _m("退出", "登出", "Sign out"),
+    "prefs.lang": _m("语言", "語言", "Language"),
+    "prefs.large": _m("大字模式", "大字模式", "Large text"),
+    "prefs.save": _m("应用", "套用", "Apply"),
+    "jurisdiction": _m("辖区", "轄區", "Jurisdiction"),
+    "signed_in_as": _m("当前用户", "目前使用者", "Signed in as"),
+    "as_of": _m("数据截至", "資料截至", "Data as of"),
+    "not_available": _m("尚未接入", "尚未接入", "Not available yet"),
+    "not_available.text": _m(
+        "该功能模块尚未上线，此处不显示任何数字。",
+        "該功能模組尚未上線，此處不顯示任何數字。",
+        "This capability is not available on this deployment yet; no figures are shown."),
+    "open_records": _m("查看明细", "查看明細", "Open the records"),
+    "none": _m("无", "無", "none"),
+    "total": _m("合计", "合計", "Total"),
+    "unattributed": _m("未细分到下级", "未細分到下級", "Not attributed to a sub-division"),
+    # overview
+    "ov.title": _m("疫情防控总览", "疫情防控總覽", "Overview"),
+    "ov.map": _m("近14天感染者分布", "近14天感染者分佈", "Infections reported in the last 14 days"),
+    "ov.map.note": _m(
+        "感染者 = 确诊病例 + 无症状感染者，按属地（责任辖区）统计；点击区域查看病例。",
+        "感染者 = 確診病例 + 無症狀感染者，按屬地（責任轄區）統計；點擊區域檢視病例。",
+        "Infections = confirmed cases + asymptomatic infections, by owning jurisdiction; "
+        "click a division to see its cases."),
+    "ov.today": _m("今日新增感染者", "今日新增感染者", "New infections today"),
+    "ov.today.quarantine": _m("隔离管控中发现", "隔離管控中發現", "Found in quarantine"),
+    "ov.today.community": _m("社会面发现", "社會面發現", "Found in the community (社会面)"),
+    "ov.today.total": _m("新增合计", "新增合計", "New, all"),
+    "ov.tasks": _m("督办任务", "督辦任務", "Task supervision"),
+    "ov.tasks.overdue": _m("超时未办结", "逾時未辦結", "Overdue"),
+    "ov.tasks.escalated": _m("已逐级上报", "已逐級上報", "Escalated"),
+    "ov.tasks.active": _m("在办任务", "在辦任務", "Active"),
+    "ov.trend": _m("每日新增感染者（近28天）", "每日新增感染者（近28天）",
+                   "New infections per day (last 28 days)"),
+    "sec.contacts": _m("密接者识别与管控", "密接者識別與管控", "Contacts identified and managed"),
+    "sec.testing": _m("区域核酸检测进度", "區域核酸檢測進度", "Testing rounds in progress"),
+    "sec.isolation": _m("隔离房间与床位", "隔離房間與床位", "Rooms and beds against capacity"),
+    "sec.clocks": _m("24小时时限（阳性转运、密接隔离）", "24小時時限（陽性轉運、密接隔離）",
+                     "24-hour clocks (positive to transfer, contact to quarantine)"),
+    "sec.alerts": _m("监测预警", "監測預警", "Alerts"),
+    "sec.zones": _m("风险区划定、调整、解封", "風險區劃定、調整、解封",
+                    "Zones designated, changed, lifted"),
+    "sec.rt": _m("有效再生数 Rt", "有效再生數 Rt", "Effective reproduction number Rt"),
+    # cases
+    "cases.title": _m("病例列表", "病例列表", "Cases"),
+    "cases.filter": _m("筛选", "篩選", "Filter"),
+    "cases.reset": _m("清除筛选", "清除篩選", "Clear filters"),
+    "cases.count": _m("符合条件的病例", "符合條件的病例", "Matching cases"),
+    "cases.more": _m("下一页", "下一頁", "Next page"),
+    "cases.empty": _m("没有符合条件的病例。", "沒有符合條件的病例。", "No case matches."),
+    "f.division": _m("属地", "屬地", "Owning division"),
+    "f.classification": _m("分类", "分類", "Classification"),
+    "f.found": _m("发现途径", "發現途徑", "How found"),
+    "f.mode": _m("发现方式", "發現方式", "Detection mode"),
+    "f.from": _m("报告日期自", "報告日期自", "Reported from"),
+    "f.to": _m("报告日期至", "報告日期至", "Reported to"),
+    "f.any": _m("全部", "全部", "any"),
+    "f.infection": _m("感染者（确诊+无症状）", "感染者（確診+無症狀）",
+                      "infections (confirmed + asymptomatic)"),
+    "f.quarantine": _m("隔离管控中发现", "隔離管控中發現", "found in quarantine"),
+    "f.community": _m("社会面发现", "社會面發現", "found in the community"),
+    "col.ref": _m("编号", "編號", "Ref"),
+    "col.name": _m("姓名", "姓名", "Name"),
+    "col.classification": _m("分类", "分類", "Classification"),
+    "col.severity": _m("临床分型", "臨床分型", "Severity"),
+    "col.mode": _m("发现方式", "發現方式", "How found"),
+    "col.onset": _m("发病日期", "發病日期", "Onset"),
+    "col.reported": _m("报告时间", "報告時間", "Reported"),
+    "col.division": _m("属地", "屬地", "Owning division"),
+    "col.current": _m("现所在地", "現所在地", "Current division"),
+    "col.count": _m("数量", "數量", "Count"),
+    # case page
+    "case.title": _m("病例", "病例", "Case"),
+    "case.person": _m("人员", "人員", "Person"),
+    "case.timeline": _m("时间线", "時間線", "Timeline"),
+    "case.onset": _m("发病", "發病", "Symptom onset"),
+    "case.sampling": _m("首次阳性采样", "首次陽性採樣", "First positive sample"),
+    "case.report": _m("报告", "報告", "Reported"),
+    "case.change": _m("分类变更", "分類變更", "Classification change"),
+    "case.by": _m("操作人", "操作人", "by"),
+    "case.chain": _m("传播链与暴露", "傳播鏈與暴露", "Exposures and transmission chain"),
+    "case.transfer": _m("转运", "轉運", "Transfer"),
+    # tasks
+    "tasks.title": _m("督办任务看板", "督辦任務看板", "Task supervision board"),
+    "tasks.by_unit": _m("按单位统计超时任务", "按單位統計逾時任務", "Overdue tasks per unit"),
+    "tasks.list": _m("在办任务（超时优先）", "在辦任務（逾時優先）",
+                     "Active tasks (overdue first)"),
+    "tasks.empty": _m("没有在办任务。", "沒有在辦任務。", "No active task."),
+    "tasks.unit": _m("单位", "單位", "Unit"),
+    "tasks.no_unit": _m("（未指定单位）", "（未指定單位）", "(no unit)"),
+    "tasks.type": _m("类型", "類型", "Type"),
+    "tasks.title_col": _m("事项", "事項", "Task"),
+    "tasks.due": _m("时限", "時限", "Due"),
+    "tasks.status": _m("状态", "狀態", "Status"),
+    "tasks.escalation": _m("上报层级", "上報層級", "Escalated to"),
+    "tasks.overdue_by": _m("已超时", "已逾時", "overdue by"),
+    "tasks.only_overdue": _m("只看超时", "只看逾時", "Overdue only"),
+    "tasks.only_escalated": _m("只看已上报", "只看已上報", "Escalated only"),
+    "hours": _m("小时", "小時", "h"),
+    # brief
+    "brief.title": _m("每日一研判", "每日一研判", "Daily brief"),
+    "brief.date": _m("日期", "日期", "Date"),
+    "brief.generate": _m("生成", "產生", "Generate"),
+    "brief.download": _m("下载", "下載", "Download"),
+    "brief.cases_div": _m("感染者（按辖区）", "感染者（按轄區）", "Infections by division"),
+    "brief.cases_mode": _m("感染者（按发现途径）", "感染者（按發現途徑）",
+                           "Infections by how found"),
+    "brief.new": _m("当日新增", "當日新增", "New on the day"),
+    "brief.new_confirmed": _m("新增确诊", "新增確診", "New confirmed"),
+    "brief.new_asymptomatic": _m("新增无症状", "新增無症狀", "New asymptomatic"),
+    "brief.cumulative": _m("累计感染者", "累計感染者", "Cumulative infections"),
+    "brief.tasks": _m("超时任务与逐级上报", "逾時任務與逐級上報", "Overdue tasks and escalations"),
+    "brief.trend": _m("趋势", "趨勢", "Trend"),
+    "brief.last7": _m("近7天新增", "近7天新增", "New, last 7 days"),
+    "brief.prev7": _m("前7天新增", "前7天新增", "New, the 7 days before"),
+    "brief.growth": _m("日增长率", "日增長率", "Daily growth rate"),
+    "brief.doubling": _m("倍增时间（天）", "倍增時間（天）", "Doubling time (days)"),
+    "brief.halving": _m("减半时间（天）", "減半時間（天）", "Halving time (days)"),
+    "brief.trend.none": _m("病例数不足，无法计算增长率。", "病例數不足，無法計算增長率。",
+                           "Too few cases to compute a growth rate."),
+    "brief.trend.method": _m(
+        "按报告日期统计；增长率 r = ln(近7天/前7天)/7，倍增时间 = ln2/r。",
+        "按報告日期統計；增長率 r = ln(近7天/前7天)/7，倍增時間 = ln2/r。",
+        "By report date; growth rate r = ln(last 7 days / the 7 before) / 7, "
+        "doubling time = ln 2 / r."),
+    "brief.prohibitions": _m("“九不准”核查", "「九不准」核查", "Nine-prohibition checks"),
+    "brief.prohibitions.none": _m(
+        "未提交本地措施，未作核查。可用 fangkong brief --measures 文件 提交。",
+        "未提交本地措施，未作核查。可用 fangkong brief --measures 檔案 提交。",
+        "No local measures were submitted, so none were checked "
+        "(fangkong brief --measures FILE)."),
+    "brief.prohibitions.ok": _m("所提交措施均未违反“九不准”。", "所提交措施均未違反「九不准」。",
+                                "No submitted measure breaks a prohibition."),
+    "brief.measures": _m("核查措施数", "核查措施數", "Measures checked"),
+    "brief.violations": _m("违反项", "違反項", "Violations"),
+    "brief.pack": _m("政策版本", "政策版本", "Policy pack"),
+    "col.measure": _m("措施序号", "措施序號", "Measure"),
+    "col.prohibition": _m("条款", "條款", "Prohibition"),
+    "col.why": _m("原因", "原因", "Why"),
+    "col.day": _m("日期", "日期", "Day"),
+    "summary": _m("摘要", "摘要", "Summary"),
+    "error.title": _m("出错了", "出錯了", "Something is wrong"),
+    "back": _m("返回", "返回", "Back"),
+}
+
+
+@lru_cache(maxsize=1)
+def _to_traditional() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2tw")  # characters only: no Taiwan phrase substitutions
+
+
+@lru_cache(maxsize=20_000)
+def place(name: str, lang: str) -> str:
+    """A place name (stored as published, in simplified characters) for ``lang``: in
+    traditional characters for zh-Hant, unchanged otherwise."""
+    if lang != "zh-Hant" or not name:
+        return name
+    out: str = _to_traditional().convert(name)
+    return out
+
+
+def translate(key: str, lang: str) -> str:
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    return entry.get(lang) or entry[DEFAULT_LANG]
+
+
+def label(labels: dict[str, dict[str, str]], value: object, lang: str) -> str:
+    """A vocabulary value's label (the enums' LABELS dicts) in ``lang``."""
+    key = getattr(value, "value", value)
+    entry = labels.get(str(key))
+    return entry.get(lang, str(key)) if entry else str(key)
+
+
+def fmt_number(value: float | int | None, lang: str, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=_LOCALES[lang])
+
+
+def fmt_percent(value: float | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    return format_percent(value, format="#,##0.0%", locale=_LOCALES[lang])
+
+
+def fmt_date(value: date | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    pattern = "d MMM y" if lang == "en" else "yyyy年M月d日"
+    return format_date(value, format=pattern, locale=_LOCALES[lang])
+
+
+def fmt_datetime(value: datetime | None, lang: str, zone: str) -> str:
+    if value is None:
+        return "—"
+    local = value.astimezone(ZoneInfo(zone))
+    pattern = "d MMM y HH:mm" if lang == "en" else "yyyy年M月d日 HH:mm"
+    return format_datetime(local, format=pattern, locale=_LOCALES[lang])

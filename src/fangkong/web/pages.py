@@ -1,0 +1,242 @@
+"""The web pages: sign-in, overview, cases, a case, the task board, the daily brief, and plain
+"not available yet" pages for the capabilities other domains will bring."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from fangkong.case import service as cases
+from fangkong.case.enums import Classification, DetectionMode
+from fangkong.core.clock import utc_now
+from fangkong.core.errors import AppError, Invalid
+from fangkong.deps import AppSettings, DbSession, source_of
+from fangkong.user import service as users
+from fangkong.web import i18n, sections
+from fangkong.web import service as queries
+from fangkong.web.auth import COOKIE, LANG_COOKIE, CurrentViewer, LoginRequired, Viewer
+from fangkong.web.auth import save_preference as store_preference
+from fangkong.web.helpers import helpers
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(include_in_schema=False)
+
+UNAVAILABLE_PAGES = {"zones": "nav.zones", "testing": "nav.testing",
+                     "isolation": "nav.isolation", "surveillance": "nav.surveillance"}
+
+
+def render(request: Request, viewer: Viewer | None, name: str, *, lang: str, zone: str,
+           status: int = 200, **context: Any) -> HTMLResponse:
+    ctx = {**helpers(lang, zone), "viewer": viewer, "request": request, **context}
+    return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _context(request: Request, viewer: Viewer, session: Any, settings: Any, j: str | None,
+             day: date | None = None, **extra: Any) -> sections.Context:
+    root = queries.jurisdiction_of(session, viewer.actor, j)
+    return sections.Context(session=session, actor=viewer.actor, root=root,
+                            day=day or queries.local_today(settings.timezone),
+                            zone=settings.timezone, lang=viewer.lang, now=utc_now(), **extra)
+
+
+# ---------------------------------------------------------------------------- sign-in
+
+
+@router.get("/login")
+def login_page(request: Request, settings: AppSettings, next: str | None = None,
+               lang: str | None = None) -> HTMLResponse:
+    chosen = i18n.lang_or_default(lang or request.cookies.get(LANG_COOKIE))
+    resp = render(request, None, "login.html", lang=chosen, zone=settings.timezone,
+                  next=_safe_next(next), error=None)
+    if lang:
+        resp.set_cookie(LANG_COOKIE, chosen, samesite="lax", httponly=True)
+    return resp
+
+
+@router.post("/login")
+def login(request: Request, session: DbSession, settings: AppSettings,
+          username: Annotated[str, Form()], password: Annotated[str, Form()],
+          next: Annotated[str, Form()] = "/") -> Response:
+    lang = i18n.lang_or_default(request.cookies.get(LANG_COOKIE))
+    try:
+        token = users.sign_in(session, settings, username, password,
+                              source=source_of(request).replace("api:", "web:"))
+    except AppError:
+        return render(request, None, "login.html", lang=lang, zone=settings.timezone,
+                      next=_safe_next(next), error=i18n.translate("login.failed", lang),
+                      status=401)
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="lax",
+                    max_age=settings.token_ttl_minutes * 60)
+    return resp
+
+
+@router.post("/logout")
+def logout() -> Response:
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(COOKIE)
+    return resp
+
+
+@router.post("/prefs")
+def save_preferences(viewer: CurrentViewer, session: DbSession,
+                     lang: Annotated[str, Form()], next: Annotated[str, Form()] = "/",
+                     large_text: Annotated[str | None, Form()] = None) -> Response:
+    if lang not in i18n.LANGS:
+        raise Invalid(f"unknown language {lang}")
+    assert viewer.actor.user_id is not None
+    store_preference(session, viewer.actor.user_id, lang=lang, large_text=bool(large_text))
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    resp.set_cookie(LANG_COOKIE, lang, samesite="lax", httponly=True)
+    return resp
+
+
+# ------------------------------------------------------------------------------- pages
+
+
+@router.get("/")
+def overview(request: Request, viewer: CurrentViewer, session: DbSession,
+             settings: AppSettings, j: str | None = None) -> HTMLResponse:
+    ctx = _context(request, viewer, session, settings, j)
+    return render(request, viewer, "overview.html", lang=viewer.lang, zone=settings.timezone,
+                  nav="overview", root=ctx.root, day=ctx.day, now=ctx.now,
+                  sections=sections.run("overview", ctx))
+
+
+@router.get("/map/{code}.geojson")
+def map_geojson(viewer: CurrentViewer, session: DbSession, code: str) -> JSONResponse:
+    root = queries.jurisdiction_of(session, viewer.actor, code)
+    codes = [c for c, _ in queries.child_regions(session, root.code)]
+    return JSONResponse(queries.geojson(session, codes),
+                        headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/cases")
+def case_list(request: Request, viewer: CurrentViewer, session: DbSession,
+              settings: AppSettings, before: Annotated[int | None, Query()] = None
+              ) -> HTMLResponse:
+    params = dict(request.query_params)
+    flt = queries.CaseFilter.parse(params)
+    if flt.division and not viewer.actor.covers(flt.division):
+        # Narrowing to a division outside the jurisdiction would simply show nothing; say so.
+        raise Invalid(f"division {flt.division} is not in your jurisdiction")
+    rows, nxt = queries.list_cases(session, viewer.actor, flt, settings.timezone,
+                                   before_id=before)
+    total = queries.count_cases(session, viewer.actor, flt, settings.timezone)
+    more = f"/cases?{flt.query(before=str(nxt))}" if nxt else None
+    root = queries.jurisdiction_of(session, viewer.actor, None)
+    places = [(c, n) for c, n in root.choices] + [
+        (c, n) for g, _ in root.choices for c, n in queries.children(session, g)]
+    if flt.division and flt.division not in {c for c, _ in places}:
+        places.append((flt.division, queries.division_name(session, flt.division)))
+    tmpl = "cases_rows.html" if request.headers.get("HX-Request") else "cases.html"
+    return render(request, viewer, tmpl, lang=viewer.lang, zone=settings.timezone,
+                  nav="cases", flt=flt, rows=rows, total=total, more=more, places=places,
+                  classifications=list(Classification), modes=list(DetectionMode))
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, viewer: CurrentViewer, session: DbSession,
+              settings: AppSettings, case_id: int) -> HTMLResponse:
+    case = cases.get(session, actor=viewer.actor, case_id=case_id)
+    person = queries.person_summary(session, viewer.actor, case.person_id)
+    zone = settings.timezone
+    events = queries.timeline(case, zone)
+    names = {c: queries.division_name(session, c) for c in
+             {case.owning_division_code, case.current_division_code}}
+    return render(request, viewer, "case.html", lang=viewer.lang, zone=zone, nav="cases",
+                  case=case, person=person, events=events, names=names)
+
+
+@router.get("/tasks")
+def task_board(request: Request, viewer: CurrentViewer, session: DbSession,
+               settings: AppSettings, division: str | None = None, unit: int | None = None,
+               overdue: bool = False, escalated: bool = False) -> HTMLResponse:
+    if division and not (division.isdigit() and viewer.actor.covers(division)):
+        raise Invalid(f"division {division} is not in your jurisdiction")
+    now = utc_now()
+    flt = queries.TaskFilter(division=division, overdue=overdue, escalated=escalated, unit=unit)
+    rows = queries.list_tasks(session, viewer.actor, flt, now)
+    by_unit = queries.overdue_by_unit(session, viewer.actor, now)
+    total = queries.count_tasks(session, viewer.actor, flt, now)
+    return render(request, viewer, "tasks.html", lang=viewer.lang, zone=settings.timezone,
+                  nav="tasks", flt=flt, rows=rows, by_unit=by_unit, total=total, now=now,
+                  TaskFilter=queries.TaskFilter)
+
+
+@router.get("/brief")
+def brief_page(request: Request, viewer: CurrentViewer, session: DbSession,
+               settings: AppSettings, j: str | None = None, day: date | None = None
+               ) -> HTMLResponse:
+    from fangkong.brief import service as brief
+
+    ctx = _context(request, viewer, session, settings, j, day)
+    doc = brief.build(ctx)
+    query = urlencode({"j": ctx.root.code, "day": ctx.day.isoformat()})
+    return render(request, viewer, "brief_page.html", lang=viewer.lang, zone=settings.timezone,
+                  nav="brief", doc=doc, root=ctx.root, day=ctx.day, query=query)
+
+
+@router.get("/brief/download")
+def brief_download(request: Request, viewer: CurrentViewer, session: DbSession,
+                   settings: AppSettings, format: str = "pdf", j: str | None = None,
+                   day: date | None = None) -> Response:
+    from fangkong.brief import render as brief_render
+    from fangkong.brief import service as brief
+
+    if format not in brief_render.FORMATS:
+        raise Invalid(f"unknown format {format}; one of {', '.join(brief_render.FORMATS)}")
+    ctx = _context(request, viewer, session, settings, j, day)
+    doc = brief.build(ctx)
+    body, media = brief_render.render(doc, format)
+    name = brief.filename(doc, format)
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _unavailable(key: str) -> Any:
+    def page(request: Request, viewer: CurrentViewer, settings: AppSettings) -> HTMLResponse:
+        return render(request, viewer, "unavailable.html", lang=viewer.lang,
+                      zone=settings.timezone, nav=key, title_key=UNAVAILABLE_PAGES[key])
+    return page
+
+
+for _key in UNAVAILABLE_PAGES:
+    router.add_api_route(f"/{_key}", _unavailable(_key), methods=["GET"])
+
+
+# ------------------------------------------------------------------------------ wiring
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, their static files, and HTML answers for errors on page routes."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> Response:
+        if request.url.path.startswith("/api/"):
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=headers)
+        lang = i18n.lang_or_default(request.cookies.get(LANG_COOKIE))
+        return render(request, None, "error.html", lang=lang,
+                      zone=request.app.state.settings.timezone, status=exc.status_code,
+                      error=exc)

@@ -1,0 +1,59 @@
+/* Draws the charts described by each element's data-chart JSON with the vendored ECharts.
+   Maps come from the jurisdiction's own boundaries (/map/<code>.geojson): no tile server.
+   Every chart is doubled by a table of the same figures with links, for keyboard users. */
+(function () {
+  "use strict";
+  var palette = ["#fff5f0", "#fcbba1", "#fb6a4a", "#cb181d", "#67000d"];
+
+  function name(p) { return (p.data && p.data.label) || p.name; }
+
+  /* Marks the element once the chart has finished drawing (its animations included). */
+  function ready(chart, el) {
+    chart.on("finished", function () { el.setAttribute("data-ready", "1"); });
+    return chart;
+  }
+
+  function go(href) { if (href) { window.location.href = href; } }
+
+  function drawMap(el, spec) {
+    fetch(spec.geojson, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+      .then(function (geo) {
+        echarts.registerMap(spec.map, geo);
+        var chart = ready(echarts.init(el), el);
+        var max = Math.max.apply(null, spec.data.map(function (d) { return d.value; }).concat([1]));
+        chart.setOption({
+          tooltip: { trigger: "item", formatter: function (p) { return name(p) + ": " + (p.value || 0); } },
+          visualMap: { min: 0, max: max, left: "left", bottom: 10, calculable: false,
+                       inRange: { color: palette }, text: [String(max), "0"], textStyle: { color: "#111" } },
+          series: [{ type: "map", map: spec.map, roam: false, nameProperty: "code",
+                     label: { show: true, color: "#111", fontSize: 13, fontWeight: "bold",
+                              textBorderColor: "#fff", textBorderWidth: 3,
+                              formatter: function (p) { return name(p) + "\n" + (p.value || 0); } },
+                     labelLayout: { hideOverlap: true },
+                     itemStyle: { borderColor: "#333", borderWidth: 1 },
+                     emphasis: { label: { color: "#000" }, itemStyle: { areaColor: "#ffbf00" } },
+                     data: spec.data }]
+        });
+        chart.on("click", function (p) { go(p.data && p.data.href); });
+        window.addEventListener("resize", function () { chart.resize(); });
+      });
+  }
+
+  function drawLine(el, spec) {
+    var chart = ready(echarts.init(el), el);
+    chart.setOption({
+      grid: { left: 40, right: 16, top: 16, bottom: 40 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: spec.x, axisLabel: { color: "#111" } },
+      yAxis: { type: "value", minInterval: 1, axisLabel: { color: "#111" } },
+      series: [{ type: "bar", data: spec.y, itemStyle: { color: "#b3261e" } }]
+    });
+    chart.on("click", function (p) { go(spec.hrefs[p.dataIndex]); });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var spec = JSON.parse(el.getAttribute("data-chart"));
+    if (spec.type === "map") { drawMap(el, spec); } else if (spec.type === "line") { drawLine(el, spec); }
+  });
+})();

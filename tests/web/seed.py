@@ -1,0 +1,100 @@
+"""A small outbreak in Zhanjiang for the dashboard tests, relative to the real 'now'.
+
+赤坎区 (440802): today 2 infections found in quarantine and 3 in the community, 1 suspected
+case (not an infection); 4 more infections over the previous days; 2 overdue tasks (one of them
+escalated) and 1 not yet due. 霞山区 (440803): today 4 community infections, 1 overdue task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from fangkong.case import service as cases
+from fangkong.case.enums import Classification, DetectionMode
+from fangkong.case.schemas import CaseCreate, Reclassify
+from fangkong.core.auth import Role
+from fangkong.core.clock import utc_now
+from fangkong.person import importer as person_importer
+from fangkong.task import service as tasks
+from fangkong.task.schemas import TaskCreate
+from fangkong.user import service as users
+from fangkong.user.schemas import UserCreate
+from tests.conftest import make_actor
+from tests.helpers import csv_bytes, person_rows
+
+ZONE = "Asia/Shanghai"
+PASSWORD = "correct horse battery"
+CHIKAN, XIASHAN, CITY = "440802", "440803", "4408"
+
+
+@dataclass
+class Seeded:
+    chikan_case_ids: list[int]
+    xiashan_case_ids: list[int]
+    reclassified_id: int
+
+
+def seed(session: Session, *, prefix: str = "W") -> Seeded:
+    admin = make_actor()
+    rows = (person_rows(12, places=[(CHIKAN + "001001", 1.0)], seed=5, prefix=prefix + "A")
+            + person_rows(6, places=[(XIASHAN + "001001", 1.0)], seed=6, prefix=prefix + "B"))
+    person_importer.import_file(session, actor=admin, source=csv_bytes(rows),
+                                filename="people.csv")
+    now = utc_now()
+    tz = ZoneInfo(ZONE)
+    local_now = now.astimezone(tz)
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def today(f: float) -> datetime:
+        return midnight + (local_now - midnight) * f
+
+    def days_ago(k: int) -> datetime:
+        return (midnight - timedelta(days=k)).replace(hour=12)
+
+    plan = [  # (person index, division, classification, mode, reported)
+        (0, CHIKAN, "confirmed", "in_quarantine", today(0.2)),
+        (1, CHIKAN, "asymptomatic", "closed_loop", today(0.3)),
+        (2, CHIKAN, "confirmed", "fever_clinic", today(0.4)),
+        (3, CHIKAN, "asymptomatic", "community_screening", today(0.5)),
+        (4, CHIKAN, "confirmed", "community_screening", today(0.6)),
+        (5, CHIKAN, "suspected", "fever_clinic", today(0.7)),
+        (6, CHIKAN, "confirmed", "fever_clinic", days_ago(1)),
+        (7, CHIKAN, "confirmed", "in_quarantine", days_ago(3)),
+        (8, CHIKAN, "asymptomatic", "community_screening", days_ago(8)),
+        (9, CHIKAN, "confirmed", "fever_clinic", days_ago(10)),
+        (12, XIASHAN, "confirmed", "fever_clinic", today(0.25)),
+        (13, XIASHAN, "confirmed", "community_screening", today(0.35)),
+        (14, XIASHAN, "asymptomatic", "community_screening", today(0.45)),
+        (15, XIASHAN, "asymptomatic", "fever_clinic", today(0.55)),
+    ]
+    chikan, xiashan = [], []
+    for n, (i, code, cls, mode, at) in enumerate(plan):
+        case = cases.create(session, actor=admin, data=CaseCreate(
+            ref=f"{prefix}C{n + 1:03d}", person_ref=rows[i]["ref"],
+            classification=Classification(cls),
+            severity="mild" if cls == "confirmed" else None,
+            onset_date=(at - timedelta(days=2)).date() if cls != "asymptomatic" else None,
+            reported_at=at, detection_mode=DetectionMode(mode), owning_division_code=code))
+        (chikan if code == CHIKAN else xiashan).append(case.id)
+    changed = cases.reclassify(session, actor=admin, case_id=chikan[3], data=Reclassify(
+        classification=Classification.confirmed, severity="moderate", note="CT changes"))
+    def task(code: str, hours: int, title: str) -> None:
+        tasks.create(session, actor=admin, data=TaskCreate(
+            type="investigate_case", title=title, due_at=now + timedelta(hours=hours),
+            owning_division_code=code))
+
+    task(CHIKAN, -30, "流调：核实轨迹")
+    task(XIASHAN, -5, "霞山转运")
+    tasks.escalate_overdue(session, actor=admin, now=now)  # both overdue ones: level 1
+    task(CHIKAN, -2, "通知密接")  # overdue, not escalated yet
+    task(CHIKAN, 20, "转运隔离")  # not due yet
+    for name, role, code in ((prefix.lower() + "chikan", Role.epidemiologist, CHIKAN),
+                             (prefix.lower() + "city", Role.commander, CITY)):
+        users.create_user(session, actor=admin, data=UserCreate(
+            username=name, role=role, jurisdictions=[code], password=PASSWORD))
+    session.flush()
+    return Seeded(chikan, xiashan, changed.id)

@@ -1,0 +1,199 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright, against uvicorn serving
+a database seeded for the purpose. Screenshots of each page go to tests/web/screenshots/
+(git-ignored) for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.web.seed import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).parent / "screenshots"
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+expect.set_options(timeout=15_000)  # a busy two-core machine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    from fangkong.app import create_app
+    from fangkong.config import get_settings
+    from fangkong.core.db import make_engine, session_scope
+    from fangkong.core.migrate import upgrade
+    from fangkong.geo import service as geo
+    from tests.conftest import recreate_pg_database
+    from tests.web.seed import seed
+
+    pg = os.environ.get("FANGKONG_TEST_DATABASE_URL")
+    if pg:
+        url = make_url(pg)
+        db_url = url.set(database=f"{url.database}_web").render_as_string(hide_password=False)
+        recreate_pg_database(db_url)
+    else:
+        db_url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        geo.load(session, province="44")
+        seed(session, prefix="B")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(get_settings(), engine=engine),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                                  accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, base_url: str, username: str, path: str = "/",
+            screenshot: str | None = None) -> None:
+    page.goto(base_url + path)
+    expect(page).to_have_url(f"{base_url}/login?next={path}")
+    if screenshot:
+        shot(page, screenshot)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def figure(page: Page, key: str) -> str:
+    return page.locator(f'li.figure[data-key="{key}"] .value').inner_text()
+
+
+def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
+    sign_in(page, base_url, "bchikan", screenshot="login")
+    expect(page.locator("h1")).to_contain_text("赤坎区")
+    expect(page.locator(".chart-map[data-ready]")).to_have_count(1)  # drawn, animation done
+    assert "霞山区" not in page.content()
+    assert (figure(page, "new"), figure(page, "quarantine"), figure(page, "community")) == (
+        "5", "2", "3")
+    shot(page, "overview-county")
+    page.locator('li.figure[data-key="community"] a').click()
+    expect(page).to_have_url(re.compile(r"/cases\?division=440802&classification=infection"
+                                        r"&found=community&reported_from=[-\d]+&reported_to="))
+    expect(page.locator("#case-count strong")).to_have_text("3")
+    expect(page.locator("#case-rows tr")).to_have_count(3)
+    shot(page, "cases-community")
+    page.get_by_role("link", name="BC004").click()
+    expect(page.locator("ol.timeline li")).to_have_count(2)  # reported, reclassified (no onset)
+    expect(page.locator("ol.timeline")).to_contain_text("CT changes")
+    expect(page.locator("#h-chain")).to_be_visible()
+    shot(page, "case")
+    page.goto(base_url + "/zones")
+    expect(page.locator("main")).to_contain_text("尚未接入")
+    shot(page, "zones-not-available")
+    page.goto(base_url + "/cases/" + "999999")
+    expect(page.locator("h1")).to_have_text("出错了")
+
+
+def test_map_click_opens_the_district(page: Page, base_url: str) -> None:
+    sign_in(page, base_url, "bcity")
+    expect(page.locator(".chart-map[data-ready]")).to_have_count(1)
+    shot(page, "overview-city")
+    point = page.evaluate("""() => {
+        const el = document.querySelector('.chart-map');
+        const chart = echarts.getInstanceByDom(el);
+        const spec = JSON.parse(el.getAttribute('data-chart'));
+        return fetch(spec.geojson).then(r => r.json()).then(geo => {
+            const f = geo.features.find(x => x.properties.code === '440803');
+            return chart.convertToPixel({seriesIndex: 0}, f.properties.cp);
+        });
+    }""")
+    page.locator(".chart-map canvas").first.click(position={"x": point[0], "y": point[1]})
+    expect(page).to_have_url(re.compile(r"/cases\?division=440803&"))
+    expect(page.locator("#case-count strong")).to_have_text("4")
+    page.goto(base_url + "/")
+    page.locator("#sec-map details summary").click()
+    page.locator("#sec-map table a", has_text="霞山区").click()  # that district's overview
+    expect(page.locator("h1")).to_contain_text("霞山区")
+    assert figure(page, "community") == "4"
+
+
+def test_language_switch_large_text_and_keyboard(page: Page, base_url: str) -> None:
+    sign_in(page, base_url, "bchikan", "/tasks")
+    expect(page.locator("h1")).to_have_text("督办任务看板")
+    shot(page, "tasks")
+    page.get_by_label("语言").select_option("en")
+    page.get_by_label("大字模式").check()
+    page.get_by_role("button", name="应用").click()
+    expect(page.locator("h1")).to_have_text("Task supervision board")
+    expect(page.locator("body.large")).to_have_count(1)
+    shot(page, "tasks-en-large")
+    page.get_by_label("Language").select_option("zh-Hant")
+    page.get_by_label("Large text").uncheck()
+    page.get_by_role("button", name="Apply").click()
+    page.goto(base_url + "/")
+    expect(page.locator("h1")).to_contain_text("疫情防控總覽")
+    expect(page.locator("[data-chart]:not([data-ready])")).to_have_count(0)
+    shot(page, "overview-zh-hant")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_generate_and_download_the_brief(page: Page, base_url: str, tmp_path: Path) -> None:
+    sign_in(page, base_url, "bcity", "/brief")
+    page.get_by_role("button", name="生成").click()
+    expect(page.locator("article.brief h1")).to_contain_text("每日一研判")
+    shot(page, "brief")
+    for fmt, magic in (("pdf", b"%PDF"), ("xlsx", b"PK")):
+        with page.expect_download() as info:
+            page.locator(f"#dl-{fmt}").click()
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(target)
+        assert target.read_bytes().startswith(magic)
+        assert target.name.startswith("brief-4408-")
+        if fmt == "pdf":
+            (SHOTS / "brief.pdf").write_bytes(target.read_bytes())

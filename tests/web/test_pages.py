@@ -1,0 +1,208 @@
+"""The web pages over a real database: sign-in, scoping, figures equal to their records,
+languages, the case page, the task board, audit of personal-data reads."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.core.audit import AuditEntry
+from fangkong.web.models import WebPreference
+from tests.web.seed import PASSWORD, Seeded, seed
+
+
+@pytest.fixture
+def seeded(session: Session) -> Seeded:
+    return seed(session)
+
+
+def sign_in(client: TestClient, username: str) -> None:
+    resp = client.post("/login", data={"username": username, "password": PASSWORD,
+                                       "next": "/"}, follow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    assert resp.headers["location"] == "/"
+
+
+def figure(html: str, key: str) -> tuple[int, str]:
+    """The number and the link of the figure ``key`` on a page."""
+    m = re.search(rf'data-key="{key}">\s*<span class="label">[^<]*</span>\s*'
+                  rf'<a class="value" href="([^"]+)"[^>]*>([\d,]+)</a>', html)
+    assert m, f"figure {key} not found"
+    return int(m.group(2).replace(",", "")), m.group(1).replace("&amp;", "&")
+
+
+def count_on(html: str) -> int:
+    m = re.search(r'id="case-count">[^<]*<strong>([\d,]+)</strong>', html)
+    assert m
+    return int(m.group(1).replace(",", ""))
+
+
+def test_pages_need_a_signed_in_user(client: TestClient, seeded: Seeded) -> None:
+    resp = client.get("/cases?found=community", follow_redirects=False)
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/login?next=/cases%3Ffound%3Dcommunity"
+    bad = client.post("/login", data={"username": "wchikan", "password": "wrong"})
+    assert bad.status_code == 401 and "用户名或密码错误" in bad.text
+
+
+def test_login_redirect_never_leaves_the_site(client: TestClient, seeded: Seeded) -> None:
+    resp = client.post("/login", data={"username": "wchikan", "password": PASSWORD,
+                                       "next": "//evil.example/"}, follow_redirects=False)
+    assert resp.headers["location"] == "/"
+
+
+def test_county_user_sees_only_the_county(client: TestClient, seeded: Seeded) -> None:
+    sign_in(client, "wchikan")
+    html = client.get("/").text
+    assert "赤坎区" in html and "霞山区" not in html
+    assert figure(html, "new")[0] == 5  # the suspected case is not an infection
+    assert figure(html, "quarantine")[0] == 2
+    assert figure(html, "community")[0] == 3
+    assert figure(html, "overdue")[0] == 2
+    assert figure(html, "escalated")[0] == 1
+    assert figure(html, "active")[0] == 3
+    listed = client.get("/cases").text
+    assert count_on(listed) == 10 and "WC011" not in listed
+    other = client.get(f"/cases/{seeded.xiashan_case_ids[0]}")
+    assert other.status_code == 404 and "not found" in other.text
+    assert client.get("/?j=440803").status_code == 404
+    assert client.get("/map/4408.geojson").status_code == 404
+
+
+def test_every_figure_opens_exactly_its_records(client: TestClient, seeded: Seeded) -> None:
+    sign_in(client, "wcity")
+    html = client.get("/").text
+    for key, expected in (("new", 9), ("quarantine", 2), ("community", 7),
+                          ("infections_14d", 13)):
+        value, href = figure(html, key)
+        assert value == expected, key
+        page = client.get(href).text
+        assert count_on(page) == value, key
+        assert page.count('<th scope="row"><a href="/cases/') == value, key
+    value, href = figure(html, "overdue")
+    assert value == 3 and client.get(href).text.count('class="overdue"') == 3
+
+
+def test_map_figures_per_district(client: TestClient, seeded: Seeded) -> None:
+    sign_in(client, "wcity")
+    html = client.get("/").text
+    m = re.search(r"data-chart='([^']+)'", html)
+    assert m
+    import html as htmllib
+    import json
+    spec = json.loads(htmllib.unescape(m.group(1)))
+    values = {d["name"]: d["value"] for d in spec["data"]}
+    assert values["440802"] == 9 and values["440803"] == 4 and values["440811"] == 0
+    href = next(d["href"] for d in spec["data"] if d["name"] == "440803")
+    assert parse_qs(urlparse(href).query)["division"] == ["440803"]
+    geo = client.get(spec["geojson"]).json()
+    assert {f["properties"]["code"] for f in geo["features"]} >= {"440802", "440803"}
+
+
+def test_filters_and_bad_filters(client: TestClient, seeded: Seeded) -> None:
+    sign_in(client, "wchikan")
+    assert count_on(client.get("/cases?classification=suspected").text) == 1
+    assert count_on(client.get("/cases?mode=in_quarantine").text) == 2
+    bad = client.get("/cases?reported_from=yesterday&found=maybe")
+    assert bad.status_code == 422
+    assert "reported_from" in bad.text and "found" in bad.text
+    assert client.get("/cases?division=440803").status_code == 422
+
+
+def test_case_page_timeline_and_audit(client: TestClient, session: Session,
+                                      seeded: Seeded) -> None:
+    sign_in(client, "wchikan")
+    html = client.get(f"/cases/{seeded.reclassified_id}").text
+    assert "WC004" in html and "分类变更" in html and "CT changes" in html
+    assert "无症状感染者" in html and "确诊病例" in html
+    assert "传播链与暴露" in html and "尚未接入" in html
+    reads = session.scalars(select(AuditEntry).where(AuditEntry.actor == "wchikan",
+                                                     AuditEntry.action == "read")).all()
+    assert {(e.record_type, tuple(e.record_ids)) for e in reads} >= {
+        ("case", (str(seeded.reclassified_id),))}
+    assert any(e.record_type == "person" and e.fields[0] == "name" for e in reads)
+
+
+def test_language_choice_is_stored_per_user(client: TestClient, session: Session,
+                                            seeded: Seeded) -> None:
+    sign_in(client, "wchikan")
+    resp = client.post("/prefs", data={"lang": "en", "large_text": "1", "next": "/tasks"},
+                       follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/tasks"
+    pref = session.scalars(select(WebPreference)).one()
+    assert (pref.lang, pref.large_text) == ("en", True)
+    client.cookies.clear()
+    sign_in(client, "wchikan")
+    html = client.get("/tasks").text
+    assert "Task supervision board" in html and 'class="large"' in html
+    assert 'lang="en"' in html
+    client.post("/prefs", data={"lang": "zh-Hant", "next": "/"})
+    html = client.get("/").text
+    assert "隔離管控中發現" in html and 'class="large"' not in html
+    assert "赤坎區" in html and "赤坎区" not in html  # place names in traditional characters
+    assert client.post("/prefs", data={"lang": "fr", "next": "/"}).status_code == 422
+
+
+def test_unavailable_capabilities_show_no_figures(client: TestClient, seeded: Seeded) -> None:
+    sign_in(client, "wchikan")
+    for path in ("/zones", "/testing", "/isolation", "/surveillance"):
+        html = client.get(path).text
+        assert "尚未接入" in html and 'class="value"' not in html
+    html = client.get("/").text
+    section = html[html.index('id="sec-contacts"'):]
+    section = section[:section.index("</section>")]
+    assert "尚未接入" in section and not re.search(r"\d", section.split("</h2>")[1])
+
+
+def test_case_list_pages_with_htmx(client: TestClient, seeded: Seeded) -> None:
+    from fangkong.web import service
+
+    sign_in(client, "wcity")
+    old = service.PAGE
+    service.PAGE = 5
+    try:
+        first = client.get("/cases").text
+        more = re.search(r'hx-get="([^"]+)"', first)
+        assert more
+        part = client.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"})
+    finally:
+        service.PAGE = old
+    assert "<html" not in part.text and part.text.count("/cases/") >= 5
+
+
+def test_every_label_used_by_a_template_is_translated() -> None:
+    from fangkong.web import i18n
+    from fangkong.web.pages import HERE
+
+    used = set()
+    for path in (HERE / "templates").glob("*.html"):
+        used |= set(re.findall(r"""\bt\(["']([\w.]+)["']\)""", path.read_text("utf-8")))
+    assert used and used <= set(i18n.MESSAGES), used - set(i18n.MESSAGES)
+    assert all(set(v) == set(i18n.LANGS) and all(v.values()) for v in i18n.MESSAGES.values())
+
+
+def test_api_errors_keep_the_json_shape(client: TestClient, seeded: Seeded) -> None:
+    resp = client.get("/api/v1/cases/1")
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "unauthenticated"
+    assert resp.headers["www-authenticate"] == "Bearer"
+    sign_in(client, "wchikan")  # a page session is not an API token
+    assert client.get("/api/v1/cases/1").status_code == 401
+
+
+def test_timeline_orders_dates_before_instants_of_the_day(session: Session,
+                                                         seeded: Seeded) -> None:
+    from fangkong.case.models import Case
+    from fangkong.web.service import timeline
+
+    case = session.get(Case, seeded.chikan_case_ids[0])
+    assert case is not None
+    assert [e["what"] for e in timeline(case, "Asia/Shanghai")] == ["case.onset", "case.report"]
+    changed = session.get(Case, seeded.reclassified_id)
+    assert changed is not None
+    assert [e["what"] for e in timeline(changed, "Asia/Shanghai")] == [
+        "case.report", "case.change"]
