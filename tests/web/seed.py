@@ -2,7 +2,8 @@
 
 赤坎区 (440802): today 2 infections found in quarantine and 3 in the community, 1 suspected
 case (not an infection); 4 more infections over the previous days; 2 overdue tasks (one of them
-escalated) and 1 not yet due. 霞山区 (440803): today 4 community infections, 1 overdue task.
+escalated) and 1 not yet due; a high-risk zone drawn today, its last infection 3 days ago.
+霞山区 (440803): today 4 community infections, 1 overdue task, a high-risk zone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
 from fangkong.user import service as users
 from fangkong.user.schemas import UserCreate
+from fangkong.zone import service as zones
+from fangkong.zone.schemas import MemberIn, ZoneCreate
 from tests.conftest import make_actor
 from tests.helpers import csv_bytes, person_rows
 
@@ -92,6 +95,11 @@ def seed(session: Session, *, prefix: str = "W") -> Seeded:
     tasks.escalate_overdue(session, actor=admin, now=now)  # both overdue ones: level 1
     task(CHIKAN, -2, "通知密接")  # overdue, not escalated yet
     task(CHIKAN, 20, "转运隔离")  # not due yet
+    for code, name in ((CHIKAN, "海滨花园"), (XIASHAN, "霞湖小区")):
+        zones.designate(session, actor=admin, data=ZoneCreate(
+            name=name, level="high", owning_division_code=code, pack_id="cn_v9",
+            members=[MemberIn(division_code=code + "001001", detail="3栋")],
+            last_infection_date=days_ago(3).date()))
     for name, role, code in ((prefix.lower() + "chikan", Role.epidemiologist, CHIKAN),
                              (prefix.lower() + "city", Role.commander, CITY)):
         users.create_user(session, actor=admin, data=UserCreate(

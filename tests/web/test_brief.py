@@ -51,7 +51,9 @@ def test_brief_figures_for_a_county(session: Session, seeded: Seeded) -> None:
     assert trend["growth"] == pytest.approx(math.log(7 / 2) / 7)
     assert trend["doubling"] == pytest.approx(math.log(2) / (math.log(7 / 2) / 7))
     keys = [s.key for s in doc.sections]
-    for missing in ("contacts", "testing", "isolation", "clocks", "zones", "rt"):
+    assert _figures(doc, "zones") == {"zones_high": 1, "zones_active": 1, "zones_changes": 1,
+                                      "zones_pending": 0, "zones_breaches": 0}
+    for missing in ("contacts", "testing", "isolation", "clocks", "rt"):
         section = doc.sections[keys.index(missing)]
         assert not section.available and not section.figures and not section.tables
     modes = next(s for s in doc.sections if s.key == "brief.cases_mode").tables[0]

@@ -131,8 +131,11 @@ def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
     expect(page.locator("#h-chain")).to_be_visible()
     shot(page, "case")
     page.goto(base_url + "/zones")
+    expect(page.locator("#zones")).to_contain_text("高风险区")
+    shot(page, "zones")
+    page.goto(base_url + "/testing")
     expect(page.locator("main")).to_contain_text("尚未接入")
-    shot(page, "zones-not-available")
+    shot(page, "testing-not-available")
     page.goto(base_url + "/cases/" + "999999")
     expect(page.locator("h1")).to_have_text("出错了")
 

@@ -29,7 +29,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
-UNAVAILABLE_PAGES = {"zones": "nav.zones", "testing": "nav.testing",
+UNAVAILABLE_PAGES = {"testing": "nav.testing",
                      "isolation": "nav.isolation", "surveillance": "nav.surveillance"}
 
 
@@ -206,6 +206,21 @@ def brief_download(request: Request, viewer: CurrentViewer, session: DbSession,
     name = brief.filename(doc, format)
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/zones")
+def zones_page(request: Request, viewer: CurrentViewer, session: DbSession,
+               settings: AppSettings, j: str | None = None, level: str | None = None
+               ) -> HTMLResponse:
+    from fangkong.web import zones as zone_views
+
+    ctx = _context(request, viewer, session, settings, j)
+    data = zone_views.board(ctx, level)
+    levels = sorted({r["zone"].level for r in zone_views.board(ctx)["rows"]} | (
+        {level} if level else set()))
+    return render(request, viewer, "zones.html", lang=viewer.lang, zone=settings.timezone,
+                  nav="zones", root=ctx.root, data=data, level=level, levels=levels,
+                  level_label=lambda v: zone_views.level_label(v, viewer.lang))
 
 
 def _unavailable(key: str) -> Any:

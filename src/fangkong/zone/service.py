@@ -200,6 +200,12 @@ def evaluate(session: Session, *, actor: Actor, on: date | None = None) -> list[
     return rows
 
 
+def next_step(zone: Zone, on: date) -> rules.Verdict:
+    """What the pack's clock says of a zone (already read within the caller's scope) on ``on``:
+    the change due, or the conditions still missing and the earliest date of the next change."""
+    return rules.evaluate(zone, on)
+
+
 def _kind(verdict: rules.Verdict) -> str:
     if verdict.escalation:
         return "escalate"
@@ -299,7 +305,7 @@ def public_notice(session: Session, *, division: str | None = None,
     if division:
         stmt = stmt.where(within(Zone.owning_division_code, division))
     zones = list(session.scalars(stmt.order_by(Zone.owning_division_code, Zone.id)))
-    names = _division_names(session, {m.division_code for z in zones for m in z.members})
+    names = place_names(session, {m.division_code for z in zones for m in z.members})
     listed = [PublicZone(code=z.code, name=z.name, level=z.level,
                          level_label=LEVEL_LABELS.get(z.level, {"en": z.level}),
                          divisions=[names.get(m.division_code, m.division_code)
@@ -317,7 +323,8 @@ def public_notice(session: Session, *, division: str | None = None,
     return PublicNotice(as_of=on, zones=listed, changes_since_yesterday=changes)
 
 
-def _division_names(session: Session, codes: set[str]) -> dict[str, str]:
+def place_names(session: Session, codes: set[str]) -> dict[str, str]:
+    """Full names of divisions below city level (e.g. 赤坎区中华街道…), by code."""
     out = {}
     for code in codes:
         path = [*geo.ancestors(session, code), geo.get(session, code)]

@@ -1,0 +1,64 @@
+"""Risk zones on the dashboard: the zones section of the overview and the brief, and the zones
+page (active zones in the viewer's jurisdiction, their next step under the pack's clock, the
+pending proposals, and breaches of the nine prohibitions)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
+from fangkong.zone import service as zones
+from fangkong.zone.enums import LEVEL_LABELS, EventKind
+
+
+def level_label(level: str, lang: str) -> str:
+    return LEVEL_LABELS.get(level, {}).get(lang, level)
+
+
+def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
+    """Everything the zones page and section show, for the viewer's chosen jurisdiction."""
+    active = [z for z in zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code)
+              if level is None or z.level == level]
+    rows = [{"zone": zone, "verdict": zones.next_step(zone, ctx.day),
+             "label": level_label(zone.level, ctx.lang)} for zone in active]
+    ids = {zone.id for zone in active}
+    pending = [p for p in zones.proposals(ctx.session, actor=ctx.actor) if p.zone_id in ids]
+    breaches = [b for b in zones.prohibition_breaches(ctx.session, actor=ctx.actor, on=ctx.day)
+                if b.zone_id in ids]
+    changes = [(e, z) for z in zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code,
+                                            status=None)
+               for e in z.events
+               if e.kind in (EventKind.designated, EventKind.level_changed, EventKind.lifted)
+               and ctx.day - timedelta(days=1) <= e.on_date <= ctx.day]
+    names = zones.place_names(ctx.session, {m.division_code for z in active for m in z.members})
+    return {"rows": rows, "pending": pending, "breaches": breaches, "changes": changes,
+            "names": names}
+
+
+@provider("zones", title="sec.zones", where={"overview", "brief"}, order=58)
+def zones_section(ctx: Context) -> Section:
+    data = board(ctx)
+    by_level: dict[str, int] = {}
+    for r in data["rows"]:
+        by_level[r["zone"].level] = by_level.get(r["zone"].level, 0) + 1
+    figures = [Figure(f"zones_{lvl}", level_label(lvl, ctx.lang), n,
+                      f"/zones?j={ctx.root.code}&level={lvl}")
+               for lvl, n in sorted(by_level.items())]
+    figures += [Figure("zones_active", ctx.t("zones.active"), len(data["rows"]),
+                       f"/zones?j={ctx.root.code}"),
+                Figure("zones_changes", ctx.t("zones.changes"), len(data["changes"]),
+                       f"/zones?j={ctx.root.code}#changes"),
+                Figure("zones_pending", ctx.t("zones.pending"), len(data["pending"]),
+                       f"/zones?j={ctx.root.code}#pending"),
+                Figure("zones_breaches", ctx.t("zones.breaches"), len(data["breaches"]),
+                       f"/zones?j={ctx.root.code}#breaches")]
+    rows = [[Cell(r["zone"].code, f"/zones?j={ctx.root.code}#z{r['zone'].id}"),
+             Cell(r["zone"].name), Cell(r["label"]), Cell(r["zone"].last_infection_date),
+             Cell(r["verdict"].effective)] for r in data["rows"]]
+    tables = [Table(ctx.t("zones.active"),
+                    [ctx.t("col.ref"), ctx.t("zones.name"), ctx.t("zones.level"),
+                     ctx.t("zones.day0"), ctx.t("zones.next_date")], rows)] if rows else []
+    return Section(key="zones", title=ctx.t("sec.zones"), figures=figures, tables=tables,
+                   notes=[ctx.t("zones.note")])
+
