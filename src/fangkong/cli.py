@@ -12,6 +12,7 @@ from fangkong.core.db import get_engine
 from fangkong.core.errors import Invalid
 from fangkong.core.migrate import current, head, upgrade
 from fangkong.geo.cli import app as geo_app
+from fangkong.isolation.cli import app as isolation_app
 from fangkong.policy.cli import app as policy_app
 from fangkong.task.cli import app as task_app
 from fangkong.user.cli import app as user_app
@@ -29,6 +30,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(task_app, name="task")
 app.add_typer(audit_app, name="audit")
+app.add_typer(isolation_app, name="isolation")
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,79 @@
+"""Isolation vocabularies, with zh-Hans / zh-Hant / en labels in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SiteType(StrEnum):
+    quarantine_hotel = "quarantine_hotel"  # 集中隔离酒店
+    health_station = "health_station"  # 健康驿站
+    shelter_hospital = "shelter_hospital"  # 方舱医院
+    designated_hospital = "designated_hospital"  # 定点医院
+    sub_designated_hospital = "sub_designated_hospital"  # 亚定点医院
+    home = "home"  # 居家 (a virtual site)
+
+
+class MedicalLevel(StrEnum):
+    """Lowest first; a site meets a requirement when its level is at least the one required."""
+
+    none = "none"
+    basic = "basic"  # a clinician on site
+    general = "general"  # hospital ward
+    icu = "icu"  # intensive care
+
+    @property
+    def rank(self) -> int:
+        return list(MedicalLevel).index(self)
+
+
+class AssignRole(StrEnum):
+    close_contact = "close_contact"
+    secondary_contact = "secondary_contact"
+    inbound_traveller = "inbound_traveller"
+    case_asymptomatic = "case_asymptomatic"
+    case_mild = "case_mild"
+    case_moderate = "case_moderate"
+    case_severe = "case_severe"
+    case_critical = "case_critical"
+
+
+class Need(StrEnum):
+    elderly_alone = "elderly_alone"
+    child_with_guardian = "child_with_guardian"
+    pregnant = "pregnant"
+    dialysis = "dialysis"
+    wheelchair = "wheelchair"
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "quarantine_hotel": {"zh-Hans": "集中隔离酒店", "zh-Hant": "集中隔離酒店",
+                         "en": "quarantine hotel"},
+    "health_station": {"zh-Hans": "健康驿站", "zh-Hant": "健康驛站", "en": "health station"},
+    "shelter_hospital": {"zh-Hans": "方舱医院", "zh-Hant": "方艙醫院", "en": "shelter hospital"},
+    "designated_hospital": {"zh-Hans": "定点医院", "zh-Hant": "定點醫院",
+                            "en": "designated hospital"},
+    "sub_designated_hospital": {"zh-Hans": "亚定点医院", "zh-Hant": "亞定點醫院",
+                                "en": "sub-designated hospital"},
+    "home": {"zh-Hans": "居家", "zh-Hant": "居家", "en": "home"},
+    "none": {"zh-Hans": "无医疗", "zh-Hant": "無醫療", "en": "no medical care"},
+    "basic": {"zh-Hans": "驻点医护", "zh-Hant": "駐點醫護", "en": "clinician on site"},
+    "general": {"zh-Hans": "普通病房", "zh-Hant": "普通病房", "en": "general ward"},
+    "icu": {"zh-Hans": "重症监护", "zh-Hant": "重症監護", "en": "intensive care"},
+    "close_contact": {"zh-Hans": "密切接触者", "zh-Hant": "密切接觸者", "en": "close contact"},
+    "secondary_contact": {"zh-Hans": "密接的密接", "zh-Hant": "密接的密接",
+                          "en": "secondary contact"},
+    "inbound_traveller": {"zh-Hans": "入境人员", "zh-Hant": "入境人員", "en": "inbound traveller"},
+    "case_asymptomatic": {"zh-Hans": "无症状感染者", "zh-Hant": "無症狀感染者",
+                          "en": "asymptomatic infection"},
+    "case_mild": {"zh-Hans": "轻型病例", "zh-Hant": "輕型病例", "en": "mild case"},
+    "case_moderate": {"zh-Hans": "普通型病例", "zh-Hant": "普通型病例", "en": "moderate case"},
+    "case_severe": {"zh-Hans": "重型病例", "zh-Hant": "重型病例", "en": "severe case"},
+    "case_critical": {"zh-Hans": "危重型病例", "zh-Hant": "危重型病例", "en": "critical case"},
+    "elderly_alone": {"zh-Hans": "独居老人", "zh-Hant": "獨居老人", "en": "elderly living alone"},
+    "child_with_guardian": {"zh-Hans": "儿童(需监护人陪同)", "zh-Hant": "兒童(需監護人陪同)",
+                            "en": "child with a guardian"},
+    "pregnant": {"zh-Hans": "孕产妇", "zh-Hant": "孕產婦", "en": "pregnant"},
+    "dialysis": {"zh-Hans": "血液透析", "zh-Hant": "血液透析", "en": "dialysis"},
+    "wheelchair": {"zh-Hans": "轮椅使用者", "zh-Hant": "輪椅使用者", "en": "wheelchair user"},
+}
