@@ -5,6 +5,7 @@ from fangkong.case.models import Case, ClassificationChange
 from fangkong.core.audit import AuditEntry
 from fangkong.core.db import Base
 from fangkong.geo.models import Division, DivisionBoundary, Unit
+from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
 from fangkong.task.models import Task, TaskEvent
 from fangkong.user.models import User, UserGrant
@@ -12,4 +13,5 @@ from fangkong.user.models import User, UserGrant
 metadata = Base.metadata
 
 __all__ = ["AuditEntry", "Case", "ClassificationChange", "Division", "DivisionBoundary",
-           "Person", "Task", "TaskEvent", "Unit", "User", "UserGrant", "metadata"]
+           "Person", "Room", "RoomNight", "Site", "Stay", "StayTest", "Task", "TaskEvent",
+           "Transfer", "Unit", "User", "UserGrant", "metadata"]

@@ -77,3 +77,63 @@ LABELS: dict[str, dict[str, str]] = {
     "dialysis": {"zh-Hans": "血液透析", "zh-Hant": "血液透析", "en": "dialysis"},
     "wheelchair": {"zh-Hans": "轮椅使用者", "zh-Hant": "輪椅使用者", "en": "wheelchair user"},
 }
+
+
+class SiteStatus(StrEnum):
+    active = "active"
+    standby = "standby"  # 备用 (reserve)
+    closed = "closed"
+
+
+class StayKind(StrEnum):
+    quarantine = "quarantine"  # 隔离医学观察
+    isolation = "isolation"  # 隔离 (an infected person)
+    treatment = "treatment"  # 住院治疗
+    home_health_monitoring = "home_health_monitoring"  # 居家健康监测
+
+
+class StayStatus(StrEnum):
+    active = "active"
+    released = "released"
+
+
+class SampleResult(StrEnum):
+    pending = "pending"
+    negative = "negative"
+    positive = "positive"
+
+
+class TransferKind(StrEnum):
+    admission = "admission"  # 转运入住
+    return_home = "return_home"  # 点对点返家
+    inter_facility = "inter_facility"  # 转院
+
+
+class TransferStatus(StrEnum):
+    planned = "planned"
+    dispatched = "dispatched"
+    arrived = "arrived"
+    cancelled = "cancelled"
+
+
+LABELS.update({
+    "active": {"zh-Hans": "启用", "zh-Hant": "啟用", "en": "active"},
+    "standby": {"zh-Hans": "备用", "zh-Hant": "備用", "en": "standby reserve"},
+    "closed": {"zh-Hans": "关闭", "zh-Hant": "關閉", "en": "closed"},
+    "quarantine": {"zh-Hans": "隔离医学观察", "zh-Hant": "隔離醫學觀察", "en": "quarantine"},
+    "isolation": {"zh-Hans": "隔离", "zh-Hant": "隔離", "en": "isolation"},
+    "treatment": {"zh-Hans": "住院治疗", "zh-Hant": "住院治療", "en": "treatment"},
+    "home_health_monitoring": {"zh-Hans": "居家健康监测", "zh-Hant": "居家健康監測",
+                               "en": "home health monitoring"},
+    "released": {"zh-Hans": "已解除", "zh-Hant": "已解除", "en": "released"},
+    "pending": {"zh-Hans": "待检测", "zh-Hant": "待檢測", "en": "pending"},
+    "negative": {"zh-Hans": "阴性", "zh-Hant": "陰性", "en": "negative"},
+    "positive": {"zh-Hans": "阳性", "zh-Hant": "陽性", "en": "positive"},
+    "admission": {"zh-Hans": "转运入住", "zh-Hant": "轉運入住", "en": "admission transfer"},
+    "return_home": {"zh-Hans": "点对点返家", "zh-Hant": "點對點返家", "en": "return home"},
+    "inter_facility": {"zh-Hans": "转院", "zh-Hant": "轉院", "en": "inter-facility transfer"},
+    "planned": {"zh-Hans": "待派车", "zh-Hant": "待派車", "en": "planned"},
+    "dispatched": {"zh-Hans": "已派车", "zh-Hant": "已派車", "en": "dispatched"},
+    "arrived": {"zh-Hans": "已到达", "zh-Hant": "已到達", "en": "arrived"},
+    "cancelled": {"zh-Hans": "已取消", "zh-Hant": "已取消", "en": "cancelled"},
+})

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+from sqlalchemy.orm import Session
+
+from fangkong.core.auth import Perm
+from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.isolation import service
+from fangkong.isolation.models import Stay
+from fangkong.isolation.schemas import (
+    OccupancyDay,
+    ReleaseIn,
+    ReleaseResult,
+    RoomRead,
+    SampleResultIn,
+    SiteCreate,
+    SiteRead,
+    StayCreate,
+    StayRead,
+    StayTestRead,
+    TransferRead,
+)
+from fangkong.upload import read_upload
+
+router = APIRouter(prefix="/isolation", tags=["isolation"])
+
+
+def stay_read(session: Session, stay: Stay) -> StayRead:
+    out = StayRead.model_validate(stay)
+    out.tests = [StayTestRead.model_validate(t) for t in service.tests_of(session, stay.id)]
+    return out
+
+
+@router.post("/assign")
+def assign(actor: CurrentActor, settings: AppSettings, people: Annotated[UploadFile, File()],
+           sites: Annotated[UploadFile, File()], pack: str | None = None) -> dict[str, Any]:
+    """Planning mode: assign the people of one file to the rooms of the other (nothing is
+    written). Same files and output as `fangkong isolation assign`."""
+    actor.require(Perm.isolation_read)
+    people_data, people_name = read_upload(people, settings.import_max_bytes)
+    sites_data, sites_name = read_upload(sites, settings.import_max_bytes)
+    return service.plan_assignment(people=people_data, sites=sites_data, pack=pack,
+                                   people_name=people_name, sites_name=sites_name)
+
+
+@router.post("/sites", response_model=SiteRead, status_code=201)
+def create_site(session: DbSession, actor: CurrentActor, data: SiteCreate) -> Any:
+    site = service.create_site(session, actor=actor, data=data)
+    return SiteRead.model_validate(site).model_copy(update={
+        "rooms": len(data.rooms), "beds": sum(r.capacity for r in data.rooms)})
+
+
+@router.get("/sites", response_model=list[SiteRead])
+def list_sites(session: DbSession, actor: CurrentActor, division: str | None = None) -> Any:
+    return [SiteRead.model_validate(s).model_copy(update={"rooms": n, "beds": b})
+            for s, n, b in service.list_sites(session, actor=actor, division=division)]
+
+
+@router.get("/sites/{site_id}/rooms", response_model=list[RoomRead])
+def list_rooms(session: DbSession, actor: CurrentActor, site_id: int) -> Any:
+    site = service.get_site(session, actor=actor, site_id=site_id)
+    return service.rooms_of(session, site.id)
+
+
+@router.get("/sites/{site_id}/occupancy", response_model=list[OccupancyDay])
+def occupancy(session: DbSession, actor: CurrentActor, site_id: int, start: date,
+              end: date) -> Any:
+    """Exact people and occupied rooms per night."""
+    return service.occupancy(session, actor=actor, site_id=site_id, start=start, end=end)
+
+
+@router.post("/stays", response_model=StayRead, status_code=201)
+def create_stay(session: DbSession, actor: CurrentActor, data: StayCreate) -> Any:
+    """Place a person in a room (or at home), following the pack's plan for the role: dates and
+    sampling tasks. A room already booked gives 409."""
+    return stay_read(session, service.create_stay(session, actor=actor, data=data))
+
+
+@router.get("/stays/{stay_id}", response_model=StayRead)
+def get_stay(session: DbSession, actor: CurrentActor, stay_id: int) -> Any:
+    return stay_read(session, service.get_stay(session, actor=actor, stay_id=stay_id))
+
+
+@router.post("/stays/{stay_id}/tests", response_model=StayTestRead)
+def record_test(session: DbSession, actor: CurrentActor, stay_id: int,
+                data: SampleResultIn) -> Any:
+    return service.record_test(session, actor=actor, stay_id=stay_id,
+                               test_date=data.test_date, result=data.result)
+
+
+@router.post("/stays/{stay_id}/release", response_model=ReleaseResult)
+def release(session: DbSession, actor: CurrentActor, stay_id: int, data: ReleaseIn) -> Any:
+    """Release when the period is over and every required test is negative (409 naming the
+    missing tests otherwise); the next phase's stay and the return transfer come back."""
+    stay, nxt, transfer = service.release(session, actor=actor, stay_id=stay_id, on=data.on)
+    return ReleaseResult(released=stay_read(session, stay),
+                         next_stay=stay_read(session, nxt) if nxt else None,
+                         transfer=TransferRead.model_validate(transfer) if transfer else None)
