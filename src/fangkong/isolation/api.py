@@ -4,12 +4,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
-from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Perm
 from fangkong.deps import AppSettings, CurrentActor, DbSession
 from fangkong.isolation import service
-from fangkong.isolation.models import Stay
 from fangkong.isolation.schemas import (
     OccupancyDay,
     ReleaseIn,
@@ -26,12 +24,6 @@ from fangkong.isolation.schemas import (
 from fangkong.upload import read_upload
 
 router = APIRouter(prefix="/isolation", tags=["isolation"])
-
-
-def stay_read(session: Session, stay: Stay) -> StayRead:
-    out = StayRead.model_validate(stay)
-    out.tests = [StayTestRead.model_validate(t) for t in service.tests_of(session, stay.id)]
-    return out
 
 
 @router.post("/assign")
@@ -76,12 +68,12 @@ def occupancy(session: DbSession, actor: CurrentActor, site_id: int, start: date
 def create_stay(session: DbSession, actor: CurrentActor, data: StayCreate) -> Any:
     """Place a person in a room (or at home), following the pack's plan for the role: dates and
     sampling tasks. A room already booked gives 409."""
-    return stay_read(session, service.create_stay(session, actor=actor, data=data))
+    return service.stay_read(session, service.create_stay(session, actor=actor, data=data))
 
 
 @router.get("/stays/{stay_id}", response_model=StayRead)
 def get_stay(session: DbSession, actor: CurrentActor, stay_id: int) -> Any:
-    return stay_read(session, service.get_stay(session, actor=actor, stay_id=stay_id))
+    return service.stay_read(session, service.get_stay(session, actor=actor, stay_id=stay_id))
 
 
 @router.post("/stays/{stay_id}/tests", response_model=StayTestRead)
@@ -96,6 +88,6 @@ def release(session: DbSession, actor: CurrentActor, stay_id: int, data: Release
     """Release when the period is over and every required test is negative (409 naming the
     missing tests otherwise); the next phase's stay and the return transfer come back."""
     stay, nxt, transfer = service.release(session, actor=actor, stay_id=stay_id, on=data.on)
-    return ReleaseResult(released=stay_read(session, stay),
-                         next_stay=stay_read(session, nxt) if nxt else None,
+    return ReleaseResult(released=service.stay_read(session, stay),
+                         next_stay=service.stay_read(session, nxt) if nxt else None,
                          transfer=TransferRead.model_validate(transfer) if transfer else None)

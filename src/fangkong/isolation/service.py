@@ -24,7 +24,13 @@ from fangkong.isolation import planning, solver
 from fangkong.isolation.enums import SampleResult, SiteStatus, StayKind, StayStatus, TransferKind
 from fangkong.isolation.enums import TransferStatus as TStatus
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
-from fangkong.isolation.schemas import OccupancyDay, SiteCreate, StayCreate
+from fangkong.isolation.schemas import (
+    OccupancyDay,
+    SiteCreate,
+    StayCreate,
+    StayRead,
+    StayTestRead,
+)
 from fangkong.person import service as persons
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
@@ -240,6 +246,12 @@ def get_stay(session: Session, *, actor: Actor, stay_id: int, audit_read: bool =
         audit.record(session, actor, action="read", record_type="iso_stay",
                      record_ids=[stay.id], fields=STAY_FIELDS)
     return stay
+
+
+def stay_read(session: Session, stay: Stay) -> StayRead:
+    out = StayRead.model_validate(stay)
+    out.tests = [StayTestRead.model_validate(t) for t in tests_of(session, stay.id)]
+    return out
 
 
 def tests_of(session: Session, stay_id: int) -> list[StayTest]:
