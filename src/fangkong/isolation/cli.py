@@ -55,6 +55,36 @@ def assign(
     emit(result, as_json, text)
 
 
+@app.command("routes")
+@handle_errors
+def routes(
+    requests: Path = typer.Option(..., "--requests", help="CSV/XLSX: person_ref, role, lon, "
+                                  "lat, site_id, earliest, latest (HH:MM)."),
+    sites: Path = typer.Option(..., "--sites", help="The sites file of `assign`."),
+    vehicles: Path = typer.Option(..., "--vehicles", help="CSV/XLSX: vehicle_id, kind (bus, "
+                                  "ambulance, negative_pressure_ambulance), capacity, lon, lat."),
+    seconds: float = typer.Option(5.0, min=0.1, max=600, help="Search time limit."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Plan transfer routes: batches by pickup and site, vehicle capacities and time windows;
+    cases and contacts never share a vehicle (nothing is written)."""
+    result = service.plan_transfers(requests=requests, sites=sites, vehicles=vehicles,
+                                    seconds=seconds)
+
+    def text() -> None:
+        for route in result["routes"]:
+            console.print(f"[bold]{route['vehicle_id']}[/] ({route['kind']}, "
+                          f"{route['distance_km']} km)")
+            for stop in route["stops"]:
+                console.print(f"  {stop['minute'] // 60:02d}:{stop['minute'] % 60:02d} "
+                              f"{stop['type']} {len(stop['people'])} "
+                              f"{stop['site_id'] or ''}", markup=False)
+        for row in result["unserved"][:50]:
+            console.print(f"  not served {row['person_ref']}: {row['reason']}", markup=False)
+
+    emit(result, as_json, text)
+
+
 DATE = ["%Y-%m-%d"]
 
 

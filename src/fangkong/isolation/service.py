@@ -20,7 +20,7 @@ from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
-from fangkong.isolation import planning, solver
+from fangkong.isolation import planning, routing, solver
 from fangkong.isolation.enums import SampleResult, SiteStatus, StayKind, StayStatus, TransferKind
 from fangkong.isolation.enums import TransferStatus as TStatus
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
@@ -52,6 +52,17 @@ def plan_assignment(*, people: Path | bytes, sites: Path | bytes, pack: str | No
     persons_ = planning.read_people(people, people_name)
     places = planning.read_sites(sites, sites_name)
     return solver.assign(persons_, places, rules).as_dict()
+
+
+def plan_transfers(*, requests: Path | bytes, sites: Path | bytes, vehicles: Path | bytes,
+                   seconds: float = 5.0, names: tuple[str | None, str | None, str | None] = (
+                       None, None, None)) -> dict[str, Any]:
+    """Routes for a day's transfers from files: requests (who, from where, to which site, in
+    which window), the sites file of ``assign`` and the vehicles."""
+    places = planning.read_sites(sites, names[1])
+    wanted = routing.read_requests(requests, places, names[0])
+    fleet = routing.read_vehicles(vehicles, names[2])
+    return routing.plan_routes(wanted, places, fleet, seconds=seconds)
 
 
 # --- sites and rooms --------------------------------------------------------------------------
