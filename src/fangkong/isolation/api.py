@@ -6,9 +6,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 
 from fangkong.core.auth import Perm
+from fangkong.core.clock import utc_now
 from fangkong.deps import AppSettings, CurrentActor, DbSession
-from fangkong.isolation import service
+from fangkong.isolation import service, transfers
 from fangkong.isolation.schemas import (
+    ArriveIn,
+    BedsRow,
+    ClockSummary,
+    DispatchIn,
+    MoveIn,
+    MoveResult,
     OccupancyDay,
     ReleaseIn,
     ReleaseResult,
@@ -19,7 +26,10 @@ from fangkong.isolation.schemas import (
     StayCreate,
     StayRead,
     StayTestRead,
+    TransferCreate,
     TransferRead,
+    VehicleCreate,
+    VehicleRead,
 )
 from fangkong.upload import read_upload
 
@@ -91,3 +101,52 @@ def release(session: DbSession, actor: CurrentActor, stay_id: int, data: Release
     return ReleaseResult(released=service.stay_read(session, stay),
                          next_stay=service.stay_read(session, nxt) if nxt else None,
                          transfer=TransferRead.model_validate(transfer) if transfer else None)
+
+
+@router.post("/stays/{stay_id}/move", response_model=MoveResult)
+def move_stay(session: DbSession, actor: CurrentActor, stay_id: int, data: MoveIn) -> Any:
+    """Move a patient to another facility (severity changed): ends the stay, books the new room
+    and plans an inter-facility transfer."""
+    ended, new, transfer = service.move_stay(
+        session, actor=actor, stay_id=stay_id, to_site_id=data.to_site_id,
+        to_room_id=data.to_room_id, on=data.on, kind=data.kind, planned_end=data.planned_end)
+    return MoveResult(ended=service.stay_read(session, ended),
+                      new_stay=service.stay_read(session, new),
+                      transfer=TransferRead.model_validate(transfer))
+
+
+@router.post("/vehicles", response_model=VehicleRead, status_code=201)
+def create_vehicle(session: DbSession, actor: CurrentActor, data: VehicleCreate) -> Any:
+    return transfers.create_vehicle(session, actor=actor, data=data)
+
+
+@router.post("/transfers", response_model=TransferRead, status_code=201)
+def request_transfer(session: DbSession, actor: CurrentActor, data: TransferCreate) -> Any:
+    """An admission transfer; its clock starts at the positive result or identification."""
+    return transfers.request(session, actor=actor, data=data)
+
+
+@router.post("/transfers/dispatch", response_model=list[TransferRead])
+def dispatch(session: DbSession, actor: CurrentActor, data: DispatchIn) -> Any:
+    """Put a batch on a vehicle (409 if kinds, classes or capacity do not allow it)."""
+    return transfers.dispatch(session, actor=actor, vehicle_id=data.vehicle_id,
+                              transfer_ids=data.transfer_ids, at=data.at)
+
+
+@router.post("/transfers/{transfer_id}/arrival", response_model=TransferRead)
+def arrive(session: DbSession, actor: CurrentActor, transfer_id: int, data: ArriveIn) -> Any:
+    return transfers.arrive(session, actor=actor, transfer_id=transfer_id, at=data.at)
+
+
+@router.get("/clocks", response_model=list[ClockSummary])
+def clocks(session: DbSession, actor: CurrentActor, division: str | None = None) -> Any:
+    """Positive → arrival at hospital or shelter; identification → arrival at quarantine:
+    median and 90th-percentile hours and the share within 24 h, per class and county."""
+    return transfers.clocks(session, actor=actor, now=utc_now(), division=division)
+
+
+@router.get("/beds", response_model=list[BedsRow])
+def beds(session: DbSession, actor: CurrentActor, on: date,
+         division: str | None = None) -> Any:
+    """Hospital beds by level (general, ICU): total and occupied on a night."""
+    return transfers.beds(session, actor=actor, on=on, division=division)

@@ -95,6 +95,18 @@ class StayKind(StrEnum):
 class StayStatus(StrEnum):
     active = "active"
     released = "released"
+    moved = "moved"  # ended by a transfer to another facility
+
+
+class VehicleKind(StrEnum):
+    bus = "bus"  # contacts
+    ambulance = "ambulance"  # cases
+    negative_pressure_ambulance = "negative_pressure_ambulance"  # cases, severe and critical
+
+
+class PassengerClass(StrEnum):
+    case = "case"
+    contact = "contact"
 
 
 class SampleResult(StrEnum):
@@ -126,6 +138,13 @@ LABELS.update({
     "home_health_monitoring": {"zh-Hans": "居家健康监测", "zh-Hant": "居家健康監測",
                                "en": "home health monitoring"},
     "released": {"zh-Hans": "已解除", "zh-Hant": "已解除", "en": "released"},
+    "moved": {"zh-Hans": "已转院", "zh-Hant": "已轉院", "en": "moved"},
+    "bus": {"zh-Hans": "转运大巴", "zh-Hant": "轉運大巴", "en": "bus"},
+    "ambulance": {"zh-Hans": "救护车", "zh-Hant": "救護車", "en": "ambulance"},
+    "negative_pressure_ambulance": {"zh-Hans": "负压救护车", "zh-Hant": "負壓救護車",
+                                    "en": "negative-pressure ambulance"},
+    "case": {"zh-Hans": "感染者", "zh-Hant": "感染者", "en": "case"},
+    "contact": {"zh-Hans": "风险人员", "zh-Hant": "風險人員", "en": "contact"},
     "pending": {"zh-Hans": "待检测", "zh-Hant": "待檢測", "en": "pending"},
     "negative": {"zh-Hans": "阴性", "zh-Hant": "陰性", "en": "negative"},
     "positive": {"zh-Hans": "阳性", "zh-Hant": "陽性", "en": "positive"},

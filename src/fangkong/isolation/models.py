@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fangkong.core.db import Base, BigId, UTCDateTime
 from fangkong.isolation.enums import (
     MedicalLevel,
+    PassengerClass,
     SampleResult,
     SiteStatus,
     SiteType,
@@ -27,6 +28,7 @@ from fangkong.isolation.enums import (
     StayStatus,
     TransferKind,
     TransferStatus,
+    VehicleKind,
 )
 
 
@@ -128,6 +130,22 @@ class StayTest(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Vehicle(Base):
+    """A transfer vehicle: buses carry contacts, ambulances cases."""
+
+    __tablename__ = "iso_vehicle"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[VehicleKind] = mapped_column(_enum(VehicleKind))
+    capacity: Mapped[int] = mapped_column(Integer)
+    division_code: Mapped[str] = mapped_column(ForeignKey("division.code"), index=True)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    in_service: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Transfer(Base):
     """A point-to-point transfer of one person: to a site, home, or between facilities."""
 
@@ -141,6 +159,12 @@ class Transfer(Base):
     from_site_id: Mapped[int | None] = mapped_column(ForeignKey("iso_site.id"))
     to_site_id: Mapped[int | None] = mapped_column(ForeignKey("iso_site.id"))
     division_code: Mapped[str] = mapped_column(ForeignKey("division.code"), index=True)
+    passenger_class: Mapped[PassengerClass] = mapped_column(_enum(PassengerClass))
+    clock_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the clock of this transfer started: the positive result (a case) or the
+    identification (a contact)."""
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("iso_vehicle.id"), index=True)
+    batch_ref: Mapped[str | None] = mapped_column(String(64))
     planned_on: Mapped[date] = mapped_column(Date)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fangkong.isolation.enums import (
     MedicalLevel,
+    PassengerClass,
     SampleResult,
     SiteStatus,
     SiteType,
@@ -13,6 +14,7 @@ from fangkong.isolation.enums import (
     StayStatus,
     TransferKind,
     TransferStatus,
+    VehicleKind,
 )
 
 
@@ -168,6 +170,10 @@ class TransferRead(BaseModel):
     status: TransferStatus
     from_site_id: int | None
     to_site_id: int | None
+    passenger_class: PassengerClass
+    clock_start: datetime | None
+    vehicle_id: int | None
+    batch_ref: str | None
     planned_on: date
     dispatched_at: datetime | None
     arrived_at: datetime | None
@@ -177,3 +183,84 @@ class ReleaseResult(BaseModel):
     released: StayRead
     next_stay: StayRead | None
     transfer: TransferRead | None
+
+
+class VehicleCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    kind: VehicleKind
+    capacity: int = Field(ge=1, le=100)
+    division_code: str
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+
+
+class VehicleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    kind: VehicleKind
+    capacity: int
+    division_code: str
+    in_service: bool
+
+
+class TransferCreate(BaseModel):
+    person_ref: str
+    to_site_id: int
+    passenger_class: PassengerClass
+    clock_start: datetime = Field(description="Positive result (a case) or identification "
+                                              "(a contact): when the clock started.")
+
+
+class DispatchIn(BaseModel):
+    vehicle_id: int
+    transfer_ids: list[int] = Field(min_length=1, max_length=100)
+    at: datetime
+
+
+class ArriveIn(BaseModel):
+    at: datetime
+
+
+class MoveIn(BaseModel):
+    to_site_id: int
+    to_room_id: int
+    on: date
+    kind: StayKind = StayKind.treatment
+    planned_end: date | None = None
+
+
+class ClockSummary(BaseModel):
+    passenger_class: PassengerClass
+    county: str
+    transfers: int
+    arrived: int
+    waiting: int
+    median_hours: float | None
+    p90_hours: float | None
+    within_24h_share: float | None
+
+
+class ClockRow(BaseModel):
+    transfer_id: int
+    person_id: int
+    passenger_class: PassengerClass
+    status: TransferStatus
+    hours: float
+    over_24h: bool
+
+
+class BedsRow(BaseModel):
+    site_id: int
+    site_code: str
+    site_type: SiteType
+    level: MedicalLevel
+    beds: int
+    occupied: int
+
+
+class MoveResult(BaseModel):
+    ended: StayRead
+    new_stay: StayRead
+    transfer: TransferRead

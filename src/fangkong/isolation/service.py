@@ -21,7 +21,14 @@ from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
 from fangkong.isolation import planning, routing, solver
-from fangkong.isolation.enums import SampleResult, SiteStatus, StayKind, StayStatus, TransferKind
+from fangkong.isolation.enums import (
+    PassengerClass,
+    SampleResult,
+    SiteStatus,
+    StayKind,
+    StayStatus,
+    TransferKind,
+)
 from fangkong.isolation.enums import TransferStatus as TStatus
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.isolation.schemas import (
@@ -347,9 +354,66 @@ def _next_phase(session: Session, actor: Actor, stay: Stay, on: date
     session.flush()
     _sampling(session, actor, nxt, [d for d in phase.test_dates if d >= on], "home")
     transfer = Transfer(person_id=stay.person_id, stay_id=nxt.id, kind=TransferKind.return_home,
+                        passenger_class=PassengerClass.case if stay.kind in (
+                            StayKind.isolation, StayKind.treatment) else PassengerClass.contact,
                         status=TStatus.planned, from_site_id=stay.site_id, to_site_id=None,
                         division_code=stay.division_code, planned_on=on,
                         created_by=actor.username, created_at=utc_now())
     session.add(transfer)
     session.flush()
     return nxt, transfer
+
+
+def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
+              to_room_id: int, on: date, kind: StayKind = StayKind.treatment,
+              planned_end: date | None = None) -> tuple[Stay, Stay, Transfer]:
+    """A patient moves to another facility (severity changed): the stay ends on ``on``, its
+    room is freed from that night, a new stay starts in the new room and an inter-facility
+    transfer is planned."""
+    actor.require(Perm.isolation_write)
+    stay = get_stay(session, actor=actor, stay_id=stay_id, audit_read=False)
+    if stay.status is not StayStatus.active:
+        raise Conflict(f"stay {stay.id} is {stay.status.value}")
+    if not stay.start_date <= on:
+        raise Invalid("the move is before the stay starts", problems=[Problem(
+            f"expected {stay.start_date} or later", field="on")])
+    site = get_site(session, actor=actor, site_id=to_site_id)
+    room = session.get(Room, to_room_id)
+    if room is None or room.site_id != site.id:
+        raise Invalid(f"room {to_room_id} is not a room of site {site.code}",
+                      problems=[Problem("not in this site", field="to_room_id")])
+    if site.status is not SiteStatus.active:
+        raise Conflict(f"site {site.code} is {site.status.value}: activate it first")
+    end = planned_end or max(stay.planned_end, on + timedelta(days=1))
+    if end <= on:
+        raise Invalid("planned_end must be after the move", problems=[Problem(
+            "not after on", field="planned_end")])
+    for row in session.scalars(select(RoomNight).where(RoomNight.stay_id == stay.id,
+                                                       RoomNight.night >= on)):
+        session.delete(row)
+    stay.status, stay.actual_end = StayStatus.moved, on
+    session.flush()
+    person = session.get(Person, stay.person_id)
+    assert person is not None
+    new = Stay(person_id=stay.person_id, site_id=site.id, room_id=room.id, kind=kind,
+               status=StayStatus.active, role=stay.role, anchor=stay.anchor,
+               household_ref=stay.household_ref, division_code=site.division_code,
+               start_date=on, planned_end=end, order_ref=stay.order_ref, pack=stay.pack,
+               pack_version=stay.pack_version, previous_stay_id=stay.id,
+               created_by=actor.username, created_at=utc_now())
+    session.add(new)
+    session.flush()
+    _book(session, stay=new, room=room, household=new.household_ref)
+    transfer = Transfer(person_id=stay.person_id, stay_id=new.id,
+                        kind=TransferKind.inter_facility, status=TStatus.planned,
+                        from_site_id=stay.site_id, to_site_id=site.id,
+                        passenger_class=PassengerClass.case if kind in (
+                            StayKind.isolation, StayKind.treatment) else PassengerClass.contact,
+                        division_code=site.division_code, planned_on=on,
+                        created_by=actor.username, created_at=utc_now())
+    session.add(transfer)
+    session.flush()
+    audit.record(session, actor, action="update", record_type="iso_stay",
+                 record_ids=[stay.id, new.id], fields=STAY_FIELDS,
+                 detail={"moved_to_site": site.id, "transfer": transfer.id})
+    return stay, new, transfer

@@ -1,11 +1,11 @@
-"""isolation: sites, rooms, stays, room nights, stay tests, transfers
+"""isolation: sites, rooms, stays, room nights, stay tests, vehicles, transfers
 
 Revision ID: 0005
 Revises: 0001
 
 ``iso_room_night`` has one row per bed (slot) of a room per night, unique on (room, night,
 slot): the database itself refuses a double booking.
-Create Date: 2026-12-01 03:17:39.832129
+Create Date: 2026-12-01 03:29:19.081419
 """
 
 from __future__ import annotations
@@ -79,6 +79,41 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "iso_vehicle",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "bus",
+                "ambulance",
+                "negative_pressure_ambulance",
+                name="vehiclekind",
+                native_enum=False,
+                length=30,
+            ),
+            nullable=False,
+        ),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=12), nullable=False),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("in_service", sa.Boolean(), nullable=False),
+        sa.Column("created_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["division_code"],
+            ["division.code"],
+            name=op.f("fk_iso_vehicle_division_code_division"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_iso_vehicle")),
+        sa.UniqueConstraint("code", name=op.f("uq_iso_vehicle_code")),
+    )
+    with op.batch_alter_table("iso_vehicle", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_iso_vehicle_division_code"), ["division_code"], unique=False
+        )
+
+    op.create_table(
         "iso_room",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("site_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -132,7 +167,9 @@ def upgrade() -> None:
         ),
         sa.Column(
             "status",
-            sa.Enum("active", "released", name="staystatus", native_enum=False, length=30),
+            sa.Enum(
+                "active", "released", "moved", name="staystatus", native_enum=False, length=30
+            ),
             nullable=False,
         ),
         sa.Column("role", sa.String(length=40), nullable=True),
@@ -207,7 +244,12 @@ def upgrade() -> None:
         sa.Column(
             "result",
             sa.Enum(
-                "pending", "negative", "positive", name="testresult", native_enum=False, length=30
+                "pending",
+                "negative",
+                "positive",
+                name="sampleresult",
+                native_enum=False,
+                length=30,
             ),
             nullable=False,
         ),
@@ -260,6 +302,16 @@ def upgrade() -> None:
             "to_site_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("division_code", sa.String(length=12), nullable=False),
+        sa.Column(
+            "passenger_class",
+            sa.Enum("case", "contact", name="passengerclass", native_enum=False, length=30),
+            nullable=False,
+        ),
+        sa.Column("clock_start", fangkong.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "vehicle_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("batch_ref", sa.String(length=64), nullable=True),
         sa.Column("planned_on", sa.Date(), nullable=False),
         sa.Column("dispatched_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("arrived_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=True),
@@ -282,6 +334,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["to_site_id"], ["iso_site.id"], name=op.f("fk_iso_transfer_to_site_id_iso_site")
         ),
+        sa.ForeignKeyConstraint(
+            ["vehicle_id"], ["iso_vehicle.id"], name=op.f("fk_iso_transfer_vehicle_id_iso_vehicle")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_iso_transfer")),
     )
     with op.batch_alter_table("iso_transfer", schema=None) as batch_op:
@@ -290,10 +345,14 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_iso_transfer_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_iso_transfer_stay_id"), ["stay_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_iso_transfer_vehicle_id"), ["vehicle_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("iso_transfer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_iso_transfer_vehicle_id"))
         batch_op.drop_index(batch_op.f("ix_iso_transfer_stay_id"))
         batch_op.drop_index(batch_op.f("ix_iso_transfer_person_id"))
         batch_op.drop_index(batch_op.f("ix_iso_transfer_division_code"))
@@ -315,6 +374,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_iso_room_site_id"))
 
     op.drop_table("iso_room")
+    with op.batch_alter_table("iso_vehicle", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_iso_vehicle_division_code"))
+
+    op.drop_table("iso_vehicle")
     with op.batch_alter_table("iso_site", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_iso_site_division_code"))
 
