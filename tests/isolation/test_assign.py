@@ -238,3 +238,44 @@ def test_cli_assign_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["isolation", "assign", "--people", str(people),
                                       "--sites", str(sites)])
     assert result.exit_code == 2 and "sites.csv:2 rooms" in " ".join(result.output.split())
+
+
+def test_the_total_distance_is_the_least_possible() -> None:
+    """Against an exact CP-SAT model of the same small instance (single people, plain and
+    accessible rooms): the solver's total must be the optimum."""
+    import random
+
+    from ortools.sat.python import cp_model
+
+    from fangkong.isolation.solver import haversine_km
+
+    rng = random.Random(11)
+    people = [person(f"p{i}", case_ref=f"c{i}", dx=rng.uniform(-0.5, 0.5),
+                     needs="wheelchair" if i % 5 == 0 else "") for i in range(18)]
+    sites = [site(f"S{k}", dx=rng.uniform(-0.5, 0.5), rooms=rng.randint(2, 6),
+                  accessible=rng.randint(0, 2)) for k in range(5)]
+    result = solve(people, sites)
+    model = cp_model.CpModel()
+    x = {(i, k): model.new_bool_var(f"x{i}_{k}") for i in range(len(people))
+         for k in range(len(sites))}
+    placed = []
+    for i, p in enumerate(people):
+        model.add(sum(x[i, k] for k in range(len(sites))) <= 1)
+        placed.append(sum(x[i, k] for k in range(len(sites))))
+        if p["needs"]:
+            for k, s in enumerate(sites):
+                if not s["accessible_rooms"]:
+                    model.add(x[i, k] == 0)
+    for k, s in enumerate(sites):
+        model.add(sum(x[i, k] for i in range(len(people))) <= s["rooms"])
+        model.add(sum(x[i, k] for i, p in enumerate(people) if p["needs"])
+                  <= s["accessible_rooms"])
+    metres = {(i, k): round(float(haversine_km(p["lon"], p["lat"], s["lon"], s["lat"])) * 1000)
+              for i, p in enumerate(people) for k, s in enumerate(sites)}
+    model.maximize(10**9 * sum(placed) - sum(metres[i, k] * v for (i, k), v in x.items()))
+    solver = cp_model.CpSolver()
+    assert solver.solve(model) == cp_model.OPTIMAL
+    best_placed = sum(solver.value(v) for v in x.values())
+    best_km = sum(metres[i, k] * solver.value(v) for (i, k), v in x.items()) / 1000
+    assert len(result["assignments"]) == best_placed
+    assert result["total_distance_km"] == pytest.approx(best_km, abs=0.01)

@@ -56,3 +56,7 @@ def test_site_stay_occupancy_release(fresh_db: str, tmp_path: Path) -> None:
     assert released["next_stay"]["kind"] == "home_health_monitoring"
     assert released["transfer"]["kind"] == "return_home"
     assert json.loads(run("isolation", "sites", "--json")[1])[0]["code"] == "H9"
+    code, out = run("isolation", "clocks", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, out = run("isolation", "beds", "--on", "2022-07-05", "--json")
+    assert code == 0 and json.loads(out) == []  # a hotel has no hospital beds

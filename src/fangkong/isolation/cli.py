@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.core.clock import utc_now
 from fangkong.core.errors import Invalid
-from fangkong.isolation import service
+from fangkong.isolation import service, transfers
 from fangkong.isolation.enums import MedicalLevel, SampleResult, SiteStatus, SiteType, StayKind
 from fangkong.isolation.schemas import (
     ReleaseResult,
@@ -219,3 +220,40 @@ def release(stay_id: int, on: datetime = typer.Option(..., formats=DATE),
                                       f"{out.next_stay.planned_end}, return transfer "
                                       f"{out.transfer.id if out.transfer else '-'}"
                                       if out.next_stay else "")))
+
+
+@app.command("clocks")
+@handle_errors
+def clocks(division: str | None = None, as_json: bool = JsonOpt) -> None:
+    """Positive → arrival at hospital/shelter; identification → arrival at quarantine."""
+    with db_session() as session:
+        rows = transfers.clocks(session, actor=cli_actor(), now=utc_now(), division=division)
+
+    def text() -> None:
+        table = Table("class", "county", "transfers", "arrived", "waiting", "median h", "p90 h",
+                      "≤24 h")
+        for r in rows:
+            table.add_row(r.passenger_class.value, r.county, str(r.transfers), str(r.arrived),
+                          str(r.waiting), str(r.median_hours), str(r.p90_hours),
+                          "-" if r.within_24h_share is None else f"{r.within_24h_share:.0%}")
+        console.print(table)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)
+
+
+@app.command("beds")
+@handle_errors
+def beds(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+         as_json: bool = JsonOpt) -> None:
+    """Hospital beds by level (general, ICU): total and occupied on a night."""
+    with db_session() as session:
+        rows = transfers.beds(session, actor=cli_actor(), on=on.date(), division=division)
+
+    def text() -> None:
+        table = Table("site", "type", "level", "beds", "occupied")
+        for r in rows:
+            table.add_row(r.site_code, r.site_type.value, r.level.value, str(r.beds),
+                          str(r.occupied))
+        console.print(table)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)

@@ -208,7 +208,9 @@ class Solver:
         """One room each, except that each child who needs a guardian shares a family room
         with one adult of the group; None if that cannot be done."""
         children = [i for i in group if self.people[i].needs & self.guarded]
-        adults = [i for i in group if i not in children]
+        # guardians who need no accessible room first: a family room that must be accessible
+        # too is the scarcest kind
+        adults = sorted((i for i in group if i not in children), key=self._wheel)
         rooms = []
         for k, child in enumerate(children):
             if k < len(adults) and capacity >= 2:
