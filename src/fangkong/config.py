@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         "cn_v9", description="Id of the policy pack the deployment applies by default "
         "(`fangkong policy list` shows the shipped packs)."
     )
+    isolation_reserve_ratio: float = Field(
+        1.5, gt=0, description="Isolation reserve planning: rooms to have (active or standby) "
+        "per room occupied tonight, per county; a planning choice of the command."
+    )
     host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
     port: int = Field(8000, description="Port `fangkong serve` binds to.")
 

@@ -60,3 +60,7 @@ def test_site_stay_occupancy_release(fresh_db: str, tmp_path: Path) -> None:
     assert code == 0 and json.loads(out) == []
     code, out = run("isolation", "beds", "--on", "2022-07-05", "--json")
     assert code == 0 and json.loads(out) == []  # a hotel has no hospital beds
+    code, out = run("isolation", "reserve", "--on", "2022-07-05", "--json")
+    assert code == 0 and json.loads(out) == [{
+        "county": "440802", "active_rooms": 3, "standby_rooms": 0, "occupied_rooms": 1,
+        "people": 1, "rooms_needed": 2, "free_active_rooms": 2, "shortfall": 0}]  # ratio 1.5

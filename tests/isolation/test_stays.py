@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import Actor, Role
 from fangkong.core.db import session_scope
-from fangkong.core.errors import Conflict, NotFound
+from fangkong.core.errors import Conflict, Invalid, NotFound
 from fangkong.isolation import service
 from fangkong.isolation.enums import SampleResult, StayKind, StayStatus, TransferKind
 from fangkong.isolation.models import Room, RoomNight, Site, Stay
@@ -75,7 +75,7 @@ def test_occupancy_per_night_is_exact(session: Session, admin: Actor,
     site, rooms = _site(session, admin)
     service.create_stay(session, actor=admin, data=_stay(people[0]["ref"], site, rooms["101"]))
     service.create_stay(session, actor=admin, data=_stay(
-        people[1]["ref"], site, rooms["102"], role=None, anchor=None, kind=StayKind.isolation,
+        people[1]["ref"], site, rooms["102"], role=None, anchor=None, kind=StayKind.quarantine,
         start_date=date(2022, 7, 5), planned_end=date(2022, 7, 12)))
     days = service.occupancy(session, actor=admin, site_id=site.id, start=date(2022, 7, 1),
                              end=date(2022, 7, 12))
@@ -111,6 +111,35 @@ def test_a_family_room_holds_one_household_up_to_its_capacity(
         service.create_stay(session, actor=admin, data=_stay(
             people[3]["ref"], site, family, household_ref="HH2",
             anchor=ANCHOR + timedelta(days=3)))
+
+
+def test_infected_people_never_stay_in_a_quarantine_site(
+        session: Session, admin: Actor, people: list[dict[str, str]]) -> None:
+    site, rooms = _site(session, admin)
+    for kind in (StayKind.isolation, StayKind.treatment):
+        with pytest.raises(Invalid, match=f"kind {kind.value} does not belong in a "
+                                          "quarantine_hotel"):
+            service.create_stay(session, actor=admin, data=_stay(
+                people[0]["ref"], site, rooms["101"], kind=kind))
+
+
+def test_reserve_planning_per_county(session: Session, admin: Actor,
+                                     people: list[dict[str, str]]) -> None:
+    site, rooms = _site(session, admin)
+    service.create_site(session, actor=admin, data=SiteCreate(
+        code="STANDBY", name="备用", type="health_station", status="standby",
+        division_code="440802", rooms=[RoomSpec(label=str(n)) for n in range(2)]))
+    for k, label in enumerate(["101", "102"]):
+        service.create_stay(session, actor=admin, data=_stay(people[k]["ref"], site,
+                                                             rooms[label]))
+    service.create_stay(session, actor=admin, data=_stay(people[2]["ref"], site, rooms["201"],
+                                                         household_ref="HHX"))
+    service.create_stay(session, actor=admin, data=_stay(people[3]["ref"], site, rooms["201"],
+                                                         household_ref="HHX"))
+    row = {r.county: r for r in service.reserve(session, actor=admin, on=date(2022, 7, 3),
+                                                ratio=2.0)}["440802"]
+    assert (row.active_rooms, row.standby_rooms, row.occupied_rooms, row.people) == (3, 2, 3, 4)
+    assert (row.rooms_needed, row.free_active_rooms, row.shortfall) == (6, 0, 1)
 
 
 def test_the_database_refuses_a_double_booking(session: Session, admin: Actor,
@@ -229,7 +258,7 @@ def test_two_officers_booking_one_room_at_once(engine: Any, dialect: str) -> Non
             with session_scope(engine) as s:
                 barrier.wait()
                 service.create_stay(s, actor=actor, data=StayCreate.model_validate({
-                    "person_ref": ref, "kind": "isolation", "site_id": site_id,
+                    "person_ref": ref, "kind": "quarantine", "site_id": site_id,
                     "room_id": room_id, "start_date": "2022-08-01",
                     "planned_end": "2022-08-08"}))
             outcomes.append("ok")

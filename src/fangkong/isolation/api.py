@@ -19,6 +19,7 @@ from fangkong.isolation.schemas import (
     OccupancyDay,
     ReleaseIn,
     ReleaseResult,
+    ReserveRow,
     RoomRead,
     SampleResultIn,
     SiteCreate,
@@ -150,3 +151,11 @@ def beds(session: DbSession, actor: CurrentActor, on: date,
          division: str | None = None) -> Any:
     """Hospital beds by level (general, ICU): total and occupied on a night."""
     return transfers.beds(session, actor=actor, on=on, division=division)
+
+
+@router.get("/reserve", response_model=list[ReserveRow])
+def reserve(session: DbSession, actor: CurrentActor, on: date, division: str | None = None,
+            ratio: float | None = None) -> Any:
+    """Reserve planning per county: rooms needed (occupied × planning ratio) against active and
+    standby rooms."""
+    return service.reserve(session, actor=actor, on=on, division=division, ratio=ratio)

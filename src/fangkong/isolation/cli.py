@@ -257,3 +257,26 @@ def beds(on: datetime = typer.Option(..., formats=DATE), division: str | None = 
         console.print(table)
 
     emit([r.model_dump(mode="json") for r in rows], as_json, text)
+
+
+@app.command("reserve")
+@handle_errors
+def reserve(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+            ratio: float | None = typer.Option(None, min=0.01, help="Default: the setting "
+                                               "FANGKONG_ISOLATION_RESERVE_RATIO."),
+            as_json: bool = JsonOpt) -> None:
+    """Reserve planning per county: rooms needed against active and standby rooms."""
+    with db_session() as session:
+        rows = service.reserve(session, actor=cli_actor(), on=on.date(), division=division,
+                               ratio=ratio)
+
+    def text() -> None:
+        table = Table("county", "active", "standby", "occupied", "people", "needed", "free",
+                      "shortfall")
+        for r in rows:
+            table.add_row(r.county, str(r.active_rooms), str(r.standby_rooms),
+                          str(r.occupied_rooms), str(r.people), str(r.rooms_needed),
+                          str(r.free_active_rooms), str(r.shortfall))
+        console.print(table)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)

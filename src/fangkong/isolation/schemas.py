@@ -264,3 +264,15 @@ class MoveResult(BaseModel):
     ended: StayRead
     new_stay: StayRead
     transfer: TransferRead
+
+
+class ReserveRow(BaseModel):
+    county: str
+    active_rooms: int
+    standby_rooms: int
+    occupied_rooms: int
+    people: int
+    rooms_needed: int
+    free_active_rooms: int
+    shortfall: int
+    """Rooms needed beyond the active and standby ones."""

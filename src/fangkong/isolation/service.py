@@ -4,6 +4,7 @@ planning mode that assigns people to rooms from files."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from fangkong.isolation.enums import (
     PassengerClass,
     SampleResult,
     SiteStatus,
+    SiteType,
     StayKind,
     StayStatus,
     TransferKind,
@@ -33,6 +35,7 @@ from fangkong.isolation.enums import TransferStatus as TStatus
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.isolation.schemas import (
     OccupancyDay,
+    ReserveRow,
     SiteCreate,
     StayCreate,
     StayRead,
@@ -112,6 +115,41 @@ def list_sites(session: Session, *, actor: Actor, division: str | None = None
     if division:
         stmt = stmt.where(within(Site.division_code, division))
     return [(s, int(n), int(b)) for s, n, b in session.execute(stmt.order_by(Site.code))]
+
+
+def reserve(session: Session, *, actor: Actor, on: date, division: str | None = None,
+            ratio: float | None = None) -> list[ReserveRow]:
+    """Reserve planning per county: rooms needed (rooms occupied tonight × the planning ratio,
+    setting ``isolation_reserve_ratio``) against the active and standby rooms."""
+    actor.require(Perm.isolation_read)
+    ratio = ratio or get_settings().isolation_reserve_ratio
+    county = func.substr(Site.division_code, 1, 6)
+    base = scope(select(county, Site.status, func.count(Room.id)).join(
+        Room, Room.site_id == Site.id).where(Site.type != SiteType.home)
+        .group_by(county, Site.status), actor, Site.division_code)
+    used = scope(select(county, func.count(RoomNight.room_id.distinct()),
+                        func.count(RoomNight.id))
+                 .join(Room, Room.site_id == Site.id).join(RoomNight, RoomNight.room_id == Room.id)
+                 .where(RoomNight.night == on, Site.status == SiteStatus.active)
+                 .group_by(county), actor, Site.division_code)
+    if division:
+        base = base.where(within(Site.division_code, division))
+        used = used.where(within(Site.division_code, division))
+    rooms: dict[str, dict[SiteStatus, int]] = {}
+    for code, status, n in session.execute(base):
+        rooms.setdefault(code, {})[status] = int(n)
+    occupied = {code: (int(r), int(p)) for code, r, p in session.execute(used)}
+    out = []
+    for code in sorted(rooms):
+        active = rooms[code].get(SiteStatus.active, 0)
+        standby = rooms[code].get(SiteStatus.standby, 0)
+        taken, people = occupied.get(code, (0, 0))
+        needed = math.ceil(taken * ratio)
+        out.append(ReserveRow(county=code, active_rooms=active, standby_rooms=standby,
+                              occupied_rooms=taken, people=people, rooms_needed=needed,
+                              free_active_rooms=active - taken,
+                              shortfall=max(0, needed - active - standby)))
+    return out
 
 
 def rooms_of(session: Session, site_id: int) -> list[Room]:
@@ -213,6 +251,18 @@ def _sampling(session: Session, actor: Actor, stay: Stay, test_dates: list[date]
     session.flush()
 
 
+QUARANTINE_SITES = (SiteType.quarantine_hotel, SiteType.health_station)
+
+
+def _check_kind(kind: StayKind, site: Site) -> None:
+    """Infected people (isolation, treatment) never stay in a quarantine site; contacts
+    (quarantine) never in a hospital."""
+    infected = kind in (StayKind.isolation, StayKind.treatment)
+    if infected == (site.type in QUARANTINE_SITES):
+        raise Invalid(f"a stay of kind {kind.value} does not belong in a {site.type.value}",
+                      problems=[Problem("wrong kind of site", field="site_id")])
+
+
 def create_stay(session: Session, *, actor: Actor, data: StayCreate) -> Stay:
     actor.require(Perm.isolation_write)
     person = _person(session, actor, data.person_ref)
@@ -225,6 +275,7 @@ def create_stay(session: Session, *, actor: Actor, data: StayCreate) -> Stay:
         if room is None or room.site_id != site.id:
             raise Invalid(f"room {data.room_id} is not a room of site {site.code}",
                           problems=[Problem("not in this site", field="room_id")])
+        _check_kind(data.kind, site)
     pack, pack_version, tests = None, None, []
     start, end = data.start_date, data.planned_end
     if data.role:
@@ -384,6 +435,7 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
                       problems=[Problem("not in this site", field="to_room_id")])
     if site.status is not SiteStatus.active:
         raise Conflict(f"site {site.code} is {site.status.value}: activate it first")
+    _check_kind(kind, site)
     end = planned_end or max(stay.planned_end, on + timedelta(days=1))
     if end <= on:
         raise Invalid("planned_end must be after the move", problems=[Problem(
