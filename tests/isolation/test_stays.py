@@ -164,6 +164,10 @@ def test_release_needs_the_period_over_and_every_test_negative(
     for t in tests[:3]:
         service.record_test(session, actor=admin, stay_id=stay.id, test_date=t.test_date,
                             result=SampleResult.negative)
+    assert service.release_proposals(session, actor=admin, on=date(2022, 7, 8)) == []
+    [proposal] = service.release_proposals(session, actor=admin, on=date(2022, 7, 9))
+    assert not proposal.ready
+    assert proposal.missing_tests == ["2022-07-06 (pending)", "2022-07-08 (pending)"]
     with pytest.raises(Conflict) as err:
         service.release(session, actor=admin, stay_id=stay.id, on=date(2022, 7, 9))
     assert "2022-07-06 (pending), 2022-07-08 (pending)" in err.value.message
@@ -172,6 +176,7 @@ def test_release_needs_the_period_over_and_every_test_negative(
     for t in tests[3:]:
         service.record_test(session, actor=admin, stay_id=stay.id, test_date=t.test_date,
                             result=SampleResult.negative)
+    assert service.release_proposals(session, actor=admin, on=date(2022, 7, 9))[0].ready
     done = session.scalars(select(Task.status).where(Task.id.in_([t.task_id for t in tests])))
     assert {s.value for s in done} == {"done"}
     released, nxt, transfer = service.release(session, actor=admin, stay_id=stay.id,
@@ -251,31 +256,37 @@ def test_two_officers_booking_one_room_at_once(engine: Any, dialect: str) -> Non
         site_id, room = site.id, rooms["101"]
         room_id = room.id
     barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def book(ref: str) -> None:
+    def book(ref: str, week: int, outcomes: list[str]) -> None:
+        start = date(2022, 8, 1) + timedelta(days=7 * week)
         try:
             with session_scope(engine) as s:
                 barrier.wait()
                 service.create_stay(s, actor=actor, data=StayCreate.model_validate({
                     "person_ref": ref, "kind": "quarantine", "site_id": site_id,
-                    "room_id": room_id, "start_date": "2022-08-01",
-                    "planned_end": "2022-08-08"}))
+                    "room_id": room_id, "start_date": start,
+                    "planned_end": start + timedelta(days=7)}))
             outcomes.append("ok")
         except Conflict as exc:
             outcomes.append(f"conflict: {exc.message}")
+        except Exception as exc:  # anything else (a deadlock...) must fail the test clearly
+            outcomes.append(f"error: {exc!r}")
 
-    threads = [threading.Thread(target=book, args=(r["ref"],)) for r in rows]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        assert sorted(outcomes)[1] == "ok" and sorted(outcomes)[0].startswith(
-            "conflict: room 101 is already booked on 2022-08-01"), outcomes
+        for week in range(6):  # several rounds: each interleaving must end the same way
+            outcomes: list[str] = []
+            threads = [threading.Thread(target=book, args=(r["ref"], week, outcomes))
+                       for r in rows]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+            first = date(2022, 8, 1) + timedelta(days=7 * week)
+            assert len(outcomes) == 2 and sorted(outcomes)[1] == "ok" and sorted(outcomes)[
+                0].startswith(f"conflict: room 101 is already booked on {first}"), outcomes
         with session_scope(engine) as s:
             assert len(s.scalars(select(RoomNight).where(RoomNight.room_id == room_id)).all()) \
-                == 7
+                == 6 * 7
     finally:
         with session_scope(engine) as s:
             stays = select(Stay.id).where(Stay.site_id == site_id)

@@ -174,3 +174,27 @@ def test_api_transfer_flow(client: TestClient, session: Session,
     assert resp.json()["status"] == "arrived"
     clocks = client.get("/api/v1/isolation/clocks", headers=headers).json()
     assert clocks[0]["median_hours"] == 2.5 and clocks[0]["within_24h_share"] == 1.0
+    rows = client.get("/api/v1/isolation/clocks/transfers", headers=headers).json()
+    assert rows == [{"transfer_id": t.json()["id"], "person_id": t.json()["person_id"],
+                     "passenger_class": "contact", "status": "arrived", "hours": 2.5,
+                     "over_24h": False}]
+
+
+def test_api_planning_assign(client: TestClient, session: Session) -> None:
+    from fangkong.isolation import planning
+    from tests.helpers import csv_bytes
+    from tests.isolation.test_assign import person, site
+
+    headers = login(client, session, "iso3", Role.isolation_officer, "440802")
+    files = {"people": ("people.csv", csv_bytes([person("a"), person("b")],
+                                                planning.PEOPLE_COLUMNS)),
+             "sites": ("sites.csv", csv_bytes([site("A", rooms=1)], planning.SITE_COLUMNS))}
+    resp = client.post("/api/v1/isolation/assign", headers=headers, files=files)
+    assert resp.status_code == 200
+    assert resp.json()["assignments"] == [{"person_ref": "a", "site_id": "A", "room": 1}]
+    assert resp.json()["unassigned"][0]["person_ref"] == "b"
+    files["sites"] = ("sites.csv", b"site_id,type,lon,lat,rooms,room_capacity\nA,barn,1,1,1,1\n")
+    resp = client.post("/api/v1/isolation/assign", headers=headers, files=files)
+    assert resp.status_code == 422
+    assert resp.json()["error"]["problems"][0] == {"message": resp.json()["error"]["problems"][0][
+        "message"], "field": "type", "line": 2, "file": "sites.csv"}

@@ -12,12 +12,14 @@ from fangkong.isolation import service, transfers
 from fangkong.isolation.schemas import (
     ArriveIn,
     BedsRow,
+    ClockRow,
     ClockSummary,
     DispatchIn,
     MoveIn,
     MoveResult,
     OccupancyDay,
     ReleaseIn,
+    ReleaseProposal,
     ReleaseResult,
     ReserveRow,
     RoomRead,
@@ -92,6 +94,20 @@ def record_test(session: DbSession, actor: CurrentActor, stay_id: int,
                 data: SampleResultIn) -> Any:
     return service.record_test(session, actor=actor, stay_id=stay_id,
                                test_date=data.test_date, result=data.result)
+
+
+@router.get("/release-proposals", response_model=list[ReleaseProposal])
+def release_proposals(session: DbSession, actor: CurrentActor, on: date,
+                      division: str | None = None) -> Any:
+    """Stays whose period is over: ready (every required test negative) or the tests missing."""
+    return service.release_proposals(session, actor=actor, on=on, division=division)
+
+
+@router.get("/clocks/transfers", response_model=list[ClockRow])
+def person_clocks(session: DbSession, actor: CurrentActor,
+                  division: str | None = None) -> Any:
+    """The clock of each admission transfer: hours so far or to arrival, over 24 h or not."""
+    return transfers.person_clocks(session, actor=actor, now=utc_now(), division=division)
 
 
 @router.post("/stays/{stay_id}/release", response_model=ReleaseResult)

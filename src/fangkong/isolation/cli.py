@@ -280,3 +280,21 @@ def reserve(on: datetime = typer.Option(..., formats=DATE), division: str | None
         console.print(table)
 
     emit([r.model_dump(mode="json") for r in rows], as_json, text)
+
+
+@app.command("due")
+@handle_errors
+def due(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+        as_json: bool = JsonOpt) -> None:
+    """Stays whose period is over: ready to release, or the tests still missing."""
+    with db_session() as session:
+        rows = service.release_proposals(session, actor=cli_actor(), on=on.date(),
+                                         division=division)
+
+    def text() -> None:
+        for r in rows:
+            console.print(f"stay {r.stay_id} (until {r.planned_end}): " + (
+                "ready to release" if r.ready else "missing " + ", ".join(r.missing_tests)),
+                markup=False)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)

@@ -276,3 +276,13 @@ class ReserveRow(BaseModel):
     free_active_rooms: int
     shortfall: int
     """Rooms needed beyond the active and standby ones."""
+
+
+class ReleaseProposal(BaseModel):
+    stay_id: int
+    person_id: int
+    site_id: int | None
+    planned_end: date
+    ready: bool
+    """The period is over and every required test is negative: release can be done."""
+    missing_tests: list[str]

@@ -35,6 +35,7 @@ from fangkong.isolation.enums import TransferStatus as TStatus
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.isolation.schemas import (
     OccupancyDay,
+    ReleaseProposal,
     ReserveRow,
     SiteCreate,
     StayCreate,
@@ -194,14 +195,19 @@ def _nights(start: date, end: date) -> list[date]:
     return [start + timedelta(days=k) for k in range((end - start).days)]
 
 
+def _lock_room(session: Session, room: Room) -> None:
+    """On PostgreSQL, lock the room row before anything refers to it (a stay's foreign key
+    takes a share lock on it), so that two officers booking one room wait for each other and
+    the second sees the first's booking instead of a deadlock."""
+    if is_postgres(session):
+        session.execute(select(Room.id).where(Room.id == room.id).with_for_update())
+
+
 def _book(session: Session, *, stay: Stay, room: Room, household: str | None) -> None:
     """Take one bed of ``room`` for every night of the stay, or raise Conflict.
 
-    On PostgreSQL the room row is locked first, so that two officers booking one room wait for
-    each other and the second sees the first's booking; on both databases the unique
+    The caller has locked the room (:func:`_lock_room`); on both databases the unique
     (room, night, slot) constraint refuses a double booking whatever happens."""
-    if is_postgres(session):
-        session.execute(select(Room.id).where(Room.id == room.id).with_for_update())
     nights = _nights(stay.start_date, stay.planned_end)
     taken = session.execute(select(RoomNight.night, RoomNight.slot, RoomNight.household_ref,
                                    RoomNight.stay_id)
@@ -276,6 +282,7 @@ def create_stay(session: Session, *, actor: Actor, data: StayCreate) -> Stay:
             raise Invalid(f"room {data.room_id} is not a room of site {site.code}",
                           problems=[Problem("not in this site", field="room_id")])
         _check_kind(data.kind, site)
+        _lock_room(session, room)
     pack, pack_version, tests = None, None, []
     start, end = data.start_date, data.planned_end
     if data.role:
@@ -381,6 +388,31 @@ def release(session: Session, *, actor: Actor, stay_id: int, on: date
     return stay, nxt, transfer
 
 
+def release_proposals(session: Session, *, actor: Actor, on: date,
+                      division: str | None = None) -> list[ReleaseProposal]:
+    """Active stays whose period is over on ``on``: ready to release when every required test
+    is negative, with the tests still missing otherwise."""
+    actor.require(Perm.isolation_read)
+    stmt = scope(select(Stay).where(Stay.status == StayStatus.active, Stay.planned_end <= on),
+                 actor, Stay.division_code)
+    if division:
+        stmt = stmt.where(within(Stay.division_code, division))
+    stays = list(session.scalars(stmt.order_by(Stay.planned_end, Stay.id)))
+    pending: dict[int, list[str]] = {}
+    for start in range(0, len(stays), 900):
+        ids = [s.id for s in stays[start : start + 900]]
+        for t in session.scalars(select(StayTest).where(
+                StayTest.stay_id.in_(ids), StayTest.result != SampleResult.negative)
+                .order_by(StayTest.test_date)):
+            pending.setdefault(t.stay_id, []).append(f"{t.test_date} ({t.result.value})")
+    if stays:
+        audit.record(session, actor, action="read", record_type="iso_stay",
+                     record_ids=[s.id for s in stays], fields=["planned_end", "tests"])
+    return [ReleaseProposal(stay_id=s.id, person_id=s.person_id, site_id=s.site_id,
+                            planned_end=s.planned_end, ready=s.id not in pending,
+                            missing_tests=pending.get(s.id, [])) for s in stays]
+
+
 def _next_phase(session: Session, actor: Actor, stay: Stay, on: date
                 ) -> tuple[Stay | None, Transfer | None]:
     if not stay.role or not stay.pack:
@@ -436,6 +468,7 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
     if site.status is not SiteStatus.active:
         raise Conflict(f"site {site.code} is {site.status.value}: activate it first")
     _check_kind(kind, site)
+    _lock_room(session, room)
     end = planned_end or max(stay.planned_end, on + timedelta(days=1))
     if end <= on:
         raise Invalid("planned_end must be after the move", problems=[Problem(
