@@ -279,3 +279,12 @@ def test_the_total_distance_is_the_least_possible() -> None:
     best_km = sum(metres[i, k] * solver.value(v) for (i, k), v in x.items()) / 1000
     assert len(result["assignments"]) == best_placed
     assert result["total_distance_km"] == pytest.approx(best_km, abs=0.01)
+
+
+def test_a_household_finds_a_far_site_when_the_near_ones_are_too_small() -> None:
+    family = [person("a", household="h", case_ref="c1"), person("b", household="h",
+                                                                case_ref="c2")]
+    sites = [site(f"N{k}", dx=0.01 * k, rooms=1) for k in range(15)]
+    sites.append(site("FAR", dx=0.8, rooms=2))
+    result = solve(family, sites)
+    assert {s for s, _ in where(result).values()} == {"FAR"}

@@ -25,8 +25,8 @@ Method (a decomposition; each part is solved exactly by OR-Tools):
    room kind → room class → sink, with an "unassigned" arc priced above any distance so that the
    most people are placed, then the least distance), on the nearest eligible sites first and
    then on all eligible sites for those still without a room.
-4. Households still unplaced (no family room left) are tried again split over single rooms of
-   one site, with CP-SAT.
+4. Households still unplaced (no family room left, or none near) are tried again on more
+   sites, split over single rooms of one site if need be, with CP-SAT.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ USES = {ANY: (ANY, ACC, FAM, ACCFAM), ACC: (ACC, ACCFAM), FAM: (FAM, ACCFAM),
 ROUNDS = (12, 48, None)
 """Candidate sites per unit in the successive flow rounds (None: every eligible site)."""
 CP_CANDIDATES = 12
+CP_WIDER = 48
 CP_METRES = 100
 """CP-SAT works in units of 100 m (smaller coefficients, faster proofs)."""
 CP_SECONDS = 4.0
@@ -264,7 +265,10 @@ class Solver:
             waiting = [u for u in single if u.site is None]
             if waiting:
                 self._flow_place(waiting, limit)
-        self._cp_place([u for u in single if u.site is None and len(u.members) > 1])
+        # last: households still without rooms (split over single rooms if need be), on more
+        # candidate sites
+        self._cp_place([u for u in (*multi, *single) if u.site is None and len(u.members) > 1],
+                       CP_WIDER)
         for unit in self.units:
             if unit.site is None and unit.reason is None:
                 unit.reason = self._full_reason(unit)
@@ -359,7 +363,7 @@ class Solver:
             placed.append(unit)
         self._take_rooms(placed)
 
-    def _cp_place(self, units: list[Unit]) -> None:
+    def _cp_place(self, units: list[Unit], candidates: int = 0) -> None:
         """Units that need several rooms at one site: CP-SAT over (unit, site, room plan).
 
         Lexicographic objective: most people placed, then fewest households split over
@@ -373,8 +377,9 @@ class Solver:
         for k, unit in enumerate(units):
             sites = np.flatnonzero(self._eligible(unit))
             cost = self._cost(unit, sites, CP_METRES)
-            if len(sites) > CP_CANDIDATES:
-                keep = np.argpartition(cost, CP_CANDIDATES)[:CP_CANDIDATES]
+            limit = candidates or CP_CANDIDATES
+            if len(sites) > limit:
+                keep = np.argpartition(cost, limit)[:limit]
                 sites, cost = sites[keep], cost[keep]
             for s, c in zip(sites, cost, strict=True):
                 for split in (False, True):
