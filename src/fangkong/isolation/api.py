@@ -11,6 +11,8 @@ from fangkong.deps import AppSettings, CurrentActor, DbSession
 from fangkong.isolation import service, transfers
 from fangkong.isolation.schemas import (
     ArriveIn,
+    BatchAssign,
+    BatchResult,
     BedsRow,
     ClockRow,
     ClockSummary,
@@ -175,3 +177,11 @@ def reserve(session: DbSession, actor: CurrentActor, on: date, division: str | N
     """Reserve planning per county: rooms needed (occupied × planning ratio) against active and
     standby rooms."""
     return service.reserve(session, actor=actor, on=on, division=division, ratio=ratio)
+
+
+@router.post("/assign/book", response_model=BatchResult)
+def assign_and_book(session: DbSession, actor: CurrentActor, data: BatchAssign) -> Any:
+    """Assign a batch (people with coordinates, roles, needs, households, case refs) to the free
+    rooms of the active sites in your jurisdiction under every hard rule with the least total
+    travel, and book every stay, all or nothing."""
+    return service.assign_and_book(session, actor=actor, data=data)

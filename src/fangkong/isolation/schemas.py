@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fangkong.isolation.enums import (
+    AssignRole,
     MedicalLevel,
+    Need,
     PassengerClass,
     SampleResult,
     SiteStatus,
@@ -286,3 +289,33 @@ class ReleaseProposal(BaseModel):
     ready: bool
     """The period is over and every required test is negative: release can be done."""
     missing_tests: list[str]
+
+
+class BatchPerson(BaseModel):
+    person_ref: str
+    household_ref: str | None = Field(None, max_length=64)
+    role: AssignRole
+    needs: list[Need] = Field(default_factory=list)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    case_ref: str | None = None
+
+
+class BatchAssign(BaseModel):
+    """Assign and book a batch: contacts follow the pack's plan from ``anchor``; cases stay
+    from ``start_date`` to ``planned_end``."""
+
+    people: list[BatchPerson] = Field(min_length=1, max_length=5000)
+    anchor: date | None = None
+    start_date: date | None = None
+    planned_end: date | None = None
+    division: str | None = Field(None, description="Only sites inside this division.")
+    pack: str | None = None
+
+
+class BatchResult(BaseModel):
+    assignments: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]]
+    total_distance_km: float
+    stays: dict[str, int]
+    """person_ref → the stay booked."""

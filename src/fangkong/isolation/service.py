@@ -21,7 +21,7 @@ from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
-from fangkong.isolation import planning, routing, solver
+from fangkong.isolation import batch, planning, routing, solver
 from fangkong.isolation.enums import (
     PassengerClass,
     SampleResult,
@@ -34,6 +34,7 @@ from fangkong.isolation.enums import (
 from fangkong.isolation.enums import TransferStatus as TStatus
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.isolation.schemas import (
+    BatchAssign,
     OccupancyDay,
     ReleaseProposal,
     ReserveRow,
@@ -502,3 +503,9 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
                  record_ids=[stay.id, new.id], fields=STAY_FIELDS,
                  detail={"moved_to_site": site.id, "transfer": transfer.id})
     return stay, new, transfer
+
+
+def assign_and_book(session: Session, *, actor: Actor, data: BatchAssign) -> dict[str, Any]:
+    """Assign a batch to the free rooms of the sites in the database and book every stay (all
+    or nothing: a refusal rolls the batch back with the caller's transaction)."""
+    return batch.assign_batch(session, actor=actor, data=data, create_stay=create_stay)

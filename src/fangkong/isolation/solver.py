@@ -106,9 +106,14 @@ def room_numbers(site: PlanSite) -> list[list[int]]:
 
 class Solver:
     def __init__(self, people: list[PlanPerson], sites: list[PlanSite],
-                 rules: IsolationRules) -> None:
+                 rules: IsolationRules, rooms: list[list[list[Any]]] | None = None) -> None:
+        """``rooms``: per site, the free rooms of each class (standard, accessible, family,
+        accessible family), taken from the end; by default numbered as the module says."""
         self.people, self.sites, self.rules = people, sites, rules
-        self.residual = np.array([room_counts(s) for s in sites], dtype=np.int64).reshape(-1, 4)
+        self.rooms = rooms if rooms is not None else [room_numbers(s) for s in sites]
+        self.residual = np.array([[len(c) for c in r] for r in self.rooms],
+                                 dtype=np.int64).reshape(-1, 4)
+        self.initial = self.residual.copy()
         self.capacity = np.array([s.room_capacity for s in sites], dtype=np.int64)
         self.fam_rooms = self.residual[:, FAM] + self.residual[:, ACCFAM] if sites else \
             np.zeros(0, dtype=np.int64)
@@ -276,7 +281,7 @@ class Solver:
 
     def _full_reason(self, unit: Unit) -> str:
         types = ", ".join(sorted(unit.types))
-        counts = np.array([room_counts(s) for s in self.sites], dtype=np.int64).reshape(-1, 4)
+        counts = self.initial
         for s in np.flatnonzero(self._eligible(unit)):
             for split in (False, True):
                 plan = self._plan(unit, int(self.capacity[s]), split)
@@ -441,9 +446,8 @@ class Solver:
     # --- output -------------------------------------------------------------------------------
 
     def _result(self) -> Result:
-        numbers = [room_numbers(site) for site in self.sites]
-        where: dict[int, tuple[str, int | None, float]] = {}
-        room: int | None
+        numbers = self.rooms
+        where: dict[int, tuple[str, Any, float]] = {}
         reasons: dict[int, str] = {}
         for unit in self.units:
             if unit.site is None:
@@ -490,5 +494,6 @@ def hall_ok(demand: list[int], r: Any) -> bool:
     return all(sum(demand[k] for k in kinds) <= limit for kinds, limit in hall_constraints(r))
 
 
-def assign(people: list[PlanPerson], sites: list[PlanSite], rules: IsolationRules) -> Result:
-    return Solver(people, sites, rules).solve()
+def assign(people: list[PlanPerson], sites: list[PlanSite], rules: IsolationRules,
+           rooms: list[list[list[Any]]] | None = None) -> Result:
+    return Solver(people, sites, rules, rooms).solve()
