@@ -17,6 +17,7 @@ from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.http import install_error_handlers
 from fangkong.geo.api import router as geo_router
+from fangkong.isolation.api import router as isolation_router
 from fangkong.person.api import router as person_router
 from fangkong.policy.api import router as policy_router
 from fangkong.task import service as tasks
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings, app.state.engine = settings, engine
     api = APIRouter(prefix="/api/v1")
     for router in (user_router, geo_router, person_router, case_router, task_router,
-                   policy_router, zone_router, zone_checks_router, zone_public_router):
+                   policy_router, zone_router, zone_checks_router, zone_public_router,
+                   isolation_router):
         api.include_router(router)
     app.include_router(api)
 

@@ -13,6 +13,7 @@ from fangkong.core.db import get_engine
 from fangkong.core.errors import Invalid
 from fangkong.core.migrate import current, head, upgrade
 from fangkong.geo.cli import app as geo_app
+from fangkong.isolation.cli import app as isolation_app
 from fangkong.policy.cli import app as policy_app
 from fangkong.task.cli import app as task_app
 from fangkong.user.cli import app as user_app
@@ -33,6 +34,7 @@ app.add_typer(task_app, name="task")
 app.add_typer(zone_app, name="zone")
 app.add_typer(audit_app, name="audit")
 app.command("brief")(brief_command)
+app.add_typer(isolation_app, name="isolation")
 
 
 @db_app.command("upgrade")

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         description="Kinds of risk-area change the daily evaluation applies by itself instead of "
         "proposing them to a commander: any of downgrade, lift, escalate (JSON list).",
     )
+    isolation_reserve_ratio: float = Field(
+        1.5, gt=0, description="Isolation reserve planning: rooms to have (active or standby) "
+        "per room occupied tonight, per county; a planning choice of the command."
+    )
     host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
     port: int = Field(8000, description="Port `fangkong serve` binds to.")
 

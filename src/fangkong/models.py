@@ -5,6 +5,7 @@ from fangkong.case.models import Case, ClassificationChange
 from fangkong.core.audit import AuditEntry
 from fangkong.core.db import Base
 from fangkong.geo.models import Division, DivisionBoundary, Unit
+from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
 from fangkong.task.models import Task, TaskEvent
 from fangkong.user.models import User, UserGrant
@@ -14,5 +15,6 @@ from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, Zone
 metadata = Base.metadata
 
 __all__ = ["AuditEntry", "Case", "ClassificationChange", "Division", "DivisionBoundary",
-           "Person", "Task", "TaskEvent", "Unit", "User", "UserGrant", "WebPreference", "Zone",
-           "ZoneEvent", "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]
+           "Person", "Room", "RoomNight", "Site", "Stay", "StayTest", "Task", "TaskEvent",
+           "Transfer", "Unit", "User", "UserGrant", "WebPreference", "Zone", "ZoneEvent",
+           "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]

@@ -37,6 +37,8 @@ class Perm(StrEnum):
     case_write = "case:write"
     task_read = "task:read"
     task_write = "task:write"
+    isolation_read = "isolation:read"
+    isolation_write = "isolation:write"
     user_admin = "user:admin"
     audit_read = "audit:read"
 
@@ -47,13 +49,14 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.commander: _ALL - {Perm.user_admin},
     Role.epidemiologist: frozenset(
         {Perm.person_read, Perm.person_write, Perm.case_read, Perm.case_write,
-         Perm.task_read, Perm.task_write}
+         Perm.task_read, Perm.task_write, Perm.isolation_read}
     ),
     Role.testing_officer: frozenset(
         {Perm.person_read, Perm.person_write, Perm.case_read, Perm.task_read, Perm.task_write}
     ),
     Role.isolation_officer: frozenset(
-        {Perm.person_read, Perm.case_read, Perm.task_read, Perm.task_write}
+        {Perm.person_read, Perm.case_read, Perm.task_read, Perm.task_write,
+         Perm.isolation_read, Perm.isolation_write}
     ),
     Role.community_worker: frozenset(
         {Perm.person_read, Perm.person_write, Perm.task_read, Perm.task_write}

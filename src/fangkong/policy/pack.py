@@ -7,24 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from fangkong.policy.enums import NO_ZONE, Confidence, HealthCode, PatientKind, PhaseKind
+from fangkong.policy.isolation_rules import IsolationRules
+from fangkong.policy.rulebase import Ruled, Strict
 
 Path = tuple[str | int, ...]
-
-
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-SourceRefs = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Label(Strict):
@@ -48,15 +39,6 @@ class Ambiguity(Strict):
     question: str
     choice: str
     reason: str
-
-
-class Ruled(Strict):
-    """Anything that is a rule: it names its sources (keys of the pack's ``sources``)."""
-
-    source: SourceRefs
-    confidence: Confidence
-    ambiguity: str | None = Field(None, description="Key of the pack's ambiguities it resolves.")
-    note: str | None = None
 
 
 class PhaseDef(Strict):
@@ -218,6 +200,7 @@ class Pack(Strict):
     lookback: Lookback | None = None
     zones: Zones | None = None
     prohibitions: Prohibitions | None = None
+    isolation: IsolationRules | None = None
     lineage: list[str] = Field(default_factory=list, description="Set by the loader.")
     digest: str = Field("", description="Set by the loader: hash of the resolved content.")
 
@@ -361,3 +344,4 @@ def _check_prohibitions(pack: Pack) -> list[Found]:
         found += [(("prohibitions", *path, i), _known(f"level '{v}'", levels))
                   for i, v in enumerate(values) if v not in levels]
     return found
+

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from fangkong.config import get_settings
+from fangkong.core.errors import Invalid
 from fangkong.policy import loader, plans, prohibitions, zones
+from fangkong.policy.isolation_rules import IsolationRules
 from fangkong.policy.measures import Measure, parse_measures
 from fangkong.policy.pack import Pack
 from fangkong.policy.schemas import (
@@ -35,7 +37,7 @@ PackRef = Pack | str | None
 
 __all__ = [
     "Measure", "Pack", "PackRef", "active_pack", "check_level", "check_measures",
-    "evaluate_zone", "get_pack", "has_prohibitions", "load_pack", "load_packs",
+    "evaluate_zone", "get_pack", "has_prohibitions", "isolation_rules", "load_pack", "load_packs",
     "lookback_window", "packs", "parse_measures", "plan", "secondary_window", "summary",
     "zone_schedule",
 ]
@@ -113,3 +115,13 @@ def check_measures(pack: PackRef, measures: list[Measure] | list[dict[str, Any]]
     """Which of the nine prohibitions each measure breaks under the pack."""
     parsed = parse_measures([m.model_dump() if not isinstance(m, dict) else m for m in measures])
     return prohibitions.check(resolve(pack), parsed)
+
+
+def isolation_rules(pack: PackRef) -> tuple[Pack, IsolationRules]:
+    """The pack's ``isolation:`` section (where each kind of person may be placed); Invalid if
+    the pack has none."""
+    found = resolve(pack)
+    if found.isolation is None:
+        raise Invalid(f"pack {found.id} defines no isolation rules (section 'isolation:'); "
+                      "choose another pack with --pack")
+    return found, found.isolation

@@ -2,7 +2,7 @@
 report time for the dashboard's day and window counts
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fangkong.core.db
 
 revision = "0008"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

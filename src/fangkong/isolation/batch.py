@@ -1,0 +1,121 @@
+"""Assign a batch of people to the free rooms of the sites in the database (the solver of
+``assign``), and book every stay in the same transaction: all or nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.errors import Invalid, Problem
+from fangkong.isolation import solver
+from fangkong.isolation.enums import MedicalLevel, SiteStatus, SiteType, StayKind
+from fangkong.isolation.models import Room, RoomNight, Site
+from fangkong.isolation.planning import PlanPerson, PlanSite
+from fangkong.isolation.schemas import BatchAssign, StayCreate
+from fangkong.policy import service as policy
+
+CASE_KIND = {"case_asymptomatic": StayKind.isolation, "case_mild": StayKind.isolation,
+             "case_moderate": StayKind.treatment, "case_severe": StayKind.treatment,
+             "case_critical": StayKind.treatment}
+
+
+def _period(data: BatchAssign) -> tuple[date, date]:
+    """The nights any stay of the batch may need (free rooms are free for all of them)."""
+    starts, ends = [], []
+    contacts = {p.role.value for p in data.people if p.role.value not in CASE_KIND}
+    for role in contacts:
+        if data.anchor is None:
+            raise Invalid("contacts follow the pack's plan: give its anchor date",
+                          problems=[Problem("required for contacts", field="anchor")])
+        plan = policy.plan(data.pack, role, data.anchor)
+        if plan.phases:
+            starts.append(plan.phases[0].start)
+            ends.append(plan.phases[0].end + timedelta(days=1))
+    if any(p.role.value in CASE_KIND for p in data.people):
+        if data.start_date is None or data.planned_end is None:
+            raise Invalid("cases stay from start_date to planned_end: give both",
+                          problems=[Problem("required for cases", field="planned_end")])
+        starts.append(data.start_date)
+        ends.append(data.planned_end)
+    if not starts:
+        raise Invalid("nobody in the batch needs a room")
+    return min(starts), max(ends)
+
+
+def _free_rooms(session: Session, actor: Actor, division: str | None, start: date,
+                end: date) -> tuple[list[Site], list[list[list[int]]], list[int]]:
+    stmt = scope(select(Site).where(Site.status == SiteStatus.active, Site.lon.is_not(None),
+                                    Site.lat.is_not(None), Site.type != SiteType.home),
+                 actor, Site.division_code)
+    if division:
+        stmt = stmt.where(within(Site.division_code, division))
+    sites = list(session.scalars(stmt.order_by(Site.id)))
+    busy = set(session.scalars(select(RoomNight.room_id).where(
+        RoomNight.night >= start, RoomNight.night < end).distinct()))
+    by_site: dict[int, list[Room]] = defaultdict(list)
+    for start_at in range(0, len(sites), 900):
+        ids = [s.id for s in sites[start_at : start_at + 900]]
+        for room in session.scalars(select(Room).where(Room.site_id.in_(ids))):
+            if room.id not in busy:
+                by_site[room.site_id].append(room)
+    classes, capacity = [], []
+    for site in sites:
+        rooms = sorted(by_site[site.id], key=lambda r: r.label, reverse=True)
+        split: list[list[int]] = [[], [], [], []]
+        for r in rooms:
+            split[(solver.ACCFAM if r.accessible else solver.FAM) if r.family
+                  else (solver.ACC if r.accessible else solver.ANY)].append(r.id)
+        classes.append(split)
+        # every family room of a site is taken to hold the smallest of them
+        capacity.append(min((r.capacity for r in rooms if r.family), default=1))
+    return sites, classes, capacity
+
+
+def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
+                 create_stay: Any) -> dict[str, Any]:
+    """Solve, then book each placed person with ``create_stay`` (the service's, passed in to
+    keep the layers apart); any refusal rolls the whole batch back with the caller's
+    transaction."""
+    actor.require(Perm.isolation_write)
+    pack, rules = policy.isolation_rules(data.pack)
+    start, end = _period(data)
+    sites, classes, capacity = _free_rooms(session, actor, data.division, start, end)
+    plan_sites = [PlanSite(site_id=str(s.id), type=s.type, lon=float(s.lon or 0),
+                           lat=float(s.lat or 0), rooms=sum(len(c) for c in cls),
+                           room_capacity=cap, family_rooms=len(cls[2]) + len(cls[3]),
+                           accessible_rooms=len(cls[1]) + len(cls[3]),
+                           medical_level=s.medical_level or MedicalLevel.none, line=0)
+                  for s, cls, cap in zip(sites, classes, capacity, strict=True)]
+    people = [PlanPerson(ref=p.person_ref, household=p.household_ref or f"\0{p.person_ref}",
+                         role=p.role, needs=frozenset(p.needs), lon=p.lon, lat=p.lat,
+                         case_ref=p.case_ref or "", line=k + 1)
+              for k, p in enumerate(data.people)]
+    refs = [p.ref for p in people]
+    if len(set(refs)) != len(refs):
+        raise Invalid("a person appears twice in the batch", problems=[Problem(
+            "duplicate", field="people")])
+    result = solver.assign(people, plan_sites, rules, classes).as_dict()
+    by_ref = {p.person_ref: p for p in data.people}
+    stays: dict[str, int] = {}
+    for row in result["assignments"]:
+        person = by_ref[row["person_ref"]]
+        case = CASE_KIND.get(person.role.value)
+        home = row["site_id"] == "home"
+        fields: dict[str, Any] = {
+            "person_ref": person.person_ref, "kind": case or StayKind.quarantine,
+            "site_id": None if home else int(row["site_id"]),
+            "room_id": None if home else row["room"],
+            "household_ref": person.household_ref, "pack": pack.id}
+        if case is None:
+            fields |= {"role": person.role.value, "anchor": data.anchor}
+        else:
+            fields |= {"start_date": data.start_date, "planned_end": data.planned_end}
+        stays[person.person_ref] = create_stay(session, actor=actor,
+                                               data=StayCreate.model_validate(fields)).id
+    result["stays"] = stays
+    return result

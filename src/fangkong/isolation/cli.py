@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.core.clock import utc_now
+from fangkong.core.errors import Invalid
+from fangkong.isolation import service, transfers
+from fangkong.isolation.enums import MedicalLevel, SampleResult, SiteStatus, SiteType, StayKind
+from fangkong.isolation.schemas import (
+    ReleaseResult,
+    RoomSpec,
+    SiteCreate,
+    SiteRead,
+    StayCreate,
+    StayTestRead,
+    TransferRead,
+)
+
+app = typer.Typer(help="Transfer and isolation (转运隔离): sites, rooms, assignment.",
+                  no_args_is_help=True)
+
+
+@app.command("assign")
+@handle_errors
+def assign(
+    people: Path = typer.Option(..., "--people", help="CSV/XLSX: person_ref, household_ref, "
+                                "role, needs, lon, lat (and optionally case_ref)."),
+    sites: Path = typer.Option(..., "--sites", help="CSV/XLSX: site_id, type, lon, lat, rooms, "
+                               "room_capacity, family_rooms, accessible_rooms, medical_level."),
+    pack: str | None = typer.Option(None, "--pack", help="Policy pack (default: the active "
+                                    "pack setting)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Plan: assign people to rooms under every hard rule with the least total travel
+    distance (from files; nothing is written to the database)."""
+    result = service.plan_assignment(people=people, sites=sites, pack=pack)
+
+    def text() -> None:
+        table = Table(title=f"{len(result['assignments'])} assigned, "
+                            f"{len(result['unassigned'])} unassigned, "
+                            f"{result['total_distance_km']:.1f} km in total")
+        table.add_column("site")
+        table.add_column("people", justify="right")
+        for site, n in sorted(Counter(a["site_id"] for a in result["assignments"]).items()):
+            table.add_row(site, str(n))
+        console.print(table)
+        for row in result["unassigned"][:50]:
+            console.print(f"  {row['person_ref']}: {row['reason']}", markup=False)
+
+    emit(result, as_json, text)
+
+
+@app.command("routes")
+@handle_errors
+def routes(
+    requests: Path = typer.Option(..., "--requests", help="CSV/XLSX: person_ref, role, lon, "
+                                  "lat, site_id, earliest, latest (HH:MM)."),
+    sites: Path = typer.Option(..., "--sites", help="The sites file of `assign`."),
+    vehicles: Path = typer.Option(..., "--vehicles", help="CSV/XLSX: vehicle_id, kind (bus, "
+                                  "ambulance, negative_pressure_ambulance), capacity, lon, lat."),
+    seconds: float = typer.Option(5.0, min=0.1, max=600, help="Search time limit."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Plan transfer routes: batches by pickup and site, vehicle capacities and time windows;
+    cases and contacts never share a vehicle (nothing is written)."""
+    result = service.plan_transfers(requests=requests, sites=sites, vehicles=vehicles,
+                                    seconds=seconds)
+
+    def text() -> None:
+        for route in result["routes"]:
+            console.print(f"[bold]{route['vehicle_id']}[/] ({route['kind']}, "
+                          f"{route['distance_km']} km)")
+            for stop in route["stops"]:
+                console.print(f"  {stop['minute'] // 60:02d}:{stop['minute'] % 60:02d} "
+                              f"{stop['type']} {len(stop['people'])} "
+                              f"{stop['site_id'] or ''}", markup=False)
+        for row in result["unserved"][:50]:
+            console.print(f"  not served {row['person_ref']}: {row['reason']}", markup=False)
+
+    emit(result, as_json, text)
+
+
+DATE = ["%Y-%m-%d"]
+
+
+@app.command("site-add")
+@handle_errors
+def site_add(
+    code: str = typer.Option(...), name: str = typer.Option(...),
+    kind: SiteType = typer.Option(..., "--type"),
+    division: str = typer.Option(..., help="Division code of the site."),
+    rooms: int = typer.Option(..., min=0, max=20_000, help="Single rooms, labelled 1..N."),
+    family_rooms: int = typer.Option(0, min=0, help="Family rooms, labelled F1..FN."),
+    family_capacity: int = typer.Option(3, min=2, max=20),
+    accessible: int = typer.Option(0, min=0, help="How many of the single rooms are "
+                                   "accessible (the first ones)."),
+    medical_level: MedicalLevel = typer.Option(MedicalLevel.none),
+    status: SiteStatus = typer.Option(SiteStatus.active),
+    lon: float | None = None, lat: float | None = None, as_json: bool = JsonOpt,
+) -> None:
+    """Register a site and its rooms."""
+    data = SiteCreate(
+        code=code, name=name, type=kind, status=status, division_code=division, lon=lon,
+        lat=lat, medical_level=medical_level,
+        rooms=[RoomSpec(label=str(n), accessible=n <= accessible) for n in range(1, rooms + 1)]
+        + [RoomSpec(label=f"F{n}", family=True, capacity=family_capacity)
+           for n in range(1, family_rooms + 1)])
+    with db_session() as session:
+        site = service.create_site(session, actor=cli_actor(), data=data)
+        out = SiteRead.model_validate(site).model_copy(update={
+            "rooms": len(data.rooms), "beds": sum(r.capacity for r in data.rooms)})
+    emit(out, as_json, lambda: console.print(f"site {out.code} created: id {out.id}, "
+                                             f"{out.rooms} rooms, {out.beds} beds"))
+
+
+@app.command("sites")
+@handle_errors
+def sites_(division: str | None = None, as_json: bool = JsonOpt) -> None:
+    """Sites with their rooms and beds."""
+    with db_session() as session:
+        rows = [SiteRead.model_validate(s).model_copy(update={"rooms": n, "beds": b})
+                for s, n, b in service.list_sites(session, actor=cli_actor(),
+                                                  division=division)]
+
+    def text() -> None:
+        table = Table("id", "code", "type", "status", "division", "rooms", "beds")
+        for r in rows:
+            table.add_row(str(r.id), r.code, r.type.value, r.status.value, r.division_code,
+                          str(r.rooms), str(r.beds))
+        console.print(table)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)
+
+
+@app.command("occupancy")
+@handle_errors
+def occupancy(site_id: int, start: datetime = typer.Option(..., formats=DATE),
+              end: datetime = typer.Option(..., formats=DATE), as_json: bool = JsonOpt) -> None:
+    """People and occupied rooms per night (exact)."""
+    with db_session() as session:
+        days = service.occupancy(session, actor=cli_actor(), site_id=site_id,
+                                 start=start.date(), end=end.date())
+
+    def text() -> None:
+        table = Table("night", "people", "rooms occupied", "rooms", "beds")
+        for d in days:
+            table.add_row(str(d.day), str(d.people), str(d.rooms_occupied), str(d.rooms),
+                          str(d.beds))
+        console.print(table)
+
+    emit([d.model_dump(mode="json") for d in days], as_json, text)
+
+
+@app.command("stay-add")
+@handle_errors
+def stay_add(
+    person: str = typer.Option(..., help="The person's ref."),
+    kind: StayKind = typer.Option(...),
+    site_id: int | None = typer.Option(None, help="None: a stay at home."),
+    room: str | None = typer.Option(None, help="Room label within the site."),
+    role: str | None = typer.Option(None, help="Pack role whose plan the stay follows."),
+    anchor: datetime | None = typer.Option(None, formats=DATE, help="Day 0 of the plan."),
+    start: datetime | None = typer.Option(None, formats=DATE),
+    end: datetime | None = typer.Option(None, formats=DATE, help="Planned day of release."),
+    household: str | None = None, order: str | None = None,
+    pack: str | None = typer.Option(None, "--pack"), as_json: bool = JsonOpt,
+) -> None:
+    """Place a person in a room (dates and sampling tasks from the pack's plan)."""
+    with db_session() as session:
+        room_id = None
+        if site_id is not None:
+            found = {r.label: r.id for r in service.rooms_of(session, site_id)}
+            if room not in found:
+                raise Invalid(f"site {site_id} has no room {room!r}")
+            room_id = found[room]
+        stay = service.create_stay(session, actor=cli_actor(), data=StayCreate(
+            person_ref=person, kind=kind, site_id=site_id, room_id=room_id, role=role,
+            anchor=anchor.date() if anchor else None, start_date=start.date() if start else None,
+            planned_end=end.date() if end else None, household_ref=household,
+            order_ref=order, pack=pack))
+        out = service.stay_read(session, stay)
+    emit(out, as_json, lambda: console.print(
+        f"stay {out.id}: {out.start_date} → {out.planned_end}, tests "
+        f"{', '.join(str(t.test_date) for t in out.tests) or 'none'}"))
+
+
+@app.command("test-result")
+@handle_errors
+def test_result(stay_id: int, day: datetime = typer.Option(..., "--date", formats=DATE),
+                result: SampleResult = typer.Option(...), as_json: bool = JsonOpt) -> None:
+    """Record the result of a stay's test."""
+    with db_session() as session:
+        test = service.record_test(session, actor=cli_actor(), stay_id=stay_id,
+                                   test_date=day.date(), result=result)
+        out = StayTestRead.model_validate(test)
+    emit(out, as_json, lambda: console.print(f"{out.test_date}: {out.result.value}"))
+
+
+@app.command("release")
+@handle_errors
+def release(stay_id: int, on: datetime = typer.Option(..., formats=DATE),
+            as_json: bool = JsonOpt) -> None:
+    """Release a stay (refused, naming them, while a required test is not negative)."""
+    with db_session() as session:
+        stay, nxt, transfer = service.release(session, actor=cli_actor(), stay_id=stay_id,
+                                              on=on.date())
+        out = ReleaseResult(released=service.stay_read(session, stay),
+                            next_stay=service.stay_read(session, nxt) if nxt else None,
+                            transfer=TransferRead.model_validate(transfer) if transfer
+                            else None)
+    emit(out, as_json, lambda: console.print(
+        f"stay {stay_id} released" + (f"; next: stay {out.next_stay.id} "
+                                      f"({out.next_stay.kind.value}) until "
+                                      f"{out.next_stay.planned_end}, return transfer "
+                                      f"{out.transfer.id if out.transfer else '-'}"
+                                      if out.next_stay else "")))
+
+
+@app.command("clocks")
+@handle_errors
+def clocks(division: str | None = None, as_json: bool = JsonOpt) -> None:
+    """Positive → arrival at hospital/shelter; identification → arrival at quarantine."""
+    with db_session() as session:
+        rows = transfers.clocks(session, actor=cli_actor(), now=utc_now(), division=division)
+
+    def text() -> None:
+        table = Table("class", "county", "transfers", "arrived", "waiting", "median h", "p90 h",
+                      "≤24 h")
+        for r in rows:
+            table.add_row(r.passenger_class.value, r.county, str(r.transfers), str(r.arrived),
+                          str(r.waiting), str(r.median_hours), str(r.p90_hours),
+                          "-" if r.within_24h_share is None else f"{r.within_24h_share:.0%}")
+        console.print(table)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)
+
+
+@app.command("beds")
+@handle_errors
+def beds(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+         as_json: bool = JsonOpt) -> None:
+    """Hospital beds by level (general, ICU): total and occupied on a night."""
+    with db_session() as session:
+        rows = transfers.beds(session, actor=cli_actor(), on=on.date(), division=division)
+
+    def text() -> None:
+        table = Table("site", "type", "level", "beds", "occupied")
+        for r in rows:
+            table.add_row(r.site_code, r.site_type.value, r.level.value, str(r.beds),
+                          str(r.occupied))
+        console.print(table)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)
+
+
+@app.command("reserve")
+@handle_errors
+def reserve(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+            ratio: float | None = typer.Option(None, min=0.01, help="Default: the setting "
+                                               "FANGKONG_ISOLATION_RESERVE_RATIO."),
+            as_json: bool = JsonOpt) -> None:
+    """Reserve planning per county: rooms needed against active and standby rooms."""
+    with db_session() as session:
+        rows = service.reserve(session, actor=cli_actor(), on=on.date(), division=division,
+                               ratio=ratio)
+
+    def text() -> None:
+        table = Table("county", "active", "standby", "occupied", "people", "needed", "free",
+                      "shortfall")
+        for r in rows:
+            table.add_row(r.county, str(r.active_rooms), str(r.standby_rooms),
+                          str(r.occupied_rooms), str(r.people), str(r.rooms_needed),
+                          str(r.free_active_rooms), str(r.shortfall))
+        console.print(table)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)
+
+
+@app.command("due")
+@handle_errors
+def due(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+        as_json: bool = JsonOpt) -> None:
+    """Stays whose period is over: ready to release, or the tests still missing."""
+    with db_session() as session:
+        rows = service.release_proposals(session, actor=cli_actor(), on=on.date(),
+                                         division=division)
+
+    def text() -> None:
+        for r in rows:
+            console.print(f"stay {r.stay_id} (until {r.planned_end}): " + (
+                "ready to release" if r.ready else "missing " + ", ".join(r.missing_tests)),
+                markup=False)
+
+    emit([r.model_dump(mode="json") for r in rows], as_json, text)

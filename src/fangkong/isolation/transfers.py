@@ -1,0 +1,249 @@
+"""Transfers in operation: vehicles, admission requests, dispatch in batches (cases and contacts
+never in one vehicle), arrival; the clocks that matter; hospital beds by level."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fangkong.core import audit
+from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.clock import utc_now
+from fangkong.core.db import is_postgres
+from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.geo import service as geo
+from fangkong.isolation.enums import (
+    MedicalLevel,
+    PassengerClass,
+    SiteType,
+    TransferKind,
+    TransferStatus,
+    VehicleKind,
+)
+from fangkong.isolation.models import Room, RoomNight, Site, Transfer, Vehicle
+from fangkong.isolation.schemas import (
+    BedsRow,
+    ClockRow,
+    ClockSummary,
+    TransferCreate,
+    VehicleCreate,
+)
+from fangkong.person import service as persons
+
+CARRIES: dict[VehicleKind, PassengerClass] = {
+    VehicleKind.bus: PassengerClass.contact,
+    VehicleKind.ambulance: PassengerClass.case,
+    VehicleKind.negative_pressure_ambulance: PassengerClass.case,
+}
+HOSPITALS = (SiteType.shelter_hospital, SiteType.designated_hospital,
+             SiteType.sub_designated_hospital)
+QUARANTINE = (SiteType.quarantine_hotel, SiteType.health_station)
+CLOCK_HOURS = 24
+TRANSFER_FIELDS = ["person_id", "kind", "status", "from_site_id", "to_site_id", "vehicle_id",
+                   "clock_start", "dispatched_at", "arrived_at"]
+
+
+def create_vehicle(session: Session, *, actor: Actor, data: VehicleCreate) -> Vehicle:
+    actor.require(Perm.isolation_write)
+    geo.get(session, data.division_code)
+    if not actor.covers(data.division_code):
+        raise Invalid("the vehicle's division is outside your jurisdiction",
+                      problems=[Problem("outside your jurisdiction", field="division_code")])
+    if session.scalar(select(Vehicle.id).where(Vehicle.code == data.code)) is not None:
+        raise Conflict(f"a vehicle with code {data.code} already exists",
+                       problems=[Problem("already exists", field="code")])
+    vehicle = Vehicle(**data.model_dump(), in_service=True, created_at=utc_now())
+    session.add(vehicle)
+    session.flush()
+    audit.record(session, actor, action="create", record_type="iso_vehicle",
+                 record_ids=[vehicle.id], fields=["code", "kind", "capacity"])
+    return vehicle
+
+
+def request(session: Session, *, actor: Actor, data: TransferCreate) -> Transfer:
+    """An admission transfer to a site: its clock starts at the positive result (a case) or at
+    the identification (a contact). The destination must suit the passenger."""
+    actor.require(Perm.isolation_write)
+    person_id = persons.ids_by_ref(session, actor=actor, refs={data.person_ref}).get(
+        data.person_ref)
+    if person_id is None:
+        raise Invalid(f"no person with ref {data.person_ref} in your jurisdiction",
+                      problems=[Problem("unknown", field="person_ref")])
+    site = session.scalar(scope(select(Site).where(Site.id == data.to_site_id), actor,
+                                Site.division_code))
+    if site is None:
+        raise NotFound(f"site {data.to_site_id} not found")
+    allowed = HOSPITALS if data.passenger_class is PassengerClass.case else QUARANTINE
+    if site.type not in allowed:
+        raise Invalid(f"a {data.passenger_class.value} is not taken to a {site.type.value}",
+                      problems=[Problem(f"expected one of: {', '.join(allowed)}",
+                                        field="to_site_id")])
+    transfer = Transfer(person_id=person_id, kind=TransferKind.admission,
+                        status=TransferStatus.planned, from_site_id=None, to_site_id=site.id,
+                        division_code=site.division_code, passenger_class=data.passenger_class,
+                        clock_start=data.clock_start, planned_on=data.clock_start.date(),
+                        created_by=actor.username, created_at=utc_now())
+    session.add(transfer)
+    session.flush()
+    audit.record(session, actor, action="create", record_type="iso_transfer",
+                 record_ids=[transfer.id], fields=TRANSFER_FIELDS)
+    return transfer
+
+
+def _transfer(session: Session, actor: Actor, transfer_id: int) -> Transfer:
+    found = session.scalar(scope(select(Transfer).where(Transfer.id == transfer_id), actor,
+                                 Transfer.division_code))
+    if found is None:
+        raise NotFound(f"transfer {transfer_id} not found")
+    return found
+
+
+def dispatch(session: Session, *, actor: Actor, vehicle_id: int, transfer_ids: list[int],
+             at: datetime) -> list[Transfer]:
+    """Put planned transfers on a vehicle as one batch. Refused (409) if the vehicle's kind does
+    not carry that class of passenger, if it already carries the other class, or if it would
+    be over capacity."""
+    actor.require(Perm.isolation_write)
+    if not transfer_ids:
+        raise Invalid("give at least one transfer")
+    query = select(Vehicle).where(Vehicle.id == vehicle_id)
+    if is_postgres(session):
+        query = query.with_for_update()  # two dispatchers of one vehicle wait for each other
+    vehicle = session.scalar(scope(query, actor, Vehicle.division_code))
+    if vehicle is None or not vehicle.in_service:
+        raise NotFound(f"vehicle {vehicle_id} not found or out of service")
+    batch = [_transfer(session, actor, t) for t in dict.fromkeys(transfer_ids)]
+    aboard = list(session.scalars(select(Transfer).where(
+        Transfer.vehicle_id == vehicle.id, Transfer.status == TransferStatus.dispatched)))
+    problems = [Problem(f"transfer {t.id} is {t.status.value}", field="transfer_ids")
+                for t in batch if t.status is not TransferStatus.planned]
+    carries = CARRIES[vehicle.kind]
+    problems += [Problem(f"transfer {t.id} is a {t.passenger_class.value}; a "
+                         f"{vehicle.kind.value} carries {carries.value}s only",
+                         field="transfer_ids")
+                 for t in batch if t.passenger_class is not carries]
+    classes = {t.passenger_class for t in batch + aboard}
+    if len(classes) > 1:
+        problems.append(Problem("cases and contacts never share a vehicle",
+                                field="transfer_ids"))
+    if len(batch) + len(aboard) > vehicle.capacity:
+        problems.append(Problem(f"{len(aboard)} aboard + {len(batch)} is over the capacity of "
+                                f"{vehicle.capacity}", field="transfer_ids"))
+    if problems:
+        raise Conflict(f"vehicle {vehicle.code} cannot take this batch", problems=problems)
+    ref = uuid.uuid4().hex[:12]
+    for t in batch:
+        t.status, t.vehicle_id, t.dispatched_at, t.batch_ref = (TransferStatus.dispatched,
+                                                               vehicle.id, at, ref)
+    session.flush()
+    audit.record(session, actor, action="update", record_type="iso_transfer",
+                 record_ids=[t.id for t in batch], fields=["status", "vehicle_id"],
+                 detail={"batch": ref})
+    return batch
+
+
+def arrive(session: Session, *, actor: Actor, transfer_id: int, at: datetime) -> Transfer:
+    actor.require(Perm.isolation_write)
+    transfer = _transfer(session, actor, transfer_id)
+    if transfer.status is not TransferStatus.dispatched:
+        raise Conflict(f"transfer {transfer.id} is {transfer.status.value}, not dispatched")
+    if transfer.dispatched_at and at < transfer.dispatched_at:
+        raise Invalid("arrival before dispatch", problems=[Problem("before dispatch",
+                                                                   field="at")])
+    transfer.status, transfer.arrived_at = TransferStatus.arrived, at
+    session.flush()
+    audit.record(session, actor, action="update", record_type="iso_transfer",
+                 record_ids=[transfer.id], fields=["status", "arrived_at"])
+    return transfer
+
+
+def clocks(session: Session, *, actor: Actor, now: datetime, division: str | None = None,
+           since: datetime | None = None) -> list[ClockSummary]:
+    """Hours from a positive result to arrival at a hospital or shelter hospital (cases), and
+    from identification to arrival at a quarantine site (contacts), per class and county:
+    median, 90th percentile, the share done within 24 hours (of those whose 24 hours are over
+    or who arrived), and how many still wait."""
+    actor.require(Perm.isolation_read)
+    stmt = scope(select(Transfer).where(Transfer.kind == TransferKind.admission,
+                                        Transfer.clock_start.is_not(None),
+                                        Transfer.status != TransferStatus.cancelled),
+                 actor, Transfer.division_code)
+    if division:
+        stmt = stmt.where(within(Transfer.division_code, division))
+    if since:
+        stmt = stmt.where(Transfer.clock_start >= since)
+    groups: dict[tuple[PassengerClass, str], list[Transfer]] = defaultdict(list)
+    rows = list(session.scalars(stmt))
+    for t in rows:
+        groups[(t.passenger_class, t.division_code[:6])].append(t)
+    out = []
+    limit = timedelta(hours=CLOCK_HOURS)
+    for (klass, county), items in sorted(groups.items()):
+        hours = [(t.arrived_at - t.clock_start).total_seconds() / 3600 for t in items
+                 if t.arrived_at and t.clock_start]
+        due = [t for t in items if t.arrived_at or (t.clock_start and now - t.clock_start
+                                                    >= limit)]
+        done = [t for t in due if t.arrived_at and t.clock_start
+                and t.arrived_at - t.clock_start <= limit]
+        out.append(ClockSummary(
+            passenger_class=klass, county=county, transfers=len(items), arrived=len(hours),
+            waiting=len(items) - len(hours),
+            median_hours=round(statistics.median(hours), 2) if hours else None,
+            p90_hours=round(sorted(hours)[max(0, -(-len(hours) * 9 // 10) - 1)], 2)
+            if hours else None,
+            within_24h_share=round(len(done) / len(due), 4) if due else None))
+    if rows:
+        audit.record(session, actor, action="read", record_type="iso_transfer",
+                     record_ids=[t.id for t in rows], fields=["clock_start", "arrived_at"])
+    return out
+
+
+def person_clocks(session: Session, *, actor: Actor, now: datetime,
+                  division: str | None = None) -> list[ClockRow]:
+    """The clock of each admission transfer: hours so far (waiting) or to arrival."""
+    actor.require(Perm.isolation_read)
+    stmt = scope(select(Transfer).where(Transfer.kind == TransferKind.admission,
+                                        Transfer.clock_start.is_not(None)),
+                 actor, Transfer.division_code)
+    if division:
+        stmt = stmt.where(within(Transfer.division_code, division))
+    rows = list(session.scalars(stmt.order_by(Transfer.clock_start)))
+    out = []
+    for t in rows:
+        assert t.clock_start is not None
+        end = t.arrived_at or now
+        out.append(ClockRow(transfer_id=t.id, person_id=t.person_id,
+                            passenger_class=t.passenger_class, status=t.status,
+                            hours=round((end - t.clock_start).total_seconds() / 3600, 2),
+                            over_24h=end - t.clock_start > timedelta(hours=CLOCK_HOURS)))
+    if rows:
+        audit.record(session, actor, action="read", record_type="iso_transfer",
+                     record_ids=[t.id for t in rows], fields=["person_id", "clock_start"])
+    return out
+
+
+def beds(session: Session, *, actor: Actor, on: date, division: str | None = None
+         ) -> list[BedsRow]:
+    """Hospital beds by level (general, ICU) per site: total and occupied on a night."""
+    actor.require(Perm.isolation_read)
+    stmt = scope(select(Site.id, Site.code, Site.type, Room.bed_level,
+                        func.sum(Room.capacity)).join(Room, Room.site_id == Site.id)
+                 .where(Site.type.in_(HOSPITALS))
+                 .group_by(Site.id, Site.code, Site.type, Room.bed_level),
+                 actor, Site.division_code)
+    if division:
+        stmt = stmt.where(within(Site.division_code, division))
+    totals = session.execute(stmt).all()
+    used = dict(((site_id, level), n) for site_id, level, n in session.execute(
+        select(Room.site_id, Room.bed_level, func.count(RoomNight.id))
+        .join(RoomNight, RoomNight.room_id == Room.id).where(RoomNight.night == on)
+        .group_by(Room.site_id, Room.bed_level)))
+    return [BedsRow(site_id=site_id, site_code=code, site_type=kind, level=level,
+                    beds=int(total), occupied=int(used.get((site_id, level), 0)))
+            for site_id, code, kind, level, total in totals
+            if level in (MedicalLevel.general, MedicalLevel.icu)]
