@@ -2,7 +2,8 @@
 
 赤坎区 (440802): today 2 infections found in quarantine and 3 in the community, 1 suspected
 case (not an infection); 4 more infections over the previous days; 2 overdue tasks (one of them
-escalated) and 1 not yet due; a high-risk zone drawn today, its last infection 3 days ago.
+escalated) and 1 not yet due; a high-risk zone drawn today, its last infection 3 days ago; a quarantine hotel of 10 rooms,
+one of them taken this week by a person (a stay with no plan, so no sampling tasks).
 霞山区 (440803): today 4 community infections, 1 overdue task, a high-risk zone.
 """
 
@@ -19,6 +20,8 @@ from fangkong.case.enums import Classification, DetectionMode
 from fangkong.case.schemas import CaseCreate, Reclassify
 from fangkong.core.auth import Role
 from fangkong.core.clock import utc_now
+from fangkong.isolation import service as isolation
+from fangkong.isolation.schemas import RoomSpec, SiteCreate, StayCreate
 from fangkong.person import importer as person_importer
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
@@ -100,6 +103,13 @@ def seed(session: Session, *, prefix: str = "W") -> Seeded:
             name=name, level="high", owning_division_code=code, pack_id="cn_v9",
             members=[MemberIn(division_code=code + "001001", detail="3栋")],
             last_infection_date=days_ago(3).date()))
+    site = isolation.create_site(session, actor=admin, data=SiteCreate(
+        code=prefix + "H1", name="海湾酒店", type="quarantine_hotel", division_code=CHIKAN + "001",
+        rooms=[RoomSpec(label=f"{n:03d}") for n in range(1, 11)]))
+    isolation.create_stay(session, actor=admin, data=StayCreate(
+        person_ref=rows[10]["ref"], kind="quarantine", site_id=site.id,
+        room_id=isolation.rooms_of(session, site.id)[0].id,
+        start_date=midnight.date(), planned_end=(midnight + timedelta(days=7)).date()))
     for name, role, code in ((prefix.lower() + "chikan", Role.epidemiologist, CHIKAN),
                              (prefix.lower() + "city", Role.commander, CITY)):
         users.create_user(session, actor=admin, data=UserCreate(

@@ -150,7 +150,7 @@ def test_language_choice_is_stored_per_user(client: TestClient, session: Session
 
 def test_unavailable_capabilities_show_no_figures(client: TestClient, seeded: Seeded) -> None:
     sign_in(client, "wchikan")
-    for path in ("/testing", "/isolation", "/surveillance"):
+    for path in ("/testing", "/surveillance"):
         html = client.get(path).text
         assert "尚未接入" in html and 'class="value"' not in html
     html = client.get("/").text
@@ -219,3 +219,12 @@ def test_zones_page_and_section_are_scoped(client: TestClient, seeded: Seeded) -
     assert client.get("/zones?j=440803").status_code == 404
     medium = client.get("/zones?j=440802&level=medium").text
     assert 'id="zones"' not in medium and "辖区内没有风险区" in medium
+
+
+def test_isolation_page_shows_rooms_and_clocks(client: TestClient, seeded: Seeded) -> None:
+    sign_in(client, "wchikan")
+    n, href = figure(client.get("/").text, "iso_active_rooms")
+    assert (n, href) == (10, "/isolation?j=440802")
+    page = client.get(href).text
+    assert 'id="sec-isolation"' in page and 'id="sec-clocks"' in page
+    assert figure(page, "iso_occupied_rooms")[0] == 1

@@ -29,8 +29,9 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
-UNAVAILABLE_PAGES = {"testing": "nav.testing",
-                     "isolation": "nav.isolation", "surveillance": "nav.surveillance"}
+UNAVAILABLE_PAGES = {"testing": "nav.testing", "surveillance": "nav.surveillance"}
+# Pages that show a domain's sections of the registry in full (tables included).
+SECTION_PAGES = {"isolation": ("nav.isolation", ("isolation", "clocks"))}
 
 
 def render(request: Request, viewer: Viewer | None, name: str, *, lang: str, zone: str,
@@ -221,6 +222,20 @@ def zones_page(request: Request, viewer: CurrentViewer, session: DbSession,
     return render(request, viewer, "zones.html", lang=viewer.lang, zone=settings.timezone,
                   nav="zones", root=ctx.root, data=data, level=level, levels=levels,
                   level_label=lambda v: zone_views.level_label(v, viewer.lang))
+
+
+def _sections_page(nav: str, title_key: str, keys: tuple[str, ...]) -> Any:
+    def page(request: Request, viewer: CurrentViewer, session: DbSession,
+             settings: AppSettings, j: str | None = None) -> HTMLResponse:
+        ctx = _context(request, viewer, session, settings, j)
+        return render(request, viewer, "sections_page.html", lang=viewer.lang,
+                      zone=settings.timezone, nav=nav, title_key=title_key, root=ctx.root,
+                      now=ctx.now, sections=sections.run_keys(keys, ctx))
+    return page
+
+
+for _nav, (_title, _keys) in SECTION_PAGES.items():
+    router.add_api_route(f"/{_nav}", _sections_page(_nav, _title, _keys), methods=["GET"])
 
 
 def _unavailable(key: str) -> Any:

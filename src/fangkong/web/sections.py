@@ -114,6 +114,11 @@ def run(where: str, ctx: Context) -> list[Section]:
     return [r.fn(ctx) for r in chosen]
 
 
+def run_keys(keys: tuple[str, ...], ctx: Context) -> list[Section]:
+    """The sections named, in that order (a domain's own page)."""
+    return [REGISTRY[k].fn(ctx) for k in keys if k in REGISTRY]
+
+
 def unavailable(key: str, *, title: str, where: Where, order: int) -> None:
     """A placeholder: the capability is not on this deployment; no figures at all."""
     def fn(ctx: Context) -> Section:
@@ -364,12 +369,11 @@ def prohibitions(ctx: Context) -> Section:
 # Capabilities built on other branches: placeholders until their providers replace them.
 unavailable("contacts", title="sec.contacts", where={"overview", "brief"}, order=50)
 unavailable("testing", title="sec.testing", where={"overview", "brief"}, order=52)
-unavailable("isolation", title="sec.isolation", where={"overview", "brief"}, order=54)
-unavailable("clocks", title="sec.clocks", where={"overview", "brief"}, order=56)
 unavailable("alerts", title="sec.alerts", where={"overview"}, order=70)
 unavailable("rt", title="sec.rt", where={"brief"}, order=45)
 
 # The providers of the domains that have landed register themselves on import.
+from fangkong.web import isolation as _isolation  # noqa: E402, F401
 from fangkong.web import zones as _zones  # noqa: E402, F401
 
 __all__ = ["Cell", "Classification", "Context", "Figure", "Section", "Table", "provider", "run"]
