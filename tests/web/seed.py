@@ -2,8 +2,8 @@
 
 赤坎区 (440802): today 2 infections found in quarantine and 3 in the community, 1 suspected
 case (not an infection); 4 more infections over the previous days; 2 overdue tasks (one of them
-escalated) and 1 not yet due; a high-risk zone drawn today, its last infection 3 days ago; a quarantine hotel of 10 rooms,
-one of them taken this week by a person (a stay with no plan, so no sampling tasks).
+escalated) and 1 not yet due; a high-risk zone drawn today, its last infection 3 days ago; a
+quarantine hotel of 10 rooms, one taken this week (a stay with no plan: no sampling tasks).
 霞山区 (440803): today 4 community infections, 1 overdue task, a high-risk zone.
 """
 
