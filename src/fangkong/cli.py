@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from fangkong.analytics.cli import app as analytics_app
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core import audit
 from fangkong.core.db import get_engine
@@ -29,6 +30,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(task_app, name="task")
 app.add_typer(audit_app, name="audit")
+app.add_typer(analytics_app, name="analytics")
 
 
 @db_app.command("upgrade")
