@@ -14,6 +14,7 @@ from fangkong.core.errors import Invalid
 from fangkong.core.migrate import current, head, upgrade
 from fangkong.geo.cli import app as geo_app
 from fangkong.policy.cli import app as policy_app
+from fangkong.surveillance.cli import app as surveillance_app
 from fangkong.task.cli import app as task_app
 from fangkong.user.cli import app as user_app
 
@@ -31,6 +32,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(task_app, name="task")
 app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(surveillance_app, name="surveillance")
 
 
 @db_app.command("upgrade")

@@ -6,10 +6,19 @@ from fangkong.core.audit import AuditEntry
 from fangkong.core.db import Base
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.person.models import Person
+from fangkong.surveillance.models import (
+                                          Alert,
+                                          AlertEvent,
+                                          AlertRule,
+                                          SentinelReport,
+                                          SentinelRevision,
+                                          SentinelUnit,
+)
 from fangkong.task.models import Task, TaskEvent
 from fangkong.user.models import User, UserGrant
 
 metadata = Base.metadata
 
-__all__ = ["AuditEntry", "Case", "ClassificationChange", "Division", "DivisionBoundary",
-           "Person", "Task", "TaskEvent", "Unit", "User", "UserGrant", "metadata"]
+__all__ = ["Alert", "AlertEvent", "AlertRule", "AuditEntry", "Case", "ClassificationChange",
+           "Division", "DivisionBoundary", "Person", "SentinelReport", "SentinelRevision",
+           "SentinelUnit", "Task", "TaskEvent", "Unit", "User", "UserGrant", "metadata"]
