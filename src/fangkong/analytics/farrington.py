@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from fangkong.analytics.ears import Detection
-from fangkong.analytics.glm import GlmFit, fit_quasipoisson
+from fangkong.analytics.glm import GlmFit, fit_shared
 from fangkong.core.errors import Invalid
 
 Array = NDArray[np.float64]
@@ -82,12 +82,12 @@ def _fit(x: Array, y: Array, valid: NDArray[np.bool_], reweight: bool,
     weights omega, so every later ``summary.glm`` (the trend's p-value, the prediction's standard
     error) uses the dispersion ``sum(omega * ((y - mu) / mu)^2) / df``: reproduced here."""
     prior = valid.astype(float)
-    fit = fit_quasipoisson(x, y, prior)
+    fit = fit_shared(x, y, prior)
     phi = np.maximum(fit.dispersion, 1.0)
     if reweight:
         s = fit.anscombe(phi)
         omega = _assign_weights(s, valid, threshold)
-        refit = fit_quasipoisson(x, y, omega)
+        refit = fit_shared(x, y, omega)
         refit.converged &= fit.converged
         fit = refit
         phi = np.maximum(fit.dispersion, 1.0)
@@ -145,48 +145,44 @@ def _run(y: Array, prob: _Problems, t: NDArray[np.int64], *, reweight: bool, thr
          trend: bool, p_trend: float, b: int, flexible: bool
          ) -> tuple[Array, Array, Array, NDArray[np.bool_], NDArray[np.bool_], Array]:
     """Fit every (series, time point): returns eta0, se(eta0) [Pearson dispersion for the
-    flexible method, phi for the classic one], phi, trend used, converged, max response."""
+    flexible method, phi for the classic one], phi, trend used, converged, max response.
+    All series share each time point's design, so each time point is one batch of fits."""
     nser, k = y.shape[0], t.size
-    n_all = nser * k
-    eta0 = np.empty(n_all)
-    se_eta = np.empty(n_all)
-    phi_out = np.empty(n_all)
-    trend_used = np.zeros(n_all, dtype=bool)
-    ok = np.ones(n_all, dtype=bool)
-    ymax = np.empty(n_all)
+    shape = (nser, k)
+    eta0, se_eta, phi_out, ymax = (np.empty(shape) for _ in range(4))
+    trend_used = np.zeros(shape, dtype=bool)
+    ok = np.ones(shape, dtype=bool)
     p_full = prob.x_trend.shape[2]
     notrend_cols = [c for c in range(p_full) if not (prob.has_wtime and c == 1)]
-    for start in range(0, n_all, CHUNK):
-        sl = np.arange(start, min(start + CHUNK, n_all))
-        si, ki = sl // k, sl % k
-        yy = np.where(prob.valid[ki], y[si[:, None], prob.idx[ki]], 0.0)
-        valid = prob.valid[ki]
-        ymax[sl] = np.max(np.where(valid, yy, -np.inf), axis=1)
-        x_nt = prob.x_trend[ki][:, :, notrend_cols]
-        x0_nt = prob.x0_trend[ki][:, notrend_cols]
-        fit_nt, phi_nt = _fit(x_nt, yy, valid, reweight, threshold, flexible)
-        use_trend = np.zeros(sl.size, dtype=bool)
-        if trend and prob.has_wtime:
-            x_t, x0_t = prob.x_trend[ki], prob.x0_trend[ki]
-            fit_t, phi_t = _fit(x_t, yy, valid, reweight, threshold, flexible)
-            mu_hat = np.exp(np.einsum("bp,bp->b", x0_t, fit_t.coef))
-            significant = fit_t.pvalue(1) < p_trend
-            use_trend = fit_t.converged & (b >= 3) & significant & (mu_hat <= ymax[sl])
-            disp_t = fit_t.dispersion if flexible else phi_t
-            e_t, s_t = fit_t.predict_link(x0_t, disp_t)
-        disp_nt = fit_nt.dispersion if flexible else phi_nt
-        e_nt, s_nt = fit_nt.predict_link(x0_nt, disp_nt)
-        if trend and prob.has_wtime:
-            eta0[sl] = np.where(use_trend, e_t, e_nt)
-            se_eta[sl] = np.where(use_trend, s_t, s_nt)
-            phi_out[sl] = np.where(use_trend, phi_t, phi_nt)
-        else:
-            eta0[sl], se_eta[sl], phi_out[sl] = e_nt, s_nt, phi_nt
-        trend_used[sl] = use_trend
-        ok[sl] = fit_nt.converged | use_trend
-    shape = (nser, k)
-    return (eta0.reshape(shape), se_eta.reshape(shape), phi_out.reshape(shape),
-            trend_used.reshape(shape), ok.reshape(shape), ymax.reshape(shape))
+    for j in range(k):
+        sel = np.flatnonzero(prob.valid[j])
+        x_t, x0_t = prob.x_trend[j, sel], prob.x0_trend[j]
+        x_nt, x0_nt = x_t[:, notrend_cols], x0_t[notrend_cols]
+        for start in range(0, nser, CHUNK):
+            rows = slice(start, min(start + CHUNK, nser))
+            yy = y[rows][:, prob.idx[j, sel]]
+            valid = np.ones(yy.shape, dtype=bool)
+            ymax[rows, j] = yy.max(axis=1)
+            fit_nt, phi_nt = _fit(x_nt, yy, valid, reweight, threshold, flexible)
+            disp_nt = fit_nt.dispersion if flexible else phi_nt
+            e_nt, s_nt = fit_nt.predict_link(np.broadcast_to(x0_nt, (yy.shape[0], x0_nt.size)),
+                                             disp_nt)
+            eta0[rows, j], se_eta[rows, j], phi_out[rows, j] = e_nt, s_nt, phi_nt
+            ok[rows, j] = fit_nt.converged
+            if trend and prob.has_wtime:
+                fit_t, phi_t = _fit(x_t, yy, valid, reweight, threshold, flexible)
+                x0b = np.broadcast_to(x0_t, (yy.shape[0], x0_t.size))
+                mu_hat = np.exp(fit_t.coef @ x0_t)
+                significant = fit_t.pvalue(1) < p_trend
+                use = fit_t.converged & (b >= 3) & significant & (mu_hat <= ymax[rows, j])
+                disp_t = fit_t.dispersion if flexible else phi_t
+                e_t, s_t = fit_t.predict_link(x0b, disp_t)
+                eta0[rows, j] = np.where(use, e_t, e_nt)
+                se_eta[rows, j] = np.where(use, s_t, s_nt)
+                phi_out[rows, j] = np.where(use, phi_t, phi_nt)
+                trend_used[rows, j] = use
+                ok[rows, j] = fit_nt.converged | use
+    return eta0, se_eta, phi_out, trend_used, ok, ymax
 
 
 def farrington(observed: ArrayLike, *, freq: int = 52, range_: ArrayLike | None = None,

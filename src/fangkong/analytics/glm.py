@@ -117,6 +117,66 @@ def fit_quasipoisson(x: Array, y: Array, prior: Array | None = None) -> GlmFit:
     return GlmFit(coef, mu, xtwx_inv, hat, disp, df_r, conv, iters, y, pw)
 
 
+def fit_shared(x: Array, y: Array, prior: Array | None = None) -> GlmFit:
+    """As :func:`fit_quasipoisson` for B problems sharing one design ``x`` (n, p): the
+    weighted cross-products become single matrix products (BLAS) over all problems, which is
+    what makes the detectors fast over thousands of divisions."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    nb, n = y.shape
+    p = x.shape[1]
+    pw = np.ones((nb, n)) if prior is None else np.asarray(prior, dtype=float)
+    xx = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+    mu = y + 0.1
+    eta = np.log(mu)
+    devold = _dev(y, mu, pw)
+    coef = np.zeros((nb, p))
+    w2 = np.zeros((nb, n))
+    inv_all = np.zeros((nb, p, p))
+    done = np.zeros(nb, dtype=bool)
+    conv = np.zeros(nb, dtype=bool)
+    iters = np.zeros(nb, dtype=np.int64)
+    for _ in range(MAXIT):
+        idx = np.flatnonzero(~done)
+        if idx.size == 0:
+            break
+        every = idx.size == nb
+        ya = y if every else y[idx]
+        pa = pw if every else pw[idx]
+        yl = ylogy if every else ylogy[idx]
+        eta_a = eta if every else eta[idx]
+        mu_a = mu if every else mu[idx]
+        # working weights w = prior * mu; w * z = w * eta + prior * (y - mu)
+        w = pa * mu_a
+        wz = w * eta_a
+        wz += pa * (ya - mu_a)
+        xtwx = (w @ xx).reshape(idx.size, p, p)
+        inv = np.linalg.inv(xtwx)
+        beta = np.einsum("bpq,bq->bp", inv, wz @ x)
+        eta_new = beta @ x.T
+        mu_new = np.exp(eta_new)
+        # deviance: 2 * sum(prior * (y log y - y eta - y + mu))
+        d = yl - ya * eta_new
+        d += mu_new - ya
+        dev = 2.0 * np.einsum("bn,bn->b", pa, d)
+        coef[idx], w2[idx], inv_all[idx] = beta, w, inv
+        eta[idx], mu[idx] = eta_new, mu_new
+        iters[idx] += 1
+        c = np.abs(dev - devold[idx]) / (np.abs(dev) + 0.1) < EPSILON
+        conv[idx[c]] = True
+        done[idx[c]] = True
+        devold[idx] = dev
+    hat = (inv_all.reshape(nb, p * p) @ xx.T) * w2
+    df_r = (pw > 0).sum(axis=1).astype(float) - p
+    resid = (y - mu) / mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disp = np.where(df_r > 0, np.sum(np.where(w2 > 0, w2 * resid**2, 0.0), axis=1) / df_r,
+                        np.nan)
+    return GlmFit(coef, mu, inv_all, hat, disp, df_r, conv, iters, y, pw)
+
+
 def statsmodels_check(x: Array, y: Array, prior: Array | None = None) -> tuple[Array, float]:
     """(coefficients, Pearson dispersion) of one problem by statsmodels, for cross-checks."""
     import statsmodels.api as sm
