@@ -101,13 +101,22 @@ FARRINGTON = {
                       "range_": range(270, 313)},
     # R's glm() and glm.fit() fitters give the same numbers: one implementation serves both.
     "glm_fitfun": {"b": 4, "w": 2, "range_": range(230, 313)},
+    # fitFun = "algo.farrington.fitGLM.populationOffset" with a growing population
+    "pop_offset": {"b": 4, "w": 3, "range_": range(230, 313), "population": "agona"},
 }
+
+
+def population(n: int) -> np.ndarray:
+    """The population make_expected.R gives the offset configurations: 1e6 (1 + 0.002 t)."""
+    return 1e6 * (1 + 0.002 * np.arange(1, n + 1))
 
 
 @pytest.mark.parametrize("config", sorted(FARRINGTON))
 def test_farrington_equals_r(config: str) -> None:
-    _check(by_config("surveillance_expected_farrington.csv")[config],
-           farrington(agona(), **FARRINGTON[config]))
+    kw = dict(FARRINGTON[config])
+    if "population" in kw:
+        kw["population"] = population(len(agona()))
+    _check(by_config("surveillance_expected_farrington.csv")[config], farrington(agona(), **kw))
 
 
 _ORIGINAL = {"no_periods": 1, "b": 4, "w": 3, "weights_threshold": 1,
@@ -128,13 +137,17 @@ FLEXIBLE = {
                                     "b": 3, "w": 2},
     "noufaily_b5_past10": {**_NOUFAILY, "b": 5, "past_weeks_not_included": 10,
                            "no_periods": 4},
+    "original_popoffset": {**_ORIGINAL, "population_offset": True},
+    "noufaily_popoffset": {**_NOUFAILY, "population_offset": True},
 }
 
 
 @pytest.mark.parametrize("config", sorted(FLEXIBLE))
 def test_farrington_flexible_equals_r(config: str) -> None:
     y, dates = newport()
-    det = farrington_flexible(y, dates=dates, range_=in2011(), **FLEXIBLE[config])
+    pop = population(len(y)) if "popoffset" in config else None
+    det = farrington_flexible(y, dates=dates, range_=in2011(), population=pop,
+                              **FLEXIBLE[config])
     _check(by_config("surveillance_expected_flexible.csv")[config], det,
            extra=("expected", "score", "pvalue"))
 
@@ -163,6 +176,10 @@ def test_farrington_errors() -> None:
     y, dates = newport()
     with pytest.raises(Invalid, match="reference time point"):
         farrington_flexible(y, dates=dates, range_=[60], b=4)
+    with pytest.raises(Invalid, match="population"):
+        farrington_flexible(y, dates=dates, range_=in2011(), b=4, population_offset=True)
+    with pytest.raises(Invalid, match="population"):
+        farrington(agona(), population=[1.0, 2.0])
     with pytest.raises(Invalid, match="thresholdMethod"):
         farrington_flexible(y, dates=dates, threshold_method="exact")
 

@@ -75,19 +75,20 @@ def _assign_weights(s: Array, valid: NDArray[np.bool_], threshold: float) -> Arr
 
 
 def _fit(x: Array, y: Array, valid: NDArray[np.bool_], reweight: bool,
-         threshold: float, flexible: bool = False) -> tuple[GlmFit, Array]:
+         threshold: float, flexible: bool = False, offset: Array | None = None
+         ) -> tuple[GlmFit, Array]:
     """The package's fitGLM: fit, phi = max(dispersion, 1), optionally reweight and refit.
 
     farringtonFlexible's fitter then overwrites the model's working weights with the prior
     weights omega, so every later ``summary.glm`` (the trend's p-value, the prediction's standard
     error) uses the dispersion ``sum(omega * ((y - mu) / mu)^2) / df``: reproduced here."""
     prior = valid.astype(float)
-    fit = fit_shared(x, y, prior)
+    fit = fit_shared(x, y, prior, offset)
     phi = np.maximum(fit.dispersion, 1.0)
     if reweight:
         s = fit.anscombe(phi)
         omega = _assign_weights(s, valid, threshold)
-        refit = fit_shared(x, y, omega)
+        refit = fit_shared(x, y, omega, offset)
         refit.converged &= fit.converged
         fit = refit
         phi = np.maximum(fit.dispersion, 1.0)
@@ -135,6 +136,19 @@ def _check_common(observed: ArrayLike, range_: ArrayLike | None, b: int, w: int,
     return y, t
 
 
+def _log_population(population: ArrayLike | None, y: Array) -> Array | None:
+    if population is None:
+        return None
+    pop = np.asarray(population, dtype=float)
+    if pop.ndim == 1 and pop.size == y.shape[1]:
+        pop = np.broadcast_to(pop, y.shape)
+    if pop.shape != y.shape:
+        raise Invalid("the population must have one value per count")
+    if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
+        raise Invalid("the population must be > 0")
+    return np.log(pop)
+
+
 def _enough(y: Array, t: NDArray[np.int64], limit54: tuple[int, int]) -> NDArray[np.bool_]:
     cum = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y, axis=1)], axis=1)
     lo = np.maximum(t - limit54[1], 0)
@@ -142,7 +156,7 @@ def _enough(y: Array, t: NDArray[np.int64], limit54: tuple[int, int]) -> NDArray
 
 
 def _run(y: Array, prob: _Problems, t: NDArray[np.int64], *, reweight: bool, threshold: float,
-         trend: bool, p_trend: float, b: int, flexible: bool
+         trend: bool, p_trend: float, b: int, flexible: bool, log_pop: Array | None = None
          ) -> tuple[Array, Array, Array, NDArray[np.bool_], NDArray[np.bool_], Array]:
     """Fit every (series, time point): returns eta0, se(eta0) [Pearson dispersion for the
     flexible method, phi for the classic one], phi, trend used, converged, max response.
@@ -162,21 +176,25 @@ def _run(y: Array, prob: _Problems, t: NDArray[np.int64], *, reweight: bool, thr
             rows = slice(start, min(start + CHUNK, nser))
             yy = y[rows][:, prob.idx[j, sel]]
             valid = np.ones(yy.shape, dtype=bool)
+            off = None if log_pop is None else log_pop[rows][:, prob.idx[j, sel]]
+            off0 = 0.0 if log_pop is None else log_pop[rows, t[j] - 1]
             ymax[rows, j] = yy.max(axis=1)
-            fit_nt, phi_nt = _fit(x_nt, yy, valid, reweight, threshold, flexible)
+            fit_nt, phi_nt = _fit(x_nt, yy, valid, reweight, threshold, flexible, off)
             disp_nt = fit_nt.dispersion if flexible else phi_nt
             e_nt, s_nt = fit_nt.predict_link(np.broadcast_to(x0_nt, (yy.shape[0], x0_nt.size)),
                                              disp_nt)
+            e_nt = e_nt + off0
             eta0[rows, j], se_eta[rows, j], phi_out[rows, j] = e_nt, s_nt, phi_nt
             ok[rows, j] = fit_nt.converged
             if trend and prob.has_wtime:
-                fit_t, phi_t = _fit(x_t, yy, valid, reweight, threshold, flexible)
+                fit_t, phi_t = _fit(x_t, yy, valid, reweight, threshold, flexible, off)
                 x0b = np.broadcast_to(x0_t, (yy.shape[0], x0_t.size))
-                mu_hat = np.exp(fit_t.coef @ x0_t)
+                mu_hat = np.exp(fit_t.coef @ x0_t + off0)
                 significant = fit_t.pvalue(1) < p_trend
                 use = fit_t.converged & (b >= 3) & significant & (mu_hat <= ymax[rows, j])
                 disp_t = fit_t.dispersion if flexible else phi_t
                 e_t, s_t = fit_t.predict_link(x0b, disp_t)
+                e_t = e_t + off0
                 eta0[rows, j] = np.where(use, e_t, e_nt)
                 se_eta[rows, j] = np.where(use, s_t, s_nt)
                 phi_out[rows, j] = np.where(use, phi_t, phi_nt)
@@ -188,8 +206,12 @@ def _run(y: Array, prob: _Problems, t: NDArray[np.int64], *, reweight: bool, thr
 def farrington(observed: ArrayLike, *, freq: int = 52, range_: ArrayLike | None = None,
                b: int = 5, w: int = 3, reweight: bool = True, alpha: float = 0.05,
                trend: bool = True, limit54: tuple[int, int] = (5, 4),
-               powertrans: str = "2/3") -> FarringtonDetection:
-    """``algo.farrington`` (reference windows by index: k - freq*i - w .. k - freq*i + w)."""
+               powertrans: str = "2/3", population: ArrayLike | None = None
+               ) -> FarringtonDetection:
+    """``algo.farrington`` (reference windows by index: k - freq*i - w .. k - freq*i + w).
+
+    With ``population`` (same shape as the counts) the model has ``offset(log(population))``,
+    as the package's ``fitFun = "algo.farrington.fitGLM.populationOffset"``."""
     y, t = _check_common(observed, range_, b, w, alpha, limit54, powertrans)
     n = y.shape[1]
     if range_ is None:
@@ -207,7 +229,8 @@ def farrington(observed: ArrayLike, *, freq: int = 52, range_: ArrayLike | None 
     x0 = np.stack([np.ones(t.size), t.astype(float)], axis=1)
     prob = _Problems(np.where(valid, wt - 1, 0), valid, x, x0, True)
     eta0, se_eta, phi, tr, _ok, _ = _run(y, prob, t, reweight=reweight, threshold=1.0,
-                                         trend=trend, p_trend=0.05, b=b, flexible=False)
+                                         trend=trend, p_trend=0.05, b=b, flexible=False,
+                                         log_pop=_log_population(population, y))
     mu0 = np.exp(eta0)
     se_fit = se_eta * mu0
     obs = y[:, t - 1]
@@ -284,8 +307,9 @@ def farrington_flexible(observed: ArrayLike, *, freq: int = 52, dates: list[date
                         alpha: float = 0.05, trend: bool = True, p_threshold_trend: float = 0.05,
                         limit54: tuple[int, int] = (5, 4), powertrans: str = "2/3",
                         no_periods: int = 1, past_weeks_not_included: int | None = None,
-                        threshold_method: str = "delta") -> FarringtonDetection:
-    """``farringtonFlexible`` (population offset not supported: counts only)."""
+                        threshold_method: str = "delta", population: ArrayLike | None = None,
+                        population_offset: bool = False) -> FarringtonDetection:
+    """``farringtonFlexible``; ``population_offset`` adds ``offset(log(population))``."""
     y, t = _check_common(observed, range_, b, w, alpha, limit54, powertrans)
     n = y.shape[1]
     if threshold_method not in THRESHOLD_METHODS:
@@ -337,9 +361,12 @@ def farrington_flexible(observed: ArrayLike, *, freq: int = 52, dates: list[date
                 x[j, :m, 2 + c] = blk == lv
                 x0[j, 2 + c] = float(lv == no_periods)
     prob = _Problems(idx_m, valid, x, x0, True)
-    eta0, se_eta, phi, tr, ok, _ = _run(y, prob, t, reweight=reweight,
-                                        threshold=weights_threshold, trend=trend,
-                                        p_trend=p_threshold_trend, b=b, flexible=True)
+    if population_offset and population is None:
+        raise Invalid("populationOffset needs the population of every time point")
+    eta0, se_eta, phi, tr, ok, _ = _run(
+        y, prob, t, reweight=reweight, threshold=weights_threshold, trend=trend,
+        p_trend=p_threshold_trend, b=b, flexible=True,
+        log_pop=_log_population(population, y) if population_offset else None)
     obs = y[:, t - 1]
     if threshold_method == "delta":
         mu0 = np.exp(eta0)

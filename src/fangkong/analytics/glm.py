@@ -117,10 +117,12 @@ def fit_quasipoisson(x: Array, y: Array, prior: Array | None = None) -> GlmFit:
     return GlmFit(coef, mu, xtwx_inv, hat, disp, df_r, conv, iters, y, pw)
 
 
-def fit_shared(x: Array, y: Array, prior: Array | None = None) -> GlmFit:
+def fit_shared(x: Array, y: Array, prior: Array | None = None,
+               offset: Array | None = None) -> GlmFit:
     """As :func:`fit_quasipoisson` for B problems sharing one design ``x`` (n, p): the
     weighted cross-products become single matrix products (BLAS) over all problems, which is
-    what makes the detectors fast over thousands of divisions."""
+    what makes the detectors fast over thousands of divisions. ``offset`` (B, n) is added to
+    the linear predictor (as R's ``offset()``; R starts from ``log(y + 0.1)`` regardless)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     nb, n = y.shape
@@ -148,14 +150,17 @@ def fit_shared(x: Array, y: Array, prior: Array | None = None) -> GlmFit:
         yl = ylogy if every else ylogy[idx]
         eta_a = eta if every else eta[idx]
         mu_a = mu if every else mu[idx]
-        # working weights w = prior * mu; w * z = w * eta + prior * (y - mu)
+        off = None if offset is None else (offset if every else offset[idx])
+        # working weights w = prior * mu; w * z = w * (eta - offset) + prior * (y - mu)
         w = pa * mu_a
-        wz = w * eta_a
+        wz = w * (eta_a if off is None else eta_a - off)
         wz += pa * (ya - mu_a)
         xtwx = (w @ xx).reshape(idx.size, p, p)
         inv = np.linalg.inv(xtwx)
         beta = np.einsum("bpq,bq->bp", inv, wz @ x)
         eta_new = beta @ x.T
+        if off is not None:
+            eta_new += off
         mu_new = np.exp(eta_new)
         # deviance: 2 * sum(prior * (y log y - y eta - y + mu))
         d = yl - ya * eta_new

@@ -54,9 +54,17 @@ far_cfg <- list(
   pt_half_limit = list(b = 5, w = 4, powertrans = "1/2", limit54 = c(3, 3), range = 270:312),
   glm_fitfun = list(b = 4, w = 2, fitFun = "algo.farrington.fitGLM", range = 230:312)
 )
+# population offset: a deterministic, growing population (see population_offset() in the tests)
+pop_agona <- 1e6 * (1 + 0.002 * seq_along(agona$count))
+dp_agona_pop <- create.disProg(week = seq_along(agona$count), observed = agona$count,
+                               state = rep(0, nrow(agona)), freq = 52,
+                               populationFrac = pop_agona)
+far_cfg$pop_offset <- list(b = 4, w = 3, range = 230:312,
+                           fitFun = "algo.farrington.fitGLM.populationOffset")
 out <- do.call(rbind, lapply(names(far_cfg), function(nm) {
   ctl <- far_cfg[[nm]]
-  s <- suppressWarnings(algo.farrington(dp_agona, control = ctl))
+  dp <- if (nm == "pop_offset") dp_agona_pop else dp_agona
+  s <- suppressWarnings(algo.farrington(dp, control = ctl))
   rng <- s$control$range
   rows(nm, rng, agona$count[rng], s$upperbound[, 1], s$alarm[, 1])
 }))
@@ -80,8 +88,14 @@ flex_cfg <- list(
   noufaily_b5_past10 = modifyList(noufaily, list(b = 5, pastWeeksNotIncluded = 10,
                                                   noPeriods = 4))
 )
+pop_de <- 1e6 * (1 + 0.002 * seq_along(newport$count))
+sts_de_pop <- sts(observed = newport$count, epoch = as.Date(newport$week_start),
+                  frequency = 52, population = matrix(pop_de, ncol = 1))
+flex_cfg$original_popoffset <- modifyList(original, list(populationOffset = TRUE))
+flex_cfg$noufaily_popoffset <- modifyList(noufaily, list(populationOffset = TRUE))
 out <- do.call(rbind, lapply(names(flex_cfg), function(nm) {
-  s <- suppressWarnings(farringtonFlexible(sts_de, control = flex_cfg[[nm]]))
+  x <- if (grepl("popoffset", nm)) sts_de_pop else sts_de
+  s <- suppressWarnings(farringtonFlexible(x, control = flex_cfg[[nm]]))
   t <- match(as.numeric(epoch(s)), as.numeric(epoch(sts_de)))
   cbind(rows(nm, t, observed(s)[, 1], upperbound(s)[, 1], alarms(s)[, 1]),
         expected = s@control$expected[, 1], score = s@control$score[, 1],
