@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import signal, special
+from scipy import special
 
 from fangkong.core.errors import Invalid
 
@@ -91,15 +91,18 @@ def process_incidence(local: ArrayLike, imported: ArrayLike | None = None) -> tu
 
 
 def overall_infectivity(total: Array, si: Array) -> Array:
-    """Lambda_t = sum_{s=1}^{t-1} I_{t-s} w_s (NaN on day 1), along the last axis."""
+    """Lambda_t = sum_{s=1}^{t-1} I_{t-s} w_s (NaN on day 1), along the last axis.
+
+    Computed as one matrix product with the T x T Toeplitz matrix of the serial interval, so a
+    batch of series costs one BLAS call."""
     t = total.shape[-1]
     w = np.zeros(t)
     n = min(t, si.size)
     w[:n] = si[:n]
     w[0] = 0.0
-    kernel = w.reshape((1,) * (total.ndim - 1) + (t,))
-    lam = signal.convolve(total, kernel, mode="full", method="direct" if t < 400 else "auto")
-    lam = lam[..., :t].astype(float)
+    lag = np.arange(t)[None, :] - np.arange(t)[:, None]  # lag[j, i] = i - j
+    toeplitz = np.where(lag >= 0, w[np.clip(lag, 0, t - 1)], 0.0)
+    lam = np.asarray(total, dtype=float) @ toeplitz
     lam[..., 0] = np.nan
     return lam
 
