@@ -231,6 +231,12 @@ def test_case_curve_by_onset_split_by_how_found(session: Session, admin: Actor,
     mine = curves.curve(session, actor=local, division="4408", start=date(2022, 5, 1),
                         end=date(2022, 5, 1), level="county")
     assert [(p.division_code, p.total) for p in mine] == [("440803", 1)]
+    with pytest.raises(Invalid, match="unknown level"):
+        curves.curve(session, actor=admin, division="4408", start=date(2022, 5, 1),
+                     end=date(2022, 5, 1), level="street")
+    with pytest.raises(Invalid, match="above"):
+        curves.curve(session, actor=admin, division="440802", start=date(2022, 5, 1),
+                     end=date(2022, 5, 1), level="city")
 
 
 def test_case_rule_community_only(session: Session, admin: Actor, case_data: None) -> None:

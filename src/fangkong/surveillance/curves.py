@@ -6,7 +6,7 @@ out; cases without an onset date are left out of onset-date curves (and counted 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -19,7 +19,7 @@ from fangkong.case.models import Case
 from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope, within
-from fangkong.core.errors import Invalid
+from fangkong.core.errors import Invalid, Problem
 from fangkong.surveillance.enums import CaseSplit, DateBasis
 from fangkong.surveillance.schemas import CurvePoint
 
@@ -38,6 +38,10 @@ def _rows(session: Session, actor: Actor, division: str, basis: DateBasis,
         stmt = stmt.where(Case.disease == disease)
     if basis == DateBasis.onset:
         stmt = stmt.where(Case.onset_date >= start, Case.onset_date <= end)
+    else:  # a day's margin either side for the zone; the exact local day is checked below
+        lo = datetime.combine(start - timedelta(days=1), time.min, tzinfo=UTC)
+        hi = datetime.combine(end + timedelta(days=2), time.min, tzinfo=UTC)
+        stmt = stmt.where(Case.reported_at >= lo, Case.reported_at < hi)
     out = []
     ids = []
     for onset, reported, mode, code, cid in session.execute(stmt):
@@ -64,6 +68,9 @@ def curve(session: Session, *, actor: Actor, division: str, start: date, end: da
         raise Invalid("the curve's end is before its start")
     if (end - start).days > 3660:
         raise Invalid("a curve covers at most ten years")
+    if level is not None and level not in LEVELS:
+        raise Invalid(f"unknown level {level!r}; use one of {', '.join(LEVELS)}",
+                      problems=[Problem("unknown level", field="level")])
     digits = LEVELS[level] if level else len(division)
     if level and digits < len(division):
         raise Invalid(f"level {level} is above the division {division}")
