@@ -109,7 +109,8 @@ def ears(observed: ArrayLike, *, method: str = "C1", range_: ArrayLike | None = 
             c2 = (y[:, t2 - 1] - mean) / np.maximum(sd, min_sigma)
         pos = t - t2[0]  # position of each t within t2
         part = np.maximum(0.0, c2[:, pos - 2] - 1) + np.maximum(0.0, c2[:, pos - 1] - 1)
-        ub = np.maximum(0.0, obs + np.maximum(sd[:, pos], min_sigma) * (z - part))
+        with np.errstate(invalid="ignore"):  # sd 0 and minSigma 0: NaN, as in R
+            ub = np.maximum(0.0, obs + np.maximum(sd[:, pos], min_sigma) * (z - part))
     with np.errstate(invalid="ignore"):
         alarm = obs > ub
     return Detection(t, obs, ub, alarm)

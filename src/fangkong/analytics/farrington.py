@@ -173,33 +173,37 @@ def _run(y: Array, prob: _Problems, t: NDArray[np.int64], *, reweight: bool, thr
         x_t, x0_t = prob.x_trend[j, sel], prob.x0_trend[j]
         x_nt, x0_nt = x_t[:, notrend_cols], x0_t[notrend_cols]
         for start in range(0, nser, CHUNK):
-            rows = slice(start, min(start + CHUNK, nser))
+            rows = np.arange(start, min(start + CHUNK, nser))
             yy = y[rows][:, prob.idx[j, sel]]
-            valid = np.ones(yy.shape, dtype=bool)
             off = None if log_pop is None else log_pop[rows][:, prob.idx[j, sel]]
-            off0 = 0.0 if log_pop is None else log_pop[rows, t[j] - 1]
+            off0 = np.zeros(rows.size) if log_pop is None else log_pop[rows, t[j] - 1]
             ymax[rows, j] = yy.max(axis=1)
-            fit_nt, phi_nt = _fit(x_nt, yy, valid, reweight, threshold, flexible, off)
-            disp_nt = fit_nt.dispersion if flexible else phi_nt
-            e_nt, s_nt = fit_nt.predict_link(np.broadcast_to(x0_nt, (yy.shape[0], x0_nt.size)),
-                                             disp_nt)
-            e_nt = e_nt + off0
-            eta0[rows, j], se_eta[rows, j], phi_out[rows, j] = e_nt, s_nt, phi_nt
-            ok[rows, j] = fit_nt.converged
+            need_nt = np.ones(rows.size, dtype=bool)
             if trend and prob.has_wtime:
-                fit_t, phi_t = _fit(x_t, yy, valid, reweight, threshold, flexible, off)
-                x0b = np.broadcast_to(x0_t, (yy.shape[0], x0_t.size))
+                # The trend model first; the model without trend only where it is not used.
+                fit_t, phi_t = _fit(x_t, yy, np.ones(yy.shape, dtype=bool), reweight,
+                                    threshold, flexible, off)
                 mu_hat = np.exp(fit_t.coef @ x0_t + off0)
                 significant = fit_t.pvalue(1) < p_trend
                 use = fit_t.converged & (b >= 3) & significant & (mu_hat <= ymax[rows, j])
                 disp_t = fit_t.dispersion if flexible else phi_t
-                e_t, s_t = fit_t.predict_link(x0b, disp_t)
-                e_t = e_t + off0
-                eta0[rows, j] = np.where(use, e_t, e_nt)
-                se_eta[rows, j] = np.where(use, s_t, s_nt)
-                phi_out[rows, j] = np.where(use, phi_t, phi_nt)
-                trend_used[rows, j] = use
-                ok[rows, j] = fit_nt.converged | use
+                e_t, s_t = fit_t.predict_link(np.broadcast_to(x0_t, (rows.size, x0_t.size)),
+                                              disp_t)
+                eta0[rows, j], se_eta[rows, j] = e_t + off0, s_t
+                phi_out[rows, j], trend_used[rows, j] = phi_t, use
+                need_nt = ~use
+            sub = np.flatnonzero(need_nt)
+            if sub.size == 0:
+                continue
+            y_nt = yy[sub]
+            fit_nt, phi_nt = _fit(x_nt, y_nt, np.ones(y_nt.shape, dtype=bool), reweight,
+                                  threshold, flexible, None if off is None else off[sub])
+            disp_nt = fit_nt.dispersion if flexible else phi_nt
+            e_nt, s_nt = fit_nt.predict_link(np.broadcast_to(x0_nt, (sub.size, x0_nt.size)),
+                                             disp_nt)
+            r = rows[sub]
+            eta0[r, j], se_eta[r, j], phi_out[r, j] = e_nt + off0[sub], s_nt, phi_nt
+            ok[r, j] = fit_nt.converged
     return eta0, se_eta, phi_out, trend_used, ok, ymax
 
 
