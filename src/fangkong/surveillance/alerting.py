@@ -10,7 +10,7 @@ the same range adds nothing). New alerts go to the notifiers (:mod:`.notify`).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -258,7 +258,3 @@ def investigate(session: Session, *, actor: Actor, alert_id: int, data: Investig
     alert.task_id = task.id
     return _move(session, actor, alert, AlertStatus.investigating,
                  data.note or f"task {task.id}")
-
-
-def due_default() -> datetime:
-    return utc_now() + timedelta(days=1)
