@@ -20,6 +20,7 @@ from fangkong.geo.api import router as geo_router
 from fangkong.isolation.api import router as isolation_router
 from fangkong.person.api import router as person_router
 from fangkong.policy.api import router as policy_router
+from fangkong.surveillance.api import router as surveillance_router
 from fangkong.task import service as tasks
 from fangkong.task.api import router as task_router
 from fangkong.user.api import router as user_router
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     api = APIRouter(prefix="/api/v1")
     for router in (user_router, geo_router, person_router, case_router, task_router,
                    policy_router, zone_router, zone_checks_router, zone_public_router,
-                   isolation_router):
+                   isolation_router, surveillance_router):
         api.include_router(router)
     app.include_router(api)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from fangkong.analytics.cli import app as analytics_app
 from fangkong.brief.cli import brief as brief_command
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core import audit
@@ -15,6 +16,7 @@ from fangkong.core.migrate import current, head, upgrade
 from fangkong.geo.cli import app as geo_app
 from fangkong.isolation.cli import app as isolation_app
 from fangkong.policy.cli import app as policy_app
+from fangkong.surveillance.cli import app as surveillance_app
 from fangkong.task.cli import app as task_app
 from fangkong.user.cli import app as user_app
 from fangkong.zone.cli import app as zone_app
@@ -35,6 +37,8 @@ app.add_typer(zone_app, name="zone")
 app.add_typer(audit_app, name="audit")
 app.command("brief")(brief_command)
 app.add_typer(isolation_app, name="isolation")
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(surveillance_app, name="surveillance")
 
 
 @db_app.command("upgrade")

@@ -7,6 +7,14 @@ from fangkong.core.db import Base
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
+from fangkong.surveillance.models import (
+                                          Alert,
+                                          AlertEvent,
+                                          AlertRule,
+                                          SentinelReport,
+                                          SentinelRevision,
+                                          SentinelUnit,
+)
 from fangkong.task.models import Task, TaskEvent
 from fangkong.user.models import User, UserGrant
 from fangkong.web.models import WebPreference
@@ -14,7 +22,8 @@ from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, Zone
 
 metadata = Base.metadata
 
-__all__ = ["AuditEntry", "Case", "ClassificationChange", "Division", "DivisionBoundary",
-           "Person", "Room", "RoomNight", "Site", "Stay", "StayTest", "Task", "TaskEvent",
+__all__ = ["Alert", "AlertEvent", "AlertRule", "AuditEntry", "Case", "ClassificationChange",
+           "Division", "DivisionBoundary", "Person", "Room", "RoomNight", "SentinelReport",
+           "SentinelRevision", "SentinelUnit", "Site", "Stay", "StayTest", "Task", "TaskEvent",
            "Transfer", "Unit", "User", "UserGrant", "WebPreference", "Zone", "ZoneEvent",
            "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]

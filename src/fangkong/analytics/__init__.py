@@ -1,0 +1,1 @@
+"""Pure numerics of epidemic analytics (no database): Rt, aberration detection, growth."""

@@ -1,0 +1,153 @@
+"""``fangkong analytics``: reproduction number, aberration detection and growth from files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from fangkong.analytics.ears import ears
+from fangkong.analytics.farrington import farrington, farrington_flexible
+from fangkong.analytics.files import read_incidence, read_series, read_si_distr
+from fangkong.analytics.growth import growth_rate
+from fangkong.analytics.rt import COLUMNS, estimate_rt
+from fangkong.cliutil import JsonOpt, console, emit, err_console, handle_errors
+from fangkong.core.errors import Invalid
+
+app = typer.Typer(help="Epidemic analytics (Rt, aberration detection, growth) on files.",
+                  no_args_is_help=True)
+METHODS = ("ears-c1", "ears-c2", "ears-c3", "farrington", "farrington-flexible")
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "NA"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    table = Table(*columns)
+    for r in rows:
+        table.add_row(*(_fmt(r[c]) for c in columns))
+    return table
+
+
+@app.command("rt")
+@handle_errors
+def rt(
+    incidence: Path = typer.Option(..., "--incidence", help="CSV: t,local[,imported] or t,I."),
+    si_mean: float | None = typer.Option(None, "--si-mean", help="Serial interval mean (days)."),
+    si_sd: float | None = typer.Option(None, "--si-sd", help="Serial interval sd (days)."),
+    si_distr: Path | None = typer.Option(None, "--si-distr",
+                                         help="CSV k,p: a given discrete serial interval."),
+    window: int = typer.Option(7, "--window", help="Sliding window length (days)."),
+    mean_prior: float = typer.Option(5.0, "--mean-prior"),
+    std_prior: float = typer.Option(5.0, "--std-prior"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Instantaneous reproduction number (Cori et al. 2013, as EpiEstim)."""
+    local, imported = read_incidence(incidence)
+    distr = read_si_distr(si_distr) if si_distr is not None else None
+    res = estimate_rt(local, imported, si_mean=si_mean, si_sd=si_sd, si_distr=distr,
+                      window=window, mean_prior=mean_prior, std_prior=std_prior)
+    for w in res.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    rows = [{c: r[c] for c in COLUMNS} for r in res.rows()]
+    emit(rows, as_json, lambda: console.print(_table(rows, list(COLUMNS))))
+
+
+def _range(text: str | None, n: int) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        a, b = (int(p) for p in text.split(":"))
+    except ValueError:
+        raise Invalid(f"--range {text!r}: expected A:B (1-based time points)") from None
+    if not 1 <= a <= b <= n:
+        raise Invalid(f"--range {text!r}: must satisfy 1 <= A <= B <= {n}")
+    return list(range(a, b + 1))
+
+
+def _limit54(text: str) -> tuple[int, int]:
+    try:
+        cases, periods = (int(p) for p in text.split(","))
+    except ValueError:
+        raise Invalid(f"--limit54 {text!r}: expected CASES,PERIODS, e.g. 5,4") from None
+    return cases, periods
+
+
+@app.command("aberration")
+@handle_errors
+def aberration(
+    method: str = typer.Option(..., "--method", help=" | ".join(METHODS)),
+    series: Path = typer.Option(..., "--series", help="CSV: t,count[,week_start]."),
+    range_: str | None = typer.Option(None, "--range", help="A:B, 1-based time points."),
+    alpha: float | None = typer.Option(None, "--alpha"),
+    baseline: int = typer.Option(7, "--baseline", help="EARS: reference values."),
+    min_sigma: float = typer.Option(0.0, "--min-sigma", help="EARS: minimum sd."),
+    freq: int = typer.Option(52, "--freq", help="Farrington: periods per year."),
+    b: int = typer.Option(5, "--b", help="Farrington: years back."),
+    w: int = typer.Option(3, "--w", help="Farrington: half-width of the reference windows."),
+    reweight: bool = typer.Option(True, "--reweight/--no-reweight"),
+    weights_threshold: float | None = typer.Option(None, "--weights-threshold"),
+    trend: bool = typer.Option(True, "--trend/--no-trend"),
+    p_threshold_trend: float = typer.Option(0.05, "--p-threshold-trend"),
+    limit54: str = typer.Option("5,4", "--limit54", help="CASES,PERIODS"),
+    powertrans: str = typer.Option("2/3", "--powertrans", help="none | 1/2 | 2/3"),
+    no_periods: int = typer.Option(1, "--no-periods"),
+    past_weeks_not_included: int | None = typer.Option(None, "--past-weeks-not-included"),
+    threshold_method: str = typer.Option("delta", "--threshold-method",
+                                         help="delta | nbPlugin | muan"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Upper bounds and alarms of an aberration detector (as the R package surveillance)."""
+    if method not in METHODS:
+        raise Invalid(f"--method {method!r}: use one of {', '.join(METHODS)}")
+    counts, dates = read_series(series)
+    rng = _range(range_, len(counts))
+    if method.startswith("ears-"):
+        det = ears(counts, method=method[-2:].upper(), range_=rng, baseline=baseline,
+                   alpha=alpha, min_sigma=min_sigma)
+    elif method == "farrington":
+        det = farrington(counts, freq=freq, range_=rng, b=b, w=w, reweight=reweight,
+                         alpha=0.05 if alpha is None else alpha, trend=trend,
+                         limit54=_limit54(limit54), powertrans=powertrans)
+    else:
+        det = farrington_flexible(
+            counts, freq=freq, dates=dates, range_=rng, b=b, w=w, reweight=reweight,
+            weights_threshold=2.58 if weights_threshold is None else weights_threshold,
+            alpha=0.05 if alpha is None else alpha, trend=trend,
+            p_threshold_trend=p_threshold_trend, limit54=_limit54(limit54),
+            powertrans=powertrans, no_periods=no_periods,
+            past_weeks_not_included=past_weeks_not_included,
+            threshold_method=threshold_method)
+    rows = det.rows()
+    emit(rows, as_json, lambda: console.print(
+        _table(rows, ["t", "observed", "upperbound", "alarm"])))
+
+
+@app.command("growth")
+@handle_errors
+def growth(
+    incidence: Path = typer.Option(..., "--incidence", help="CSV: t,I or t,local[,imported]."),
+    range_: str | None = typer.Option(None, "--range", help="A:B, 1-based days (default all)."),
+    level: float = typer.Option(0.95, "--level"),
+    quasi: bool = typer.Option(False, "--quasi", help="Scale by the Pearson dispersion."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Exponential growth rate and doubling time with confidence intervals."""
+    local, imported = read_incidence(incidence)
+    total = [a + (imported[i] if imported else 0.0) for i, a in enumerate(local)]
+    rng = _range(range_, len(total)) or list(range(1, len(total) + 1))
+    g = growth_rate([total[i - 1] for i in rng], level=level, quasi=quasi,
+                    times=[float(i) for i in rng])
+    data = {k: (None if isinstance(v, float) and math.isinf(v) else v)
+            for k, v in g.as_dict().items()}
+    emit(data, as_json, lambda: console.print(
+        f"r = {g.r:.4f}/day [{g.r_lower:.4f}, {g.r_upper:.4f}]; doubling time "
+        f"{g.doubling_time:.2f} d [{g.doubling_lower:.2f}, {g.doubling_upper:.2f}]"))

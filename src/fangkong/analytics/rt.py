@@ -1,0 +1,329 @@
+"""The time-varying reproduction number by the method of Cori et al. (2013), as the R package
+EpiEstim (``estimate_R``, methods ``parametric_si`` and ``non_parametric_si``) computes it.
+
+Conventions that change numbers, all as in EpiEstim:
+
+- Day indices are 1-based: ``t_start``/``t_end`` refer to the first day of the series as 1.
+- A single incidence series is taken as local cases, except day 1, whose cases are all imported;
+  with a local/imported split, local cases on day 1 are moved to imported.
+- Imported cases enter the infectivity term only; local cases the numerator.
+- The parametric serial interval is a gamma shifted by one day, discretised over 0..T-1 by
+  :func:`discr_si` (Cori et al. 2013, Web Appendix 11); a given distribution is used as is
+  (first value must be 0, sum 1).
+- The prior on R is Gamma(mean 5, sd 5); the default windows are weekly, t_start = 2..T-6.
+- A window is estimated only when its end is after the mean of the (discrete) serial interval.
+- The minimum-case rule: a window needs ``ceil(1 / cv_posterior**2 - a_prior)`` cases (local +
+  imported) for the posterior coefficient of variation to be at most ``cv_posterior`` (0.3);
+  EpiEstim only warns when the first window is short. Here every window reports its incidence and
+  whether it meets the rule, and :attr:`RtResult.warnings` carries EpiEstim's warning.
+
+All arrays may carry a leading batch axis (many divisions at once); see :func:`estimate_rt_batch`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+from fangkong.core.errors import Invalid
+
+QUANTILES = (0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975)
+COLUMNS = ("t_start", "t_end", "mean", "std", "q025", "q05", "q25", "median", "q75", "q95",
+           "q975")
+Array = NDArray[np.float64]
+
+
+def _pgamma(x: Array, shape: float, scale: float) -> Array:
+    """Gamma CDF with pgamma's convention of 0 for x <= 0."""
+    xs = np.clip(x, 0.0, None) / scale
+    return np.where(x > 0, special.gammainc(shape, xs), 0.0)
+
+
+def discr_si(k: ArrayLike, mu: float, sigma: float) -> Array:
+    """EpiEstim's ``discr_si``: the discretised serial interval at days ``k``, from a gamma
+    distribution of mean ``mu - 1`` and sd ``sigma`` shifted by one day."""
+    if sigma < 0:
+        raise Invalid("the serial interval's sd must be >= 0", )
+    if mu <= 1:
+        raise Invalid("the serial interval's mean must be > 1")
+    kk = np.asarray(k, dtype=float)
+    a = ((mu - 1) / sigma) ** 2
+    b = sigma**2 / (mu - 1)
+    res = (kk * _pgamma(kk, a, b) + (kk - 2) * _pgamma(kk - 2, a, b)
+           - 2 * (kk - 1) * _pgamma(kk - 1, a, b))
+    res = res + a * b * (2 * _pgamma(kk - 1, a + 1, b) - _pgamma(kk - 2, a + 1, b)
+                         - _pgamma(kk, a + 1, b))
+    return np.maximum(0.0, res)
+
+
+def check_si_distr(si: ArrayLike) -> Array:
+    arr = np.asarray(si, dtype=float)
+    if arr.ndim != 1 or arr.size < 2:
+        raise Invalid("the serial interval distribution needs at least two values (days 0, 1, …)")
+    if np.any(arr < 0) or not np.all(np.isfinite(arr)):
+        raise Invalid("the serial interval distribution must be finite and >= 0")
+    if arr[0] != 0:
+        raise Invalid("the serial interval distribution must be 0 on day 0")
+    if abs(arr.sum() - 1) > 0.01:
+        raise Invalid(f"the serial interval distribution must sum to 1 (it sums to {arr.sum():g})")
+    return arr
+
+
+def process_incidence(local: ArrayLike, imported: ArrayLike | None = None) -> tuple[Array, Array]:
+    """EpiEstim's ``process_I``: day-1 cases are imported. Works on (..., T) arrays."""
+    loc = np.array(local, dtype=float)
+    imp = np.zeros_like(loc) if imported is None else np.array(imported, dtype=float)
+    if loc.shape != imp.shape:
+        raise Invalid("local and imported incidence must have the same length")
+    if loc.shape[-1] < 2:
+        raise Invalid("the incidence series needs at least two days")
+    if np.any(~np.isfinite(loc)) or np.any(~np.isfinite(imp)):
+        raise Invalid("incidence must be finite (no missing days)")
+    if np.any(loc < 0) or np.any(imp < 0):
+        raise Invalid("incidence must be >= 0")
+    imp[..., 0] += loc[..., 0]
+    loc[..., 0] = 0
+    return loc, imp
+
+
+def overall_infectivity(total: Array, si: Array) -> Array:
+    """Lambda_t = sum_{s=1}^{t-1} I_{t-s} w_s (NaN on day 1), along the last axis.
+
+    Computed as one matrix product with the T x T Toeplitz matrix of the serial interval, so a
+    batch of series costs one BLAS call."""
+    t = total.shape[-1]
+    w = np.zeros(t)
+    n = min(t, si.size)
+    w[:n] = si[:n]
+    w[0] = 0.0
+    lag = np.arange(t)[None, :] - np.arange(t)[:, None]  # lag[j, i] = i - j
+    toeplitz = np.where(lag >= 0, w[np.clip(lag, 0, t - 1)], 0.0)
+    lam = np.asarray(total, dtype=float) @ toeplitz
+    lam[..., 0] = np.nan
+    return lam
+
+
+def weekly_windows(t: int, window: int = 7) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """EpiEstim's default sliding windows: t_start = 2..T-window+1, t_end = t_start+window-1."""
+    if window < 1:
+        raise Invalid("the window must be at least 1 day")
+    if t - window + 1 < 2:
+        raise Invalid(f"a series of {t} days is too short for windows of {window} days")
+    starts = np.arange(2, t - window + 2, dtype=np.int64)
+    return starts, starts + window - 1
+
+
+@dataclass
+class RtResult:
+    """Posterior of R per window (rows where EpiEstim gives an estimate)."""
+
+    t_start: NDArray[np.int64]
+    t_end: NDArray[np.int64]
+    mean: Array
+    std: Array
+    quantiles: Array  # (len(QUANTILES), n_windows)
+    incidence: Array  # cases (local + imported) per window
+    min_cases: int
+    si_mean: float
+    si_sd: float
+    warnings: list[str] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, float | int | bool]]:
+        out: list[dict[str, float | int | bool]] = []
+        for i in range(self.t_start.size):
+            row: dict[str, float | int | bool] = {
+                "t_start": int(self.t_start[i]), "t_end": int(self.t_end[i]),
+                "mean": float(self.mean[i]), "std": float(self.std[i]),
+            }
+            for name, q in zip(COLUMNS[4:], self.quantiles[:, i], strict=True):
+                row[name] = float(q)
+            row["cases"] = float(self.incidence[i])
+            row["enough_cases"] = bool(self.incidence[i] >= self.min_cases)
+            out.append(row)
+        return out
+
+
+@dataclass
+class RtBatch:
+    """Posterior parameters for a batch of series over common windows (NaN where not estimated)."""
+
+    t_start: NDArray[np.int64]
+    t_end: NDArray[np.int64]
+    shape: Array  # (n_series, n_windows)
+    scale: Array
+    incidence: Array
+    min_cases: int
+    si_mean: float
+    si_sd: float
+
+    @property
+    def mean(self) -> Array:
+        return self.shape * self.scale
+
+    @property
+    def std(self) -> Array:
+        return np.sqrt(self.shape) * self.scale
+
+    def quantile(self, q: float) -> Array:
+        return special.gammaincinv(self.shape, q) * self.scale
+
+
+def resolve_si(t: int, si_mean: float | None, si_sd: float | None,
+               si_distr: ArrayLike | None) -> Array:
+    """The discrete SI used for a series of ``t`` days, padded with zeros to ``t + 1`` values."""
+    if si_distr is not None:
+        if si_mean is not None or si_sd is not None:
+            raise Invalid("give either a serial interval distribution or its mean and sd, not both")
+        si = check_si_distr(si_distr)
+    else:
+        if si_mean is None or si_sd is None:
+            raise Invalid("the serial interval needs a mean and an sd (or a given distribution)")
+        si = discr_si(np.arange(t), si_mean, si_sd)
+    if si.size < t + 1:
+        si = np.concatenate([si, np.zeros(t + 1 - si.size)])
+    return si
+
+
+def estimate_rt_batch(
+    local: ArrayLike,
+    imported: ArrayLike | None = None,
+    *,
+    si_mean: float | None = None,
+    si_sd: float | None = None,
+    si_distr: ArrayLike | None = None,
+    window: int = 7,
+    t_start: ArrayLike | None = None,
+    t_end: ArrayLike | None = None,
+    mean_prior: float = 5.0,
+    std_prior: float = 5.0,
+    cv_posterior: float = 0.3,
+) -> RtBatch:
+    """Cori et al. (2013) for ``local`` of shape (n_series, T) (or (T,)), common windows."""
+    loc, imp = process_incidence(local, imported)
+    if loc.ndim == 1:
+        loc, imp = loc[None, :], imp[None, :]
+    t = loc.shape[-1]
+    if t_start is None and t_end is None:
+        starts, ends = weekly_windows(t, window)
+    elif t_start is None or t_end is None:
+        raise Invalid("give both t_start and t_end, or neither")
+    else:
+        starts = np.asarray(t_start, dtype=np.int64)
+        ends = np.asarray(t_end, dtype=np.int64)
+        if starts.shape != ends.shape or np.any(starts > ends) or np.any(starts < 2) \
+                or np.any(ends > t):
+            raise Invalid(f"windows must satisfy 2 <= t_start <= t_end <= {t}")
+    if mean_prior <= 0 or std_prior <= 0 or cv_posterior <= 0:
+        raise Invalid("the prior's mean and sd and the posterior cv must be > 0")
+    si = resolve_si(t, si_mean, si_sd, si_distr)
+    days = np.arange(si.size)
+    final_mean = float(np.sum(si * days))
+    final_sd = math.sqrt(max(float(np.sum(si * days**2)) - final_mean**2, 0.0))
+    a_prior = (mean_prior / std_prior) ** 2
+    b_prior = std_prior**2 / mean_prior
+    total = loc + imp
+    lam = overall_infectivity(total, si)
+    zero = np.zeros((loc.shape[0], 1))
+    cum_loc = np.concatenate([zero, np.cumsum(loc, axis=-1)], axis=-1)
+    cum_tot = np.concatenate([zero, np.cumsum(total, axis=-1)], axis=-1)
+    lam0 = np.nan_to_num(lam, nan=0.0)  # day 1 is never inside a window (t_start >= 2)
+    cum_lam = np.concatenate([zero, np.cumsum(lam0, axis=-1)], axis=-1)
+    s0, e = starts - 1, ends  # 0-based half-open [s0, e)
+    shape = a_prior + (cum_loc[:, e] - cum_loc[:, s0])
+    scale = 1.0 / (1.0 / b_prior + (cum_lam[:, e] - cum_lam[:, s0]))
+    keep = ends > final_mean
+    shape = np.where(keep[None, :], shape, np.nan)
+    scale = np.where(keep[None, :], scale, np.nan)
+    min_cases = math.ceil(1 / cv_posterior**2 - a_prior)
+    return RtBatch(starts, ends, shape, scale, cum_tot[:, e] - cum_tot[:, s0], min_cases,
+                   final_mean, final_sd)
+
+
+def estimate_rt(local: ArrayLike, imported: ArrayLike | None = None, **kwargs: object
+                ) -> RtResult:
+    """One series; windows without an estimate are dropped as EpiEstim does."""
+    if np.asarray(local).ndim != 1:
+        raise Invalid("estimate_rt takes one series; use estimate_rt_batch for many")
+    b = estimate_rt_batch(local, imported, **kwargs)  # type: ignore[arg-type]
+    keep = ~np.isnan(b.shape[0])
+    quantiles = np.vstack([b.quantile(q)[0] for q in QUANTILES])
+    warnings = []
+    if b.incidence[0, 0] < b.min_cases:
+        warnings.append("You're estimating R too early in the epidemic to get the desired "
+                        f"posterior CV (the first window has {b.incidence[0, 0]:g} cases; "
+                        f"{b.min_cases} needed).")
+    return RtResult(b.t_start[keep], b.t_end[keep], b.mean[0][keep], b.std[0][keep],
+                    quantiles[:, keep], b.incidence[0][keep], b.min_cases, b.si_mean, b.si_sd,
+                    warnings)
+
+
+def estimate_rt_uncertain_si(
+    local: ArrayLike,
+    imported: ArrayLike | None = None,
+    *,
+    mean_si: float,
+    std_mean_si: float,
+    min_mean_si: float,
+    max_mean_si: float,
+    std_si: float,
+    std_std_si: float,
+    min_std_si: float,
+    max_std_si: float,
+    n1: int = 500,
+    n2: int = 50,
+    window: int = 7,
+    t_start: ArrayLike | None = None,
+    t_end: ArrayLike | None = None,
+    mean_prior: float = 5.0,
+    std_prior: float = 5.0,
+    seed: int | None = None,
+) -> RtResult:
+    """EpiEstim's ``uncertain_si``: ``n1`` serial-interval (mean, sd) pairs from normals
+    truncated to [min, max] (by rejection), for each ``n2`` draws of R from its posterior; the
+    pooled draws give mean, sd and quantiles (R's default quantile definition). A window counts
+    for a draw only when it ends after that draw's SI mean.
+
+    The draws come from numpy's generator, not R's: results agree with EpiEstim's within
+    Monte Carlo error, not digit for digit."""
+    if not (min_mean_si <= mean_si <= max_mean_si and min_std_si <= std_si <= max_std_si):
+        raise Invalid("the SI mean and sd must lie within their [min, max]")
+    if min_mean_si < 1:
+        raise Invalid("min_mean_si must be >= 1 (the SI is shifted by one day)")
+    if n1 < 1 or n2 < 1:
+        raise Invalid("n1 and n2 must be >= 1")
+    rng = np.random.default_rng(seed)
+
+    def truncated(mu: float, sd: float, lo: float, hi: float) -> float:
+        while True:
+            v = float(rng.normal(mu, sd))
+            if lo <= v <= hi and v > 1.0:
+                return v
+
+    loc, imp = process_incidence(local, imported)
+    draws: list[Array] = []
+    first: RtBatch | None = None
+    for _ in range(n1):
+        m = truncated(mean_si, std_mean_si, min_mean_si, max_mean_si)
+        s = truncated(std_si, std_std_si, min_std_si, max_std_si)
+        b = estimate_rt_batch(loc, imp, si_mean=m, si_sd=s, window=window, t_start=t_start,
+                              t_end=t_end, mean_prior=mean_prior, std_prior=std_prior)
+        first = first or b
+        # EpiEstim leaves a window out of a draw when it ends before the discretised SI's
+        # mean (estimate_rt_batch gives NaN there) or before the sampled mean.
+        shape = np.where(b.t_end > m, b.shape[0], np.nan)
+        sample = rng.gamma(np.where(np.isnan(shape), 1.0, shape), size=(n2, shape.size))
+        sample = sample * np.where(np.isnan(shape), np.nan, b.scale[0])
+        draws.append(sample)
+    assert first is not None
+    pooled = np.vstack(draws)
+    ok = ~np.all(np.isnan(pooled), axis=0)
+    pooled = pooled[:, ok]
+    mean = np.nanmean(pooled, axis=0)
+    std = np.nanstd(pooled, axis=0, ddof=1)
+    quantiles = np.vstack([np.nanquantile(pooled, q, axis=0) for q in QUANTILES])
+    return RtResult(first.t_start[ok], first.t_end[ok], mean, std, quantiles,
+                    first.incidence[0][ok], first.min_cases, float(mean_si), float(std_si))

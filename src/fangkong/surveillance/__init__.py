@@ -1,0 +1,1 @@
+"""Surveillance and early warning (监测预警): sentinels, alerts, case-based curves."""

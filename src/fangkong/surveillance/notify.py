@@ -1,0 +1,146 @@
+"""Alert notifications through a plugin hook.
+
+A notifier is any object with a ``name`` and ``send(message)``. Built in: ``log`` (the Python
+logger ``fangkong.alerts``) and ``email`` (SMTP). Which ones run is set by the environment:
+``FANGKONG_ALERT_NOTIFIERS`` (comma-separated names, default ``log``); the e-mail notifier reads
+``FANGKONG_SMTP_HOST``, ``FANGKONG_SMTP_PORT`` (25), ``FANGKONG_SMTP_STARTTLS`` (0/1),
+``FANGKONG_SMTP_USER``/``FANGKONG_SMTP_PASSWORD`` (optional), ``FANGKONG_ALERT_EMAIL_FROM`` and
+``FANGKONG_ALERT_EMAIL_TO`` (comma-separated). Other notifiers (SMS, WeCom…) are registered with
+:func:`register` or as entry points in the group ``fangkong.notifiers`` (a factory taking no
+arguments). A failing notifier is logged and never undoes the alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from importlib.metadata import entry_points
+from typing import Protocol
+
+log = logging.getLogger("fangkong.alerts")
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    alert_id: int
+    rule_name: str
+    method: str
+    division_code: str
+    period_start: str
+    observed: float
+    upperbound: float
+
+    @property
+    def subject(self) -> str:
+        return (f"[Fangkong 预警] {self.rule_name}: {self.division_code} {self.period_start}")
+
+    @property
+    def body(self) -> str:
+        return (f"监测预警 / Surveillance alert #{self.alert_id}\n"
+                f"规则 rule: {self.rule_name} ({self.method})\n"
+                f"地区 division: {self.division_code}\n"
+                f"时间 period: {self.period_start}\n"
+                f"观察值 observed: {self.observed:g}\n"
+                f"预警阈值 upper bound: {self.upperbound:.4g}\n")
+
+
+class Notifier(Protocol):
+    name: str
+
+    def send(self, message: AlertMessage) -> None: ...
+
+
+class LogNotifier:
+    name = "log"
+
+    def send(self, message: AlertMessage) -> None:
+        log.warning("alert %s: %s observed %g > bound %.4g (%s, %s)", message.alert_id,
+                    message.division_code, message.observed, message.upperbound,
+                    message.rule_name, message.period_start)
+
+
+@dataclass
+class EmailNotifier:
+    host: str
+    port: int
+    sender: str
+    recipients: list[str]
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 10.0
+    name: str = "email"
+
+    @classmethod
+    def from_env(cls) -> EmailNotifier:
+        host = os.environ.get("FANGKONG_SMTP_HOST")
+        to = [a.strip() for a in os.environ.get("FANGKONG_ALERT_EMAIL_TO", "").split(",")
+              if a.strip()]
+        if not host or not to:
+            raise ValueError("the e-mail notifier needs FANGKONG_SMTP_HOST and "
+                             "FANGKONG_ALERT_EMAIL_TO")
+        return cls(host=host, port=int(os.environ.get("FANGKONG_SMTP_PORT", "25")),
+                   sender=os.environ.get("FANGKONG_ALERT_EMAIL_FROM", "fangkong@localhost"),
+                   recipients=to, starttls=os.environ.get("FANGKONG_SMTP_STARTTLS") == "1",
+                   username=os.environ.get("FANGKONG_SMTP_USER"),
+                   password=os.environ.get("FANGKONG_SMTP_PASSWORD"))
+
+    def send(self, message: AlertMessage) -> None:
+        mail = EmailMessage()
+        mail["Subject"] = message.subject
+        mail["From"] = self.sender
+        mail["To"] = ", ".join(self.recipients)
+        mail.set_content(message.body)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(mail)
+
+
+_REGISTRY: dict[str, Callable[[], Notifier]] = {"log": LogNotifier,
+                                                 "email": EmailNotifier.from_env}
+
+
+def register(name: str, factory: Callable[[], Notifier]) -> None:
+    _REGISTRY[name] = factory
+
+
+def configured() -> list[Notifier]:
+    names = [n.strip() for n in os.environ.get("FANGKONG_ALERT_NOTIFIERS", "log").split(",")
+             if n.strip()]
+    out: list[Notifier] = []
+    for name in names:
+        factory = _REGISTRY.get(name)
+        if factory is None:
+            eps = [ep for ep in entry_points(group="fangkong.notifiers") if ep.name == name]
+            if not eps:
+                log.error("no notifier named %r (check FANGKONG_ALERT_NOTIFIERS)", name)
+                continue
+            factory = eps[0].load()
+        try:
+            out.append(factory())
+        except Exception as exc:  # a misconfigured notifier must not stop the others
+            log.error("notifier %r is not usable: %s", name, exc)
+    return out
+
+
+def dispatch(messages: list[AlertMessage], notifiers: list[Notifier] | None = None
+             ) -> dict[str, int]:
+    """Send every message through every notifier; returns messages sent per notifier."""
+    sent: dict[str, int] = {}
+    for notifier in configured() if notifiers is None else notifiers:
+        sent[notifier.name] = 0
+        for m in messages:
+            try:
+                notifier.send(m)
+                sent[notifier.name] += 1
+            except Exception as exc:  # logged; the alert itself stands
+                log.error("notifier %s failed for alert %s: %s", notifier.name, m.alert_id,
+                          exc)
+    return sent
