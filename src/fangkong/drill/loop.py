@@ -106,6 +106,7 @@ class Drill:
         self.zone_day0 = np.zeros(towns, dtype=np.int32)
         self.levels = self.pack.levels() if self.pack.zones is not None else []
         self.zone_steps = self._zone_steps()
+        self.leak_rng = np.random.default_rng([strategy.seed, 31])
         self.run = Run(strategy=strategy, city_summary=self.city.summary(), pack=self.pack.id)
 
     def _run_key(self) -> str:
@@ -151,7 +152,9 @@ class Drill:
         if s.response.lockdown_high_risk and self.levels:
             locked = self.zone_level == 0
         home = ~np.isin(st, (FACILITY_Q, POSITIVE_IN_FACILITY, ISOLATED))
-        out = (st == FREE) & ~locked[city.town]
+        told_home = np.isin(st, (WAITING, HOME_Q, POSITIVE))
+        leak = told_home & (self.leak_rng.random(city.n) >= s.response.home_compliance)
+        out = ((st == FREE) & ~locked[city.town]) | leak
         day = eng.step(t, home=home, out=out, weekday=today.weekday() < 5)
         if isinstance(resp, CapacityResponder):
             resp.record_checkins(t, day.checkins)

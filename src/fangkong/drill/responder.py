@@ -129,7 +129,7 @@ class CapacityResponder:
 
     def results(self, day: int) -> Results:
         lab = self.lab
-        for _release, batch in [r for r in lab.retests if r[0] == day]:
+        for _, batch in [r for r in lab.retests if r[0] <= day]:
             batch.sample_day = day
             lab.queue.append(batch)
         lab.retests = [r for r in lab.retests if r[0] > day]
@@ -155,7 +155,7 @@ class CapacityResponder:
             self._process(done, batch, day + self.turnaround)
         lab.queue = kept
         lab.credit = min(lab.credit, self.lab_per_day)  # unused capacity does not pile up
-        out = [r for d, r in lab.pending if d == day]
+        out = [r for d, r in lab.pending if d <= day]
         lab.pending = [(d, r) for d, r in lab.pending if d > day]
         if not out:
             return Results(EMPTY, EMPTY, EMPTY)

@@ -48,6 +48,9 @@ class Response(_Strict):
     work_contacts: int = Field(10, ge=0, description="colleagues or classmates per case")
     lockdown_high_risk: bool = Field(True, description="high-risk zone residents stay home")
     zones: bool = True
+    home_compliance: float = Field(
+        0.9, ge=0, le=1, description="share of people told to stay home (home quarantine, "
+        "waiting for a room or transfer) who do so on a given day (assumption)")
     isolation_days: int = Field(10, ge=1, description="days in hospital or 方舱 (assumption)")
     investigation_hours: int = Field(24, ge=1, description="due time of the 流调 task")
 
