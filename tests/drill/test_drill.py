@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.case.models import Case
@@ -72,7 +72,7 @@ def test_more_rooms_and_faster_labs_mean_fewer_infections() -> None:
 def test_the_platform_in_the_loop_records_cases_persons_and_tasks(session: Session,
                                                                    tmp_path: Path) -> None:
     actor = system_actor()
-    strategy = Strategy.model_validate({"agents": 3000, "days": 25, "seed": 11})
+    strategy = Strategy.model_validate({"agents": 3000, "days": 25, "seed": 13})
     run = Drill(strategy, session=session, actor=actor).run_all()
     found = sum(r["new_detected"] for r in run.rows)
     cases = session.scalars(select(Case).where(Case.ref.like("DC%"))).all()
@@ -82,15 +82,22 @@ def test_the_platform_in_the_loop_records_cases_persons_and_tasks(session: Sessi
                      "community_screening"}
     in_q = sum(r["detected_in_quarantine"] for r in run.rows)
     assert sum(c.detection_mode.value == "in_quarantine" for c in cases) == in_q
-    persons = session.scalars(select(Person).where(Person.ref.like("DR4408N3000S11A%"))).all()
+    persons = session.scalars(select(Person).where(Person.ref.like("DR4408N3000S13A%"))).all()
     assert persons and all(p.synthetic and p.division_code.startswith("4408") for p in persons)
     assert len(persons) >= found + sum(r["contacts_identified"] for r in run.rows) // 2
-    tasks = session.scalar(select(func.count()).select_from(Task).where(
-        Task.type == "investigate_case"))
-    assert tasks == found
+    tasks = session.scalars(select(Task).where(Task.type == "investigate_case")).all()
+    assert len(tasks) == found
+    done = [t for t in tasks if t.status.value == "done"]
+    assert len(done) == run.platform["tasks_done"] > 0
+    # Infections found before symptoms that later fell ill were reclassified by rule.
+    ruled = [h for c in cases for h in c.history if h.basis.value == "rule"]
+    assert len(ruled) == run.platform["reclassified"] > 0
+    assert all(h.to_classification.value == "confirmed" for h in ruled)
     # The same drill again adds nothing.
     again = Drill(strategy, session=session, actor=actor).run_all()
-    assert again.platform == {"persons_written": 0, "cases_written": 0, "tasks_written": 0}
+    assert {k: again.platform[k] for k in ("persons_written", "cases_written",
+                                           "tasks_written", "reclassified")} == dict.fromkeys(
+        ("persons_written", "cases_written", "tasks_written", "reclassified"), 0)
     metrics, page = report.write([run, again], tmp_path)
     header = metrics.read_text("utf-8").splitlines()[0].split(",")
     assert header == ["strategy", *COLUMNS]
@@ -118,3 +125,25 @@ def refresh() -> None:
 
 if __name__ == "__main__" and "--refresh" in sys.argv:
     refresh()
+
+
+def test_persons_of_another_drill_never_share_an_id_number(session: Session) -> None:
+    from datetime import date
+
+    from fangkong.drill.platform import Platform
+    from fangkong.geo import service as geo
+
+    assert geo.count(session) > 0
+    city = build_city(1000, seed=4)
+    actor = system_actor()
+    first = Platform(session, actor, city, run_key="a", investigation_hours=24)
+    agents = city.household.argsort()[:40]
+    first.register(agents, date(2022, 5, 1))
+    # A second city whose ID numbers fall in the same range: every one of them clashes.
+    second = Platform(session, actor, city, run_key="b", investigation_hours=24)
+    second.prefix = "DRCLASHA"
+    second.register(agents, date(2022, 5, 1))
+    assert first.persons_written == second.persons_written == 40
+    numbers = session.scalars(select(Person.id_number_hash).where(
+        Person.ref.like("DR%"))).all()
+    assert len(numbers) == len(set(numbers)) == 80

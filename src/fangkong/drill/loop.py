@@ -169,6 +169,9 @@ class Drill:
         managed = int(h_quarantine.size)
         self._release(t)
         self._zones(t)
+        if self.platform is not None:
+            onset = np.flatnonzero(self.known & (eng.t_onset == t) & (self.positive_day < t))
+            self.platform.symptoms(onset)
         st = self.status
         mean_course = eng.mean_course_weight()
         row = {
@@ -301,8 +304,10 @@ class Drill:
             self.anchor[agent] = exposure
             self.role[agent] = role
             self.since[agent] = t
-        if self.platform is not None and agent.size:
-            self.platform.register(agent, self.date(t))
+        if self.platform is not None:
+            if agent.size:
+                self.platform.register(agent, self.date(t))
+            self.platform.investigated(traced.cases)
         return int(agent.size)
 
     def _transfer(self, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -356,7 +361,9 @@ class Drill:
         if self.platform is not None:
             self.run.platform = {"persons_written": self.platform.persons_written,
                                  "cases_written": self.platform.cases_written,
-                                 "tasks_written": self.platform.tasks_written}
+                                 "tasks_written": self.platform.tasks_written,
+                                 "tasks_done": self.platform.tasks_done,
+                                 "reclassified": self.platform.reclassified}
         return self.run
 
     def _seed_agents(self) -> np.ndarray:

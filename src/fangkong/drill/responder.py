@@ -41,7 +41,7 @@ class Traced:
     agent: np.ndarray
     exposure_day: np.ndarray
     role: np.ndarray  # CLOSE or SECONDARY
-    cases_traced: int = 0
+    cases: np.ndarray = field(default_factory=lambda: EMPTY)  # the cases traced today
 
 
 class Responder(Protocol):
@@ -219,7 +219,7 @@ class CapacityResponder:
             agent = np.r_[agent, sec[new]]
             exposure = np.r_[exposure, sec_day[new]]
             role = np.r_[role, np.full(int(new.sum()), SECONDARY)]
-        return Traced(agent, exposure, role, cases_traced=int(todo.size))
+        return Traced(agent, exposure, role, cases=todo)
 
     def _household(self, cases: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         h = self.city.household[cases]
