@@ -48,6 +48,8 @@ def run(
                                           "or scarce works too."),
     out: Path = typer.Option(Path("drill-out"), help="Where metrics.csv and report.html go."),
     agents: int | None = typer.Option(None, help="Override the agents of every strategy."),
+    fraction: float | None = typer.Option(None, help="Override: agents as a fraction of the "
+                                          "real population (e.g. 0.01)."),
     days: int | None = typer.Option(None, help="Override the days of every strategy."),
     seed: int | None = typer.Option(None, help="Override the seed of every strategy."),
     platform: bool = typer.Option(True, "--platform/--no-platform",
@@ -58,7 +60,8 @@ def run(
     files = ([strategy_file] if strategy_file else []) + list(strategies)
     loaded = [strategy.load(f if f.suffix else service.shipped(str(f)))
               for f in (files or [service.shipped("baseline")])]
-    over = {k: v for k, v in (("agents", agents), ("days", days), ("seed", seed)) if v}
+    over = {k: v for k, v in (("agents", agents), ("days", days), ("seed", seed),
+                              ("fraction", fraction)) if v}
     loaded = [s.model_copy(update=over) for s in loaded]
     if platform:
         from fangkong.core.db import get_engine

@@ -17,10 +17,17 @@ CHARTS = [
     ("new_detected", "New cases found 新增发现"),
     ("detected_in_community", "Found in the community 社会面发现"),
     ("detected_in_quarantine", "Found in quarantine 隔离管控中发现"),
+    ("detected_fever_clinic", "Found at fever clinics 发热门诊"),
+    ("detected_key_groups", "Found by routine testing of key groups 重点人群"),
+    ("detected_area_rounds", "Found by area rounds 区域核酸"),
     ("contacts_identified", "Contacts identified 新增密接"),
+    ("contacts_waiting_room", "Contacts waiting for a room 待转运密接"),
+    ("hours_identified_to_quarantine", "Hours from identification to quarantine 密接转运时长"),
+    ("hours_positive_to_transfer", "Hours from positive to transfer 阳性转运时长"),
     ("in_quarantine", "In centralized quarantine 集中隔离"),
     ("in_isolation", "In hospital or 方舱 (isolation) 隔离治疗"),
     ("zones_active", "Risk zones (towns) 风险区"),
+    ("zones_high", "High-risk zones 高风险区"),
     ("tests_used", "PCR tubes used 核酸检测管数"),
     ("lab_backlog", "Samples waiting at the lab 实验室积压"),
     ("rt", "Reproduction number Rt"),
@@ -95,7 +102,7 @@ const titles = {json.dumps(dict(CHARTS), ensure_ascii=False)};
 for (const key of Object.keys(titles)) {{
   const chart = echarts.init(document.getElementById('c_' + key));
   chart.setOption({{
-    title: {{text: titles[key], textStyle: {{fontSize: 13}}}},
+    animation: false, title: {{text: titles[key], textStyle: {{fontSize: 13}}}},
     tooltip: {{trigger: 'axis'}}, legend: {{top: 22, data: D.names}},
     grid: {{top: 60, left: 55, right: 20, bottom: 30}},
     xAxis: {{type: 'category', data: D.days[0]}}, yAxis: {{type: 'value'}},

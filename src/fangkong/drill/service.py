@@ -13,7 +13,7 @@ from fangkong.drill import report
 from fangkong.drill.loop import Drill, Run
 from fangkong.drill.strategy import Strategy
 from fangkong.geo import service as geo
-from fangkong.sim.city import City, build_city
+from fangkong.sim.city import City, build_city, census_population
 
 
 def shipped(name: str) -> Path:
@@ -31,6 +31,9 @@ def run(session: Session | None, *, actor: Actor | None, strategies: list[Strate
     cities: dict[tuple[str, int, int], City] = {}
     runs = []
     for s in strategies:
+        if s.fraction is not None:
+            s = s.model_copy(update={"agents": max(100, round(
+                census_population(s.city) * s.fraction)), "fraction": None})
         key = (s.city, s.agents, s.seed)
         if key not in cities:
             cities[key] = build_city(s.agents, seed=s.seed, city=s.city)

@@ -77,6 +77,8 @@ class Strategy(_Strict):
     pack: str | None = Field(None, description="policy pack; default the active pack")
     city: str = "4408"
     agents: int = Field(20_000, ge=100)
+    fraction: float | None = Field(None, gt=0, le=1, description="agents as a fraction of the "
+                                   "city's 2020 census population (overrides agents)")
     days: int = Field(60, ge=1, le=365)
     seed: int = 7
     start_date: date = date(2022, 5, 1)

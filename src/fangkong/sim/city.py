@@ -111,6 +111,14 @@ def _population(city: str) -> tuple[int, dict[str, float]]:
     return total, {}
 
 
+def census_population(city: str) -> int:
+    """The city's resident population at the 2020 census (0 if the data has none)."""
+    total = _population(city)[0]
+    if not total:
+        raise ValueError(f"no census population for city {city} in the reference data")
+    return total
+
+
 def _divisions(city: str) -> tuple[str, list[dict[str, str]], list[dict[str, str]],
                                     dict[str, str]]:
     names = {r["code"]: r["name"] for r in _csv("cities.csv")}
