@@ -98,6 +98,10 @@ def test_the_platform_in_the_loop_records_cases_persons_and_tasks(session: Sessi
     assert {k: again.platform[k] for k in ("persons_written", "cases_written",
                                            "tasks_written", "reclassified")} == dict.fromkeys(
         ("persons_written", "cases_written", "tasks_written", "reclassified"), 0)
+    # Another strategy is another drill: its cases are its own.
+    other = Drill(strategy.model_copy(update={"capacity": strategy.capacity.model_copy(
+        update={"rooms": 50})}), session=session, actor=actor).run_all()
+    assert other.platform["cases_written"] == sum(r["new_detected"] for r in other.rows) > 0
     metrics, page = report.write([run, again], tmp_path)
     header = metrics.read_text("utf-8").splitlines()[0].split(",")
     assert header == ["strategy", *COLUMNS]

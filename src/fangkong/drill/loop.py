@@ -110,8 +110,9 @@ class Drill:
         self.run = Run(strategy=strategy, city_summary=self.city.summary(), pack=self.pack.id)
 
     def _run_key(self) -> str:
-        s = self.s
-        return f"{s.name}|{s.city}|{s.agents}|{s.seed}|{s.start_date}|{self.pack.id}"
+        """Identifies the drill: the same strategy (every knob) gives the same case refs, so a
+        re-run changes nothing; any other strategy gets cases of its own."""
+        return f"{self.s.model_dump_json(exclude={'description'})}|{self.pack.id}"
 
     def date(self, day: int) -> date:
         return self.s.start_date + timedelta(days=day)
