@@ -69,6 +69,20 @@ def test_more_rooms_and_faster_labs_mean_fewer_infections() -> None:
     assert fast < slow
 
 
+def test_secondary_contacts_are_traced_and_home_quarantined_under_the_pack() -> None:
+    city = build_city(5000, seed=3)
+    base = Strategy.model_validate({"agents": 5000, "days": 20, "seed": 3})
+    with_secondary = base.model_copy(update={"response": base.response.model_copy(
+        update={"secondary_contacts": True})})
+    a = Drill(base, city=city).run_all().rows
+    drill = Drill(with_secondary, city=city)
+    b = drill.run_all().rows
+    assert sum(r["contacts_identified"] for r in b) > sum(r["contacts_identified"] for r in a)
+    assert max(r["in_home_quarantine"] for r in b) > max(r["in_home_quarantine"] for r in a)
+    plan = drill.plans[2]
+    assert plan is not None and plan.facility is None  # cn_v9: 7 days at home
+
+
 def test_the_platform_in_the_loop_records_cases_persons_and_tasks(session: Session,
                                                                    tmp_path: Path) -> None:
     actor = system_actor()
