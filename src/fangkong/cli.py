@@ -13,6 +13,7 @@ from fangkong.core import audit
 from fangkong.core.db import get_engine
 from fangkong.core.errors import Invalid
 from fangkong.core.migrate import current, head, upgrade
+from fangkong.drill.cli import app as drill_app
 from fangkong.geo.cli import app as geo_app
 from fangkong.isolation.cli import app as isolation_app
 from fangkong.policy.cli import app as policy_app
@@ -39,6 +40,7 @@ app.command("brief")(brief_command)
 app.add_typer(isolation_app, name="isolation")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(surveillance_app, name="surveillance")
+app.add_typer(drill_app, name="drill")
 
 
 @db_app.command("upgrade")
@@ -138,18 +140,36 @@ def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 
 @app.command("demo")
 @handle_errors
 def demo(
-    persons: int = typer.Option(5000, help="How many synthetic persons to create."),
-    seed: int = typer.Option(7, help="Random seed: the same seed gives the same city."),
+    agents: int = typer.Option(200_000, help="Synthetic residents of Zhanjiang (湛江)."),
+    days: int = typer.Option(60, help="Days of the drill."),
+    seed: int = typer.Option(7, help="Random seed: the same seed gives the same drill."),
+    out: Path | None = typer.Option(None, help="Where metrics.csv and report.html go "
+                                    "(default: the data directory's drill/)."),
     serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API after."),
 ) -> None:
-    """Load a small synthetic Zhanjiang (湛江) into the embedded database and serve it."""
-    from fangkong.demo.city import build_demo
+    """The main job: a drill of Zhanjiang (湛江) with the platform in the loop, the report,
+    then the API (the database is left filled with the drill's persons, cases and tasks)."""
+    from fangkong.config import get_settings
+    from fangkong.demo.city import ensure_demo_users
+    from fangkong.drill import service, strategy
+    from fangkong.drill.cli import run_and_report
+    from fangkong.geo import service as geo
 
     engine = get_engine()
     upgrade(engine)
+    target = out or get_settings().data_dir / "drill"
     with db_session() as session:
-        summary = build_demo(session, persons=persons, seed=seed, console=console)
-    console.print(summary)
+        if geo.count(session) == 0:
+            with console.status("loading Guangdong divisions…"):
+                geo.load(session, province="44")
+        users = ensure_demo_users(session)
+    base = strategy.load(service.shipped("baseline")).model_copy(
+        update={"agents": agents, "days": days, "seed": seed})
+    table = run_and_report([base], target, platform=True)
+    for row in table:
+        console.print(", ".join(f"{k} {v}" for k, v in row.items()))
+    console.print(f"[green]report[/]: {target / 'report.html'}  [green]metrics[/]: "
+                  f"{target / 'metrics.csv'}\n{users}")
     if serve_after:
         serve(None, None)
 

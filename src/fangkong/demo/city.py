@@ -119,6 +119,13 @@ def _tasks(session: Session, actor: Actor, seed: int) -> int:
     return 12
 
 
+def ensure_demo_users(session: Session) -> str:
+    """Create the demo users once; returns where their passwords are kept (and them)."""
+    from fangkong.cliutil import cli_actor
+
+    return _users(session, cli_actor())
+
+
 def _users(session: Session, actor: Actor) -> str:
     path = get_settings().data_dir / "demo-users.txt"
     lines = []

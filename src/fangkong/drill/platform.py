@@ -1,0 +1,230 @@
+"""The drill's writes into the platform, through its real importers and services.
+
+Persons enter the platform when the response touches them (a case or a contact), the way a
+command's registry fills during an outbreak; cases are reported with how they were found
+(detection mode); each case gets a 流调 (investigation) task. Every synthetic record is marked
+synthetic. Re-running the same drill changes nothing (the importers are idempotent and tasks are
+created once per case).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.case import importer as case_importer
+from fangkong.case import service as case_service
+from fangkong.case.enums import Basis, Classification, Severity
+from fangkong.case.models import Case
+from fangkong.case.records import FIELDS as CASE_FIELDS
+from fangkong.case.schemas import Reclassify
+from fangkong.config import get_settings
+from fangkong.core.auth import Actor
+from fangkong.demo.synthetic import GIVEN, SURNAMES
+from fangkong.person import importer as person_importer
+from fangkong.person import service as persons
+from fangkong.person.models import Person
+from fangkong.person.records import FIELDS as PERSON_FIELDS
+from fangkong.person.records import id_lookup_hash
+from fangkong.person.validation import check_digit
+from fangkong.sim.city import City
+from fangkong.task import service as tasks
+from fangkong.task.enums import TaskStatus
+from fangkong.task.models import Task
+from fangkong.task.schemas import TaskCreate, TaskUpdate
+
+ID_CODES = 365 * 500  # (day of the birth year, sequence of one sex) codes per block
+
+
+@dataclass
+class NewCase:
+    agent: int
+    classification: str
+    onset: date | None
+    sample: date
+    reported_at: datetime
+    detection_mode: str
+
+
+class Platform:
+    def __init__(self, session: Session, actor: Actor, city: City, *, run_key: str,
+                 investigation_hours: int) -> None:
+        self.session, self.actor, self.city = session, actor, city
+        self.prefix = f"DR{city.code}N{city.n}S{city.seed}A"
+        self.case_prefix = "DC" + hashlib.sha256(run_key.encode()).hexdigest()[:8]
+        self.registered = np.zeros(city.n, dtype=bool)
+        self.investigation = timedelta(hours=investigation_hours)
+        self.persons_written = self.cases_written = self.tasks_written = 0
+        self.tasks_done = self.reclassified = 0
+        self.case_of: dict[int, int] = {}  # agent -> case id
+        self.task_of: dict[int, int] = {}  # agent -> open 流调 task id
+        self.zone = ZoneInfo(get_settings().timezone)
+        # Where this city's ID numbers start in each (county, birth year, sex) block: cities of
+        # other drills in the same database use other ranges (clashes are resolved below).
+        self.id_offset = int(hashlib.sha256(self.prefix.encode()).hexdigest()[:8], 16) % ID_CODES
+
+    def person_ref(self, agent: int) -> str:
+        return f"{self.prefix}{agent:07d}"
+
+    def register(self, agents: np.ndarray, reference: date) -> None:
+        """Import the persons not yet registered (one atomic, idempotent batch)."""
+        agents = np.unique(agents)
+        agents = agents[~self.registered[agents]]
+        if agents.size == 0:
+            return
+        rows = [self._person(int(a), reference) for a in agents]
+        self._free_ids(rows, reference)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(PERSON_FIELDS))
+        writer.writeheader()
+        writer.writerows(rows)
+        report = person_importer.import_file(self.session, actor=self.actor,
+                                             source=buf.getvalue().encode(),
+                                             filename="drill-persons.csv")
+        self.registered[agents] = True
+        self.persons_written += report.inserted
+
+    def _free_ids(self, rows: list[dict[str, str]], reference: date) -> None:
+        """Give each row an ID number no other person holds (another drill's city in the same
+        database may have drawn it); deterministic, so a re-run gives the same numbers."""
+        for attempt in range(1, 100):
+            first: dict[str, dict[str, str]] = {}
+            clash = []
+            for r in rows:
+                h = id_lookup_hash(persons.cipher(), "resident_id", r["id_number"])
+                if h in first:
+                    clash.append(r)
+                else:
+                    first[h] = r
+            hashes = list(first)
+            for start in range(0, len(hashes), 500):
+                for held, ref in self.session.execute(
+                        select(Person.id_number_hash, Person.ref).where(
+                            Person.id_number_hash.in_(hashes[start:start + 500]))):
+                    if held and first[held]["ref"] != ref:
+                        clash.append(first[held])
+            if not clash:
+                return
+            for r in clash:
+                agent = int(r["ref"][len(self.prefix):])
+                r["birth_date"], r["id_number"] = self._id(agent, reference, attempt)
+
+    def _id(self, a: int, reference: date, bump: int = 0) -> tuple[str, str]:
+        c = self.city
+        female = bool(c.female[a])
+        age = int(c.age[a])
+        code = (int(c.id_rank[a]) + self.id_offset + bump * 7919) % ID_CODES
+        # Counted back from the age's last birthday: each age has its own 365 days.
+        born = date(reference.year - age, reference.month, min(reference.day, 28)) - timedelta(
+            days=code % 365)
+        seq = (code // 365) * 2 + (0 if female else 1)
+        first17 = f"{c.district_codes[int(c.district[a])]}{born:%Y%m%d}{seq:03d}"
+        return born.isoformat(), first17 + check_digit(first17)
+
+    def _person(self, a: int, reference: date) -> dict[str, str]:
+        c = self.city
+        rng = np.random.default_rng([c.seed, a, 11])
+        female = bool(c.female[a])
+        born, id_number = self._id(a, reference)
+        given = "".join(GIVEN[int(i)] for i in rng.integers(0, len(GIVEN),
+                                                            size=int(rng.integers(1, 3))))
+        return {
+            "ref": self.person_ref(a),
+            "name": SURNAMES[int(c.household[a]) % len(SURNAMES)] + given,
+            "sex": "female" if female else "male",
+            "birth_date": born,
+            "id_type": "resident_id",
+            "id_number": id_number,
+            "phone": f"199{(a * 7919 + c.seed) % 10**8:08d}",
+            "address": f"{int(c.household[a]) % 300 + 1}号",
+            "division_code": str(c.village_codes[int(c.village[a])]),
+            "household_ref": f"{self.prefix}H{int(c.household[a]):07d}",
+            "synthetic": "true",
+        }
+
+    def report_cases(self, cases: Sequence[NewCase], reference: date) -> None:
+        """Cases through the case importer (the case service's checks), then one 流调 task
+        per case through the task service."""
+        refs = {f"{self.case_prefix}{c.agent:07d}": c for c in cases}
+        if not refs:
+            return
+        # Cases of an earlier run of the same drill are left as they are (re-running the drill
+        # changes nothing, and a case reclassified since is not set back by its old line).
+        known = set(self.session.scalars(select(Case.ref).where(Case.ref.in_(list(refs)))))
+        cases = [c for ref, c in refs.items() if ref not in known]
+        self.register(np.array([c.agent for c in refs.values()]), reference)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(CASE_FIELDS))
+        writer.writeheader()
+        for c in cases:  # only the new ones
+            code = str(self.city.village_codes[int(self.city.village[c.agent])])
+            writer.writerow({
+                "ref": f"{self.case_prefix}{c.agent:07d}",
+                "person_ref": self.person_ref(c.agent), "disease": "covid19",
+                "classification": c.classification,
+                "severity": "mild" if c.classification == "confirmed" else "",
+                "onset_date": c.onset.isoformat() if c.onset else "",
+                "first_positive_sample_date": c.sample.isoformat(),
+                "reported_at": c.reported_at.isoformat(timespec="seconds"),
+                "detection_mode": c.detection_mode, "owning_division_code": code[:6],
+                "current_division_code": code})
+        if cases:
+            report = case_importer.import_file(self.session, actor=self.actor,
+                                               source=buf.getvalue().encode(),
+                                               filename="drill-cases.csv")
+            self.cases_written += report.inserted
+        rows = self.session.execute(select(Case.id, Case.ref, Case.owning_division_code).where(
+            Case.ref.in_(list(refs)))).all()
+        have = {t.subject_id: t for t in self.session.execute(
+            select(Task.id, Task.subject_id, Task.status).where(
+                Task.subject_type == "case", Task.type == "investigate_case",
+                Task.subject_id.in_([r.id for r in rows])))}
+        for row in rows:
+            agent = refs[row.ref].agent
+            self.case_of[agent] = row.id
+            if row.id in have:
+                if have[row.id].status.active:
+                    self.task_of[agent] = have[row.id].id
+                continue
+            task = tasks.create(self.session, actor=self.actor, data=TaskCreate(
+                type="investigate_case", title=f"流调：{row.ref}", subject_type="case",
+                subject_id=row.id, owning_division_code=row.owning_division_code,
+                due_at=refs[row.ref].reported_at + self.investigation))
+            self.task_of[agent] = task.id
+            self.tasks_written += 1
+
+    def investigated(self, agents: np.ndarray) -> None:
+        """The cases' 流调 is done (the responder traced them): close their tasks."""
+        for a in agents:
+            task_id = self.task_of.pop(int(a), None)
+            if task_id is not None:
+                tasks.update(self.session, actor=self.actor, task_id=task_id, data=TaskUpdate(
+                    status=TaskStatus.done, note="traced by the drill's responder"))
+                self.tasks_done += 1
+
+    def symptoms(self, agents: np.ndarray) -> None:
+        """Infections found before symptom onset that now show symptoms: asymptomatic
+        infections become confirmed cases (the case service records the step)."""
+        for a in agents:
+            case_id = self.case_of.get(int(a))
+            if case_id is None:
+                continue
+            case = self.session.get(Case, case_id)
+            if case is not None and case.classification == Classification.asymptomatic:
+                case_service.reclassify(self.session, actor=self.actor, case_id=case_id,
+                                        data=Reclassify(classification=Classification.confirmed,
+                                                        severity=Severity.mild, basis=Basis.rule,
+                                                        note="symptom onset (drill)"))
+                self.reclassified += 1
+
+    def at(self, day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=self.zone)

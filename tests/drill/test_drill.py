@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.case.models import Case
+from fangkong.core.auth import system_actor
+from fangkong.core.errors import Invalid
+from fangkong.drill import report
+from fangkong.drill.loop import COLUMNS, Drill
+from fangkong.drill.strategy import Strategy, load
+from fangkong.person.models import Person
+from fangkong.sim.city import build_city
+from fangkong.task.models import Task
+
+BASELINE = Path(__file__).parent / "data" / "baseline-metrics.csv"
+BASELINE_STRATEGY = {"agents": 3000, "days": 30, "seed": 11}
+OFF = {"response": {"tracing": False, "isolation": False, "zones": False,
+                    "lockdown_high_risk": False},
+       "detection": {"area_rounds": {"enabled": False}}}
+
+
+def _rows(**knobs: object) -> list[dict[str, str]]:
+    run = Drill(Strategy.model_validate({**BASELINE_STRATEGY, **knobs})).run_all()
+    return [{k: str(v) for k, v in row.items()} for row in run.rows]
+
+
+def _infections(seeds: range, agents: int = 5000, days: int = 40, **knobs: object) -> int:
+    total = 0
+    for seed in seeds:
+        s = Strategy.model_validate({"agents": agents, "days": days, "seed": seed, **knobs})
+        total += Drill(s, city=build_city(agents, seed=seed)).run_all().rows[-1][
+            "cumulative_infections"]
+    return total
+
+
+def test_same_seed_same_metrics_as_the_committed_baseline() -> None:
+    rows = _rows()
+    assert rows == _rows()
+    with BASELINE.open(encoding="utf-8") as fh:
+        committed = list(csv.DictReader(fh))
+    assert rows == committed, "metrics changed: refresh on purpose with " \
+                              "`python tests/drill/test_drill.py --refresh`"
+
+
+def test_another_seed_another_outbreak() -> None:
+    assert _rows() != [{k: str(v) for k, v in r.items()} for r in Drill(
+        Strategy.model_validate({**BASELINE_STRATEGY, "seed": 12})).run_all().rows]
+
+
+def test_tracing_and_isolation_contain_the_outbreak() -> None:
+    seeds = range(1, 5)
+    on, off = _infections(seeds), _infections(seeds, **OFF)
+    assert off > 3 * on
+
+
+def test_more_rooms_and_faster_labs_mean_fewer_infections() -> None:
+    seeds = range(1, 7)
+    few = _infections(seeds, capacity={"rooms": 10, "vehicles": 1})
+    many = _infections(seeds, capacity={"rooms": 2000, "vehicles": 20})
+    assert many < few
+    slow = _infections(seeds, capacity={"lab_tubes": 300, "lab_turnaround_days": 3})
+    fast = _infections(seeds, capacity={"lab_tubes": 20000, "lab_turnaround_days": 0})
+    assert fast < slow
+
+
+def test_secondary_contacts_are_traced_and_home_quarantined_under_the_pack() -> None:
+    city = build_city(5000, seed=3)
+    base = Strategy.model_validate({"agents": 5000, "days": 20, "seed": 3})
+    with_secondary = base.model_copy(update={"response": base.response.model_copy(
+        update={"secondary_contacts": True})})
+    a = Drill(base, city=city).run_all().rows
+    drill = Drill(with_secondary, city=city)
+    b = drill.run_all().rows
+    assert sum(r["contacts_identified"] for r in b) > sum(r["contacts_identified"] for r in a)
+    assert max(r["in_home_quarantine"] for r in b) > max(r["in_home_quarantine"] for r in a)
+    plan = drill.plans[2]
+    assert plan is not None and plan.facility is None  # cn_v9: 7 days at home
+
+
+def test_the_platform_in_the_loop_records_cases_persons_and_tasks(session: Session,
+                                                                   tmp_path: Path) -> None:
+    actor = system_actor()
+    strategy = Strategy.model_validate({"agents": 3000, "days": 25, "seed": 13})
+    run = Drill(strategy, session=session, actor=actor).run_all()
+    found = sum(r["new_detected"] for r in run.rows)
+    cases = session.scalars(select(Case).where(Case.ref.like("DC%"))).all()
+    assert found > 0 and len(cases) == found == run.platform["cases_written"]
+    modes = {c.detection_mode.value for c in cases}
+    assert modes <= {"fever_clinic", "in_quarantine", "routine_key_groups",
+                     "community_screening"}
+    in_q = sum(r["detected_in_quarantine"] for r in run.rows)
+    assert sum(c.detection_mode.value == "in_quarantine" for c in cases) == in_q
+    persons = session.scalars(select(Person).where(Person.ref.like("DR4408N3000S13A%"))).all()
+    assert persons and all(p.synthetic and p.division_code.startswith("4408") for p in persons)
+    assert len(persons) >= found + sum(r["contacts_identified"] for r in run.rows) // 2
+    tasks = session.scalars(select(Task).where(Task.type == "investigate_case")).all()
+    assert len(tasks) == found
+    done = [t for t in tasks if t.status.value == "done"]
+    assert len(done) == run.platform["tasks_done"] > 0
+    # Infections found before symptoms that later fell ill were reclassified by rule.
+    ruled = [h for c in cases for h in c.history if h.basis.value == "rule"]
+    assert len(ruled) == run.platform["reclassified"] > 0
+    assert all(h.to_classification.value == "confirmed" for h in ruled)
+    # The same drill again adds nothing.
+    again = Drill(strategy, session=session, actor=actor).run_all()
+    assert {k: again.platform[k] for k in ("persons_written", "cases_written",
+                                           "tasks_written", "reclassified")} == dict.fromkeys(
+        ("persons_written", "cases_written", "tasks_written", "reclassified"), 0)
+    # Another strategy is another drill: its cases are its own.
+    other = Drill(strategy.model_copy(update={"capacity": strategy.capacity.model_copy(
+        update={"rooms": 50})}), session=session, actor=actor).run_all()
+    assert other.platform["cases_written"] == sum(r["new_detected"] for r in other.rows) > 0
+    metrics, page = report.write([run, again], tmp_path)
+    header = metrics.read_text("utf-8").splitlines()[0].split(",")
+    assert header == ["strategy", *COLUMNS]
+    assert "echarts.init" in page.read_text("utf-8") and "cdn" not in page.read_text(
+        "utf-8").lower()
+
+
+def test_a_bad_strategy_file_names_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "s.yaml"
+    bad.write_text("name: x\ncapacity:\n  rooms: -3\n  lab_tubes: 10\n", encoding="utf-8")
+    with pytest.raises(Invalid) as err:
+        load(bad)
+    problem = err.value.problems[0]
+    assert (problem.file, problem.line, problem.field) == ("s.yaml", 3, "capacity.rooms")
+
+
+def refresh() -> None:
+    rows = _rows()
+    with BASELINE.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {BASELINE} ({len(rows)} days)")
+
+
+if __name__ == "__main__" and "--refresh" in sys.argv:
+    refresh()
+
+
+def test_persons_of_another_drill_never_share_an_id_number(session: Session) -> None:
+    from datetime import date
+
+    from fangkong.drill.platform import Platform
+    from fangkong.geo import service as geo
+
+    assert geo.count(session) > 0
+    city = build_city(1000, seed=4)
+    actor = system_actor()
+    first = Platform(session, actor, city, run_key="a", investigation_hours=24)
+    agents = city.household.argsort()[:40]
+    first.register(agents, date(2022, 5, 1))
+    # A second city whose ID numbers fall in the same range: every one of them clashes.
+    second = Platform(session, actor, city, run_key="b", investigation_hours=24)
+    second.prefix = "DRCLASHA"
+    second.register(agents, date(2022, 5, 1))
+    assert first.persons_written == second.persons_written == 40
+    numbers = session.scalars(select(Person.id_number_hash).where(
+        Person.ref.like("DR%"))).all()
+    assert len(numbers) == len(set(numbers)) == 80
