@@ -150,7 +150,7 @@ def test_language_choice_is_stored_per_user(client: TestClient, session: Session
 
 def test_unavailable_capabilities_show_no_figures(client: TestClient, seeded: Seeded) -> None:
     sign_in(client, "wchikan")
-    for path in ("/testing", "/surveillance"):
+    for path in ("/testing",):
         html = client.get(path).text
         assert "尚未接入" in html and 'class="value"' not in html
     html = client.get("/").text
@@ -228,3 +228,29 @@ def test_isolation_page_shows_rooms_and_clocks(client: TestClient, seeded: Seede
     page = client.get(href).text
     assert 'id="sec-isolation"' in page and 'id="sec-clocks"' in page
     assert figure(page, "iso_occupied_rooms")[0] == 1
+
+
+def test_surveillance_page_lists_alerts(client: TestClient, session: Session,
+                                        seeded: Seeded) -> None:
+    from datetime import date
+
+    from fangkong.core.clock import utc_now
+    from fangkong.surveillance.enums import AlertStatus
+    from fangkong.surveillance.models import Alert, AlertRule
+
+    rule = AlertRule(name="ears", series="cases", case_split="all", date_basis="report",
+                     period="daily", method="ears-c1", params={}, division_codes=["440802"],
+                     active=True, created_by="t", created_at=utc_now())
+    session.add(rule)
+    session.flush()
+    for code, day, status in (("440802", 9, AlertStatus.open), ("440803", 9, AlertStatus.open),
+                              ("440802", 10, AlertStatus.dismissed)):
+        session.add(Alert(rule_id=rule.id, division_code=code, period_start=date(2022, 5, day),
+                          observed=7, upperbound=3.28, status=status, evidence={},
+                          created_at=utc_now(), updated_at=utc_now()))
+    session.flush()
+    sign_in(client, "wchikan")
+    n, href = figure(client.get("/").text, "alerts_open")
+    assert (n, href) == (1, "/surveillance?j=440802")
+    page = client.get(href).text
+    assert 'id="sec-alerts"' in page and ">3.3<" in page  # the bound, 1 decimal

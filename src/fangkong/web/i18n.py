@@ -118,6 +118,16 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "近14天的轉運；從陽性結果或密接判定時起算。",
                          "Transfers of the last 14 days, from the positive result or the "
                          "contact's identification."),
+    # surveillance
+    "alerts.recent": _m("未排除的预警（最近20条）", "未排除的預警（最近20條）",
+                        "Alerts not dismissed (latest 20)"),
+    "alerts.period": _m("时段起", "時段起", "Period from"),
+    "alerts.observed": _m("观测值", "觀測值", "Observed"),
+    "alerts.bound": _m("预警阈值", "預警閾值", "Upper bound"),
+    "alerts.note": _m("由预警规则（EARS、Farrington等）对哨点和病例序列检测产生。",
+                      "由預警規則（EARS、Farrington等）對哨點和病例序列檢測產生。",
+                      "Raised by the alert rules (EARS, Farrington...) on sentinel and case "
+                      "series."),
     # zones
     "zones.title": _m("风险区", "風險區", "Risk zones"),
     "zones.active": _m("现有风险区", "現有風險區", "Active risk zones"),

@@ -29,9 +29,10 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
-UNAVAILABLE_PAGES = {"testing": "nav.testing", "surveillance": "nav.surveillance"}
+UNAVAILABLE_PAGES = {"testing": "nav.testing"}
 # Pages that show a domain's sections of the registry in full (tables included).
-SECTION_PAGES = {"isolation": ("nav.isolation", ("isolation", "clocks"))}
+SECTION_PAGES = {"isolation": ("nav.isolation", ("isolation", "clocks")),
+                 "surveillance": ("nav.surveillance", ("alerts", "trend"))}
 
 
 def render(request: Request, viewer: Viewer | None, name: str, *, lang: str, zone: str,
