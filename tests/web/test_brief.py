@@ -54,8 +54,8 @@ def test_brief_figures_for_a_county(session: Session, seeded: Seeded) -> None:
     assert _figures(doc, "zones") == {"zones_high": 1, "zones_active": 1, "zones_changes": 1,
                                       "zones_pending": 0, "zones_breaches": 0}
     rooms = _figures(doc, "isolation")
-    assert (rooms["iso_active_rooms"], rooms["iso_occupied_rooms"], rooms["iso_people"],
-            rooms["iso_rooms_needed"], rooms["iso_shortfall"]) == (10, 1, 1, 2, 0)
+    assert (rooms["iso_active_rooms"], rooms["iso_occupied_rooms"],
+            rooms["iso_free_active_rooms"], rooms["iso_shortfall"]) == (10, 1, 9, 0)
     assert _figures(_doc(session, "440803"), "isolation")["iso_active_rooms"] == 0
     for missing in ("contacts", "testing", "rt"):
         section = doc.sections[keys.index(missing)]

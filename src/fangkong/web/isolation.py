@@ -32,12 +32,17 @@ def rooms(ctx: Context) -> Section:
     total = {k: sum(getattr(r, k) for r in rows) for k in (
         "active_rooms", "standby_rooms", "occupied_rooms", "people", "rooms_needed",
         "free_active_rooms", "shortfall")}
-    figures = [Figure(f"iso_{k}", ctx.t(f"iso.{k}"), v, link) for k, v in total.items()]
+    shown = ("active_rooms", "occupied_rooms", "free_active_rooms", "shortfall")
+    figures = [Figure(f"iso_{k}", ctx.t(f"iso.{k}"), total[k], link) for k in shown]
     for level in ("general", "icu"):
-        figures.append(Figure(f"beds_{level}", ctx.t(f"iso.beds_{level}"),
-                              sum(b.beds for b in beds if b.level == level), link))
-        figures.append(Figure(f"beds_{level}_used", ctx.t(f"iso.beds_{level}_used"),
-                              sum(b.occupied for b in beds if b.level == level), link))
+        used = sum(b.occupied for b in beds if b.level == level)
+        figures.append(Figure(f"beds_{level}_used", ctx.t(f"iso.beds_{level}_used"), used, link))
+    bed_rows = [[Cell(ctx.t(f"iso.beds_{level}")),
+                 Cell(sum(b.beds for b in beds if b.level == level)),
+                 Cell(sum(b.occupied for b in beds if b.level == level))]
+                for level in ("general", "icu")]
+    beds_table = Table(ctx.t("iso.beds"), [ctx.t("iso.bed_level"), ctx.t("iso.beds_total"),
+                                           ctx.t("iso.beds_used")], bed_rows)
     table = Table(ctx.t("iso.reserve"), [ctx.t("col.division"), ctx.t("iso.active_rooms"),
                                          ctx.t("iso.standby_rooms"), ctx.t("iso.occupied_rooms"),
                                          ctx.t("iso.rooms_needed"), ctx.t("iso.shortfall")],
@@ -45,7 +50,8 @@ def rooms(ctx: Context) -> Section:
                     Cell(r.occupied_rooms), Cell(r.rooms_needed), Cell(r.shortfall)]
                    for r in rows])
     return Section(key="isolation", title=ctx.t("sec.isolation"), figures=figures,
-                   tables=[table] if rows else [], notes=[ctx.t("iso.note")])
+                   tables=([table] if rows else []) + ([beds_table] if beds else []),
+                   notes=[ctx.t("iso.note")])
 
 
 @provider("clocks", title="sec.clocks", where={"overview", "brief"}, order=56)
