@@ -30,6 +30,7 @@ from fangkong.policy.schemas import (
     ZoneSchedule,
     ZoneVerdict,
 )
+from fangkong.policy.tracing_rules import TracingRules
 
 PackRef = Pack | str | None
 
@@ -37,7 +38,7 @@ __all__ = [
     "Measure", "Pack", "PackRef", "active_pack", "check_level", "check_measures",
     "evaluate_zone", "get_pack", "has_prohibitions", "load_pack", "load_packs",
     "lookback_window", "packs", "parse_measures", "plan", "secondary_window", "summary",
-    "zone_schedule",
+    "traces_secondary_contacts", "tracing_rules", "zone_schedule",
 ]
 
 load_packs = loader.load_packs
@@ -113,3 +114,19 @@ def check_measures(pack: PackRef, measures: list[Measure] | list[dict[str, Any]]
     """Which of the nine prohibitions each measure breaks under the pack."""
     parsed = parse_measures([m.model_dump() if not isinstance(m, dict) else m for m in measures])
     return prohibitions.check(resolve(pack), parsed)
+
+
+def tracing_rules(pack: PackRef) -> TracingRules:
+    """The pack's rules for finding contacts automatically (its ``tracing:`` section)."""
+    resolved = resolve(pack)
+    if resolved.tracing is None:
+        from fangkong.core.errors import Invalid
+
+        raise Invalid(f"pack {resolved.id} has no tracing rules (a 'tracing:' section)")
+    return resolved.tracing
+
+
+def traces_secondary_contacts(pack: PackRef) -> bool:
+    """Whether the pack identifies secondary contacts (次密接): it has a secondary window."""
+    resolved = resolve(pack)
+    return resolved.lookback is not None and resolved.lookback.secondary is not None
