@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fangkong.cliutil import JsonOpt, console, emit, handle_errors
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.errors import Invalid
 
 app = typer.Typer(help="Tracing (流调溯源): co-presence, check-ins, contacts.",
@@ -57,3 +57,39 @@ def colocate(
         f"{result.num_rows} overlapping pair(s) of stays for {table.num_rows} case(s) "
         f"(M={min_overlap_minutes} min, L={linger_minutes} min, {engine}, {seconds:.2f} s) "
         f"→ {out}"))
+
+
+@app.command("venues")
+@handle_errors
+def import_venues(file: Path = typer.Argument(..., help="CSV or XLSX: code,name,venue_type,"
+                                              "division_code[,latitude,longitude,capacity]"),
+                  as_json: bool = JsonOpt) -> None:
+    """Register venues (场所码) in bulk (atomic; idempotent)."""
+    from fangkong.config import get_settings
+    from fangkong.tracing import service
+
+    settings = get_settings()
+    with db_session() as session:
+        report = service.import_venues(session, actor=cli_actor(), source=file, filename=None,
+                                       max_bytes=settings.import_max_bytes,
+                                       max_errors=settings.import_max_errors)
+    emit(report, as_json, lambda: console.print(
+        f"{report['created']} venue(s) registered, {report['unchanged']} already known"))
+
+
+@app.command("ingest")
+@handle_errors
+def ingest(file: Path = typer.Argument(..., help="CSV or Parquet: person_id,venue_code,t_in,"
+                                       "t_out"),
+           store_dir: Path | None = typer.Option(None, "--store", help="Check-in store "
+                                                 "(default: <data dir>/checkins)."),
+           as_json: bool = JsonOpt) -> None:
+    """Add check-ins to the day-partitioned store (atomic per file; re-ingesting is a no-op)."""
+    from fangkong.tracing import importer
+
+    with db_session() as session:
+        report = importer.ingest(session, actor=cli_actor(), source=file, directory=store_dir)
+    emit(report, as_json, lambda: console.print(
+        "unchanged: this file was ingested before" if report.unchanged else
+        f"{report.stored} check-in(s) stored over {len(report.days)} day(s); "
+        f"{report.already_stored} already in the store"))
