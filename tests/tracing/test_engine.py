@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from fangkong.tracing import engine, store
+from fangkong.tracing import engine, index, store
 from tests.tracing.helpers import T0, at, make_store, random_stays, reference
 
 Case = tuple[int, datetime, datetime]
@@ -76,17 +76,27 @@ def test_stays_across_midnight_and_long_stays_are_found(tmp_path: Path) -> None:
     assert [r[1] for r in run(d, [(1, at(0), at(3 * day))])] == [2, 3]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_engine_matches_the_definition_on_random_stays(tmp_path: Path, seed: int,
+@pytest.mark.parametrize(("seed", "indexed"), [(1, True), (2, True), (1, False), (2, False)])
+def test_engine_matches_the_definition_on_random_stays(tmp_path: Path, seed: int, indexed: bool,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "ROW_GROUP_SIZE", 2048)  # many row groups: pruning is exercised
     rows = random_stays(seed, n=6000, days=2)
     d = make_store(tmp_path, rows)
     assert any(pq.ParquetFile(f).num_row_groups > 1 for f in store.parquet_files(d))
+    if not indexed:  # without the sidecar indexes: Parquet row-group pruning
+        for f in store.parquet_files(d):
+            for side in index.sidecars(f):
+                side.unlink()
+    calls: list[str] = []
+    for name in ("_run_indexed", "_run_parquet"):
+        real = getattr(engine, name)
+        monkeypatch.setattr(engine, name, lambda *a, _r=real, _n=name, **k: (
+            calls.append(_n), _r(*a, **k))[1])
     cases = [(1, at(300), at(2000)), (2, T0, at(4000)), (3, at(3000), at(3001))]
     for m, linger in [(0, 0), (15, 30)]:
         got = set(run(d, cases, m=m, linger=linger))
         assert got == reference(rows, cases, m, linger) and got
+    assert set(calls) == {"_run_indexed" if indexed else "_run_parquet"}
 
 
 def test_a_store_without_manifest_computes_the_longest_stay(tmp_path: Path) -> None:

@@ -18,9 +18,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from fangkong.tracing import store
+from fangkong.tracing import index, store
 
 Engine = Literal["duckdb", "spark"]
 SQL_FILES = ("case_stays", "max_dwell", "colocate")
@@ -126,8 +128,8 @@ def _run_duckdb(con: Any, files: list[Path], cases: pa.Table, params: Params,
                 "CAST(window_start AS TIMESTAMP) AS window_start, "
                 "CAST(window_end AS TIMESTAMP) AS window_end FROM cases_in")
     linger = params.linger_minutes * 60_000_000
-    lo = min(cases.column("window_start").to_pylist()).timestamp() * 1e6 - linger
-    hi = max(cases.column("window_end").to_pylist()).timestamp() * 1e6
+    lo = pc.min(cases.column("window_start").cast(pa.int64())).as_py() - linger
+    hi = pc.max(cases.column("window_end").cast(pa.int64())).as_py()
     stats = store.row_group_stats(files)
     # Files whose stays all end before the first window opens or start after the last closes
     # cannot hold a case stay.
@@ -135,19 +137,55 @@ def _run_duckdb(con: Any, files: list[Path], cases: pa.Table, params: Params,
                        if t0 < hi and t1 > lo})
     if not in_range:
         return OUT_SCHEMA.empty_table()
+    chosen_files = [files[i] for i in in_range]
+    days = index.open_days(chosen_files) if max_dwell is not None else None
+    if days is not None and max_dwell is not None:
+        result = _run_indexed(con, days, cases, params, max_dwell)
+    else:
+        result = _run_parquet(con, files, stats, in_range, params, max_dwell)
+    return normalize(result)
+
+
+def _run_indexed(con: Any, days: list[index.DayIndex], cases: pa.Table, params: Params,
+                 max_dwell: int) -> pa.Table:
+    """With the store's sidecar indexes: the case persons' stays by binary search on person,
+    then the stays at the case stays' venues entering from max_dwell before a case stay's
+    start to its end (the only ones that can overlap it), by binary search on (venue, t_in)."""
+    ids = np.unique(cases.column("person_id").to_numpy())
+    mine = pa.concat_tables([d.take(d.for_persons(ids)) for d in days])
+    con.register("stays_of_cases", mine)
+    _bind_stays(con, "stays", "stays_of_cases")
+    con.execute("CREATE TEMP TABLE case_stays AS "
+                + sql("case_stays", linger_minutes=params.linger_minutes))
+    got = con.execute("SELECT venue_id, epoch_us(cs_start), epoch_us(cs_end) "
+                      "FROM case_stays").fetchnumpy()
+    venues = np.asarray(got["venue_id"], np.int64)
+    t_from = np.asarray(got["epoch_us(cs_start)"], np.int64) - max_dwell * 1_000_000
+    t_to = np.asarray(got["epoch_us(cs_end)"], np.int64)
+    near = pa.concat_tables([d.take(d.for_venues(venues, t_from, t_to)) for d in days])
+    con.register("stays_near", near)
+    _bind_stays(con, "stays", "stays_near")
+    return con.sql(sql("colocate", min_overlap_minutes=params.min_overlap_minutes,
+                       max_dwell_seconds=max_dwell)).to_arrow_table()
+
+
+def _run_parquet(con: Any, files: list[Path], stats: store.RowGroupStats, in_range: list[int],
+                 params: Params, max_dwell: int | None) -> pa.Table:
+    """Without sidecars: read the case persons' stays from the Parquet files, then only the
+    row groups whose venue and time ranges can hold an overlapping stay."""
     _bind_stays(con, "stays", _file_list([files[i] for i in in_range]))
     con.execute("CREATE TEMP TABLE case_stays AS "
                 + sql("case_stays", linger_minutes=params.linger_minutes))
     if max_dwell is None:
         max_dwell = int(con.execute(sql("max_dwell")).fetchall()[0][0])
     chosen = _chosen_row_groups(con, stats)
-    total = sum(n for f, _rg, n, *_ in stats.rows if f in set(in_range))
+    wanted = set(in_range)
+    total = sum(n for f, _rg, n, *_ in stats.rows if f in wanted)
     if chosen is not None and chosen.num_rows <= _PRUNE_MAX_SHARE * total:
         con.register("stays_chosen", chosen)
         _bind_stays(con, "stays", "stays_chosen")
-    result = con.sql(sql("colocate", min_overlap_minutes=params.min_overlap_minutes,
-                         max_dwell_seconds=max_dwell)).to_arrow_table()
-    return normalize(result)
+    return con.sql(sql("colocate", min_overlap_minutes=params.min_overlap_minutes,
+                       max_dwell_seconds=max_dwell)).to_arrow_table()
 
 
 def _chosen_row_groups(con: Any, stats: store.RowGroupStats) -> pa.Table | None:

@@ -46,6 +46,7 @@ def parquet_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.parquet") if not p.name.startswith("."))
 
 
+
 def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST
     if not path.exists():
@@ -114,6 +115,10 @@ def _file_stats(path: Path) -> list[tuple[int, int, int, int, int, int]]:
         out.append((g, rg.num_rows, int(sv.min), int(sv.max), _micros(si.min), _micros(so.max)))
     _STATS_CACHE[key] = out
     return out
+
+
+def is_data_file(path: Path) -> bool:
+    return path.suffix == ".parquet" and not path.name.startswith(".")
 
 
 @dataclass
@@ -186,6 +191,9 @@ def append(directory: Path, stays: Any, *, batch: str, meta: dict[str, Any] | No
                 f"ORDER BY venue_id, t_in, person_id) TO '{tmp}' "
                 f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_SIZE}, COMPRESSION zstd)")
             os.replace(tmp, target)
+            from fangkong.tracing import index
+
+            index.write_sidecars(target, datetime(day.year, day.month, day.day, tzinfo=UTC))
             n, dwell = con.execute(
                 f"SELECT count(*), coalesce(max(ceil(epoch(t_out) - epoch(t_in))), 0) "
                 f"FROM read_parquet('{target}')").fetchall()[0]
