@@ -9,6 +9,11 @@ tracing:
     role: venue_exposed                # the role proposed for them
     source: [...]
     confidence: ...
+  tasks:                               # due times of the tasks of a confirmed contact
+    notify_within_hours: 4
+    transfer_within_hours: 12          # only when the plan starts with centralized quarantine
+    source: [...]
+    confidence: ...
   source: [...]
   confidence: ...
 ```
@@ -30,6 +35,14 @@ class CoPresence(Ruled):
     role: str
 
 
+class TaskDue(Ruled):
+    """How soon the tasks a confirmed contact creates are due, from the confirmation."""
+
+    notify_within_hours: int = Field(ge=1, le=168)
+    transfer_within_hours: int = Field(ge=1, le=168)
+
+
 class TracingRules(Ruled):
     household_role: str
     co_presence: CoPresence
+    tasks: TaskDue

@@ -1,0 +1,105 @@
+"""Tracing API (thin): venues, check-ins, exposures and proposals, contact episodes, chains."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.tracing import contacts, importer, service
+from fangkong.tracing.models import ContactEpisode
+from fangkong.tracing.schemas import (
+    ContactRead,
+    ExposureCreate,
+    ExposureRead,
+    IngestReport,
+    ProposalReport,
+    Review_,
+    StatusUpdate,
+    VenueCreate,
+    VenueRead,
+)
+from fangkong.upload import read_upload
+
+router = APIRouter(prefix="/tracing", tags=["tracing"])
+
+
+def contact_read(contact: ContactEpisode) -> ContactRead:
+    return ContactRead.model_validate({
+        **{k: getattr(contact, k) for k in ContactRead.model_fields if hasattr(contact, k)},
+        "hours_to_identification": contacts.hours_between(contact.case_reported_at,
+                                                          contact.identified_at),
+        "hours_to_management": contacts.hours_between(contact.case_reported_at,
+                                                      contact.management_started_at)})
+
+
+@router.get("/venue-types")
+def venue_types() -> list[dict[str, Any]]:
+    return service.venue_types()
+
+
+@router.post("/venues", response_model=VenueRead, status_code=201)
+def create_venue(session: DbSession, actor: CurrentActor, data: VenueCreate) -> Any:
+    return service.create_venue(session, actor=actor, data=data)
+
+
+@router.get("/venues", response_model=list[VenueRead])
+def list_venues(session: DbSession, actor: CurrentActor, settings: AppSettings,
+                division: str | None = None, limit: Annotated[int, Query(ge=1)] = 100) -> Any:
+    return service.list_venues(session, actor=actor, division=division,
+                               limit=min(limit, settings.page_size_max))
+
+
+@router.post("/checkins/import", response_model=IngestReport)
+def import_checkins(session: DbSession, actor: CurrentActor, settings: AppSettings,
+                    file: Annotated[UploadFile, File()]) -> Any:
+    """Check-ins (CSV or Parquet: person_id, venue_code, t_in, t_out) into the store."""
+    data, name = read_upload(file, settings.import_max_bytes)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(data)
+        return importer.ingest(session, actor=actor, source=path)
+
+
+@router.post("/cases/{case_id}/proposals", response_model=ProposalReport)
+def propose(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+    """Household members, people co-present at venues and (where the pack has them) secondary
+    contacts, each with the reason; review them with POST /tracing/exposures/{id}/review."""
+    report = contacts.propose(session, actor=actor, case_id=case_id)
+    return ProposalReport.model_validate(report, from_attributes=True)
+
+
+@router.get("/cases/{case_id}/exposures", response_model=list[ExposureRead])
+def case_exposures(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+    return contacts.exposures_of(session, actor=actor, case_id=case_id)
+
+
+@router.get("/cases/{case_id}/contacts", response_model=list[ContactRead])
+def case_contacts(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+    return [contact_read(c) for c in contacts.contacts_of(session, actor=actor, case_id=case_id)]
+
+
+@router.post("/exposures", response_model=ExposureRead, status_code=201)
+def add_exposure(session: DbSession, actor: CurrentActor, data: ExposureCreate) -> Any:
+    return contacts.add_exposure(session, actor=actor, data=data)
+
+
+@router.post("/exposures/{exposure_id}/review", response_model=ExposureRead)
+def review(session: DbSession, actor: CurrentActor, exposure_id: int, data: Review_) -> Any:
+    return contacts.review(session, actor=actor, exposure_id=exposure_id, confirm=data.confirm,
+                           note=data.note)
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactRead)
+def get_contact(session: DbSession, actor: CurrentActor, contact_id: int) -> Any:
+    return contact_read(contacts.get_contact(session, actor=actor, contact_id=contact_id))
+
+
+@router.post("/contacts/{contact_id}/status", response_model=ContactRead)
+def set_status(session: DbSession, actor: CurrentActor, contact_id: int,
+               data: StatusUpdate) -> Any:
+    return contact_read(contacts.set_status(session, actor=actor, contact_id=contact_id,
+                                            data=data))
