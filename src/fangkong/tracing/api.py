@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 
 from fangkong.deps import AppSettings, CurrentActor, DbSession
-from fangkong.tracing import contacts, importer, service
+from fangkong.tracing import chains, contacts, importer, service
 from fangkong.tracing.models import ContactEpisode
 from fangkong.tracing.schemas import (
     ContactRead,
@@ -103,3 +104,35 @@ def set_status(session: DbSession, actor: CurrentActor, contact_id: int,
                data: StatusUpdate) -> Any:
     return contact_read(contacts.set_status(session, actor=actor, contact_id=contact_id,
                                             data=data))
+
+
+Layout = Literal["network", "timeline"]
+
+
+@router.get("/cases/{case_id}/chain")
+def case_chain(session: DbSession, actor: CurrentActor, case_id: int,
+               layout: Layout = "network") -> dict[str, Any]:
+    """The case's cluster: nodes (cases, with generation) and edges (links, with dates)."""
+    return chains.chain(session, actor=actor, case_id=case_id, layout=layout)
+
+
+@router.get("/clusters")
+def list_clusters(session: DbSession, actor: CurrentActor,
+                  min_size: Annotated[int, Query(ge=1)] = 2) -> list[dict[str, Any]]:
+    return chains.clusters(session, actor=actor, min_size=min_size)
+
+
+@router.get("/clusters/{cluster_id}")
+def get_cluster(session: DbSession, actor: CurrentActor, cluster_id: int,
+                layout: Layout = "network") -> dict[str, Any]:
+    return chains.cluster(session, actor=actor, cluster_id=cluster_id, layout=layout)
+
+
+@router.get("/indicators")
+def indicators(session: DbSession, actor: CurrentActor, start: date, end: date,
+               not_seen_days: Annotated[int, Query(ge=1, le=60)] = 2,
+               max_onset_gap_days: Annotated[int, Query(ge=1, le=60)] = 14) -> dict[str, Any]:
+    """Share of new cases who were known contacts, cases in known chains, contacts not seen
+    for N days, links whose onset gap suggests a missing case."""
+    return chains.indicators(session, actor=actor, start=start, end=end,
+                             not_seen_days=not_seen_days, max_onset_gap_days=max_onset_gap_days)
