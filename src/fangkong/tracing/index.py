@@ -70,9 +70,15 @@ def _write_ipc(path: Path, table: pa.Table) -> None:
     tmp.replace(path)
 
 
+def _single(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array, without copying when it has one chunk (the sidecars are
+    written as one record batch). ChunkedArray.take and combine_chunks copy every row."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 @dataclass
 class DayIndex:
-    rows: pa.Table
+    arrays: dict[str, pa.Array]
     key: np.ndarray
     person_sorted: np.ndarray
     person_row: np.ndarray
@@ -97,7 +103,9 @@ class DayIndex:
         return _expand(*_union(lo, hi))
 
     def take(self, positions: np.ndarray) -> pa.Table:
-        return self.rows.select(list(COLUMNS)).take(pa.array(positions, pa.int64()))
+        """The stays at these row positions (reads only the pages that hold them)."""
+        idx = pa.array(positions, pa.int64())
+        return pa.table({name: self.arrays[name].take(idx) for name in COLUMNS})
 
 
 def _union(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,9 +149,11 @@ def open_day(parquet: Path) -> DayIndex | None:
     rows = pa.ipc.open_file(pa.memory_map(str(rows_path))).read_all()
     persons = pa.ipc.open_file(pa.memory_map(str(persons_path))).read_all()
     meta = rows.schema.metadata or {}
-    day = DayIndex(rows=rows, key=rows.column("key").combine_chunks().to_numpy(),
-                   person_sorted=persons.column("person_id").combine_chunks().to_numpy(),
-                   person_row=persons.column("row").combine_chunks().to_numpy(),
+    day = DayIndex(arrays={name: _single(rows.column(name)) for name in COLUMNS},
+                   key=_single(rows.column("key")).to_numpy(zero_copy_only=True),
+                   person_sorted=_single(persons.column("person_id")).to_numpy(
+                       zero_copy_only=True),
+                   person_row=_single(persons.column("row")).to_numpy(zero_copy_only=True),
                    base=int(meta[b"base_us"]))
     _CACHE[cache_key] = day
     return day
