@@ -10,9 +10,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, UploadFile
 
 from fangkong.deps import AppSettings, CurrentActor, DbSession
-from fangkong.tracing import chains, contacts, importer, service
-from fangkong.tracing.models import ContactEpisode
+from fangkong.tracing import assist, chains, contacts, importer, service
+from fangkong.tracing.models import AssistRequest, ContactEpisode
 from fangkong.tracing.schemas import (
+    AssistAnswer,
+    AssistCreate,
+    AssistRead,
     ContactRead,
     ExposureCreate,
     ExposureRead,
@@ -136,3 +139,36 @@ def indicators(session: DbSession, actor: CurrentActor, start: date, end: date,
     for N days, links whose onset gap suggests a missing case."""
     return chains.indicators(session, actor=actor, start=start, end=end,
                              not_seen_days=not_seen_days, max_onset_gap_days=max_onset_gap_days)
+
+
+def assist_read(request: AssistRequest) -> AssistRead:
+    read = AssistRead.model_validate(request)
+    read.overdue = assist.is_overdue(request)
+    return read
+
+
+@router.post("/assist", response_model=AssistRead, status_code=201)
+def send_assist(session: DbSession, actor: CurrentActor, data: AssistCreate) -> Any:
+    """Send contacts who live in another jurisdiction to it (区域协查)."""
+    return assist_read(assist.send(session, actor=actor, data=data))
+
+
+@router.get("/assist", response_model=list[AssistRead])
+def list_assist(session: DbSession, actor: CurrentActor, incoming: bool = True) -> Any:
+    return [assist_read(r) for r in assist.list_(session, actor=actor, incoming=incoming)]
+
+
+@router.get("/assist/{request_id}", response_model=AssistRead)
+def get_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+    return assist_read(assist.get(session, actor=actor, request_id=request_id))
+
+
+@router.post("/assist/{request_id}/accept", response_model=AssistRead)
+def accept_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+    return assist_read(assist.accept(session, actor=actor, request_id=request_id))
+
+
+@router.post("/assist/{request_id}/answer", response_model=AssistRead)
+def answer_assist(session: DbSession, actor: CurrentActor, request_id: int,
+                  data: AssistAnswer) -> Any:
+    return assist_read(assist.answer(session, actor=actor, request_id=request_id, data=data))

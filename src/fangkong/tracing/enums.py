@@ -134,3 +134,33 @@ LABELS: dict[str, dict[str, str]] = {
     "became_case": {"zh-Hans": "转为病例", "zh-Hant": "轉為病例", "en": "became a case"},
     "lost_to_follow_up": {"zh-Hans": "失访", "zh-Hant": "失訪", "en": "lost to follow-up"},
 }
+
+
+class AssistStatus(StrEnum):
+    """A cross-region assistance request (区域协查)."""
+
+    sent = "sent"  # 已发出
+    accepted = "accepted"  # 已接收
+    answered = "answered"  # 已反馈
+
+
+class AssistOutcome(StrEnum):
+    pending = "pending"
+    under_management = "under_management"  # 已落地管控
+    negative_released = "negative_released"  # 核酸阴性, 已解除
+    became_case = "became_case"  # 已转为病例
+    not_found = "not_found"  # 查无此人
+    left_jurisdiction = "left_jurisdiction"  # 已离开本辖区
+
+
+LABELS.update({
+    "sent": {"zh-Hans": "已发出", "zh-Hant": "已發出", "en": "sent"},
+    "accepted": {"zh-Hans": "已接收", "zh-Hant": "已接收", "en": "accepted"},
+    "answered": {"zh-Hans": "已反馈", "zh-Hant": "已反饋", "en": "answered"},
+    "pending": {"zh-Hans": "待核查", "zh-Hant": "待核查", "en": "pending"},
+    "negative_released": {"zh-Hans": "阴性已解除", "zh-Hant": "陰性已解除",
+                          "en": "negative, released"},
+    "not_found": {"zh-Hans": "查无此人", "zh-Hant": "查無此人", "en": "not found"},
+    "left_jurisdiction": {"zh-Hans": "已离开本辖区", "zh-Hant": "已離開本轄區",
+                          "en": "left the jurisdiction"},
+})

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.core.db import Base, BigId, UTCDateTime
 from fangkong.tracing.enums import (
+    AssistOutcome,
+    AssistStatus,
     Certainty,
     ContactStatus,
     Origin,
@@ -133,3 +135,50 @@ class Exposure(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("tracing_contact.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AssistRequest(Base):
+    """A cross-region assistance request (区域协查): some contacts of a case who live in
+    another jurisdiction, sent to it; it accepts, works and answers per person. A task owned by
+    the receiving jurisdiction carries the due time, so overdue requests escalate like any
+    task."""
+
+    __tablename__ = "tracing_assist_request"
+    __table_args__ = (
+        Index("ix_tracing_assist_request_to_division_code_id", "to_division_code", "id"),
+        Index("ix_tracing_assist_request_from_division_code_id", "from_division_code", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_episode.id"), index=True)
+    from_division_code: Mapped[str] = mapped_column(ForeignKey("division.code"))
+    to_division_code: Mapped[str] = mapped_column(ForeignKey("division.code"))
+    status: Mapped[AssistStatus] = mapped_column(_enum(AssistStatus))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[str | None] = mapped_column(String(100))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    items: Mapped[list[AssistItem]] = relationship(
+        order_by="AssistItem.id", lazy="selectin", cascade="all, delete-orphan")
+
+
+class AssistItem(Base):
+    """One person of a request and the receiving side's outcome for them."""
+
+    __tablename__ = "tracing_assist_item"
+    __table_args__ = (UniqueConstraint("request_id", "person_id",
+                                       name="uq_tracing_assist_item_request_person"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_assist_request.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("tracing_contact.id"))
+    role: Mapped[str] = mapped_column(String(50))
+    last_exposure: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[AssistOutcome] = mapped_column(_enum(AssistOutcome))
+    note: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.tracing.enums import (
+    AssistOutcome,
+    AssistStatus,
     Certainty,
     ContactStatus,
     Origin,
@@ -141,3 +143,52 @@ class ProposalReport(BaseModel):
 class Review_(BaseModel):
     confirm: bool
     note: str | None = None
+
+
+class AssistCreate(BaseModel):
+    case_id: int
+    to_division_code: str = Field(description="The jurisdiction asked to help (区域协查).")
+    contact_ids: list[int] = Field(min_length=1, max_length=5000)
+    due_hours: int = Field(24, ge=1, le=720)
+    message: str | None = Field(None, max_length=2000)
+
+
+class AssistItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    person_id: int
+    role: str
+    last_exposure: date
+    outcome: AssistOutcome
+    note: str | None
+    answered_at: datetime | None
+
+
+class AssistRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_id: int
+    from_division_code: str
+    to_division_code: str
+    status: AssistStatus
+    due_at: datetime
+    overdue: bool = False
+    task_id: int | None
+    message: str | None
+    created_by: str
+    created_at: datetime
+    accepted_by: str | None
+    accepted_at: datetime | None
+    answered_at: datetime | None
+    items: list[AssistItemRead]
+
+
+class AssistAnswerItem(BaseModel):
+    person_id: int
+    outcome: AssistOutcome
+    note: str | None = Field(None, max_length=2000)
+
+
+class AssistAnswer(BaseModel):
+    items: list[AssistAnswerItem] = Field(min_length=1)

@@ -4,8 +4,8 @@ Revision ID: 0003
 Revises: 0001
 Create Date: 2026-12-01
 
-Tracing: venues (场所码), contact episodes with their status history, and exposures (edges
-from a case, a close contact or a venue to an exposed person).
+Tracing: venues (场所码), contact episodes with their status history, exposures (edges from
+a case, a close contact or a venue to an exposed person), cross-region assistance requests.
 """
 
 from __future__ import annotations
@@ -65,6 +65,62 @@ def upgrade() -> None:
     with op.batch_alter_table("tracing_venue", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_tracing_venue_division_code"), ["division_code"], unique=False
+        )
+
+    op.create_table(
+        "tracing_assist_request",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("from_division_code", sa.String(length=12), nullable=False),
+        sa.Column("to_division_code", sa.String(length=12), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "sent", "accepted", "answered", name="assiststatus", native_enum=False, length=30
+            ),
+            nullable=False,
+        ),
+        sa.Column("due_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("task_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("accepted_by", sa.String(length=100), nullable=True),
+        sa.Column("accepted_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case_episode.id"],
+            name=op.f("fk_tracing_assist_request_case_id_case_episode"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["from_division_code"],
+            ["division.code"],
+            name=op.f("fk_tracing_assist_request_from_division_code_division"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["task.id"], name=op.f("fk_tracing_assist_request_task_id_task")
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_division_code"],
+            ["division.code"],
+            name=op.f("fk_tracing_assist_request_to_division_code_division"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracing_assist_request")),
+    )
+    with op.batch_alter_table("tracing_assist_request", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_tracing_assist_request_case_id"), ["case_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_tracing_assist_request_from_division_code_id",
+            ["from_division_code", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_tracing_assist_request_to_division_code_id",
+            ["to_division_code", "id"],
+            unique=False,
         )
 
     op.create_table(
@@ -142,6 +198,60 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_tracing_contact_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "tracing_assist_item",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("role", sa.String(length=50), nullable=False),
+        sa.Column("last_exposure", sa.Date(), nullable=False),
+        sa.Column(
+            "outcome",
+            sa.Enum(
+                "pending",
+                "under_management",
+                "negative_released",
+                "became_case",
+                "not_found",
+                "left_jurisdiction",
+                name="assistoutcome",
+                native_enum=False,
+                length=30,
+            ),
+            nullable=False,
+        ),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("answered_at", fangkong.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["tracing_contact.id"],
+            name=op.f("fk_tracing_assist_item_contact_id_tracing_contact"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_tracing_assist_item_person_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["tracing_assist_request.id"],
+            name=op.f("fk_tracing_assist_item_request_id_tracing_assist_request"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracing_assist_item")),
+        sa.UniqueConstraint(
+            "request_id", "person_id", name="uq_tracing_assist_item_request_person"
+        ),
+    )
+    with op.batch_alter_table("tracing_assist_item", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_tracing_assist_item_request_id"), ["request_id"], unique=False
         )
 
     op.create_table(
@@ -347,12 +457,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tracing_contact_status_contact_id"))
 
     op.drop_table("tracing_contact_status")
+    with op.batch_alter_table("tracing_assist_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tracing_assist_item_request_id"))
+
+    op.drop_table("tracing_assist_item")
     with op.batch_alter_table("tracing_contact", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tracing_contact_person_id"))
         batch_op.drop_index(batch_op.f("ix_tracing_contact_index_case_id"))
         batch_op.drop_index("ix_tracing_contact_division_code_id")
 
     op.drop_table("tracing_contact")
+    with op.batch_alter_table("tracing_assist_request", schema=None) as batch_op:
+        batch_op.drop_index("ix_tracing_assist_request_to_division_code_id")
+        batch_op.drop_index("ix_tracing_assist_request_from_division_code_id")
+        batch_op.drop_index(batch_op.f("ix_tracing_assist_request_case_id"))
+
+    op.drop_table("tracing_assist_request")
     with op.batch_alter_table("tracing_venue", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tracing_venue_division_code"))
 
