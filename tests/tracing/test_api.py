@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -48,3 +50,27 @@ def test_exposure_contact_and_status_over_http(client: TestClient, session: Sess
     resp = client.post(f"/api/v1/tracing/cases/{case.id}/proposals", headers=headers)
     assert resp.status_code == 200, resp.text
     assert resp.json()["household"] == 2  # people 1 and 2 live with the case
+
+
+def test_checkins_upload(client: TestClient, session: Session, people: list[Person],
+                         venues: list[int], tmp_path: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from fangkong.tracing import importer
+
+    store_dir = tmp_path / "store"
+    monkeypatch.setattr(importer, "checkin_dir", lambda: store_dir)
+    headers = login(client, session, "epi", Role.epidemiologist, "440802")
+    body = ("person_id,venue_code,t_in,t_out\n"
+            f"{people[0].id},V-MKT,2022-05-01T10:00:00Z,2022-05-01T10:30:00Z\n").encode()
+    resp = client.post("/api/v1/tracing/checkins/import", headers=headers,
+                       files={"file": ("c.csv", body, "text/csv")})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["stored"] == 1 and (store_dir / "day=2022-05-01").is_dir()
+    resp = client.post("/api/v1/tracing/checkins/import", headers=headers,
+                       files={"file": ("c.csv", body, "text/csv")})
+    assert resp.json()["unchanged"] is True
+    bad = body.replace(b"V-MKT", b"V-NOPE")
+    resp = client.post("/api/v1/tracing/checkins/import", headers=headers,
+                       files={"file": ("bad.csv", bad, "text/csv")})
+    assert resp.status_code == 422
+    assert resp.json()["error"]["problems"][0]["field"] == "venue_code"

@@ -3,7 +3,7 @@ escalation through the request's task."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +13,7 @@ from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode, Severity
 from fangkong.case.schemas import CaseCreate
 from fangkong.core.auth import Actor, Role
+from fangkong.core.clock import set_clock
 from fangkong.core.errors import Forbidden, Invalid, NotFound
 from fangkong.person import importer as person_importer
 from fangkong.person.models import Person
@@ -57,6 +58,17 @@ def test_a_request_goes_to_the_other_jurisdiction_with_just_those_persons(
     task = tasks.get(session, actor=admin, task_id=request.task_id or 0)
     assert (task.owning_division_code, task.type, task.due_at) == (
         "440803", "assist_request", request.due_at)
+    # Overdue: the request's task climbs to the city (湛江 4408).
+    later = request.due_at + timedelta(minutes=1)
+    set_clock(lambda: later)
+    try:
+        assert assist.is_overdue(request)
+        report = tasks.escalate_overdue(session, actor=admin, now=later)
+        assert request.task_id in report.task_ids
+        assert tasks.get(session, actor=admin, task_id=request.task_id or 0
+                         ).escalated_to_code == "4408"
+    finally:
+        set_clock(None)
 
     # The receiving side sees the request (only its persons), not the case.
     assert assist.get(session, actor=receiver, request_id=request.id).id == request.id
