@@ -64,7 +64,7 @@ def graph(session: Session) -> nx.DiGraph:
 
 def _generations(sub: nx.DiGraph) -> dict[int, int]:
     """Generation of each case: 0 for cases nobody infected, else one more than the deepest
-    source (breadth-first from the roots when the links have a cycle)."""
+    source (when the links have a cycle: the shortest distance from a case nobody infected)."""
     if nx.is_directed_acyclic_graph(sub):
         gen: dict[int, int] = {}
         for node in nx.topological_sort(sub):
@@ -73,9 +73,16 @@ def _generations(sub: nx.DiGraph) -> dict[int, int]:
         return gen
     roots = [n for n in sub if sub.in_degree(n) == 0] or [min(sub)]
     gen = {}
-    for root in roots:
-        for node, depth in nx.single_source_shortest_path_length(sub, root).items():
-            gen[node] = max(gen.get(node, 0), depth)
+    frontier, depth = list(roots), 0  # one breadth-first walk from every root at once
+    while frontier:
+        nxt: list[int] = []
+        for node in frontier:
+            if node not in gen:
+                gen[node] = depth
+                nxt.extend(m for m in sub.successors(node) if m not in gen)
+        frontier, depth = nxt, depth + 1
+    for node in sub:  # a cycle with no root: generation 0
+        gen.setdefault(node, 0)
     return gen
 
 
@@ -84,8 +91,9 @@ def _case_rows(session: Session, ids: set[int]) -> dict[int, Case]:
         else {}
 
 
-def _describe(session: Session, sub: nx.DiGraph, layout: str) -> dict[str, Any]:
-    rows = _case_rows(session, set(sub.nodes))
+def _describe(session: Session, sub: nx.DiGraph, layout: str,
+              rows: dict[int, Case] | None = None) -> dict[str, Any]:
+    rows = rows if rows is not None else _case_rows(session, set(sub.nodes))
     gen = _generations(sub)
 
     def when(c: Case) -> date:
@@ -119,11 +127,12 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
     g = graph(session)
     visible = set(session.scalars(scope(select(Case.id), actor, Case.owning_division_code,
                                         Case.current_division_code)))
+    comps = [c for c in nx.weakly_connected_components(g)
+             if len(c) >= min_size and c & visible]
+    rows = _case_rows(session, set().union(*comps)) if comps else {}
     out = []
-    for comp in nx.weakly_connected_components(g):
-        if len(comp) < min_size or not comp & visible:
-            continue
-        info = _describe(session, g.subgraph(comp).copy(), "network")
+    for comp in comps:
+        info = _describe(session, g.subgraph(comp).copy(), "network", rows)
         out.append({k: v for k, v in info.items() if k not in ("nodes", "edges", "layout")})
     out.sort(key=lambda c: (-c["size"], c["cluster_id"]))
     audit.record(session, actor, action="read", record_type="cluster",
