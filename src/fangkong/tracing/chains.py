@@ -29,23 +29,33 @@ from fangkong.tracing.models import ContactEpisode, ContactStatusChange, Exposur
 ACTIVE = (ContactStatus.identified, ContactStatus.notified, ContactStatus.under_management)
 
 
-def links(session: Session) -> list[tuple[int, int, date, str]]:
-    """(source case, target case, date of last exposure, setting) of every link."""
+def links(session: Session, cases_: set[int] | None = None
+          ) -> list[tuple[int, int, date, str]]:
+    """(source case, target case, date of last exposure, setting) of every link, or of the
+    links that touch the given cases (by the indexes on source case and exposed person)."""
     src, dst = aliased(Case), aliased(Case)
-    by_exposure = session.execute(
-        select(Exposure.source_case_id, dst.id, Exposure.last_exposure, Exposure.setting)
-        .join(src, src.id == Exposure.source_case_id)
-        .join(dst, dst.person_id == Exposure.exposed_person_id)
-        .where(Exposure.active.is_(True), Exposure.review == Review.confirmed,
-               src.classification != Classification.discarded,
-               dst.classification != Classification.discarded, dst.id != src.id)).all()
-    by_conversion = session.execute(
-        select(ContactEpisode.index_case_id, ContactEpisode.converted_case_id,
-               ContactEpisode.last_exposure)
-        .join(src, src.id == ContactEpisode.index_case_id)
-        .join(dst, dst.id == ContactEpisode.converted_case_id)
-        .where(src.classification != Classification.discarded,
-               dst.classification != Classification.discarded)).all()
+    ok = (src.classification != Classification.discarded,
+          dst.classification != Classification.discarded)
+    q1 = (select(Exposure.source_case_id, dst.id, Exposure.last_exposure, Exposure.setting)
+          .join(src, src.id == Exposure.source_case_id)
+          .join(dst, dst.person_id == Exposure.exposed_person_id)
+          .where(Exposure.active.is_(True), Exposure.review == Review.confirmed,
+                 dst.id != src.id, *ok))
+    q2 = (select(ContactEpisode.index_case_id, ContactEpisode.converted_case_id,
+                 ContactEpisode.last_exposure)
+          .join(src, src.id == ContactEpisode.index_case_id)
+          .join(dst, dst.id == ContactEpisode.converted_case_id).where(*ok))
+    if cases_ is not None:
+        ids = list(cases_)
+        persons = list(session.scalars(select(Case.person_id).where(Case.id.in_(ids))))
+        rows1 = [*session.execute(q1.where(Exposure.source_case_id.in_(ids))).all(),
+                 *session.execute(q1.where(Exposure.exposed_person_id.in_(persons))).all()]
+        rows2 = [*session.execute(q2.where(ContactEpisode.index_case_id.in_(ids))).all(),
+                 *session.execute(q2.where(ContactEpisode.person_id.in_(persons))).all()]
+        by_exposure, by_conversion = rows1, rows2
+    else:
+        by_exposure, by_conversion = (list(session.execute(q1).all()),
+                                      list(session.execute(q2).all()))
     out: dict[tuple[int, int], tuple[int, int, date, str]] = {}
     for s, t, d, setting in by_exposure:
         out[(s, t)] = (s, t, d, str(setting.value if hasattr(setting, "value") else setting))
@@ -59,6 +69,24 @@ def graph(session: Session) -> nx.DiGraph:
     g = nx.DiGraph()
     for s, t, d, setting in links(session):
         g.add_edge(s, t, date=d, setting=setting)
+    return g
+
+
+def component(session: Session, case_id: int, limit: int = 100_000) -> nx.DiGraph:
+    """The case's cluster, walked outwards level by level with indexed queries (no need to
+    load every link)."""
+    g = nx.DiGraph()
+    g.add_node(case_id)
+    frontier = {case_id}
+    while frontier and g.number_of_nodes() < limit:
+        found = links(session, frontier)
+        new: set[int] = set()
+        for s, t, d, setting in found:
+            for n in (s, t):
+                if n not in g:
+                    new.add(n)
+            g.add_edge(s, t, date=d, setting=setting)
+        frontier = new
     return g
 
 
@@ -145,11 +173,9 @@ def chain(session: Session, *, actor: Actor, case_id: int,
     """The cluster of a case as nodes and edges with dates: ``network`` or ``timeline`` (by
     onset date, one lane per case)."""
     cases.get(session, actor=actor, case_id=case_id, audit_read=False)
-    g = graph(session)
-    if case_id not in g:
-        g.add_node(case_id)
-    comp = nx.node_connected_component(g.to_undirected(as_view=True), case_id)
-    info = _describe(session, g.subgraph(comp).copy(), layout)
+    sub = component(session, case_id)
+    comp = set(sub.nodes)
+    info = _describe(session, sub, layout)
     audit.record(session, actor, action="read", record_type="chain",
                  record_ids=sorted(comp), fields=["onset_date", "reported_at"])
     return info
