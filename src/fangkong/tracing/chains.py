@@ -54,6 +54,9 @@ def links(session: Session, cases_: set[int] | None = None
                  *session.execute(q2.where(ContactEpisode.person_id.in_(persons))).all()]
         by_exposure, by_conversion = rows1, rows2
     else:
+        # Driven by the persons who are cases (few) through the index on the exposed person,
+        # rather than by a scan of every exposure.
+        q1 = q1.where(Exposure.exposed_person_id.in_(select(Case.person_id)))
         by_exposure, by_conversion = (list(session.execute(q1).all()),
                                       list(session.execute(q2).all()))
     out: dict[tuple[int, int], tuple[int, int, date, str]] = {}
@@ -114,17 +117,25 @@ def _generations(sub: nx.DiGraph) -> dict[int, int]:
     return gen
 
 
-def _case_rows(session: Session, ids: set[int]) -> dict[int, Case]:
-    return {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids \
-        else {}
+def _case_rows(session: Session, ids: set[int]) -> dict[int, Any]:
+    """What the graph shows of each case (plain rows: no ORM objects, no history)."""
+    out: dict[int, Any] = {}
+    wanted = list(ids)
+    for i in range(0, len(wanted), 10_000):
+        for row in session.execute(select(
+                Case.id, Case.ref, Case.classification, Case.onset_date,
+                Case.first_positive_sample_date, Case.reported_at).where(
+                Case.id.in_(wanted[i:i + 10_000]))):
+            out[row.id] = row
+    return out
 
 
 def _describe(session: Session, sub: nx.DiGraph, layout: str,
-              rows: dict[int, Case] | None = None) -> dict[str, Any]:
+              rows: dict[int, Any] | None = None) -> dict[str, Any]:
     rows = rows if rows is not None else _case_rows(session, set(sub.nodes))
     gen = _generations(sub)
 
-    def when(c: Case) -> date:
+    def when(c: Any) -> date:
         return c.onset_date or c.first_positive_sample_date or c.reported_at.date()
     nodes = []
     for n in sorted(sub.nodes):
@@ -160,7 +171,7 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
     rows = _case_rows(session, set().union(*comps)) if comps else {}
     out = []
     for comp in comps:
-        info = _describe(session, g.subgraph(comp).copy(), "network", rows)
+        info = _describe(session, g.subgraph(comp), "network", rows)
         out.append({k: v for k, v in info.items() if k not in ("nodes", "edges", "layout")})
     out.sort(key=lambda c: (-c["size"], c["cluster_id"]))
     audit.record(session, actor, action="read", record_type="cluster",
@@ -199,16 +210,16 @@ def indicators(session: Session, *, actor: Actor, start: date, end: date,
     actor.require(Perm.case_read)
     lo = datetime.combine(start, time(0), UTC)
     hi = datetime.combine(end + timedelta(days=1), time(0), UTC)
-    new = list(session.scalars(scope(select(Case).where(
+    new_q = scope(select(Case.id, Case.person_id, Case.reported_at).where(
         Case.reported_at >= lo, Case.reported_at < hi,
-        Case.classification != Classification.discarded), actor, Case.owning_division_code)))
-    persons = {c.person_id for c in new}
+        Case.classification != Classification.discarded), actor, Case.owning_division_code)
+    new = list(session.execute(new_q))
     first_seen = dict(session.execute(
         select(ContactEpisode.person_id, func.min(ContactEpisode.identified_at))
-        .where(ContactEpisode.person_id.in_(persons)).group_by(ContactEpisode.person_id)
-    ).all()) if persons else {}
+        .where(ContactEpisode.person_id.in_(new_q.with_only_columns(Case.person_id)))
+        .group_by(ContactEpisode.person_id)).all())
     were_contacts = [c for c in new if c.person_id in first_seen
-                     and as_utc(first_seen[c.person_id]) <= c.reported_at]
+                     and as_utc(first_seen[c.person_id]) <= as_utc(c.reported_at)]
     g = graph(session)
     in_chains = [c for c in new if c.id in g]
     cutoff = utc_now() - timedelta(days=not_seen_days)
