@@ -16,14 +16,23 @@ from fangkong.surveillance.models import (
                                           SentinelUnit,
 )
 from fangkong.task.models import Task, TaskEvent
+from fangkong.tracing.models import (
+    AssistItem,
+    AssistRequest,
+    ContactEpisode,
+    ContactStatusChange,
+    Exposure,
+    Venue,
+)
 from fangkong.user.models import User, UserGrant
 from fangkong.web.models import WebPreference
 from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, ZoneRound
 
 metadata = Base.metadata
 
-__all__ = ["Alert", "AlertEvent", "AlertRule", "AuditEntry", "Case", "ClassificationChange",
-           "Division", "DivisionBoundary", "Person", "Room", "RoomNight", "SentinelReport",
+__all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "AuditEntry",
+           "Case", "ClassificationChange", "ContactEpisode", "ContactStatusChange", "Division",
+           "DivisionBoundary", "Exposure", "Person", "Room", "RoomNight", "SentinelReport",
            "SentinelRevision", "SentinelUnit", "Site", "Stay", "StayTest", "Task", "TaskEvent",
-           "Transfer", "Unit", "User", "UserGrant", "WebPreference", "Zone", "ZoneEvent",
+           "Transfer", "Unit", "User", "UserGrant", "Venue", "WebPreference", "Zone", "ZoneEvent",
            "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]

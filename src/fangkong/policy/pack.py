@@ -201,6 +201,7 @@ class Pack(Strict):
     zones: Zones | None = None
     prohibitions: Prohibitions | None = None
     isolation: IsolationRules | None = None
+    tracing: TracingRules | None = None
     lineage: list[str] = Field(default_factory=list, description="Set by the loader.")
     digest: str = Field("", description="Set by the loader: hash of the resolved content.")
 
@@ -208,6 +209,11 @@ class Pack(Strict):
         """Level names, most severe first."""
         ranks = {k: v.rank for k, v in self.zones.levels.items()} if self.zones else {}
         return sorted(ranks, key=ranks.__getitem__, reverse=True)
+
+
+from fangkong.policy.tracing_rules import TracingRules  # noqa: E402  (it builds on Ruled)
+
+Pack.model_rebuild()
 
 
 # --- checks across parts ---------------------------------------------------------------------
@@ -246,6 +252,11 @@ def cross_check(pack: Pack) -> list[Found]:
             found.append(((*path, "becomes_role"), _known("role", pack.roles)))
     found += _check_zones(pack)
     found += _check_prohibitions(pack)
+    if pack.tracing is not None:
+        roles = [(("tracing", "household_role"), pack.tracing.household_role),
+                 (("tracing", "co_presence", "role"), pack.tracing.co_presence.role)]
+        found += [(path, _known(f"role '{r}'", pack.roles)) for path, r in roles
+                  if r not in pack.roles]
     return found
 
 

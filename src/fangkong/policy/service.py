@@ -32,6 +32,7 @@ from fangkong.policy.schemas import (
     ZoneSchedule,
     ZoneVerdict,
 )
+from fangkong.policy.tracing_rules import TracingRules
 
 PackRef = Pack | str | None
 
@@ -39,7 +40,7 @@ __all__ = [
     "Measure", "Pack", "PackRef", "active_pack", "check_level", "check_measures",
     "evaluate_zone", "get_pack", "has_prohibitions", "isolation_rules", "load_pack", "load_packs",
     "lookback_window", "packs", "parse_measures", "plan", "secondary_window", "summary",
-    "zone_schedule",
+    "traces_secondary_contacts", "tracing_rules", "zone_schedule",
 ]
 
 load_packs = loader.load_packs
@@ -125,3 +126,19 @@ def isolation_rules(pack: PackRef) -> tuple[Pack, IsolationRules]:
         raise Invalid(f"pack {found.id} defines no isolation rules (section 'isolation:'); "
                       "choose another pack with --pack")
     return found, found.isolation
+
+
+def tracing_rules(pack: PackRef) -> TracingRules:
+    """The pack's rules for finding contacts automatically (its ``tracing:`` section)."""
+    resolved = resolve(pack)
+    if resolved.tracing is None:
+        from fangkong.core.errors import Invalid
+
+        raise Invalid(f"pack {resolved.id} has no tracing rules (a 'tracing:' section)")
+    return resolved.tracing
+
+
+def traces_secondary_contacts(pack: PackRef) -> bool:
+    """Whether the pack identifies secondary contacts (次密接): it has a secondary window."""
+    resolved = resolve(pack)
+    return resolved.lookback is not None and resolved.lookback.secondary is not None

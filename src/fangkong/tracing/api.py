@@ -1,0 +1,174 @@
+"""Tracing API (thin): venues, check-ins, exposures and proposals, contact episodes, chains."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.tracing import assist, chains, contacts, importer, service
+from fangkong.tracing.models import AssistRequest, ContactEpisode
+from fangkong.tracing.schemas import (
+    AssistAnswer,
+    AssistCreate,
+    AssistRead,
+    ContactRead,
+    ExposureCreate,
+    ExposureRead,
+    IngestReport,
+    ProposalReport,
+    Review_,
+    StatusUpdate,
+    VenueCreate,
+    VenueRead,
+)
+from fangkong.upload import read_upload
+
+router = APIRouter(prefix="/tracing", tags=["tracing"])
+
+
+def contact_read(contact: ContactEpisode) -> ContactRead:
+    return ContactRead.model_validate({
+        **{k: getattr(contact, k) for k in ContactRead.model_fields if hasattr(contact, k)},
+        "hours_to_identification": contacts.hours_between(contact.case_reported_at,
+                                                          contact.identified_at),
+        "hours_to_management": contacts.hours_between(contact.case_reported_at,
+                                                      contact.management_started_at)})
+
+
+@router.get("/venue-types")
+def venue_types() -> list[dict[str, Any]]:
+    return service.venue_types()
+
+
+@router.post("/venues", response_model=VenueRead, status_code=201)
+def create_venue(session: DbSession, actor: CurrentActor, data: VenueCreate) -> Any:
+    return service.create_venue(session, actor=actor, data=data)
+
+
+@router.get("/venues", response_model=list[VenueRead])
+def list_venues(session: DbSession, actor: CurrentActor, settings: AppSettings,
+                division: str | None = None, limit: Annotated[int, Query(ge=1)] = 100) -> Any:
+    return service.list_venues(session, actor=actor, division=division,
+                               limit=min(limit, settings.page_size_max))
+
+
+@router.post("/checkins/import", response_model=IngestReport)
+def import_checkins(session: DbSession, actor: CurrentActor, settings: AppSettings,
+                    file: Annotated[UploadFile, File()]) -> Any:
+    """Check-ins (CSV or Parquet: person_id, venue_code, t_in, t_out) into the store."""
+    data, name = read_upload(file, settings.import_max_bytes)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(data)
+        return importer.ingest(session, actor=actor, source=path)
+
+
+@router.post("/cases/{case_id}/proposals", response_model=ProposalReport)
+def propose(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+    """Household members, people co-present at venues and (where the pack has them) secondary
+    contacts, each with the reason; review them with POST /tracing/exposures/{id}/review."""
+    report = contacts.propose(session, actor=actor, case_id=case_id)
+    return ProposalReport.model_validate(report, from_attributes=True)
+
+
+@router.get("/cases/{case_id}/exposures", response_model=list[ExposureRead])
+def case_exposures(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+    return contacts.exposures_of(session, actor=actor, case_id=case_id)
+
+
+@router.get("/cases/{case_id}/contacts", response_model=list[ContactRead])
+def case_contacts(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+    return [contact_read(c) for c in contacts.contacts_of(session, actor=actor, case_id=case_id)]
+
+
+@router.post("/exposures", response_model=ExposureRead, status_code=201)
+def add_exposure(session: DbSession, actor: CurrentActor, data: ExposureCreate) -> Any:
+    return contacts.add_exposure(session, actor=actor, data=data)
+
+
+@router.post("/exposures/{exposure_id}/review", response_model=ExposureRead)
+def review(session: DbSession, actor: CurrentActor, exposure_id: int, data: Review_) -> Any:
+    return contacts.review(session, actor=actor, exposure_id=exposure_id, confirm=data.confirm,
+                           note=data.note)
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactRead)
+def get_contact(session: DbSession, actor: CurrentActor, contact_id: int) -> Any:
+    return contact_read(contacts.get_contact(session, actor=actor, contact_id=contact_id))
+
+
+@router.post("/contacts/{contact_id}/status", response_model=ContactRead)
+def set_status(session: DbSession, actor: CurrentActor, contact_id: int,
+               data: StatusUpdate) -> Any:
+    return contact_read(contacts.set_status(session, actor=actor, contact_id=contact_id,
+                                            data=data))
+
+
+Layout = Literal["network", "timeline"]
+
+
+@router.get("/cases/{case_id}/chain")
+def case_chain(session: DbSession, actor: CurrentActor, case_id: int,
+               layout: Layout = "network") -> dict[str, Any]:
+    """The case's cluster: nodes (cases, with generation) and edges (links, with dates)."""
+    return chains.chain(session, actor=actor, case_id=case_id, layout=layout)
+
+
+@router.get("/clusters")
+def list_clusters(session: DbSession, actor: CurrentActor,
+                  min_size: Annotated[int, Query(ge=1)] = 2) -> list[dict[str, Any]]:
+    return chains.clusters(session, actor=actor, min_size=min_size)
+
+
+@router.get("/clusters/{cluster_id}")
+def get_cluster(session: DbSession, actor: CurrentActor, cluster_id: int,
+                layout: Layout = "network") -> dict[str, Any]:
+    return chains.cluster(session, actor=actor, cluster_id=cluster_id, layout=layout)
+
+
+@router.get("/indicators")
+def indicators(session: DbSession, actor: CurrentActor, start: date, end: date,
+               not_seen_days: Annotated[int, Query(ge=1, le=60)] = 2,
+               max_onset_gap_days: Annotated[int, Query(ge=1, le=60)] = 14) -> dict[str, Any]:
+    """Share of new cases who were known contacts, cases in known chains, contacts not seen
+    for N days, links whose onset gap suggests a missing case."""
+    return chains.indicators(session, actor=actor, start=start, end=end,
+                             not_seen_days=not_seen_days, max_onset_gap_days=max_onset_gap_days)
+
+
+def assist_read(request: AssistRequest) -> AssistRead:
+    read = AssistRead.model_validate(request)
+    read.overdue = assist.is_overdue(request)
+    return read
+
+
+@router.post("/assist", response_model=AssistRead, status_code=201)
+def send_assist(session: DbSession, actor: CurrentActor, data: AssistCreate) -> Any:
+    """Send contacts who live in another jurisdiction to it (区域协查)."""
+    return assist_read(assist.send(session, actor=actor, data=data))
+
+
+@router.get("/assist", response_model=list[AssistRead])
+def list_assist(session: DbSession, actor: CurrentActor, incoming: bool = True) -> Any:
+    return [assist_read(r) for r in assist.list_(session, actor=actor, incoming=incoming)]
+
+
+@router.get("/assist/{request_id}", response_model=AssistRead)
+def get_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+    return assist_read(assist.get(session, actor=actor, request_id=request_id))
+
+
+@router.post("/assist/{request_id}/accept", response_model=AssistRead)
+def accept_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+    return assist_read(assist.accept(session, actor=actor, request_id=request_id))
+
+
+@router.post("/assist/{request_id}/answer", response_model=AssistRead)
+def answer_assist(session: DbSession, actor: CurrentActor, request_id: int,
+                  data: AssistAnswer) -> Any:
+    return assist_read(assist.answer(session, actor=actor, request_id=request_id, data=data))

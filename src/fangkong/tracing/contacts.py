@@ -1,0 +1,451 @@
+"""Exposures, automatic proposals and contact episodes (services; they never commit).
+
+An exposure is an edge from a case (through a close contact for a secondary contact, and/or at
+a venue) to an exposed person. Automatic finds (household members, people co-present at a venue
+during the look-back window, secondary contacts) are proposals that say why; confirming one
+creates or extends the person's contact episode for that case, with the role, look-back window
+and management plan of the policy pack, and the tasks to notify and transfer the person.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.case import service as cases
+from fangkong.case.enums import Classification
+from fangkong.case.models import Case
+from fangkong.config import get_settings
+from fangkong.core import audit
+from fangkong.core.auth import Actor, Perm
+from fangkong.core.clock import utc_now
+from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.person.models import Person
+from fangkong.policy import service as policy
+from fangkong.policy.schemas import Window
+from fangkong.task import service as tasks
+from fangkong.task.schemas import TaskCreate
+from fangkong.tracing.enums import (
+    TRANSITIONS,
+    Certainty,
+    ContactStatus,
+    Origin,
+    Proximity,
+    Review,
+    Setting,
+)
+from fangkong.tracing.models import ContactEpisode, ContactStatusChange, Exposure, Venue
+from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
+
+CONTACT_FIELDS = ["person_id", "role", "status", "plan", "window_start", "window_end"]
+
+
+# --- windows and reads ------------------------------------------------------------------------
+
+def case_window(case: Case, pack: policy.PackRef = None,
+                isolated_on: date | None = None) -> Window:
+    """The case's look-back window under the pack. Without a known isolation date the case is
+    taken as isolated on the day it was reported (in the deployment's time zone)."""
+    zone = ZoneInfo(get_settings().timezone)
+    return policy.lookback_window(pack, onset=case.onset_date,
+                                  first_positive_sample=case.first_positive_sample_date,
+                                  isolated_on=isolated_on or case.reported_at.astimezone(
+                                      zone).date())
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(get_settings().timezone)).astimezone(UTC)
+
+
+def _case(session: Session, actor: Actor, case_id: int) -> Case:
+    case = cases.get(session, actor=actor, case_id=case_id, audit_read=False)
+    if case.classification == Classification.discarded:
+        raise Invalid(f"case {case_id} was discarded: its exposures no longer count")
+    return case
+
+
+def exposures_of(session: Session, *, actor: Actor, case_id: int) -> list[Exposure]:
+    actor.require(Perm.case_read)
+    cases.get(session, actor=actor, case_id=case_id, audit_read=False)
+    found = list(session.scalars(select(Exposure).where(Exposure.source_case_id == case_id)
+                                 .order_by(Exposure.id)))
+    audit.record(session, actor, action="read", record_type="exposure",
+                 record_ids=[e.id for e in found], fields=["exposed_person_id"])
+    return found
+
+
+def contacts_of(session: Session, *, actor: Actor, case_id: int) -> list[ContactEpisode]:
+    actor.require(Perm.case_read)
+    cases.get(session, actor=actor, case_id=case_id, audit_read=False)
+    found = list(session.scalars(select(ContactEpisode).where(
+        ContactEpisode.index_case_id == case_id).order_by(ContactEpisode.id)))
+    audit.record(session, actor, action="read", record_type="contact",
+                 record_ids=[c.id for c in found], fields=CONTACT_FIELDS)
+    return found
+
+
+def get_contact(session: Session, *, actor: Actor, contact_id: int) -> ContactEpisode:
+    actor.require(Perm.case_read)
+    contact = session.get(ContactEpisode, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    case = session.get(Case, contact.index_case_id)
+    if not (actor.covers(contact.division_code)
+            or (case is not None and actor.covers(case.owning_division_code))):
+        raise NotFound(f"contact {contact_id} not found")
+    audit.record(session, actor, action="read", record_type="contact", record_ids=[contact.id],
+                 fields=CONTACT_FIELDS)
+    return contact
+
+
+def hours_between(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else round((end - start).total_seconds() / 3600, 2)
+
+
+# --- proposals --------------------------------------------------------------------------------
+
+def _propose(session: Session, case: Case, person: Person, *, origin: Origin, role: str,
+             first: date, last: date, setting: Setting, proximity: Proximity,
+             certainty: Certainty, reason: str, estimated: bool,
+             source_contact_id: int | None = None,
+             venue_id: int | None = None) -> Exposure | None:
+    """A proposal, unless this source already has one for the person with this origin."""
+    exists = session.scalar(select(Exposure.id).where(
+        Exposure.source_case_id == case.id, Exposure.exposed_person_id == person.id,
+        Exposure.origin == origin,
+        Exposure.source_contact_id.is_(None) if source_contact_id is None
+        else Exposure.source_contact_id == source_contact_id))
+    if exists is not None or person.id == case.person_id:
+        return None
+    exposure = Exposure(source_case_id=case.id, source_contact_id=source_contact_id,
+                        source_venue_id=venue_id, exposed_person_id=person.id,
+                        division_code=person.division_code, first_exposure=first,
+                        last_exposure=last, estimated=estimated, setting=setting,
+                        proximity=proximity, certainty=certainty, active=True, origin=origin,
+                        proposed_role=role, reason=reason, review=Review.proposed,
+                        created_at=utc_now())
+    session.add(exposure)
+    return exposure
+
+
+def _household(session: Session, person_id: int) -> list[Person]:
+    me = session.get(Person, person_id)
+    if me is None or not me.household_ref:
+        return []
+    return list(session.scalars(select(Person).where(
+        Person.household_ref == me.household_ref, Person.id != person_id).order_by(Person.id)))
+
+
+def _co_present(session: Session, checkins: Path | None, people: list[tuple[int, date,
+                date | None]], *, min_overlap: int | None,
+                linger: int | None, pack: policy.PackRef) -> list[dict[str, Any]]:
+    """Overlapping stays (the co-presence engine) of these people in their windows of days."""
+    from fangkong.tracing import engine, importer
+
+    directory = checkins or importer.checkin_dir()
+    if not people or not directory.is_dir():
+        return []
+    rules = policy.tracing_rules(pack).co_presence
+    params = engine.Params(
+        min_overlap_minutes=rules.min_overlap_minutes if min_overlap is None else min_overlap,
+        linger_minutes=rules.linger_minutes if linger is None else linger)
+    today = utc_now().date()
+    table = engine.cases_table([(pid, _day_start(start), _day_start((end or today)
+                                                                      + timedelta(days=1)))
+                                for pid, start, end in people])
+    rows: list[dict[str, Any]] = engine.colocate(directory, table, params).to_pylist()
+    return rows
+
+
+def _venue_proposals(session: Session, case: Case, rows: list[dict[str, Any]], *,
+                     origin: Origin, role: str, source_contact_id: int | None,
+                     source_person_id: int, min_overlap: int) -> list[Exposure]:
+    zone = ZoneInfo(get_settings().timezone)
+    by_person: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["case_person_id"] == source_person_id:
+            by_person.setdefault(row["contact_person_id"], []).append(row)
+    people = {p.id: p for p in session.scalars(select(Person).where(
+        Person.id.in_(list(by_person))))} if by_person else {}
+    venues = {v.id: v for v in session.scalars(select(Venue).where(
+        Venue.id.in_({r["venue_id"] for r in rows})))} if rows else {}
+    out = []
+    for pid, stays in sorted(by_person.items()):
+        person = people.get(pid)
+        if person is None:
+            continue
+        stays.sort(key=lambda r: r["overlap_start"])
+        first, last = stays[0], stays[-1]
+        venue = venues.get(first["venue_id"])
+        minutes = sum((r["overlap_end"] - r["overlap_start"]).total_seconds() for r in stays) / 60
+        label = venue.code if venue else f"venue {first['venue_id']}"
+        reason = (f"at {label} with the {'case' if origin == Origin.co_presence else 'contact'}"
+                  f" from {first['overlap_start'].astimezone(zone):%Y-%m-%d %H:%M}; "
+                  f"{len(stays)} overlap(s), {minutes:.0f} min in all (at least {min_overlap} "
+                  f"min each)")
+        exposure = _propose(
+            session, case, person, origin=origin, role=role,
+            first=first["overlap_start"].astimezone(zone).date(),
+            last=last["overlap_end"].astimezone(zone).date(), setting=Setting.venue,
+            proximity=Proximity.same_venue, certainty=Certainty.possible, reason=reason,
+            estimated=False, source_contact_id=source_contact_id, venue_id=first["venue_id"])
+        if exposure is not None:
+            out.append(exposure)
+    return out
+
+
+def propose(session: Session, *, actor: Actor, case_id: int, pack: policy.PackRef = None,
+            checkins: Path | None = None, isolated_on: date | None = None,
+            min_overlap_minutes: int | None = None,
+            linger_minutes: int | None = None) -> dict[str, Any]:
+    """Proposals for a case: its household members; people co-present at a venue during its
+    look-back window; and, where the pack identifies secondary contacts, the household members
+    and co-present people of its confirmed close contacts in their secondary windows.
+    Running it again proposes only what is new."""
+    actor.require(Perm.case_write)
+    case = _case(session, actor, case_id)
+    resolved = policy.resolve(pack)
+    rules = policy.tracing_rules(resolved)
+    window = case_window(case, resolved, isolated_on)
+    last = window.end or utc_now().date()
+    found: dict[str, list[Exposure]] = {"household": [], "co_presence": [], "secondary": []}
+    for person in _household(session, case.person_id):
+        e = _propose(session, case, person, origin=Origin.household, role=rules.household_role,
+                     first=window.start, last=last, setting=Setting.household,
+                     proximity=Proximity.direct, certainty=Certainty.probable, estimated=True,
+                     reason=f"lives in household {person.household_ref} with the case "
+                            f"(共同居住) during the look-back window {window.start}..{last}")
+        if e is not None:
+            found["household"].append(e)
+    m = rules.co_presence.min_overlap_minutes if min_overlap_minutes is None \
+        else min_overlap_minutes
+    rows = _co_present(session, checkins, [(case.person_id, window.start, window.end)],
+                       min_overlap=min_overlap_minutes, linger=linger_minutes, pack=resolved)
+    found["co_presence"] = _venue_proposals(
+        session, case, rows, origin=Origin.co_presence, role=rules.co_presence.role,
+        source_contact_id=None, source_person_id=case.person_id, min_overlap=m)
+    if policy.traces_secondary_contacts(resolved):
+        found["secondary"] = _secondary(session, case, resolved, checkins, min_overlap_minutes,
+                                        linger_minutes, m)
+    session.flush()
+    every = [e for group in found.values() for e in group]
+    audit.record(session, actor, action="create", record_type="exposure",
+                 record_ids=[e.id for e in every], detail={
+                     "case_id": case.id, "pack": resolved.id,
+                     **{k: len(v) for k, v in found.items()}})
+    return {"case_id": case.id, "pack": resolved.id, "window_start": window.start,
+            "window_end": window.end, **{k: len(v) for k, v in found.items()},
+            "proposals": every}
+
+
+def _secondary(session: Session, case: Case, pack: policy.Pack, checkins: Path | None,
+               min_overlap: int | None, linger: int | None, m: int) -> list[Exposure]:
+    def known(person_id: int) -> bool:  # already proposed for this case in some way
+        return session.scalar(select(Exposure.id).where(
+            Exposure.source_case_id == case.id, Exposure.exposed_person_id == person_id,
+            Exposure.origin != Origin.secondary).limit(1)) is not None
+
+    close = [c for c in session.scalars(select(ContactEpisode).where(
+        ContactEpisode.index_case_id == case.id, ContactEpisode.role == "close_contact",
+        ContactEpisode.status != ContactStatus.became_case))]
+    out: list[Exposure] = []
+    zone = ZoneInfo(get_settings().timezone)
+    for contact in close:
+        started = contact.management_started_at
+        window = policy.secondary_window(
+            pack, close_contact_first_exposure=contact.first_exposure,
+            close_contact_isolated_on=started.astimezone(zone).date() if started else None)
+        last = window.end or utc_now().date()
+        for person in _household(session, contact.person_id):
+            if known(person.id):
+                continue
+            e = _propose(session, case, person, origin=Origin.secondary,
+                         role="secondary_contact", first=window.start, last=last,
+                         setting=Setting.household, proximity=Proximity.direct,
+                         certainty=Certainty.probable, estimated=True,
+                         source_contact_id=contact.id,
+                         reason=f"lives with close contact (person {contact.person_id}) "
+                                f"during {window.start}..{last} (密接的密接)")
+            if e is not None:
+                out.append(e)
+        rows = _co_present(session, checkins, [(contact.person_id, window.start, window.end)],
+                           min_overlap=min_overlap, linger=linger, pack=pack)
+        rows = [r for r in rows if not known(r["contact_person_id"])]
+        out += _venue_proposals(session, case, rows, origin=Origin.secondary,
+                                role="secondary_contact", source_contact_id=contact.id,
+                                source_person_id=contact.person_id, min_overlap=m)
+    return out
+
+
+# --- review, manual exposures, contact episodes -----------------------------------------------
+
+def review(session: Session, *, actor: Actor, exposure_id: int, confirm: bool,
+           note: str | None = None, pack: policy.PackRef = None) -> Exposure:
+    """Confirm a proposal (the person becomes or stays a contact of the case) or reject it
+    (it stops counting)."""
+    actor.require(Perm.case_write)
+    exposure = session.get(Exposure, exposure_id)
+    if exposure is None:
+        raise NotFound(f"exposure {exposure_id} not found")
+    case = _case(session, actor, exposure.source_case_id)
+    if exposure.review != Review.proposed:
+        raise Conflict(f"exposure {exposure_id} was {exposure.review.value} already")
+    exposure.review = Review.confirmed if confirm else Review.rejected
+    exposure.active = confirm
+    exposure.reviewed_by, exposure.reviewed_at = actor.username, utc_now()
+    if confirm:
+        exposure.contact_id = _contact_for(session, actor, exposure, case, pack).id
+    session.flush()
+    audit.record(session, actor, action="update", record_type="exposure",
+                 record_ids=[exposure.id], fields=["review"], note=note)
+    return exposure
+
+
+def add_exposure(session: Session, *, actor: Actor, data: ExposureCreate,
+                 pack: policy.PackRef = None) -> Exposure:
+    """An exposure found by the epidemiologist: confirmed at once."""
+    actor.require(Perm.case_write)
+    case = _case(session, actor, data.source_case_id)
+    person = session.get(Person, data.exposed_person_id)
+    if person is None or person.id == case.person_id:
+        raise Invalid("unknown exposed person", problems=[Problem(
+            "no such person (or the case's own person)", field="exposed_person_id")])
+    if data.last_exposure < data.first_exposure:
+        raise Invalid("the exposure ends before it starts", problems=[Problem(
+            "must not be before first_exposure", field="last_exposure")])
+    resolved = policy.resolve(pack)
+    role = data.role or "close_contact"
+    policy.plan(resolved, role, data.last_exposure)  # an unknown role is refused here
+    exposure = Exposure(
+        source_case_id=case.id, source_contact_id=None, source_venue_id=data.source_venue_id,
+        exposed_person_id=person.id, division_code=person.division_code,
+        first_exposure=data.first_exposure, last_exposure=data.last_exposure,
+        estimated=data.estimated, setting=data.setting, proximity=data.proximity,
+        certainty=data.certainty, active=True, origin=Origin.manual, proposed_role=role,
+        reason=data.reason, review=Review.confirmed, reviewed_by=actor.username,
+        reviewed_at=utc_now(), created_at=utc_now())
+    session.add(exposure)
+    session.flush()
+    exposure.contact_id = _contact_for(session, actor, exposure, case, resolved).id
+    audit.record(session, actor, action="create", record_type="exposure",
+                 record_ids=[exposure.id], fields=["exposed_person_id", "setting"])
+    return exposure
+
+
+def _contact_for(session: Session, actor: Actor, exposure: Exposure, case: Case,
+                 pack: policy.PackRef) -> ContactEpisode:
+    """Create the person's contact episode for the case, or extend it with this exposure."""
+    resolved = policy.resolve(pack)
+    contact = session.scalar(select(ContactEpisode).where(
+        ContactEpisode.person_id == exposure.exposed_person_id,
+        ContactEpisode.index_case_id == case.id))
+    now = utc_now()
+    if contact is None:
+        if exposure.source_contact_id is not None:
+            source = session.get(ContactEpisode, exposure.source_contact_id)
+            assert source is not None
+            started = source.management_started_at
+            window = policy.secondary_window(
+                resolved, close_contact_first_exposure=source.first_exposure,
+                close_contact_isolated_on=started.astimezone(ZoneInfo(get_settings().timezone)
+                ).date() if started else None)
+        else:
+            window = case_window(case, resolved)
+        plan = policy.plan(resolved, exposure.proposed_role, exposure.last_exposure)
+        contact = ContactEpisode(
+            person_id=exposure.exposed_person_id, index_case_id=case.id,
+            division_code=exposure.division_code, role=exposure.proposed_role,
+            pack=resolved.id, pack_version=resolved.version, window_start=window.start,
+            window_end=window.end, window_basis=window.basis,
+            first_exposure=exposure.first_exposure, last_exposure=exposure.last_exposure,
+            plan=plan.model_dump(mode="json"), release_date=plan.release_date,
+            status=ContactStatus.identified, case_reported_at=case.reported_at,
+            identified_at=now, created_at=now, updated_at=now)
+        contact.history.append(ContactStatusChange(from_status=None,
+                                                   to_status=ContactStatus.identified, at=now,
+                                                   by=actor.username, note=exposure.reason))
+        session.add(contact)
+        session.flush()
+        _tasks(session, actor, contact, resolved)
+        audit.record(session, actor, action="create", record_type="contact",
+                     record_ids=[contact.id], fields=CONTACT_FIELDS)
+        return contact
+    changed = False
+    if exposure.first_exposure < contact.first_exposure:
+        contact.first_exposure, changed = exposure.first_exposure, True
+    if exposure.last_exposure > contact.last_exposure:
+        contact.last_exposure, changed = exposure.last_exposure, True
+        plan = policy.plan(contact.pack, contact.role, contact.last_exposure)
+        contact.plan, contact.release_date = plan.model_dump(mode="json"), plan.release_date
+    if changed:
+        contact.updated_at = now
+        audit.record(session, actor, action="update", record_type="contact",
+                     record_ids=[contact.id], fields=["first_exposure", "last_exposure", "plan"])
+    return contact
+
+
+def _tasks(session: Session, actor: Actor, contact: ContactEpisode, pack: policy.Pack) -> None:
+    """Notify the contact; transfer to quarantine when the plan starts with centralized
+    quarantine. Owned by the contact's place of residence."""
+    due = policy.tracing_rules(pack).tasks
+    now = utc_now()
+    specs = [("notify_contact", f"Notify contact (person {contact.person_id}) of case "
+              f"{contact.index_case_id}: {contact.role}", due.notify_within_hours)]
+    phases = contact.plan.get("phases") or []
+    if phases and phases[0].get("kind") == "centralized_quarantine":
+        specs.append(("transfer_to_quarantine", f"Transfer contact (person {contact.person_id})"
+                      " to centralized quarantine", due.transfer_within_hours))
+    for kind, title, hours in specs:
+        tasks.create(session, actor=actor, data=TaskCreate(
+            type=kind, title=title, subject_type="contact", subject_id=contact.id,
+            owning_division_code=contact.division_code, due_at=now + timedelta(hours=hours)))
+
+
+def set_status(session: Session, *, actor: Actor, contact_id: int,
+               data: StatusUpdate) -> ContactEpisode:
+    """Move a contact along identified → notified → under management → released (or became a
+    case / lost to follow-up), keeping the history."""
+    actor.require(Perm.case_write)
+    contact = get_contact(session, actor=actor, contact_id=contact_id)
+    if data.status not in TRANSITIONS[contact.status]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[contact.status])) or "none"
+        raise Invalid(f"a contact who is {contact.status.value} cannot become "
+                      f"{data.status.value}", problems=[Problem(f"allowed: {allowed}",
+                                                                field="status")])
+    at = data.at or utc_now()
+    if data.status == ContactStatus.became_case:
+        new_case = session.get(Case, data.converted_case_id) if data.converted_case_id else None
+        if new_case is None or new_case.person_id != contact.person_id:
+            raise Invalid("give the contact's own new case", problems=[Problem(
+                "a case of the same person is required", field="converted_case_id")])
+        contact.converted_case_id = new_case.id
+    if data.status == ContactStatus.under_management and contact.management_started_at is None:
+        contact.management_started_at = at
+    contact.history.append(ContactStatusChange(from_status=contact.status, to_status=data.status,
+                                               at=at, by=actor.username, note=data.note))
+    contact.status, contact.updated_at = data.status, utc_now()
+    session.flush()
+    audit.record(session, actor, action="update", record_type="contact",
+                 record_ids=[contact.id], fields=["status"])
+    return contact
+
+
+def deactivate_discarded(session: Session, *, actor: Actor, case_id: int) -> int:
+    """Exposures to a case that was discarded stop counting."""
+    actor.require(Perm.case_write)
+    case = cases.get(session, actor=actor, case_id=case_id, audit_read=False)
+    if case.classification != Classification.discarded:
+        return 0
+    found = list(session.scalars(select(Exposure).where(Exposure.source_case_id == case_id,
+                                                        Exposure.active.is_(True))))
+    for e in found:
+        e.active = False
+    session.flush()
+    audit.record(session, actor, action="update", record_type="exposure",
+                 record_ids=[e.id for e in found], fields=["active"])
+    return len(found)

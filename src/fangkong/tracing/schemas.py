@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fangkong.tracing.enums import (
+    AssistOutcome,
+    AssistStatus,
+    Certainty,
+    ContactStatus,
+    Origin,
+    Proximity,
+    Review,
+    Setting,
+    VenueType,
+)
+
+
+class VenueCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=64, description="The place code (场所码).")
+    name: str = Field(min_length=1, max_length=200)
+    venue_type: VenueType
+    division_code: str
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    capacity: int | None = Field(None, ge=0)
+
+
+class VenueRead(VenueCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+
+
+class IngestReport(BaseModel):
+    file: str
+    sha256: str
+    rows: int = Field(description="Rows in the file.")
+    stored: int = Field(description="Rows added to the store.")
+    already_stored: int = Field(description="Rows the store held already (from other files).")
+    unchanged: bool = Field(description="The same file was ingested before: nothing done.")
+    days: dict[str, int] = Field(description="Rows written per day (UTC).")
+
+
+class ExposureCreate(BaseModel):
+    """An exposure entered by hand (an epidemiologist's finding): confirmed at once."""
+
+    source_case_id: int
+    exposed_person_id: int
+    first_exposure: date
+    last_exposure: date
+    estimated: bool = False
+    setting: Setting
+    proximity: Proximity = Proximity.unknown
+    certainty: Certainty = Certainty.confirmed
+    role: str | None = Field(None, description="Default: close_contact.")
+    source_venue_id: int | None = None
+    reason: str = Field("entered by hand", max_length=2000)
+
+
+class ExposureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source_case_id: int
+    source_contact_id: int | None
+    source_venue_id: int | None
+    exposed_person_id: int
+    first_exposure: date
+    last_exposure: date
+    estimated: bool
+    setting: Setting
+    proximity: Proximity
+    certainty: Certainty
+    active: bool
+    origin: Origin
+    proposed_role: str
+    reason: str
+    review: Review
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    contact_id: int | None
+
+
+class StatusChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: ContactStatus | None
+    to_status: ContactStatus
+    at: datetime
+    by: str
+    note: str | None
+
+
+class ContactRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    person_id: int
+    index_case_id: int
+    division_code: str
+    role: str
+    pack: str
+    pack_version: str
+    window_start: date
+    window_end: date | None
+    window_basis: str
+    first_exposure: date
+    last_exposure: date
+    plan: dict[str, Any]
+    release_date: date | None
+    status: ContactStatus
+    case_reported_at: datetime
+    identified_at: datetime
+    management_started_at: datetime | None
+    converted_case_id: int | None
+    hours_to_identification: float
+    hours_to_management: float | None
+    history: list[StatusChangeRead]
+
+
+class StatusUpdate(BaseModel):
+    status: ContactStatus
+    at: datetime | None = None
+    note: str | None = None
+    converted_case_id: int | None = Field(None, description="With became_case: the new case.")
+
+
+class ProposalReport(BaseModel):
+    case_id: int
+    pack: str
+    window_start: date
+    window_end: date | None
+    household: int
+    co_presence: int
+    secondary: int
+    proposals: list[ExposureRead]
+
+
+class Review_(BaseModel):
+    confirm: bool
+    note: str | None = None
+
+
+class AssistCreate(BaseModel):
+    case_id: int
+    to_division_code: str = Field(description="The jurisdiction asked to help (区域协查).")
+    contact_ids: list[int] = Field(min_length=1, max_length=5000)
+    due_hours: int = Field(24, ge=1, le=720)
+    message: str | None = Field(None, max_length=2000)
+
+
+class AssistItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    person_id: int
+    role: str
+    last_exposure: date
+    outcome: AssistOutcome
+    note: str | None
+    answered_at: datetime | None
+
+
+class AssistRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_id: int
+    from_division_code: str
+    to_division_code: str
+    status: AssistStatus
+    due_at: datetime
+    overdue: bool = False
+    task_id: int | None
+    message: str | None
+    created_by: str
+    created_at: datetime
+    accepted_by: str | None
+    accepted_at: datetime | None
+    answered_at: datetime | None
+    items: list[AssistItemRead]
+
+
+class AssistAnswerItem(BaseModel):
+    person_id: int
+    outcome: AssistOutcome
+    note: str | None = Field(None, max_length=2000)
+
+
+class AssistAnswer(BaseModel):
+    items: list[AssistAnswerItem] = Field(min_length=1)

@@ -1,0 +1,64 @@
+"""Small check-in stores for the tracing tests."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+
+from fangkong.tracing import store
+
+T0 = datetime(2022, 5, 1, tzinfo=UTC)
+Stay = tuple[int, int, datetime, datetime]
+
+
+def at(minutes: float) -> datetime:
+    """T0 plus some minutes."""
+    return T0 + timedelta(minutes=minutes)
+
+
+def stays_table(rows: list[Stay]) -> pa.Table:
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.table({"person_id": pa.array([r[0] for r in rows], pa.int64()),
+                     "venue_id": pa.array([r[1] for r in rows], pa.int64()),
+                     "t_in": pa.array([r[2] for r in rows], ts),
+                     "t_out": pa.array([r[3] for r in rows], ts)})
+
+
+def make_store(directory: Path, rows: list[Stay], batch: str = "b1") -> Path:
+    with store.locked(directory):
+        store.append(directory, stays_table(rows), batch=batch)
+    return directory
+
+
+def random_stays(seed: int, n: int = 3000, people: int = 150, venues: int = 12,
+                 days: int = 3) -> list[Stay]:
+    rnd = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        t_in = at(rnd.randrange(days * 24 * 60) + rnd.random())
+        rows.append((rnd.randrange(people), rnd.randrange(venues), t_in,
+                     t_in + timedelta(minutes=rnd.choice([1, 5, 10, 30, 90, 400, 1500]))))
+    return rows
+
+
+def reference(rows: list[Stay], cases: list[tuple[int, datetime, datetime]], m: int,
+              linger: int) -> set[tuple[int, int, int, datetime, datetime]]:
+    """The issue's definition, by brute force."""
+    out = set()
+    for person, start, end in cases:
+        for p, v, t_in, t_out in rows:
+            if p != person:
+                continue
+            cs, ce = max(t_in, start), min(t_out + timedelta(minutes=linger), end)
+            if cs >= ce:
+                continue
+            for q, w, u_in, u_out in rows:
+                if q == person or w != v:
+                    continue
+                os_, oe = max(cs, u_in), min(ce, u_out)
+                if oe > os_ and oe - os_ >= timedelta(minutes=m):
+                    out.add((person, q, v, os_, oe))
+    return out

@@ -1,0 +1,174 @@
+"""Exposures, proposals (household, venue co-presence, secondary), review, contact episodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.case import service as cases
+from fangkong.case.enums import Classification, DetectionMode, Severity
+from fangkong.case.schemas import CaseCreate, Reclassify
+from fangkong.core.auth import Actor
+from fangkong.core.clock import set_clock
+from fangkong.core.errors import Conflict, Invalid
+from fangkong.person.models import Person
+from fangkong.task.models import Task
+from fangkong.tracing import contacts, importer
+from fangkong.tracing.enums import ContactStatus, Origin, Review, Setting
+from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
+
+NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)  # the case was reported at 02:00 UTC
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[None]:
+    set_clock(lambda: NOW)
+    yield
+    set_clock(None)
+
+
+def _case(session: Session, actor: Actor, person: Person, ref: str = "TC1") -> int:
+    return cases.create(session, actor=actor, data=CaseCreate(
+        ref=ref, person_ref=person.ref, classification=Classification.confirmed,
+        severity=Severity.mild, onset_date="2022-05-05",  # type: ignore[arg-type]
+        reported_at=datetime(2022, 5, 7, 2, 0, tzinfo=UTC),
+        detection_mode=DetectionMode.fever_clinic, owning_division_code="440802")).id
+
+
+@pytest.fixture
+def checkins(session: Session, admin: Actor, people: list[Person], venues: list[int],
+             tmp_path: Path) -> Path:
+    p = [x.id for x in people]
+    rows = [
+        (p[0], "V-MKT", "2022-05-04T10:00:00+08:00", "2022-05-04T11:00:00+08:00"),
+        (p[5], "V-MKT", "2022-05-04T10:30:00+08:00", "2022-05-04T11:30:00+08:00"),  # 30 min
+        (p[6], "V-MKT", "2022-05-04T10:55:00+08:00", "2022-05-04T12:00:00+08:00"),  # 5 min
+        (p[7], "V-MKT", "2022-05-01T10:00:00+08:00", "2022-05-01T11:00:00+08:00"),  # too early
+        (p[1], "V-REST", "2022-05-06T18:00:00+08:00", "2022-05-06T19:00:00+08:00"),
+        (p[6], "V-REST", "2022-05-06T18:30:00+08:00", "2022-05-06T20:00:00+08:00"),  # 2nd
+    ]
+    src = tmp_path / "c.csv"
+    src.write_text("person_id,venue_code,t_in,t_out\n"
+                   + "".join(f"{a},{b},{c},{d}\n" for a, b, c, d in rows), "utf-8")
+    d = tmp_path / "store"
+    importer.ingest(session, actor=admin, source=src, directory=d)
+    return d
+
+
+def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
+        session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
+    case_id = _case(session, admin, people[0])
+    report = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                              pack="cn_v9")
+    assert (report["household"], report["co_presence"], report["secondary"]) == (2, 1, 0)
+    assert (report["window_start"], report["window_end"]) == (
+        datetime(2022, 5, 3).date(), datetime(2022, 5, 7).date())
+    by_person = {e.exposed_person_id: e for e in report["proposals"]}
+    assert set(by_person) == {people[1].id, people[2].id, people[5].id}
+    venue = by_person[people[5].id]
+    assert (venue.origin, venue.proposed_role, venue.setting) == (
+        Origin.co_presence, "venue_exposed", Setting.venue)
+    assert "V-MKT" in venue.reason and "30 min" in venue.reason
+    assert "household" in by_person[people[1].id].reason
+    # Running it again proposes nothing new.
+    again = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                             pack="cn_v9")
+    assert again["proposals"] == []
+
+    exposure = contacts.review(session, actor=admin, exposure_id=by_person[people[1].id].id,
+                               confirm=True)
+    assert exposure.review == Review.confirmed and exposure.contact_id is not None
+    contact = contacts.get_contact(session, actor=admin, contact_id=exposure.contact_id)
+    assert (contact.role, contact.pack, contact.status) == (
+        "close_contact", "cn_v9", ContactStatus.identified)
+    assert [p["kind"] for p in contact.plan["phases"]] == [
+        "centralized_quarantine", "home_health_monitoring"]
+    assert contact.release_date == datetime(2022, 5, 18).date()  # last exposure 05-07 + 10 + 1
+    assert contacts.hours_between(contact.case_reported_at, contact.identified_at) == 4.0
+    made = session.scalars(select(Task).where(Task.subject_type == "contact",
+                                              Task.subject_id == contact.id)).all()
+    assert {(t.type, t.owning_division_code, (t.due_at - NOW).total_seconds() / 3600)
+            for t in made} == {("notify_contact", people[1].division_code, 4.0),
+                               ("transfer_to_quarantine", people[1].division_code, 12.0)}
+    with pytest.raises(Conflict):
+        contacts.review(session, actor=admin, exposure_id=exposure.id, confirm=False)
+    rejected = contacts.review(session, actor=admin, exposure_id=venue.id, confirm=False)
+    assert (rejected.review, rejected.active, rejected.contact_id) == (
+        Review.rejected, False, None)
+
+    # Secondary contacts of the new close contact (cn_v9 identifies them).
+    second = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                              pack="cn_v9")
+    assert second["secondary"] == 1
+    (sec,) = second["proposals"]
+    assert (sec.exposed_person_id, sec.proposed_role, sec.source_contact_id) == (
+        people[6].id, "secondary_contact", contact.id)
+    contacts.review(session, actor=admin, exposure_id=sec.id, confirm=True)
+    (sec_contact,) = [c for c in contacts.contacts_of(session, actor=admin, case_id=case_id)
+                      if c.role == "secondary_contact"]
+    assert [p["kind"] for p in sec_contact.plan["phases"]] == ["home_quarantine"]
+
+
+def test_no_secondary_contacts_under_the_20_measures(
+        session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
+    case_id = _case(session, admin, people[0])
+    report = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                              pack="cn_20_measures")
+    household = next(e for e in report["proposals"] if e.exposed_person_id == people[1].id)
+    contacts.review(session, actor=admin, exposure_id=household.id, confirm=True,
+                    pack="cn_20_measures")
+    assert contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                            pack="cn_20_measures")["secondary"] == 0
+
+
+def test_status_history_hours_and_conversion_to_a_case(
+        session: Session, admin: Actor, people: list[Person]) -> None:
+    case_id = _case(session, admin, people[0])
+    exposure = contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+        source_case_id=case_id, exposed_person_id=people[3].id,
+        first_exposure=datetime(2022, 5, 4).date(), last_exposure=datetime(2022, 5, 6).date(),
+        setting=Setting.workplace))
+    assert exposure.review == Review.confirmed and exposure.origin == Origin.manual
+    cid = exposure.contact_id
+    assert cid is not None
+    with pytest.raises(Invalid):
+        contacts.set_status(session, actor=admin, contact_id=cid,
+                            data=StatusUpdate(status=ContactStatus.released))
+    contacts.set_status(session, actor=admin, contact_id=cid,
+                        data=StatusUpdate(status=ContactStatus.notified))
+    contact = contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
+        status=ContactStatus.under_management, at=datetime(2022, 5, 7, 9, 0, tzinfo=UTC)))
+    assert contacts.hours_between(contact.case_reported_at,
+                                  contact.management_started_at) == 7.0
+    other = _case(session, admin, people[4], ref="TC2")
+    with pytest.raises(Invalid):  # not the contact's own case
+        contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
+            status=ContactStatus.became_case, converted_case_id=other))
+    own = _case(session, admin, people[3], ref="TC3")
+    contact = contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
+        status=ContactStatus.became_case, converted_case_id=own))
+    assert contact.converted_case_id == own and contact.index_case_id == case_id
+    assert [h.to_status for h in contact.history] == [
+        ContactStatus.identified, ContactStatus.notified, ContactStatus.under_management,
+        ContactStatus.became_case]
+
+
+def test_exposures_to_a_discarded_case_stop_counting(
+        session: Session, admin: Actor, people: list[Person]) -> None:
+    case_id = _case(session, admin, people[0])
+    contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+        source_case_id=case_id, exposed_person_id=people[3].id,
+        first_exposure=datetime(2022, 5, 4).date(), last_exposure=datetime(2022, 5, 4).date(),
+        setting=Setting.other))
+    cases.reclassify(session, actor=admin, case_id=case_id,
+                     data=Reclassify(classification=Classification.discarded))
+    assert contacts.deactivate_discarded(session, actor=admin, case_id=case_id) == 1
+    assert not any(e.active for e in contacts.exposures_of(session, actor=admin,
+                                                           case_id=case_id))
+    with pytest.raises(Invalid):
+        contacts.propose(session, actor=admin, case_id=case_id)
