@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -57,7 +58,7 @@ def test_brief_figures_for_a_county(session: Session, seeded: Seeded) -> None:
     assert (rooms["iso_active_rooms"], rooms["iso_occupied_rooms"],
             rooms["iso_free_active_rooms"], rooms["iso_shortfall"]) == (10, 1, 9, 0)
     assert _figures(_doc(session, "440803"), "isolation")["iso_active_rooms"] == 0
-    for missing in ("contacts", "testing", "rt"):
+    for missing in ("testing", "rt"):
         section = doc.sections[keys.index(missing)]
         assert not section.available and not section.figures and not section.tables
     modes = next(s for s in doc.sections if s.key == "brief.cases_mode").tables[0]
@@ -153,3 +154,20 @@ def test_measures_file_errors(tmp_path: Path) -> None:
     path.write_text("just text")
     with pytest.raises(Invalid, match="expected a list"):
         service.read_measures(path)
+
+
+def test_brief_counts_contacts(session: Session, seeded: Seeded) -> None:
+    from fangkong.person.models import Person
+    from fangkong.tracing import contacts
+    from fangkong.tracing.schemas import ExposureCreate
+
+    person = session.scalars(select(Person).where(Person.ref == "WA00000012")).one()
+    today = local_today(ZONE)
+    contacts.add_exposure(session, actor=make_actor(), data=ExposureCreate(
+        source_case_id=seeded.chikan_case_ids[0], exposed_person_id=person.id,
+        first_exposure=today, last_exposure=today, setting="household"))
+    figures = _figures(_doc(session, "440802"), "contacts")
+    assert (figures["contacts_identified"], figures["contacts_waiting"],
+            figures["contacts_managed"]) == (1, 1, 0)
+    assert figures["hours_to_identification"] is not None
+    assert _figures(_doc(session, "440803"), "contacts")["contacts_identified"] == 0

@@ -154,7 +154,7 @@ def test_unavailable_capabilities_show_no_figures(client: TestClient, seeded: Se
         html = client.get(path).text
         assert "尚未接入" in html and 'class="value"' not in html
     html = client.get("/").text
-    section = html[html.index('id="sec-contacts"'):]
+    section = html[html.index('id="sec-testing"'):]
     section = section[:section.index("</section>")]
     assert "尚未接入" in section and not re.search(r"\d", section.split("</h2>")[1])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from fangkong.case.enums import Classification
 from fangkong.case.models import Case
 from fangkong.config import get_settings
 from fangkong.core import audit
-from fangkong.core.auth import Actor, Perm
+from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.person.models import Person
@@ -449,3 +450,27 @@ def deactivate_discarded(session: Session, *, actor: Actor, case_id: int) -> int
     audit.record(session, actor, action="update", record_type="exposure",
                  record_ids=[e.id for e in found], fields=["active"])
     return len(found)
+
+
+def summary(session: Session, *, actor: Actor, division: str, since: datetime,
+            until: datetime) -> dict[str, Any]:
+    """Counts of contact episodes in ``division`` (scoped): by status now, identified in
+    [since, until), and the median hours from the case's report to identification and to the
+    start of management of those identified then. Counts only: no personal data is read."""
+    actor.require(Perm.case_read)
+    base = scope(select(ContactEpisode.status, ContactEpisode.case_reported_at,
+                        ContactEpisode.identified_at, ContactEpisode.management_started_at)
+                 .where(within(ContactEpisode.division_code, division)),
+                 actor, ContactEpisode.division_code)
+    by_status: dict[str, int] = {s.value: 0 for s in ContactStatus}
+    to_id, to_mgmt, new = [], [], 0
+    for status, reported, identified, managed in session.execute(base):
+        by_status[status.value] += 1
+        if since <= identified < until:
+            new += 1
+            to_id.append(hours_between(reported, identified) or 0.0)
+            if managed is not None:
+                to_mgmt.append(hours_between(reported, managed) or 0.0)
+    return {"by_status": by_status, "identified": new,
+            "median_hours_to_identification": median(to_id) if to_id else None,
+            "median_hours_to_management": median(to_mgmt) if to_mgmt else None}

@@ -122,6 +122,20 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "近14天的轉運；從陽性結果或密接判定時起算。",
                          "Transfers of the last 14 days, from the positive result or the "
                          "contact's identification."),
+    # contacts
+    "contacts.identified_today": _m("今日判定密接/次密接", "今日判定密接/次密接",
+                                    "Contacts identified today"),
+    "contacts.under_management": _m("管控中", "管控中", "Under management"),
+    "contacts.identified_only": _m("已判定未通知", "已判定未通知", "Identified, not notified"),
+    "contacts.released": _m("已解除", "已解除", "Released"),
+    "contacts.became_case": _m("转为病例", "轉為病例", "Became cases"),
+    "contacts.lost": _m("失访", "失訪", "Lost to follow-up"),
+    "contacts.hours_to_id": _m("报告到判定（中位小时）", "報告到判定（中位小時）",
+                               "Report to identification (median hours)"),
+    "contacts.hours_to_mgmt": _m("报告到管控（中位小时）", "報告到管控（中位小時）",
+                                 "Report to management (median hours)"),
+    "contacts.note": _m("用时为今日判定者的中位数。", "用時為今日判定者的中位數。",
+                        "Hours: median over the contacts identified today."),
     # surveillance
     "alerts.recent": _m("未排除的预警（最近20条）", "未排除的預警（最近20條）",
                         "Alerts not dismissed (latest 20)"),
