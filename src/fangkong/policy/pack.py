@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from fangkong.policy.enums import NO_ZONE, Confidence, HealthCode, PatientKind, PhaseKind
+from fangkong.policy.testing_rules import Testing
 
 Path = tuple[str | int, ...]
 
@@ -218,6 +219,7 @@ class Pack(Strict):
     lookback: Lookback | None = None
     zones: Zones | None = None
     prohibitions: Prohibitions | None = None
+    testing: Testing | None = None
     lineage: list[str] = Field(default_factory=list, description="Set by the loader.")
     digest: str = Field("", description="Set by the loader: hash of the resolved content.")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fangkong.config import get_settings
+from fangkong.core.errors import Invalid
 from fangkong.policy import loader, plans, prohibitions, zones
 from fangkong.policy.measures import Measure, parse_measures
 from fangkong.policy.pack import Pack
@@ -30,6 +31,7 @@ from fangkong.policy.schemas import (
     ZoneSchedule,
     ZoneVerdict,
 )
+from fangkong.policy.testing_rules import Testing
 
 PackRef = Pack | str | None
 
@@ -37,7 +39,7 @@ __all__ = [
     "Measure", "Pack", "PackRef", "active_pack", "check_level", "check_measures",
     "evaluate_zone", "get_pack", "has_prohibitions", "load_pack", "load_packs",
     "lookback_window", "packs", "parse_measures", "plan", "secondary_window", "summary",
-    "zone_schedule",
+    "testing_rules", "zone_schedule",
 ]
 
 load_packs = loader.load_packs
@@ -113,3 +115,18 @@ def check_measures(pack: PackRef, measures: list[Measure] | list[dict[str, Any]]
     """Which of the nine prohibitions each measure breaks under the pack."""
     parsed = parse_measures([m.model_dump() if not isinstance(m, dict) else m for m in measures])
     return prohibitions.check(resolve(pack), parsed)
+
+
+def testing_rules(pack: PackRef) -> Testing:
+    """The pack's mass-testing rules (section ``testing``); Invalid if it has none or if its
+    pooling names a zone level the pack does not define."""
+    resolved = resolve(pack)
+    rules = resolved.testing
+    if rules is None:
+        raise Invalid(f"policy pack {resolved.id} has no testing rules (section 'testing')")
+    levels = set(resolved.levels())
+    unknown = sorted(set(rules.pooling.by_level) - levels)
+    if unknown:
+        raise Invalid(f"policy pack {resolved.id}: testing.pooling.by_level names unknown "
+                      f"level(s) {', '.join(unknown)}")
+    return rules
