@@ -14,6 +14,7 @@ from fangkong.core.migrate import current, head, upgrade
 from fangkong.geo.cli import app as geo_app
 from fangkong.policy.cli import app as policy_app
 from fangkong.task.cli import app as task_app
+from fangkong.testing.cli import app as testing_app
 from fangkong.user.cli import app as user_app
 
 app = typer.Typer(help="Fangkong (防控): epidemic prevention-and-control command platform.",
@@ -28,6 +29,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(task_app, name="task")
+app.add_typer(testing_app, name="testing")
 app.add_typer(audit_app, name="audit")
 
 

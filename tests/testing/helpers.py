@@ -66,7 +66,7 @@ def at(minutes: int) -> str:
     return (START + timedelta(minutes=minutes)).isoformat()
 
 
-def samples_csv(rows: list[tuple[str, str, int]], point_code: str = "PT1") -> bytes:
+def samples_csv(rows: list[tuple[str, str, int]], point_code: str = "") -> bytes:
     return csv_bytes([{"tube_id": t, "person_ref": p, "sampled_at": at(m),
                        "point_id": point_code} for t, p, m in rows],
                      columns=["tube_id", "person_ref", "sampled_at", "point_id"])

@@ -511,19 +511,20 @@ def _check_results(session: Session, actor: Actor, s: Table, collector: Collecto
                                                      t.c.reported_at != s.c.reported_at)),
                    s.c.reported_at < t.c.first_sampled_at))
         .order_by(s.c.line).limit(limit)).all()
-    for line, barcode, tube_id, members, old, old_at, new, _new_at, first in problems:
+    for line, barcode, tube_id, members, old, old_at, new, new_at, first in problems:
+        field = "tube_id"
         if tube_id is None:
             msg = f"unknown tube {barcode}"
         elif not members:
             msg = f"tube {barcode} was never sampled"
-        elif (old is not None and (old.name if hasattr(old, "name") else old) != new) \
-                or old is not None:
+        elif old is not None and (getattr(old, "name", old) != new or old_at != new_at):
+            field = "result"
             msg = (f"tube {barcode} already has the result {getattr(old, 'value', old)} "
                    f"reported at {old_at.isoformat() if old_at else '?'}")
         else:
-            msg = f"reported before the tube's first sample ({first.isoformat()})"
-        collector.add(line, [Problem(msg, field="tube_id" if old is None or tube_id is None
-                                     else "result")])
+            field = "reported_at"
+            msg = f"is before the tube's first sample ({first.isoformat()})"
+        collector.add(line, [Problem(msg, field=field)])
     first = (select(s.c.barcode, func.min(s.c.line).label("first")).group_by(s.c.barcode)
              .having(func.count() > 1).subquery())
     dupes = session.execute(
