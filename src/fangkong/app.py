@@ -21,6 +21,7 @@ from fangkong.person.api import router as person_router
 from fangkong.policy.api import router as policy_router
 from fangkong.task import service as tasks
 from fangkong.task.api import router as task_router
+from fangkong.testing.api import router as testing_router
 from fangkong.user.api import router as user_router
 
 log = logging.getLogger("fangkong")
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings, app.state.engine = settings, engine
     api = APIRouter(prefix="/api/v1")
     for router in (user_router, geo_router, person_router, case_router, task_router,
-                   policy_router):
+                   policy_router, testing_router):
         api.include_router(router)
     app.include_router(api)
 
