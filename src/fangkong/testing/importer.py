@@ -269,8 +269,7 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
             _check_samples(session, actor, round_, stage.table, res.table, collector)
             clock.lap("check")
         collector.check()
-        inserted, repeats = _merge_samples(session, round_, res.table)
-        clock.lap("merge")
+        inserted, repeats = _merge_samples(session, round_, res.table, clock)
     audit.record(session, actor, action="import", record_type="testing_sample",
                  record_ids=[round_.id], fields=SAMPLE_COLUMNS,
                  detail={"file": table.filename, "sha256": table.sha256, "rows": rows,
@@ -375,7 +374,8 @@ def _check_full(session: Session, round_: Round, s: Table, r: Table,
     _report_lines(collector, lines, lambda row: why[row[1]], "tube_id")
 
 
-def _merge_samples(session: Session, round_: Round, r: Table) -> tuple[int, int]:
+def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
+                   ) -> tuple[int, int]:
     sm = cast(Table, Sample.__table__)
     if is_postgres(session):
         from sqlalchemy.dialects.postgresql import insert
@@ -389,6 +389,7 @@ def _merge_samples(session: Session, round_: Round, r: Table) -> tuple[int, int]
     # one of them is inserted; ON CONFLICT only guards against a concurrent import.
     inserted = session.scalar(select(func.count()).where(r.c.known == 0)) or 0
     session.execute(stmt.on_conflict_do_nothing(index_elements=["tube_id", "person_id"]))
+    clock.lap("merge: insert")
     if not inserted:
         return 0, 0
     twice = (select(sm.c.person_id).where(
@@ -399,11 +400,13 @@ def _merge_samples(session: Session, round_: Round, r: Table) -> tuple[int, int]
         session.execute(update(Sample).where(Sample.round_id == round_.id,
                                              Sample.person_id.in_(twice))
                         .values(repeat=True))
+    clock.lap("merge: repeats")
     agg = (select(sm.c.tube_id, func.count().label("n"), func.min(sm.c.sampled_at).label("first"))
            .where(sm.c.tube_id.in_(select(r.c.tube_id).where(r.c.known == 0)))
            .group_by(sm.c.tube_id).subquery())
     session.execute(update(Tube).where(Tube.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
+    clock.lap("merge: tubes")
     return inserted, int(repeats)
 
 

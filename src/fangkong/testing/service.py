@@ -265,8 +265,8 @@ def create_lab(session: Session, *, actor: Actor, data: LabCreate) -> Lab:
 
 # -- status, coverage, not yet sampled ------------------------------------------------------
 
-def _sampled_persons(round_id: int) -> Any:
-    return select(Sample.person_id).where(Sample.round_id == round_id).distinct().subquery()
+def _in_target(round_id: int) -> Any:
+    return and_(Target.round_id == round_id, Target.person_id == Sample.person_id)
 
 
 def _past_due(round_: Round, now: datetime) -> Any:
@@ -275,28 +275,30 @@ def _past_due(round_: Round, now: datetime) -> Any:
 
 
 def status(session: Session, *, actor: Actor, round_id: int) -> Status:
-    """The round's figures, for the actor's jurisdiction (the whole round if national)."""
+    """The round's figures, for the actor's jurisdiction (the whole round if national).
+    ``sampled`` counts the target persons sampled at least once."""
     round_ = get_round(session, actor=actor, round_id=round_id)
     now = utc_now()
     scoped = scope_clause(actor, Target.division_code)
-    s = _sampled_persons(round_.id)
-    target, sampled = session.execute(
-        select(func.count(), func.count(s.c.person_id))
-        .select_from(Target).outerjoin(s, s.c.person_id == Target.person_id)
-        .where(Target.round_id == round_.id, scoped)).one()
+    target = session.scalar(select(func.count()).select_from(Target).where(
+        Target.round_id == round_.id, scoped)) or 0
+    sampled = session.scalar(
+        select(func.count(func.distinct(Sample.person_id)))
+        .join(Target, _in_target(round_.id)).where(Sample.round_id == round_.id, scoped)) or 0
     tubes_q = select(Tube.id).where(Tube.round_id == round_.id, Tube.members > 0)
     if not actor.national:
-        mine = (select(Sample.tube_id).join(Target, and_(
-            Target.round_id == Sample.round_id, Target.person_id == Sample.person_id))
-            .where(Sample.round_id == round_.id, scoped))
+        mine = (select(Sample.tube_id).join(Target, _in_target(round_.id))
+                .where(Sample.round_id == round_.id, scoped))
         tubes_q = tubes_q.where(Tube.id.in_(mine))
     t = tubes_q.add_columns(Tube.result, Tube.first_sampled_at, Tube.barcode).subquery()
     due = now - timedelta(hours=round_.result_due_hours)
     tubes, without, past = session.execute(select(
         func.count(), func.count().filter(t.c.result.is_(None)),
         func.count().filter(t.c.result.is_(None), t.c.first_sampled_at < due))).one()
-    positives = list(session.scalars(select(t.c.barcode).where(t.c.result == Result.positive)
-                                     .order_by(t.c.barcode).limit(_LIST_LIMIT)))
+    positives = list(session.scalars(
+        select(Tube.barcode).where(Tube.round_id == round_.id, Tube.result == Result.positive,
+                                   Tube.id.in_(select(t.c.id)))
+        .order_by(Tube.barcode).limit(_LIST_LIMIT)))
     member_scope = scope_clause(actor, FollowupMember.division_code)
     pending = list(session.scalars(
         select(Person.ref).join(FollowupMember, FollowupMember.person_id == Person.id)
@@ -320,7 +322,8 @@ def status(session: Session, *, actor: Actor, round_id: int) -> Status:
 def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str | None = None,
              digits: int = 6) -> Coverage:
     """Target, sampled, coverage and tubes past due per division (codes cut to ``digits``:
-    6 county, 9 town, 12 village), in the actor's jurisdiction."""
+    6 county, 9 town, 12 village), in the actor's jurisdiction. Three grouped scans: the
+    target by division, the samples joined to the target, the late tubes' samples."""
     if digits not in (2, 4, 6, 9, 12):
         raise Invalid("digits is one of 2, 4, 6, 9, 12 (province … village)")
     round_ = get_round(session, actor=actor, round_id=round_id)
@@ -328,22 +331,22 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
     where = [Target.round_id == round_.id, scope_clause(actor, Target.division_code)]
     if within_code:
         where.append(within(Target.division_code, within_code))
-    s = _sampled_persons(round_.id)
-    rows = session.execute(
-        select(div, func.count(), func.count(s.c.person_id))
-        .select_from(Target).outerjoin(s, s.c.person_id == Target.person_id)
-        .where(*where).group_by(div).order_by(div)).all()
-    late_tubes = select(Tube.id).where(_past_due(round_, utc_now())).subquery()
+    targets = session.execute(select(div, func.count()).where(*where).group_by(div)
+                              .order_by(div)).all()
+    sampled: dict[str, int] = dict(session.execute(
+        select(div, func.count(func.distinct(Sample.person_id)))
+        .join(Target, _in_target(round_.id)).where(Sample.round_id == round_.id, *where)
+        .group_by(div)).all())
     late: dict[str, int] = dict(session.execute(
         select(div, func.count(func.distinct(Sample.tube_id)))
-        .select_from(Sample).join(late_tubes, late_tubes.c.id == Sample.tube_id)
-        .join(Target, and_(Target.round_id == Sample.round_id,
-                           Target.person_id == Sample.person_id))
-        .where(*where).group_by(div)).all())
+        .select_from(Tube).join(Sample, Sample.tube_id == Tube.id)
+        .join(Target, _in_target(round_.id))
+        .where(_past_due(round_, utc_now()), *where).group_by(div)).all())
     return Coverage(round_id=round_.id, level_digits=digits, rows=[
-        CoverageRow(division_code=d, target=n, sampled=k,
-                    coverage=round(k / n, 6) if n else 0.0, tubes_past_due=late.get(d, 0))
-        for d, n, k in rows])
+        CoverageRow(division_code=d, target=n, sampled=sampled.get(d, 0),
+                    coverage=round(sampled.get(d, 0) / n, 6) if n else 0.0,
+                    tubes_past_due=late.get(d, 0))
+        for d, n in targets])
 
 
 def unsampled(session: Session, *, actor: Actor, round_id: int, within_code: str | None = None,
