@@ -39,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     union_all,
     update,
 )
@@ -338,19 +339,24 @@ def _check_full(session: Session, round_: Round, s: Table, r: Table,
     allow, or a household tube (1户1管) mixing households."""
     sm, p, t = Sample.__table__, Person.__table__, Tube.__table__
     tg = Target.__table__
-    staged_tubes = select(r.c.tube_id).distinct()
-    pairs = union_all(
-        select(sm.c.tube_id, sm.c.person_id).where(sm.c.tube_id.in_(staged_tubes)),
-        select(r.c.tube_id, r.c.person_id).where(r.c.known == 0)).subquery()
     elsewhere = service.rules_of(round_).pooling.elsewhere
+    staged_tubes = select(r.c.tube_id).where(r.c.known == 0).distinct()
+    # the tubes' recorded members (few: most tubes are new) and the new ones, as resolved
+    recorded = (select(sm.c.tube_id, p.c.household_ref,
+                       func.coalesce(tg.c.pool_max, elsewhere).label("pool_max"),
+                       case((tg.c.household.is_(True), 1), else_=0).label("household"))
+                .select_from(sm.join(p, p.c.id == sm.c.person_id)
+                             .outerjoin(tg, and_(tg.c.round_id == round_.id,
+                                                 tg.c.person_id == sm.c.person_id)))
+                .where(sm.c.tube_id.in_(staged_tubes)))
+    new = select(r.c.tube_id, r.c.household_ref, r.c.pool_max, r.c.household).where(
+        r.c.known == 0)
+    pairs = union_all(recorded, new).subquery()
     per = (select(pairs.c.tube_id, func.count().label("n"),
-                  func.min(func.coalesce(tg.c.pool_max, elsewhere)).label("lim"),
-                  func.max(case((tg.c.household.is_(True), 1), else_=0)).label("hh"),
-                  func.count(func.distinct(p.c.household_ref)).label("nh"),
-                  func.count(p.c.household_ref).label("nhr"))
-           .select_from(pairs.join(p, p.c.id == pairs.c.person_id)
-                        .outerjoin(tg, and_(tg.c.round_id == round_.id,
-                                            tg.c.person_id == pairs.c.person_id)))
+                  func.min(pairs.c.pool_max).label("lim"),
+                  func.max(pairs.c.household).label("hh"),
+                  func.count(func.distinct(pairs.c.household_ref)).label("nh"),
+                  func.count(pairs.c.household_ref).label("nhr"))
            .group_by(pairs.c.tube_id).subquery())
     allowed = case((t.c.capacity < per.c.lim, t.c.capacity), else_=per.c.lim)
     bad = session.execute(
@@ -381,33 +387,35 @@ def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    # Persons sampled more than once in the round: twice in the file, or once before.
+    fresh = r.c.known == 0
+    repeated = list(session.scalars(union(
+        select(r.c.person_id).where(fresh).group_by(r.c.person_id).having(func.count() > 1),
+        select(r.c.person_id).where(fresh, exists().where(sm.c.person_id == r.c.person_id,
+                                                          sm.c.round_id == round_.id)))))
+    clock.lap("merge: repeats")
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
-                 literal(False)).where(r.c.known == 0)
+                 literal(False)).where(fresh)
     stmt = insert(sm).from_select(["round_id", "tube_id", "person_id", "sampled_at",
                                    "point_id", "repeat"], src)
     # New pairs: not recorded (``known``) and not repeated in the file (checked), so every
     # one of them is inserted; ON CONFLICT only guards against a concurrent import.
-    inserted = session.scalar(select(func.count()).where(r.c.known == 0)) or 0
+    inserted = session.scalar(select(func.count()).where(fresh)) or 0
     session.execute(stmt.on_conflict_do_nothing(index_elements=["tube_id", "person_id"]))
     clock.lap("merge: insert")
     if not inserted:
         return 0, 0
-    twice = (select(sm.c.person_id).where(
-        sm.c.round_id == round_.id, sm.c.person_id.in_(select(r.c.person_id).where(
-            r.c.known == 0))).group_by(sm.c.person_id).having(func.count() > 1))
-    repeats = session.scalar(select(func.count()).select_from(twice.subquery())) or 0
-    if repeats:
-        session.execute(update(Sample).where(Sample.round_id == round_.id,
-                                             Sample.person_id.in_(twice))
-                        .values(repeat=True))
-    clock.lap("merge: repeats")
+    for start in range(0, len(repeated), 5000):
+        session.execute(update(Sample).where(
+            Sample.round_id == round_.id,
+            Sample.person_id.in_(repeated[start:start + 5000])).values(repeat=True))
     agg = (select(sm.c.tube_id, func.count().label("n"), func.min(sm.c.sampled_at).label("first"))
            .where(sm.c.tube_id.in_(select(r.c.tube_id).where(r.c.known == 0)))
            .group_by(sm.c.tube_id).subquery())
     session.execute(update(Tube).where(Tube.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
     clock.lap("merge: tubes")
-    return inserted, int(repeats)
+    return inserted, len(repeated)
 
 
 # -- results ---------------------------------------------------------------------------------

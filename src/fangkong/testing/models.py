@@ -130,8 +130,8 @@ class Sample(Base):
     __tablename__ = "testing_sample"
     __table_args__ = (
         UniqueConstraint("tube_id", "person_id", name="uq_testing_sample_tube_id"),
-        Index("ix_testing_sample_round_id_person_id", "round_id", "person_id"),
-        Index("ix_testing_sample_person_id_sampled_at", "person_id", "sampled_at"),
+        # A person's samples (repeats in a round, key-group compliance, coverage joins).
+        Index("ix_testing_sample_person_id_round_id", "person_id", "round_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

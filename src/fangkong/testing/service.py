@@ -539,12 +539,11 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
     if group is None or not actor.covers(group.division_code):
         raise NotFound(f"key group {group_id} not found")
     now = now or utc_now()
-    last = (select(Sample.person_id, func.max(Sample.sampled_at).label("last"))
-            .group_by(Sample.person_id).subquery())
+    last = (select(func.max(Sample.sampled_at)).where(Sample.person_id == Person.id)
+            .correlate(Person).scalar_subquery())
     rows = session.execute(
-        select(Person.id, Person.ref, Person.division_code, last.c.last, KeyGroupMember.since)
+        select(Person.id, Person.ref, Person.division_code, last, KeyGroupMember.since)
         .join(KeyGroupMember, KeyGroupMember.person_id == Person.id)
-        .outerjoin(last, last.c.person_id == Person.id)
         .where(KeyGroupMember.group_id == group.id,
                scope_clause(actor, Person.division_code))).all()
     step = timedelta(days=group.every_days)

@@ -268,10 +268,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("testing_sample", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_testing_sample_person_id_sampled_at", ["person_id", "sampled_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_testing_sample_round_id_person_id", ["round_id", "person_id"], unique=False
+            "ix_testing_sample_person_id_round_id", ["person_id", "round_id"], unique=False
         )
 
     op.create_table(
@@ -354,8 +351,7 @@ def downgrade() -> None:
 
     op.drop_table("testing_followup_member")
     with op.batch_alter_table("testing_sample", schema=None) as batch_op:
-        batch_op.drop_index("ix_testing_sample_round_id_person_id")
-        batch_op.drop_index("ix_testing_sample_person_id_sampled_at")
+        batch_op.drop_index("ix_testing_sample_person_id_round_id")
 
     op.drop_table("testing_sample")
     with op.batch_alter_table("testing_followup", schema=None) as batch_op:
