@@ -128,3 +128,24 @@ def test_api(client: TestClient, session: Session) -> None:
     other = login(client, session, "far", Role.testing_officer, "440803")
     assert client.get(f"/api/v1/testing/rounds/{round_id}/status",
                       headers=other).status_code == 404
+
+
+def test_turnaround_per_lab_and_round(session: Session, admin: Actor) -> None:
+    round_id, _, _ = _round(session, admin)
+    lab(session, admin, "LAB2")
+    importer.import_results(session, actor=admin, filename="r", source=results_csv(
+        [("T1", "negative", 61)]) + results_csv([("T2", "negative", 421)], "LAB2")
+        .split(b"\n", 1)[1])
+    rows = {r.lab: r for r in service.turnaround(session, actor=admin, round_id=round_id)}
+    assert rows[None].tubes == 2
+    assert rows["LAB1"].mean_hours == 1.0 and rows["LAB1"].within_due == 1
+    assert rows["LAB2"].mean_hours == 7.0 and rows["LAB2"].within_due == 0
+    assert rows[None].max_hours == 7.0
+
+
+def test_series_stop_rule_from_rounds(session: Session, admin: Actor) -> None:
+    for day in range(3):
+        make_round(session, admin, series="湛江全员", start=START - timedelta(days=3 - day))
+    advice = service.series_advice(session, actor=admin, series="湛江全员")
+    assert (advice.clean_streak, advice.may_stop) == (3, False)
+    assert advice.next_round_on == (START - timedelta(days=1)).date() + timedelta(days=3)

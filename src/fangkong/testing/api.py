@@ -31,6 +31,7 @@ from fangkong.testing.schemas import (
     Status,
     TubeIssue,
     TubeIssueReport,
+    TurnaroundRow,
     UnsampledRow,
 )
 from fangkong.upload import read_upload
@@ -159,3 +160,9 @@ def compliance(session: DbSession, actor: CurrentActor, group_id: int,
                overdue_only: bool = False) -> Any:
     return service.compliance(session, actor=actor, group_id=group_id,
                               overdue_only=overdue_only)
+
+
+@router.get("/rounds/{round_id}/turnaround", response_model=list[TurnaroundRow])
+def turnaround(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
+    """Hours from sample to result, for the round (``lab`` null) and per lab."""
+    return service.turnaround(session, actor=actor, round_id=round_id)

@@ -229,6 +229,19 @@ def unsampled(round_id: int = typer.Option(..., "--round"),
         console.print(f"{n:,} persons not yet sampled -> {out}")
 
 
+@app.command("turnaround")
+@handle_errors
+def turnaround(round_id: int = typer.Option(..., "--round"), as_json: bool = JsonOpt) -> None:
+    """Hours from sample to result, for the round and per lab."""
+    with db_session() as session:
+        rows = service.turnaround(session, actor=cli_actor(), round_id=round_id)
+    table = Table("lab", "tubes", "mean h", "max h", "within due")
+    for r in rows:
+        table.add_row(r.lab or "(round)", f"{r.tubes:,}", str(r.mean_hours), str(r.max_hours),
+                      f"{r.within_due:,}")
+    emit([r.model_dump() for r in rows], as_json, lambda: console.print(table))
+
+
 @app.command("queue")
 @handle_errors
 def queue(round_id: int | None = typer.Option(None, "--round"),

@@ -208,3 +208,12 @@ class ComplianceRow(BaseModel):
     last_sampled_at: datetime | None
     due_at: datetime | None
     overdue: bool
+
+
+class TurnaroundRow(BaseModel):
+    lab: str | None
+    tubes: int
+    mean_hours: float | None
+    max_hours: float | None
+    within_due: int
+    daily_capacity: int | None

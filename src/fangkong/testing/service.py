@@ -64,6 +64,7 @@ from fangkong.testing.schemas import (
     Status,
     TubeIssue,
     TubeIssueReport,
+    TurnaroundRow,
     UnsampledRow,
 )
 
@@ -384,6 +385,35 @@ def iter_unsampled(session: Session, *, actor: Actor, round_id: int,
         if len(rows) < page:
             return
         after = rows[-1].person_id
+
+
+def turnaround(session: Session, *, actor: Actor, round_id: int) -> list[TurnaroundRow]:
+    """Hours from a tube's first sample to its reported result, per lab and (``lab`` None)
+    for the whole round; how many came within the round's due time."""
+    round_ = get_round(session, actor=actor, round_id=round_id)
+    if is_postgres(session):
+        hours: Any = func.extract("epoch", Tube.reported_at - Tube.first_sampled_at) / 3600.0
+    else:
+        hours = (func.julianday(Tube.reported_at) - func.julianday(Tube.first_sampled_at)) * 24
+    due = round_.result_due_hours
+    cols = (func.count(), func.avg(hours), func.max(hours),
+            func.count().filter(hours <= due))
+    base = select(*cols).where(Tube.round_id == round_.id, Tube.reported_at.is_not(None),
+                               Tube.first_sampled_at.is_not(None))
+    per_lab = session.execute(
+        base.add_columns(Lab.code, Lab.daily_capacity).join(Lab, Lab.id == Tube.lab_id)
+        .group_by(Lab.code, Lab.daily_capacity).order_by(Lab.code)).all()
+    n, mean, most, ok = session.execute(base).one()
+
+    def num(x: Any) -> float | None:
+        return None if x is None else round(float(x), 2)
+
+    out = [TurnaroundRow(lab=None, tubes=n, mean_hours=num(mean), max_hours=num(most),
+                         within_due=ok, daily_capacity=None)]
+    out += [TurnaroundRow(lab=lab, tubes=k, mean_hours=num(m), max_hours=num(x),
+                          within_due=w, daily_capacity=cap)
+            for k, m, x, w, lab, cap in per_lab]
+    return out
 
 
 # -- the positive-pool queue ----------------------------------------------------------------
