@@ -125,6 +125,16 @@ def test_api(client: TestClient, session: Session) -> None:
     cov = client.get(f"/api/v1/testing/rounds/{round_id}/coverage?digits=9",
                      headers=headers).json()
     assert cov["rows"][0]["division_code"] == "440802001"
+    assert client.get("/api/v1/testing/followups", headers=headers).json() == []
+    resp = client.post("/api/v1/testing/keygroups", headers=headers, json={
+        "code": "inbound_contact", "division_code": "440802"})
+    assert resp.status_code == 201 and resp.json()["every_days"] == 1
+    group = resp.json()["id"]
+    assert client.post(f"/api/v1/testing/keygroups/{group}/members", headers=headers,
+                       json=["API0000", "API0001"]).json() == {"added": 2}
+    rows = client.get(f"/api/v1/testing/keygroups/{group}/compliance?overdue_only=true",
+                      headers=headers).json()
+    assert [r["person_ref"] for r in rows] == ["API0001"]
     other = login(client, session, "far", Role.testing_officer, "440803")
     assert client.get(f"/api/v1/testing/rounds/{round_id}/status",
                       headers=other).status_code == 404
