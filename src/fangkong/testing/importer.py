@@ -95,6 +95,11 @@ class _Stage:
         self.table.drop(conn, checkfirst=True)
         self.table.create(conn)
 
+    def analyze(self) -> None:
+        """Statistics for PostgreSQL's planner (it has none for a fresh temporary table)."""
+        if self.postgres:
+            self.session.execute(text(f"ANALYZE {self.name}"))
+
     def drop(self) -> None:
         self.table.drop(self.session.connection(), checkfirst=True)
 
@@ -264,8 +269,10 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
         stage.write(chunk)
         clock.lap("stage")
         if not collector.total:
+            stage.analyze()
             _resolve_samples(session, actor, round_, stage.table, res.table,
                              rules.pooling.elsewhere)
+            res.analyze()
             clock.lap("resolve")
             _check_samples(session, actor, round_, stage.table, res.table, collector)
             clock.lap("check")
@@ -493,6 +500,7 @@ def import_results(session: Session, *, actor: Actor, source: Path | bytes,
         stage.write(chunk)
         clock.lap("stage")
         if not collector.total:
+            stage.analyze()
             _check_results(session, actor, stage.table, collector)
             clock.lap("check")
         collector.check()
