@@ -65,6 +65,8 @@ RESULT_COLUMNS = ["tube_id", "result", "reported_at", "lab_id", "ct", "received_
 RESULT_REQUIRED = ["tube_id", "result", "reported_at", "lab_id"]
 CHUNK = 50_000
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_ANALYZE_AFTER = 10_000
+"""Rows written after which PostgreSQL's statistics of the table are refreshed at once."""
 
 
 class _Clock:
@@ -422,6 +424,12 @@ def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
     session.execute(update(Tube).where(Tube.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
     clock.lap("merge: tubes")
+    if is_postgres(session) and inserted > _ANALYZE_AFTER:
+        # Fresh statistics, or the planner takes the tables for as small as they were and
+        # scans a million samples for each positive pool's members.
+        session.execute(text("ANALYZE testing_sample"))
+        session.execute(text("ANALYZE testing_tube"))
+        clock.lap("merge: analyze")
     return inserted, len(repeated)
 
 
@@ -583,6 +591,6 @@ def _merge_results(session: Session, s: Table) -> tuple[list[int], int]:
         update(Tube).where(Tube.barcode == s.c.barcode, Tube.result.is_(None))
         .values(result=s.c.result, reported_at=s.c.reported_at, lab_id=s.c.lab_id,
                 ct=s.c.ct, received_at=s.c.received_at, tested_at=s.c.tested_at))
-    if is_postgres(session) and fresh > 100_000:
+    if is_postgres(session) and fresh > _ANALYZE_AFTER:
         session.execute(text("ANALYZE testing_tube"))
     return candidates, fresh
