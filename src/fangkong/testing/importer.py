@@ -7,7 +7,7 @@ does. Everything that needs the database (unknown tubes and persons, tubes of an
 results for tubes never sampled, lines repeated in the file, tubes over the size their members'
 places allow, results that contradict a recorded one) is then found by a few joins of the
 staging table with the database, and reported by line and field. Only a file without a single
-problem is merged (INSERT ... SELECT ... ON CONFLICT DO NOTHING; UPDATE ... FROM), all inside a
+problem is merged (INSERT ... SELECT of the new pairs only; UPDATE ... FROM), all inside a
 savepoint of the caller's transaction: the file is written whole or not at all, and importing
 it again changes nothing.
 
@@ -392,10 +392,6 @@ def _check_full(session: Session, round_: Round, s: Table, r: Table,
 def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
                    ) -> tuple[int, int]:
     sm = cast(Table, Sample.__table__)
-    if is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     # Persons sampled more than once in the round: twice in the file, or once before.
     fresh = r.c.known == 0
     repeated = list(session.scalars(union(
@@ -405,12 +401,14 @@ def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
     clock.lap("merge: repeats")
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
-    stmt = insert(sm).from_select(["round_id", "tube_id", "person_id", "sampled_at",
-                                   "point_id", "repeat"], src)
+    stmt = sm.insert().from_select(["round_id", "tube_id", "person_id", "sampled_at",
+                                    "point_id", "repeat"], src)
     # New pairs: not recorded (``known``) and not repeated in the file (checked), so every
-    # one of them is inserted; ON CONFLICT only guards against a concurrent import.
+    # one of them is inserted with a plain INSERT (ON CONFLICT's speculative insertion costs
+    # more per row); the same pair from a concurrent import makes this one fail whole on the
+    # unique constraint, which is what atomic means.
     inserted = session.scalar(select(func.count()).where(fresh)) or 0
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["tube_id", "person_id"]))
+    session.execute(stmt)
     clock.lap("merge: insert")
     if not inserted:
         return 0, 0
