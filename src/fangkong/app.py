@@ -23,6 +23,7 @@ from fangkong.policy.api import router as policy_router
 from fangkong.surveillance.api import router as surveillance_router
 from fangkong.task import service as tasks
 from fangkong.task.api import router as task_router
+from fangkong.testing.api import router as testing_router
 from fangkong.tracing.api import router as tracing_router
 from fangkong.user.api import router as user_router
 from fangkong.web.pages import install as install_web
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     api = APIRouter(prefix="/api/v1")
     for router in (user_router, geo_router, person_router, case_router, task_router,
                    policy_router, zone_router, zone_checks_router, zone_public_router,
-                   isolation_router, surveillance_router, tracing_router):
+                   isolation_router, surveillance_router, tracing_router, testing_router):
         api.include_router(router)
     app.include_router(api)
 

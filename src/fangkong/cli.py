@@ -19,6 +19,7 @@ from fangkong.isolation.cli import app as isolation_app
 from fangkong.policy.cli import app as policy_app
 from fangkong.surveillance.cli import app as surveillance_app
 from fangkong.task.cli import app as task_app
+from fangkong.testing.cli import app as testing_app
 from fangkong.tracing.cli import app as tracing_app
 from fangkong.user.cli import app as user_app
 from fangkong.zone.cli import app as zone_app
@@ -37,6 +38,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(task_app, name="task")
 app.add_typer(zone_app, name="zone")
 app.add_typer(tracing_app, name="tracing")
+app.add_typer(testing_app, name="testing")
 app.add_typer(audit_app, name="audit")
 app.command("brief")(brief_command)
 app.add_typer(isolation_app, name="isolation")

@@ -16,6 +16,19 @@ from fangkong.surveillance.models import (
                                           SentinelUnit,
 )
 from fangkong.task.models import Task, TaskEvent
+from fangkong.testing.models import (
+    Followup,
+    FollowupMember,
+    KeyGroup,
+    KeyGroupMember,
+    Lab,
+    Point,
+    Round,
+    RoundZone,
+    Sample,
+    Target,
+    Tube,
+)
 from fangkong.tracing.models import (
     AssistItem,
     AssistRequest,
@@ -32,7 +45,9 @@ metadata = Base.metadata
 
 __all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "AuditEntry",
            "Case", "ClassificationChange", "ContactEpisode", "ContactStatusChange", "Division",
-           "DivisionBoundary", "Exposure", "Person", "Room", "RoomNight", "SentinelReport",
-           "SentinelRevision", "SentinelUnit", "Site", "Stay", "StayTest", "Task", "TaskEvent",
-           "Transfer", "Unit", "User", "UserGrant", "Venue", "WebPreference", "Zone", "ZoneEvent",
-           "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]
+           "DivisionBoundary", "Exposure", "Followup", "FollowupMember", "KeyGroup",
+           "KeyGroupMember", "Lab", "Person", "Point", "Room", "RoomNight", "Round", "RoundZone",
+           "Sample", "SentinelReport", "SentinelRevision", "SentinelUnit", "Site", "Stay",
+           "StayTest", "Target", "Task", "TaskEvent", "Transfer", "Tube", "Unit", "User",
+           "UserGrant", "Venue", "WebPreference", "Zone", "ZoneEvent", "ZoneMember",
+           "ZoneProposal", "ZoneRound", "metadata"]

@@ -32,6 +32,7 @@ from fangkong.policy.schemas import (
     ZoneSchedule,
     ZoneVerdict,
 )
+from fangkong.policy.testing_rules import Testing
 from fangkong.policy.tracing_rules import TracingRules
 
 PackRef = Pack | str | None
@@ -40,7 +41,7 @@ __all__ = [
     "Measure", "Pack", "PackRef", "active_pack", "check_level", "check_measures",
     "evaluate_zone", "get_pack", "has_prohibitions", "isolation_rules", "load_pack", "load_packs",
     "lookback_window", "packs", "parse_measures", "plan", "secondary_window", "summary",
-    "traces_secondary_contacts", "tracing_rules", "zone_schedule",
+    "testing_rules", "traces_secondary_contacts", "tracing_rules", "zone_schedule",
 ]
 
 load_packs = loader.load_packs
@@ -142,3 +143,18 @@ def traces_secondary_contacts(pack: PackRef) -> bool:
     """Whether the pack identifies secondary contacts (次密接): it has a secondary window."""
     resolved = resolve(pack)
     return resolved.lookback is not None and resolved.lookback.secondary is not None
+
+
+def testing_rules(pack: PackRef) -> Testing:
+    """The pack's mass-testing rules (section ``testing``); Invalid if it has none or if its
+    pooling names a zone level the pack does not define."""
+    resolved = resolve(pack)
+    rules = resolved.testing
+    if rules is None:
+        raise Invalid(f"policy pack {resolved.id} has no testing rules (section 'testing')")
+    levels = set(resolved.levels())
+    unknown = sorted(set(rules.pooling.by_level) - levels)
+    if unknown:
+        raise Invalid(f"policy pack {resolved.id}: testing.pooling.by_level names unknown "
+                      f"level(s) {', '.join(unknown)}")
+    return rules

@@ -1,7 +1,7 @@
 """isolation: sites, rooms, stays, room nights, stay tests, vehicles, transfers
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 ``iso_room_night`` has one row per bed (slot) of a room per night, unique on (room, night,
 slot): the database itself refuses a double booking.
@@ -16,7 +16,7 @@ from alembic import op
 import fangkong.core.db
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,277 @@
+"""What a result sets off, at once and in the same transaction as the result itself.
+
+- A positive pool (more than one member): every member is marked pending and placed under
+  temporary control where they are, with the community unit responsible recorded; each gets a
+  single-tube re-collection task (``resample``) for that unit, due ``resample_due_hours`` later
+  (pack ``testing.turnaround``); the pool is in the command's queue until resolved.
+- A positive single tube: a case is reported directly (case service).
+- A re-test (a single tube of a pending member, sampled after the pool's swab): negative releases
+  the member; positive makes them a case; invalid schedules another re-collection. When no member
+  is pending any more the pool is resolved (released, or case found).
+- An invalid tube that is not a re-test: a re-collection task for its members' community.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from fangkong.case import service as cases
+from fangkong.case.enums import Classification, DetectionMode
+from fangkong.case.records import row_hash
+from fangkong.core import audit
+from fangkong.core.auth import Actor
+from fangkong.core.clock import utc_now
+from fangkong.geo.enums import UnitKind
+from fangkong.geo.models import Unit
+from fangkong.geo.service import ancestor_codes
+from fangkong.person.models import Person
+from fangkong.policy.testing_rules import Testing
+from fangkong.task import service as tasks
+from fangkong.task.enums import TaskStatus
+from fangkong.task.schemas import TaskCreate, TaskUpdate
+from fangkong.testing.enums import FollowupStatus, MemberStatus, Outcome, Result
+from fangkong.testing.models import Followup, FollowupMember, Round, Sample, Target, Tube
+
+
+@dataclass
+class Effects:
+    """What one batch of results set off (counts for the import report)."""
+
+    positive_tubes: int = 0
+    followups_opened: int = 0
+    members_resolved: int = 0
+    cases: list[int] = field(default_factory=list)
+
+
+class _Units:
+    """The community unit responsible for a division: the nearest one at or above it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cache: dict[str, Unit | None] = {}
+
+    def of(self, code: str) -> Unit | None:
+        if code not in self.cache:
+            codes = [code, *ancestor_codes(code)]
+            found = self.session.scalars(select(Unit).where(
+                Unit.kind == UnitKind.community, Unit.division_code.in_(codes))).all()
+            self.cache[code] = max(found, key=lambda u: (len(u.division_code), -u.id),
+                                   default=None)
+        return self.cache[code]
+
+
+def _members(session: Session, tube: Tube) -> list[tuple[int, str, str, bool, datetime]]:
+    """(person id, ref, division code, at a quarantine site, sampled at) of a tube's members."""
+    rows = session.execute(
+        select(Person.id, Person.ref, Person.division_code,
+               func.coalesce(Target.at_site, False), Sample.sampled_at)
+        .join(Sample, Sample.person_id == Person.id)
+        .outerjoin(Target, (Target.round_id == Sample.round_id)
+                   & (Target.person_id == Sample.person_id))
+        .where(Sample.tube_id == tube.id).order_by(Person.id)).all()
+    return [(i, r, d, bool(s), t) for i, r, d, s, t in rows]
+
+
+def _resample_task(session: Session, actor: Actor, units: _Units, rules: Testing, *,
+                   person_id: int, ref: str, code: str, barcode: str, now: datetime,
+                   why: str) -> tuple[int, Unit | None]:
+    unit = units.of(code)
+    task = tasks.create(session, actor=actor, data=TaskCreate(
+        type="resample", title=f"单管复采 single-tube re-collection: {ref} ({why} {barcode})",
+        subject_type="person", subject_id=person_id, owning_division_code=code,
+        unit_id=unit.id if unit else None,
+        due_at=now + timedelta(hours=rules.turnaround.resample_due_hours),
+        note=f"{why} tube {barcode}: swab this person in a single tube"))
+    return task.id, unit
+
+
+def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: int,
+                 ref: str, code: str, at_site: bool, tube: Tube,
+                 sampled_at: datetime) -> int:
+    reported = tube.reported_at or utc_now()
+    values: dict[str, Any] = {
+        "ref": f"NAT-{tube.barcode}-{ref}"[:64], "person_ref": ref, "disease": "covid19",
+        "classification": Classification(rules.positive_classification), "severity": None,
+        "onset_date": None, "first_positive_sample_date": sampled_at.date(),
+        "reported_at": reported,
+        "detection_mode": DetectionMode.in_quarantine if at_site
+        else DetectionMode.community_screening,
+        "owning_division_code": code, "current_division_code": code}
+    values["row_hash"] = row_hash(values)
+    case = cases.insert(session, actor=actor, values=values, person_id=person_id,
+                        note=f"positive single tube {tube.barcode} (testing round "
+                             f"{tube.round_id})")
+    audit.record(session, actor, action="create", record_type="case", record_ids=[case.id],
+                 fields=cases.FIELDS, note="reported by a positive screening result")
+    return case.id
+
+
+def open_positive(session: Session, actor: Actor, rules: Testing, units: _Units, tube: Tube,
+                  effects: Effects) -> None:
+    """A tube's positive result, at once: a case (single tube) or a pool under follow-up."""
+    now = utc_now()
+    members = _members(session, tube)
+    if not members:
+        return
+    effects.positive_tubes += 1
+    first_code = members[0][2]
+    single = len(members) == 1
+    followup = Followup(round_id=tube.round_id, tube_id=tube.id, division_code=first_code,
+                        status=FollowupStatus.resolved if single else FollowupStatus.open,
+                        outcome=Outcome.case_found if single else None, opened_at=now,
+                        resolved_at=now if single else None, opened_by=actor.username)
+    session.add(followup)
+    session.flush()
+    if single:
+        pid, ref, code, at_site, sampled_at = members[0]
+        case_id = _report_case(session, actor, rules, person_id=pid, ref=ref, code=code,
+                               at_site=at_site, tube=tube, sampled_at=sampled_at)
+        effects.cases.append(case_id)
+        session.add(FollowupMember(
+            followup_id=followup.id, person_id=pid, division_code=code,
+            status=MemberStatus.positive, control_since=now, responsible=_who(units, code),
+            responsible_unit_id=_unit_id(units, code), retests=0, case_id=case_id))
+    else:
+        effects.followups_opened += 1
+        for pid, ref, code, _, _ in members:
+            task_id, unit = _resample_task(session, actor, units, rules, person_id=pid,
+                                           ref=ref, code=code, barcode=tube.barcode, now=now,
+                                           why="positive pool")
+            session.add(FollowupMember(
+                followup_id=followup.id, person_id=pid, division_code=code,
+                status=MemberStatus.pending, control_since=now,
+                responsible=_who(units, code), responsible_unit_id=unit.id if unit else None,
+                task_id=task_id, retests=0))
+    session.flush()
+    audit.record(session, actor, action="create", record_type="testing_followup",
+                 record_ids=[followup.id], fields=["members", "status", "responsible"],
+                 detail={"tube": tube.barcode, "persons": [m[0] for m in members]})
+
+
+def _who(units: _Units, code: str) -> str:
+    unit = units.of(code)
+    return f"{unit.name} ({unit.code})" if unit else f"community of division {code}"
+
+
+def _unit_id(units: _Units, code: str) -> int | None:
+    unit = units.of(code)
+    return unit.id if unit else None
+
+
+def _close_task(session: Session, actor: Actor, task_id: int | None, note: str) -> None:
+    if task_id is None:
+        return
+    task = tasks.get(session, actor=actor, task_id=task_id)
+    if task.status.active:
+        tasks.update(session, actor=actor, task_id=task_id,
+                     data=TaskUpdate(status=TaskStatus.done, note=note))
+
+
+def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units,
+                   member: FollowupMember, tube: Tube, effects: Effects) -> None:
+    """A pending member's single-tube re-test result."""
+    now = utc_now()
+    person = session.get(Person, member.person_id)
+    assert person is not None and tube.result is not None
+    member.retest_tube_id = tube.id
+    if tube.result == Result.invalid:
+        _close_task(session, actor, member.task_id, f"re-test tube {tube.barcode} invalid")
+        member.retests += 1
+        member.task_id, _ = _resample_task(
+            session, actor, units, rules, person_id=person.id, ref=person.ref,
+            code=member.division_code, barcode=tube.barcode, now=now, why="invalid re-test")
+        session.flush()
+        return
+    effects.members_resolved += 1
+    _close_task(session, actor, member.task_id, f"re-test tube {tube.barcode}: "
+                                                f"{tube.result.value}")
+    if tube.result == Result.negative:
+        member.status, member.control_ended_at = MemberStatus.released, now
+    else:
+        sampled = session.scalar(select(Sample.sampled_at).where(Sample.tube_id == tube.id))
+        member.status = MemberStatus.positive
+        member.case_id = _report_case(session, actor, rules, person_id=person.id,
+                                      ref=person.ref, code=member.division_code, at_site=False,
+                                      tube=tube, sampled_at=sampled or now)
+        effects.cases.append(member.case_id)
+    session.flush()
+    followup = session.get(Followup, member.followup_id)
+    assert followup is not None
+    left = session.scalar(select(func.count()).where(
+        FollowupMember.followup_id == followup.id,
+        FollowupMember.status == MemberStatus.pending))
+    if not left and followup.status == FollowupStatus.open:
+        found = session.scalar(select(func.count()).where(
+            FollowupMember.followup_id == followup.id,
+            FollowupMember.status == MemberStatus.positive))
+        followup.status, followup.resolved_at = FollowupStatus.resolved, now
+        followup.outcome = Outcome.case_found if found else Outcome.released
+    audit.record(session, actor, action="update", record_type="testing_followup",
+                 record_ids=[followup.id], fields=["status"],
+                 detail={"person": person.id, "result": tube.result.value})
+
+
+def invalid_tube(session: Session, actor: Actor, rules: Testing, units: _Units,
+                 tube: Tube) -> None:
+    """An invalid tube that is no re-test: each member is to be swabbed again."""
+    now = utc_now()
+    for pid, ref, code, _, _ in _members(session, tube):
+        _resample_task(session, actor, units, rules, person_id=pid, ref=ref, code=code,
+                       barcode=tube.barcode, now=now, why="invalid")
+
+
+def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effects:
+    """Everything the newly resulted tubes set off. Only positive and invalid tubes, and
+    single tubes of pending members, do anything; the rest are passed over in SQL."""
+    effects = Effects()
+    if not fresh_tube_ids:
+        return effects
+    units = _Units(session)
+    rules_by_round: dict[int, Testing] = {}
+
+    def rules(round_id: int) -> Testing:
+        if round_id not in rules_by_round:
+            from fangkong.policy import service as policy
+
+            round_ = session.get(Round, round_id)
+            assert round_ is not None
+            rules_by_round[round_id] = policy.testing_rules(round_.pack_id)
+        return rules_by_round[round_id]
+
+    retests: dict[int, list[FollowupMember]] = {}
+    for start in range(0, len(fresh_tube_ids), 5000):
+        chunk = fresh_tube_ids[start:start + 5000]
+        pool = aliased(Tube, name="pool")
+        for member, tube_id in session.execute(
+                select(FollowupMember, Sample.tube_id)
+                .join(Followup, Followup.id == FollowupMember.followup_id)
+                .join(pool, pool.id == Followup.tube_id)
+                .join(Sample, Sample.person_id == FollowupMember.person_id)
+                .join(Tube, Tube.id == Sample.tube_id)
+                .where(FollowupMember.status == MemberStatus.pending, Tube.members == 1,
+                       Sample.tube_id.in_(chunk), Tube.id != pool.id,
+                       Sample.sampled_at > pool.first_sampled_at)):
+            retests.setdefault(tube_id, []).append(member)
+    notable: list[Tube] = []
+    for start in range(0, len(fresh_tube_ids), 5000):
+        chunk = fresh_tube_ids[start:start + 5000]
+        notable += session.scalars(select(Tube).where(
+            Tube.id.in_(chunk), Tube.result.in_([Result.positive, Result.invalid]))).all()
+    for tube_id, members in sorted(retests.items()):
+        tube = session.get(Tube, tube_id)
+        assert tube is not None
+        for member in members:
+            resolve_member(session, actor, rules(tube.round_id), units, member, tube, effects)
+    for tube in sorted(notable, key=lambda t: t.id):
+        if tube.id in retests:
+            continue
+        if tube.result == Result.positive:
+            open_positive(session, actor, rules(tube.round_id), units, tube, effects)
+        else:
+            invalid_tube(session, actor, rules(tube.round_id), units, tube)
+    return effects

@@ -1,0 +1,153 @@
+"""The full path: round -> samples -> a positive 10-in-1 pool -> members under control with
+re-collection tasks -> re-tests -> one case, nine released."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.case.models import Case
+from fangkong.core.auth import Actor
+from fangkong.task.enums import TaskStatus
+from fangkong.task.models import Task
+from fangkong.testing import importer, service
+from fangkong.testing.enums import FollowupStatus, MemberStatus, Outcome
+from fangkong.testing.models import FollowupMember
+from tests.testing.helpers import (
+    VILLAGE_A,
+    community,
+    issue,
+    lab,
+    make_persons,
+    make_round,
+    point,
+    results_csv,
+    samples_csv,
+)
+
+
+def test_positive_ten_in_one_pool_to_one_case_nine_released(session: Session,
+                                                            admin: Actor) -> None:
+    refs = make_persons(session, admin, 10)
+    unit_id = community(session)
+    lab(session, admin)
+    point(session, admin)
+    # medium zone: 10-in-1 (pack cn_v9 testing.pooling.by_level.medium)
+    round_id = make_round(session, admin, zones={"440802": "medium"})
+    issue(session, admin, round_id, ["POOL1"], capacity=10)
+    issue(session, admin, round_id, [f"S{i}" for i in range(12)], capacity=1)
+    report = importer.import_samples(session, actor=admin, round_id=round_id,
+                                     source=samples_csv([("POOL1", r, 5) for r in refs]),
+                                     filename="s.csv")
+    assert (report.rows, report.inserted) == (10, 10)
+    report = importer.import_results(session, actor=admin,
+                                     source=results_csv([("POOL1", "positive", 60)]),
+                                     filename="r.csv")
+    assert (report.positive_tubes, report.followups_opened, report.cases) == (1, 1, 0)
+
+    status = service.status(session, actor=admin, round_id=round_id)
+    assert status.positive_tubes == ["POOL1"]
+    assert status.pending_persons == sorted(refs)
+    assert status.cases == []
+    members = session.scalars(select(FollowupMember)).all()
+    assert len(members) == 10
+    assert {m.status for m in members} == {MemberStatus.pending}
+    assert {m.responsible_unit_id for m in members} == {unit_id}
+    assert all("社区工作站" in m.responsible for m in members)
+    tasks = session.scalars(select(Task).where(Task.type == "resample")).all()
+    assert len(tasks) == 10
+    assert {t.unit_id for t in tasks} == {unit_id}
+    assert {t.owning_division_code for t in tasks} == {VILLAGE_A}
+    assert all(t.due_at > t.created_at for t in tasks)
+    queue = service.queue(session, actor=admin, round_id=round_id)
+    assert [f.tube for f in queue] == ["POOL1"] and queue[0].status == "open"
+
+    # re-collection: one single tube per member; the first is positive, one is invalid first
+    retests = [(f"S{i}", r, 120) for i, r in enumerate(refs)]
+    importer.import_samples(session, actor=admin, round_id=round_id,
+                            source=samples_csv(retests), filename="re.csv")
+    results = [("S0", "positive", 180), ("S1", "invalid", 180)]
+    results += [(f"S{i}", "negative", 180) for i in range(2, 10)]
+    report = importer.import_results(session, actor=admin, source=results_csv(results),
+                                     filename="rr.csv")
+    assert (report.members_resolved, report.cases) == (9, 1)
+    assert service.queue(session, actor=admin, round_id=round_id)[0].status == "open"
+    # the invalid re-test scheduled another re-collection for that member
+    s1 = session.scalars(select(FollowupMember).where(FollowupMember.retests == 1)).one()
+    assert s1.status == MemberStatus.pending
+    assert session.get(Task, s1.task_id).status == TaskStatus.open  # type: ignore[union-attr]
+
+    importer.import_samples(session, actor=admin, round_id=round_id,
+                            source=samples_csv([("S10", refs[1], 200)]), filename="re2.csv")
+    importer.import_results(session, actor=admin, source=results_csv([("S10", "negative", 240)]),
+                            filename="rr2.csv")
+    status = service.status(session, actor=admin, round_id=round_id)
+    assert status.pending_persons == []
+    assert status.cases == [refs[0]]
+    members = session.scalars(select(FollowupMember)).all()
+    assert sorted(m.status.value for m in members) == ["positive"] + ["released"] * 9
+    released = [m for m in members if m.status == MemberStatus.released]
+    assert all(m.control_ended_at is not None for m in released)
+    case = session.scalars(select(Case)).one()
+    assert case.person_id == next(m.person_id for m in members if m.case_id)
+    assert case.detection_mode.value == "community_screening"
+    assert case.classification.value == "asymptomatic"
+    assert all(t.status == TaskStatus.done for t in session.scalars(
+        select(Task).where(Task.type == "resample")))
+    followups = service.queue(session, actor=admin, round_id=round_id, open_only=False)
+    assert [(f.status, f.outcome) for f in followups] == [
+        (FollowupStatus.resolved.value, Outcome.case_found.value)]
+    assert not service.queue(session, actor=admin, round_id=round_id)
+
+
+def test_all_negative_retests_release_the_pool(session: Session, admin: Actor) -> None:
+    refs = make_persons(session, admin, 3, prefix="N")
+    lab(session, admin)
+    point(session, admin)
+    round_id = make_round(session, admin)
+    issue(session, admin, round_id, ["P20"], capacity=20)
+    issue(session, admin, round_id, ["R0", "R1", "R2"], capacity=1)
+    importer.import_samples(session, actor=admin, round_id=round_id,
+                            source=samples_csv([("P20", r, 1) for r in refs]), filename="s")
+    importer.import_results(session, actor=admin, source=results_csv([("P20", "pos", 30)]),
+                            filename="r")
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s2",
+                            source=samples_csv([(f"R{i}", r, 40) for i, r in enumerate(refs)]))
+    importer.import_results(session, actor=admin, filename="r2", source=results_csv(
+        [(f"R{i}", "negative", 50) for i in range(3)]))
+    followup = service.queue(session, actor=admin, open_only=False)[0]
+    assert (followup.status, followup.outcome) == ("resolved", "released")
+    assert {m.status for m in followup.members} == {"released"}
+    assert session.scalars(select(Case)).all() == []
+
+
+def test_positive_single_tube_reports_a_case_directly(session: Session, admin: Actor) -> None:
+    refs = make_persons(session, admin, 2, prefix="Q")
+    lab(session, admin)
+    point(session, admin)
+    round_id = make_round(session, admin, sites=[refs[0]])
+    issue(session, admin, round_id, ["ONE"], capacity=1)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s",
+                            source=samples_csv([("ONE", refs[0], 1)]))
+    report = importer.import_results(session, actor=admin, filename="r",
+                                     source=results_csv([("ONE", "阳性", 30)]))
+    assert (report.cases, report.followups_opened) == (1, 0)
+    case = session.scalars(select(Case)).one()
+    assert case.detection_mode.value == "in_quarantine"  # a quarantine-site person
+    assert session.scalars(select(Task).where(Task.type == "resample")).all() == []
+    assert service.status(session, actor=admin, round_id=round_id).cases == [refs[0]]
+
+
+def test_invalid_pool_schedules_recollection(session: Session, admin: Actor) -> None:
+    refs = make_persons(session, admin, 4, prefix="V")
+    lab(session, admin)
+    point(session, admin)
+    round_id = make_round(session, admin)
+    issue(session, admin, round_id, ["INV"], capacity=20)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s",
+                            source=samples_csv([("INV", r, 1) for r in refs]))
+    importer.import_results(session, actor=admin, filename="r",
+                            source=results_csv([("INV", "invalid", 30)]))
+    tasks = session.scalars(select(Task).where(Task.type == "resample")).all()
+    assert len(tasks) == 4 and all("invalid" in t.title for t in tasks)
+    assert service.queue(session, actor=admin) == []
