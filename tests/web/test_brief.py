@@ -58,7 +58,7 @@ def test_brief_figures_for_a_county(session: Session, seeded: Seeded) -> None:
     assert (rooms["iso_active_rooms"], rooms["iso_occupied_rooms"],
             rooms["iso_free_active_rooms"], rooms["iso_shortfall"]) == (10, 1, 9, 0)
     assert _figures(_doc(session, "440803"), "isolation")["iso_active_rooms"] == 0
-    for missing in ("testing", "rt"):
+    for missing in ("rt",):
         section = doc.sections[keys.index(missing)]
         assert not section.available and not section.figures and not section.tables
     modes = next(s for s in doc.sections if s.key == "brief.cases_mode").tables[0]
@@ -171,3 +171,20 @@ def test_brief_counts_contacts(session: Session, seeded: Seeded) -> None:
             figures["contacts_managed"]) == (1, 1, 0)
     assert figures["hours_to_identification"] is not None
     assert _figures(_doc(session, "440803"), "contacts")["contacts_identified"] == 0
+
+
+def test_brief_shows_testing_rounds(session: Session, seeded: Seeded) -> None:
+    from datetime import timedelta
+
+    from fangkong.core.clock import utc_now
+    from fangkong.testing import service as testing
+    from fangkong.testing.schemas import RoundCreate
+
+    made = testing.create_round(session, actor=make_actor(), data=RoundCreate(
+        name="第1轮", area=["440802"], start_at=utc_now() - timedelta(hours=2),
+        deadline_at=utc_now() + timedelta(hours=22)))
+    figures = _figures(_doc(session, "440802"), "testing")
+    assert (figures["rounds_open"], figures["testing_target"], figures["testing_sampled"],
+            figures["positive_pools"]) == (1, made.target, 0, 0)
+    assert made.target == 12 and figures["testing_coverage"] == 0
+    assert _figures(_doc(session, "440803"), "testing")["rounds_open"] == 0

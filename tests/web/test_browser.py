@@ -134,8 +134,8 @@ def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
     expect(page.locator("#zones")).to_contain_text("高风险区")
     shot(page, "zones")
     page.goto(base_url + "/testing")
-    expect(page.locator("main")).to_contain_text("尚未接入")
-    shot(page, "testing-not-available")
+    expect(page.locator("#sec-testing")).to_be_visible()
+    shot(page, "testing")
     page.goto(base_url + "/cases/" + "999999")
     expect(page.locator("h1")).to_have_text("出错了")
 

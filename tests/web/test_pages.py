@@ -150,11 +150,8 @@ def test_language_choice_is_stored_per_user(client: TestClient, session: Session
 
 def test_unavailable_capabilities_show_no_figures(client: TestClient, seeded: Seeded) -> None:
     sign_in(client, "wchikan")
-    for path in ("/testing",):
-        html = client.get(path).text
-        assert "尚未接入" in html and 'class="value"' not in html
-    html = client.get("/").text
-    section = html[html.index('id="sec-testing"'):]
+    html = client.get("/brief").text
+    section = html[html.index('id="sec-rt"'):]
     section = section[:section.index("</section>")]
     assert "尚未接入" in section and not re.search(r"\d", section.split("</h2>")[1])
 

@@ -204,6 +204,19 @@ def get_round(session: Session, *, actor: Actor, round_id: int) -> Round:
     return round_
 
 
+def open_rounds(session: Session, *, actor: Actor, division: str) -> list[Round]:
+    """Open rounds whose area meets ``division`` (one inside the other) and that the actor may
+    see, newest first."""
+    actor.require(Perm.person_read)
+    found = session.scalars(select(Round).where(Round.status == RoundStatus.open)
+                            .order_by(Round.start_at.desc(), Round.id.desc()))
+    return [r for r in found
+            if any(c.startswith(division) or division.startswith(c) for c in r.area_codes)
+            and (actor.national or any(actor.covers(c) or any(g.startswith(c)
+                                                            for g in actor.grants)
+                                       for c in r.area_codes))]
+
+
 # -- tubes, points, labs --------------------------------------------------------------------
 
 def issue_tubes(session: Session, *, actor: Actor, round_id: int,

@@ -122,6 +122,19 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "近14天的轉運；從陽性結果或密接判定時起算。",
                          "Transfers of the last 14 days, from the positive result or the "
                          "contact's identification."),
+    # testing
+    "testing.no_access": _m("当前角色无权查看检测数据。", "目前角色無權檢視檢測資料。",
+                            "Your role may not see testing data."),
+    "testing.rounds_open": _m("进行中的检测轮次", "進行中的檢測輪次", "Rounds in progress"),
+    "testing.round": _m("轮次", "輪次", "Round"),
+    "testing.deadline": _m("截止", "截止", "Deadline"),
+    "testing.target": _m("应检人数", "應檢人數", "To be tested"),
+    "testing.sampled": _m("已采样", "已採樣", "Sampled"),
+    "testing.coverage": _m("覆盖率", "覆蓋率", "Coverage"),
+    "testing.past_due": _m("超时未出结果的管", "逾時未出結果的管", "Tubes past due"),
+    "testing.pools": _m("待处置阳性混管", "待處置陽性混管", "Positive pools open"),
+    "testing.note": _m("应检尽检：按本辖区的目标人群统计。", "應檢盡檢：按本轄區的目標人群統計。",
+                       "Coverage of this jurisdiction's target population."),
     # contacts
     "contacts.identified_today": _m("今日判定密接/次密接", "今日判定密接/次密接",
                                     "Contacts identified today"),

@@ -29,10 +29,11 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
-UNAVAILABLE_PAGES = {"testing": "nav.testing"}
+UNAVAILABLE_PAGES: dict[str, str] = {}
 # Pages that show a domain's sections of the registry in full (tables included).
 SECTION_PAGES = {"isolation": ("nav.isolation", ("isolation", "clocks")),
-                 "surveillance": ("nav.surveillance", ("alerts", "trend"))}
+                 "surveillance": ("nav.surveillance", ("alerts", "trend")),
+                 "testing": ("nav.testing", ("testing",))}
 
 
 def render(request: Request, viewer: Viewer | None, name: str, *, lang: str, zone: str,

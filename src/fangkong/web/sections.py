@@ -367,12 +367,12 @@ def prohibitions(ctx: Context) -> Section:
 
 
 # Capabilities built on other branches: placeholders until their providers replace them.
-unavailable("testing", title="sec.testing", where={"overview", "brief"}, order=52)
 unavailable("rt", title="sec.rt", where={"brief"}, order=45)
 
 # The providers of the domains that have landed register themselves on import.
 from fangkong.web import isolation as _isolation  # noqa: E402, F401
 from fangkong.web import surveillance as _surveillance  # noqa: E402, F401
+from fangkong.web import testing as _testing  # noqa: E402, F401
 from fangkong.web import tracing as _tracing  # noqa: E402, F401
 from fangkong.web import zones as _zones  # noqa: E402, F401
 

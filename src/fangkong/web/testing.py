@@ -1,0 +1,42 @@
+"""Mass testing on the dashboard: the open rounds over the jurisdiction with their coverage
+(应检尽检) and tubes past due, and the queue of positive pools being resolved."""
+
+from __future__ import annotations
+
+from fangkong.core.auth import Perm
+from fangkong.testing import service as testing
+from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
+
+
+@provider("testing", title="sec.testing", where={"overview", "brief"}, order=52)
+def rounds(ctx: Context) -> Section:
+    if not ctx.actor.can(Perm.person_read):
+        return Section(key="testing", title=ctx.t("sec.testing"), available=False,
+                       notes=[ctx.t("testing.no_access")])
+    link = f"/testing?j={ctx.root.code}"
+    rows, target, sampled, late = [], 0, 0, 0
+    for r in testing.open_rounds(ctx.session, actor=ctx.actor, division=ctx.root.code):
+        cov = testing.coverage(ctx.session, actor=ctx.actor, round_id=r.id,
+                               within_code=ctx.root.code, digits=min(len(ctx.root.code), 12))
+        t = sum(row.target for row in cov.rows)
+        s = sum(row.sampled for row in cov.rows)
+        p = sum(row.tubes_past_due for row in cov.rows)
+        target, sampled, late = target + t, sampled + s, late + p
+        rows.append([Cell(r.name), Cell(r.deadline_at.date()), Cell(t), Cell(s),
+                     Cell(f"{s / t:.1%}" if t else "—"), Cell(p)])
+    queue = testing.queue(ctx.session, actor=ctx.actor, limit=1000)
+    pools = [f for f in queue if f.members and any(
+        m.division_code.startswith(ctx.root.code) for m in f.members)]
+    figures = [Figure("rounds_open", ctx.t("testing.rounds_open"), len(rows), link),
+               Figure("testing_target", ctx.t("testing.target"), target, link),
+               Figure("testing_sampled", ctx.t("testing.sampled"), sampled, link),
+               Figure("testing_coverage", ctx.t("testing.coverage"),
+                      sampled / target if target else None, link, kind="percent"),
+               Figure("tubes_past_due", ctx.t("testing.past_due"), late, link),
+               Figure("positive_pools", ctx.t("testing.pools"), len(pools), link)]
+    table = Table(ctx.t("testing.rounds_open"),
+                  [ctx.t("testing.round"), ctx.t("testing.deadline"), ctx.t("testing.target"),
+                   ctx.t("testing.sampled"), ctx.t("testing.coverage"),
+                   ctx.t("testing.past_due")], rows)
+    return Section(key="testing", title=ctx.t("sec.testing"), figures=figures,
+                   tables=[table] if rows else [], notes=[ctx.t("testing.note")])
