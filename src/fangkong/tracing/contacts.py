@@ -15,7 +15,7 @@ from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
@@ -458,19 +458,23 @@ def summary(session: Session, *, actor: Actor, division: str, since: datetime,
     [since, until), and the median hours from the case's report to identification and to the
     start of management of those identified then. Counts only: no personal data is read."""
     actor.require(Perm.case_read)
-    base = scope(select(ContactEpisode.status, ContactEpisode.case_reported_at,
-                        ContactEpisode.identified_at, ContactEpisode.management_started_at)
-                 .where(within(ContactEpisode.division_code, division)),
-                 actor, ContactEpisode.division_code)
+    where = [within(ContactEpisode.division_code, division)]
+    counts = scope(select(ContactEpisode.status, func.count()).where(*where)
+                   .group_by(ContactEpisode.status), actor, ContactEpisode.division_code)
     by_status: dict[str, int] = {s.value: 0 for s in ContactStatus}
+    for status, n in session.execute(counts):
+        by_status[status.value] = int(n)
+    today = scope(select(ContactEpisode.case_reported_at, ContactEpisode.identified_at,
+                         ContactEpisode.management_started_at)
+                  .where(*where, ContactEpisode.identified_at >= since,
+                         ContactEpisode.identified_at < until),
+                  actor, ContactEpisode.division_code)
     to_id, to_mgmt, new = [], [], 0
-    for status, reported, identified, managed in session.execute(base):
-        by_status[status.value] += 1
-        if since <= identified < until:
-            new += 1
-            to_id.append(hours_between(reported, identified) or 0.0)
-            if managed is not None:
-                to_mgmt.append(hours_between(reported, managed) or 0.0)
+    for reported, identified, managed in session.execute(today):
+        new += 1
+        to_id.append(hours_between(reported, identified) or 0.0)
+        if managed is not None:
+            to_mgmt.append(hours_between(reported, managed) or 0.0)
     return {"by_status": by_status, "identified": new,
             "median_hours_to_identification": median(to_id) if to_id else None,
             "median_hours_to_management": median(to_mgmt) if to_mgmt else None}

@@ -80,7 +80,7 @@ class ContactEpisode(Base):
     release_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[ContactStatus] = mapped_column(_enum(ContactStatus))
     case_reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    identified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    identified_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     management_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     converted_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_episode.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

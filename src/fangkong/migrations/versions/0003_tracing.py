@@ -199,6 +199,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_tracing_contact_person_id"), ["person_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_tracing_contact_identified_at"), ["identified_at"], unique=False
+        )
 
     op.create_table(
         "tracing_assist_item",
@@ -462,6 +465,7 @@ def downgrade() -> None:
 
     op.drop_table("tracing_assist_item")
     with op.batch_alter_table("tracing_contact", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tracing_contact_identified_at"))
         batch_op.drop_index(batch_op.f("ix_tracing_contact_person_id"))
         batch_op.drop_index(batch_op.f("ix_tracing_contact_index_case_id"))
         batch_op.drop_index("ix_tracing_contact_division_code_id")
