@@ -38,8 +38,9 @@ log = logging.getLogger("fangkong")
 def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) -> None:
     """The scheduled checks, every ``interval_s`` seconds until ``stop`` is set: overdue tasks
     escalate; once a day (on the first tick of each local day) the risk areas are evaluated
-    under their packs' lifting rules."""
-    evaluated_on = None
+    under their packs' lifting rules; every morning (from ``brief_hour``) the daily briefs of
+    the jurisdictions in ``brief_jurisdictions`` are written."""
+    evaluated_on = briefed_on = None
     while not stop.wait(interval_s):
         try:
             with session_scope(engine) as session:
@@ -51,8 +52,34 @@ def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) ->
                     rows = zones.evaluate(session, actor=system_actor("scheduler"))
                 evaluated_on = zones.today()
                 log.info("risk areas evaluated: %d due", sum(1 for r in rows if r.due))
+            if briefed_on != zones.today() and morning_briefs(engine):
+                briefed_on = zones.today()
         except Exception:  # keep the loop alive; the next run retries
             log.exception("scheduled check failed")
+
+
+def morning_briefs(engine: Engine) -> bool:
+    """Write today's briefs once the local hour has reached ``brief_hour``; False before."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fangkong.brief import render
+    from fangkong.brief import service as brief
+    from fangkong.core.clock import utc_now
+
+    settings = get_settings()
+    now = utc_now().astimezone(ZoneInfo(settings.timezone))
+    if not settings.brief_jurisdictions or now.hour < settings.brief_hour:
+        return False
+    day = datetime.date(now)
+    with session_scope(engine) as session:
+        for code in settings.brief_jurisdictions:
+            files = brief.write(session, actor=system_actor("scheduler"), jurisdiction=code,
+                                day=day, out=settings.data_dir / "briefs" / day.isoformat(),
+                                formats=list(render.FORMATS), lang="zh-Hans",
+                                zone=settings.timezone)
+            log.info("brief of %s for %s: %s", code, day, ", ".join(f.name for f in files))
+    return True
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         1.5, gt=0, description="Isolation reserve planning: rooms to have (active or standby) "
         "per room occupied tonight, per county; a planning choice of the command."
     )
+    brief_jurisdictions: tuple[str, ...] = Field(
+        (), description="Division codes whose daily brief `fangkong serve` writes every "
+        "morning (JSON list), as HTML, PDF and XLSX under data_dir/briefs/<date>/.")
+    brief_hour: int = Field(7, ge=0, le=23, description="Local hour from which the morning "
+                            "briefs are written.")
     host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
     port: int = Field(8000, description="Port `fangkong serve` binds to.")
 

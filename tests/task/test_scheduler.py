@@ -3,6 +3,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
+
 from fangkong.app import escalation_loop
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.migrate import upgrade
@@ -75,3 +77,30 @@ def test_the_scheduled_check_evaluates_risk_areas_once_a_day(fresh_db: str) -> N
     with session_scope(engine) as session:
         proposals = session.query(ZoneProposal).all()
         assert [(p.from_level, p.to_level) for p in proposals] == [("high", "medium")]
+
+
+def test_the_scheduled_check_writes_the_morning_briefs(fresh_db: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from fangkong.config import get_settings
+
+    monkeypatch.setenv("FANGKONG_BRIEF_JURISDICTIONS", '["440802"]')
+    monkeypatch.setenv("FANGKONG_BRIEF_HOUR", "0")
+    get_settings.cache_clear()
+    engine = get_engine()
+    upgrade(engine)
+    with session_scope(engine) as session:
+        geo.load(session, province="44")
+    stop = threading.Event()
+    worker = threading.Thread(target=escalation_loop, args=(engine, 0.05, stop))
+    worker.start()
+    briefs = get_settings().data_dir / "briefs"
+    try:
+        for _ in range(200):
+            if briefs.exists() and len(list(briefs.rglob("*"))) >= 4:
+                break
+            stop.wait(0.1)
+    finally:
+        stop.set()
+        worker.join(30)
+    [day] = list(briefs.iterdir())
+    assert sorted(p.suffix for p in day.iterdir()) == [".html", ".pdf", ".xlsx"]

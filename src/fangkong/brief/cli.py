@@ -42,16 +42,9 @@ def brief(
     except ValueError:
         raise Invalid(f"--date: not a date (YYYY-MM-DD): {day}") from None
     listed = service.read_measures(measures) if measures else None
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
     with db_session() as session:
-        ctx = service.context(session, actor=cli_actor(), jurisdiction=jurisdiction, day=on,
-                              lang=lang, zone=settings.timezone, measures=listed, pack=pack)
-        doc = service.build(ctx)
-        for fmt in wanted:
-            body, _ = render.render(doc, fmt)
-            path = out / service.filename(doc, fmt)
-            path.write_bytes(body)
-            written.append(str(path))
+        written = [str(p) for p in service.write(
+            session, actor=cli_actor(), jurisdiction=jurisdiction, day=on, out=out,
+            formats=wanted, lang=lang, zone=settings.timezone, measures=listed, pack=pack)]
     emit({"files": written}, as_json,
          lambda: console.print("[green]brief written[/]: " + ", ".join(written)))

@@ -64,3 +64,23 @@ def read_measures(path: Path) -> list[dict[str, Any]]:
     if not isinstance(data, list) or not all(isinstance(m, dict) for m in data):
         raise Invalid(f"{path}: expected a list of measures (or a mapping with 'measures')")
     return data
+
+
+def write(session: Session, *, actor: Actor, jurisdiction: str, day: date, out: Path,
+          formats: list[str], lang: str, zone: str,
+          measures: list[dict[str, Any]] | None = None, pack: str | None = None) -> list[Path]:
+    """Build the brief of ``jurisdiction`` for ``day`` and write it in each format to ``out``
+    (what ``fangkong brief`` and the morning schedule of ``fangkong serve`` do)."""
+    from fangkong.brief import render
+
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = context(session, actor=actor, jurisdiction=jurisdiction, day=day, lang=lang,
+                  zone=zone, measures=measures, pack=pack)
+    doc = build(ctx)
+    written = []
+    for fmt in formats:
+        body, _ = render.render(doc, fmt)
+        path = out / filename(doc, fmt)
+        path.write_bytes(body)
+        written.append(path)
+    return written
