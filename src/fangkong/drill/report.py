@@ -1,5 +1,6 @@
-"""The drill's results: metrics.csv (one row per day and strategy) and report.html (ECharts,
-shipped in the package: static/echarts.min.js, Apache-2.0, see static/NOTICE-echarts.txt)."""
+"""The drill's results: metrics.csv (one row per day and strategy) and report.html, which
+inlines the ECharts the dashboard vendors (fangkong/web/static/vendor/echarts.min.js,
+Apache-2.0, see the README there) so that the report opens offline."""
 
 from __future__ import annotations
 
@@ -67,8 +68,19 @@ def write_csv(runs: list[Run], path: Path) -> None:
                 writer.writerow({"strategy": run.strategy.name, **row})
 
 
+def _describe(city: dict[str, object]) -> str:
+    """The city's make-up as one readable line: 'agents 20,000 · households 7,706 · venues:
+    market 9, ...'."""
+    def value(v: object) -> str:
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {value(x)}" for k, x in v.items())
+        return f"{v:,}" if isinstance(v, int) else str(v)
+    return " · ".join(f"{k.replace('_', ' ')}: {value(v)}" for k, v in city.items())
+
+
 def write_html(runs: list[Run], path: Path) -> None:
-    js = (resources.files("fangkong.drill") / "static" / "echarts.min.js").read_text("utf-8")
+    js = (resources.files("fangkong.web") / "static" / "vendor" / "echarts.min.js"
+          ).read_text("utf-8")
     data = {"names": [r.strategy.name for r in runs],
             "days": [[row["date"] for row in r.rows] for r in runs],
             "series": {k: [[row[k] if row[k] != "" else None for row in r.rows] for r in runs]
@@ -93,7 +105,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px}}
 <script>{js}</script></head><body>
 <h1>Drill 演练: {html.escape(str(city.get('city', '')))}</h1>
 <p>A simulated outbreak in a synthetic city (every person synthetic) to which the platform
-responded. City: {html.escape(json.dumps(city, ensure_ascii=False))}</p>
+responded.</p><p>{html.escape(_describe(city))}</p>
 <h2>Strategies compared</h2><table><tr>{head}</tr>{body}</table>{strategies}
 <h2>Day by day</h2><div class="grid">{charts}</div>
 <script>
@@ -102,8 +114,9 @@ const titles = {json.dumps(dict(CHARTS), ensure_ascii=False)};
 for (const key of Object.keys(titles)) {{
   const chart = echarts.init(document.getElementById('c_' + key));
   chart.setOption({{
-    animation: false, title: {{text: titles[key], textStyle: {{fontSize: 13}}}},
-    tooltip: {{trigger: 'axis'}}, legend: {{top: 22, data: D.names}},
+    animation: false, title: {{text: titles[key], left: 'left', top: 0,
+                                textStyle: {{fontSize: 13}}}},
+    tooltip: {{trigger: 'axis'}}, legend: {{top: 26, left: 'center', data: D.names}},
     grid: {{top: 60, left: 55, right: 20, bottom: 30}},
     xAxis: {{type: 'category', data: D.days[0]}}, yAxis: {{type: 'value'}},
     series: D.names.map((n, i) => ({{name: n, type: 'line', showSymbol: false,
