@@ -27,10 +27,8 @@ under ``flock /tmp/fangkong-bench.lock``. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import base64
 import csv
 import json
-import os
 import random
 import resource
 import shutil
@@ -42,40 +40,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_persons import configure, recreate_pg_database, use_database
+
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fangkong_bench_testing"
 CITY = "4408"
 START = datetime(2022, 8, 10, 0, 0, tzinfo=UTC)
-
-
-def configure(data_dir: Path) -> None:
-    os.environ.update({
-        "FANGKONG_DATA_DIR": str(data_dir),
-        "FANGKONG_SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-        "FANGKONG_ENCRYPTION_KEY": base64.b64encode(b"b" * 32).decode(),
-        "FANGKONG_LOOKUP_KEY": base64.b64encode(b"l" * 32).decode(),
-        "FANGKONG_IMPORT_MAX_BYTES": str(16 * 1024**3),
-    })
-
-
-def use_database(url: str) -> Any:
-    from fangkong.config import get_settings
-    from fangkong.core.db import get_engine
-
-    os.environ["FANGKONG_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    return get_engine()
-
-
-def recreate_pg_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
 
 
 def peak_mib() -> float:
