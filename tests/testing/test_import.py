@@ -184,3 +184,28 @@ def test_a_scoped_officer_cannot_sample_persons_outside(session: Session) -> Non
                                 source=samples_csv([("S1", refs[0], 1)]))
     assert _problems(caught) == {(2, "person_ref")}
     assert at(0)
+
+
+def test_zone_levels_come_from_the_zone_registry(session: Session, admin: Actor) -> None:
+    """A round created without zone levels reads the active risk zones inside its area."""
+    from datetime import date
+
+    from fangkong.testing.models import RoundZone
+    from fangkong.zone import service as zones
+    from fangkong.zone.schemas import MemberIn, ZoneCreate
+
+    make_persons(session, admin, 4, prefix="ZA", code=VILLAGE_A)
+    make_persons(session, admin, 2, prefix="ZB", code=VILLAGE_B)
+    zones.designate(session, actor=admin, data=ZoneCreate(
+        name="小区", level="medium", owning_division_code="440802", pack_id="cn_v9",
+        members=[MemberIn(division_code=VILLAGE_A)], last_infection_date=date(2022, 5, 10)))
+    zones.designate(session, actor=admin, data=ZoneCreate(
+        name="楼栋", level="high", owning_division_code="440802", pack_id="cn_v9",
+        members=[MemberIn(division_code=VILLAGE_A, detail="3栋")],
+        last_infection_date=date(2022, 5, 10)))
+    round_id = make_round(session, admin)
+    assert [(z.division_code, z.level) for z in session.scalars(
+        select(RoundZone).where(RoundZone.round_id == round_id))] == [(VILLAGE_A, "high")]
+    explicit = make_round(session, admin, zones={VILLAGE_A: "medium"})
+    assert [z.level for z in session.scalars(
+        select(RoundZone).where(RoundZone.round_id == explicit))] == ["medium"]

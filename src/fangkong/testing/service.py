@@ -112,6 +112,7 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> RoundC
                      if r not in site_ids]
     if problems:
         raise Invalid("the round is not valid", problems=problems)
+    zone_levels = dict(data.zones) or _registry_levels(session, actor, area, pack)
     now = utc_now()
     round_ = Round(name=data.name, series=data.series, area_codes=area,
                    start_at=data.start_at, deadline_at=data.deadline_at,
@@ -120,11 +121,11 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> RoundC
                    created_by=actor.username, created_at=now)
     session.add(round_)
     session.flush()
-    if data.zones:
+    if zone_levels:
         session.execute(RoundZone.__table__.insert(),  # type: ignore[attr-defined]
                         [{"round_id": round_.id, "division_code": c, "level": lv}
-                         for c, lv in data.zones.items()])
-    _fill_target(session, round_, rules, area, {len(c) for c in data.zones})
+                         for c, lv in zone_levels.items()])
+    _fill_target(session, round_, rules, area, {len(c) for c in zone_levels})
     if site_ids:
         _add_site_persons(session, round_, rules, sorted(site_ids.values()))
     by_ratio = {("household" if hh else str(k)): n for k, hh, n in session.execute(
@@ -138,6 +139,19 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> RoundC
                  record_ids=[round_.id], fields=["area_codes", "zones", "site_person_refs"],
                  detail={"target": round_.target_count})
     return RoundCreated(round_id=round_.id, target=round_.target_count, by_ratio=by_ratio)
+
+
+def _registry_levels(session: Session, actor: Actor, area: list[str],
+                     pack: policy.Pack) -> dict[str, str]:
+    """The levels of the active risk zones inside the area, from the zone registry (used when
+    the round is created without explicit zone levels), most severe level first."""
+    from fangkong.zone import service as zones
+
+    if pack.zones is None:
+        return {}
+    defs = pack.zones.levels
+    levels = sorted(defs, key=lambda lv: -defs[lv].rank)
+    return zones.levels_by_division(session, actor=actor, area=area, levels=levels)
 
 
 def _fill_target(session: Session, round_: Round, rules: Testing, area: list[str],

@@ -296,6 +296,26 @@ def prohibition_breaches(session: Session, *, actor: Actor,
     return out
 
 
+def levels_by_division(session: Session, *, actor: Actor, area: list[str],
+                       levels: list[str]) -> dict[str, str]:
+    """The level of every division (zone member) inside ``area`` that an active zone in the
+    actor's scope covers, for the levels in ``levels`` (most severe first: a division in two
+    zones takes the first of their levels in that order). What a testing round reads to give
+    each resident the tube size of their zone."""
+    order = {level: i for i, level in enumerate(levels)}
+    out: dict[str, str] = {}
+    for zone in list_(session, actor=actor):
+        if zone.level not in order:
+            continue
+        for member in zone.members:
+            code = member.division_code
+            if not any(code.startswith(a) for a in area):
+                continue
+            if code not in out or order[zone.level] < order[out[code]]:
+                out[code] = zone.level
+    return out
+
+
 def public_notice(session: Session, *, division: str | None = None,
                   on: date | None = None) -> PublicNotice:
     """The public list of active zones, with the changes made since yesterday. Public by
