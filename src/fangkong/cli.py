@@ -20,6 +20,7 @@ from fangkong.policy.cli import app as policy_app
 from fangkong.surveillance.cli import app as surveillance_app
 from fangkong.task.cli import app as task_app
 from fangkong.testing.cli import app as testing_app
+from fangkong.tracing import contacts as _tracing_events  # noqa: F401  (case.reported)
 from fangkong.tracing.cli import app as tracing_app
 from fangkong.user.cli import app as user_app
 from fangkong.zone.cli import app as zone_app

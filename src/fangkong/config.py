@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         1.5, gt=0, description="Isolation reserve planning: rooms to have (active or standby) "
         "per room occupied tonight, per county; a planning choice of the command."
     )
+    tracing_auto_propose: bool = Field(
+        True, description="When an infection is reported, tracing proposes its contacts at once "
+        "(household, venue co-presence, secondary contacts) for an epidemiologist to confirm.")
     brief_jurisdictions: tuple[str, ...] = Field(
         (), description="Division codes whose daily brief `fangkong serve` writes every "
         "morning (JSON list), as HTML, PDF and XLSX under data_dir/briefs/<date>/.")

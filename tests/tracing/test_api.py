@@ -49,7 +49,12 @@ def test_exposure_contact_and_status_over_http(client: TestClient, session: Sess
     assert [c["id"] for c in listed] == [contact_id]
     resp = client.post(f"/api/v1/tracing/cases/{case.id}/proposals", headers=headers)
     assert resp.status_code == 200, resp.text
-    assert resp.json()["household"] == 2  # people 1 and 2 live with the case
+    assert resp.json()["household"] == 0  # proposed already, when the case was reported
+    from fangkong.tracing import contacts
+
+    auto = [e for e in contacts.exposures_of(session, actor=admin, case_id=case.id)
+            if e.origin.value == "household"]
+    assert sorted(e.exposed_person_id for e in auto) == [people[1].id, people[2].id]
 
 
 def test_checkins_upload(client: TestClient, session: Session, people: list[Person],
@@ -74,3 +79,20 @@ def test_checkins_upload(client: TestClient, session: Session, people: list[Pers
                        files={"file": ("bad.csv", bad, "text/csv")})
     assert resp.status_code == 422
     assert resp.json()["error"]["problems"][0]["field"] == "venue_code"
+
+
+def test_a_suspected_case_confirmed_later_gets_its_proposals(
+        session: Session, admin: Actor, people: list[Person]) -> None:
+    from fangkong.case.schemas import Reclassify
+    from fangkong.tracing import contacts
+
+    case = cases.create(session, actor=admin, data=CaseCreate(
+        ref="SUS1", person_ref=people[0].ref, classification=Classification.suspected,
+        onset_date="2022-05-05",  # type: ignore[arg-type]
+        reported_at=datetime(2022, 5, 7, 2, 0, tzinfo=UTC),
+        detection_mode=DetectionMode.fever_clinic, owning_division_code="440802"))
+    assert contacts.exposures_of(session, actor=admin, case_id=case.id) == []
+    cases.reclassify(session, actor=admin, case_id=case.id, data=Reclassify(
+        classification=Classification.confirmed, severity=Severity.mild, note="PCR"))
+    found = contacts.exposures_of(session, actor=admin, case_id=case.id)
+    assert sorted(e.exposed_person_id for e in found) == [people[1].id, people[2].id]

@@ -25,6 +25,18 @@ from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)  # the case was reported at 02:00 UTC
 
 
+
+@pytest.fixture(autouse=True)
+def _manual_proposals(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests call ``propose`` themselves: no proposals when a case is reported."""
+    from fangkong.config import get_settings
+
+    monkeypatch.setenv("FANGKONG_TRACING_AUTO_PROPOSE", "false")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
 @pytest.fixture(autouse=True)
 def clock() -> Iterator[None]:
     set_clock(lambda: NOW)

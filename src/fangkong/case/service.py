@@ -12,7 +12,7 @@ from fangkong.case.enums import Basis, Classification
 from fangkong.case.models import Case, ClassificationChange
 from fangkong.case.schemas import CaseCreate, Reclassify
 from fangkong.config import get_settings
-from fangkong.core import audit
+from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
@@ -38,6 +38,11 @@ def check_places(session: Session, actor: Actor, values: dict[str, Any]) -> list
     return problems
 
 
+# A case of these classifications is an infection: reporting one (or reclassifying a suspected
+# case as one) publishes ``case.reported``, on which tracing proposes its contacts.
+INFECTIONS = frozenset({Classification.confirmed, Classification.asymptomatic})
+
+
 def create(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     actor.require(Perm.case_write)
     values, problems = records.normalise(data.model_dump(), zone=get_settings().timezone)
@@ -56,6 +61,8 @@ def create(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     case = insert(session, actor=actor, values=values, person_id=person_id, note=None)
     audit.record(session, actor, action="create", record_type="case", record_ids=[case.id],
                  fields=FIELDS)
+    if case.classification in INFECTIONS:
+        events.publish("case.reported", session, actor=actor, case_id=case.id)
     return case
 
 
@@ -96,12 +103,15 @@ def apply_change(case: Case, *, actor: Actor, classification: Classification,
 def reclassify(session: Session, *, actor: Actor, case_id: int, data: Reclassify) -> Case:
     actor.require(Perm.case_write)
     case = get(session, actor=actor, case_id=case_id, audit_read=False)
+    was = case.classification
     if apply_change(case, actor=actor, classification=data.classification,
                     severity=data.severity, basis=data.basis, note=data.note):
         case.row_hash = ""  # edited by hand: a re-imported file line counts as a change
         session.flush()
         audit.record(session, actor, action="update", record_type="case",
                      record_ids=[case.id], fields=["classification", "severity"])
+        if case.classification in INFECTIONS and was not in INFECTIONS:
+            events.publish("case.reported", session, actor=actor, case_id=case.id)
     return case
 
 

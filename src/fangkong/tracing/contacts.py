@@ -22,7 +22,7 @@ from fangkong.case import service as cases
 from fangkong.case.enums import Classification
 from fangkong.case.models import Case
 from fangkong.config import get_settings
-from fangkong.core import audit
+from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
@@ -478,3 +478,20 @@ def summary(session: Session, *, actor: Actor, division: str, since: datetime,
     return {"by_status": by_status, "identified": new,
             "median_hours_to_identification": median(to_id) if to_id else None,
             "median_hours_to_management": median(to_mgmt) if to_mgmt else None}
+
+
+def on_case_reported(session: Session, *, actor: Actor, case_id: int) -> None:
+    """``case.reported``: propose the case's contacts at once (household, venue co-presence
+    from the check-in store, secondary contacts where the pack has them), when the deployment
+    lets tracing propose by itself (setting ``tracing_auto_propose``) and the active pack has
+    tracing rules. Proposals wait for an epidemiologist to confirm or reject them."""
+    pack = policy.active_pack()
+    if not get_settings().tracing_auto_propose or pack.tracing is None:
+        return
+    case = _case(session, actor, case_id)
+    if case.onset_date is None and case.first_positive_sample_date is None:
+        return  # no look-back window yet: proposals wait for the dates (or a request)
+    propose(session, actor=actor, case_id=case_id, pack=pack)
+
+
+events.subscribe("case.reported", on_case_reported)
