@@ -43,7 +43,7 @@ def test_the_scheduled_check_escalates_overdue_tasks(fresh_db: str) -> None:
     assert not worker.is_alive()
 
 
-def test_the_scheduled_check_evaluates_risk_areas_once_a_day(fresh_db: str) -> None:
+def test_the_scheduled_check_proposes_due_risk_area_changes(fresh_db: str) -> None:
     from datetime import date
 
     from fangkong.zone import service as zones

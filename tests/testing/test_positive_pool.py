@@ -61,6 +61,8 @@ def test_positive_ten_in_one_pool_to_one_case_nine_released(session: Session,
     assert all(t.due_at > t.created_at for t in tasks)
     queue = service.queue(session, actor=admin, round_id=round_id)
     assert [f.tube for f in queue] == ["POOL1"] and queue[0].status == "open"
+    assert service.open_pools(session, actor=admin, division="440802") == 1
+    assert service.open_pools(session, actor=admin, division="440803") == 0
 
     # re-collection: one single tube per member; the first is positive, one is invalid first
     retests = [(f"S{i}", r, 120) for i, r in enumerate(refs)]
@@ -98,6 +100,7 @@ def test_positive_ten_in_one_pool_to_one_case_nine_released(session: Session,
     assert [(f.status, f.outcome) for f in followups] == [
         (FollowupStatus.resolved.value, Outcome.case_found.value)]
     assert not service.queue(session, actor=admin, round_id=round_id)
+    assert service.open_pools(session, actor=admin, division="440802") == 0
 
 
 def test_all_negative_retests_release_the_pool(session: Session, admin: Actor) -> None:

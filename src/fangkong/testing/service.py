@@ -446,6 +446,15 @@ def turnaround(session: Session, *, actor: Actor, round_id: int) -> list[Turnaro
 
 # -- the positive-pool queue ----------------------------------------------------------------
 
+def open_pools(session: Session, *, actor: Actor, division: str) -> int:
+    """How many positive pools inside ``division`` (and the actor's scope) are not resolved
+    yet: a count, no member is read."""
+    actor.require(Perm.person_read)
+    return session.scalar(select(func.count()).select_from(Followup).where(
+        Followup.status == FollowupStatus.open, within(Followup.division_code, division),
+        scope_clause(actor, Followup.division_code))) or 0
+
+
 def queue(session: Session, *, actor: Actor, round_id: int | None = None,
           open_only: bool = True, limit: int = 200) -> list[FollowupRead]:
     """Positive tubes being resolved, oldest first, in the actor's jurisdiction."""

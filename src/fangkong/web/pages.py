@@ -219,8 +219,7 @@ def zones_page(request: Request, viewer: CurrentViewer, session: DbSession,
 
     ctx = _context(request, viewer, session, settings, j)
     data = zone_views.board(ctx, level)
-    levels = sorted({r["zone"].level for r in zone_views.board(ctx)["rows"]} | (
-        {level} if level else set()))
+    levels = sorted(set(data["levels"]) | ({level} if level else set()))
     return render(request, viewer, "zones.html", lang=viewer.lang, zone=settings.timezone,
                   nav="zones", root=ctx.root, data=data, level=level, levels=levels,
                   level_label=lambda v: zone_views.level_label(v, viewer.lang))

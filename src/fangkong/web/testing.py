@@ -24,16 +24,14 @@ def rounds(ctx: Context) -> Section:
         target, sampled, late = target + t, sampled + s, late + p
         rows.append([Cell(r.name), Cell(r.deadline_at.date()), Cell(t), Cell(s),
                      Cell(f"{s / t:.1%}" if t else "—"), Cell(p)])
-    queue = testing.queue(ctx.session, actor=ctx.actor, limit=1000)
-    pools = [f for f in queue if f.members and any(
-        m.division_code.startswith(ctx.root.code) for m in f.members)]
+    pools = testing.open_pools(ctx.session, actor=ctx.actor, division=ctx.root.code)
     figures = [Figure("rounds_open", ctx.t("testing.rounds_open"), len(rows), link),
                Figure("testing_target", ctx.t("testing.target"), target, link),
                Figure("testing_sampled", ctx.t("testing.sampled"), sampled, link),
                Figure("testing_coverage", ctx.t("testing.coverage"),
                       sampled / target if target else None, link, kind="percent"),
                Figure("tubes_past_due", ctx.t("testing.past_due"), late, link),
-               Figure("positive_pools", ctx.t("testing.pools"), len(pools), link)]
+               Figure("positive_pools", ctx.t("testing.pools"), pools, link)]
     table = Table(ctx.t("testing.rounds_open"),
                   [ctx.t("testing.round"), ctx.t("testing.deadline"), ctx.t("testing.target"),
                    ctx.t("testing.sampled"), ctx.t("testing.coverage"),

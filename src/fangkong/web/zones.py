@@ -9,7 +9,7 @@ from typing import Any
 
 from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
 from fangkong.zone import service as zones
-from fangkong.zone.enums import LEVEL_LABELS, EventKind
+from fangkong.zone.enums import LEVEL_LABELS, EventKind, ZoneStatus
 
 
 def level_label(level: str, lang: str) -> str:
@@ -17,23 +17,23 @@ def level_label(level: str, lang: str) -> str:
 
 
 def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
-    """Everything the zones page and section show, for the viewer's chosen jurisdiction."""
-    active = [z for z in zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code)
-              if level is None or z.level == level]
+    """Everything the zones page and section show, for the viewer's chosen jurisdiction (the
+    zone rows narrowed to ``level`` when given; ``levels`` lists every active level)."""
+    every = zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code, status=None)
+    active = [z for z in every if z.status is ZoneStatus.active]
+    shown = [z for z in active if level is None or z.level == level]
     rows = [{"zone": zone, "verdict": zones.next_step(zone, ctx.day),
-             "label": level_label(zone.level, ctx.lang)} for zone in active]
-    ids = {zone.id for zone in active}
+             "label": level_label(zone.level, ctx.lang)} for zone in shown]
+    ids = {zone.id for zone in shown}
     pending = [p for p in zones.proposals(ctx.session, actor=ctx.actor) if p.zone_id in ids]
     breaches = [b for b in zones.prohibition_breaches(ctx.session, actor=ctx.actor, on=ctx.day)
                 if b.zone_id in ids]
-    changes = [(e, z) for z in zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code,
-                                            status=None)
-               for e in z.events
+    changes = [(e, z) for z in every for e in z.events
                if e.kind in (EventKind.designated, EventKind.level_changed, EventKind.lifted)
                and ctx.day - timedelta(days=1) <= e.on_date <= ctx.day]
-    names = zones.place_names(ctx.session, {m.division_code for z in active for m in z.members})
+    names = zones.place_names(ctx.session, {m.division_code for z in shown for m in z.members})
     return {"rows": rows, "pending": pending, "breaches": breaches, "changes": changes,
-            "names": names}
+            "names": names, "levels": sorted({z.level for z in active})}
 
 
 @provider("zones", title="sec.zones", where={"overview", "brief"}, order=58)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
 from fangkong.core import audit
-from fangkong.core.auth import Actor, Perm, scope, system_actor, within
+from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
@@ -190,7 +190,7 @@ def evaluate(session: Session, *, actor: Actor, on: date | None = None) -> list[
                             due=verdict.due, requires=verdict.requires, reason=verdict.reason,
                             effective=verdict.effective)
         if verdict.due:
-            proposal = _propose(session, zone, on, verdict)
+            proposal = _propose(session, actor, zone, on, verdict)
             row.proposal_id = proposal.id
             if _kind(verdict) in auto and proposal.status is ProposalStatus.pending:
                 decide(session, actor=actor, proposal_id=proposal.id, approve=True,
@@ -212,7 +212,8 @@ def _kind(verdict: rules.Verdict) -> str:
     return "lift" if verdict.due == "lift" else "downgrade"
 
 
-def _propose(session: Session, zone: Zone, on: date, verdict: rules.Verdict) -> ZoneProposal:
+def _propose(session: Session, actor: Actor, zone: Zone, on: date,
+             verdict: rules.Verdict) -> ZoneProposal:
     existing = session.scalar(select(ZoneProposal).where(
         ZoneProposal.zone_id == zone.id, ZoneProposal.status == ProposalStatus.pending))
     if existing is not None:
@@ -223,9 +224,9 @@ def _propose(session: Session, zone: Zone, on: date, verdict: rules.Verdict) -> 
                             reason=verdict.reason)
     session.add(proposal)
     session.flush()
-    _event(zone, system_actor("evaluation"), EventKind.proposal, on=on, basis="rule",
+    _event(zone, actor, EventKind.proposal, on=on, basis="rule",
            to_level=proposal.to_level, reason=verdict.reason)
-    _audit(session, system_actor("evaluation"), "update", zone, ["proposals"])
+    _audit(session, actor, "update", zone, ["proposals"])
     return proposal
 
 
