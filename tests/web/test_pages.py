@@ -225,6 +225,8 @@ def test_isolation_page_shows_rooms_and_clocks(client: TestClient, seeded: Seede
     page = client.get(href).text
     assert 'id="sec-isolation"' in page and 'id="sec-clocks"' in page
     assert figure(page, "iso_occupied_rooms")[0] == 1
+    reserve = page.split('id="sec-isolation"')[1].split("</table>")[0]
+    assert ">赤坎区</a>" in reserve and ">440802<" not in reserve  # counties by name
 
 
 def test_surveillance_page_lists_alerts(client: TestClient, session: Session,

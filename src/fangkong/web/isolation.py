@@ -11,6 +11,7 @@ from fangkong.core.auth import Perm
 from fangkong.isolation import service as isolation
 from fangkong.isolation import transfers
 from fangkong.isolation.enums import LABELS
+from fangkong.web import service as queries
 from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
 
 
@@ -43,11 +44,13 @@ def rooms(ctx: Context) -> Section:
                 for level in ("general", "icu")]
     beds_table = Table(ctx.t("iso.beds"), [ctx.t("iso.bed_level"), ctx.t("iso.beds_total"),
                                            ctx.t("iso.beds_used")], bed_rows)
+    names = queries.division_names(ctx.session, (r.county for r in rows))
     table = Table(ctx.t("iso.reserve"), [ctx.t("col.division"), ctx.t("iso.active_rooms"),
                                          ctx.t("iso.standby_rooms"), ctx.t("iso.occupied_rooms"),
                                          ctx.t("iso.rooms_needed"), ctx.t("iso.shortfall")],
-                  [[Cell(r.county), Cell(r.active_rooms), Cell(r.standby_rooms),
-                    Cell(r.occupied_rooms), Cell(r.rooms_needed), Cell(r.shortfall)]
+                  [[Cell(ctx.place(names[r.county]), f"/isolation?j={r.county}"),
+                    Cell(r.active_rooms), Cell(r.standby_rooms), Cell(r.occupied_rooms),
+                    Cell(r.rooms_needed), Cell(r.shortfall)]
                    for r in rows])
     return Section(key="isolation", title=ctx.t("sec.isolation"), figures=figures,
                    tables=([table] if rows else []) + ([beds_table] if beds else []),

@@ -7,6 +7,7 @@ statement goes through :func:`fangkong.core.auth.scope`; reads of personal data 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -268,6 +269,16 @@ def geojson(session: Session, codes: list[str]) -> dict[str, Any]:
             props["cp"] = [lon, lat]  # where ECharts puts the label
         feats.append({"type": "Feature", "id": c, "properties": props, "geometry": g})
     return {"type": "FeatureCollection", "features": feats}
+
+
+def division_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the given divisions in one query; a code with no division keeps its code."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    found = {c: n for c, n in session.execute(select(Division.code, Division.name)
+                                              .where(Division.code.in_(wanted)))}
+    return {c: found.get(c, c) for c in wanted}
 
 
 def division_name(session: Session, code: str) -> str:
