@@ -464,16 +464,17 @@ def _sqlite_rows(lines: list[int], columns: dict[str, list[Any]], enums: dict[An
 _NULL = "\\N"
 _SPECIAL = ("\\", "\t", "\n", "\r")
 _FREE_TEXT = ("ref", "name", "address", "division_code", "household_ref")
-_HEX_TEXT = ("id_number_hash", "id_number_masked", "phone_hash", "phone_masked", "row_hash")
+_PLAIN_TEXT = ("id_number_masked", "phone_masked", "row_hash")
+_BYTES = ("id_number_enc", "id_number_hash", "phone_enc", "phone_hash")
 
 
 def _copy_text(lines: list[int], columns: dict[str, list[Any]], enums: dict[Any, str],
                stamp: str) -> str:
     """Rows in COPY's text format, built a column at a time."""
     out = {name: _escaped(columns[name]) for name in _FREE_TEXT}
-    for name in _HEX_TEXT:
+    for name in _PLAIN_TEXT:
         out[name] = [_NULL if x is None else x for x in columns[name]]
-    for name in ("id_number_enc", "phone_enc"):
+    for name in _BYTES:
         out[name] = [_NULL if x is None else "\\\\x" + x.hex() for x in columns[name]]
     out["sex"] = [enums[x] for x in columns["sex"]]
     out["id_type"] = [_NULL if x is None else enums[x] for x in columns["id_type"]]

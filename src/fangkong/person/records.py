@@ -316,7 +316,7 @@ def _present(function: Callable[[list[Any]], list[Any]], values: list[Any]) -> l
     return [next(results) if x else None for x in values]
 
 
-def _id_hashes(cipher: FieldCipher, kinds: list[Any], numbers: list[Any]) -> list[str | None]:
+def _id_hashes(cipher: FieldCipher, kinds: list[Any], numbers: list[Any]) -> list[bytes | None]:
     texts = [_id_text(k, n) if n else None for k, n in zip(kinds, numbers, strict=True)]
     return _present(cipher.lookup_hashes, texts)
 
@@ -332,7 +332,7 @@ _ID_PREFIX: dict[Any, str] = {
 """``type:`` prefix of the text an identity document's lookup hash is taken of, by id_type."""
 
 
-def id_lookup_hash(cipher: FieldCipher, id_type: IdType | str | None, number: str) -> str:
+def id_lookup_hash(cipher: FieldCipher, id_type: IdType | str | None, number: str) -> bytes:
     """The keyed hash an identity document is found by: of ``type:NUMBER``."""
     return cipher.lookup_hash(_id_text(id_type, number))
 
