@@ -8,11 +8,12 @@ import hmac
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
+from fangkong.core.errors import Conflict
 from fangkong.geo.models import Division
 from fangkong.person import importer, service
 from fangkong.person.enums import Sex
@@ -98,3 +99,20 @@ def test_imported_hashes_are_32_bytes_and_find_persons(session: Session, admin: 
     other = next(r for r in rows if r["id_number"] and r["ref"] != target["ref"])
     found, _ = service.list_(session, actor=admin, id_number=other["id_number"])
     assert [p.ref for p in found] == [other["ref"]]
+
+
+def test_a_ref_written_meanwhile_makes_the_batch_a_conflict(session: Session,
+                                                            admin: Actor) -> None:
+    """A chunk checked as all-new is inserted without the upsert; should one of its refs have
+    been written since (by another transaction), the batch is refused as a conflict."""
+    rows = person_rows(3, seed=12)
+    importer.import_file(session, actor=admin, source=csv_bytes(rows), filename="p.csv")
+    clock = importer._Clock(None)
+    collector = importer.Collector("p.csv", 100)
+    with pytest.raises(Conflict, match="import the file again"):  # noqa: SIM117
+        with importer._Batch(session, admin, collector, clock) as batch:
+            session.execute(batch.stage.insert().from_select(
+                importer._STAGE_COLS,
+                select(Person.id, *[Person.__table__.c[c] for c in importer._WRITE_COLS])))
+            importer._merge(session, batch.stage, new_only=True)
+    assert session.scalar(select(func.count()).select_from(Person)) == 3
