@@ -192,11 +192,13 @@ def rate(n: int, seconds: float) -> str:
 MAIN_PHASES = ("parse+validate", "stage fill", "merge")
 PHASES = {
     "parse+validate": "read the file, check every line (main thread)",
-    "stage fill": "encrypt, hash, format, write to the staging table (main thread)",
+    "stage fill": "encrypt, hash, format (PostgreSQL: hand over to the second process), "
+                  "write to the staging table (main thread)",
     "  columns: encrypt, hash, format": "",
     "  write to staging table": "",
+    "waiting for the second process": "main thread idle, waiting for a chunk's COPY text",
     "merge": "conflict checks, counts, upsert, ANALYZE (worker thread, overlaps the above)",
-    "  upsert": "INSERT ... ON CONFLICT into the person table",
+    "  upsert": "INSERT (... ON CONFLICT) into the person table",
     "waiting for the database": "main thread idle, waiting for the worker's merge",
     "commit": "",
 }

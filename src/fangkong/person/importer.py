@@ -5,9 +5,11 @@ columns with ``records.bulk_columns`` (encryption, keyed hashes, masks: ``to_col
 rows), a chunk of rows at a time. Each chunk goes into a temporary staging table (COPY on
 PostgreSQL, executemany on SQLite); there SQL joins find its conflicts with the records already
 in the database, and it is merged with ``INSERT ... SELECT ... ON CONFLICT (ref) DO UPDATE ...
-WHERE row_hash changed``. A worker thread runs a chunk's checks and merge in the database while
-the next chunk's lines are checked and encrypted here, so that the two processors work at once;
-the file is never held in memory as Python objects.
+WHERE row_hash changed`` (a plain INSERT when none of its refs is recorded yet). A worker thread
+runs a chunk's checks and merge in the database while the next chunk's lines are checked here;
+on PostgreSQL, a large chunk's staged form (encryption, hashes, COPY text) is made meanwhile in
+a second process (``staging``), so that the processors work at once. The file is never held in
+memory as Python objects.
 
 It is all one batch: everything runs in a savepoint of the caller's transaction, and unless every
 line of the file is valid and no row conflicts, the savepoint is rolled back and the problems
