@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 from fangkong.core.security import FieldCipher
-from fangkong.person import importer, records, staging
+from fangkong.person import importer, records, service, staging
 from fangkong.person.enums import IdType, Sex
 from fangkong.person.models import Person
 from tests.helpers import csv_bytes, person_rows
@@ -72,3 +72,24 @@ def test_an_import_staged_in_the_second_process_stores_the_same(
     assert session.execute(select(*columns).order_by(Person.ref)).all() == here
     again = importer.import_file(session, actor=admin, source=csv_bytes(rows), filename="p.csv")
     assert (again.unchanged, again.inserted, again.updated) == (40, 0, 0)
+
+
+def test_an_import_goes_on_when_the_second_process_dies(
+        session: Session, admin: Actor, dialect: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if dialect != "postgresql":
+        pytest.skip("the second process stages COPY text, which only PostgreSQL takes")
+    fields = records.columns_by_field([records.normalise(r)[0] for r in person_rows(2)])
+    staging.stage_in_process([2, 3], fields, _keys()).result(timeout=60)
+    assert staging._pool is not None
+    for process in list(staging._pool._processes.values()):  # what an OOM kill would do
+        process.kill()
+        process.join()
+    monkeypatch.setattr(importer, "CHUNK", 7)
+    monkeypatch.setattr(importer, "STAGE_ELSEWHERE_FROM", 7)
+    rows = person_rows(30, seed=8)
+    report = importer.import_file(session, actor=admin, source=csv_bytes(rows), filename="p.csv")
+    assert report.inserted == 30
+    found, _ = service.list_(session, actor=admin, id_number=rows[0]["id_number"])
+    assert [p.ref for p in found] == [rows[0]["ref"]]
+    # and the next import has a second process again
+    assert staging.stage_in_process([2, 3], fields, _keys()).result(timeout=60)

@@ -24,6 +24,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -328,7 +329,11 @@ class _Batch:
             return
         (rows, future), self._queued = self._queued, None
         t = time.perf_counter()
-        data = future.result()
+        try:
+            data = future.result()
+        except BrokenProcessPool:  # the process died: the next import starts another one
+            staging.discard_pool()
+            data = self._staged_form(rows)
         self.clock.add("waiting for the second process", t)
         self._write(rows, data)
 

@@ -14,6 +14,7 @@ import multiprocessing
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -112,9 +113,23 @@ def stage_in_process(lines: list[int], fields: Sequence[Sequence[Any]], keys: Ke
     """``copy_text`` in the second process (started on first use and kept for later imports;
     ``spawn``, not ``fork``: the importing process runs threads)."""
     global _pool
+    args = (lines, portable(fields), keys)
     with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1,
-                                        mp_context=multiprocessing.get_context("spawn"))
-        pool = _pool
-    return pool.submit(copy_text, lines, portable(fields), keys)
+        for _ in range(2):
+            if _pool is None:
+                _pool = ProcessPoolExecutor(max_workers=1,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            try:
+                return _pool.submit(copy_text, *args)
+            except BrokenProcessPool:  # its process died (say, killed): start another
+                _pool = None
+        raise BrokenProcessPool("the staging process cannot be started")
+
+
+def discard_pool() -> None:
+    """Forget the second process (after it died), so that the next import starts another."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = None
