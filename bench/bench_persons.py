@@ -192,11 +192,13 @@ def rate(n: int, seconds: float) -> str:
 MAIN_PHASES = ("parse+validate", "stage fill", "merge")
 PHASES = {
     "parse+validate": "read the file, check every line (main thread)",
-    "stage fill": "encrypt, hash, format, write to the staging table (main thread)",
+    "stage fill": "encrypt, hash, format (PostgreSQL: hand over to the second process), "
+                  "write to the staging table (main thread)",
     "  columns: encrypt, hash, format": "",
     "  write to staging table": "",
+    "waiting for the second process": "main thread idle, waiting for a chunk's COPY text",
     "merge": "conflict checks, counts, upsert, ANALYZE (worker thread, overlaps the above)",
-    "  upsert": "INSERT ... ON CONFLICT into the person table",
+    "  upsert": "INSERT (... ON CONFLICT) into the person table",
     "waiting for the database": "main thread idle, waiting for the worker's merge",
     "commit": "",
 }
@@ -393,6 +395,11 @@ def bench_database(kind: str, url: str, csv_path: Path, args: argparse.Namespace
               f" ({csv_path.stat().st_size / 1e6:,.1f} MB) in {took:.1f} s; {moved:,} duplicate"
               f" ID numbers renumbered")
     n = args.n
+    if args.stage_here:
+        from fangkong.person import importer
+
+        importer.STAGE_ELSEWHERE_FROM = n + 1
+        print("staging every chunk in this process (--stage-here)")
     gc.collect()
     tracked = reset_peak_rss()
     profile = Path(args.profile).with_suffix(f".{kind}.prof") if args.profile else None
@@ -457,6 +464,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help=f"pages from each deep point {DEEP_POINTS} of the district")
     ap.add_argument("--profile", metavar="PATH",
                     help="cProfile the first import of each database into PATH.<db>.prof")
+    ap.add_argument("--stage-here", action="store_true",
+                    help="PostgreSQL: stage every chunk in this process, not in the second "
+                         "process (to measure what that process brings)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--tmp", help=argparse.SUPPRESS)  # a child's working directory
     return ap.parse_args(argv)
@@ -501,6 +511,8 @@ def run_children(args: argparse.Namespace, tmp: Path, kinds: list[str]) -> int:
                 value = getattr(args, name)
                 if value is not None:
                     argv += [f"--{name.replace('_', '-')}", str(value)]
+            if args.stage_here:
+                argv.append("--stage-here")
             done = subprocess.run(argv, check=False)
             if done.returncode:
                 print(f"{kind}: the benchmark failed (exit code {done.returncode})")

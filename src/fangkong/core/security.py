@@ -60,11 +60,13 @@ class FieldCipher:
             raise ValueError("unknown key version in encrypted field")
         return self._aead.decrypt(blob[1:13], blob[13:], None).decode()
 
-    def lookup_hash(self, value: str) -> str:
-        """HMAC-SHA256 of ``value`` under the lookup key, as hex (``hmac.new(...).hexdigest()``)."""
+    def lookup_hash(self, value: str) -> bytes:
+        """HMAC-SHA256 of ``value`` under the lookup key: the 32 bytes of
+        ``hmac.new(...).digest()`` (stored as such: half the size of hex text, and compared
+        byte by byte in indexes)."""
         return self.lookup_hashes([value])[0]
 
-    def lookup_hashes(self, values: Iterable[str]) -> list[str]:
+    def lookup_hashes(self, values: Iterable[str]) -> list[bytes]:
         """``lookup_hash`` of each value."""
         inner_state, outer_state = self._inner.copy, self._outer.copy
         out = []
@@ -73,7 +75,7 @@ class FieldCipher:
             inner.update(value.encode())
             outer = outer_state()
             outer.update(inner.digest())
-            out.append(outer.hexdigest())
+            out.append(outer.digest())
         return out
 
 

@@ -97,7 +97,7 @@ class Platform:
         """Give each row an ID number no other person holds (another drill's city in the same
         database may have drawn it); deterministic, so a re-run gives the same numbers."""
         for attempt in range(1, 100):
-            first: dict[str, dict[str, str]] = {}
+            first: dict[bytes, dict[str, str]] = {}
             clash = []
             for r in rows:
                 h = id_lookup_hash(persons.cipher(), "resident_id", r["id_number"])

@@ -5,9 +5,11 @@ columns with ``records.bulk_columns`` (encryption, keyed hashes, masks: ``to_col
 rows), a chunk of rows at a time. Each chunk goes into a temporary staging table (COPY on
 PostgreSQL, executemany on SQLite); there SQL joins find its conflicts with the records already
 in the database, and it is merged with ``INSERT ... SELECT ... ON CONFLICT (ref) DO UPDATE ...
-WHERE row_hash changed``. A worker thread runs a chunk's checks and merge in the database while
-the next chunk's lines are checked and encrypted here, so that the two processors work at once;
-the file is never held in memory as Python objects.
+WHERE row_hash changed`` (a plain INSERT when none of its refs is recorded yet). A worker thread
+runs a chunk's checks and merge in the database while the next chunk's lines are checked here;
+on PostgreSQL, a large chunk's staged form (encryption, hashes, COPY text) is made meanwhile in
+a second process (``staging``), so that the processors work at once. The file is never held in
+memory as Python objects.
 
 It is all one batch: everything runs in a savepoint of the caller's transaction, and unless every
 line of the file is valid and no row conflicts, the savepoint is rolled back and the problems
@@ -22,6 +24,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -29,6 +32,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from sqlalchemy import Column, MetaData, Table, func, not_, select, text, true, union
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
@@ -36,11 +40,10 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope_clause
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
-from fangkong.core.errors import Problem
-from fangkong.core.security import FieldCipher
+from fangkong.core.errors import Conflict, Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.geo import service as geo
-from fangkong.person import records
+from fangkong.person import records, staging
 from fangkong.person.enums import IdType, Sex
 from fangkong.person.models import Person
 from fangkong.person.schemas import ImportReport
@@ -50,9 +53,11 @@ COLUMNS = [c for c in records.FIELDS]
 CHUNK = 50_000
 """Valid rows staged and merged at a time."""
 _SLICE = 10_000
-"""Rows encrypted and formatted at a time."""
+"""Rows encrypted and formatted at a time (SQLite)."""
+STAGE_ELSEWHERE_FROM = CHUNK
+"""Chunks of this many rows or more are staged in a second process (PostgreSQL)."""
 _PERSON = cast(Table, Person.__table__)
-_WRITE_COLS = list(records.COLUMNS)
+_WRITE_COLS = staging.WRITE_COLS
 _UPDATE_COLS = [c for c in _WRITE_COLS if c not in ("ref", "created_at")]
 _STAGE_COLS = ["line", *_WRITE_COLS]
 _SQLITE_CACHE_KIB = 256 * 1024
@@ -213,8 +218,9 @@ class _Batch:
         self.taken: list[int] = []
         self.hidden: list[int] = []
         self.matched = self.changed = self.unhashed = 0
-        self._keys: tuple[FieldCipher, bytes] | None = None
+        self._keys: staging.Keys | None = None
         self._pending: Future[None] | None = None
+        self._queued: tuple[list[tuple[int, dict[str, Any]]], Future[str]] | None = None
         self._sqlite_cache: int | None = None
         meta = MetaData()
         cols = [Column("line", _PERSON.c.id.type)]
@@ -252,6 +258,9 @@ class _Batch:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
+            if self._queued is not None:
+                self._queued[1].cancel()
+                self._queued = None
             if self._pending is not None and kind is not None:
                 self._pending.exception()  # wait; the error being raised is the one to report
             self._worker.shutdown(wait=True)
@@ -289,14 +298,47 @@ class _Batch:
     # -- this thread: divisions, encryption, staging
 
     def add(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        """Take the next chunk of checked rows (in the file's order)."""
+        """Take the next chunk of checked rows (in the file's order).
+
+        On PostgreSQL, a chunk of ``STAGE_ELSEWHERE_FROM`` rows or more has its staged form
+        made in the second process (``staging.stage_in_process``) and is written when the
+        next chunk comes (or at the end), so that this process meanwhile reads and checks
+        the next lines."""
         if not rows:
             return
+        if self.postgres and len(rows) >= STAGE_ELSEWHERE_FROM and self._staging():
+            t = time.perf_counter()
+            lines = [line for line, _ in rows]
+            fields = records.columns_by_field([values for _, values in rows])
+            queued = (rows, staging.stage_in_process(lines, fields, self._stage_keys()))
+            self.clock.add("stage fill", t)
+            self._write_queued()
+            self._queued = queued
+            return
+        self._write_queued()
         data = None
         if self._staging():
             t = time.perf_counter()
             data = self._staged_form(rows)
             self.clock.add("stage fill", t)
+        self._write(rows, data)
+
+    def _write_queued(self) -> None:
+        """Write the chunk whose staged form the second process is making, if any."""
+        if self._queued is None:
+            return
+        (rows, future), self._queued = self._queued, None
+        t = time.perf_counter()
+        try:
+            data = future.result()
+        except BrokenProcessPool:  # the process died: the next import starts another one
+            staging.discard_pool()
+            data = self._staged_form(rows)
+        self.clock.add("waiting for the second process", t)
+        self._write(rows, data)
+
+    def _write(self, rows: list[tuple[int, dict[str, Any]]], data: Any) -> None:
+        """Check the chunk's divisions; write its staged form; have the worker merge it."""
         t = time.perf_counter()
         self._wait()
         t = self.clock.add("waiting for the database", t)
@@ -329,23 +371,34 @@ class _Batch:
         """No problem found so far: rows are merged (the batch will be kept if none turns up)."""
         return not (self.collector.total or self.unknown or self.taken or self.hidden)
 
+    def _stage_keys(self) -> staging.Keys:
+        if self._keys is None:
+            settings = get_settings()
+            self._keys = staging.Keys(
+                encryption_key=settings.key("encryption_key"),
+                lookup_key=settings.key("lookup_key"), digest_key=digest_key(), now=self.now,
+                stamp=self._stamp, enums=self._enums)
+        return self._keys
+
     def _staged_form(self, rows: list[tuple[int, dict[str, Any]]]) -> Any:
         """The rows' columns (encrypted, hashed, masked), as the staging write takes them."""
         t = time.perf_counter()
-        if self._keys is None:
-            self._keys = cipher(), digest_key()
-        parts: list[Any] = []
-        for start in range(0, len(rows), _SLICE):  # a slice's columns stay in the CPU's caches
-            part = rows[start : start + _SLICE]
-            columns = records.bulk_columns([values for _, values in part], *self._keys,
-                                           self.now)
-            lines = [line for line, _ in part]
-            if self.postgres:
-                parts.append(_copy_text(lines, columns, self._enums, self._stamp))
-            else:
-                parts.extend(_sqlite_rows(lines, columns, self._enums, self._stamp))
+        keys = self._stage_keys()
+        lines = [line for line, _ in rows]
+        if self.postgres:
+            data: Any = staging.copy_text(
+                lines, records.columns_by_field([values for _, values in rows]), keys,
+                cipher())
+        else:
+            data = []
+            for start in range(0, len(rows), _SLICE):  # a slice stays in the CPU's caches
+                part = rows[start : start + _SLICE]
+                columns = records.bulk_columns([values for _, values in part], cipher(),
+                                               keys.digest_key, self.now)
+                data.extend(_sqlite_rows(lines[start : start + _SLICE], columns, self._enums,
+                                         self._stamp))
         self.clock.add("  columns: encrypt, hash, format", t)
-        return "".join(parts) if self.postgres else parts
+        return data
 
     def _check_divisions(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         """Note the rows whose division code is not a known division (each code is asked of
@@ -395,7 +448,7 @@ class _Batch:
                 self.unhashed += _keep_unhashed(session, s, b, by_ref, same_ref)
             if matched < rows or changed:
                 upsert = time.perf_counter()
-                _merge(session, s)
+                _merge(session, s, new_only=not matched)
                 self.clock.add("  upsert", upsert)
         session.execute(text("TRUNCATE person_stage") if self.postgres
                         else text("DELETE FROM person_stage"))
@@ -416,6 +469,7 @@ class _Batch:
 
     def finish(self, filename: str, rows: int) -> ImportReport:
         """Report the problems found, if any; otherwise the counts of the merged batch."""
+        self._write_queued()
         t = time.perf_counter()
         self._wait()
         t = self.clock.add("waiting for the database", t)
@@ -460,41 +514,14 @@ def _sqlite_rows(lines: list[int], columns: dict[str, list[Any]], enums: dict[An
     return zip(lines, *(cols[c] for c in _WRITE_COLS), strict=True)
 
 
-# COPY's text format: tab-separated, \N for NULL, backslash escapes in text.
-_NULL = "\\N"
-_SPECIAL = ("\\", "\t", "\n", "\r")
-_FREE_TEXT = ("ref", "name", "address", "division_code", "household_ref")
-_HEX_TEXT = ("id_number_hash", "id_number_masked", "phone_hash", "phone_masked", "row_hash")
+def _merge(session: Session, stage: Table, *, new_only: bool) -> None:
+    """Staged rows → the person table: new refs inserted, changed ones updated.
 
-
-def _copy_text(lines: list[int], columns: dict[str, list[Any]], enums: dict[Any, str],
-               stamp: str) -> str:
-    """Rows in COPY's text format, built a column at a time."""
-    out = {name: _escaped(columns[name]) for name in _FREE_TEXT}
-    for name in _HEX_TEXT:
-        out[name] = [_NULL if x is None else x for x in columns[name]]
-    for name in ("id_number_enc", "phone_enc"):
-        out[name] = [_NULL if x is None else "\\\\x" + x.hex() for x in columns[name]]
-    out["sex"] = [enums[x] for x in columns["sex"]]
-    out["id_type"] = [_NULL if x is None else enums[x] for x in columns["id_type"]]
-    out["birth_date"] = [_NULL if x is None else x.isoformat() for x in columns["birth_date"]]
-    out["synthetic"] = ["t" if x else "f" for x in columns["synthetic"]]
-    out["created_at"] = out["updated_at"] = [stamp] * len(lines)
-    cells = [list(map(str, lines)), *(out[c] for c in _WRITE_COLS)]
-    return "".join([f"{row}\n" for row in map("\t".join, zip(*cells, strict=True))])
-
-
-def _escaped(values: list[str | None]) -> list[str]:
-    """Text values escaped for COPY; one scan of the whole column finds none to escape."""
-    present = "\0".join([x for x in values if x is not None])
-    if not any(c in present for c in _SPECIAL):
-        return [_NULL if x is None else x for x in values]
-    return [_NULL if x is None else x.replace("\\", "\\\\").replace("\t", "\\t")
-            .replace("\n", "\\n").replace("\r", "\\r") for x in values]
-
-
-def _merge(session: Session, stage: Table) -> None:
-    """Staged rows → the person table: new refs inserted, changed ones updated."""
+    ``new_only``: no staged ref was in the table when the chunk was checked, so a plain
+    INSERT does, without the upsert's speculative insertion (a probe of the ref index and a
+    second pass over each new index entry per row). Should another transaction have written
+    one of these refs or ID numbers since, the unique indexes refuse it either way, and the
+    batch is refused as a whole (``Conflict``)."""
     p = _PERSON
     if is_postgres(session):
         from sqlalchemy.dialects.postgresql import insert
@@ -502,8 +529,15 @@ def _merge(session: Session, stage: Table) -> None:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     source = select(*[stage.c[c] for c in _WRITE_COLS]).where(true())
     stmt = insert(p).from_select(_WRITE_COLS, source)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["ref"], set_={c: stmt.excluded[c] for c in _UPDATE_COLS},
-        where=p.c.row_hash != stmt.excluded.row_hash,
-    )
-    session.execute(stmt)
+    if not new_only:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["ref"], set_={c: stmt.excluded[c] for c in _UPDATE_COLS},
+            where=p.c.row_hash != stmt.excluded.row_hash,
+        )
+    try:
+        session.execute(stmt)
+    except IntegrityError as exc:
+        raise Conflict(
+            "persons with the same refs or ID numbers were written by someone else while this "
+            "file was imported; nothing was imported: import the file again",
+            problems=[Problem(str(exc.orig).splitlines()[0], field="ref")]) from None

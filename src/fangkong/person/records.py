@@ -247,9 +247,15 @@ def row_hash(values: Mapping[str, Any], key: bytes) -> str:
 
 
 def _row_hashes(rows: Sequence[Mapping[str, Any]], key: bytes) -> list[str]:
+    return _column_row_hashes(_columns(rows, FIELDS, missing=True), key)
+
+
+def _column_row_hashes(columns: Sequence[Sequence[Any]], key: bytes) -> list[str]:
+    """``row_hash`` of each row, from the values of ``FIELDS`` given one column each (a
+    birth date may be given as its ISO text: ``str`` of a date is that text)."""
     keyed = hashlib.blake2b(key=key[:32], digest_size=16)
     fields = [[x if x.__class__ is str else ("" if x is None else str(x)) for x in column]
-              for column in _columns(rows, FIELDS, missing=True)]
+              for column in columns]
     out = []
     for text in map("\x1f".join, zip(*fields, strict=True)):
         digest = keyed.copy()
@@ -293,8 +299,20 @@ def bulk_columns(rows: Sequence[Mapping[str, Any]], cipher: FieldCipher, digest_
     Column by column, because a bulk import spends its time here: each step is one pass over
     a list, and all the rows' random nonces are drawn at once.
     """
+    return columns_of(_columns(rows, FIELDS), cipher, digest_key, now)
+
+
+def columns_by_field(rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows' values of ``FIELDS``, one tuple per field (what ``columns_of`` takes)."""
+    return _columns(rows, FIELDS)
+
+
+def columns_of(fields: Sequence[Sequence[Any]], cipher: FieldCipher, digest_key: bytes,
+               now: datetime) -> dict[str, list[Any]]:
+    """``bulk_columns`` of rows given as one sequence of values per field of ``FIELDS``."""
     ref, name, sex, born, kinds, numbers, phones, address, code, household, synthetic = (
-        list(column) for column in _columns(rows, FIELDS))
+        list(column) for column in fields)
+    n = len(ref)
     return {
         "ref": ref, "name": name, "sex": sex, "birth_date": born, "id_type": kinds,
         "id_number_enc": _encrypted(cipher, numbers),
@@ -304,8 +322,8 @@ def bulk_columns(rows: Sequence[Mapping[str, Any]], cipher: FieldCipher, digest_
         "phone_hash": _present(cipher.lookup_hashes, phones),
         "phone_masked": [v.mask_phone(p) if p else None for p in phones],
         "address": address, "division_code": code, "household_ref": household,
-        "synthetic": synthetic, "row_hash": _row_hashes(rows, digest_key),
-        "created_at": [now] * len(rows), "updated_at": [now] * len(rows),
+        "synthetic": synthetic, "row_hash": _column_row_hashes(fields, digest_key),
+        "created_at": [now] * n, "updated_at": [now] * n,
     }
 
 
@@ -316,7 +334,7 @@ def _present(function: Callable[[list[Any]], list[Any]], values: list[Any]) -> l
     return [next(results) if x else None for x in values]
 
 
-def _id_hashes(cipher: FieldCipher, kinds: list[Any], numbers: list[Any]) -> list[str | None]:
+def _id_hashes(cipher: FieldCipher, kinds: list[Any], numbers: list[Any]) -> list[bytes | None]:
     texts = [_id_text(k, n) if n else None for k, n in zip(kinds, numbers, strict=True)]
     return _present(cipher.lookup_hashes, texts)
 
@@ -332,7 +350,7 @@ _ID_PREFIX: dict[Any, str] = {
 """``type:`` prefix of the text an identity document's lookup hash is taken of, by id_type."""
 
 
-def id_lookup_hash(cipher: FieldCipher, id_type: IdType | str | None, number: str) -> str:
+def id_lookup_hash(cipher: FieldCipher, id_type: IdType | str | None, number: str) -> bytes:
     """The keyed hash an identity document is found by: of ``type:NUMBER``."""
     return cipher.lookup_hash(_id_text(id_type, number))
 
