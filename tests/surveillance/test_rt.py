@@ -251,3 +251,30 @@ def test_uncertain_si_seed_reported_and_reproducible() -> None:
 def test_uncertain_si_bad_parameters(change: dict, message: str) -> None:
     with pytest.raises(Invalid, match=message):
         estimate_rt_uncertain_si(_flu(), **(EX4 | change))
+
+
+UNCERTAIN_ARGS = ["--si-mean", "2.6", "--si-sd", "1.5", "--si-mean-sd", "1", "--si-mean-min",
+                  "1", "--si-mean-max", "4.2", "--si-sd-sd", "0.5", "--si-sd-min", "0.5",
+                  "--si-sd-max", "2.5"]
+
+
+def test_cli_rt_uncertain_si_with_seed_is_example4(run_cli) -> None:
+    # Flu2009 has 32 days: the default weekly windows are Example 4's
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), *UNCERTAIN_ARGS,
+                      "--n1", "100", "--n2", "100", "--seed", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    ref = [r for r in read("epiestim_ref_tests_examples.csv") if r["example"] == "Example4"]
+    assert len(rows) == len(ref)
+    for a, b in zip(ref, rows, strict=True):
+        assert all(abs(float(a[c]) - b[c]) < TOL for c in COLUMNS[2:])
+    assert "seed: 1" in result.stderr
+
+
+def test_cli_rt_uncertain_si_needs_every_bound(run_cli) -> None:
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), *UNCERTAIN_ARGS[:-2],
+                      "--json"])
+    assert result.exit_code == 2
+    assert "--si-sd-max" in result.output
