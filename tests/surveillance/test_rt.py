@@ -9,6 +9,7 @@ from fangkong.analytics.rt import (
     discr_si,
     estimate_rt,
     estimate_rt_batch,
+    estimate_rt_si_from_sample,
     estimate_rt_uncertain_si,
 )
 from fangkong.core.errors import Invalid
@@ -278,3 +279,60 @@ def test_cli_rt_uncertain_si_needs_every_bound(run_cli) -> None:
                       "--json"])
     assert result.exit_code == 2
     assert "--si-sd-max" in result.output
+
+
+def _si_sample() -> np.ndarray:
+    rows = read("epiestim_si_sample.csv")  # one column per distribution, written by R
+    return np.array([[float(r[c]) for r in rows] for c in list(rows[0])[1:]])
+
+
+@pytest.mark.parametrize("config", ["flu_sample", "local_imported_sample"])
+def test_si_from_sample_equals_epiestim(config: str) -> None:
+    li = read("epiestim_ref_example2_input_local_imported.csv")
+    if config == "flu_sample":
+        res = estimate_rt_si_from_sample(_flu(), si_sample=_si_sample(), n2=50, seed=2,
+                                         t_start=range(2, 27), t_end=range(8, 33))
+    else:
+        res = estimate_rt_si_from_sample([int(r["local"]) for r in li],
+                                         [int(r["imported"]) for r in li],
+                                         si_sample=_si_sample(), n2=30, seed=5, mean_prior=2,
+                                         std_prior=2)
+    ref = [r for r in read("epiestim_expected_si_sample.csv") if r["config"] == config]
+    rows = res.rows()
+    assert [r["t_start"] for r in rows] == [int(r["t_start"]) for r in ref]
+    for a, b in zip(ref, rows, strict=True):
+        for c in COLUMNS[2:]:
+            assert b[c] == pytest.approx(float(a[c]), rel=1e-12), (a["t_start"], c)
+
+
+def test_si_from_sample_bad_rows_are_named() -> None:
+    bad = _si_sample()
+    bad[3, 0] = 0.1
+    with pytest.raises(Invalid, match=r"row 4: .*0 on day 0"):
+        estimate_rt_si_from_sample(_flu(), si_sample=bad, seed=1)
+
+
+def test_cli_rt_si_sample(run_cli, tmp_path) -> None:
+    src = tmp_path / "sample.csv"
+    src.write_text("sample,k,p\n" + "".join(
+        f"{i + 1},{k},{float(p)!r}\n" for i, row in enumerate(_si_sample())
+        for k, p in enumerate(row)))
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), "--si-sample", str(src),
+                      "--n2", "50", "--seed", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    ref = [r for r in read("epiestim_expected_si_sample.csv") if r["config"] == "flu_sample"]
+    rows = json.loads(result.stdout)  # Flu2009's default windows are the reference's
+    assert [r["t_start"] for r in rows] == [int(r["t_start"]) for r in ref]
+    for a, b in zip(ref, rows, strict=True):
+        assert all(b[c] == pytest.approx(float(a[c]), rel=1e-12) for c in COLUMNS[2:])
+
+
+def test_cli_rt_si_sample_bad_file(run_cli, tmp_path) -> None:
+    src = tmp_path / "sample.csv"
+    src.write_text("sample,k,p\n1,0,0\n1,1,1\n3,0,0\n2,0,0\n2,2,1\n")
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), "--si-sample", str(src),
+                      "--json"])
+    assert result.exit_code == 2
+    assert "sample.csv:4 sample" in result.output and "sample.csv:6 k" in result.output

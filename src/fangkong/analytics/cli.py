@@ -11,9 +11,20 @@ from rich.table import Table
 
 from fangkong.analytics.ears import ears
 from fangkong.analytics.farrington import farrington, farrington_flexible
-from fangkong.analytics.files import read_incidence, read_series, read_si_distr
+from fangkong.analytics.files import (
+    read_incidence,
+    read_series,
+    read_si_distr,
+    read_si_sample,
+)
 from fangkong.analytics.growth import growth_rate
-from fangkong.analytics.rt import COLUMNS, GENERATORS, estimate_rt, estimate_rt_uncertain_si
+from fangkong.analytics.rt import (
+    COLUMNS,
+    GENERATORS,
+    estimate_rt,
+    estimate_rt_si_from_sample,
+    estimate_rt_uncertain_si,
+)
 from fangkong.cliutil import JsonOpt, console, emit, err_console, handle_errors
 from fangkong.core.errors import Invalid
 
@@ -49,6 +60,9 @@ def rt(
     si_sd: float | None = typer.Option(None, "--si-sd", help="Serial interval sd (days)."),
     si_distr: Path | None = typer.Option(None, "--si-distr",
                                          help="CSV k,p: a given discrete serial interval."),
+    si_sample: Path | None = typer.Option(
+        None, "--si-sample", help="CSV sample,k,p: a sample of discrete serial intervals "
+                                  "to integrate over (EpiEstim si_from_sample)."),
     window: int = typer.Option(7, "--window", help="Sliding window length (days)."),
     mean_prior: float = typer.Option(5.0, "--mean-prior"),
     std_prior: float = typer.Option(5.0, "--std-prior"),
@@ -65,7 +79,8 @@ def rt(
     si_sd_max: float | None = typer.Option(None, "--si-sd-max",
                                            help="Uncertain SI: highest SI sd."),
     n1: int = typer.Option(500, "--n1", help="Uncertain SI: serial intervals drawn."),
-    n2: int = typer.Option(50, "--n2", help="Uncertain SI: draws of R per serial interval."),
+    n2: int = typer.Option(50, "--n2", help="Uncertain SI / SI sample: draws of R per "
+                                            "serial interval."),
     seed: int | None = typer.Option(
         None, "--seed", help="Uncertain SI: R's set.seed (the same numbers as EpiEstim with "
                              "config$seed); drawn and reported when not given."),
@@ -77,8 +92,21 @@ def rt(
 
     A serial interval given by its mean and sd (parametric_si) or as a distribution
     (non_parametric_si); with the --si-mean-sd ... --si-sd-max bounds as well, the SI's
-    uncertainty is integrated over (uncertain_si)."""
+    uncertainty is integrated over (uncertain_si); or over a sample of distributions given in
+    --si-sample (si_from_sample)."""
     local, imported = read_incidence(incidence)
+    if si_sample is not None:
+        if si_mean is not None or si_sd is not None or si_distr is not None:
+            raise Invalid("--si-sample replaces --si-mean, --si-sd and --si-distr")
+        if generator not in GENERATORS:
+            raise Invalid(f"--generator {generator!r}: use one of {', '.join(GENERATORS)}")
+        res = estimate_rt_si_from_sample(
+            local, imported, si_sample=read_si_sample(si_sample), n2=n2, window=window,
+            mean_prior=mean_prior, std_prior=std_prior, seed=seed, generator=generator)
+        err_console.print(f"seed: {res.seed}", highlight=False)
+        rows = [{c: r[c] for c in COLUMNS} for r in res.rows()]
+        emit(rows, as_json, lambda: console.print(_table(rows, list(COLUMNS))))
+        return
     uncertain = [si_mean_sd, si_mean_min, si_mean_max, si_sd_sd, si_sd_min, si_sd_max]
     if any(v is not None for v in uncertain):
         missing = [name for name, v in zip(UNCERTAIN, uncertain, strict=True) if v is None]

@@ -377,8 +377,6 @@ def estimate_rt_uncertain_si(
     seed``. ``generator="numpy"`` takes the same steps with numpy's generator: the same
     distribution, different draws, faster on very long runs. Without a seed one is drawn and
     reported in the result."""
-    if generator not in GENERATORS:
-        raise Invalid(f"generator {generator!r}: use one of {', '.join(GENERATORS)}")
     if not (min_mean_si <= mean_si <= max_mean_si and min_std_si <= std_si <= max_std_si):
         raise Invalid("the SI mean and sd must lie within their [min, max]")
     if min_mean_si < 1:
@@ -387,13 +385,11 @@ def estimate_rt_uncertain_si(
         raise Invalid("min_std_si, std_mean_si and std_std_si must be > 0")
     if n1 < 1 or n2 < 1:
         raise Invalid("n1 and n2 must be >= 1")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
-    if generator == "r":
-        stream = RRandom(seed)
-        normal = stream.norm_rand
+    seed, source = _stream(seed, generator)
+    if isinstance(source, RRandom):
+        normal = source.norm_rand
     else:
-        gen = np.random.default_rng(seed)
+        gen = source
 
         def normal() -> float:
             return float(gen.standard_normal())
@@ -413,20 +409,74 @@ def estimate_rt_uncertain_si(
     si = np.vstack([discr_si(np.arange(t), m, sd) for m, sd in zip(means, sds, strict=True)])
     post = posteriors_for_sis(local, imported, si, window=window, t_start=t_start, t_end=t_end,
                               mean_prior=mean_prior, std_prior=std_prior)
-    n_w = post.t_start.size
-    sample = np.full((n1 * n2, n_w), np.nan)
-    if generator == "r":
+    sample = _draw(post, means, n2, source)
+    return _pooled_result(post, sample, float(mean_si), float(std_si), seed)
+
+
+def _draw(post: SiPosteriors, means: Array, n2: int,
+          source: RRandom | np.random.Generator) -> Array:
+    """``n2`` draws of R per serial interval and window, SI after SI and window after window
+    (as EpiEstim draws them); NaN where a window ends before the discrete SI's mean (no draw)
+    or before ``means`` (drawn, then left out)."""
+    n1, n_w = post.scale.shape
+    if isinstance(source, RRandom):
+        sample = np.full((n1 * n2, n_w), np.nan)
         for k in range(n1):
             rows = slice(k * n2, (k + 1) * n2)
             for j in np.flatnonzero(post.estimated[k]):
-                sample[rows, j] = stream.rgamma(n2, float(post.shape[j]),
+                sample[rows, j] = source.rgamma(n2, float(post.shape[j]),
                                                 float(post.scale[k, j]))
     else:
         shape = np.broadcast_to(post.shape, post.scale.shape)
-        draws = gen.standard_gamma(np.where(post.estimated, shape, 1.0)[:, None, :],
-                                   size=(n1, n2, n_w)) * post.scale[:, None, :]
+        draws = source.standard_gamma(np.where(post.estimated, shape, 1.0)[:, None, :],
+                                      size=(n1, n2, n_w)) * post.scale[:, None, :]
         sample = np.where(post.estimated[:, None, :], draws, np.nan).reshape(n1 * n2, n_w)
-    # a pair's draws count only for windows ending after its sampled mean
     late = post.t_end[None, :] > means[:, None]
-    sample = np.where(np.repeat(late, n2, axis=0), sample, np.nan)
-    return _pooled_result(post, sample, float(mean_si), float(std_si), seed)
+    return np.where(np.repeat(late, n2, axis=0), sample, np.nan)
+
+
+def _stream(seed: int | None, generator: str) -> tuple[int, RRandom | np.random.Generator]:
+    if generator not in GENERATORS:
+        raise Invalid(f"generator {generator!r}: use one of {', '.join(GENERATORS)}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
+    return seed, (RRandom(seed) if generator == "r" else np.random.default_rng(seed))
+
+
+def estimate_rt_si_from_sample(
+    local: ArrayLike,
+    imported: ArrayLike | None = None,
+    *,
+    si_sample: ArrayLike,
+    n2: int = 50,
+    window: int = 7,
+    t_start: ArrayLike | None = None,
+    t_end: ArrayLike | None = None,
+    mean_prior: float = 5.0,
+    std_prior: float = 5.0,
+    seed: int | None = None,
+    generator: str = "r",
+) -> RtResult:
+    """EpiEstim's ``si_from_sample``: R integrated over a given sample of discrete serial
+    intervals, ``si_sample`` of shape (n_samples, n_days) (one distribution per row, day 0
+    first; EpiEstim's matrix transposed). Per serial interval, ``n2`` draws of R from its
+    posterior, as :func:`estimate_rt_uncertain_si` draws them (without its SI draws first); a
+    window counts for a serial interval when it ends after that interval's mean. With
+    ``generator="r"`` the numbers equal EpiEstim's with ``config$seed = seed``."""
+    arr = np.atleast_2d(np.asarray(si_sample, dtype=float))
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.shape[0] < 1:
+        raise Invalid("si_sample needs one serial interval per row, days 0, 1, … in columns")
+    for i, row in enumerate(arr):
+        try:
+            check_si_distr(row)
+        except Invalid as exc:
+            raise Invalid(f"si_sample row {i + 1}: {exc.message}") from None
+    if n2 < 1:
+        raise Invalid("n2 must be >= 1")
+    seed, source = _stream(seed, generator)
+    post = posteriors_for_sis(local, imported, arr, window=window, t_start=t_start,
+                              t_end=t_end, mean_prior=mean_prior, std_prior=std_prior)
+    sample = _draw(post, post.si_mean, n2, source)
+    days = np.arange(arr.shape[1])
+    sds = np.sqrt(np.maximum(arr @ days**2 - post.si_mean**2, 0.0))
+    return _pooled_result(post, sample, float(np.mean(post.si_mean)), float(np.mean(sds)), seed)
