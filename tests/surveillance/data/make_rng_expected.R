@@ -51,6 +51,14 @@ sars <- read.csv("epiestim_sars2003_incidence.csv")
 data("SARS2003")
 stopifnot(all(SARS2003$incidence == sars$I))
 li <- read.csv("epiestim_ref_example2_input_local_imported.csv")
+rt_rows <- function(nm, r) {
+  data.frame(config = nm, t_start = r$t_start, t_end = r$t_end,
+             mean = fmt(r[["Mean(R)"]]), std = fmt(r[["Std(R)"]]),
+             q025 = fmt(r[["Quantile.0.025(R)"]]), q05 = fmt(r[["Quantile.0.05(R)"]]),
+             q25 = fmt(r[["Quantile.0.25(R)"]]), median = fmt(r[["Median(R)"]]),
+             q75 = fmt(r[["Quantile.0.75(R)"]]), q95 = fmt(r[["Quantile.0.95(R)"]]),
+             q975 = fmt(r[["Quantile.0.975(R)"]]))
+}
 cfgs <- list(
   flu_default_windows = list(incid = flu$I, config = list(
     mean_si = 2.6, std_mean_si = 1, min_mean_si = 1, max_mean_si = 4.2, std_si = 1.5,
@@ -73,12 +81,7 @@ rt <- do.call(rbind, lapply(names(cfgs), function(nm) {
   cfg <- cfgs[[nm]]
   r <- suppressWarnings(estimate_R(cfg$incid, method = "uncertain_si",
                                    config = make_config(cfg$config)))$R
-  data.frame(config = nm, t_start = r$t_start, t_end = r$t_end,
-             mean = fmt(r[["Mean(R)"]]), std = fmt(r[["Std(R)"]]),
-             q025 = fmt(r[["Quantile.0.025(R)"]]), q05 = fmt(r[["Quantile.0.05(R)"]]),
-             q25 = fmt(r[["Quantile.0.25(R)"]]), median = fmt(r[["Median(R)"]]),
-             q75 = fmt(r[["Quantile.0.75(R)"]]), q95 = fmt(r[["Quantile.0.95(R)"]]),
-             q975 = fmt(r[["Quantile.0.975(R)"]]))
+  rt_rows(nm, r)
 }))
 write.csv(rt, "epiestim_expected_uncertain.csv", row.names = FALSE, quote = FALSE)
 
@@ -98,11 +101,6 @@ rs <- do.call(rbind, lapply(names(sample_cfgs), function(nm) {
   cfg <- sample_cfgs[[nm]]
   r <- suppressWarnings(estimate_R(cfg$incid, method = "si_from_sample", si_sample = si_sample,
                                    config = make_config(cfg$config)))$R
-  data.frame(config = nm, t_start = r$t_start, t_end = r$t_end,
-             mean = fmt(r[["Mean(R)"]]), std = fmt(r[["Std(R)"]]),
-             q025 = fmt(r[["Quantile.0.025(R)"]]), q05 = fmt(r[["Quantile.0.05(R)"]]),
-             q25 = fmt(r[["Quantile.0.25(R)"]]), median = fmt(r[["Median(R)"]]),
-             q75 = fmt(r[["Quantile.0.75(R)"]]), q95 = fmt(r[["Quantile.0.95(R)"]]),
-             q975 = fmt(r[["Quantile.0.975(R)"]]))
+  rt_rows(nm, r)
 }))
 write.csv(rs, "epiestim_expected_si_sample.csv", row.names = FALSE, quote = FALSE)
