@@ -3,7 +3,10 @@
 Sources: epiestim_* and surveillance_*_weekly.csv are copies of the shared reference data
 (EpiEstim package data and test expectations; R package surveillance data sets salmNewport,
 summed over the states, and salmonella.agona). surveillance_expected_*.csv and
-growth_expected.csv were generated with R (surveillance 1.20.3, Debian) by make_expected.R.
+growth_expected.csv were generated with R (surveillance 1.20.3, Debian) by make_expected.R;
+r_rng_expected.csv, epiestim_expected_uncertain.csv, epiestim_si_sample.csv and
+epiestim_expected_si_sample.csv (R 4.2.2, EpiEstim 2.2-4) by
+make_rng_expected.R.
 """
 
 from __future__ import annotations

@@ -97,10 +97,80 @@ def test_evaluation_raises_alerts_with_evidence_once(session: Session, admin: Ac
     assert spike.upperbound == pytest.approx(expected.upperbound[0, i])
     assert spike.evidence["method"] == "ears-c1"
     assert spike.evidence["recent"]["values"][-1] == 40
+    assert sink.sent == []  # not before the caller commits
+    session.commit()
     assert [m.alert_id for m in sink.sent] == [a.id for a in sorted(alerts, key=lambda a: a.id)]
     again = alerting.evaluate_rule(session, actor=admin, rule_id=rule.id,
                                    start=START + timedelta(days=10), end=end, notifiers=[sink])
+    session.commit()
     assert again.new_alerts == 0 and len(sink.sent) == len(alerts)
+
+
+def _evaluate(session: Session, admin: Actor, sink: ListNotifier) -> int:
+    rule = alerting.list_rules(session, actor=admin)[0]
+    return alerting.evaluate_rule(session, actor=admin, rule_id=rule.id,
+                                  start=START + timedelta(days=10),
+                                  end=START + timedelta(days=len(VALUES) - 1),
+                                  notifiers=[sink]).new_alerts
+
+
+def test_no_notification_when_the_transaction_rolls_back(session: Session, admin: Actor
+                                                         ) -> None:
+    _load(session, admin)
+    _rule(session, admin)
+    session.commit()
+    sink = ListNotifier()
+    assert _evaluate(session, admin, sink) > 0
+    session.rollback()
+    assert alerting.list_alerts(session, actor=admin) == []
+    session.commit()  # a later commit does not send what was rolled back
+    assert sink.sent == []
+    new = _evaluate(session, admin, sink)  # evaluated again, now committed: sent once
+    session.commit()
+    assert len(sink.sent) == new > 0
+    session.commit()
+    assert len(sink.sent) == new
+
+
+def test_notifications_wait_for_the_outer_commit_and_drop_with_a_savepoint(
+        session: Session, admin: Actor) -> None:
+    _load(session, admin)
+    _rule(session, admin)
+    session.commit()
+    sink = ListNotifier()
+    savepoint = session.begin_nested()
+    _evaluate(session, admin, sink)
+    savepoint.rollback()  # the alerts are gone, and so are their messages
+    assert alerting.list_alerts(session, actor=admin) == []
+    with session.begin_nested():  # released, but the outer transaction is still open
+        new = _evaluate(session, admin, sink)
+    assert sink.sent == []
+    session.commit()
+    assert len(sink.sent) == new > 0
+    assert {m.alert_id for m in sink.sent} == {a.id for a in alerting.list_alerts(
+        session, actor=admin)}
+
+
+def test_a_closed_session_forgets_its_messages(engine, admin: Actor) -> None:  # type: ignore[no-untyped-def]
+    from fangkong.core.db import session_factory
+
+    sink = ListNotifier()
+    message = notify.AlertMessage(alert_id=1, rule_name="r", method="ears-c1",
+                                  division_code="440802", period_start="2022-10-01",
+                                  observed=5, upperbound=3)
+    with session_factory(engine)() as s:
+        s.connection()  # a transaction is open
+        notify.after_commit(s, [message], [sink])
+        s.close()  # ends it without a commit
+        s.connection()
+        s.commit()
+    assert sink.sent == []
+    with session_factory(engine)() as s:
+        s.connection()
+        notify.after_commit(s, [message], [sink])
+        assert sink.sent == []
+        s.commit()
+    assert sink.sent == [message]
 
 
 def test_alert_lifecycle_creates_a_task(session: Session, admin: Actor) -> None:

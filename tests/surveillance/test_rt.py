@@ -4,7 +4,14 @@ import json
 import numpy as np
 import pytest
 
-from fangkong.analytics.rt import COLUMNS, discr_si, estimate_rt, estimate_rt_batch
+from fangkong.analytics.rt import (
+    COLUMNS,
+    discr_si,
+    estimate_rt,
+    estimate_rt_batch,
+    estimate_rt_si_from_sample,
+    estimate_rt_uncertain_si,
+)
 from fangkong.core.errors import Invalid
 from tests.surveillance.expected import DATA, read
 
@@ -155,17 +162,60 @@ def test_cli_rt_bad_file_names_line_and_field(run_cli, tmp_path) -> None:
     assert "bad.csv:4 imported" in result.output
 
 
-def test_example4_uncertain_si_within_monte_carlo_error() -> None:
-    # EpiEstim's Example 4 draws with R's generator; ours with numpy's: compare the averages of
-    # the relative differences over the 25 windows with Monte Carlo tolerances. Ignoring the
-    # SI's uncertainty (Example 3's numbers) is off by ~40% in sd and ~10% in the quantiles.
-    from fangkong.analytics.rt import estimate_rt_uncertain_si
+EX4 = {"mean_si": 2.6, "std_mean_si": 1, "min_mean_si": 1, "max_mean_si": 4.2, "std_si": 1.5,
+       "std_std_si": 0.5, "min_std_si": 0.5, "max_std_si": 2.5, "n1": 100, "n2": 100,
+       "t_start": range(2, 27), "t_end": range(8, 33)}
 
+
+def test_example4_uncertain_si_exact() -> None:
+    # EpiEstim's test: estimate_R(Flu2009$incidence, method = "uncertain_si", config = list(
+    # ..., n1 = 100, n2 = 100, seed = 1)); R's generator, draw for draw.
+    _compare("Example4", estimate_rt_uncertain_si(_flu(), seed=1, **EX4))
+
+
+def _uncertain_inputs() -> dict[str, tuple[tuple, dict]]:
+    li = read("epiestim_ref_example2_input_local_imported.csv")
+    sars = [int(r["I"]) for r in read("epiestim_sars2003_incidence.csv")]
+    flu = {"mean_si": 2.6, "std_mean_si": 1, "min_mean_si": 1, "max_mean_si": 4.2,
+           "std_si": 1.5, "std_std_si": 0.5, "min_std_si": 0.5, "max_std_si": 2.5}
+    return {  # as in make_rng_expected.R
+        "flu_default_windows": ((_flu(), None), flu | {"n1": 50, "n2": 40, "seed": 7}),
+        "sars_wide": ((sars, None), {
+            "t_start": range(2, 93, 3), "t_end": range(15, 106, 3), "mean_si": 8.4,
+            "std_mean_si": 1.5, "min_mean_si": 5, "max_mean_si": 12, "std_si": 3.8,
+            "std_std_si": 1, "min_std_si": 2, "max_std_si": 6, "n1": 30, "n2": 20,
+            "seed": 11, "mean_prior": 3, "std_prior": 4}),
+        "local_imported": (([int(r["local"]) for r in li], [int(r["imported"]) for r in li]),
+                           flu | {"t_start": range(2, 22), "t_end": range(8, 28),
+                                  "min_mean_si": 1.5, "max_mean_si": 4, "n1": 40, "n2": 25,
+                                  "seed": 2026}),
+        "small_prior_shape": (([0, 1, 0, 0, 2, 0, 1, 3, 0, 0, 2, 5, 1, 0, 3, 4, 2, 6], None), {
+            "t_start": range(2, 16), "t_end": range(5, 19), "mean_si": 3, "std_mean_si": 0.8,
+            "min_mean_si": 1.2, "max_mean_si": 5, "std_si": 1.2, "std_std_si": 0.4,
+            "min_std_si": 0.4, "max_std_si": 2.2, "n1": 30, "n2": 30, "seed": 3,
+            "mean_prior": 2, "std_prior": 4}),
+    }
+
+
+@pytest.mark.parametrize("config", list(_uncertain_inputs()))
+def test_uncertain_si_equals_epiestim(config: str) -> None:
+    # default weekly windows, SARS with 14-day windows and another prior, local/imported
+    # cases, and a prior of shape 0.25 (zero-case windows draw with Ahrens-Dieter GS)
+    args, kwargs = _uncertain_inputs()[config]
+    ref = [r for r in read("epiestim_expected_uncertain.csv") if r["config"] == config]
+    rows = estimate_rt_uncertain_si(*args, **kwargs).rows()
+    assert [r["t_start"] for r in rows] == [int(r["t_start"]) for r in ref]
+    for a, b in zip(ref, rows, strict=True):
+        for c in COLUMNS[2:]:
+            assert b[c] == pytest.approx(float(a[c]), rel=1e-12), (a["t_start"], c)
+
+
+def test_uncertain_si_numpy_generator_within_monte_carlo_error() -> None:
+    # The numpy generator takes the same steps with other draws: compare the averages of the
+    # relative differences over the 25 windows with Monte Carlo tolerances. Ignoring the SI's
+    # uncertainty (Example 3's numbers) is off by ~40% in sd and ~10% in the quantiles.
     ref = [r for r in read("epiestim_ref_tests_examples.csv") if r["example"] == "Example4"]
-    res = estimate_rt_uncertain_si(
-        _flu(), mean_si=2.6, std_mean_si=1, min_mean_si=1, max_mean_si=4.2, std_si=1.5,
-        std_std_si=0.5, min_std_si=0.5, max_std_si=2.5, n1=1000, n2=100,
-        t_start=range(2, 27), t_end=range(8, 33), seed=3)
+    res = estimate_rt_uncertain_si(_flu(), seed=3, generator="numpy", **(EX4 | {"n1": 1000}))
     rows = res.rows()
     assert [r["t_start"] for r in rows] == [int(r["t_start"]) for r in ref]
 
@@ -180,3 +230,109 @@ def test_example4_uncertain_si_within_monte_carlo_error() -> None:
     certain = float(np.mean([abs(float(a["std"]) - float(b["std"])) / float(a["std"])
                              for a, b in zip(ref, ex3, strict=True)]))
     assert certain > 0.2  # the tolerance above would catch a method ignoring SI uncertainty
+
+
+def test_uncertain_si_seed_reported_and_reproducible() -> None:
+    small = EX4 | {"n1": 5, "n2": 10}
+    a = estimate_rt_uncertain_si(_flu(), **small)
+    assert a.seed is not None
+    b = estimate_rt_uncertain_si(_flu(), seed=a.seed, **small)
+    assert np.array_equal(a.quantiles, b.quantiles)
+    c = estimate_rt_uncertain_si(_flu(), seed=a.seed + 1, **small)
+    assert not np.array_equal(a.quantiles, c.quantiles)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"min_mean_si": 0.5}, "min_mean_si"),
+    ({"mean_si": 5.0}, "within"),
+    ({"std_std_si": 0}, "> 0"),
+    ({"n1": 0}, "n1"),
+    ({"generator": "mt"}, "generator"),
+])
+def test_uncertain_si_bad_parameters(change: dict, message: str) -> None:
+    with pytest.raises(Invalid, match=message):
+        estimate_rt_uncertain_si(_flu(), **(EX4 | change))
+
+
+UNCERTAIN_ARGS = ["--si-mean", "2.6", "--si-sd", "1.5", "--si-mean-sd", "1", "--si-mean-min",
+                  "1", "--si-mean-max", "4.2", "--si-sd-sd", "0.5", "--si-sd-min", "0.5",
+                  "--si-sd-max", "2.5"]
+
+
+def test_cli_rt_uncertain_si_with_seed_is_example4(run_cli) -> None:
+    # Flu2009 has 32 days: the default weekly windows are Example 4's
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), *UNCERTAIN_ARGS,
+                      "--n1", "100", "--n2", "100", "--seed", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    ref = [r for r in read("epiestim_ref_tests_examples.csv") if r["example"] == "Example4"]
+    assert len(rows) == len(ref)
+    for a, b in zip(ref, rows, strict=True):
+        assert all(abs(float(a[c]) - b[c]) < TOL for c in COLUMNS[2:])
+    assert "seed: 1" in result.stderr
+
+
+def test_cli_rt_uncertain_si_needs_every_bound(run_cli) -> None:
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), *UNCERTAIN_ARGS[:-2],
+                      "--json"])
+    assert result.exit_code == 2
+    assert "--si-sd-max" in result.output
+
+
+def _si_sample() -> np.ndarray:
+    rows = read("epiestim_si_sample.csv")  # one column per distribution, written by R
+    return np.array([[float(r[c]) for r in rows] for c in list(rows[0])[1:]])
+
+
+@pytest.mark.parametrize("config", ["flu_sample", "local_imported_sample"])
+def test_si_from_sample_equals_epiestim(config: str) -> None:
+    li = read("epiestim_ref_example2_input_local_imported.csv")
+    if config == "flu_sample":
+        res = estimate_rt_si_from_sample(_flu(), si_sample=_si_sample(), n2=50, seed=2,
+                                         t_start=range(2, 27), t_end=range(8, 33))
+    else:
+        res = estimate_rt_si_from_sample([int(r["local"]) for r in li],
+                                         [int(r["imported"]) for r in li],
+                                         si_sample=_si_sample(), n2=30, seed=5, mean_prior=2,
+                                         std_prior=2)
+    ref = [r for r in read("epiestim_expected_si_sample.csv") if r["config"] == config]
+    rows = res.rows()
+    assert [r["t_start"] for r in rows] == [int(r["t_start"]) for r in ref]
+    for a, b in zip(ref, rows, strict=True):
+        for c in COLUMNS[2:]:
+            assert b[c] == pytest.approx(float(a[c]), rel=1e-12), (a["t_start"], c)
+
+
+def test_si_from_sample_bad_rows_are_named() -> None:
+    bad = _si_sample()
+    bad[3, 0] = 0.1
+    with pytest.raises(Invalid, match=r"row 4: .*0 on day 0"):
+        estimate_rt_si_from_sample(_flu(), si_sample=bad, seed=1)
+
+
+def test_cli_rt_si_sample(run_cli, tmp_path) -> None:
+    src = tmp_path / "sample.csv"
+    src.write_text("sample,k,p\n" + "".join(
+        f"{i + 1},{k},{float(p)!r}\n" for i, row in enumerate(_si_sample())
+        for k, p in enumerate(row)))
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), "--si-sample", str(src),
+                      "--n2", "50", "--seed", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    ref = [r for r in read("epiestim_expected_si_sample.csv") if r["config"] == "flu_sample"]
+    rows = json.loads(result.stdout)  # Flu2009's default windows are the reference's
+    assert [r["t_start"] for r in rows] == [int(r["t_start"]) for r in ref]
+    for a, b in zip(ref, rows, strict=True):
+        assert all(b[c] == pytest.approx(float(a[c]), rel=1e-12) for c in COLUMNS[2:])
+
+
+def test_cli_rt_si_sample_bad_file(run_cli, tmp_path) -> None:
+    src = tmp_path / "sample.csv"
+    src.write_text("sample,k,p\n1,0,0\n1,1,1\n3,0,0\n2,0,0\n2,2,1\n")
+    result = run_cli(["analytics", "rt", "--incidence",
+                      str(DATA / "epiestim_flu2009_incidence.csv"), "--si-sample", str(src),
+                      "--json"])
+    assert result.exit_code == 2
+    assert "sample.csv:4 sample" in result.output and "sample.csv:6 k" in result.output

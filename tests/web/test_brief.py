@@ -58,9 +58,9 @@ def test_brief_figures_for_a_county(session: Session, seeded: Seeded) -> None:
     assert (rooms["iso_active_rooms"], rooms["iso_occupied_rooms"],
             rooms["iso_free_active_rooms"], rooms["iso_shortfall"]) == (10, 1, 9, 0)
     assert _figures(_doc(session, "440803"), "isolation")["iso_active_rooms"] == 0
-    for missing in ("rt",):
-        section = doc.sections[keys.index(missing)]
-        assert not section.available and not section.figures and not section.tables
+    rt = doc.sections[keys.index("rt")]  # 7 infections in the last week: too few for Rt
+    assert rt.available and {f.key: f.value for f in rt.figures} == {"rt_cases": 7}
+    assert rt.chart is None and rt.tables[0].rows[-1][2].value is None
     modes = next(s for s in doc.sections if s.key == "brief.cases_mode").tables[0]
     assert modes.rows[-1][1].value == 5 and modes.rows[-1][2].value == 9
 

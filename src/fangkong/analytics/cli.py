@@ -11,9 +11,20 @@ from rich.table import Table
 
 from fangkong.analytics.ears import ears
 from fangkong.analytics.farrington import farrington, farrington_flexible
-from fangkong.analytics.files import read_incidence, read_series, read_si_distr
+from fangkong.analytics.files import (
+    read_incidence,
+    read_series,
+    read_si_distr,
+    read_si_sample,
+)
 from fangkong.analytics.growth import growth_rate
-from fangkong.analytics.rt import COLUMNS, estimate_rt
+from fangkong.analytics.rt import (
+    COLUMNS,
+    GENERATORS,
+    estimate_rt,
+    estimate_rt_si_from_sample,
+    estimate_rt_uncertain_si,
+)
 from fangkong.cliutil import JsonOpt, console, emit, err_console, handle_errors
 from fangkong.core.errors import Invalid
 
@@ -37,6 +48,10 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> Table:
     return table
 
 
+UNCERTAIN = ("--si-mean-sd", "--si-mean-min", "--si-mean-max", "--si-sd-sd", "--si-sd-min",
+             "--si-sd-max")
+
+
 @app.command("rt")
 @handle_errors
 def rt(
@@ -45,16 +60,74 @@ def rt(
     si_sd: float | None = typer.Option(None, "--si-sd", help="Serial interval sd (days)."),
     si_distr: Path | None = typer.Option(None, "--si-distr",
                                          help="CSV k,p: a given discrete serial interval."),
+    si_sample: Path | None = typer.Option(
+        None, "--si-sample", help="CSV sample,k,p: a sample of discrete serial intervals "
+                                  "to integrate over (EpiEstim si_from_sample)."),
     window: int = typer.Option(7, "--window", help="Sliding window length (days)."),
     mean_prior: float = typer.Option(5.0, "--mean-prior"),
     std_prior: float = typer.Option(5.0, "--std-prior"),
+    si_mean_sd: float | None = typer.Option(
+        None, "--si-mean-sd", help="Uncertain SI: sd of the SI mean (EpiEstim std_mean_si)."),
+    si_mean_min: float | None = typer.Option(None, "--si-mean-min",
+                                             help="Uncertain SI: lowest SI mean (>= 1)."),
+    si_mean_max: float | None = typer.Option(None, "--si-mean-max",
+                                             help="Uncertain SI: highest SI mean."),
+    si_sd_sd: float | None = typer.Option(
+        None, "--si-sd-sd", help="Uncertain SI: sd of the SI sd (EpiEstim std_std_si)."),
+    si_sd_min: float | None = typer.Option(None, "--si-sd-min",
+                                           help="Uncertain SI: lowest SI sd."),
+    si_sd_max: float | None = typer.Option(None, "--si-sd-max",
+                                           help="Uncertain SI: highest SI sd."),
+    n1: int = typer.Option(500, "--n1", help="Uncertain SI: serial intervals drawn."),
+    n2: int = typer.Option(50, "--n2", help="Uncertain SI / SI sample: draws of R per "
+                                            "serial interval."),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Uncertain SI: R's set.seed (the same numbers as EpiEstim with "
+                             "config$seed); drawn and reported when not given."),
+    generator: str = typer.Option("r", "--generator",
+                                  help="Uncertain SI: r (EpiEstim's draws) | numpy."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Instantaneous reproduction number (Cori et al. 2013, as EpiEstim)."""
+    """Instantaneous reproduction number (Cori et al. 2013, as EpiEstim).
+
+    A serial interval given by its mean and sd (parametric_si) or as a distribution
+    (non_parametric_si); with the --si-mean-sd ... --si-sd-max bounds as well, the SI's
+    uncertainty is integrated over (uncertain_si); or over a sample of distributions given in
+    --si-sample (si_from_sample)."""
     local, imported = read_incidence(incidence)
-    distr = read_si_distr(si_distr) if si_distr is not None else None
-    res = estimate_rt(local, imported, si_mean=si_mean, si_sd=si_sd, si_distr=distr,
-                      window=window, mean_prior=mean_prior, std_prior=std_prior)
+    if si_sample is not None:
+        if si_mean is not None or si_sd is not None or si_distr is not None:
+            raise Invalid("--si-sample replaces --si-mean, --si-sd and --si-distr")
+        if generator not in GENERATORS:
+            raise Invalid(f"--generator {generator!r}: use one of {', '.join(GENERATORS)}")
+        res = estimate_rt_si_from_sample(
+            local, imported, si_sample=read_si_sample(si_sample), n2=n2, window=window,
+            mean_prior=mean_prior, std_prior=std_prior, seed=seed, generator=generator)
+        err_console.print(f"seed: {res.seed}", highlight=False)
+        rows = [{c: r[c] for c in COLUMNS} for r in res.rows()]
+        emit(rows, as_json, lambda: console.print(_table(rows, list(COLUMNS))))
+        return
+    uncertain = [si_mean_sd, si_mean_min, si_mean_max, si_sd_sd, si_sd_min, si_sd_max]
+    if any(v is not None for v in uncertain):
+        missing = [name for name, v in zip(UNCERTAIN, uncertain, strict=True) if v is None]
+        if missing or si_mean is None or si_sd is None or si_distr is not None:
+            raise Invalid("an uncertain serial interval needs --si-mean, --si-sd and all of "
+                          f"{', '.join(UNCERTAIN)} (missing: "
+                          f"{', '.join(missing) or '--si-mean/--si-sd'}), and no --si-distr")
+        if generator not in GENERATORS:
+            raise Invalid(f"--generator {generator!r}: use one of {', '.join(GENERATORS)}")
+        assert si_mean_sd is not None and si_mean_min is not None and si_mean_max is not None
+        assert si_sd_sd is not None and si_sd_min is not None and si_sd_max is not None
+        res = estimate_rt_uncertain_si(
+            local, imported, mean_si=si_mean, std_mean_si=si_mean_sd, min_mean_si=si_mean_min,
+            max_mean_si=si_mean_max, std_si=si_sd, std_std_si=si_sd_sd, min_std_si=si_sd_min,
+            max_std_si=si_sd_max, n1=n1, n2=n2, window=window, mean_prior=mean_prior,
+            std_prior=std_prior, seed=seed, generator=generator)
+        err_console.print(f"seed: {res.seed}", highlight=False)
+    else:
+        distr = read_si_distr(si_distr) if si_distr is not None else None
+        res = estimate_rt(local, imported, si_mean=si_mean, si_sd=si_sd, si_distr=distr,
+                          window=window, mean_prior=mean_prior, std_prior=std_prior)
     for w in res.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
     rows = [{c: r[c] for c in COLUMNS} for r in res.rows()]

@@ -120,6 +120,42 @@ def read_si_distr(path: Path) -> list[float]:
     return out
 
 
+def read_si_sample(path: Path) -> list[list[float]]:
+    """``sample,k,p``: several discrete serial intervals, each ``sample`` (1, 2, …, in order)
+    with its k = 0, 1, 2, …; samples shorter than the longest are padded with zeros."""
+    table = open_table(path, expected=["sample", "k", "p"], required=["sample", "k", "p"],
+                       max_bytes=MAX_BYTES)
+    problems: list[Problem] = []
+    out: list[list[float]] = []
+    name = table.filename
+    for line, row in table.rows:
+        sample = _number(row.get("sample"), name=name, line=line, column="sample", integer=True,
+                         problems=problems)
+        k = _number(row.get("k"), name=name, line=line, column="k", integer=True,
+                    problems=problems)
+        p = _number(row.get("p"), name=name, line=line, column="p", integer=False,
+                    problems=problems)
+        if math.isnan(sample) or math.isnan(k):
+            continue
+        if int(sample) == len(out) + 1:
+            out.append([])
+        elif int(sample) != len(out) or not out:
+            problems.append(Problem(f"samples must be numbered 1, 2, … in order (expected "
+                                    f"{len(out)} or {len(out) + 1})", file=name, line=line,
+                                    field="sample"))
+            continue
+        if int(k) != len(out[-1]):
+            problems.append(Problem(f"k must run 0, 1, 2, … within a sample (expected "
+                                    f"{len(out[-1])})", file=name, line=line, field="k"))
+        out[-1].append(p)
+    if not out and not problems:
+        problems.append(Problem("the file has no rows", file=name))
+    if problems:
+        raise Invalid(f"{name}: {len(problems)} problem(s) in the file", problems=problems)
+    width = max(len(d) for d in out)
+    return [d + [0.0] * (width - len(d)) for d in out]
+
+
 def read_series(path: Path) -> tuple[list[float], list[date] | None]:
     """``t,count[,week_start]`` → (counts, period start dates or None)."""
     s = read_columns(path, expected=["t", "count", "week_start"], required=["t", "count"],

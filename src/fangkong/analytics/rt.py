@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from fangkong.analytics.rrandom import RRandom
 from fangkong.core.errors import Invalid
 
 QUANTILES = (0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975)
@@ -131,6 +132,7 @@ class RtResult:
     si_mean: float
     si_sd: float
     warnings: list[str] = field(default_factory=list)
+    seed: int | None = None  # the seed of a method that draws
 
     def rows(self) -> list[dict[str, float | int | bool]]:
         out: list[dict[str, float | int | bool]] = []
@@ -188,6 +190,20 @@ def resolve_si(t: int, si_mean: float | None, si_sd: float | None,
     return si
 
 
+def _windows(t: int, window: int, t_start: ArrayLike | None, t_end: ArrayLike | None
+             ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    if t_start is None and t_end is None:
+        return weekly_windows(t, window)
+    if t_start is None or t_end is None:
+        raise Invalid("give both t_start and t_end, or neither")
+    starts = np.asarray(t_start, dtype=np.int64)
+    ends = np.asarray(t_end, dtype=np.int64)
+    if starts.shape != ends.shape or np.any(starts > ends) or np.any(starts < 2) \
+            or np.any(ends > t):
+        raise Invalid(f"windows must satisfy 2 <= t_start <= t_end <= {t}")
+    return starts, ends
+
+
 def estimate_rt_batch(
     local: ArrayLike,
     imported: ArrayLike | None = None,
@@ -207,16 +223,7 @@ def estimate_rt_batch(
     if loc.ndim == 1:
         loc, imp = loc[None, :], imp[None, :]
     t = loc.shape[-1]
-    if t_start is None and t_end is None:
-        starts, ends = weekly_windows(t, window)
-    elif t_start is None or t_end is None:
-        raise Invalid("give both t_start and t_end, or neither")
-    else:
-        starts = np.asarray(t_start, dtype=np.int64)
-        ends = np.asarray(t_end, dtype=np.int64)
-        if starts.shape != ends.shape or np.any(starts > ends) or np.any(starts < 2) \
-                or np.any(ends > t):
-            raise Invalid(f"windows must satisfy 2 <= t_start <= t_end <= {t}")
+    starts, ends = _windows(t, window, t_start, t_end)
     if mean_prior <= 0 or std_prior <= 0 or cv_posterior <= 0:
         raise Invalid("the prior's mean and sd and the posterior cv must be > 0")
     si = resolve_si(t, si_mean, si_sd, si_distr)
@@ -261,6 +268,79 @@ def estimate_rt(local: ArrayLike, imported: ArrayLike | None = None, **kwargs: o
                     warnings)
 
 
+@dataclass
+class SiPosteriors:
+    """The Gamma posterior of R per window under each of several serial intervals."""
+
+    t_start: NDArray[np.int64]
+    t_end: NDArray[np.int64]
+    shape: Array  # (n_windows,): the same under every SI
+    scale: Array  # (n_si, n_windows)
+    estimated: NDArray[np.bool_]  # (n_si, n_windows): the window ends after that SI's mean
+    si_mean: Array  # (n_si,) means of the discrete SIs
+    incidence: Array  # (n_windows,) cases, local + imported
+    min_cases: int
+
+
+def posteriors_for_sis(local: ArrayLike, imported: ArrayLike | None, si: Array, *,
+                       window: int = 7, t_start: ArrayLike | None = None,
+                       t_end: ArrayLike | None = None, mean_prior: float = 5.0,
+                       std_prior: float = 5.0, cv_posterior: float = 0.3) -> SiPosteriors:
+    """One series, many discrete serial intervals ``si`` (n_si, >= 2 days): the posterior
+    parameters per SI and window, as EpiEstim's ``sample_from_posterior`` forms them."""
+    loc, imp = process_incidence(local, imported)
+    if loc.ndim != 1:
+        raise Invalid("one incidence series is needed here")
+    t = loc.size
+    starts, ends = _windows(t, window, t_start, t_end)
+    if mean_prior <= 0 or std_prior <= 0 or cv_posterior <= 0:
+        raise Invalid("the prior's mean and sd and the posterior cv must be > 0")
+    si = np.atleast_2d(np.asarray(si, dtype=float))
+    w = np.zeros((si.shape[0], t))
+    n = min(t, si.shape[1])
+    w[:, :n] = si[:, :n]
+    w[:, 0] = 0.0
+    days = np.arange(si.shape[1])
+    si_mean = si @ days
+    total = loc + imp
+    # lam[k, j] = sum_{s >= 1} w[k, s] total[j - s]: one matrix product over all SIs
+    lag = np.arange(t)[None, :] - np.arange(t)[:, None]  # lag[s, j] = j - s
+    shifted = np.where(lag >= 0, total[np.clip(lag, 0, t - 1)], 0.0)
+    lam = w @ shifted
+    cum_lam = np.concatenate([np.zeros((si.shape[0], 1)), np.cumsum(lam, axis=1)], axis=1)
+    cum_loc = np.concatenate([[0.0], np.cumsum(loc)])
+    cum_tot = np.concatenate([[0.0], np.cumsum(total)])
+    a_prior = (mean_prior / std_prior) ** 2
+    b_prior = std_prior**2 / mean_prior
+    s0, e = starts - 1, ends
+    shape = a_prior + (cum_loc[e] - cum_loc[s0])
+    scale = 1.0 / (1.0 / b_prior + (cum_lam[:, e] - cum_lam[:, s0]))
+    estimated = ends[None, :] > si_mean[:, None]
+    return SiPosteriors(starts, ends, shape, scale, estimated, si_mean,
+                        cum_tot[e] - cum_tot[s0], math.ceil(1 / cv_posterior**2 - a_prior))
+
+
+def _pooled_result(post: SiPosteriors, sample: Array, si_mean: float, si_sd: float,
+                   seed: int | None) -> RtResult:
+    """Mean, sd (n - 1) and quantiles (R's default, type 7) of the pooled draws per window;
+    windows without a draw are left out."""
+    ok = ~np.all(np.isnan(sample), axis=0)
+    sample = sample[:, ok]
+    mean = np.nanmean(sample, axis=0)
+    std = np.nanstd(sample, axis=0, ddof=1)
+    quantiles = np.vstack([np.nanquantile(sample, q, axis=0) for q in QUANTILES])
+    warnings = []
+    if post.incidence[0] < post.min_cases:
+        warnings.append("You're estimating R too early in the epidemic to get the desired "
+                        f"posterior CV (the first window has {post.incidence[0]:g} cases; "
+                        f"{post.min_cases} needed).")
+    return RtResult(post.t_start[ok], post.t_end[ok], mean, std, quantiles, post.incidence[ok],
+                    post.min_cases, si_mean, si_sd, warnings, seed)
+
+
+GENERATORS = ("r", "numpy")
+
+
 def estimate_rt_uncertain_si(
     local: ArrayLike,
     imported: ArrayLike | None = None,
@@ -281,49 +361,122 @@ def estimate_rt_uncertain_si(
     mean_prior: float = 5.0,
     std_prior: float = 5.0,
     seed: int | None = None,
+    generator: str = "r",
 ) -> RtResult:
-    """EpiEstim's ``uncertain_si``: ``n1`` serial-interval (mean, sd) pairs from normals
-    truncated to [min, max] (by rejection), for each ``n2`` draws of R from its posterior; the
-    pooled draws give mean, sd and quantiles (R's default quantile definition). A window counts
-    for a draw only when it ends after that draw's SI mean.
+    """EpiEstim's ``uncertain_si`` (Cori et al. 2013, Web Appendix 3).
 
-    The draws come from numpy's generator, not R's: results agree with EpiEstim's within
-    Monte Carlo error, not digit for digit."""
+    ``n1`` pairs (mean, sd) of the serial interval are drawn first, for each pair the mean and
+    then the sd, each from a normal truncated to [min, max] by rejection; then, pair after pair
+    and window after window, ``n2`` draws of R from its Gamma posterior under that SI (windows
+    ending before the discrete SI's mean take no draws; windows ending before the drawn mean are
+    then left out of that pair's draws). The pooled draws give the mean, sd and quantiles (R's
+    default definition).
+
+    With ``generator="r"`` (the default) the draws are R's after ``set.seed(seed)``
+    (:mod:`fangkong.analytics.rrandom`), so the numbers equal EpiEstim's with ``config$seed =
+    seed``. ``generator="numpy"`` takes the same steps with numpy's generator: the same
+    distribution, different draws, faster on very long runs. Without a seed one is drawn and
+    reported in the result."""
     if not (min_mean_si <= mean_si <= max_mean_si and min_std_si <= std_si <= max_std_si):
         raise Invalid("the SI mean and sd must lie within their [min, max]")
     if min_mean_si < 1:
         raise Invalid("min_mean_si must be >= 1 (the SI is shifted by one day)")
+    if min_std_si <= 0 or std_mean_si <= 0 or std_std_si <= 0:
+        raise Invalid("min_std_si, std_mean_si and std_std_si must be > 0")
     if n1 < 1 or n2 < 1:
         raise Invalid("n1 and n2 must be >= 1")
-    rng = np.random.default_rng(seed)
+    seed, source = _stream(seed, generator)
+    if isinstance(source, RRandom):
+        normal = source.norm_rand
+    else:
+        gen = source
+
+        def normal() -> float:
+            return float(gen.standard_normal())
 
     def truncated(mu: float, sd: float, lo: float, hi: float) -> float:
-        while True:
-            v = float(rng.normal(mu, sd))
-            if lo <= v <= hi and v > 1.0:
-                return v
+        v = -1.0  # as EpiEstim: the first test fails since lo >= 1 (mean) or > 0 (sd)
+        while v < lo or v > hi:
+            v = mu + sd * normal()
+        return v
 
-    loc, imp = process_incidence(local, imported)
-    draws: list[Array] = []
-    first: RtBatch | None = None
-    for _ in range(n1):
-        m = truncated(mean_si, std_mean_si, min_mean_si, max_mean_si)
-        s = truncated(std_si, std_std_si, min_std_si, max_std_si)
-        b = estimate_rt_batch(loc, imp, si_mean=m, si_sd=s, window=window, t_start=t_start,
+    means = np.empty(n1)
+    sds = np.empty(n1)
+    for k in range(n1):
+        means[k] = truncated(mean_si, std_mean_si, min_mean_si, max_mean_si)
+        sds[k] = truncated(std_si, std_std_si, min_std_si, max_std_si)
+    t = np.asarray(local).shape[-1]
+    si = np.vstack([discr_si(np.arange(t), m, sd) for m, sd in zip(means, sds, strict=True)])
+    post = posteriors_for_sis(local, imported, si, window=window, t_start=t_start, t_end=t_end,
+                              mean_prior=mean_prior, std_prior=std_prior)
+    sample = _draw(post, means, n2, source)
+    return _pooled_result(post, sample, float(mean_si), float(std_si), seed)
+
+
+def _draw(post: SiPosteriors, means: Array, n2: int,
+          source: RRandom | np.random.Generator) -> Array:
+    """``n2`` draws of R per serial interval and window, SI after SI and window after window
+    (as EpiEstim draws them); NaN where a window ends before the discrete SI's mean (no draw)
+    or before ``means`` (drawn, then left out)."""
+    n1, n_w = post.scale.shape
+    if isinstance(source, RRandom):
+        sample = np.full((n1 * n2, n_w), np.nan)
+        for k in range(n1):
+            rows = slice(k * n2, (k + 1) * n2)
+            for j in np.flatnonzero(post.estimated[k]):
+                sample[rows, j] = source.rgamma(n2, float(post.shape[j]),
+                                                float(post.scale[k, j]))
+    else:
+        shape = np.broadcast_to(post.shape, post.scale.shape)
+        draws = source.standard_gamma(np.where(post.estimated, shape, 1.0)[:, None, :],
+                                      size=(n1, n2, n_w)) * post.scale[:, None, :]
+        sample = np.where(post.estimated[:, None, :], draws, np.nan).reshape(n1 * n2, n_w)
+    late = post.t_end[None, :] > means[:, None]
+    return np.where(np.repeat(late, n2, axis=0), sample, np.nan)
+
+
+def _stream(seed: int | None, generator: str) -> tuple[int, RRandom | np.random.Generator]:
+    if generator not in GENERATORS:
+        raise Invalid(f"generator {generator!r}: use one of {', '.join(GENERATORS)}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
+    return seed, (RRandom(seed) if generator == "r" else np.random.default_rng(seed))
+
+
+def estimate_rt_si_from_sample(
+    local: ArrayLike,
+    imported: ArrayLike | None = None,
+    *,
+    si_sample: ArrayLike,
+    n2: int = 50,
+    window: int = 7,
+    t_start: ArrayLike | None = None,
+    t_end: ArrayLike | None = None,
+    mean_prior: float = 5.0,
+    std_prior: float = 5.0,
+    seed: int | None = None,
+    generator: str = "r",
+) -> RtResult:
+    """EpiEstim's ``si_from_sample``: R integrated over a given sample of discrete serial
+    intervals, ``si_sample`` of shape (n_samples, n_days) (one distribution per row, day 0
+    first; EpiEstim's matrix transposed). Per serial interval, ``n2`` draws of R from its
+    posterior, as :func:`estimate_rt_uncertain_si` draws them (without its SI draws first); a
+    window counts for a serial interval when it ends after that interval's mean. With
+    ``generator="r"`` the numbers equal EpiEstim's with ``config$seed = seed``."""
+    arr = np.atleast_2d(np.asarray(si_sample, dtype=float))
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.shape[0] < 1:
+        raise Invalid("si_sample needs one serial interval per row, days 0, 1, … in columns")
+    for i, row in enumerate(arr):
+        try:
+            check_si_distr(row)
+        except Invalid as exc:
+            raise Invalid(f"si_sample row {i + 1}: {exc.message}") from None
+    if n2 < 1:
+        raise Invalid("n2 must be >= 1")
+    seed, source = _stream(seed, generator)
+    post = posteriors_for_sis(local, imported, arr, window=window, t_start=t_start,
                               t_end=t_end, mean_prior=mean_prior, std_prior=std_prior)
-        first = first or b
-        # EpiEstim leaves a window out of a draw when it ends before the discretised SI's
-        # mean (estimate_rt_batch gives NaN there) or before the sampled mean.
-        shape = np.where(b.t_end > m, b.shape[0], np.nan)
-        sample = rng.gamma(np.where(np.isnan(shape), 1.0, shape), size=(n2, shape.size))
-        sample = sample * np.where(np.isnan(shape), np.nan, b.scale[0])
-        draws.append(sample)
-    assert first is not None
-    pooled = np.vstack(draws)
-    ok = ~np.all(np.isnan(pooled), axis=0)
-    pooled = pooled[:, ok]
-    mean = np.nanmean(pooled, axis=0)
-    std = np.nanstd(pooled, axis=0, ddof=1)
-    quantiles = np.vstack([np.nanquantile(pooled, q, axis=0) for q in QUANTILES])
-    return RtResult(first.t_start[ok], first.t_end[ok], mean, std, quantiles,
-                    first.incidence[0][ok], first.min_cases, float(mean_si), float(std_si))
+    sample = _draw(post, post.si_mean, n2, source)
+    days = np.arange(arr.shape[1])
+    sds = np.sqrt(np.maximum(arr @ days**2 - post.si_mean**2, 0.0))
+    return _pooled_result(post, sample, float(np.mean(post.si_mean)), float(np.mean(sds)), seed)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 from fangkong.policy.enums import NO_ZONE, Confidence, HealthCode, PatientKind, PhaseKind
 from fangkong.policy.isolation_rules import IsolationRules
 from fangkong.policy.rulebase import Ruled, Strict
+from fangkong.policy.surveillance_rules import SurveillanceRules
 from fangkong.policy.testing_rules import Testing
 
 Path = tuple[str | int, ...]
@@ -204,6 +205,7 @@ class Pack(Strict):
     isolation: IsolationRules | None = None
     tracing: TracingRules | None = None
     testing: Testing | None = None
+    surveillance: SurveillanceRules | None = None
     lineage: list[str] = Field(default_factory=list, description="Set by the loader.")
     digest: str = Field("", description="Set by the loader: hash of the resolved content.")
 

@@ -32,6 +32,7 @@ from fangkong.policy.schemas import (
     ZoneSchedule,
     ZoneVerdict,
 )
+from fangkong.policy.surveillance_rules import SerialInterval
 from fangkong.policy.testing_rules import Testing
 from fangkong.policy.tracing_rules import TracingRules
 
@@ -158,3 +159,10 @@ def testing_rules(pack: PackRef) -> Testing:
         raise Invalid(f"policy pack {resolved.id}: testing.pooling.by_level names unknown "
                       f"level(s) {', '.join(unknown)}")
     return rules
+
+
+def serial_interval(pack: PackRef) -> tuple[Pack, SerialInterval | None]:
+    """The pack's serial interval (section ``surveillance``), or None if it gives none."""
+    resolved = resolve(pack)
+    return resolved, (resolved.surveillance.serial_interval
+                      if resolved.surveillance is not None else None)

@@ -5,7 +5,8 @@ cases were found), a detector with its parameters (those of the R package survei
 :mod:`fangkong.analytics.detect`) and the jurisdictions it watches; each division code in the
 rule is one series (everything inside that code summed). Evaluating a rule over a date range runs
 the detector for every division at once and records one alert per alarm (once: re-evaluating
-the same range adds nothing). New alerts go to the notifiers (:mod:`.notify`).
+the same range adds nothing). New alerts go to the notifiers (:mod:`.notify`) when the caller's
+transaction commits, not before, and not at all if it rolls back.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def evaluate_rule(session: Session, *, actor: Actor, rule_id: int, start: date, 
     if new:
         audit.record(session, actor, action="create", record_type="alert",
                      record_ids=[a.id for a in new], detail={"rule_id": rule.id})
-        notify.dispatch([notify.AlertMessage(
+        notify.after_commit(session, [notify.AlertMessage(
             alert_id=a.id, rule_name=rule.name, method=rule.method.value,
             division_code=a.division_code, period_start=a.period_start.isoformat(),
             observed=a.observed, upperbound=a.upperbound) for a in new], notifiers)

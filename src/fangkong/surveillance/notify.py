@@ -8,6 +8,11 @@ logger ``fangkong.alerts``) and ``email`` (SMTP). Which ones run is set by the e
 ``FANGKONG_ALERT_EMAIL_TO`` (comma-separated). Other notifiers (SMS, WeCom…) are registered with
 :func:`register` or as entry points in the group ``fangkong.notifiers`` (a factory taking no
 arguments). A failing notifier is logged and never undoes the alert.
+
+Alerts are announced only once they are stored: :func:`after_commit` holds the messages on the
+session and sends them when its transaction commits. A rollback drops them, and so does the
+rollback of a savepoint they were queued in; a message is sent once, by the commit that made
+its alert durable.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger("fangkong.alerts")
 
@@ -144,3 +152,64 @@ def dispatch(messages: list[AlertMessage], notifiers: list[Notifier] | None = No
                 log.error("notifier %s failed for alert %s: %s", notifier.name, m.alert_id,
                           exc)
     return sent
+
+
+_PENDING = "fangkong.alert_notifications"
+
+
+@dataclass
+class _Pending:
+    transaction: SessionTransaction  # the innermost transaction the messages were queued in
+    messages: list[AlertMessage]
+    notifiers: list[Notifier] | None
+
+
+def _inside(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its messages wait for the outer commit
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    for p in pending:
+        dispatch(p.messages, p.notifiers)
+
+
+def _on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[_Pending] = session.info.get(_PENDING, [])
+    kept = [p for p in pending if not _inside(p.transaction, previous_transaction)]
+    if kept:
+        session.info[_PENDING] = kept
+    else:
+        session.info.pop(_PENDING, None)
+
+
+def _on_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without a commit
+        session.info.pop(_PENDING, None)  # (a commit has sent and removed them already)
+
+
+def _listen(session: Session) -> None:
+    if not event.contains(session, "after_commit", _on_commit):
+        event.listen(session, "after_commit", _on_commit)
+        event.listen(session, "after_soft_rollback", _on_rollback)
+        event.listen(session, "after_transaction_end", _on_end)
+
+
+def after_commit(session: Session, messages: list[AlertMessage],
+                 notifiers: list[Notifier] | None = None) -> None:
+    """Send ``messages`` (through ``notifiers``, or the configured ones) once the session's
+    transaction commits; never if it, or the savepoint they were queued in, rolls back."""
+    if not messages:
+        return
+    transaction: Any = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:  # no transaction: nothing to wait for
+        dispatch(messages, notifiers)
+        return
+    _listen(session)
+    session.info.setdefault(_PENDING, []).append(_Pending(transaction, messages, notifiers))

@@ -28,6 +28,8 @@ def helpers(lang: str, zone: str) -> dict[str, Any]:
             return i18n.fmt_percent(f.value, lang)
         if f.kind == "days":
             return i18n.fmt_number(f.value, lang, 1)
+        if f.kind == "ratio":
+            return i18n.fmt_number(f.value, lang, 2)
         return cell(f.value)
 
     return {

@@ -187,6 +187,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     "zones.proposal": _m("建议", "建議", "Proposal"),
     "zones.all_levels": _m("全部等级", "全部等級", "all levels"),
     "sec.rt": _m("有效再生数 Rt", "有效再生數 Rt", "Effective reproduction number Rt"),
+    "rt.median": _m("最近窗口 Rt（中位数）", "最近窗口 Rt（中位數）", "Rt, latest window (median)"),
+    "rt.lower": _m("95%可信区间下限", "95%可信區間下限", "95% credible interval, lower"),
+    "rt.upper": _m("95%可信区间上限", "95%可信區間上限", "95% credible interval, upper"),
+    "rt.cases": _m("窗口内感染者", "窗口內感染者", "Infections in the window"),
+    "rt.window": _m("窗口", "窗口", "Window"),
+    "rt.table": _m("各滑动窗口的 Rt", "各滑動窗口的 Rt", "Rt per sliding window"),
+    "rt.local": _m("本土", "本土", "local"),
+    "rt.imported": _m("输入", "輸入", "imported"),
+    "rt.too_few": _m("病例数不足（后验变异系数大于0.3），不估计 Rt。",
+                     "病例數不足（後驗變異係數大於0.3），不估計 Rt。",
+                     "Too few cases for a posterior coefficient of variation of 0.3 or less: "
+                     "no Rt shown."),
+    "rt.no_si": _m("当前防控方案（政策包）未给出序列间隔，无法估计 Rt：",
+                   "目前防控方案（政策包）未給出序列間隔，無法估計 Rt：",
+                   "The active policy pack gives no serial interval, so Rt cannot be "
+                   "estimated: "),
+    "rt.method": _m(
+        "Cori 等（2013）方法（与 EpiEstim 相同），按报告日期的感染者（确诊与无症状），"
+        "入境检测发现者计为输入病例；先验 Gamma（均值5，标准差5）。",
+        "Cori 等（2013）方法（與 EpiEstim 相同），按報告日期的感染者（確診與無症狀），"
+        "入境檢測發現者計為輸入病例；先驗 Gamma（均值5，標準差5）。",
+        "Cori et al. (2013), as EpiEstim: infections (confirmed and asymptomatic) by report "
+        "date, those found by entry screening counted as imported; prior Gamma (mean 5, sd 5)."),
+    "rt.si": _m("序列间隔", "序列間隔", "Serial interval"),
+    "rt.days": _m("天", "天", "days"),
     # cases
     "cases.title": _m("病例列表", "病例列表", "Cases"),
     "cases.filter": _m("筛选", "篩選", "Filter"),

@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False)
 UNAVAILABLE_PAGES: dict[str, str] = {}
 # Pages that show a domain's sections of the registry in full (tables included).
 SECTION_PAGES = {"isolation": ("nav.isolation", ("isolation", "clocks")),
-                 "surveillance": ("nav.surveillance", ("alerts", "trend")),
+                 "surveillance": ("nav.surveillance", ("alerts", "rt", "trend")),
                  "testing": ("nav.testing", ("testing",))}
 
 

@@ -70,7 +70,7 @@ class Figure:
     label: str
     value: int | float | None
     href: str | None = None
-    kind: str = "number"  # number | percent | days
+    kind: str = "number"  # number | percent | days | ratio (two decimals)
 
 
 @dataclass
@@ -365,9 +365,6 @@ def prohibitions(ctx: Context) -> Section:
                       [ctx.t("col.measure"), "№", ctx.t("col.prohibition"), ctx.t("col.why")],
                       rows)] if rows else [], notes=notes)
 
-
-# Capabilities built on other branches: placeholders until their providers replace them.
-unavailable("rt", title="sec.rt", where={"brief"}, order=45)
 
 # The providers of the domains that have landed register themselves on import.
 from fangkong.web import isolation as _isolation  # noqa: E402, F401

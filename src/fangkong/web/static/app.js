@@ -52,8 +52,36 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  /* An estimate per window (spec.y) with its credible interval (spec.lower, spec.upper) and a
+     reference line at 1: the reproduction number. */
+  function drawInterval(el, spec) {
+    var chart = ready(echarts.init(el), el);
+    var band = spec.upper.map(function (u, i) { return u - spec.lower[i]; });
+    chart.setOption({
+      grid: { left: 40, right: 16, top: 16, bottom: 40 },
+      tooltip: { trigger: "axis", formatter: function (ps) {
+        var i = ps[0].dataIndex;
+        return spec.x[i] + ": " + spec.y[i].toFixed(2) + " [" + spec.lower[i].toFixed(2) + ", " +
+          spec.upper[i].toFixed(2) + "]";
+      } },
+      xAxis: { type: "category", data: spec.x, axisLabel: { color: "#111" } },
+      yAxis: { type: "value", axisLabel: { color: "#111" } },
+      series: [
+        { type: "line", data: spec.lower, stack: "ci", symbol: "none", lineStyle: { opacity: 0 } },
+        { type: "line", data: band, stack: "ci", symbol: "none", lineStyle: { opacity: 0 },
+          areaStyle: { color: "#f4b6b0" } },
+        { type: "line", data: spec.y, symbol: "circle", itemStyle: { color: "#b3261e" },
+          markLine: { silent: true, symbol: "none", data: [{ yAxis: 1 }],
+                      lineStyle: { color: "#333", type: "dashed" } } }
+      ]
+    });
+    chart.on("click", function (p) { go(spec.hrefs[p.dataIndex]); });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     var spec = JSON.parse(el.getAttribute("data-chart"));
     if (spec.type === "map") { drawMap(el, spec); } else if (spec.type === "line") { drawLine(el, spec); }
+    else if (spec.type === "interval") { drawInterval(el, spec); }
   });
 })();
