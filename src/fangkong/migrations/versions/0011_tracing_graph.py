@@ -1,5 +1,6 @@
 """tracing graph: the maintained transmission graph (links, cluster membership, cluster
-aggregates, a built marker) and when each contact's status last changed
+aggregates, a built marker); when each contact's status last changed; indexes for the
+indicators
 
 Revision ID: 0011
 Revises: 0008
@@ -77,9 +78,12 @@ def upgrade() -> None:
                            existing_type=fangkong.core.db.UTCDateTime(timezone=True))
     op.create_index("ix_tracing_contact_status_status_changed_at", "tracing_contact",
                     ["status", "status_changed_at"])
+    op.create_index("ix_tracing_contact_person_id_identified_at", "tracing_contact",
+                    ["person_id", "identified_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tracing_contact_person_id_identified_at", table_name="tracing_contact")
     op.drop_index("ix_tracing_contact_status_status_changed_at", table_name="tracing_contact")
     with op.batch_alter_table("tracing_contact") as batch:
         batch.drop_column("status_changed_at")
