@@ -72,9 +72,28 @@ def evict(directory: Path) -> None:
         if path.is_file():
             fd = os.open(path, os.O_RDONLY)
             try:
+                os.fsync(fd)  # dirty pages (a store just generated) cannot be dropped
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             finally:
                 os.close(fd)
+
+
+def resident_mib(directory: Path) -> float | None:
+    """How much of the store is in the page cache (util-linux ``fincore``), if available."""
+    import subprocess
+
+    files = [str(f) for f in directory.rglob("*") if f.is_file()]
+    if not shutil.which("fincore") or not files:
+        return None
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", *files],
+                         capture_output=True, text=True, check=False).stdout
+    return sum(int(x) for x in out.split() if x.isdigit()) / 2**20
+
+
+def cold(directory: Path) -> str:
+    evict(directory)
+    left = resident_mib(directory)
+    return "" if left is None else f" ({left:.0f} MiB of the store still cached)"
 
 
 def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -207,15 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     results["parquet_mib"], results["sidecar_mib"] = size / 2**20, size_idx / 2**20
     ref = None
     if not args.skip_baseline_batch:
-        evict(directory)
+        note = cold(directory)
         ref, bcold, bpeak = measure(lambda: baseline(directory, batch, params))
         print(f"batch of {args.cases} cases, baseline, cold: {bcold:8.2f} s  peak {bpeak:6.0f} MB"
-              f"  {ref.num_rows:,} rows")
+              f"  {ref.num_rows:,} rows{note}")
         results.update(baseline_batch_cold_s=bcold, baseline_batch_peak_mb=bpeak)
-    evict(directory)
+    note = cold(directory)
     got, first, peak = measure(lambda: engine.colocate(directory, batch, params))
     print(f"batch of {args.cases} cases, engine, cold:   {first:8.2f} s  peak {peak:6.0f} MB"
-          f"  {got.num_rows:,} rows")
+          f"  {got.num_rows:,} rows{note}")
     got, secs, peak2 = measure(lambda: engine.colocate(directory, batch, params))
     peak = max(peak, peak2)
     print(f"batch of {args.cases} cases, engine, warm:   {secs:8.2f} s  peak {peak2:6.0f} MB")
@@ -233,10 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         if not same:
             print("ERROR: the engine and the baseline differ", file=sys.stderr)
 
-    evict(directory)
+    note = cold(directory)
     one = batch.slice(args.single, 1)
     _, cold1, _ = measure(lambda: engine.colocate(directory, one, params))
-    print(f"one case, engine, cold: {cold1 * 1000:8.1f} ms")
+    print(f"one case, engine, cold: {cold1 * 1000:8.1f} ms{note}")
     results["single_engine_cold_ms"] = cold1 * 1000
     singles, base_singles, identical = [], [], True
     peak_single = 0.0
