@@ -72,13 +72,13 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
     maintained.sync(session)
     visible = scope(select(ClusterMember.cluster_id).join(Case, Case.id == ClusterMember.case_id),
                     actor, Case.owning_division_code, Case.current_division_code)
-    stmt = select(Cluster).where(Cluster.size >= min_size)
+    cols = ("cluster_id", "size", "first_date", "last_date", "span_days", "generations",
+            "settings")
+    stmt = select(*[getattr(Cluster, c) for c in cols]).where(Cluster.size >= min_size)
     if not actor.national:
         stmt = stmt.where(Cluster.cluster_id.in_(visible))
-    out = [{"cluster_id": c.cluster_id, "size": c.size, "first_date": c.first_date,
-            "last_date": c.last_date, "span_days": c.span_days, "generations": c.generations,
-            "settings": c.settings}
-           for c in session.scalars(stmt.order_by(Cluster.size.desc(), Cluster.cluster_id))]
+    out = [dict(zip(cols, row, strict=True)) for row in session.execute(
+        stmt.order_by(Cluster.size.desc(), Cluster.cluster_id))]
     audit.record(session, actor, action="read", record_type="cluster",
                  record_ids=[c["cluster_id"] for c in out])
     return out
