@@ -29,6 +29,7 @@ import argparse
 import gc
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -224,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     with session_scope(engine) as s:
         problems = graph.check(s)
     print(f"maintained graph equals the computation from scratch: {not problems} {problems}")
+    engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0 if not problems else 1
 
 
