@@ -1,22 +1,35 @@
 """Benchmark: transmission chains, clusters and indicators at 50,000 cases and 500,000 contacts.
 
-Builds a SQLite database in a temporary directory (migrations, Guangdong divisions), inserts
-synthetic persons, cases, contact episodes and exposures with plain bulk inserts (the tracing
-services would take far longer and are not what is measured), one exposure per contact, a tenth
-of them to persons who are cases themselves (links), then times
-``fangkong.tracing.chains.chain`` (a case's cluster), ``clusters`` and ``indicators``. Baseline
-in the same process: the plain SQL that only reads the case-to-case links (the query the graph is
-built from, counted), so the ratio is what building and walking the graph adds.
+Builds a database (SQLite in a temporary directory, or the PostgreSQL database given by
+``--pg-url``, dropped and created again), migrated, with Guangdong divisions, and inserts
+synthetic persons, cases, contact episodes (one status step each) and exposures with plain bulk
+inserts (the tracing services would take far longer and are not what is measured), one exposure
+per contact, a tenth of them to persons who are cases themselves (links). The bulk inserts
+bypass the graph's listener, so the maintained graph is then built once
+(``fangkong.tracing.graph.rebuild``, timed).
+
+Then it times, each repeated and reported as median and 95th percentile:
+
+- the baseline: computing the links, clusters and their aggregates from scratch
+  (``graph.from_scratch``), which is what listing the clusters or the indicators did on every
+  call before the graph was maintained;
+- ``chains.chain`` for random cases (network and timeline layouts), ``chains.clusters`` and
+  ``chains.indicators``, reading the maintained graph;
+- keeping it up to date: one new case-to-case exposure, then its deactivation (a split), each
+  through the ORM and ``graph.sync``.
 
 Usage: ``flock /tmp/fangkong-bench.lock .venv/bin/python bench/bench_tracing_graph.py
-[--cases 50000] [--contacts 500000]``.
+[--cases 50000] [--contacts 500000] [--db sqlite|postgresql]
+[--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/fk_tracing_bench]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -30,13 +43,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=50_000)
     ap.add_argument("--contacts", type=int, default=500_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    ap.add_argument("--pg-url",
+                    default="postgresql+psycopg://postgres@127.0.0.1:5432/fk_tracing_bench")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="fangkong-graph-"))
     os.environ["FANGKONG_DATA_DIR"] = str(tmp)
-    os.environ["FANGKONG_DATABASE_URL"] = f"sqlite:///{tmp / 'g.db'}"
+    if args.db == "postgresql":
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
 
-    from sqlalchemy import func, insert, select
-    from sqlalchemy.orm import aliased
+        target = make_url(args.pg_url)
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+        admin.dispose()
+        os.environ["FANGKONG_DATABASE_URL"] = args.pg_url
+    else:
+        os.environ["FANGKONG_DATABASE_URL"] = f"sqlite:///{tmp / 'g.db'}"
+
+    from sqlalchemy import insert, select
 
     from fangkong.case.models import Case
     from fangkong.core.auth import system_actor
@@ -44,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     from fangkong.core.migrate import upgrade
     from fangkong.geo import service as geo
     from fangkong.person.models import Person
-    from fangkong.tracing import chains
-    from fangkong.tracing.models import ContactEpisode, Exposure
+    from fangkong.tracing import chains, graph
+    from fangkong.tracing.models import ContactEpisode, ContactStatusChange, Exposure
 
     engine = get_engine()
     upgrade(engine)
@@ -88,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 "window_end": d + timedelta(days=1), "window_basis": "bench",
                 "first_exposure": d, "last_exposure": d, "plan": {}, "release_date": None,
                 "status": "under_management", "case_reported_at": now, "identified_at": now,
-                "created_at": now, "updated_at": now})
+                "status_changed_at": now - timedelta(days=k % 5), "created_at": now,
+                "updated_at": now})
             exposures.append({
                 "id": k + 1, "source_case_id": source, "exposed_person_id": person,
                 "division_code": "440802", "first_exposure": d, "last_exposure": d,
@@ -97,45 +126,108 @@ def main(argv: list[str] | None = None) -> int:
                 "proposed_role": "close_contact", "reason": "bench", "review": "confirmed",
                 "contact_id": k + 1, "created_at": now})
         conn.execute(insert(ContactEpisode), contacts)
+        conn.execute(insert(ContactStatusChange), [
+            {"id": c["id"], "contact_id": c["id"], "from_status": None,
+             "to_status": "under_management", "at": c["status_changed_at"], "by": "bench"}
+            for c in contacts])
         conn.execute(insert(Exposure), exposures)
-    print(f"inserted {n_people:,} persons, {args.cases:,} cases, {args.contacts:,} contacts "
-          f"and exposures in {time.perf_counter() - started:.1f} s")
+    del contacts, exposures  # the bench's own garbage must not slow the measured calls (GC)
+    gc.collect()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:  # ids were given explicitly: move the sequences on
+            for table in ("person", "case_episode", "tracing_contact", "tracing_contact_status",
+                          "tracing_exposure"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))")
+            conn.exec_driver_sql("ANALYZE")
+    print(f"[{args.db}] inserted {n_people:,} persons, {args.cases:,} cases, "
+          f"{args.contacts:,} contacts and exposures in {time.perf_counter() - started:.1f} s")
+    with session_scope(engine) as s:
+        t = time.perf_counter()
+        built = graph.rebuild(s)
+    print(f"graph built once from scratch ({built['links']:,} links, {built['clusters']:,} "
+          f"clusters, {built['cases_in_clusters']:,} cases in them): "
+          f"{time.perf_counter() - t:.2f} s")
 
     actor = system_actor("bench")
 
-    def timed(fn, repeat: int = 5) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    def timed(fn, repeat: int = args.repeat) -> tuple[float, float, object]:  # type: ignore[no-untyped-def]
         times, value = [], None
-        for _ in range(repeat):
+        for i in range(repeat):
             with session_scope(engine) as s:
                 t = time.perf_counter()
-                value = fn(s)
+                value = fn(s, i)
                 times.append(time.perf_counter() - t)
-        return statistics.median(times), value
+        times.sort()
+        p95 = times[min(len(times) - 1, max(0, round(0.95 * len(times)) - 1))]
+        return statistics.median(times), p95, value
 
-    def links_only(s):  # type: ignore[no-untyped-def]
-        src, dst = aliased(Case), aliased(Case)
-        return s.scalar(select(func.count()).select_from(Exposure)
-                        .join(src, src.id == Exposure.source_case_id)
-                        .join(dst, dst.person_id == Exposure.exposed_person_id))
+    def show(what: str, med: float, p95: float, base: float | None = None) -> None:
+        ratio = f"  (baseline / this: {base / med:,.0f}x)" if base else ""
+        print(f"{what:<52} median {med * 1000:8.1f} ms  p95 {p95 * 1000:8.1f} ms{ratio}")
 
-    base, nlinks = timed(links_only)
-    print(f"baseline (read the {nlinks:,} links): {base * 1000:.0f} ms")
-    probe = [rnd.randrange(1, args.cases + 1) for _ in range(5)]
-    t_chain, info = timed(lambda s: chains.chain(s, actor=actor, case_id=probe[0]))
-    assert isinstance(info, dict)
-    print(f"chain of one case (cluster of {info['size']:,} cases, {info['generations']} "
-          f"generations): {t_chain * 1000:.0f} ms  ({t_chain / base:.1f}x the baseline)")
-    t_tl, _ = timed(lambda s: chains.chain(s, actor=actor, case_id=probe[1], layout="timeline"))
-    print(f"timeline layout: {t_tl * 1000:.0f} ms  ({t_tl / base:.1f}x)")
-    t_cl, listed = timed(lambda s: chains.clusters(s, actor=actor), repeat=3)
+    base, base95, scratch = timed(lambda s, i: graph.from_scratch(s), repeat=3)
+    assert isinstance(scratch, tuple)
+    show(f"baseline: from scratch ({len(scratch[2]):,} clusters)", base, base95)
+    big = max(scratch[2], key=lambda c: c["size"])
+    del scratch
+    gc.collect()
+    probe = [rnd.randrange(1, args.cases + 1) for _ in range(args.repeat)]
+    sizes: list[int] = []
+
+    def one_chain(s, i):  # type: ignore[no-untyped-def]
+        info = chains.chain(s, actor=actor, case_id=probe[i])
+        sizes.append(info["size"])
+        return info
+
+    med, p95, _ = timed(one_chain)
+    show(f"chain of a case (clusters of {min(sizes)}-{max(sizes)} cases)", med, p95, base)
+    med, p95, _ = timed(lambda s, i: chains.chain(s, actor=actor, case_id=big["cluster_id"],
+                                                  layout="timeline"))
+    show(f"timeline of the largest cluster ({big['size']:,} cases)", med, p95, base)
+    med, p95, listed = timed(lambda s, i: chains.clusters(s, actor=actor))
     assert isinstance(listed, list)
-    print(f"clusters ({len(listed):,}): {t_cl * 1000:.0f} ms  ({t_cl / base:.1f}x)")
-    t_ind, _ = timed(lambda s: chains.indicators(s, actor=actor, start=day0,
-                                                 end=day0 + timedelta(days=60),
-                                                 not_seen_days=2, max_onset_gap_days=14),
-                     repeat=3)
-    print(f"indicators: {t_ind * 1000:.0f} ms  ({t_ind / base:.1f}x)")
-    return 0
+    show(f"clusters ({len(listed):,})", med, p95, base)
+    for days, what in ((60, "every case"), (14, "a 14-day window")):
+        med, p95, ind = timed(lambda s, i, days=days: chains.indicators(
+            s, actor=actor, start=day0 + timedelta(days=60 - days),
+            end=day0 + timedelta(days=60), not_seen_days=2, max_onset_gap_days=14))
+        assert isinstance(ind, dict)
+        show(f"indicators, {what} ({ind['new_cases']:,} new cases)", med, p95, base)
+
+    # Upkeep: a new link between two random cases (later onset as target), then its removal.
+    pairs = []
+    while len(pairs) < args.repeat:
+        a, b = rnd.randrange(1, args.cases + 1), rnd.randrange(1, args.cases + 1)
+        if onset[a] < onset[b]:
+            pairs.append((a, b))
+
+    def add(s, i):  # type: ignore[no-untyped-def]
+        a, b = pairs[i]
+        s.add(Exposure(source_case_id=a, exposed_person_id=b, division_code="440802",
+                       first_exposure=onset[a], last_exposure=onset[a], estimated=False,
+                       setting="workplace", proximity="direct", certainty="confirmed",
+                       active=True, origin="manual", proposed_role="close_contact",
+                       reason="bench upkeep", review="confirmed", created_at=now))
+        graph.sync(s)
+
+    def drop(s, i):  # type: ignore[no-untyped-def]
+        for e in s.scalars(select(Exposure).where(Exposure.reason == "bench upkeep",
+                                                  Exposure.source_case_id == pairs[i][0],
+                                                  Exposure.exposed_person_id == pairs[i][1])):
+            e.active = False
+        graph.sync(s)
+
+    med, p95, _ = timed(add)
+    show("upkeep: add a case-to-case exposure, sync", med, p95)
+    med, p95, _ = timed(drop)
+    show("upkeep: deactivate it again (split), sync", med, p95)
+    with session_scope(engine) as s:
+        problems = graph.check(s)
+    print(f"maintained graph equals the computation from scratch: {not problems} {problems}")
+    engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if not problems else 1
 
 
 if __name__ == "__main__":

@@ -32,9 +32,13 @@ from fangkong.testing.models import (
 from fangkong.tracing.models import (
     AssistItem,
     AssistRequest,
+    Cluster,
+    ClusterMember,
     ContactEpisode,
     ContactStatusChange,
     Exposure,
+    GraphState,
+    Link,
     Venue,
 )
 from fangkong.user.models import User, UserGrant
@@ -43,11 +47,11 @@ from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, Zone
 
 metadata = Base.metadata
 
-__all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "AuditEntry",
-           "Case", "ClassificationChange", "ContactEpisode", "ContactStatusChange", "Division",
-           "DivisionBoundary", "Exposure", "Followup", "FollowupMember", "KeyGroup",
-           "KeyGroupMember", "Lab", "Person", "Point", "Room", "RoomNight", "Round", "RoundZone",
-           "Sample", "SentinelReport", "SentinelRevision", "SentinelUnit", "Site", "Stay",
-           "StayTest", "Target", "Task", "TaskEvent", "Transfer", "Tube", "Unit", "User",
-           "UserGrant", "Venue", "WebPreference", "Zone", "ZoneEvent", "ZoneMember",
-           "ZoneProposal", "ZoneRound", "metadata"]
+__all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "AuditEntry", "Case",
+           "ClassificationChange", "Cluster", "ClusterMember", "ContactEpisode",
+           "ContactStatusChange", "Division", "DivisionBoundary", "Exposure", "Followup",
+           "FollowupMember", "GraphState", "KeyGroup", "KeyGroupMember", "Lab", "Link", "Person",
+           "Point", "Room", "RoomNight", "Round", "RoundZone", "Sample", "SentinelReport",
+           "SentinelRevision", "SentinelUnit", "Site", "Stay", "StayTest", "Target", "Task",
+           "TaskEvent", "Transfer", "Tube", "Unit", "User", "UserGrant", "Venue", "WebPreference",
+           "Zone", "ZoneEvent", "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]

@@ -99,6 +99,37 @@ def test_engine_matches_the_definition_on_random_stays(tmp_path: Path, seed: int
     assert set(calls) == {"_run_indexed" if indexed else "_run_parquet"}
 
 
+def test_sidecars_of_the_first_layout_are_still_read(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stores written before the slimmer sidecars (every column again, 64-bit) still work."""
+    import numpy as np
+    import pyarrow as pa
+
+    rows = random_stays(4, n=3000, days=2)
+    d = make_store(tmp_path, rows)
+    for f in store.parquet_files(d):
+        slim = pa.ipc.open_file(pa.memory_map(str(index.sidecars(f)[0]))).read_all()
+        assert "venue_id" not in slim.column_names
+        assert slim.schema.field("person_id").type == pa.int32()
+        table = pq.read_table(f, columns=list(index.COLUMNS))
+        old = table.append_column("key", slim.column("key")).replace_schema_metadata(
+            slim.schema.metadata)
+        index._write_ipc(index.sidecars(f)[0], old)
+        person = table.column("person_id").to_numpy()
+        order = np.argsort(person, kind="stable")
+        index._write_ipc(index.sidecars(f)[1], pa.table({
+            "person_id": pa.array(person[order], pa.int64()),
+            "row": pa.array(order.astype(np.int64), pa.int64())}))
+    index._CACHE.clear()
+    used: list[str] = []
+    real = engine._run_indexed
+    monkeypatch.setattr(engine, "_run_indexed", lambda *a, **k: (used.append("x"),
+                                                                 real(*a, **k))[1])
+    cases = [(1, at(300), at(2000)), (2, T0, at(4000))]
+    got = set(run(d, cases, m=5, linger=10))
+    assert got == reference(rows, cases, 5, 10) and got and used
+
+
 def test_a_store_without_manifest_computes_the_longest_stay(tmp_path: Path) -> None:
     d = make_store(tmp_path / "s", [(1, 7, at(0), at(10)), (2, 7, at(-3000), at(5))])
     (d / store.MANIFEST).unlink()

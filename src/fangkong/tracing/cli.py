@@ -1,8 +1,10 @@
-"""``fangkong tracing``: the co-presence engine and check-in ingest (thin)."""
+"""``fangkong tracing``: the co-presence engine, check-in ingest, chains, clusters, indicators
+and the review of proposals (thin)."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -93,3 +95,181 @@ def ingest(file: Path = typer.Argument(..., help="CSV or Parquet: person_id,venu
         "unchanged: this file was ingested before" if report.unchanged else
         f"{report.stored} check-in(s) stored over {len(report.days)} day(s); "
         f"{report.already_stored} already in the store"))
+
+
+# --- chains, clusters, indicators, proposals -------------------------------------------------
+
+def _fmt_settings(settings: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in settings.items()) or "-"
+
+
+@app.command("chain")
+@handle_errors
+def chain(case_id: int = typer.Argument(..., help="A case id."),
+          layout: str = typer.Option("network", "--layout", help="network or timeline "
+                                     "(by onset date, one lane per case)."),
+          as_json: bool = JsonOpt) -> None:
+    """A case's transmission chain: its cluster's cases (with generation) and links."""
+    from fangkong.tracing import chains
+
+    if layout not in ("network", "timeline"):
+        raise Invalid(f"unknown layout {layout!r}; expected network or timeline")
+    with db_session() as session:
+        info = chains.chain(session, actor=cli_actor(), case_id=case_id, layout=layout)
+
+    def text() -> None:
+        console.print(f"cluster {info['cluster_id']}: {info['size']} case(s), "
+                      f"{info['generations']} generation(s), {info['first_date']} to "
+                      f"{info['last_date']} ({info['span_days']} days); settings: "
+                      f"{_fmt_settings(info['settings'])}")
+        for node in info["nodes"]:
+            console.print(f"  case {node['case_id']} {node['ref']} generation "
+                          f"{node['generation']} {node['classification']} {node['date']}")
+        for edge in info["edges"]:
+            console.print(f"  {edge['source']} → {edge['target']} {edge['date']} "
+                          f"{edge['setting']}")
+    emit(info, as_json, text)
+
+
+@app.command("clusters")
+@handle_errors
+def clusters(min_size: int = typer.Option(2, "--min-size", min=1, help="Smallest cluster."),
+             limit: int = typer.Option(50, "--limit", min=1, help="Print at most this many "
+                                       "(the largest first; --json prints all)."),
+             as_json: bool = JsonOpt) -> None:
+    """Clusters (connected cases), largest first: size, span, generations, settings."""
+    from fangkong.tracing import chains
+
+    with db_session() as session:
+        listed = chains.clusters(session, actor=cli_actor(), min_size=min_size)
+
+    def text() -> None:
+        console.print(f"{len(listed)} cluster(s) of {min_size} or more cases")
+        for c in listed[:limit]:
+            console.print(f"  cluster {c['cluster_id']}: {c['size']} case(s), "
+                          f"{c['generations']} generation(s), {c['first_date']} to "
+                          f"{c['last_date']} ({c['span_days']} days); "
+                          f"{_fmt_settings(c['settings'])}")
+    emit(listed, as_json, text)
+
+
+@app.command("indicators")
+@handle_errors
+def indicators(
+    start: datetime | None = typer.Option(None, "--start", formats=["%Y-%m-%d"],
+                                          help="First report day (default: 13 days before "
+                                          "--end)."),
+    end: datetime | None = typer.Option(None, "--end", formats=["%Y-%m-%d"],
+                                        help="Last report day (default: today, UTC)."),
+    not_seen_days: int = typer.Option(2, "--not-seen-days", min=1, max=60),
+    max_onset_gap_days: int = typer.Option(14, "--max-onset-gap-days", min=1, max=60),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Go.Data-style indicators: new cases who were known contacts, cases in known chains,
+    active contacts not seen for N days, links whose onset gap suggests a missing case."""
+    from fangkong.core.clock import utc_now
+    from fangkong.tracing import chains
+
+    last = end.date() if end else utc_now().date()
+    first = start.date() if start else last - timedelta(days=13)
+    if first > last:
+        raise Invalid("--start is after --end")
+    with db_session() as session:
+        ind = chains.indicators(session, actor=cli_actor(), start=first, end=last,
+                                not_seen_days=not_seen_days,
+                                max_onset_gap_days=max_onset_gap_days)
+
+    def pct(share: float | None) -> str:
+        return "-" if share is None else f"{share:.1%}"
+
+    def text() -> None:
+        console.print(f"cases reported {first} to {last}: {ind['new_cases']}")
+        console.print(f"  known contacts before their report: {ind['new_cases_known_contacts']}"
+                      f" ({pct(ind['share_known_contacts'])})")
+        console.print(f"  in known chains: {ind['new_cases_in_chains']} "
+                      f"({pct(ind['share_in_chains'])})")
+        console.print(f"active contacts not seen for {not_seen_days} day(s): "
+                      f"{ind['contacts_not_seen']}")
+        gaps = ind["suspicious_links"]
+        console.print(f"links with an onset gap below 0 or over {max_onset_gap_days} days: "
+                      f"{len(gaps)}")
+        for g in gaps[:20]:
+            console.print(f"  {g['source']} → {g['target']}: {g['onset_gap_days']} days")
+    emit(ind, as_json, text)
+
+
+@app.command("proposals")
+@handle_errors
+def proposals(case_id: int = typer.Argument(..., help="A case id."),
+              pending: bool = typer.Option(False, "--pending", help="Only those awaiting "
+                                           "review."),
+              as_json: bool = JsonOpt) -> None:
+    """A case's exposures: proposals awaiting review, confirmed and rejected, with why."""
+    from fangkong.tracing import contacts
+
+    with db_session() as session:
+        rows = [{"exposure_id": e.id, "person_id": e.exposed_person_id,
+                 "origin": e.origin.value, "role": e.proposed_role,
+                 "review": e.review.value, "active": e.active, "setting": e.setting.value,
+                 "first_exposure": e.first_exposure, "last_exposure": e.last_exposure,
+                 "reason": e.reason, "contact_id": e.contact_id}
+                for e in contacts.exposures_of(session, actor=cli_actor(), case_id=case_id)
+                if not pending or e.review.value == "proposed"]
+
+    def text() -> None:
+        console.print(f"{len(rows)} exposure(s) of case {case_id}")
+        for r in rows:
+            console.print(f"  {r['exposure_id']}: person {r['person_id']} {r['review']} "
+                          f"({r['origin']}, {r['role']}, {r['last_exposure']}): {r['reason']}")
+    emit(rows, as_json, text)
+
+
+def _review(exposure_id: int, confirm: bool, note: str | None, as_json: bool) -> None:
+    from fangkong.tracing import contacts
+
+    with db_session() as session:
+        e = contacts.review(session, actor=cli_actor(), exposure_id=exposure_id,
+                            confirm=confirm, note=note)
+        out = {"exposure_id": e.id, "review": e.review.value, "contact_id": e.contact_id}
+    emit(out, as_json, lambda: console.print(
+        f"exposure {exposure_id} {out['review']}"
+        + (f"; contact episode {out['contact_id']}" if out["contact_id"] else "")))
+
+
+@app.command("confirm")
+@handle_errors
+def confirm(exposure_id: int = typer.Argument(..., help="A proposed exposure's id."),
+            note: str | None = typer.Option(None, "--note"), as_json: bool = JsonOpt) -> None:
+    """Confirm a proposal: the person becomes a contact of the case (with the pack's plan and
+    tasks)."""
+    _review(exposure_id, True, note, as_json)
+
+
+@app.command("reject")
+@handle_errors
+def reject(exposure_id: int = typer.Argument(..., help="A proposed exposure's id."),
+           note: str | None = typer.Option(None, "--note"), as_json: bool = JsonOpt) -> None:
+    """Reject a proposal: it stops counting."""
+    _review(exposure_id, False, note, as_json)
+
+
+@app.command("graph")
+@handle_errors
+def graph_upkeep(rebuild: bool = typer.Option(False, "--rebuild", help="Recompute the "
+                                              "maintained graph from scratch first (after "
+                                              "bulk SQL writes)."),
+                 as_json: bool = JsonOpt) -> None:
+    """Check that the maintained transmission graph equals a computation from scratch
+    (exit code 1 when it does not); --rebuild repairs it."""
+    from fangkong.tracing import graph
+
+    with db_session() as session:
+        built = graph.rebuild(session) if rebuild else None
+        problems = graph.check(session)
+    report = {"rebuilt": built, "problems": problems, "ok": not problems}
+    emit(report, as_json, lambda: console.print(
+        ("rebuilt: " + ", ".join(f"{v} {k}" for k, v in built.items()) + "\n" if built else "")
+        + ("the maintained graph equals a computation from scratch" if not problems
+           else "the maintained graph differs:\n  " + "\n  ".join(problems))))
+    if problems:
+        raise typer.Exit(1)

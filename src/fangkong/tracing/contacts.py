@@ -24,13 +24,14 @@ from fangkong.case.models import Case
 from fangkong.config import get_settings
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
-from fangkong.core.clock import utc_now
+from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.policy.schemas import Window
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
+from fangkong.tracing import graph as _graph  # noqa: F401  (keeps the graph up to date)
 from fangkong.tracing.enums import (
     TRANSITIONS,
     Certainty,
@@ -366,7 +367,7 @@ def _contact_for(session: Session, actor: Actor, exposure: Exposure, case: Case,
             first_exposure=exposure.first_exposure, last_exposure=exposure.last_exposure,
             plan=plan.model_dump(mode="json"), release_date=plan.release_date,
             status=ContactStatus.identified, case_reported_at=case.reported_at,
-            identified_at=now, created_at=now, updated_at=now)
+            identified_at=now, status_changed_at=now, created_at=now, updated_at=now)
         contact.history.append(ContactStatusChange(from_status=None,
                                                    to_status=ContactStatus.identified, at=now,
                                                    by=actor.username, note=exposure.reason))
@@ -430,6 +431,8 @@ def set_status(session: Session, *, actor: Actor, contact_id: int,
     contact.history.append(ContactStatusChange(from_status=contact.status, to_status=data.status,
                                                at=at, by=actor.username, note=data.note))
     contact.status, contact.updated_at = data.status, utc_now()
+    # the latest step of the history (a step may be back-dated)
+    contact.status_changed_at = max(as_utc(contact.status_changed_at), as_utc(at))
     session.flush()
     audit.record(session, actor, action="update", record_type="contact",
                  record_ids=[contact.id], fields=["status"])

@@ -4,10 +4,15 @@ for some persons, touches little of the data.
 Next to each day file ``part-X.parquet`` the store writes (derived, rebuildable data):
 
 - ``part-X.parquet.arrow``: the same rows in the same order (by venue, then entry time), as an
-  uncompressed Arrow IPC file that is memory-mapped, plus ``key`` = venue_id << 37 | (t_in -
-  the day's start, in µs). ``key`` is sorted, so the stays of one venue entering in a time
-  range are one contiguous run of rows, found by binary search;
+  uncompressed Arrow IPC file that is memory-mapped: ``key`` = venue_id << 37 | (t_in - the
+  day's start, in µs), ``person_id`` and ``t_out``. ``key`` is sorted, so the stays of one
+  venue entering in a time range are one contiguous run of rows, found by binary search; the
+  venue and the entry time are not stored again, they are read back from ``key``;
 - ``part-X.parquet.persons.arrow``: ``person_id`` sorted, with each row's position in the file.
+
+Person ids and row positions are stored in 32 bits when they fit (64 otherwise), so the
+sidecars take 28 bytes a stay (20 + 8) instead of 56 in the first layout (which stored every
+column again and everything in 64 bits, and is still read).
 
 Only the pages holding the runs found are read from disk. The co-presence SQL then runs on
 those rows only (see :mod:`fangkong.tracing.engine`); a file without sidecars is read through
@@ -53,13 +58,20 @@ def write_sidecars(parquet: Path, day_start: datetime) -> bool:
     if len(key) > 1 and bool(np.any(key[1:] < key[:-1])):
         return False  # not sorted by venue then entry time
     rows, persons = sidecars(parquet)
-    data = table.append_column("key", pa.array(key, pa.int64())).replace_schema_metadata(
-        {b"base_us": str(base).encode()})
+    person = table.column("person_id").to_numpy().astype(np.int64)
+    person_type = (pa.int32() if not len(person) or (person.min() >= -(1 << 31)
+                                                     and person.max() < (1 << 31))
+                   else pa.int64())
+    data = pa.table({"key": pa.array(key, pa.int64()),
+                     "person_id": pa.array(person, pa.int64()).cast(person_type),
+                     "t_out": table.column("t_out").cast(pa.timestamp("us", tz="UTC"))}
+                    ).replace_schema_metadata({b"base_us": str(base).encode()})
     _write_ipc(rows, data)
-    person = table.column("person_id").to_numpy()
     order = np.argsort(person, kind="stable")
-    _write_ipc(persons, pa.table({"person_id": pa.array(person[order], pa.int64()),
-                                  "row": pa.array(order.astype(np.int64), pa.int64())}))
+    row_type = pa.int32() if len(person) < (1 << 31) else pa.int64()
+    _write_ipc(persons, pa.table({"person_id": pa.array(person[order], pa.int64()).cast(
+                                      person_type),
+                                  "row": pa.array(order.astype(np.int64)).cast(row_type)}))
     return True
 
 
@@ -86,9 +98,11 @@ class DayIndex:
 
     def for_persons(self, ids: np.ndarray) -> np.ndarray:
         """Row positions of every stay of the given (sorted, unique) persons."""
+        if self.person_sorted.dtype == np.int32:  # ids beyond 32 bits cannot be in the file
+            ids = ids[(ids >= -(1 << 31)) & (ids < (1 << 31))].astype(np.int32)
         lo = np.searchsorted(self.person_sorted, ids, "left")
         hi = np.searchsorted(self.person_sorted, ids, "right")
-        return np.sort(self.person_row[_expand(lo, hi)])
+        return np.sort(self.person_row[_expand(lo, hi)].astype(np.int64))
 
     def for_venues(self, venues: np.ndarray, t_from: np.ndarray, t_to: np.ndarray
                    ) -> np.ndarray:
@@ -105,7 +119,14 @@ class DayIndex:
     def take(self, positions: np.ndarray) -> pa.Table:
         """The stays at these row positions (reads only the pages that hold them)."""
         idx = pa.array(positions, pa.int64())
-        return pa.table({name: self.arrays[name].take(idx) for name in COLUMNS})
+        if "venue_id" in self.arrays:  # the first layout stored every column
+            return pa.table({name: self.arrays[name].take(idx) for name in COLUMNS})
+        key = self.key[positions]
+        t_in = pa.array(self.base + (key & ((1 << SHIFT) - 1)), pa.int64())
+        return pa.table({"person_id": self.arrays["person_id"].take(idx).cast(pa.int64()),
+                         "venue_id": pa.array(key >> SHIFT, pa.int64()),
+                         "t_in": t_in.cast(pa.timestamp("us", tz="UTC")),
+                         "t_out": self.arrays["t_out"].take(idx)})
 
 
 def _union(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +170,8 @@ def open_day(parquet: Path) -> DayIndex | None:
     rows = pa.ipc.open_file(pa.memory_map(str(rows_path))).read_all()
     persons = pa.ipc.open_file(pa.memory_map(str(persons_path))).read_all()
     meta = rows.schema.metadata or {}
-    day = DayIndex(arrays={name: _single(rows.column(name)) for name in COLUMNS},
+    day = DayIndex(arrays={name: _single(rows.column(name)) for name in COLUMNS
+                           if name in rows.column_names},
                    key=_single(rows.column("key")).to_numpy(zero_copy_only=True),
                    person_sorted=_single(persons.column("person_id")).to_numpy(
                        zero_copy_only=True),

@@ -62,6 +62,9 @@ class ContactEpisode(Base):
     __table_args__ = (
         UniqueConstraint("person_id", "index_case_id", name="uq_tracing_contact_person_case"),
         Index("ix_tracing_contact_division_code_id", "division_code", "id"),
+        Index("ix_tracing_contact_status_status_changed_at", "status", "status_changed_at"),
+        # "was a known contact before the report" (the indicators) without reading the rows
+        Index("ix_tracing_contact_person_id_identified_at", "person_id", "identified_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -81,6 +84,8 @@ class ContactEpisode(Base):
     status: Mapped[ContactStatus] = mapped_column(_enum(ContactStatus))
     case_reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     identified_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # When the status last changed (the last step of ``history``), for "not seen for N days".
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     management_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     converted_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_episode.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -182,3 +187,54 @@ class AssistItem(Base):
     outcome: Mapped[AssistOutcome] = mapped_column(_enum(AssistOutcome))
     note: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- the maintained transmission graph (derived data; see fangkong.tracing.graph) -------------
+
+class Link(Base):
+    """A case-to-case link as the graph sees it (derived from exposures and converted contact
+    episodes, kept up to date by :mod:`fangkong.tracing.graph`)."""
+
+    __tablename__ = "tracing_link"
+
+    source_case_id: Mapped[int] = mapped_column(ForeignKey("case_episode.id"), primary_key=True)
+    target_case_id: Mapped[int] = mapped_column(ForeignKey("case_episode.id"), primary_key=True,
+                                                index=True)
+    link_date: Mapped[date] = mapped_column(Date)
+    setting: Mapped[str] = mapped_column(String(30))
+
+
+class ClusterMember(Base):
+    """The cluster of each case that has at least one link (a case without links is a cluster
+    of one and has no row)."""
+
+    __tablename__ = "tracing_cluster_member"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_episode.id"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(BigId, index=True)
+
+
+class Cluster(Base):
+    """A cluster (a weakly connected component of the links, named by its smallest case id)
+    and its aggregates."""
+
+    __tablename__ = "tracing_cluster"
+
+    cluster_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(Integer)
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
+    span_days: Mapped[int] = mapped_column(Integer)
+    generations: Mapped[int] = mapped_column(Integer)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GraphState(Base):
+    """One row once the maintained graph has been built from scratch; until then the first
+    use builds it."""
+
+    __tablename__ = "tracing_graph_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
