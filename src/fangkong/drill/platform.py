@@ -72,6 +72,25 @@ class Platform:
         # other drills in the same database use other ranges (clashes are resolved below).
         self.id_offset = int(hashlib.sha256(self.prefix.encode()).hexdigest()[:8], 16) % ID_CODES
 
+    def load_person_ids(self) -> None:
+        """Every registered agent's person id (after :meth:`register` of the whole city)."""
+        self.person_id = np.zeros(self.city.n, dtype=np.int64)
+        cut = len(self.prefix)
+        for ref, pid in self.session.execute(select(Person.ref, Person.id).where(
+                Person.ref.like(f"{self.prefix}%"))):
+            tail = ref[cut:]
+            if tail.isdigit():
+                self.person_id[int(tail)] = pid
+        order = np.argsort(self.person_id)
+        self._by_person = (self.person_id[order], order)
+
+    def agent_of(self, person_id: int) -> int:
+        ids, order = self._by_person
+        i = int(np.searchsorted(ids, person_id))
+        if i >= ids.size or ids[i] != person_id:
+            raise KeyError(f"person {person_id} is no agent of this drill")
+        return int(order[i])
+
     def person_ref(self, agent: int) -> str:
         return f"{self.prefix}{agent:07d}"
 
@@ -160,7 +179,8 @@ class Platform:
         # Cases of an earlier run of the same drill are left as they are (re-running the drill
         # changes nothing, and a case reclassified since is not set back by its old line).
         known = set(self.session.scalars(select(Case.ref).where(Case.ref.in_(list(refs)))))
-        cases = [c for ref, c in refs.items() if ref not in known]
+        cases = [c for ref, c in refs.items() if ref not in known
+                 and c.agent not in self.case_of]
         self.register(np.array([c.agent for c in refs.values()]), reference)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(CASE_FIELDS))

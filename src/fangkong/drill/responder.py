@@ -163,7 +163,8 @@ class CapacityResponder:
                        np.concatenate([r.sample_day for r in out]),
                        np.concatenate([r.route for r in out]))
 
-    def _process(self, people: np.ndarray, batch: _Batch, release: int) -> None:
+    def _process(self, people: np.ndarray, batch: _Batch, release: int) -> np.ndarray:
+        """Test ``people`` of ``batch``; returns the members of positive tubes."""
         d = self.engine.disease
         truth = self.engine.pcr_positive(people, batch.sample_day)
         if batch.pool == 1:
@@ -172,7 +173,7 @@ class CapacityResponder:
                 self.lab.pending.append((release, Results(
                     found, np.full(found.size, batch.sample_day),
                     np.full(found.size, batch.route))))
-            return
+            return found
         pools = np.arange(people.size) // batch.pool
         hot = np.bincount(pools, weights=truth) > 0
         hot &= self.rng.random(hot.size) < d.pcr_sensitivity - d.pool_sensitivity_loss
@@ -180,6 +181,7 @@ class CapacityResponder:
         if members.size:  # positive pools: each member re-tested in a single tube
             self.lab.retests.append((release, _Batch(PRIORITY["retest"], release, members,
                                                      batch.route, 1)))
+        return members
 
     # --- tracing ---------------------------------------------------------------------------
 

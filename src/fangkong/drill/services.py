@@ -1,0 +1,409 @@
+"""The response through the platform's own services (the default with a database).
+
+The world stays in the simulation: who met whom (the check-ins), how many rooms, vehicles and lab
+tubes there are, and what a swab contains. What the platform does with it goes through its
+services, as a command's staff would use them:
+
+- the day's check-ins are ingested into the tracing check-in store
+  (:func:`fangkong.tracing.importer.ingest`); each new case gets its proposals from the tracing
+  service (household, venue co-presence by the co-presence engine:
+  :func:`fangkong.tracing.contacts.propose`), and the epidemiologists confirm them
+  (:func:`~fangkong.tracing.contacts.review`) for as many cases a day as there are tracers; the
+  colleagues they learn of in the interview are added as exposures
+  (:func:`~fangkong.tracing.contacts.add_exposure`). Contact episodes carry the pack's plan;
+- towns with community infections are designated in the risk-zone registry, infections restart
+  their clocks, and the daily evaluation's proposals are approved
+  (:mod:`fangkong.zone.service`): the drill's zone levels are read back from the registry;
+- quarantine hotels and shelter hospitals with the strategy's rooms and beds are created with the
+  isolation service, and contacts and cases are placed by its assignment
+  (:func:`fangkong.isolation.service.assign_and_book`): nobody gets a room the service does not
+  find free.
+
+The clock of the platform (:func:`fangkong.core.clock.set_clock`) follows the simulated day.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fangkong.config import get_settings
+from fangkong.core import clock
+from fangkong.core.auth import Actor
+from fangkong.drill.platform import Platform
+from fangkong.drill.responder import (
+    CLOSE,
+    EMPTY,
+    PRIORITY,
+    SECONDARY,
+    CapacityResponder,
+    Traced,
+    _Batch,
+)
+from fangkong.drill.strategy import Strategy
+from fangkong.isolation import service as isolation
+from fangkong.isolation.enums import AssignRole, SiteType
+from fangkong.isolation.models import Site
+from fangkong.isolation.schemas import BatchAssign, BatchPerson, RoomSpec, SiteCreate
+from fangkong.policy import service as policy
+from fangkong.sim.city import City
+from fangkong.sim.engine import Checkins, Engine
+from fangkong.tracing import contacts as tracing
+from fangkong.tracing import importer as checkins
+from fangkong.tracing import service as venues
+from fangkong.tracing.enums import Certainty, Proximity, Review, Setting
+from fangkong.tracing.models import ContactEpisode, Exposure, Venue
+from fangkong.tracing.schemas import ExposureCreate
+from fangkong.zone import service as zones
+from fangkong.zone.enums import ProposalStatus
+from fangkong.zone.schemas import InfectionIn, MemberIn, RoundIn, ZoneCreate
+
+VENUE_TYPES = {"market": "market", "supermarket": "supermarket", "restaurant": "restaurant",
+               "clinic": "hospital", "station": "transport"}
+SLOT_START_HOUR = 7   # venue slot k runs from 07:00 + 2 h × k
+SLOT_MINUTES = 120
+ROOMS_PER_SITE = 500  # a quarantine hotel or a shelter hospital ward of this size (assumption)
+BATCH = 5000          # the isolation service's batch limit
+
+
+@contextmanager
+def sim_clock(at: datetime) -> Iterator[None]:
+    """The platform's clock at a moment of the simulated day."""
+    clock.set_clock(lambda: at.astimezone(UTC))
+    try:
+        yield
+    finally:
+        clock.set_clock(None)
+
+
+class ServiceResponder(CapacityResponder):
+    """Tracing, zones and rooms through the platform's services; the lab and the vehicles
+    are the world's (the drill's), as in :class:`CapacityResponder`."""
+
+    def __init__(self, city: City, engine: Engine, strategy: Strategy,
+                 window: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]], *,
+                 session: Session, actor: Actor, platform: Platform, pack_id: str,
+                 date_of: Callable[[int], date], anchor: np.ndarray) -> None:
+        super().__init__(city, engine, strategy, window)
+        self.anchor = anchor  # the drill's plan anchor (last exposure day) of each agent
+        self.isolated_on: dict[int, int] = {}  # agent -> day moved to isolation
+        self.unmanaged_identified = 0
+        self.rounds: dict[int, list[Any]] = {}  # round day -> [towns, positive towns, left]
+        self.session, self.actor, self.platform = session, actor, platform
+        self.pack_id, self.date_of = pack_id, date_of
+        self.tz = ZoneInfo(get_settings().timezone)
+        self.store = get_settings().data_dir / "drill" / f"checkins-{platform.case_prefix}"
+        self.rng_time = np.random.default_rng([strategy.seed, 41])
+        self.cases_waiting: deque[int] = deque()  # agents whose proposals wait for a tracer
+        self.zone_of: dict[int, int] = {}           # town index -> active zone id
+        self.rules = policy.tracing_rules(pack_id)
+        self.roles = {"close_contact": CLOSE, "secondary_contact": SECONDARY}
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    def at(self, day: int, hour: float = 12.0) -> datetime:
+        return datetime.combine(self.date_of(day), time(0), tzinfo=self.tz) + timedelta(
+            hours=hour)
+
+    def prepare(self) -> None:
+        """The city's registry (every resident, as in 2022), its venues (场所码) and its
+        quarantine hotels and shelter hospitals with the strategy's rooms and beds."""
+        p, city = self.platform, self.city
+        with sim_clock(self.at(0, 6)):
+            p.register(np.arange(city.n), self.date_of(0))
+            p.load_person_ids()
+            self._register_venues()
+            self._sites()
+        self.session.commit()
+
+    def _venue_code(self, v: int) -> str:
+        return f"{self.platform.prefix}V{v:06d}"
+
+    def _register_venues(self) -> None:
+        city = self.city
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["code", "name", "venue_type", "division_code", "latitude", "longitude"])
+        for v in range(city.venue_kind.size):
+            kind = city.venue_kinds[int(city.venue_kind[v])]
+            w.writerow([self._venue_code(v), f"{kind} {v}", VENUE_TYPES.get(kind, "other"),
+                        city.district_codes[int(city.venue_district[v])],
+                        round(float(city.venue_lat[v]), 6), round(float(city.venue_lon[v]), 6)])
+        s = get_settings()
+        venues.import_venues(self.session, actor=self.actor, source=buf.getvalue().encode(),
+                             filename="drill-venues.csv", max_bytes=1 << 31,
+                             max_errors=s.import_max_errors)
+        ids = dict(self.session.execute(select(Venue.code, Venue.id).where(
+            Venue.code.like(f"{self.platform.prefix}V%"))).all())
+        self.venue_codes = np.array([self._venue_code(v) for v in range(city.venue_kind.size)],
+                                    dtype=object)
+        self.venue_ids = np.array([ids[c] for c in self.venue_codes], dtype=np.int64)
+
+    def _sites(self) -> None:
+        """Sites per district, in proportion to its residents; codes name the drill."""
+        city, p = self.city, self.platform
+        share = np.bincount(city.district, minlength=len(city.district_codes)) / city.n
+        for kind, total, prefix in ((SiteType.quarantine_hotel, self.rooms, "Q"),
+                                    (SiteType.shelter_hospital, self.beds, "H")):
+            per = np.floor(share * total).astype(int)
+            per[np.argmax(share)] += total - int(per.sum())
+            for d, rooms in enumerate(per):
+                for k in range(0, int(rooms), ROOMS_PER_SITE):
+                    code = f"{p.case_prefix}{prefix}{d:02d}{k // ROOMS_PER_SITE:03d}"
+                    if self.session.scalar(select(Site.id).where(Site.code == code)):
+                        continue
+                    n = min(ROOMS_PER_SITE, int(rooms) - k)
+                    venue = int(city.venue_start[0, d])
+                    isolation.create_site(self.session, actor=self.actor, data=SiteCreate(
+                        code=code, name=f"drill {kind.value} {city.district_names[d]} "
+                                        f"{k // ROOMS_PER_SITE + 1}",
+                        type=kind, division_code=city.district_codes[d],
+                        lon=float(city.venue_lon[venue]), lat=float(city.venue_lat[venue]),
+                        rooms=[RoomSpec(label=f"{r + 1:04d}") for r in range(n)]))
+
+    # --- check-ins ---------------------------------------------------------------------------
+
+    def record_checkins(self, day: int, chk: Checkins) -> None:
+        """The day's scans into the check-in store, through the importer (each stay inside
+        its venue slot, the minutes seeded)."""
+        super().record_checkins(day, chk)
+        if chk.person.size == 0:
+            return
+        n = chk.person.size
+        start = self.at(day, SLOT_START_HOUR).astimezone(UTC).replace(tzinfo=None)
+        base = np.datetime64(start, "s") + chk.slot.astype(np.int64) * np.timedelta64(
+            SLOT_MINUTES * 60, "s")
+        t_in = base + (self.rng_time.random(n) * 30 * 60).astype("timedelta64[s]")
+        t_out = t_in + (3600 + self.rng_time.random(n) * 30 * 60).astype("timedelta64[s]")
+        table = pa.table({
+            "person_id": pa.array(self.platform.person_id[chk.person], pa.int64()),
+            "venue_code": pa.array(self.venue_codes[chk.venue].tolist(), pa.string()),
+            "t_in": pa.array(np.datetime_as_string(t_in, unit="s"), pa.string()),
+            "t_out": pa.array(np.datetime_as_string(t_out, unit="s"), pa.string())})
+        self.store.mkdir(parents=True, exist_ok=True)
+        path = self.store.parent / f"{self.store.name}-day{day:03d}.parquet"
+        pq.write_table(table, path)
+        try:
+            with sim_clock(self.at(day, 23)):
+                checkins.ingest(self.session, actor=self.actor, source=path,
+                                directory=self.store)
+        finally:
+            path.unlink(missing_ok=True)
+
+    # --- tracing -----------------------------------------------------------------------------
+
+    def trace(self, cases: np.ndarray, day: int) -> Traced:
+        """New cases get their proposals at once; tracers confirm them, oldest case first,
+        as many cases a day as the strategy has tracers."""
+        p = self.platform
+        with sim_clock(self.at(day, 14)):
+            for a in cases:
+                case_id = p.case_of.get(int(a))
+                if case_id is None:
+                    continue
+                iso = self.isolated_on.get(int(a))
+                tracing.propose(self.session, actor=self.actor, case_id=case_id,
+                                pack=self.pack_id, checkins=self.store,
+                                isolated_on=self.date_of(iso) if iso is not None else None)
+                self.cases_waiting.append(int(a))
+            self.trace_credit = min(self.trace_credit + self.trace_per_day,
+                                    self.trace_per_day + 1)
+            take = min(len(self.cases_waiting), int(self.trace_credit))
+            self.trace_credit -= take
+            todo = np.array([self.cases_waiting.popleft() for _ in range(take)],
+                            dtype=np.int64)
+            if todo.size == 0:
+                return Traced(EMPTY, EMPTY, EMPTY)
+            episodes: list[int] = []
+            for a in todo:
+                episodes += self._confirm(int(a), day)
+        return self._traced(episodes, todo)
+
+    def _confirm(self, agent: int, day: int) -> list[int]:
+        case_id = self.platform.case_of[agent]
+        found = []
+        for e in self.session.scalars(select(Exposure).where(
+                Exposure.source_case_id == case_id, Exposure.review == Review.proposed)
+                .order_by(Exposure.id)):
+            if self._role_known(e.proposed_role):
+                found.append(tracing.review(self.session, actor=self.actor, exposure_id=e.id,
+                                            confirm=True, pack=self.pack_id).contact_id)
+        resp = self.strategy.response
+        if resp.trace_work and resp.work_contacts:
+            found += self._interview(agent, case_id, day)
+        return [c for c in found if c is not None]
+
+    def _role_known(self, role: str) -> bool:
+        return role in self.roles or role == self.rules.co_presence.role
+
+    def _interview(self, agent: int, case_id: int, day: int) -> list[int | None]:
+        """The workmates or classmates the case names in the interview (the simulation's
+        truth, ``work_contacts`` of them), added as exposures the epidemiologist found."""
+        first, last = self.window(np.array([agent]), day)
+        if last[0] < first[0]:
+            return []
+        out: list[int | None] = []
+        for members, setting in ((self._work_members, Setting.workplace),
+                                 (self._school_members, Setting.school)):
+            picked, _ = self._colleagues(members, np.array([agent]), last[:1],
+                                         self.strategy.response.work_contacts)
+            for other in np.unique(picked).tolist():
+                if other == agent:
+                    continue
+                e = tracing.add_exposure(self.session, actor=self.actor, pack=self.pack_id,
+                                         data=ExposureCreate(
+                    source_case_id=case_id, exposed_person_id=int(self.platform.person_id[
+                        other]), first_exposure=self.date_of(int(first[0])),
+                    last_exposure=self.date_of(int(last[0])), estimated=True,
+                    setting=setting,
+                    proximity=Proximity.direct, certainty=Certainty.probable,
+                    role="close_contact", reason=f"{setting.value}: named in the interview"))
+                out.append(e.contact_id)
+        return out
+
+    def _traced(self, episode_ids: list[int], todo: np.ndarray) -> Traced:
+        if not episode_ids:
+            return Traced(EMPTY, EMPTY, EMPTY, cases=todo)
+        agents, days, roles = [], [], []
+        start = self.date_of(0)
+        for person_id, last, role in self.session.execute(
+                select(ContactEpisode.person_id, ContactEpisode.last_exposure,
+                       ContactEpisode.role).where(ContactEpisode.id.in_(set(episode_ids)))):
+            agents.append(self.platform.agent_of(person_id))
+            days.append((last - start).days)
+            roles.append(self.roles.get(role, 0))
+        a, d, r = (np.array(x, dtype=np.int64) for x in (agents, days, roles))
+        managed = r > 0  # roles the pack leaves unmanaged (e.g. venue_exposed) are counted
+        self.unmanaged_identified = int((~managed).sum())
+        return Traced(a[managed], d[managed], r[managed], cases=todo)
+
+    # --- zones -------------------------------------------------------------------------------
+
+    def zones(self, day: int, towns: np.ndarray, levels: list[str]) -> np.ndarray:
+        """Towns with new community infections: designated at the top level, or their zone's
+        clock restarted; then the daily evaluation, its proposals approved by the command.
+        Returns each town's level (an index into ``levels``; -1: no active zone)."""
+        city = self.city
+        today = self.date_of(day)
+        with sim_clock(self.at(day, 20)):
+            for town in towns.tolist():
+                zone_id = self.zone_of.get(town)
+                if zone_id is not None:
+                    zones.add_infection(self.session, actor=self.actor, zone_id=zone_id,
+                                        data=InfectionIn(reported_date=today))
+                    continue
+                d = int(city.town_district[town])
+                zone = zones.designate(self.session, actor=self.actor, data=ZoneCreate(
+                    name=f"{city.district_names[d]} {city.town_names[town]}", level=levels[0],
+                    owning_division_code=city.district_codes[d],
+                    members=[MemberIn(division_code=str(city.town_codes[town]))],
+                    population=int((city.town == town).sum()), last_infection_date=today,
+                    reason="community infections (drill)", pack_id=self.pack_id))
+                self.zone_of[town] = zone.id
+            for row in zones.evaluate(self.session, actor=self.actor, on=today):
+                if row.proposal_id is not None and not row.applied:
+                    proposal = zones.proposals(self.session, actor=self.actor)
+                    if any(pr.id == row.proposal_id and pr.status is ProposalStatus.pending
+                           for pr in proposal):
+                        zones.decide(self.session, actor=self.actor,
+                                     proposal_id=row.proposal_id, approve=True, basis="rule")
+        out = np.full(city.town_codes.size, -1, dtype=np.int8)
+        for town, zone_id in list(self.zone_of.items()):
+            zone = zones.get(self.session, actor=self.actor, zone_id=zone_id)
+            if zone.status.value != "active" or zone.level not in levels:
+                del self.zone_of[town]
+                continue
+            out[town] = levels.index(zone.level)
+        return out
+
+    def record_round(self, day: int, towns: np.ndarray, positive_towns: set[int]) -> None:
+        """A round in zone towns: recorded on their zones (the lifting rule counts them)."""
+        with sim_clock(self.at(day, 21)):
+            for town in towns.tolist():
+                zone_id = self.zone_of.get(town)
+                if zone_id is not None:
+                    zones.record_round(self.session, actor=self.actor, zone_id=zone_id,
+                                       data=RoundIn(round_date=self.date_of(day),
+                                                    all_negative=town not in positive_towns))
+
+    def run_round(self, people: np.ndarray, day: int, pool: int) -> int:
+        if people.size:
+            towns = np.unique(self.city.town[people])
+            self.rounds[day] = [towns, set(), int(people.size)]
+        return super().run_round(people, day, pool)
+
+    def _process(self, people: np.ndarray, batch: _Batch, release: int) -> np.ndarray:
+        positive = super()._process(people, batch, release)
+        pending = self.rounds.get(batch.sample_day)
+        if pending is not None and batch.priority == PRIORITY["community_screening"]:
+            pending[1].update(np.unique(self.city.town[positive]).tolist())
+            pending[2] -= people.size
+            if pending[2] <= 0:  # the whole round is tested: recorded on its zones
+                del self.rounds[batch.sample_day]
+                self.record_round(batch.sample_day, pending[0], pending[1])
+        return positive
+
+    # --- rooms -------------------------------------------------------------------------------
+
+    def assign_rooms(self, people: np.ndarray, day: int, *, in_use: int) -> np.ndarray:
+        """Contacts waiting for a room, as far as vehicle seats go, placed by the isolation
+        service's assignment in its free rooms (one batch per plan anchor)."""
+        n = min(people.size, self._seats(day))
+        moved = self._assign(people[:n], day, contacts=True)
+        self.seats_left -= moved.size
+        return moved
+
+    def transfer_cases(self, cases: np.ndarray, day: int, *, in_use: int) -> np.ndarray:
+        n = min(cases.size, self._seats(day))
+        moved = self._assign(cases[:n], day, contacts=False)
+        self.seats_left -= moved.size
+        for a in moved.tolist():
+            self.isolated_on[a] = day
+        return moved
+
+    def _assign(self, people: np.ndarray, day: int, *, contacts: bool) -> np.ndarray:
+        if people.size == 0:
+            return EMPTY
+        p, city = self.platform, self.city
+        groups: dict[date | None, list[int]] = {}
+        for a in people.tolist():
+            key = self.date_of(int(self.anchor[a])) if contacts else None
+            groups.setdefault(key, []).append(a)
+        placed: list[int] = []
+        today = self.date_of(day)
+        with sim_clock(self.at(day, 16)):
+            for anchor, agents in sorted(groups.items(), key=lambda kv: str(kv[0])):
+                for k in range(0, len(agents), BATCH):
+                    chunk = agents[k:k + BATCH]
+                    by_ref = {p.person_ref(a): a for a in chunk}
+                    fav = city.favourite[chunk, 0]
+                    role = (AssignRole.close_contact if contacts else
+                            AssignRole.case_mild)
+                    data = BatchAssign(
+                        people=[BatchPerson(
+                            person_ref=p.person_ref(a),
+                            household_ref=f"{p.prefix}H{int(city.household[a]):07d}",
+                            role=role, lon=float(city.venue_lon[fav[i]]),
+                            lat=float(city.venue_lat[fav[i]])) for i, a in enumerate(chunk)],
+                        anchor=anchor if contacts else None,
+                        start_date=None if contacts else today,
+                        planned_end=None if contacts else today + timedelta(
+                            days=self.strategy.response.isolation_days),
+                        pack=self.pack_id)
+                    result: dict[str, Any] = isolation.assign_and_book(
+                        self.session, actor=self.actor, data=data)
+                    placed += [by_ref[r] for r in result["stays"]
+                               if result["stays"][r] is not None]
+        return np.array(sorted(placed), dtype=np.int64)
