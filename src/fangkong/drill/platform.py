@@ -202,23 +202,32 @@ class Platform:
                                                source=buf.getvalue().encode(),
                                                filename="drill-cases.csv")
             self.cases_written += report.inserted
-        rows = self.session.execute(select(Case.id, Case.ref, Case.owning_division_code).where(
-            Case.ref.in_(list(refs)))).all()
+        # Cases the testing service reported itself (positive round tubes) have refs of
+        # their own: they are found by id.
+        other = {self.case_of[c.agent]: f"{self.case_prefix}{c.agent:07d}"
+                 for c in refs.values() if c.agent in self.case_of}
+        rows = [(i, ref, code) for i, ref, code in self.session.execute(
+            select(Case.id, Case.ref, Case.owning_division_code).where(
+                Case.ref.in_(list(refs))))]
+        if other:
+            rows += [(i, other[i], code) for i, code in self.session.execute(
+                select(Case.id, Case.owning_division_code).where(Case.id.in_(list(other))))]
+        rows = [r for r in rows if r[0] == self.case_of.get(refs[r[1]].agent, r[0])]
         have = {t.subject_id: t for t in self.session.execute(
             select(Task.id, Task.subject_id, Task.status).where(
                 Task.subject_type == "case", Task.type == "investigate_case",
-                Task.subject_id.in_([r.id for r in rows])))}
-        for row in rows:
-            agent = refs[row.ref].agent
-            self.case_of[agent] = row.id
-            if row.id in have:
-                if have[row.id].status.active:
-                    self.task_of[agent] = have[row.id].id
+                Task.subject_id.in_([r[0] for r in rows])))}
+        for case_id, ref, owning in rows:
+            agent = refs[ref].agent
+            self.case_of[agent] = case_id
+            if case_id in have:
+                if have[case_id].status.active:
+                    self.task_of[agent] = have[case_id].id
                 continue
             task = tasks.create(self.session, actor=self.actor, data=TaskCreate(
-                type="investigate_case", title=f"流调：{row.ref}", subject_type="case",
-                subject_id=row.id, owning_division_code=row.owning_division_code,
-                due_at=refs[row.ref].reported_at + self.investigation))
+                type="investigate_case", title=f"流调：case {case_id}", subject_type="case",
+                subject_id=case_id, owning_division_code=owning,
+                due_at=refs[ref].reported_at + self.investigation))
             self.task_of[agent] = task.id
             self.tasks_written += 1
 

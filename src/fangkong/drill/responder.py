@@ -74,6 +74,27 @@ class _Batch:
     people: np.ndarray
     route: int
     pool: int
+    tube: np.ndarray | None = None  # each person's tube (non-decreasing); None: by ``pool``
+    meta: object = None             # what the responder needs to report the tubes
+
+    def tubes(self) -> int:
+        if self.tube is None:
+            return -(-self.people.size // self.pool)
+        return int(np.count_nonzero(np.diff(self.tube))) + 1 if self.tube.size else 0
+
+    def split(self, tubes: int) -> tuple[_Batch, _Batch]:
+        """The first ``tubes`` tubes, and the rest."""
+        if self.tube is None:
+            cut = tubes * self.pool
+            head = tail = None
+        else:
+            starts = np.flatnonzero(np.r_[True, self.tube[1:] != self.tube[:-1]])
+            cut = int(starts[tubes])
+            head, tail = self.tube[:cut], self.tube[cut:]
+        return (_Batch(self.priority, self.sample_day, self.people[:cut], self.route, self.pool,
+                       head, self.meta),
+                _Batch(self.priority, self.sample_day, self.people[cut:], self.route, self.pool,
+                       tail, self.meta))
 
 
 @dataclass
@@ -138,21 +159,18 @@ class CapacityResponder:
         lab.queue.sort(key=lambda b: (b.priority, b.sample_day))
         kept: list[_Batch] = []
         for batch in lab.queue:
-            tubes = -(-batch.people.size // batch.pool)
+            tubes = batch.tubes()
             can = int(lab.credit)
             if can <= 0:
                 kept.append(batch)
                 continue
             if tubes > can:
-                done, rest = batch.people[:can * batch.pool], batch.people[can * batch.pool:]
-                kept.append(_Batch(batch.priority, batch.sample_day, rest, batch.route,
-                                   batch.pool))
+                batch, rest = batch.split(can)
+                kept.append(rest)
                 tubes = can
-            else:
-                done = batch.people
             lab.credit -= tubes
             self._tubes += tubes
-            self._process(done, batch, day + self.turnaround)
+            self._process(batch.people, batch, day + self.turnaround)
         lab.queue = kept
         lab.credit = min(lab.credit, self.lab_per_day)  # unused capacity does not pile up
         out = [r for d, r in lab.pending if d <= day]

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fangkong.case.models import Case
 from fangkong.config import get_settings
 from fangkong.core import clock
 from fangkong.core.auth import Actor
@@ -47,8 +48,10 @@ from fangkong.drill.responder import (
     CLOSE,
     EMPTY,
     PRIORITY,
+    ROUTES,
     SECONDARY,
     CapacityResponder,
+    Results,
     Traced,
     _Batch,
 )
@@ -60,6 +63,11 @@ from fangkong.isolation.schemas import BatchAssign, BatchPerson, RoomSpec, SiteC
 from fangkong.policy import service as policy
 from fangkong.sim.city import City
 from fangkong.sim.engine import Checkins, Engine
+from fangkong.testing import importer as samples
+from fangkong.testing import service as testing
+from fangkong.testing.enums import MemberStatus
+from fangkong.testing.models import Followup, FollowupMember, Lab, Target, Tube
+from fangkong.testing.schemas import LabCreate, RoundCreate, TubeIssue
 from fangkong.tracing import contacts as tracing
 from fangkong.tracing import importer as checkins
 from fangkong.tracing import service as venues
@@ -101,6 +109,10 @@ class ServiceResponder(CapacityResponder):
         self.isolated_on: dict[int, int] = {}  # agent -> day moved to isolation
         self.unmanaged_identified = 0
         self.rounds: dict[int, list[Any]] = {}  # round day -> [towns, positive towns, left]
+        self.barcodes: dict[tuple[int, int, float], np.ndarray] = {}
+        self.round_results: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self.lab_id = 0
+        self.last_case = 0
         self.session, self.actor, self.platform = session, actor, platform
         self.pack_id, self.date_of = pack_id, date_of
         self.tz = ZoneInfo(get_settings().timezone)
@@ -126,6 +138,12 @@ class ServiceResponder(CapacityResponder):
             p.load_person_ids()
             self._register_venues()
             self._sites()
+            code = f"{p.case_prefix}LAB"
+            lab = self.session.scalar(select(Lab.id).where(Lab.code == code))
+            self.lab_id = lab if lab is not None else testing.create_lab(
+                self.session, actor=self.actor, data=LabCreate(
+                    code=code, name="drill PCR lab", division_code=city.district_codes[0],
+                    daily_capacity=max(1, round(self.lab_per_day)))).id
         self.session.commit()
 
     def _venue_code(self, v: int) -> str:
@@ -338,14 +356,94 @@ class ServiceResponder(CapacityResponder):
                                        data=RoundIn(round_date=self.date_of(day),
                                                     all_negative=town not in positive_towns))
 
+    # --- testing rounds ----------------------------------------------------------------------
+
     def run_round(self, people: np.ndarray, day: int, pool: int) -> int:
-        if people.size:
-            towns = np.unique(self.city.town[people])
-            self.rounds[day] = [towns, set(), int(people.size)]
-        return super().run_round(people, day, pool)
+        """An area round through the testing service: the round over the towns (its target
+        and each person's tube size come from the pack's pooling and the zone registry),
+        tubes issued and samples imported; the tubes go to the lab (the drill's)."""
+        if people.size == 0:
+            return 0
+        p, city = self.platform, self.city
+        towns = np.unique(city.town[people])
+        with sim_clock(self.at(day, 7)):
+            created = testing.create_round(self.session, actor=self.actor, data=RoundCreate(
+                name=f"drill area round day {day}", series=f"drill-{p.case_prefix}",
+                area=[str(city.town_codes[t]) for t in towns.tolist()],
+                start_at=self.at(day, 7), deadline_at=self.at(day, 19), pack=self.pack_id))
+            target = dict.fromkeys(self.session.scalars(select(Target.person_id).where(
+                Target.round_id == created.round_id)))
+            limits = {pid: (mx, hh) for pid, mx, hh in self.session.execute(
+                select(Target.person_id, Target.pool_max, Target.household).where(
+                    Target.round_id == created.round_id))}
+            del target
+            pids = p.person_id[people]
+            size = np.array([limits.get(int(i), (1, False))[0] for i in pids], dtype=np.int64)
+            household = np.array([limits.get(int(i), (1, False))[1] for i in pids], dtype=bool)
+            # Tubes: a household tube per household (1户1管) where the level says so, else
+            # neighbours (village, household) in tubes of the size their place allows.
+            key = np.where(household, city.household[people], -1)
+            order = np.lexsort((people, city.household[people], city.village[people], key,
+                                size))
+            people, size, key = people[order], size[order], key[order]
+            tube = np.zeros(people.size, dtype=np.int64)
+            n = 0
+            i = 0
+            while i < people.size:  # runs of one tube size (and one household, for 1户1管)
+                j = i + 1
+                while j < people.size and size[j] == size[i] and key[j] == key[i]:
+                    j += 1
+                k = np.arange(j - i) // max(1, int(size[i]))
+                tube[i:j] = n + k
+                n += int(k[-1]) + 1
+                i = j
+            self._samples(created.round_id, day, people, tube, size, hour=7)
+        self.rounds[day] = [towns, set(), int(people.size)]
+        self.lab.queue.append(_Batch(PRIORITY["community_screening"], day, people,
+                                     ROUTES.index("community_screening"), int(size.max()),
+                                     tube, (created.round_id, day, 7)))
+        return int(people.size)
+
+    def _samples(self, round_id: int, day: int, people: np.ndarray, tube: np.ndarray,
+                 size: np.ndarray, *, hour: float) -> None:
+        """Issue the tubes (per size) and import the samples, through the testing service."""
+        p = self.platform
+        barcodes = np.array([f"{p.case_prefix}-{round_id}-{day:03d}-{hour:04.1f}-{t:06d}"
+                             for t in range(int(tube.max()) + 1)], dtype=object)
+        self.barcodes[(round_id, day, hour)] = barcodes
+        first = np.r_[True, tube[1:] != tube[:-1]]
+        for cap in np.unique(size[first]).tolist():
+            testing.issue_tubes(self.session, actor=self.actor, round_id=round_id,
+                                data=TubeIssue(barcodes=barcodes[tube[first][size[first] == cap]]
+                                               .tolist(), capacity=int(cap)))
+        spread = 600 if hour < 12 else 60 * (23.5 - hour)  # the sampling hours
+        minutes = self.rng_time.random(people.size) * spread
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["tube_id", "person_ref", "sampled_at"])
+        base = self.at(day, hour)
+        for a, t, m in zip(people.tolist(), tube.tolist(), minutes.tolist(), strict=True):
+            w.writerow([barcodes[t], p.person_ref(a),
+                        (base + timedelta(minutes=m)).isoformat(timespec="seconds")])
+        with sim_clock(base + timedelta(minutes=spread + 1)):
+            samples.import_samples(self.session, actor=self.actor, round_id=round_id,
+                                   source=buf.getvalue().encode(), filename="drill-samples.csv")
 
     def _process(self, people: np.ndarray, batch: _Batch, release: int) -> np.ndarray:
-        positive = super()._process(people, batch, release)
+        if batch.meta is None or batch.tube is None:
+            return super()._process(people, batch, release)
+        round_id, day, hour = cast(tuple[int, int, float], batch.meta)
+        d = self.engine.disease
+        truth = self.engine.pcr_positive(people, batch.sample_day)
+        tubes, local = np.unique(batch.tube, return_inverse=True)
+        members = np.bincount(local)
+        hot = np.bincount(local, weights=truth) > 0
+        sens = np.where(members > 1, d.pcr_sensitivity - d.pool_sensitivity_loss,
+                        d.pcr_sensitivity)
+        hot &= self.rng.random(hot.size) < sens
+        barcodes = self.barcodes[(round_id, day, hour)][tubes]
+        self.round_results.append((release, barcodes, hot))
+        positive = people[hot[local]]
         pending = self.rounds.get(batch.sample_day)
         if pending is not None and batch.priority == PRIORITY["community_screening"]:
             pending[1].update(np.unique(self.city.town[positive]).tolist())
@@ -354,6 +452,77 @@ class ServiceResponder(CapacityResponder):
                 del self.rounds[batch.sample_day]
                 self.record_round(batch.sample_day, pending[0], pending[1])
         return positive
+
+    def results(self, day: int) -> Results:
+        """Round results due today imported through the testing service (positive pools are
+        followed up: their members swabbed again in single tubes today; positive single
+        tubes become cases there), then the drill's other tests."""
+        due = [r for r in self.round_results if r[0] <= day]
+        self.round_results = [r for r in self.round_results if r[0] > day]
+        found: list[tuple[int, int]] = []
+        if due:
+            buf = io.StringIO()
+            w = csv.writer(buf)
+            w.writerow(["tube_id", "result", "reported_at", "lab_id"])
+            reported = self.at(day, 18).isoformat(timespec="seconds")
+            for _, barcodes, hot in due:
+                for b, h in zip(barcodes.tolist(), hot.tolist(), strict=True):
+                    w.writerow([b, "positive" if h else "negative", reported, self.lab_id])
+            with sim_clock(self.at(day, 18)):
+                samples.import_results(self.session, actor=self.actor,
+                                       source=buf.getvalue().encode(),
+                                       filename="drill-results.csv")
+                found = self._cases()
+                positive = [b for _, barcodes, hot in due for b in barcodes[hot].tolist()]
+                self._retest(positive, day)
+        out = super().results(day)
+        if not found:
+            return out
+        agents = np.array([a for a, _ in found], dtype=np.int64)
+        sampled = np.array([d for _, d in found], dtype=np.int64)
+        return Results(np.r_[out.agent, agents], np.r_[out.sample_day, sampled],
+                       np.r_[out.route, np.full(agents.size, ROUTES.index(
+                           "community_screening"))])
+
+    def _cases(self) -> list[tuple[int, int]]:
+        """Cases the testing service reported from this drill's tubes since the last look
+        (their refs name the tube): the agents, with their sample day."""
+        out = []
+        start = self.date_of(0)
+        for case_id, person_id, sampled in self.session.execute(
+                select(Case.id, Case.person_id, Case.first_positive_sample_date).where(
+                    Case.ref.like(f"NAT-{self.platform.case_prefix}-%"),
+                    Case.id > self.last_case).order_by(Case.id)):
+            self.last_case = max(self.last_case, case_id)
+            agent = self.platform.agent_of(person_id)
+            if sampled is None:
+                continue
+            self.platform.case_of.setdefault(agent, case_id)
+            out.append((agent, (sampled - start).days))
+        return sorted(out)
+
+    def _retest(self, positive_barcodes: list[str], day: int) -> None:
+        """The members of positive pools still pending: single tubes, sampled this evening."""
+        if not positive_barcodes:
+            return
+        rows = self.session.execute(
+            select(FollowupMember.person_id, Followup.round_id)
+            .join(Followup, Followup.id == FollowupMember.followup_id)
+            .join(Tube, Tube.id == Followup.tube_id)
+            .where(Tube.barcode.in_(positive_barcodes),
+                   FollowupMember.status == MemberStatus.pending)
+            .order_by(Followup.round_id, FollowupMember.person_id)).all()
+        by_round: dict[int, list[int]] = {}
+        for person_id, round_id in rows:
+            by_round.setdefault(round_id, []).append(self.platform.agent_of(person_id))
+        for round_id, agents in by_round.items():
+            people = np.array(sorted(set(agents)), dtype=np.int64)
+            tube = np.arange(people.size)
+            self._samples(round_id, day, people, tube, np.ones(people.size, dtype=np.int64),
+                          hour=19.5)
+            self.lab.queue.append(_Batch(PRIORITY["retest"], day, people,
+                                         ROUTES.index("community_screening"), 1, tube,
+                                         (round_id, day, 19.5)))
 
     # --- rooms -------------------------------------------------------------------------------
 
