@@ -353,7 +353,7 @@ class Drill:
             if agent.size:
                 self.platform.register(agent, self.date(t))
             self.platform.investigated(traced.cases)
-        return int(agent.size) + getattr(self.responder, "unmanaged_identified", 0)
+        return int(agent.size) if traced.identified is None else traced.identified
 
     def _transfer(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         if not self.s.response.isolation:

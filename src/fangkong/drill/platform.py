@@ -41,6 +41,7 @@ from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
 from fangkong.task.models import Task
 from fangkong.task.schemas import TaskCreate, TaskUpdate
+from fangkong.testing.models import Lab
 
 ID_CODES = 365 * 500  # (day of the birth year, sequence of one sex) codes per block
 
@@ -60,7 +61,12 @@ class Platform:
                  investigation_hours: int) -> None:
         self.session, self.actor, self.city = session, actor, city
         self.prefix = f"DR{city.code}N{city.n}S{city.seed}A"
-        self.case_prefix = "DC" + hashlib.sha256(run_key.encode()).hexdigest()[:8]
+        # Each run of a drill is a drill of its own (its cases, rounds, zones, sites): the
+        # n-th run of the same strategy in this database is numbered n.
+        key = "DC" + hashlib.sha256(run_key.encode()).hexdigest()[:8] + "R"
+        runs = session.scalars(select(Lab.code).where(Lab.code.like(f"{key}%LAB"))).all()
+        self.case_prefix = f"{key}{len(runs) + 1}"
+        self.run_number = len(runs) + 1
         self.registered = np.zeros(city.n, dtype=bool)
         self.investigation = timedelta(hours=investigation_hours)
         self.persons_written = self.cases_written = self.tasks_written = 0

@@ -42,6 +42,7 @@ class Traced:
     exposure_day: np.ndarray
     role: np.ndarray  # CLOSE or SECONDARY
     cases: np.ndarray = field(default_factory=lambda: EMPTY)  # the cases traced today
+    identified: int | None = None  # contacts the platform identified today (None: agent.size)
 
 
 class Responder(Protocol):

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.case.models import Case
 from fangkong.config import get_settings
-from fangkong.core import clock
+from fangkong.core import audit, clock
 from fangkong.core.auth import Actor
 from fangkong.drill.platform import Platform
 from fangkong.drill.responder import (
@@ -57,7 +57,7 @@ from fangkong.drill.responder import (
 )
 from fangkong.drill.strategy import Strategy
 from fangkong.isolation import service as isolation
-from fangkong.isolation.enums import AssignRole, SiteType
+from fangkong.isolation.enums import AssignRole, SiteStatus, SiteType
 from fangkong.isolation.models import Site
 from fangkong.isolation.schemas import BatchAssign, BatchPerson, RoomSpec, SiteCreate
 from fangkong.policy import service as policy
@@ -76,13 +76,14 @@ from fangkong.tracing.models import ContactEpisode, Exposure, Venue
 from fangkong.tracing.schemas import ExposureCreate
 from fangkong.zone import service as zones
 from fangkong.zone.enums import ProposalStatus
-from fangkong.zone.schemas import InfectionIn, MemberIn, RoundIn, ZoneCreate
+from fangkong.zone.schemas import InfectionIn, Lift, MemberIn, RoundIn, ZoneCreate
 
 VENUE_TYPES = {"market": "market", "supermarket": "supermarket", "restaurant": "restaurant",
                "clinic": "hospital", "station": "transport"}
 SLOT_START_HOUR = 7   # venue slot k runs from 07:00 + 2 h × k
 SLOT_MINUTES = 120
 ROOMS_PER_SITE = 500  # a quarantine hotel or a shelter hospital ward of this size (assumption)
+DRILL_ZONE = "(drill "  # zones of a drill are named "... (drill <its prefix>)"
 BATCH = 5000          # the isolation service's batch limit
 
 
@@ -107,7 +108,6 @@ class ServiceResponder(CapacityResponder):
         super().__init__(city, engine, strategy, window)
         self.anchor = anchor  # the drill's plan anchor (last exposure day) of each agent
         self.isolated_on: dict[int, int] = {}  # agent -> day moved to isolation
-        self.unmanaged_identified = 0
         self.rounds: dict[int, list[Any]] = {}  # round day -> [towns, positive towns, left]
         self.barcodes: dict[tuple[int, int, float], np.ndarray] = {}
         self.round_results: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -134,6 +134,7 @@ class ServiceResponder(CapacityResponder):
         quarantine hotels and shelter hospitals with the strategy's rooms and beds."""
         p, city = self.platform, self.city
         with sim_clock(self.at(0, 6)):
+            self._stand_down_others()
             p.register(np.arange(city.n), self.date_of(0))
             p.load_person_ids()
             self._register_venues()
@@ -145,6 +146,23 @@ class ServiceResponder(CapacityResponder):
                     code=code, name="drill PCR lab", division_code=city.district_codes[0],
                     daily_capacity=max(1, round(self.lab_per_day)))).id
         self.session.commit()
+
+    def _stand_down_others(self) -> None:
+        """Another drill recorded in this database ends here: its sites go to standby and
+        its zones are lifted, so that this drill has only its own rooms and zones."""
+        mine = self.platform.case_prefix
+        for site in self.session.scalars(select(Site).where(
+                Site.code.like("DC%"), Site.status == SiteStatus.active)):
+            if not site.code.startswith(mine) and site.name.startswith("drill "):
+                site.status = SiteStatus.standby
+                audit.record(self.session, self.actor, action="update",
+                             record_type="iso_site", record_ids=[site.id], fields=["status"],
+                             note=f"drill {mine} starts: an earlier drill's site stands down")
+        for zone in zones.list_(self.session, actor=self.actor):
+            if DRILL_ZONE in zone.name and not zone.name.endswith(f"{DRILL_ZONE}{mine})"):
+                zones.lift(self.session, actor=self.actor, zone_id=zone.id,
+                           data=Lift(reason=f"drill {mine} starts: an earlier drill ended"))
+        self.session.flush()
 
     def _venue_code(self, v: int) -> str:
         return f"{self.platform.prefix}V{v:06d}"
@@ -303,9 +321,9 @@ class ServiceResponder(CapacityResponder):
             days.append((last - start).days)
             roles.append(self.roles.get(role, 0))
         a, d, r = (np.array(x, dtype=np.int64) for x in (agents, days, roles))
-        managed = r > 0  # roles the pack leaves unmanaged (e.g. venue_exposed) are counted
-        self.unmanaged_identified = int((~managed).sum())
-        return Traced(a[managed], d[managed], r[managed], cases=todo)
+        managed = r > 0  # roles the pack leaves unmanaged (e.g. venue_exposed) only counted
+        return Traced(a[managed], d[managed], r[managed], cases=todo,
+                      identified=len(set(episode_ids)))
 
     # --- zones -------------------------------------------------------------------------------
 
@@ -324,7 +342,8 @@ class ServiceResponder(CapacityResponder):
                     continue
                 d = int(city.town_district[town])
                 zone = zones.designate(self.session, actor=self.actor, data=ZoneCreate(
-                    name=f"{city.district_names[d]} {city.town_names[town]}", level=levels[0],
+                    name=f"{city.district_names[d]} {city.town_names[town]} "
+                         f"{DRILL_ZONE}{self.platform.case_prefix})", level=levels[0],
                     owning_division_code=city.district_codes[d],
                     members=[MemberIn(division_code=str(city.town_codes[town]))],
                     population=int((city.town == town).sum()), last_infection_date=today,
