@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from fangkong.zone.models import Zone
 
 BASELINE = Path(__file__).parent / "data" / "baseline-metrics.csv"
 BASELINE_STRATEGY = {"agents": 3000, "days": 30, "seed": 11}
+PLATFORM_BASELINE = Path(__file__).parent / "data" / "baseline-metrics-platform.csv"
+PLATFORM_STRATEGY = {"agents": 3000, "days": 20, "seed": 17}
 OFF = {"response": {"tracing": False, "isolation": False, "zones": False,
                     "lockdown_high_risk": False},
        "detection": {"area_rounds": {"enabled": False}}}
@@ -53,6 +56,22 @@ def test_same_seed_same_metrics_as_the_committed_baseline() -> None:
         committed = list(csv.DictReader(fh))
     assert rows == committed, "metrics changed: refresh on purpose with " \
                               "`python tests/drill/test_drill.py --refresh`"
+
+
+def test_same_seed_same_metrics_with_the_platform_in_the_loop(session: Session) -> None:
+    """The drill through the platform's services against its committed baseline (the same on
+    SQLite and PostgreSQL). Refresh on purpose: FANGKONG_REFRESH_BASELINE=1 pytest -k this."""
+    run = Drill(Strategy.model_validate(PLATFORM_STRATEGY), session=session,
+                actor=system_actor()).run_all()
+    rows = [{k: str(v) for k, v in row.items()} for row in run.rows]
+    if os.environ.get("FANGKONG_REFRESH_BASELINE"):
+        with PLATFORM_BASELINE.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        pytest.skip(f"wrote {PLATFORM_BASELINE}")
+    with PLATFORM_BASELINE.open(encoding="utf-8") as fh:
+        assert rows == list(csv.DictReader(fh)), "metrics changed: refresh on purpose"
 
 
 def test_another_seed_another_outbreak() -> None:

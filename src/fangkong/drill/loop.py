@@ -380,7 +380,10 @@ class Drill:
                 continue
             mine = self.role == role
             if plan.facility is not None:
-                st[mine & (st == FACILITY_Q) & (offset > plan.facility[1])] = HOME_Q
+                # The centralized phase is over (in a room, or still waiting for one): the
+                # plan goes on at home.
+                st[mine & ((st == FACILITY_Q) | (st == WAITING))
+                   & (offset > plan.facility[1])] = HOME_Q
             done = mine & np.isin(st, (WAITING, FACILITY_Q, HOME_Q)) & (offset >= plan.release)
             st[done] = FREE
             self.role[done] = 0

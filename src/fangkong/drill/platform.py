@@ -72,6 +72,7 @@ class Platform:
         self.persons_written = self.cases_written = self.tasks_written = 0
         self.tasks_done = self.reclassified = 0
         self.case_of: dict[int, int] = {}  # agent -> case id
+        self._given_names: tuple[np.ndarray, np.ndarray] | None = None
         self.task_of: dict[int, int] = {}  # agent -> open 流调 task id
         self.zone = ZoneInfo(get_settings().timezone)
         # Where this city's ID numbers start in each (county, birth year, sex) block: cities of
@@ -155,16 +156,23 @@ class Platform:
         first17 = f"{c.district_codes[int(c.district[a])]}{born:%Y%m%d}{seq:03d}"
         return born.isoformat(), first17 + check_digit(first17)
 
+    def _given(self, a: int) -> str:
+        """The given name of agent ``a`` (one or two characters, drawn once per city)."""
+        if self._given_names is None:
+            rng = np.random.default_rng([self.city.seed, 11])
+            n = self.city.n
+            self._given_names = (rng.integers(1, 3, size=n),
+                                 rng.integers(0, len(GIVEN), size=(2, n)))
+        count, chars = self._given_names
+        return "".join(GIVEN[int(chars[k, a])] for k in range(int(count[a])))
+
     def _person(self, a: int, reference: date) -> dict[str, str]:
         c = self.city
-        rng = np.random.default_rng([c.seed, a, 11])
         female = bool(c.female[a])
         born, id_number = self._id(a, reference)
-        given = "".join(GIVEN[int(i)] for i in rng.integers(0, len(GIVEN),
-                                                            size=int(rng.integers(1, 3))))
         return {
             "ref": self.person_ref(a),
-            "name": SURNAMES[int(c.household[a]) % len(SURNAMES)] + given,
+            "name": SURNAMES[int(c.household[a]) % len(SURNAMES)] + self._given(a),
             "sex": "female" if female else "male",
             "birth_date": born,
             "id_type": "resident_id",
