@@ -1,10 +1,12 @@
-"""The response steps that will call the tracing, mass-testing and isolation services.
+"""The response steps behind one protocol, and the abstract responder.
 
-Those services are built on other branches. Until they are merged, :class:`CapacityResponder`
-does the work itself from the simulation's data, honouring the drill's capacities and delays
-(cases traced per day, PCR tubes per day and turnaround, quarantine rooms, isolation beds,
-vehicle seats per day). After the merge, an implementation of :class:`Responder` that calls
-those services replaces it; the drill loop (loop.py) talks only to this protocol.
+The drill loop (loop.py) talks only to :class:`Responder`. :class:`CapacityResponder` is the
+abstract mode (no database): it traces, tests, and moves people to rooms itself from the
+simulation's data, honouring the drill's capacities and delays (cases traced per day, PCR tubes
+per day and turnaround, quarantine rooms, isolation beds, vehicle seats per day); strategy
+comparisons over many seeds use it. Its lab and vehicles are the world's and serve
+:class:`fangkong.drill.services.ServiceResponder` too, which does the rest through the
+platform's services (the default with a database).
 """
 
 from __future__ import annotations
