@@ -17,7 +17,7 @@ from fangkong.drill import report
 from fangkong.drill.loop import COLUMNS, Drill
 from fangkong.drill.services import ServiceResponder
 from fangkong.drill.strategy import Strategy, load
-from fangkong.isolation.models import Room, RoomNight, Site, Stay
+from fangkong.isolation.models import Room, RoomNight, Site, Stay, Transfer
 from fangkong.person.models import Person
 from fangkong.sim.city import build_city
 from fangkong.task.models import Task
@@ -166,6 +166,11 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
         Site).where(Site.code.like(f"{prefix}Q%")).group_by(RoomNight.night)).all()
     busiest = max(per_night, default=0)
     assert rooms == round(strategy.capacity.rooms * 3000 / 100_000) and 0 < busiest <= rooms
+    # Transfers: every contact moved to a room went by bus, its clock from identification.
+    moved = session.scalars(select(Transfer).where(Transfer.passenger_class == "contact",
+                                                   Transfer.status == "arrived")).all()
+    assert len(moved) == sum(r["contacts_managed"] for r in run.rows) > 0
+    assert all(t.arrived_at > t.clock_start for t in moved)
     hours = [r["hours_identified_to_quarantine"] for r in run.rows
              if r["hours_identified_to_quarantine"] != ""]
     assert hours and any(h % 24 for h in hours)  # real hours, not whole days

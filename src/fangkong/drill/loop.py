@@ -366,11 +366,28 @@ class Drill:
         self.isolated_day[moved] = t
         self.release[moved] = t + self.s.response.isolation_days
         h_transfer = self._hours(moved, self.positive_day[moved], self.positive_hour[moved], t)
+        self._record_transfers(moved, self.positive_day[moved], self.positive_hour[moved],
+                               h_transfer, case=True)
         waiting = np.flatnonzero(st == WAITING)
         waiting = waiting[np.argsort(self.since[waiting], kind="stable")]
         moved = resp.assign_rooms(waiting, t, in_use=int((st == FACILITY_Q).sum()))
         st[moved] = FACILITY_Q
-        return h_transfer, self._hours(moved, self.since[moved], self.since_hour[moved], t)
+        h_quarantine = self._hours(moved, self.since[moved], self.since_hour[moved], t)
+        self._record_transfers(moved, self.since[moved], self.since_hour[moved], h_quarantine,
+                               case=False)
+        return h_transfer, h_quarantine
+
+    def _record_transfers(self, people: np.ndarray, day: np.ndarray, hour: np.ndarray,
+                          hours: np.ndarray, *, case: bool) -> None:
+        """Tell a responder that records transfers when each clock started and ended."""
+        record = getattr(self.responder, "record_transfers", None)
+        if record is None or people.size == 0:
+            return
+        start = [self.platform.at(self.date(int(d)), 0) + timedelta(hours=float(h))
+                 for d, h in zip(day, hour, strict=True)] if self.platform else []
+        record(people, case=case, clock_start=start,
+               arrival=[s + timedelta(hours=float(h)) for s, h in zip(start, hours,
+                                                                      strict=True)])
 
     def _release(self, t: int) -> None:
         st = self.status

@@ -57,9 +57,23 @@ from fangkong.drill.responder import (
 )
 from fangkong.drill.strategy import Strategy
 from fangkong.isolation import service as isolation
-from fangkong.isolation.enums import AssignRole, SiteStatus, SiteType
+from fangkong.isolation import transfers
+from fangkong.isolation.enums import (
+    AssignRole,
+    PassengerClass,
+    SiteStatus,
+    SiteType,
+    VehicleKind,
+)
 from fangkong.isolation.models import Site
-from fangkong.isolation.schemas import BatchAssign, BatchPerson, RoomSpec, SiteCreate
+from fangkong.isolation.schemas import (
+    BatchAssign,
+    BatchPerson,
+    RoomSpec,
+    SiteCreate,
+    TransferCreate,
+    VehicleCreate,
+)
 from fangkong.policy import service as policy
 from fangkong.sim.city import City
 from fangkong.sim.engine import Checkins, Engine
@@ -113,6 +127,8 @@ class ServiceResponder(CapacityResponder):
         self.round_results: list[tuple[int, np.ndarray, np.ndarray]] = []
         self.lab_id = 0
         self.last_case = 0
+        self.site_of: dict[int, int] = {}  # agent -> the site the assignment chose
+        self.fleet: dict[PassengerClass, list[int]] = {}
         self.session, self.actor, self.platform = session, actor, platform
         self.pack_id, self.date_of = pack_id, date_of
         self.tz = ZoneInfo(get_settings().timezone)
@@ -139,6 +155,7 @@ class ServiceResponder(CapacityResponder):
             p.load_person_ids()
             self._register_venues()
             self._sites()
+            self._fleet()
             code = f"{p.case_prefix}LAB"
             lab = self.session.scalar(select(Lab.id).where(Lab.code == code))
             self.lab_id = lab if lab is not None else testing.create_lab(
@@ -208,6 +225,45 @@ class ServiceResponder(CapacityResponder):
                         type=kind, division_code=city.district_codes[d],
                         lon=float(city.venue_lon[venue]), lat=float(city.venue_lat[venue]),
                         rooms=[RoomSpec(label=f"{r + 1:04d}") for r in range(n)]))
+
+    def _fleet(self) -> None:
+        """Buses for contacts and ambulances for cases: the strategy's vehicles of each."""
+        city, p, cap = self.city, self.platform, self.strategy.capacity
+        count = max(1, round(cap.vehicles * city.n / 100_000))
+        for kind, passenger in ((VehicleKind.bus, PassengerClass.contact),
+                                (VehicleKind.ambulance, PassengerClass.case)):
+            ids = []
+            for k in range(count):
+                d = k % len(city.district_codes)
+                ids.append(transfers.create_vehicle(self.session, actor=self.actor,
+                                                    data=VehicleCreate(
+                    code=f"{p.case_prefix}{kind.value[0].upper()}{k:04d}", kind=kind,
+                    capacity=cap.vehicle_seats, division_code=city.district_codes[d])).id)
+            self.fleet[passenger] = ids
+
+    def record_transfers(self, people: np.ndarray, *, case: bool, clock_start: list[datetime],
+                         arrival: list[datetime]) -> None:
+        """The moves of the day as admission transfers (their clocks start at the positive
+        result or the identification), dispatched in vehicle loads and arrived."""
+        if people.size == 0:
+            return
+        passenger = PassengerClass.case if case else PassengerClass.contact
+        order = sorted(range(people.size), key=lambda i: arrival[i])
+        fleet = self.fleet[passenger]
+        seats = self.strategy.capacity.vehicle_seats
+        for n, k in enumerate(range(0, len(order), seats)):
+            load = order[k:k + seats]
+            with sim_clock(arrival[load[-1]]):
+                ids = [transfers.request(self.session, actor=self.actor, data=TransferCreate(
+                    person_ref=self.platform.person_ref(int(people[i])),
+                    to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
+                    clock_start=clock_start[i])).id for i in load]
+                transfers.dispatch(self.session, actor=self.actor,
+                                   vehicle_id=fleet[n % len(fleet)], transfer_ids=ids,
+                                   at=min(arrival[i] for i in load) - timedelta(minutes=30))
+                for i, transfer_id in zip(load, ids, strict=True):
+                    transfers.arrive(self.session, actor=self.actor, transfer_id=transfer_id,
+                                     at=arrival[i])
 
     # --- check-ins ---------------------------------------------------------------------------
 
@@ -594,4 +650,7 @@ class ServiceResponder(CapacityResponder):
                         self.session, actor=self.actor, data=data)
                     placed += [by_ref[r] for r in result["stays"]
                                if result["stays"][r] is not None]
+                    for row in result["assignments"]:
+                        if row["site_id"] != "home":
+                            self.site_of[by_ref[row["person_ref"]]] = int(row["site_id"])
         return np.array(sorted(placed), dtype=np.int64)
