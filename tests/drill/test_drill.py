@@ -171,6 +171,9 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
                                                    Transfer.status == "arrived")).all()
     assert len(moved) == sum(r["contacts_managed"] for r in run.rows) > 0
     assert all(t.arrived_at > t.clock_start for t in moved)
+    episodes = session.scalars(select(ContactEpisode)).all()
+    assert {"released", "identified"} <= {c.status.value for c in episodes}
+    assert all(c.management_started_at for c in episodes if c.status.value == "released")
     hours = [r["hours_identified_to_quarantine"] for r in run.rows
              if r["hours_identified_to_quarantine"] != ""]
     assert hours and any(h % 24 for h in hours)  # real hours, not whole days

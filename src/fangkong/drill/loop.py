@@ -304,6 +304,7 @@ class Drill:
         self.positive_day[agents] = t
         self.positive_hour[agents] = 8 + self.hour_rng.random(agents.size) * 12
         self.sample_day[agents] = sample
+        was_contact = agents[np.isin(st[agents], (WAITING, FACILITY_Q, HOME_Q))]
         if self.s.response.isolation:
             st[agents] = np.where(st[agents] == FACILITY_Q, POSITIVE_IN_FACILITY, POSITIVE)
             self.since[agents] = t
@@ -328,7 +329,17 @@ class Drill:
                 sample=self.date(int(sample[i])),
                 reported_at=self.platform.at(today, 10 + i % 10),
                 detection_mode=ROUTES[int(mode[i])]) for i, a in enumerate(agents)], today)
+        if self.platform is not None:
+            self._tell("contact_status", was_contact, "became_case", t, 20,
+                       cases=self.platform.case_of)
         return {"agents": agents, "routes": routes}
+
+    def _tell(self, hook: str, people: np.ndarray, status: str, t: int, hour: int,
+              **extra: Any) -> None:
+        """Tell a responder that records contacts' status (the platform) of a change."""
+        record = getattr(self.responder, hook, None)
+        if record is not None and people.size and self.platform is not None:
+            record(people, status, self.platform.at(self.date(t), hour), **extra)
 
     def _trace(self, cases: np.ndarray, t: int) -> int:
         traced = self.responder.trace(cases, t)
@@ -403,6 +414,7 @@ class Drill:
                    & (offset > plan.facility[1])] = HOME_Q
             done = mine & np.isin(st, (WAITING, FACILITY_Q, HOME_Q)) & (offset >= plan.release)
             st[done] = FREE
+            self._tell("contact_status", np.flatnonzero(done), "released", t, 9)
             self.role[done] = 0
         st[(st == ISOLATED) & (self.release <= t)] = FREE
 

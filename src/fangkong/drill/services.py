@@ -85,9 +85,16 @@ from fangkong.testing.schemas import LabCreate, RoundCreate, TubeIssue
 from fangkong.tracing import contacts as tracing
 from fangkong.tracing import importer as checkins
 from fangkong.tracing import service as venues
-from fangkong.tracing.enums import Certainty, Proximity, Review, Setting
+from fangkong.tracing.enums import (
+    TRANSITIONS,
+    Certainty,
+    ContactStatus,
+    Proximity,
+    Review,
+    Setting,
+)
 from fangkong.tracing.models import ContactEpisode, Exposure, Venue
-from fangkong.tracing.schemas import ExposureCreate
+from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
 from fangkong.zone import service as zones
 from fangkong.zone.enums import ProposalStatus
 from fangkong.zone.schemas import InfectionIn, Lift, MemberIn, RoundIn, ZoneCreate
@@ -128,6 +135,7 @@ class ServiceResponder(CapacityResponder):
         self.lab_id = 0
         self.last_case = 0
         self.site_of: dict[int, int] = {}  # agent -> the site the assignment chose
+        self.episodes: dict[int, list[int]] = {}  # agent -> open managed contact episodes
         self.fleet: dict[PassengerClass, list[int]] = {}
         self.session, self.actor, self.platform = session, actor, platform
         self.pack_id, self.date_of = pack_id, date_of
@@ -264,6 +272,34 @@ class ServiceResponder(CapacityResponder):
                 for i, transfer_id in zip(load, ids, strict=True):
                     transfers.arrive(self.session, actor=self.actor, transfer_id=transfer_id,
                                      at=arrival[i])
+        if not case:
+            for i in order:
+                self.contact_status(people[i:i + 1], "under_management", arrival[i])
+
+    def contact_status(self, people: np.ndarray, status: str, at: datetime,
+                       cases: dict[int, int] | None = None) -> None:
+        """Move the contact episodes of ``people`` on (under management, released, became a
+        case) through the tracing service, where the move is allowed."""
+        wanted = ContactStatus(status)
+        with sim_clock(at):
+            for a in people.tolist():
+                keep = []
+                for episode in self.episodes.get(a, []):
+                    contact = self.session.get(ContactEpisode, episode)
+                    if contact is None or wanted not in TRANSITIONS[contact.status]:
+                        continue
+                    case_id = (cases or {}).get(a)
+                    if wanted is ContactStatus.became_case and case_id is None:
+                        continue
+                    tracing.set_status(self.session, actor=self.actor, contact_id=episode,
+                                       data=StatusUpdate(status=wanted, at=at,
+                                                         converted_case_id=case_id))
+                    if wanted is ContactStatus.under_management:
+                        keep.append(episode)
+                if keep:
+                    self.episodes[a] = keep
+                else:
+                    self.episodes.pop(a, None)
 
     # --- check-ins ---------------------------------------------------------------------------
 
@@ -370,10 +406,13 @@ class ServiceResponder(CapacityResponder):
             return Traced(EMPTY, EMPTY, EMPTY, cases=todo)
         agents, days, roles = [], [], []
         start = self.date_of(0)
-        for person_id, last, role in self.session.execute(
-                select(ContactEpisode.person_id, ContactEpisode.last_exposure,
-                       ContactEpisode.role).where(ContactEpisode.id.in_(set(episode_ids)))):
+        for episode, person_id, last, role in self.session.execute(
+                select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
+                       ContactEpisode.role).where(ContactEpisode.id.in_(set(episode_ids)))
+                .order_by(ContactEpisode.id)):
             agents.append(self.platform.agent_of(person_id))
+            if role in self.roles:
+                self.episodes.setdefault(agents[-1], []).append(episode)
             days.append((last - start).days)
             roles.append(self.roles.get(role, 0))
         a, d, r = (np.array(x, dtype=np.int64) for x in (agents, days, roles))
