@@ -96,7 +96,6 @@ from fangkong.tracing.enums import (
 from fangkong.tracing.models import ContactEpisode, Exposure, Venue
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
 from fangkong.zone import service as zones
-from fangkong.zone.enums import ProposalStatus
 from fangkong.zone.schemas import InfectionIn, Lift, MemberIn, RoundIn, ZoneCreate
 
 VENUE_TYPES = {"market": "market", "supermarket": "supermarket", "restaurant": "restaurant",
@@ -444,11 +443,13 @@ class ServiceResponder(CapacityResponder):
                     population=int((city.town == town).sum()), last_infection_date=today,
                     reason="community infections (drill)", pack_id=self.pack_id))
                 self.zone_of[town] = zone.id
-            for row in zones.evaluate(self.session, actor=self.actor, on=today):
-                if row.proposal_id is not None and not row.applied:
-                    proposal = zones.proposals(self.session, actor=self.actor)
-                    if any(pr.id == row.proposal_id and pr.status is ProposalStatus.pending
-                           for pr in proposal):
+            mine = set(self.zone_of.values())
+            rows = [r for r in zones.evaluate(self.session, actor=self.actor, on=today)
+                    if r.zone_id in mine and r.proposal_id is not None and not r.applied]
+            if rows:  # the command approves what the pack's rules make due (its zones only)
+                pending = {p.id for p in zones.proposals(self.session, actor=self.actor)}
+                for row in rows:
+                    if row.proposal_id in pending:
                         zones.decide(self.session, actor=self.actor,
                                      proposal_id=row.proposal_id, approve=True, basis="rule")
         out = np.full(city.town_codes.size, -1, dtype=np.int8)
