@@ -85,6 +85,24 @@ def test_tracing_and_isolation_contain_the_outbreak() -> None:
     assert off > 3 * on
 
 
+def test_through_the_platform_tracing_and_isolation_contain_the_outbreak(
+        session: Session) -> None:
+    """The same causality with the platform's services in the loop (two seeds: 152 against
+    1,176 infections when measured)."""
+    on = off = 0
+    for seed in (1, 2):
+        city = build_city(5000, seed=seed)
+        for knobs in ({}, OFF):
+            rows = Drill(Strategy.model_validate({"agents": 5000, "days": 40, "seed": seed,
+                                                  **knobs}),
+                         session=session, actor=system_actor(), city=city).run_all().rows
+            if knobs:
+                off += rows[-1]["cumulative_infections"]
+            else:
+                on += rows[-1]["cumulative_infections"]
+    assert off > 3 * on
+
+
 def test_more_rooms_and_faster_labs_mean_fewer_infections() -> None:
     seeds = range(1, 7)
     few = _infections(seeds, capacity={"rooms": 10, "vehicles": 1})
