@@ -168,8 +168,12 @@ def demo(
             with console.status("loading Guangdong divisions…"):
                 geo.load(session, province="44")
         users = ensure_demo_users(session)
+    from fangkong.zone.service import today
+
+    # Dated to end in the last week, so that the dashboard shows the drill as current.
     base = strategy.load(service.shipped("baseline")).model_copy(
-        update={"agents": agents, "days": days, "seed": seed})
+        update={"agents": agents, "days": days, "seed": seed,
+                "start_date": strategy.recent_start(days, today())})
     table = run_and_report([base], target, platform=True)
     for row in table:
         console.print(", ".join(f"{k} {v}" for k, v in row.items()))

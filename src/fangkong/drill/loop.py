@@ -84,8 +84,6 @@ class Drill:
         self.pack = policy.resolve(strategy.pack)
         self.city = city or build_city(strategy.agents, seed=strategy.seed, city=strategy.city)
         self.engine = Engine(self.city, seed=strategy.seed)
-        self.responder: Responder = responder or CapacityResponder(
-            self.city, self.engine, strategy, self._window)
         self.platform = (Platform(session, actor, self.city, run_key=self._run_key(),
                                   investigation_hours=strategy.response.investigation_hours)
                          if session is not None and actor is not None else None)
@@ -93,12 +91,32 @@ class Drill:
         self.status = np.zeros(n, dtype=np.int8)
         self.known = np.zeros(n, dtype=bool)
         self.anchor = np.zeros(n, dtype=np.int32)
+        if responder is not None:
+            self.responder: Responder = responder
+        elif self.platform is not None:
+            # With a database the platform responds through its own services.
+            from fangkong.drill.services import ServiceResponder
+
+            assert session is not None and actor is not None
+            self.responder = ServiceResponder(
+                self.city, self.engine, strategy, self._window, session=session, actor=actor,
+                platform=self.platform, pack_id=self.pack.id, date_of=self.date,
+                anchor=self.anchor)
+        else:  # the abstract mode: the drill's own tracing, zones and rooms (fast comparisons)
+            self.responder = CapacityResponder(self.city, self.engine, strategy, self._window)
+        self.service = hasattr(self.responder, "zones")
         self.role = np.zeros(n, dtype=np.int8)
         self.since = np.zeros(n, dtype=np.int32)      # day the current wait started
         self.release = np.zeros(n, dtype=np.int32)    # isolation end
         self.positive_day = np.full(n, NEVER, dtype=np.int32)
         self.sample_day = np.full(n, NEVER, dtype=np.int32)
         self.isolated_day = np.full(n, NEVER, dtype=np.int32)
+        # Time of day (hours) of each person's positive result and identification: events get
+        # an hour inside the simulated day (seeded), so waits are real hours.
+        self.positive_hour = np.zeros(n, dtype=np.float32)
+        self.since_hour = np.zeros(n, dtype=np.float32)
+        self.hour_rng = np.random.default_rng([strategy.seed, 53])
+        self.new_zone_towns = np.zeros(0, dtype=np.int64)
         self.plans = {CLOSE: role_plan(self.pack.id, "close_contact"),
                       2: role_plan(self.pack.id, "secondary_contact")}
         towns = self.city.town_codes.size
@@ -106,6 +124,7 @@ class Drill:
         self.zone_day0 = np.zeros(towns, dtype=np.int32)
         self.levels = self.pack.levels() if self.pack.zones is not None else []
         self.zone_steps = self._zone_steps()
+        self.round_days = self._round_days()
         self.leak_rng = np.random.default_rng([strategy.seed, 31])
         self.run = Run(strategy=strategy, city_summary=self.city.summary(), pack=self.pack.id)
 
@@ -142,6 +161,24 @@ class Drill:
         schedule = policy.zone_schedule(self.pack, self.levels[0], base)
         return [((st.effective - base).days,
                  -1 if st.lifts else self.levels.index(st.to_level)) for st in schedule.steps]
+
+    def _round_days(self) -> frozenset[int]:
+        """Days after the last infection on which the pack's lifting steps want a round of
+        the whole zone (the registry lifts a zone only with it)."""
+        if self.pack.zones is None:
+            return frozenset()
+        return frozenset(d for lv in self.pack.zones.levels.values() for step in lv.lifting
+                         if step.round is not None
+                         for d in range(step.round.from_day, step.round.to_day + 1))
+
+    def _hours(self, people: np.ndarray, since_day: np.ndarray, since_hour: np.ndarray,
+               t: int) -> np.ndarray:
+        """Hours from an earlier event to now (an hour of day ``t`` drawn after it)."""
+        u = self.hour_rng.random(people.size)
+        same = since_day == t
+        hour = np.where(same, since_hour + u * (24 - since_hour), 6 + u * 16)
+        hour = np.maximum(hour, np.where(same, since_hour, 0))
+        return (t - since_day) * 24.0 + hour - since_hour
 
     # --- the day ---------------------------------------------------------------------------
 
@@ -237,6 +274,9 @@ class Drill:
             towns = self._round_towns(ar.scope)
             due_towns = towns & ((t - self.zone_day0) % ar.interval_days == 0) if \
                 ar.scope == "zones" else towns & (t % ar.interval_days == 0)
+            if self.service:  # the round the pack's lifting rule asks for
+                due_towns |= (self.zone_level >= 0) & np.isin(t - self.zone_day0,
+                                                               list(self.round_days))
             if due_towns.any():
                 ids = np.flatnonzero(due_towns[city.town] & ~self.known
                                      & np.isin(st, (FREE, WAITING, HOME_Q)))
@@ -262,14 +302,18 @@ class Drill:
         mode = np.where(managed, ROUTES.index("in_quarantine"), route)
         self.known[agents] = True
         self.positive_day[agents] = t
+        self.positive_hour[agents] = 8 + self.hour_rng.random(agents.size) * 12
         self.sample_day[agents] = sample
+        was_contact = agents[np.isin(st[agents], (WAITING, FACILITY_Q, HOME_Q))]
         if self.s.response.isolation:
             st[agents] = np.where(st[agents] == FACILITY_Q, POSITIVE_IN_FACILITY, POSITIVE)
             self.since[agents] = t
         community = agents[mode != ROUTES.index("in_quarantine")]
         if self.levels and self.s.response.zones and community.size:
             towns = np.unique(self.city.town[community])
-            self.zone_level[towns] = 0
+            self.new_zone_towns = towns
+            if not self.service:
+                self.zone_level[towns] = 0
             self.zone_day0[towns] = t
         counts = np.bincount(mode, minlength=len(ROUTES))
         routes = {"detected_in_quarantine": int(counts[1]),
@@ -285,7 +329,17 @@ class Drill:
                 sample=self.date(int(sample[i])),
                 reported_at=self.platform.at(today, 10 + i % 10),
                 detection_mode=ROUTES[int(mode[i])]) for i, a in enumerate(agents)], today)
+        if self.platform is not None:
+            self._tell("contact_status", was_contact, "became_case", t, 20,
+                       cases=self.platform.case_of)
         return {"agents": agents, "routes": routes}
+
+    def _tell(self, hook: str, people: np.ndarray, status: str, t: int, hour: int,
+              **extra: Any) -> None:
+        """Tell a responder that records contacts' status (the platform) of a change."""
+        record = getattr(self.responder, hook, None)
+        if record is not None and people.size and self.platform is not None:
+            record(people, status, self.platform.at(self.date(t), hour), **extra)
 
     def _trace(self, cases: np.ndarray, t: int) -> int:
         traced = self.responder.trace(cases, t)
@@ -305,11 +359,12 @@ class Drill:
             self.anchor[agent] = exposure
             self.role[agent] = role
             self.since[agent] = t
+            self.since_hour[agent] = 12 + self.hour_rng.random(agent.size) * 8
         if self.platform is not None:
             if agent.size:
                 self.platform.register(agent, self.date(t))
             self.platform.investigated(traced.cases)
-        return int(agent.size)
+        return int(agent.size) if traced.identified is None else traced.identified
 
     def _transfer(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         if not self.s.response.isolation:
@@ -321,12 +376,29 @@ class Drill:
         st[moved] = ISOLATED
         self.isolated_day[moved] = t
         self.release[moved] = t + self.s.response.isolation_days
-        h_transfer = (t - self.positive_day[moved]) * 24.0
+        h_transfer = self._hours(moved, self.positive_day[moved], self.positive_hour[moved], t)
+        self._record_transfers(moved, self.positive_day[moved], self.positive_hour[moved],
+                               h_transfer, case=True)
         waiting = np.flatnonzero(st == WAITING)
         waiting = waiting[np.argsort(self.since[waiting], kind="stable")]
         moved = resp.assign_rooms(waiting, t, in_use=int((st == FACILITY_Q).sum()))
         st[moved] = FACILITY_Q
-        return h_transfer, (t - self.since[moved]) * 24.0
+        h_quarantine = self._hours(moved, self.since[moved], self.since_hour[moved], t)
+        self._record_transfers(moved, self.since[moved], self.since_hour[moved], h_quarantine,
+                               case=False)
+        return h_transfer, h_quarantine
+
+    def _record_transfers(self, people: np.ndarray, day: np.ndarray, hour: np.ndarray,
+                          hours: np.ndarray, *, case: bool) -> None:
+        """Tell a responder that records transfers when each clock started and ended."""
+        record = getattr(self.responder, "record_transfers", None)
+        if record is None or people.size == 0:
+            return
+        start = [self.platform.at(self.date(int(d)), 0) + timedelta(hours=float(h))
+                 for d, h in zip(day, hour, strict=True)] if self.platform else []
+        record(people, case=case, clock_start=start,
+               arrival=[s + timedelta(hours=float(h)) for s, h in zip(start, hours,
+                                                                      strict=True)])
 
     def _release(self, t: int) -> None:
         st = self.status
@@ -336,13 +408,22 @@ class Drill:
                 continue
             mine = self.role == role
             if plan.facility is not None:
-                st[mine & (st == FACILITY_Q) & (offset > plan.facility[1])] = HOME_Q
+                # The centralized phase is over (in a room, or still waiting for one): the
+                # plan goes on at home.
+                st[mine & ((st == FACILITY_Q) | (st == WAITING))
+                   & (offset > plan.facility[1])] = HOME_Q
             done = mine & np.isin(st, (WAITING, FACILITY_Q, HOME_Q)) & (offset >= plan.release)
             st[done] = FREE
+            self._tell("contact_status", np.flatnonzero(done), "released", t, 9)
             self.role[done] = 0
         st[(st == ISOLATED) & (self.release <= t)] = FREE
 
     def _zones(self, t: int) -> None:
+        if self.service:
+            towns, self.new_zone_towns = self.new_zone_towns, np.zeros(0, dtype=np.int64)
+            if self.levels and self.s.response.zones:
+                self.zone_level = self.responder.zones(t, towns, self.levels)  # type: ignore[attr-defined]
+            return
         active = np.flatnonzero(self.zone_level >= 0)
         if not active.size:
             return
@@ -355,8 +436,13 @@ class Drill:
     def run_all(self, progress: Callable[[int], None] | None = None) -> Run:
         seed = self._seed_agents()
         self.engine.infect(seed, 0)
+        prepare = getattr(self.responder, "prepare", None)
+        if prepare is not None:
+            prepare()
         for t in range(self.s.days):
             self.step(t)
+            if self.service and self.platform is not None:
+                self.platform.session.commit()
             if progress:
                 progress(t)
         if self.platform is not None:

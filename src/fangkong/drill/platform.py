@@ -41,6 +41,7 @@ from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
 from fangkong.task.models import Task
 from fangkong.task.schemas import TaskCreate, TaskUpdate
+from fangkong.testing.models import Lab
 
 ID_CODES = 365 * 500  # (day of the birth year, sequence of one sex) codes per block
 
@@ -60,17 +61,42 @@ class Platform:
                  investigation_hours: int) -> None:
         self.session, self.actor, self.city = session, actor, city
         self.prefix = f"DR{city.code}N{city.n}S{city.seed}A"
-        self.case_prefix = "DC" + hashlib.sha256(run_key.encode()).hexdigest()[:8]
+        # Each run of a drill is a drill of its own (its cases, rounds, zones, sites): the
+        # n-th run of the same strategy in this database is numbered n.
+        key = "DC" + hashlib.sha256(run_key.encode()).hexdigest()[:8] + "R"
+        runs = session.scalars(select(Lab.code).where(Lab.code.like(f"{key}%LAB"))).all()
+        self.case_prefix = f"{key}{len(runs) + 1}"
+        self.run_number = len(runs) + 1
         self.registered = np.zeros(city.n, dtype=bool)
         self.investigation = timedelta(hours=investigation_hours)
         self.persons_written = self.cases_written = self.tasks_written = 0
         self.tasks_done = self.reclassified = 0
         self.case_of: dict[int, int] = {}  # agent -> case id
+        self._given_names: tuple[np.ndarray, np.ndarray] | None = None
         self.task_of: dict[int, int] = {}  # agent -> open 流调 task id
         self.zone = ZoneInfo(get_settings().timezone)
         # Where this city's ID numbers start in each (county, birth year, sex) block: cities of
         # other drills in the same database use other ranges (clashes are resolved below).
         self.id_offset = int(hashlib.sha256(self.prefix.encode()).hexdigest()[:8], 16) % ID_CODES
+
+    def load_person_ids(self) -> None:
+        """Every registered agent's person id (after :meth:`register` of the whole city)."""
+        self.person_id = np.zeros(self.city.n, dtype=np.int64)
+        cut = len(self.prefix)
+        for ref, pid in self.session.execute(select(Person.ref, Person.id).where(
+                Person.ref.like(f"{self.prefix}%"))):
+            tail = ref[cut:]
+            if tail.isdigit():
+                self.person_id[int(tail)] = pid
+        order = np.argsort(self.person_id)
+        self._by_person = (self.person_id[order], order)
+
+    def agent_of(self, person_id: int) -> int:
+        ids, order = self._by_person
+        i = int(np.searchsorted(ids, person_id))
+        if i >= ids.size or ids[i] != person_id:
+            raise KeyError(f"person {person_id} is no agent of this drill")
+        return int(order[i])
 
     def person_ref(self, agent: int) -> str:
         return f"{self.prefix}{agent:07d}"
@@ -130,16 +156,23 @@ class Platform:
         first17 = f"{c.district_codes[int(c.district[a])]}{born:%Y%m%d}{seq:03d}"
         return born.isoformat(), first17 + check_digit(first17)
 
+    def _given(self, a: int) -> str:
+        """The given name of agent ``a`` (one or two characters, drawn once per city)."""
+        if self._given_names is None:
+            rng = np.random.default_rng([self.city.seed, 11])
+            n = self.city.n
+            self._given_names = (rng.integers(1, 3, size=n),
+                                 rng.integers(0, len(GIVEN), size=(2, n)))
+        count, chars = self._given_names
+        return "".join(GIVEN[int(chars[k, a])] for k in range(int(count[a])))
+
     def _person(self, a: int, reference: date) -> dict[str, str]:
         c = self.city
-        rng = np.random.default_rng([c.seed, a, 11])
         female = bool(c.female[a])
         born, id_number = self._id(a, reference)
-        given = "".join(GIVEN[int(i)] for i in rng.integers(0, len(GIVEN),
-                                                            size=int(rng.integers(1, 3))))
         return {
             "ref": self.person_ref(a),
-            "name": SURNAMES[int(c.household[a]) % len(SURNAMES)] + given,
+            "name": SURNAMES[int(c.household[a]) % len(SURNAMES)] + self._given(a),
             "sex": "female" if female else "male",
             "birth_date": born,
             "id_type": "resident_id",
@@ -160,7 +193,8 @@ class Platform:
         # Cases of an earlier run of the same drill are left as they are (re-running the drill
         # changes nothing, and a case reclassified since is not set back by its old line).
         known = set(self.session.scalars(select(Case.ref).where(Case.ref.in_(list(refs)))))
-        cases = [c for ref, c in refs.items() if ref not in known]
+        cases = [c for ref, c in refs.items() if ref not in known
+                 and c.agent not in self.case_of]
         self.register(np.array([c.agent for c in refs.values()]), reference)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(CASE_FIELDS))
@@ -182,23 +216,32 @@ class Platform:
                                                source=buf.getvalue().encode(),
                                                filename="drill-cases.csv")
             self.cases_written += report.inserted
-        rows = self.session.execute(select(Case.id, Case.ref, Case.owning_division_code).where(
-            Case.ref.in_(list(refs)))).all()
+        # Cases the testing service reported itself (positive round tubes) have refs of
+        # their own: they are found by id.
+        other = {self.case_of[c.agent]: f"{self.case_prefix}{c.agent:07d}"
+                 for c in refs.values() if c.agent in self.case_of}
+        rows = [(i, ref, code) for i, ref, code in self.session.execute(
+            select(Case.id, Case.ref, Case.owning_division_code).where(
+                Case.ref.in_(list(refs))))]
+        if other:
+            rows += [(i, other[i], code) for i, code in self.session.execute(
+                select(Case.id, Case.owning_division_code).where(Case.id.in_(list(other))))]
+        rows = [r for r in rows if r[0] == self.case_of.get(refs[r[1]].agent, r[0])]
         have = {t.subject_id: t for t in self.session.execute(
             select(Task.id, Task.subject_id, Task.status).where(
                 Task.subject_type == "case", Task.type == "investigate_case",
-                Task.subject_id.in_([r.id for r in rows])))}
-        for row in rows:
-            agent = refs[row.ref].agent
-            self.case_of[agent] = row.id
-            if row.id in have:
-                if have[row.id].status.active:
-                    self.task_of[agent] = have[row.id].id
+                Task.subject_id.in_([r[0] for r in rows])))}
+        for case_id, ref, owning in rows:
+            agent = refs[ref].agent
+            self.case_of[agent] = case_id
+            if case_id in have:
+                if have[case_id].status.active:
+                    self.task_of[agent] = have[case_id].id
                 continue
             task = tasks.create(self.session, actor=self.actor, data=TaskCreate(
-                type="investigate_case", title=f"流调：{row.ref}", subject_type="case",
-                subject_id=row.id, owning_division_code=row.owning_division_code,
-                due_at=refs[row.ref].reported_at + self.investigation))
+                type="investigate_case", title=f"流调：case {case_id}", subject_type="case",
+                subject_id=case_id, owning_division_code=owning,
+                due_at=refs[ref].reported_at + self.investigation))
             self.task_of[agent] = task.id
             self.tasks_written += 1
 

@@ -1,10 +1,12 @@
-"""The response steps that will call the tracing, mass-testing and isolation services.
+"""The response steps behind one protocol, and the abstract responder.
 
-Those services are built on other branches. Until they are merged, :class:`CapacityResponder`
-does the work itself from the simulation's data, honouring the drill's capacities and delays
-(cases traced per day, PCR tubes per day and turnaround, quarantine rooms, isolation beds,
-vehicle seats per day). After the merge, an implementation of :class:`Responder` that calls
-those services replaces it; the drill loop (loop.py) talks only to this protocol.
+The drill loop (loop.py) talks only to :class:`Responder`. :class:`CapacityResponder` is the
+abstract mode (no database): it traces, tests, and moves people to rooms itself from the
+simulation's data, honouring the drill's capacities and delays (cases traced per day, PCR tubes
+per day and turnaround, quarantine rooms, isolation beds, vehicle seats per day); strategy
+comparisons over many seeds use it. Its lab and vehicles are the world's and serve
+:class:`fangkong.drill.services.ServiceResponder` too, which does the rest through the
+platform's services (the default with a database).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Traced:
     exposure_day: np.ndarray
     role: np.ndarray  # CLOSE or SECONDARY
     cases: np.ndarray = field(default_factory=lambda: EMPTY)  # the cases traced today
+    identified: int | None = None  # contacts the platform identified today (None: agent.size)
 
 
 class Responder(Protocol):
@@ -74,6 +77,27 @@ class _Batch:
     people: np.ndarray
     route: int
     pool: int
+    tube: np.ndarray | None = None  # each person's tube (non-decreasing); None: by ``pool``
+    meta: object = None             # what the responder needs to report the tubes
+
+    def tubes(self) -> int:
+        if self.tube is None:
+            return -(-self.people.size // self.pool)
+        return int(np.count_nonzero(np.diff(self.tube))) + 1 if self.tube.size else 0
+
+    def split(self, tubes: int) -> tuple[_Batch, _Batch]:
+        """The first ``tubes`` tubes, and the rest."""
+        if self.tube is None:
+            cut = tubes * self.pool
+            head = tail = None
+        else:
+            starts = np.flatnonzero(np.r_[True, self.tube[1:] != self.tube[:-1]])
+            cut = int(starts[tubes])
+            head, tail = self.tube[:cut], self.tube[cut:]
+        return (_Batch(self.priority, self.sample_day, self.people[:cut], self.route, self.pool,
+                       head, self.meta),
+                _Batch(self.priority, self.sample_day, self.people[cut:], self.route, self.pool,
+                       tail, self.meta))
 
 
 @dataclass
@@ -138,21 +162,18 @@ class CapacityResponder:
         lab.queue.sort(key=lambda b: (b.priority, b.sample_day))
         kept: list[_Batch] = []
         for batch in lab.queue:
-            tubes = -(-batch.people.size // batch.pool)
+            tubes = batch.tubes()
             can = int(lab.credit)
             if can <= 0:
                 kept.append(batch)
                 continue
             if tubes > can:
-                done, rest = batch.people[:can * batch.pool], batch.people[can * batch.pool:]
-                kept.append(_Batch(batch.priority, batch.sample_day, rest, batch.route,
-                                   batch.pool))
+                batch, rest = batch.split(can)
+                kept.append(rest)
                 tubes = can
-            else:
-                done = batch.people
             lab.credit -= tubes
             self._tubes += tubes
-            self._process(done, batch, day + self.turnaround)
+            self._process(batch.people, batch, day + self.turnaround)
         lab.queue = kept
         lab.credit = min(lab.credit, self.lab_per_day)  # unused capacity does not pile up
         out = [r for d, r in lab.pending if d <= day]
@@ -163,7 +184,8 @@ class CapacityResponder:
                        np.concatenate([r.sample_day for r in out]),
                        np.concatenate([r.route for r in out]))
 
-    def _process(self, people: np.ndarray, batch: _Batch, release: int) -> None:
+    def _process(self, people: np.ndarray, batch: _Batch, release: int) -> np.ndarray:
+        """Test ``people`` of ``batch``; returns the members of positive tubes."""
         d = self.engine.disease
         truth = self.engine.pcr_positive(people, batch.sample_day)
         if batch.pool == 1:
@@ -172,7 +194,7 @@ class CapacityResponder:
                 self.lab.pending.append((release, Results(
                     found, np.full(found.size, batch.sample_day),
                     np.full(found.size, batch.route))))
-            return
+            return found
         pools = np.arange(people.size) // batch.pool
         hot = np.bincount(pools, weights=truth) > 0
         hot &= self.rng.random(hot.size) < d.pcr_sensitivity - d.pool_sensitivity_loss
@@ -180,6 +202,7 @@ class CapacityResponder:
         if members.size:  # positive pools: each member re-tested in a single tube
             self.lab.retests.append((release, _Batch(PRIORITY["retest"], release, members,
                                                      batch.route, 1)))
+        return members
 
     # --- tracing ---------------------------------------------------------------------------
 

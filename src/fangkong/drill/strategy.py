@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -86,6 +86,14 @@ class Strategy(_Strict):
     detection: Detection = Detection()
     response: Response = Response()
     capacity: Capacity = Capacity()
+
+
+def recent_start(days: int, today: date, like: date = date(2022, 5, 1)) -> date:
+    """A start date such that a drill of ``days`` days ends before ``today`` (at most a week
+    before) on the weekdays of a drill starting on ``like``: the dashboard shows it as recent,
+    and the figures do not depend on the day it is run."""
+    start = today - timedelta(days=days + 1)
+    return start - timedelta(days=(start - like).days % 7)
 
 
 def _line(root: yaml.Node | None, loc: tuple[object, ...]) -> int | None:
