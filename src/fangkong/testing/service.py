@@ -84,7 +84,7 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> RoundC
     """Create a round and materialise its target population: the residents of its area (and
     the persons given as being in quarantine sites), each with the tube size their place
     allows under the pack (``testing.pooling``)."""
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     pack = policy.resolve(data.pack)
     rules = policy.testing_rules(pack)
     problems: list[Problem] = []
@@ -237,7 +237,7 @@ def issue_tubes(session: Session, *, actor: Actor, round_id: int,
                 data: TubeIssue) -> TubeIssueReport:
     """Register barcoded tubes for a round (a tube kind holds at most ``capacity`` people).
     Re-issuing the same barcodes to the same round is a no-op; to another round, an error."""
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     round_ = get_round(session, actor=actor, round_id=round_id)
     barcodes = list(dict.fromkeys(b.strip() for b in data.barcodes if b.strip()))
     bad = [b for b in barcodes if len(b) > 64]
@@ -269,7 +269,7 @@ def _check_division(session: Session, actor: Actor, code: str) -> None:
 
 
 def create_point(session: Session, *, actor: Actor, data: PointCreate) -> Point:
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Point.id).where(Point.code == data.code)) is not None:
         raise Invalid(f"a point with code {data.code} exists",
@@ -281,7 +281,7 @@ def create_point(session: Session, *, actor: Actor, data: PointCreate) -> Point:
 
 
 def create_lab(session: Session, *, actor: Actor, data: LabCreate) -> Lab:
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Lab.id).where(Lab.code == data.code)) is not None:
         raise Invalid(f"a lab with code {data.code} exists",
@@ -551,7 +551,7 @@ def series_advice(session: Session, *, actor: Actor, series: str) -> SeriesAdvic
 
 def create_key_group(session: Session, *, actor: Actor, data: KeyGroupCreate,
                      pack: str | None = None) -> KeyGroup:
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     resolved = policy.resolve(pack)
     known = policy.testing_rules(resolved).key_groups.get(data.code)
@@ -575,7 +575,7 @@ def add_key_group_members(session: Session, *, actor: Actor, group_id: int,
                           refs: list[str]) -> int:
     from fangkong.person import service as persons
 
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     group = session.get(KeyGroup, group_id)
     if group is None or not actor.covers(group.division_code):
         raise NotFound(f"key group {group_id} not found")
