@@ -4,16 +4,13 @@ one row each (blank lines, line breaks inside quotes): numbered as a person sees
 from __future__ import annotations
 
 import io
-import json
 from datetime import timedelta
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
@@ -155,45 +152,3 @@ def test_csv_lines_are_counted_as_written(session: Session, admin: Actor,
         importer.import_samples(session, actor=admin, round_id=round_id, source=gbk,
                                 filename="gbk.csv")
     assert session.scalar(select(func.count()).select_from(Sample)) == 0
-
-
-def test_cli_imports_parquet(fresh_db: str, tmp_path: Path) -> None:
-    from fangkong.cli import app
-    from tests.helpers import csv_bytes
-
-    runner = CliRunner()
-
-    def run(*args: str) -> tuple[int, str]:
-        result = runner.invoke(app, list(args))
-        return result.exit_code, result.output
-
-    assert run("db", "upgrade")[0] == 0
-    assert run("geo", "load", "--province", "44")[0] == 0
-    people = [{"ref": f"QP{i:03d}", "name": f"人{i}", "division_code": "440802001001",
-               "household_ref": f"H{i}"} for i in range(5)]
-    (tmp_path / "p.csv").write_bytes(csv_bytes(people))
-    assert run("import", "persons", str(tmp_path / "p.csv"))[0] == 0
-    code, out = run("testing", "round", "create", "--name", "R", "--area", "440802",
-                    "--start", START.isoformat(), "--deadline",
-                    (START + timedelta(days=1)).isoformat(), "--json")
-    round_id = json.loads(out)["round_id"]
-    assert run("testing", "tubes", "issue", "--round", str(round_id), "--prefix", "Q",
-               "--count", "1", "--capacity", "10")[0] == 0
-    assert run("testing", "lab", "L1", "实验室", "440802", "--daily-capacity", "50")[0] == 0
-    when = START + timedelta(hours=1)
-    samples = tmp_path / "s.parquet"
-    pq.write_table(pa.table({"tube_id": ["Q00000001"] * 5,
-                             "person_ref": [p["ref"] for p in people],
-                             "sampled_at": pa.array([when] * 5, pa.timestamp("ms", tz="UTC")),
-                             "point_id": pa.nulls(5, pa.string())}), samples)
-    code, out = run("testing", "import-samples", "--round", str(round_id), str(samples),
-                    "--json")
-    assert code == 0, out
-    assert json.loads(out)["inserted"] == 5
-    results = tmp_path / "r.parquet"
-    pq.write_table(pa.table({"tube_id": ["Q00000001"], "result": ["negative"],
-                             "reported_at": [(when + timedelta(hours=3)).isoformat()],
-                             "lab_id": ["L1"]}), results)
-    code, out = run("testing", "import-results", str(results), "--json")
-    assert code == 0, out
-    assert json.loads(out)["inserted"] == 1
