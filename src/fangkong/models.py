@@ -7,6 +7,7 @@ from fangkong.core.db import Base
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
+from fangkong.person.stays import PersonStay
 from fangkong.surveillance.models import (
                                           Alert,
                                           AlertEvent,
@@ -46,7 +47,8 @@ metadata = Base.metadata
 __all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "AuditEntry",
            "Case", "ClassificationChange", "ContactEpisode", "ContactStatusChange", "Division",
            "DivisionBoundary", "Exposure", "Followup", "FollowupMember", "KeyGroup",
-           "KeyGroupMember", "Lab", "Person", "Point", "Room", "RoomNight", "Round", "RoundZone",
+           "KeyGroupMember", "Lab", "Person", "PersonStay", "Point", "Room", "RoomNight",
+           "Round", "RoundZone",
            "Sample", "SentinelReport", "SentinelRevision", "SentinelUnit", "Site", "Stay",
            "StayTest", "Target", "Task", "TaskEvent", "Transfer", "Tube", "Unit", "User",
            "UserGrant", "Venue", "WebPreference", "Zone", "ZoneEvent", "ZoneMember",

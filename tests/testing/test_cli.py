@@ -122,3 +122,17 @@ def test_cli_imports_parquet(fresh_db: str, tmp_path: Path) -> None:
     code, out = run("testing", "import-results", str(results), "--json")
     assert code == 0, out
     assert json.loads(out)["inserted"] == 1
+
+
+def test_cli_imports_stays(fresh_db: str, tmp_path: Path) -> None:
+    """`fangkong import stays`: a visitor staying in the area is in the round's target."""
+    _persons(tmp_path, 2, "SV")
+    stays = tmp_path / "stays.csv"
+    since = datetime.now(UTC) - timedelta(days=2)
+    stays.write_text(f"person_ref,division_code,since,until\nSV000,440803001001,"
+                     f"{since.isoformat()},\n", encoding="utf-8")
+    code, out = run("import", "stays", str(stays), "--json")
+    assert code == 0, out
+    assert json.loads(out)["inserted"] == 1
+    created = _round("R", "440803", datetime.now(UTC) - timedelta(hours=1))
+    assert created["target"] == 1

@@ -273,13 +273,17 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r:
     # only a tube with members can hold the pair already (new tubes are not looked into)
     known = and_(t.c.members > 0, exists().where(sm.c.tube_id == t.c.id,
                                                  sm.c.person_id == p.c.id))
-    src = (select(s.c.line, t.c.id, t.c.round_id, p.c.id, s.c.sampled_at, s.c.point_id,
-                  p.c.household_ref, func.coalesce(tg.c.pool_max, elsewhere),
+    # a person the actor may sample: living in their jurisdiction, or counted there by the
+    # round (staying there)
+    visible = or_(scope_clause(actor, p.c.division_code),
+                  scope_clause(actor, tg.c.division_code))
+    person_id = p.c.id if actor.national else case((visible, p.c.id))
+    src = (select(s.c.line, t.c.id, t.c.round_id, person_id, s.c.sampled_at,
+                  s.c.point_id, p.c.household_ref, func.coalesce(tg.c.pool_max, elsewhere),
                   case((tg.c.household.is_(True), 1), else_=0), t.c.capacity, t.c.result,
                   t.c.members, case((known, 1), else_=0))
            .select_from(s.outerjoin(t, t.c.barcode == s.c.barcode)
-                        .outerjoin(p, and_(p.c.ref == s.c.person_ref,
-                                           scope_clause(actor, p.c.division_code)))
+                        .outerjoin(p, p.c.ref == s.c.person_ref)
                         .outerjoin(tg, and_(tg.c.round_id == round_.id,
                                             tg.c.person_id == p.c.id))))
     session.execute(r.insert().from_select([c.name for c in r.columns], src))

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    exists,
     false,
     func,
     literal,
@@ -30,6 +31,7 @@ from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.geo import service as geo
+from fangkong.person import stays
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.policy.testing_rules import HOUSEHOLD, Testing
@@ -156,16 +158,29 @@ def _registry_levels(session: Session, actor: Actor, area: list[str],
 
 def _fill_target(session: Session, round_: Round, rules: Testing, area: list[str],
                  lengths: set[int]) -> None:
-    """INSERT ... SELECT of the area's residents with their tube size: the zone level of the
-    most specific zone code that contains their division (one equality join per code length,
-    which hash joins answer in one pass over the persons)."""
+    """INSERT ... SELECT of the area's residents, then of the people registered as staying in
+    the area during the round (person.stays; counted where they stay), each with their tube
+    size: the zone level of the most specific zone code that contains their division (one
+    equality join per code length, which hash joins answer in one pass over the persons)."""
     p = Person.__table__
-    joins = p
+    residents = select(p.c.id.label("person_id"), p.c.division_code).where(
+        or_(*[within(p.c.division_code, c) for c in area]))
+    _insert_target(session, round_, rules, residents.subquery(), lengths)
+    staying = stays.staying_in(area, round_.start_at, round_.deadline_at).subquery()
+    visitors = select(staying.c.person_id, staying.c.division_code).where(~exists().where(
+        _TARGET.c.round_id == round_.id, _TARGET.c.person_id == staying.c.person_id))
+    _insert_target(session, round_, rules, visitors.subquery(), lengths)
+
+
+def _insert_target(session: Session, round_: Round, rules: Testing, who: Any,
+                   lengths: set[int]) -> None:
+    """``who`` (person_id, division_code) into the round's target with their tube size."""
+    joins = who
     level_cols = []
     for n in sorted(lengths, reverse=True):
         z = aliased(RoundZone, name=f"z{n}")
-        joins = joins.outerjoin(z, and_(z.round_id == round_.id,
-                                        z.division_code == func.substr(p.c.division_code, 1, n)))
+        joins = joins.outerjoin(z, and_(
+            z.round_id == round_.id, z.division_code == func.substr(who.c.division_code, 1, n)))
         level_cols.append(z.level)
     level: Any = func.coalesce(*level_cols) if len(level_cols) > 1 else (
         level_cols[0] if level_cols else literal(None))
@@ -180,10 +195,8 @@ def _fill_target(session: Session, round_: Round, rules: Testing, area: list[str
             whens_max.append((level == name, int(ratio)))
     pool_max = case(*whens_max, else_=pool.elsewhere) if whens_max else literal(pool.elsewhere)
     household = case(*whens_hh, else_=false()) if whens_hh else false()
-    area_clause = or_(*[within(p.c.division_code, c) for c in area])
-    source = select(literal(round_.id), p.c.id, p.c.division_code,
-                    pool_max.cast(Integer), household, false()
-                    ).select_from(joins).where(area_clause)
+    source = select(literal(round_.id), who.c.person_id, who.c.division_code,
+                    pool_max.cast(Integer), household, false()).select_from(joins)
     session.execute(_TARGET.insert().from_select(
         ["round_id", "person_id", "division_code", "pool_max", "household", "at_site"], source))
 
