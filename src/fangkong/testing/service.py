@@ -396,7 +396,7 @@ def unsampled(session: Session, *, actor: Actor, round_id: int, within_code: str
     """Target persons not yet sampled (for the community workers who must find them), in the
     actor's jurisdiction, by person id after ``after_id``."""
     round_ = get_round(session, actor=actor, round_id=round_id)
-    s = select(Sample.id).where(Sample.round_id == round_.id,
+    s = select(Sample.tube_id).where(Sample.round_id == round_.id,
                                 Sample.person_id == Target.person_id).exists()
     stmt = (select(Person.id, Person.ref, Person.name, Target.division_code,
                    Person.household_ref)

@@ -1,4 +1,6 @@
-"""testing-fast: where persons are registered as staying (person_stay)
+"""testing-fast: where persons are registered as staying (person_stay); samples keyed by
+(tube, person) with one composite reference (tube, round) to the tube instead of a surrogate
+id, a unique key and two references
 
 Revision ID: 0010
 Revises: 0008
@@ -41,7 +43,37 @@ def upgrade() -> None:
     op.create_index("ix_person_stay_division_code_since", "person_stay",
                     ["division_code", "since"])
 
+    with op.batch_alter_table("testing_tube") as batch:
+        batch.create_unique_constraint("uq_testing_tube_id", ["id", "round_id"])
+    with op.batch_alter_table("testing_sample") as batch:
+        batch.drop_constraint("fk_testing_sample_round_id_testing_round", type_="foreignkey")
+        batch.drop_constraint("fk_testing_sample_tube_id_testing_tube", type_="foreignkey")
+        batch.drop_constraint("uq_testing_sample_tube_id", type_="unique")
+        batch.drop_constraint("pk_testing_sample", type_="primary")
+        batch.drop_column("id")
+        batch.create_primary_key("pk_testing_sample", ["tube_id", "person_id"])
+        batch.create_foreign_key("fk_testing_sample_tube_id_testing_tube", "testing_tube",
+                                 ["tube_id", "round_id"], ["id", "round_id"])
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("testing_sample") as batch:
+        batch.drop_constraint("fk_testing_sample_tube_id_testing_tube", type_="foreignkey")
+        batch.drop_constraint("pk_testing_sample", type_="primary")
+        batch.add_column(sa.Column("id", _ID, autoincrement=True, nullable=True))
+    # the surrogate ids come back numbered in (tube, person) order
+    op.execute("UPDATE testing_sample SET id = (SELECT count(*) FROM testing_sample AS o "
+               "WHERE o.tube_id < testing_sample.tube_id OR (o.tube_id = testing_sample.tube_id "
+               "AND o.person_id <= testing_sample.person_id))")
+    with op.batch_alter_table("testing_sample") as batch:
+        batch.alter_column("id", existing_type=_ID, nullable=False)
+        batch.create_primary_key("pk_testing_sample", ["id"])
+        batch.create_unique_constraint("uq_testing_sample_tube_id", ["tube_id", "person_id"])
+        batch.create_foreign_key("fk_testing_sample_tube_id_testing_tube", "testing_tube",
+                                 ["tube_id"], ["id"])
+        batch.create_foreign_key("fk_testing_sample_round_id_testing_round", "testing_round",
+                                 ["round_id"], ["id"])
+    with op.batch_alter_table("testing_tube") as batch:
+        batch.drop_constraint("uq_testing_tube_id", type_="unique")
     op.drop_index("ix_person_stay_division_code_since", table_name="person_stay")
     op.drop_table("person_stay")
