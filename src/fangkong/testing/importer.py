@@ -270,9 +270,9 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r:
     jurisdiction), what limits the tube, and whether the pair is recorded already."""
     t, p, sm = Tube.__table__, Person.__table__, Sample.__table__
     tg = Target.__table__
-    # only a tube with members can hold the pair already (new tubes are not looked into)
-    known = and_(t.c.members > 0, exists().where(sm.c.tube_id == t.c.id,
-                                                 sm.c.person_id == p.c.id))
+    # the pair recorded already: a join (hash or merge on a re-import of millions of lines,
+    # index lookups for a few), not a lookup per line
+    known = sm.c.tube_id.is_not(None)
     # a person the actor may sample: living in their jurisdiction, or counted there by the
     # round (staying there)
     visible = or_(scope_clause(actor, p.c.division_code),
@@ -285,7 +285,9 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r:
            .select_from(s.outerjoin(t, t.c.barcode == s.c.barcode)
                         .outerjoin(p, p.c.ref == s.c.person_ref)
                         .outerjoin(tg, and_(tg.c.round_id == round_.id,
-                                            tg.c.person_id == p.c.id))))
+                                            tg.c.person_id == p.c.id))
+                        .outerjoin(sm, and_(sm.c.tube_id == t.c.id,
+                                            sm.c.person_id == p.c.id))))
     session.execute(r.insert().from_select([c.name for c in r.columns], src))
 
 
@@ -416,6 +418,11 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     fresh = r.c.known == 0
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
+    if is_postgres(session):
+        # In person order: each person's row, which PostgreSQL's check of the reference to it
+        # locks (and so writes), and the person index are then visited once and in turn, not
+        # at random across the whole table.
+        src = src.order_by(r.c.person_id)
     # New pairs: not recorded (``known``) and not repeated in the file (checked), so every
     # one of them is inserted with a plain INSERT (ON CONFLICT's speculative insertion costs
     # more per row); the same pair from a concurrent import makes this one fail whole on the
