@@ -242,6 +242,8 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
         Column("lim", Integer), Column("hh", Integer), Column("hmin", String(64)),
         Column("hmax", String(64)), Column("nhr", Integer)])
     collector.check()
+    several = _same_lines(frame.table.column("line"), barcode, ref, collector)
+    clock.lap("check lines")
     with _batch(session, stage, res, agg):
         stage.write(pa.table({"line": frame.table.column("line"), "barcode": barcode,
                               "person_ref": ref, "sampled_at": at, "point_id": point}))
@@ -252,7 +254,7 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
         res.analyze()
         clock.lap("resolve")
         repeated = _check_samples(session, round_, stage.table, res.table, agg.table,
-                                  collector, rules.pooling.elsewhere)
+                                  collector, rules.pooling.elsewhere, several)
         clock.lap("check")
         collector.check()
         inserted = _merge_samples(session, round_, res.table, agg.table, repeated, clock)
@@ -262,6 +264,24 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
                          "inserted": inserted})
     return ImportReport(file=frame.filename, rows=rows, inserted=inserted,
                         unchanged=rows - inserted, repeats=len(repeated) if inserted else 0)
+
+
+def _same_lines(lines: Any, barcode: pa.Array, ref: pa.Array, collector: Collector) -> bool:
+    """Lines naming a tube and person of an earlier line are refused (hash aggregates in
+    Arrow); returns whether any person is on more than one line (in two tubes: a repeat)."""
+    keys = pa.table({"barcode": barcode, "ref": ref, "line": lines})
+    per_ref = keys.group_by("ref").aggregate([("line", "count")])
+    several = per_ref.filter(pc.greater(per_ref.column("line_count"), 1)).column("ref")
+    if not len(several):
+        return False
+    seen: dict[tuple[str, str], int] = {}
+    picked = keys.filter(pc.is_in(keys.column("ref"), value_set=several.combine_chunks()))
+    for row in sorted(picked.to_pylist(), key=lambda row: row["line"]):
+        first = seen.setdefault((row["barcode"], row["ref"]), row["line"])
+        if first != row["line"]:
+            collector.add(row["line"], [Problem(f"same tube and person as line {first}",
+                                                field="tube_id")])
+    return True
 
 
 def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r: Table,
@@ -292,9 +312,10 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r:
 
 
 def _check_samples(session: Session, round_: Round, s: Table, r: Table, agg: Table,
-                   collector: Collector, elsewhere: int) -> list[int]:
+                   collector: Collector, elsewhere: int, several: bool) -> list[int]:
     """Report what is wrong, from the resolved lines; return the persons sampled more than
-    once in the round (in this file, or before)."""
+    once in the round (in this file, or before). ``several``: some person is on more than
+    one line of the file."""
     limit = collector.limit
     bad_tube = or_(r.c.tube_id.is_(None), r.c.tube_round != round_.id)
     late = and_(r.c.known == 0, r.c.result.is_not(None))
@@ -317,25 +338,11 @@ def _check_samples(session: Session, round_: Round, s: Table, r: Table, agg: Tab
             lambda row: f"no person with ref {row[1]} in your jurisdiction", "person_ref")
     # Persons on more than one line (few): lines naming the same tube and person again are
     # refused; a person in two tubes is a repeat, flagged.
-    multi = session.execute(
-        select(r.c.person_id, func.sum(1 - r.c.known)).where(r.c.person_id.is_not(None))
-        .group_by(r.c.person_id).having(func.count() > 1)).all()
-    repeated = {pid for pid, fresh in multi if fresh > 1}
-    if multi:
-        ids = [pid for pid, _ in multi]
-        seen: dict[tuple[int, int], int] = {}
-        dupes = []
-        for start in range(0, len(ids), 5000):
-            for line, tube_id, pid in session.execute(
-                    select(r.c.line, r.c.tube_id, r.c.person_id)
-                    .where(r.c.person_id.in_(ids[start:start + 5000]),
-                           r.c.tube_id.is_not(None))):
-                dupes.append((line, tube_id, pid))
-        for line, tube_id, pid in sorted(dupes):
-            first = seen.setdefault((tube_id, pid), line)
-            if first != line:
-                collector.add(line, [Problem(f"same tube and person as line {first}",
-                                             field="tube_id")])
+    repeated: set[int] = set()
+    if several:  # persons on more than one line of the file: those in two new samples
+        repeated.update(pid for pid, fresh in session.execute(
+            select(r.c.person_id, func.sum(1 - r.c.known)).where(r.c.person_id.is_not(None))
+            .group_by(r.c.person_id).having(func.count() > 1)) if fresh > 1)
     if counts[2]:
         _report_lines(collector, session.execute(
             select(r.c.line, s.c.barcode, r.c.result).select_from(by_line)
