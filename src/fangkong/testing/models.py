@@ -109,7 +109,10 @@ class Tube(Base):
 
     __tablename__ = "testing_tube"
     __table_args__ = (
-        Index("ix_testing_tube_round_id_result", "round_id", "result"),
+        # No index holds a column that imports change (members, first sample, result): the
+        # updates of a city's tubes then stay in their pages (PostgreSQL's HOT updates, with
+        # the free space the migration leaves in them) instead of touching every index.
+        Index("ix_testing_tube_round_id", "round_id"),
         # the target of the samples' (tube, round) reference
         UniqueConstraint("id", "round_id", name="uq_testing_tube_id"),
     )

@@ -1,6 +1,7 @@
 """testing-fast: where persons are registered as staying (person_stay); samples keyed by
 (tube, person) with one composite reference (tube, round) to the tube instead of a surrogate
-id, a unique key and two references
+id, a unique key and two references; tubes indexed by round only, with free space in their
+pages on PostgreSQL (fillfactor 50) so that imports update them in place
 
 Revision ID: 0010
 Revises: 0008
@@ -45,6 +46,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table("testing_tube") as batch:
         batch.create_unique_constraint("uq_testing_tube_id", ["id", "round_id"])
+        batch.drop_index("ix_testing_tube_round_id_result")
+        batch.create_index("ix_testing_tube_round_id", ["round_id"])
+    if op.get_context().dialect.name == "postgresql":
+        # room in each page for the two updates of a tube (its members, then its result)
+        op.execute("ALTER TABLE testing_tube SET (fillfactor = 50)")
     with op.batch_alter_table("testing_sample") as batch:
         batch.drop_constraint("fk_testing_sample_round_id_testing_round", type_="foreignkey")
         batch.drop_constraint("fk_testing_sample_tube_id_testing_tube", type_="foreignkey")
@@ -73,7 +79,11 @@ def downgrade() -> None:
                                  ["tube_id"], ["id"])
         batch.create_foreign_key("fk_testing_sample_round_id_testing_round", "testing_round",
                                  ["round_id"], ["id"])
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("ALTER TABLE testing_tube RESET (fillfactor)")
     with op.batch_alter_table("testing_tube") as batch:
+        batch.drop_index("ix_testing_tube_round_id")
+        batch.create_index("ix_testing_tube_round_id_result", ["round_id", "result"])
         batch.drop_constraint("uq_testing_tube_id", type_="unique")
     op.drop_index("ix_person_stay_division_code_since", table_name="person_stay")
     op.drop_table("person_stay")
