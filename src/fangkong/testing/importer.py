@@ -71,10 +71,6 @@ CHUNK = 200_000
 _ANALYZE_AFTER = 10_000
 """Rows written after which PostgreSQL's statistics of the table are refreshed at once."""
 _UTC = pa.timestamp("us", tz="UTC")
-_WORK_MEM = "256MB"
-"""PostgreSQL's memory per hash join or aggregate during a bulk import (set for the
-transaction only): a city's file is joined with a city's persons in memory, not in batches
-on disk."""
 
 
 class _Clock:
@@ -145,7 +141,7 @@ def _batch(session: Session, *stages: _Stage) -> Iterator[None]:
     savepoint = session.begin_nested()
     try:
         if is_postgres(session):
-            session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
+            session.execute(text(f"SET LOCAL work_mem = '{service.WORK_MEM}'"))
         for stage in stages:
             stage.create()
         yield

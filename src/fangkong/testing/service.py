@@ -311,6 +311,21 @@ def _in_target(round_id: int) -> Any:
     return and_(Target.round_id == round_id, Target.person_id == Sample.person_id)
 
 
+def _was_sampled(round_id: int) -> Any:
+    """The target person has a sample in the round (a semi-join: no DISTINCT to sort)."""
+    return exists().where(Sample.round_id == round_id, Sample.person_id == Target.person_id)
+
+
+WORK_MEM = "256MB"
+"""PostgreSQL's memory per hash join or aggregate for a city's figures (set for the
+transaction only): a city's target and samples are joined in memory, not in batches on disk."""
+
+
+def _city_scale(session: Session) -> None:
+    if is_postgres(session):
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+
+
 def _past_due(round_: Round, now: datetime) -> Any:
     return and_(Tube.round_id == round_.id, Tube.members > 0, Tube.result.is_(None),
                 Tube.first_sampled_at < now - timedelta(hours=round_.result_due_hours))
@@ -324,9 +339,9 @@ def status(session: Session, *, actor: Actor, round_id: int) -> Status:
     scoped = scope_clause(actor, Target.division_code)
     target = session.scalar(select(func.count()).select_from(Target).where(
         Target.round_id == round_.id, scoped)) or 0
-    sampled = session.scalar(
-        select(func.count(func.distinct(Sample.person_id)))
-        .join(Target, _in_target(round_.id)).where(Sample.round_id == round_.id, scoped)) or 0
+    _city_scale(session)
+    sampled = session.scalar(select(func.count()).select_from(Target).where(
+        Target.round_id == round_.id, scoped, _was_sampled(round_.id))) or 0
     tubes_q = select(Tube.id).where(Tube.round_id == round_.id, Tube.members > 0)
     if not actor.national:
         mine = (select(Sample.tube_id).join(Target, _in_target(round_.id))
@@ -365,7 +380,7 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
              digits: int = 6) -> Coverage:
     """Target, sampled, coverage and tubes past due per division (codes cut to ``digits``:
     6 county, 9 town, 12 village), in the actor's jurisdiction. Three grouped scans: the
-    target by division, the samples joined to the target, the late tubes' samples."""
+    target by division, the target persons with a sample, the late tubes' samples."""
     if digits not in (2, 4, 6, 9, 12):
         raise Invalid("digits is one of 2, 4, 6, 9, 12 (province … village)")
     round_ = get_round(session, actor=actor, round_id=round_id)
@@ -375,10 +390,9 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
         where.append(within(Target.division_code, within_code))
     targets = session.execute(select(div, func.count()).where(*where).group_by(div)
                               .order_by(div)).all()
+    _city_scale(session)
     sampled: dict[str, int] = dict(session.execute(
-        select(div, func.count(func.distinct(Sample.person_id)))
-        .join(Target, _in_target(round_.id)).where(Sample.round_id == round_.id, *where)
-        .group_by(div)).all())
+        select(div, func.count()).where(*where, _was_sampled(round_.id)).group_by(div)).all())
     late: dict[str, int] = dict(session.execute(
         select(div, func.count(func.distinct(Sample.tube_id)))
         .select_from(Tube).join(Sample, Sample.tube_id == Tube.id)
