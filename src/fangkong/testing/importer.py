@@ -482,6 +482,7 @@ def import_results(session: Session, *, actor: Actor, source: Path | bytes,
     clock.lap("check lines")
     rows = len(frame)
     collector.check()
+    _same_tube(frame.table.column("line"), barcode, collector)
     stage = _Stage(session, "testing_result_stage", [
         Column("line", Integer), Column("barcode", String(64)), Column("result", String(20)),
         Column("reported_at", UTCDateTime), Column("lab_id", Integer), Column("ct", Float),
@@ -507,6 +508,23 @@ def import_results(session: Session, *, actor: Actor, source: Path | bytes,
                         positive_tubes=effects.positive_tubes,
                         followups_opened=effects.followups_opened,
                         members_resolved=effects.members_resolved, cases=len(effects.cases))
+
+
+def _same_tube(lines: Any, barcode: pa.Array, collector: Collector) -> None:
+    """Lines naming the tube of an earlier line (a hash aggregate in Arrow)."""
+    keys = pa.table({"barcode": barcode, "line": lines})
+    per = keys.group_by("barcode").aggregate([("line", "count"), ("line", "min")])
+    again = per.filter(pc.greater(per.column("line_count"), 1))
+    if not len(again):
+        return
+    first = dict(zip(again.column("barcode").to_pylist(), again.column("line_min").to_pylist(),
+                     strict=True))
+    picked = keys.filter(pc.is_in(keys.column("barcode"),
+                                  value_set=again.column("barcode").combine_chunks()))
+    for row in sorted(picked.to_pylist(), key=lambda row: row["line"]):
+        if row["line"] != first[row["barcode"]]:
+            collector.add(row["line"], [Problem(f"same tube as line {first[row['barcode']]}",
+                                                field="tube_id")])
 
 
 def _result_word(value: str) -> tuple[str | None, str | None]:
@@ -554,12 +572,6 @@ def _check_results(session: Session, actor: Actor, s: Table, collector: Collecto
             field = "reported_at"
             msg = f"is before the tube's first sample ({first.isoformat()})"
         collector.add(line, [Problem(msg, field=field)])
-    first = (select(s.c.barcode, func.min(s.c.line).label("first")).group_by(s.c.barcode)
-             .having(func.count() > 1).subquery())
-    dupes = session.execute(
-        select(s.c.line, first.c.first).join(first, first.c.barcode == s.c.barcode)
-        .where(s.c.line > first.c.first).order_by(s.c.line).limit(limit)).all()
-    _report_lines(collector, dupes, lambda row: f"same tube as line {row[1]}", "tube_id")
     if not actor.national:
         rounds = session.scalars(select(t.c.round_id).join(s, s.c.barcode == t.c.barcode)
                                  .distinct()).all()
@@ -588,11 +600,11 @@ def _merge_results(session: Session, s: Table) -> tuple[list[int], int]:
     candidates = list(session.scalars(select(t.c.id).select_from(joined).where(
         new, or_(s.c.result.in_([Result.positive.name, Result.invalid.name]),
                  and_(t.c.members == 1, pending)))))
-    fresh = session.scalar(select(func.count()).select_from(joined).where(new)) or 0
-    session.execute(
+    done = session.execute(
         update(Tube).where(Tube.barcode == s.c.barcode, Tube.result.is_(None))
         .values(result=s.c.result, reported_at=s.c.reported_at, lab_id=s.c.lab_id,
                 ct=s.c.ct, received_at=s.c.received_at, tested_at=s.c.tested_at))
+    fresh = int(done.rowcount)  # type: ignore[attr-defined]
     if is_postgres(session) and fresh > _ANALYZE_AFTER:
         session.execute(text("ANALYZE testing_tube"))
     return candidates, fresh
