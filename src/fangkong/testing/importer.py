@@ -231,8 +231,8 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
         Column("line", Integer), Column("tube_id", Integer), Column("tube_round", Integer),
         Column("person_id", Integer), Column("sampled_at", UTCDateTime),
         Column("point_id", Integer), Column("household_ref", String(64)),
-        Column("pool_max", Integer), Column("household", Integer), Column("capacity", Integer),
-        Column("result", String(20)), Column("members", Integer), Column("known", Integer)])
+        Column("pool_max", Integer), Column("household", Integer), Column("result", String(20)),
+        Column("members", Integer), Column("known", Integer)])
     agg = _Stage(session, "testing_sample_tubes", [
         Column("tube_id", Integer), Column("n", Integer), Column("first", UTCDateTime),
         Column("lim", Integer), Column("hh", Integer), Column("hmin", String(64)),
@@ -296,8 +296,8 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r:
     person_id = p.c.id if actor.national else case((visible, p.c.id))
     src = (select(s.c.line, t.c.id, t.c.round_id, person_id, s.c.sampled_at,
                   s.c.point_id, p.c.household_ref, func.coalesce(tg.c.pool_max, elsewhere),
-                  case((tg.c.household.is_(True), 1), else_=0), t.c.capacity, t.c.result,
-                  t.c.members, case((known, 1), else_=0))
+                  case((tg.c.household.is_(True), 1), else_=0), t.c.result, t.c.members,
+                  case((known, 1), else_=0))
            .select_from(s.outerjoin(t, t.c.barcode == s.c.barcode)
                         .outerjoin(p, p.c.ref == s.c.person_ref)
                         .outerjoin(tg, and_(tg.c.round_id == round_.id,
