@@ -71,6 +71,9 @@ CHUNK = 200_000
 _ANALYZE_AFTER = 10_000
 """Rows written after which PostgreSQL's statistics of the table are refreshed at once."""
 _UTC = pa.timestamp("us", tz="UTC")
+_SQLITE_CACHE_KIB = 262_144
+"""SQLite's page cache during a bulk import (256 MiB; the default is 2 MiB): a city's
+persons and samples indexes are then read from memory, not again and again from disk."""
 
 
 class _Clock:
@@ -137,11 +140,18 @@ class _Stage:
 
 @contextmanager
 def _batch(session: Session, *stages: _Stage) -> Iterator[None]:
-    """A savepoint holding the staging tables: kept if the block ends normally."""
+    """A savepoint holding the staging tables: kept if the block ends normally. The
+    database gets more memory for the batch: PostgreSQL's work_mem for the transaction,
+    SQLite's page cache for the connection (the previous size is put back after)."""
+    postgres = is_postgres(session)
+    cache = None
+    if postgres:
+        session.execute(text(f"SET LOCAL work_mem = '{service.WORK_MEM}'"))
+    else:
+        cache = session.execute(text("PRAGMA cache_size")).scalar()
+        session.execute(text(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}"))
     savepoint = session.begin_nested()
     try:
-        if is_postgres(session):
-            session.execute(text(f"SET LOCAL work_mem = '{service.WORK_MEM}'"))
         for stage in stages:
             stage.create()
         yield
@@ -150,6 +160,9 @@ def _batch(session: Session, *stages: _Stage) -> Iterator[None]:
     except BaseException:
         savepoint.rollback()
         raise
+    finally:
+        if cache is not None:
+            session.execute(text(f"PRAGMA cache_size = {int(cache)}"))
     savepoint.commit()
 
 
