@@ -165,16 +165,21 @@ def open_positives(session: Session, actor: Actor, rules: Callable[[int], Testin
     session.flush()
     effects.followups_opened += len(pools)
     rows: list[dict[str, Any]] = []
-    for (tube, members), followup in zip(pools, opened, strict=True):
-        made = _resample_tasks(session, actor, units, rules(tube.round_id),
-                               [(pid, ref, code, tube.barcode) for pid, ref, code, _, _
-                                in members], now=now, why="positive pool")
-        rows += [{"followup_id": followup.id, "person_id": pid, "division_code": code,
-                  "status": MemberStatus.pending, "control_since": now,
-                  "responsible": _who(units, code),
-                  "responsible_unit_id": unit.id if unit else None, "task_id": task_id,
-                  "retests": 0}
-                 for (pid, _, code, _, _), (task_id, unit) in zip(members, made, strict=True)]
+    for round_id in sorted({tube.round_id for tube, _ in pools}):
+        # the round's pools: one re-collection task per member, all made at once
+        mine = [(tube, members, followup) for (tube, members), followup
+                in zip(pools, opened, strict=True) if tube.round_id == round_id]
+        made = iter(_resample_tasks(
+            session, actor, units, rules(round_id),
+            [(pid, ref, code, tube.barcode) for tube, members, _ in mine
+             for pid, ref, code, _, _ in members], now=now, why="positive pool"))
+        for _, members, followup in mine:
+            for (pid, _, code, _, _), (task_id, unit) in zip(members, made, strict=False):
+                rows.append({"followup_id": followup.id, "person_id": pid,
+                             "division_code": code, "status": MemberStatus.pending,
+                             "control_since": now, "responsible": _who(units, code),
+                             "responsible_unit_id": unit.id if unit else None,
+                             "task_id": task_id, "retests": 0})
     session.execute(insert(FollowupMember), rows)
     audit.record(session, actor, action="create", record_type="testing_followup",
                  record_ids=[f.id for f in opened], fields=["members", "status", "responsible"],
