@@ -9,6 +9,7 @@ from datetime import timedelta
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
 from fangkong.testing import importer
 from fangkong.testing.models import FollowupMember, Sample, Tube
+from tests.conftest import make_actor
 from tests.testing.helpers import (
     START,
     at,
@@ -152,3 +154,30 @@ def test_csv_lines_are_counted_as_written(session: Session, admin: Actor,
         importer.import_samples(session, actor=admin, round_id=round_id, source=gbk,
                                 filename="gbk.csv")
     assert session.scalar(select(func.count()).select_from(Sample)) == 0
+
+
+def test_api_takes_parquet_uploads(client: TestClient, session: Session) -> None:
+    from fangkong.core.auth import Role
+    from tests.conftest import login
+
+    headers = login(client, session, "officer", Role.testing_officer, "440802")
+    admin = make_actor()
+    refs = make_persons(session, admin, 2, prefix="AQ")
+    lab_id = lab(session, admin)
+    round_id = make_round(session, admin, area=["440802"])
+    issue(session, admin, round_id, ["AQ1"], capacity=10)
+    when = START + timedelta(minutes=20)
+    table = pa.table({"tube_id": ["AQ1", "AQ1"], "person_ref": refs,
+                      "sampled_at": pa.array([when, when], pa.timestamp("s", tz="UTC"))})
+    resp = client.post(f"/api/v1/testing/rounds/{round_id}/samples", headers=headers,
+                       files={"file": ("s.parquet", _parquet(table))})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["inserted"] == 2
+    results = pa.table({"tube_id": ["AQ1"], "result": ["negative"],
+                        "reported_at": pa.array([when + timedelta(hours=1)],
+                                                pa.timestamp("s", tz="UTC")),
+                        "lab_id": pa.array([lab_id], pa.int64())})  # an id, not a code
+    resp = client.post("/api/v1/testing/results", headers=headers,
+                       files={"file": ("upload.bin", _parquet(results))})  # known by its magic
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["inserted"] == 1
