@@ -289,9 +289,12 @@ def bench_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> 
               f"of the {label} file: {base:.1f} s ({rate(rows, base)}); import / baseline "
               f"time = {took / base:.1f}x")
 
+    one_phases: dict[str, float] = {}
+
     def one() -> Any:
         with session_scope(engine) as session:
-            return importer.import_results(session, actor=actor, source=files["one"])
+            return importer.import_results(session, actor=actor, source=files["one"],
+                                           timings=one_phases)
 
     report, took = timed(one)
     out["one_pool_s"] = took
@@ -301,7 +304,8 @@ def bench_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         tasks = session.scalar(select(func.count()).select_from(Task)) or 0
     print(f"[{kind}] one positive pool ({files['held_members']} members): under control with "
           f"tasks, committed, {took * 1000:.0f} ms after its result file arrived "
-          f"({members:,} members and {tasks:,} tasks in all)")
+          f"({members:,} members and {tasks:,} tasks in all); "
+          + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in one_phases.items()))
     assert report.followups_opened == 1
 
     for label, call in (

@@ -19,6 +19,7 @@ from fangkong.core.http import install_error_handlers
 from fangkong.geo.api import router as geo_router
 from fangkong.isolation.api import router as isolation_router
 from fangkong.person.api import router as person_router
+from fangkong.person.stays_api import router as stays_router
 from fangkong.policy.api import router as policy_router
 from fangkong.surveillance.api import router as surveillance_router
 from fangkong.task import service as tasks
@@ -102,7 +103,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     api = APIRouter(prefix="/api/v1")
     for router in (user_router, geo_router, person_router, case_router, task_router,
                    policy_router, zone_router, zone_checks_router, zone_public_router,
-                   isolation_router, surveillance_router, tracing_router, testing_router):
+                   isolation_router, surveillance_router, tracing_router, testing_router,
+                   stays_router):
         api.include_router(router)
     app.include_router(api)
 

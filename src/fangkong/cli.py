@@ -68,6 +68,7 @@ def db_current() -> None:
 def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
     from fangkong.case import importer as case_importer
     from fangkong.person import importer as person_importer
+    from fangkong.person import stays
 
     if not file.exists():
         raise Invalid(f"{file}: no such file")
@@ -76,6 +77,9 @@ def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
         if kind == "persons":
             report = person_importer.import_file(session, actor=cli_actor(), source=file,
                                                  encoding=encoding)
+        elif kind == "stays":
+            report = stays.import_file(  # type: ignore[assignment]
+                session, actor=cli_actor(), source=file, encoding=encoding)
         else:
             report = case_importer.import_file(session, actor=cli_actor(), source=file,
                                                encoding=encoding)  # type: ignore[assignment]
@@ -101,6 +105,14 @@ def import_persons(file: Path, encoding: str | None = EncodingOpt, as_json: bool
     """Import persons. Columns: ref, name, sex, birth_date, id_type, id_number, phone, address,
     division_code, household_ref, synthetic."""
     _import("persons", file, encoding, as_json)
+
+
+@import_app.command("stays")
+@handle_errors
+def import_stays(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
+    """Import where persons are registered as staying (暂住). Columns: person_ref,
+    division_code, since, until."""
+    _import("stays", file, encoding, as_json)
 
 
 @import_app.command("cases")

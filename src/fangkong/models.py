@@ -7,6 +7,7 @@ from fangkong.core.db import Base
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
+from fangkong.person.stays import PersonStay
 from fangkong.surveillance.models import (
                                           Alert,
                                           AlertEvent,
@@ -51,7 +52,8 @@ __all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "A
            "ClassificationChange", "Cluster", "ClusterMember", "ContactEpisode",
            "ContactStatusChange", "Division", "DivisionBoundary", "Exposure", "Followup",
            "FollowupMember", "GraphState", "KeyGroup", "KeyGroupMember", "Lab", "Link", "Person",
-           "Point", "Room", "RoomNight", "Round", "RoundZone", "Sample", "SentinelReport",
-           "SentinelRevision", "SentinelUnit", "Site", "Stay", "StayTest", "Target", "Task",
-           "TaskEvent", "Transfer", "Tube", "Unit", "User", "UserGrant", "Venue", "WebPreference",
-           "Zone", "ZoneEvent", "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]
+           "PersonStay", "Point", "Room", "RoomNight", "Round", "RoundZone", "Sample",
+           "SentinelReport", "SentinelRevision", "SentinelUnit", "Site", "Stay", "StayTest",
+           "Target", "Task", "TaskEvent", "Transfer", "Tube", "Unit", "User", "UserGrant", "Venue",
+           "WebPreference", "Zone", "ZoneEvent", "ZoneMember", "ZoneProposal", "ZoneRound",
+           "metadata"]

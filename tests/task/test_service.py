@@ -85,3 +85,31 @@ def test_list_pages_by_due_time(session: Session, admin: Actor) -> None:
         if cursor is None:
             break
     assert seen == [ids[1], ids[4], ids[2], ids[3], ids[0]]
+
+
+def test_create_many_checks_like_create_and_audits_once(session: Session) -> None:
+    from sqlalchemy import func, select
+
+    from fangkong.core.audit import AuditEntry
+
+    actor = make_actor(Role.testing_officer, "440802", name="officer")
+    due = utc_now() + timedelta(hours=12)
+
+    def item(code: str, n: int) -> TaskCreate:
+        return TaskCreate(type="resample", title=f"复采 {n}", subject_type="person",
+                          subject_id=n, owning_division_code=code, due_at=due)
+
+    before = session.scalar(select(func.count()).select_from(AuditEntry))
+    ids = tasks.create_many(session, actor=actor,
+                            data=[item("440802001001", n) for n in range(3)])
+    assert len(ids) == 3 and ids == sorted(ids)
+    made = [tasks.get(session, actor=actor, task_id=i) for i in ids]
+    assert [t.subject_id for t in made] == [0, 1, 2]
+    assert all(t.status.active and [e.kind for e in t.events] == ["created"] for t in made)
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
+    with pytest.raises(Invalid):
+        tasks.create_many(session, actor=actor,
+                          data=[item("440802001001", 9), item("440803001001", 10)])
+    with pytest.raises(NotFound):
+        tasks.create_many(session, actor=actor, data=[item("440802999999", 11)])
+    assert tasks.create_many(session, actor=actor, data=[]) == []

@@ -19,19 +19,29 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_round_samples_results_status_advise(fresh_db: str, tmp_path: Path) -> None:
+def _persons(tmp_path: Path, n: int, prefix: str) -> list[dict[str, str]]:
+    """A migrated database with the divisions and ``n`` persons of one village."""
     assert run("db", "upgrade")[0] == 0
     assert run("geo", "load", "--province", "44")[0] == 0
-    people = [{"ref": f"CP{i:03d}", "name": f"人{i}", "division_code": "440802001001",
-               "household_ref": f"H{i}"} for i in range(25)]
+    people = [{"ref": f"{prefix}{i:03d}", "name": f"人{i}", "division_code": "440802001001",
+               "household_ref": f"H{i}"} for i in range(n)]
     (tmp_path / "p.csv").write_bytes(csv_bytes(people))
     assert run("import", "persons", str(tmp_path / "p.csv"))[0] == 0
-    start = datetime.now(UTC) - timedelta(hours=5)
-    code, out = run("testing", "round", "create", "--name", "R1", "--area", "440802,440803",
+    return people
+
+
+def _round(name: str, area: str, start: datetime) -> dict[str, object]:
+    code, out = run("testing", "round", "create", "--name", name, "--area", area,
                     "--start", start.isoformat(), "--deadline",
                     (start + timedelta(days=1)).isoformat(), "--json")
     assert code == 0, out
-    created = json.loads(out)
+    return dict(json.loads(out))
+
+
+def test_round_samples_results_status_advise(fresh_db: str, tmp_path: Path) -> None:
+    people = _persons(tmp_path, 25, "CP")
+    start = datetime.now(UTC) - timedelta(hours=5)
+    created = _round("R1", "440802,440803", start)
     round_id = created["round_id"]
     assert created["target"] == 25 and created["by_ratio"] == {"20": 25}
     assert run("testing", "tubes", "issue", "--round", str(round_id), "--prefix", "T",
@@ -82,3 +92,47 @@ def test_round_samples_results_status_advise(fresh_db: str, tmp_path: Path) -> N
     assert run("testing", "unsampled", "--round", str(round_id), "--out", str(out_csv))[0] == 0
     assert out_csv.read_text().splitlines()[1:] == [
         f"CP{i:03d},人{i},440802001001,H{i}" for i in (22, 23, 24)]
+
+
+def test_cli_imports_parquet(fresh_db: str, tmp_path: Path) -> None:
+    """Samples and results as Parquet files through the CLI."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    people = _persons(tmp_path, 5, "QP")
+    start = datetime.now(UTC) - timedelta(hours=5)
+    round_id = _round("R", "440802", start)["round_id"]
+    assert run("testing", "tubes", "issue", "--round", str(round_id), "--prefix", "Q",
+               "--count", "1", "--capacity", "10")[0] == 0
+    assert run("testing", "lab", "L1", "实验室", "440802", "--daily-capacity", "50")[0] == 0
+    when = start + timedelta(hours=1)
+    samples = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"tube_id": ["Q00000001"] * 5,
+                             "person_ref": [p["ref"] for p in people],
+                             "sampled_at": pa.array([when] * 5, pa.timestamp("ms", tz="UTC")),
+                             "point_id": pa.nulls(5, pa.string())}), samples)
+    code, out = run("testing", "import-samples", "--round", str(round_id), str(samples),
+                    "--json")
+    assert code == 0, out
+    assert json.loads(out)["inserted"] == 5
+    results = tmp_path / "r.parquet"
+    pq.write_table(pa.table({"tube_id": ["Q00000001"], "result": ["negative"],
+                             "reported_at": [(when + timedelta(hours=3)).isoformat()],
+                             "lab_id": ["L1"]}), results)
+    code, out = run("testing", "import-results", str(results), "--json")
+    assert code == 0, out
+    assert json.loads(out)["inserted"] == 1
+
+
+def test_cli_imports_stays(fresh_db: str, tmp_path: Path) -> None:
+    """`fangkong import stays`: a visitor staying in the area is in the round's target."""
+    _persons(tmp_path, 2, "SV")
+    stays = tmp_path / "stays.csv"
+    since = datetime.now(UTC) - timedelta(days=2)
+    stays.write_text(f"person_ref,division_code,since,until\nSV000,440803001001,"
+                     f"{since.isoformat()},\n", encoding="utf-8")
+    code, out = run("import", "stays", str(stays), "--json")
+    assert code == 0, out
+    assert json.loads(out)["inserted"] == 1
+    created = _round("R", "440803", datetime.now(UTC) - timedelta(hours=1))
+    assert created["target"] == 1

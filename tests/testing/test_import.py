@@ -209,3 +209,27 @@ def test_zone_levels_come_from_the_zone_registry(session: Session, admin: Actor)
     explicit = make_round(session, admin, zones={VILLAGE_A: "medium"})
     assert [z.level for z in session.scalars(
         select(RoundZone).where(RoundZone.round_id == explicit))] == ["medium"]
+
+
+def test_the_database_keeps_samples_in_their_tubes_round(session: Session, admin: Actor,
+                                                         setup: tuple[int, list[str]]) -> None:
+    """One composite reference (tube, round) checks both: a sample cannot name a round other
+    than its tube's, a tube or person that does not exist, or a person twice in a tube."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from fangkong.person.models import Person
+    from tests.testing.helpers import START
+
+    round_id, refs = setup
+    other = make_round(session, admin)
+    tube_id = session.scalar(select(Tube.id).where(Tube.barcode == "A"))
+    person_id = session.scalar(select(Person.id).where(Person.ref == refs[0]))
+    good = {"tube_id": tube_id, "person_id": person_id, "round_id": round_id,
+            "sampled_at": START, "repeat": False}
+    for wrong in ({"round_id": other}, {"tube_id": 10**9}, {"person_id": 10**9}):
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(insert(Sample).values(good | wrong))
+    session.execute(insert(Sample).values(good))
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(insert(Sample).values(good | {"sampled_at": START + START.resolution}))

@@ -154,3 +154,37 @@ def test_invalid_pool_schedules_recollection(session: Session, admin: Actor) -> 
     tasks = session.scalars(select(Task).where(Task.type == "resample")).all()
     assert len(tasks) == 4 and all("invalid" in t.title for t in tasks)
     assert service.queue(session, actor=admin) == []
+
+
+def test_many_positive_pools_in_one_file_each_member_their_own_task(session: Session,
+                                                                     admin: Actor) -> None:
+    """A batch of positive pools is opened together: each pool its follow-up, each member
+    their own re-collection task naming them and their pool's tube."""
+    refs = make_persons(session, admin, 25)
+    community(session)
+    lab(session, admin)
+    round_id = make_round(session, admin)
+    issue(session, admin, round_id, ["PA", "PB", "PC", "NEG"], capacity=20)
+    layout = {"PA": refs[:7], "PB": refs[7:15], "PC": refs[15:22], "NEG": refs[22:]}
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s.csv",
+                            source=samples_csv([(t, r, 5) for t, rs in layout.items()
+                                                for r in rs]))
+    report = importer.import_results(session, actor=admin, filename="r.csv",
+                                     source=results_csv([("PC", "positive", 60),
+                                                         ("NEG", "negative", 60),
+                                                         ("PA", "positive", 60),
+                                                         ("PB", "阳性", 60)]))
+    assert (report.positive_tubes, report.followups_opened) == (3, 3)
+    from fangkong.person.models import Person
+    from fangkong.testing.models import Followup, Tube
+
+    rows = session.execute(
+        select(Tube.barcode, Person.ref, Task.subject_id, Task.title, FollowupMember.person_id)
+        .join(Followup, Followup.tube_id == Tube.id)
+        .join(FollowupMember, FollowupMember.followup_id == Followup.id)
+        .join(Person, Person.id == FollowupMember.person_id)
+        .join(Task, Task.id == FollowupMember.task_id)).all()
+    assert sorted((barcode, ref) for barcode, ref, *_ in rows) == sorted(
+        (t, r) for t in ("PA", "PB", "PC") for r in layout[t])
+    for barcode, ref, subject, title, person_id in rows:
+        assert subject == person_id and ref in title and barcode in title

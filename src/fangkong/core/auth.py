@@ -39,6 +39,9 @@ class Perm(StrEnum):
     task_write = "task:write"
     isolation_read = "isolation:read"
     isolation_write = "isolation:write"
+    testing_write = "testing:write"
+    """Create testing rounds, issue tubes, register points and labs, import samples and
+    results, manage key groups (within the actor's jurisdiction)."""
     user_admin = "user:admin"
     audit_read = "audit:read"
 
@@ -52,7 +55,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
          Perm.task_read, Perm.task_write, Perm.isolation_read}
     ),
     Role.testing_officer: frozenset(
-        {Perm.person_read, Perm.person_write, Perm.case_read, Perm.task_read, Perm.task_write}
+        {Perm.person_read, Perm.person_write, Perm.case_read, Perm.task_read, Perm.task_write,
+         Perm.testing_write}
     ),
     Role.isolation_officer: frozenset(
         {Perm.person_read, Perm.case_read, Perm.task_read, Perm.task_write,

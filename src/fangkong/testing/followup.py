@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from fangkong.case import service as cases
@@ -49,45 +50,71 @@ class Effects:
 
 
 class _Units:
-    """The community unit responsible for a division: the nearest one at or above it."""
+    """The community unit responsible for a division: the nearest one at or above it (the
+    community units are read once, at the first question)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.cache: dict[str, Unit | None] = {}
+        self.by_code: dict[str, Unit] | None = None
 
     def of(self, code: str) -> Unit | None:
         if code not in self.cache:
-            codes = [code, *ancestor_codes(code)]
-            found = self.session.scalars(select(Unit).where(
-                Unit.kind == UnitKind.community, Unit.division_code.in_(codes))).all()
-            self.cache[code] = max(found, key=lambda u: (len(u.division_code), -u.id),
-                                   default=None)
+            if self.by_code is None:
+                self.by_code = {}
+                for unit in self.session.scalars(select(Unit).where(
+                        Unit.kind == UnitKind.community).order_by(Unit.id.desc())):
+                    self.by_code[unit.division_code] = unit  # the lowest id per division
+            found = [self.by_code[c] for c in (code, *ancestor_codes(code))
+                     if c in self.by_code]
+            self.cache[code] = max(found, key=lambda u: len(u.division_code), default=None)
         return self.cache[code]
 
 
 def _members(session: Session, tube: Tube) -> list[tuple[int, str, str, bool, datetime]]:
     """(person id, ref, division code, at a quarantine site, sampled at) of a tube's members."""
-    rows = session.execute(
-        select(Person.id, Person.ref, Person.division_code,
-               func.coalesce(Target.at_site, False), Sample.sampled_at)
-        .join(Sample, Sample.person_id == Person.id)
-        .outerjoin(Target, (Target.round_id == Sample.round_id)
-                   & (Target.person_id == Sample.person_id))
-        .where(Sample.tube_id == tube.id).order_by(Person.id)).all()
-    return [(i, r, d, bool(s), t) for i, r, d, s, t in rows]
+    return _members_of(session, [tube.id]).get(tube.id, [])
+
+
+def _members_of(session: Session, tube_ids: list[int]
+                ) -> dict[int, list[tuple[int, str, str, bool, datetime]]]:
+    """The members of many tubes, by tube, each tube's ordered by person id."""
+    found: dict[int, list[tuple[int, str, str, bool, datetime]]] = {}
+    for start in range(0, len(tube_ids), 5000):
+        rows = session.execute(
+            select(Sample.tube_id, Person.id, Person.ref, Person.division_code,
+                   func.coalesce(Target.at_site, False), Sample.sampled_at)
+            .join(Sample, Sample.person_id == Person.id)
+            .outerjoin(Target, (Target.round_id == Sample.round_id)
+                       & (Target.person_id == Sample.person_id))
+            .where(Sample.tube_id.in_(tube_ids[start:start + 5000]))
+            .order_by(Sample.tube_id, Person.id)).all()
+        for tube_id, i, r, d, site, t in rows:
+            found.setdefault(tube_id, []).append((i, r, d, bool(site), t))
+    return found
 
 
 def _resample_task(session: Session, actor: Actor, units: _Units, rules: Testing, *,
                    person_id: int, ref: str, code: str, barcode: str, now: datetime,
                    why: str) -> tuple[int, Unit | None]:
-    unit = units.of(code)
-    task = tasks.create(session, actor=actor, data=TaskCreate(
+    return _resample_tasks(session, actor, units, rules, [(person_id, ref, code, barcode)],
+                           now=now, why=why)[0]
+
+
+def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testing,
+                    persons: list[tuple[int, str, str, str]], *, now: datetime,
+                    why: str) -> list[tuple[int, Unit | None]]:
+    """A single-tube re-collection task per (person id, ref, division code, tube barcode),
+    for the community unit of their division; (task id, unit) in the order given."""
+    found = [units.of(code) for _, _, code, _ in persons]
+    ids = tasks.create_many(session, actor=actor, data=[TaskCreate(
         type="resample", title=f"单管复采 single-tube re-collection: {ref} ({why} {barcode})",
         subject_type="person", subject_id=person_id, owning_division_code=code,
         unit_id=unit.id if unit else None,
         due_at=now + timedelta(hours=rules.turnaround.resample_due_hours),
-        note=f"{why} tube {barcode}: swab this person in a single tube"))
-    return task.id, unit
+        note=f"{why} tube {barcode}: swab this person in a single tube")
+        for (person_id, ref, code, barcode), unit in zip(persons, found, strict=True)])
+    return list(zip(ids, found, strict=True))
 
 
 def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: int,
@@ -111,46 +138,76 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
     return case.id
 
 
-def open_positive(session: Session, actor: Actor, rules: Testing, units: _Units, tube: Tube,
-                  effects: Effects) -> None:
-    """A tube's positive result, at once: a case (single tube) or a pool under follow-up."""
+def open_positives(session: Session, actor: Actor, rules: Callable[[int], Testing],
+                   units: _Units, tubes: list[Tube], effects: Effects) -> None:
+    """Positive tubes' results, at once: a case for a single tube; for a pool, a follow-up
+    in the queue and every member under control with a re-collection task, all pools of the
+    batch written together (``rules``: the round's rules by round id)."""
     now = utc_now()
-    members = _members(session, tube)
-    if not members:
+    members_of = _members_of(session, [t.id for t in tubes])
+    pools: list[tuple[Tube, list[tuple[int, str, str, bool, datetime]]]] = []
+    for tube in tubes:
+        members = members_of.get(tube.id, [])
+        if not members:
+            continue
+        effects.positive_tubes += 1
+        if len(members) == 1:
+            _open_single(session, actor, rules(tube.round_id), units, tube, members[0], now,
+                         effects)
+        else:
+            pools.append((tube, members))
+    if not pools:
         return
-    effects.positive_tubes += 1
-    first_code = members[0][2]
-    single = len(members) == 1
-    followup = Followup(round_id=tube.round_id, tube_id=tube.id, division_code=first_code,
-                        status=FollowupStatus.resolved if single else FollowupStatus.open,
-                        outcome=Outcome.case_found if single else None, opened_at=now,
-                        resolved_at=now if single else None, opened_by=actor.username)
+    opened = [Followup(round_id=tube.round_id, tube_id=tube.id, division_code=members[0][2],
+                       status=FollowupStatus.open, opened_at=now, opened_by=actor.username)
+              for tube, members in pools]
+    session.add_all(opened)
+    session.flush()
+    effects.followups_opened += len(pools)
+    rows: list[dict[str, Any]] = []
+    for round_id in sorted({tube.round_id for tube, _ in pools}):
+        # the round's pools: one re-collection task per member, all made at once
+        mine = [(tube, members, followup) for (tube, members), followup
+                in zip(pools, opened, strict=True) if tube.round_id == round_id]
+        made = iter(_resample_tasks(
+            session, actor, units, rules(round_id),
+            [(pid, ref, code, tube.barcode) for tube, members, _ in mine
+             for pid, ref, code, _, _ in members], now=now, why="positive pool"))
+        for _, members, followup in mine:
+            for (pid, _, code, _, _), (task_id, unit) in zip(members, made, strict=False):
+                rows.append({"followup_id": followup.id, "person_id": pid,
+                             "division_code": code, "status": MemberStatus.pending,
+                             "control_since": now, "responsible": _who(units, code),
+                             "responsible_unit_id": unit.id if unit else None,
+                             "task_id": task_id, "retests": 0})
+    session.execute(insert(FollowupMember), rows)
+    audit.record(session, actor, action="create", record_type="testing_followup",
+                 record_ids=[f.id for f in opened], fields=["members", "status", "responsible"],
+                 detail={"tubes": {tube.barcode: [m[0] for m in members]
+                                   for tube, members in pools}})
+
+
+def _open_single(session: Session, actor: Actor, rules: Testing, units: _Units, tube: Tube,
+                 member: tuple[int, str, str, bool, datetime], now: datetime,
+                 effects: Effects) -> None:
+    """A positive single tube: a case at once; its follow-up is resolved as it opens."""
+    pid, ref, code, at_site, sampled_at = member
+    followup = Followup(round_id=tube.round_id, tube_id=tube.id, division_code=code,
+                        status=FollowupStatus.resolved, outcome=Outcome.case_found,
+                        opened_at=now, resolved_at=now, opened_by=actor.username)
     session.add(followup)
     session.flush()
-    if single:
-        pid, ref, code, at_site, sampled_at = members[0]
-        case_id = _report_case(session, actor, rules, person_id=pid, ref=ref, code=code,
-                               at_site=at_site, tube=tube, sampled_at=sampled_at)
-        effects.cases.append(case_id)
-        session.add(FollowupMember(
-            followup_id=followup.id, person_id=pid, division_code=code,
-            status=MemberStatus.positive, control_since=now, responsible=_who(units, code),
-            responsible_unit_id=_unit_id(units, code), retests=0, case_id=case_id))
-    else:
-        effects.followups_opened += 1
-        for pid, ref, code, _, _ in members:
-            task_id, unit = _resample_task(session, actor, units, rules, person_id=pid,
-                                           ref=ref, code=code, barcode=tube.barcode, now=now,
-                                           why="positive pool")
-            session.add(FollowupMember(
-                followup_id=followup.id, person_id=pid, division_code=code,
-                status=MemberStatus.pending, control_since=now,
-                responsible=_who(units, code), responsible_unit_id=unit.id if unit else None,
-                task_id=task_id, retests=0))
+    case_id = _report_case(session, actor, rules, person_id=pid, ref=ref, code=code,
+                           at_site=at_site, tube=tube, sampled_at=sampled_at)
+    effects.cases.append(case_id)
+    session.add(FollowupMember(
+        followup_id=followup.id, person_id=pid, division_code=code,
+        status=MemberStatus.positive, control_since=now, responsible=_who(units, code),
+        responsible_unit_id=_unit_id(units, code), retests=0, case_id=case_id))
     session.flush()
     audit.record(session, actor, action="create", record_type="testing_followup",
                  record_ids=[followup.id], fields=["members", "status", "responsible"],
-                 detail={"tube": tube.barcode, "persons": [m[0] for m in members]})
+                 detail={"tube": tube.barcode, "persons": [pid]})
 
 
 def _who(units: _Units, code: str) -> str:
@@ -219,10 +276,9 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
 def invalid_tube(session: Session, actor: Actor, rules: Testing, units: _Units,
                  tube: Tube) -> None:
     """An invalid tube that is no re-test: each member is to be swabbed again."""
-    now = utc_now()
-    for pid, ref, code, _, _ in _members(session, tube):
-        _resample_task(session, actor, units, rules, person_id=pid, ref=ref, code=code,
-                       barcode=tube.barcode, now=now, why="invalid")
+    _resample_tasks(session, actor, units, rules,
+                    [(pid, ref, code, tube.barcode) for pid, ref, code, _, _
+                     in _members(session, tube)], now=utc_now(), why="invalid")
 
 
 def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effects:
@@ -267,11 +323,10 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
         assert tube is not None
         for member in members:
             resolve_member(session, actor, rules(tube.round_id), units, member, tube, effects)
-    for tube in sorted(notable, key=lambda t: t.id):
-        if tube.id in retests:
-            continue
-        if tube.result == Result.positive:
-            open_positive(session, actor, rules(tube.round_id), units, tube, effects)
-        else:
+    notable = sorted((t for t in notable if t.id not in retests), key=lambda t: t.id)
+    open_positives(session, actor, rules, units,
+                   [t for t in notable if t.result == Result.positive], effects)
+    for tube in notable:
+        if tube.result != Result.positive:
             invalid_tube(session, actor, rules(tube.round_id), units, tube)
     return effects

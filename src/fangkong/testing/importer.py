@@ -1,21 +1,23 @@
 """Bulk samples and results: every line checked, then one atomic, set-based merge.
 
-Each line's own fields are checked here as the file is read (``open_table``/``Collector`` of
-core.tabular, as every bulk import does); the checked rows go to a temporary staging table
-(COPY on PostgreSQL, executemany on SQLite) a chunk at a time, the way the person importer
-does. Everything that needs the database (unknown tubes and persons, tubes of another round,
-results for tubes never sampled, lines repeated in the file, tubes over the size their members'
-places allow, results that contradict a recorded one) is then found by a few joins of the
-staging table with the database, and reported by line and field. Only a file without a single
-problem is merged (INSERT ... SELECT of the new pairs only; UPDATE ... FROM), all inside a
-savepoint of the caller's transaction: the file is written whole or not at all, and importing
-it again changes nothing.
+A file (CSV, Parquet or XLSX) is read into Arrow columns and each line's own fields are
+checked column by column (:mod:`fangkong.testing.bulk`); the checked rows go to a temporary
+staging table (COPY on PostgreSQL, executemany on SQLite). One join of the staging table with
+tubes, persons and the round's target then resolves every line (``LEFT JOIN``: a line whose
+tube or person is unknown keeps a null), and everything that needs the database (unknown tubes
+and persons, tubes of another round, results for tubes never sampled, lines repeated in the
+file, tubes over the size their members' places allow, results that contradict a recorded
+one) is found from that one resolved table, and reported by line and field. Only a file
+without a single problem is merged (INSERT ... SELECT of the new pairs only; UPDATE ... FROM),
+all inside a savepoint of the caller's transaction: the file is written whole or not at all,
+and importing it again changes nothing.
 
 Results then set off, in the same transaction, what followup.py describes.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from sqlalchemy import (
     Column,
     Float,
@@ -35,11 +40,9 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    not_,
     or_,
     select,
     text,
-    union,
     union_all,
     update,
 )
@@ -51,9 +54,9 @@ from fangkong.core.auth import Actor, Perm, scope_clause
 from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.db import UTCDateTime, is_postgres
 from fangkong.core.errors import Problem
-from fangkong.core.tabular import Collector, open_table
+from fangkong.core.tabular import Collector
 from fangkong.person.models import Person
-from fangkong.testing import followup, service
+from fangkong.testing import bulk, followup, service
 from fangkong.testing.enums import RESULT_ALIASES, MemberStatus, Result
 from fangkong.testing.models import FollowupMember, Lab, Point, Round, Sample, Target, Tube
 from fangkong.testing.schemas import ImportReport
@@ -63,10 +66,14 @@ SAMPLE_REQUIRED = ["tube_id", "person_ref", "sampled_at"]
 RESULT_COLUMNS = ["tube_id", "result", "reported_at", "lab_id", "ct", "received_at",
                   "tested_at"]
 RESULT_REQUIRED = ["tube_id", "result", "reported_at", "lab_id"]
-CHUNK = 50_000
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+CHUNK = 200_000
+"""Rows per COPY / executemany call."""
 _ANALYZE_AFTER = 10_000
 """Rows written after which PostgreSQL's statistics of the table are refreshed at once."""
+_UTC = pa.timestamp("us", tz="UTC")
+_SQLITE_CACHE_KIB = 262_144
+"""SQLite's page cache during a bulk import (256 MiB; the default is 2 MiB): a city's
+persons and samples indexes are then read from memory, not again and again from disk."""
 
 
 class _Clock:
@@ -82,15 +89,13 @@ class _Clock:
 
 
 class _Stage:
-    """A temporary table filled a chunk of rows at a time (COPY / executemany)."""
+    """A temporary table filled from an Arrow table (COPY / executemany)."""
 
     def __init__(self, session: Session, name: str, columns: list[Column[Any]]) -> None:
         self.session, self.name = session, name
         self.table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
         self.names = [c.name for c in columns]
         self.postgres = is_postgres(session)
-        self.kinds = [("time" if isinstance(c.type, UTCDateTime) else
-                       "text" if isinstance(c.type, String) else "num") for c in columns]
 
     def create(self) -> None:
         conn = self.session.connection()
@@ -105,46 +110,46 @@ class _Stage:
     def drop(self) -> None:
         self.table.drop(self.session.connection(), checkfirst=True)
 
-    def write(self, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
+    def write(self, data: pa.Table) -> None:
+        """The Arrow table's columns, named and ordered as the stage's."""
+        if not data.num_rows:
             return
+        data = data.select(self.names)
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
         cols = ", ".join(self.names)
         if self.postgres:
-            data = "".join(["\t".join([_copy_cell(v, k) for v, k in zip(row, self.kinds,
-                                                                          strict=True)]) + "\n"
-                            for row in rows])
-            with raw.cursor() as cur, cur.copy(f"COPY {self.name} ({cols}) FROM STDIN") as cp:
-                cp.write(data)
-        else:
-            marks = ", ".join("?" * len(self.names))
-            times = [i for i, k in enumerate(self.kinds) if k == "time"]
-            if times:
-                rows = [tuple(v.strftime(_SQLITE_TIME) if i in times and v is not None else v
-                              for i, v in enumerate(row)) for row in rows]
-            cur = raw.cursor()
-            cur.executemany(f"INSERT INTO {self.name} ({cols}) VALUES ({marks})", rows)
-            cur.close()
-
-
-def _copy_cell(value: Any, kind: str) -> str:
-    if value is None:
-        return "\\N"
-    if kind == "text":
-        text_ = str(value)
-        if "\\" in text_ or "\t" in text_ or "\n" in text_ or "\r" in text_:
-            text_ = (text_.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                     .replace("\r", "\\r"))
-        return text_
-    if kind == "time":
-        return str(value.isoformat())
-    return str(value)
+            options = pa_csv.WriteOptions(include_header=False)
+            with raw.cursor() as cur, cur.copy(
+                    f"COPY {self.name} ({cols}) FROM STDIN (FORMAT csv)") as cp:
+                for batch in data.to_batches(max_chunksize=CHUNK):
+                    buf = io.BytesIO()
+                    pa_csv.write_csv(batch, buf, options)
+                    cp.write(buf.getbuffer())
+            return
+        marks = ", ".join("?" * len(self.names))
+        cur = raw.cursor()
+        for batch in data.to_batches(max_chunksize=CHUNK):
+            columns = [pc.strftime(c, "%Y-%m-%d %H:%M:%S").to_pylist()  # SQLite's UTC text
+                       if pa.types.is_timestamp(c.type) else c.to_pylist()
+                       for c in batch.columns]
+            cur.executemany(f"INSERT INTO {self.name} ({cols}) VALUES ({marks})",
+                            zip(*columns, strict=True))
+        cur.close()
 
 
 @contextmanager
 def _batch(session: Session, *stages: _Stage) -> Iterator[None]:
-    """A savepoint holding the staging tables: kept if the block ends normally."""
+    """A savepoint holding the staging tables: kept if the block ends normally. The
+    database gets more memory for the batch: PostgreSQL's work_mem for the transaction,
+    SQLite's page cache for the connection (the previous size is put back after)."""
+    postgres = is_postgres(session)
+    cache = None
+    if postgres:
+        session.execute(text(f"SET LOCAL work_mem = '{service.WORK_MEM}'"))
+    else:
+        cache = session.execute(text("PRAGMA cache_size")).scalar()
+        session.execute(text(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}"))
     savepoint = session.begin_nested()
     try:
         for stage in stages:
@@ -155,6 +160,9 @@ def _batch(session: Session, *stages: _Stage) -> Iterator[None]:
     except BaseException:
         savepoint.rollback()
         raise
+    finally:
+        if cache is not None:
+            session.execute(text(f"PRAGMA cache_size = {int(cache)}"))
     savepoint.commit()
 
 
@@ -164,34 +172,14 @@ class _Times:
     def __init__(self) -> None:
         self.zone = get_settings().timezone
         self.now = utc_now()
-        self.cache: dict[Any, datetime | str] = {}
 
-    def parse(self, value: Any) -> datetime | str:
+    def judge(self, value: str) -> tuple[datetime | None, str | None]:
         """The UTC date-time, or the problem's message."""
-        hit = self.cache.get(value)
-        if hit is None:
-            try:
-                parsed = parse_datetime(value, self.zone)
-                hit = parsed if parsed <= self.now else "is in the future"
-            except ValueError as exc:
-                hit = str(exc)
-            if len(self.cache) < 1_000_000:
-                self.cache[value] = hit
-        return hit
-
-
-def _text(raw: dict[str, Any], key: str, limit: int, problems: list[Problem],
-          required: bool = True) -> str | None:
-    value = raw.get(key)
-    value = value.strip() if isinstance(value, str) else (None if value is None else str(value))
-    if not value:
-        if required:
-            problems.append(Problem("is required", field=key))
-        return None
-    if len(value) > limit:
-        problems.append(Problem(f"is longer than {limit} characters", field=key))
-        return None
-    return value
+        try:
+            parsed = parse_datetime(value, self.zone)
+        except ValueError as exc:
+            return None, str(exc)
+        return (parsed, None) if parsed <= self.now else (None, "is in the future")
 
 
 def _by_code_or_id(session: Session, model: Any) -> dict[str, int]:
@@ -201,9 +189,25 @@ def _by_code_or_id(session: Session, model: Any) -> dict[str, int]:
     return found
 
 
+def _lookup(known: dict[str, int], what: str) -> Any:
+    def judge(value: str) -> tuple[int | None, str | None]:
+        hit = known.get(value.strip())
+        return (hit, None) if hit is not None else (None, f"unknown {what} {value}")
+    return judge
+
+
 def _report_lines(collector: Collector, rows: Any, message: Any, field: str) -> None:
     for row in rows:
         collector.add(row[0], [Problem(message(row), field=field)])
+
+
+def _read(source: Path | bytes, columns: list[str], required: list[str],
+          filename: str | None, encoding: str | None) -> bulk.Frame:
+    settings = get_settings()
+    return bulk.read(source, expected=columns, required=required,
+                     max_bytes=settings.import_max_bytes,
+                     max_errors=settings.import_max_errors, filename=filename,
+                     encoding=encoding)
 
 
 # -- samples ---------------------------------------------------------------------------------
@@ -211,174 +215,209 @@ def _report_lines(collector: Collector, rows: Any, message: Any, field: str) -> 
 def import_samples(session: Session, *, actor: Actor, round_id: int, source: Path | bytes,
                    filename: str | None = None, encoding: str | None = None,
                    timings: dict[str, float] | None = None) -> ImportReport:
-    """Sample registrations ``tube_id,person_ref,sampled_at[,point_id]`` for a round: the
-    tubes must have been issued to the round; a tube holds no more people than its kind and
-    its members' places allow; a person sampled twice in the round is flagged, not refused."""
-    actor.require(Perm.person_write)
+    """Sample registrations ``tube_id,person_ref,sampled_at[,point_id]`` for a round (CSV,
+    Parquet or XLSX): the tubes must have been issued to the round; a tube holds no more people
+    than its kind and its members' places allow; a person sampled twice in the round is
+    flagged, not refused."""
+    actor.require(Perm.testing_write)
     clock = _Clock(timings)
     round_ = service.get_round(session, actor=actor, round_id=round_id)
     rules = service.rules_of(round_)
-    settings = get_settings()
-    table = open_table(source, expected=SAMPLE_COLUMNS, required=SAMPLE_REQUIRED,
-                       max_bytes=settings.import_max_bytes, filename=filename,
-                       encoding=encoding)
-    collector = Collector(table.filename, settings.import_max_errors)
-    points = _by_code_or_id(session, Point)
-    times = _Times()
+    frame = _read(source, SAMPLE_COLUMNS, SAMPLE_REQUIRED, filename, encoding)
+    collector = frame.collector
+    clock.lap("read")
+    checks = bulk.Checks(frame)
+    barcode = checks.text("tube_id", 64)
+    ref = checks.text("person_ref", 64)
+    at = checks.distinct("sampled_at", _UTC, _Times().judge, blank="is required")
+    checks.add(pc.less(at, pa.scalar(round_.start_at, _UTC)), "sampled_at",
+               lambda _row: "is before the round's start")
+    point = checks.distinct("point_id", pa.int64(),
+                            _lookup(_by_code_or_id(session, Point), "collection point"))
+    checks.report()
+    clock.lap("check lines")
+    rows = len(frame)
     stage = _Stage(session, "testing_sample_stage", [
         Column("line", Integer), Column("barcode", String(64)), Column("person_ref", String(64)),
         Column("sampled_at", UTCDateTime), Column("point_id", Integer)])
     res = _Stage(session, "testing_sample_resolved", [
-        Column("line", Integer), Column("tube_id", Integer), Column("person_id", Integer),
-        Column("sampled_at", UTCDateTime), Column("point_id", Integer),
-        Column("household_ref", String(64)), Column("pool_max", Integer),
-        Column("household", Integer), Column("capacity", Integer), Column("result", String(20)),
-        Column("known", Integer)])
-    rows = 0
-    with _batch(session, stage, res):
-        chunk: list[tuple[Any, ...]] = []
-        start = round_.start_at
-        for line, raw in collector.rows(table):
-            problems: list[Problem] = []
-            barcode = _text(raw, "tube_id", 64, problems)
-            ref = _text(raw, "person_ref", 64, problems)
-            at: Any = None
-            if raw.get("sampled_at"):
-                at = times.parse(raw["sampled_at"])
-                if isinstance(at, str):
-                    problems.append(Problem(at, field="sampled_at"))
-                elif at < start:
-                    problems.append(Problem("is before the round's start", field="sampled_at"))
-            else:
-                problems.append(Problem("is required", field="sampled_at"))
-            point = None
-            if raw.get("point_id"):
-                point = points.get(str(raw["point_id"]).strip())
-                if point is None:
-                    problems.append(Problem(f"unknown collection point {raw['point_id']}",
-                                            field="point_id"))
-            if problems:
-                collector.add(line, problems)
-                continue
-            rows += 1
-            chunk.append((line, barcode, ref, at, point))
-            if len(chunk) >= CHUNK:
-                clock.lap("read+check lines")
-                stage.write(chunk)
-                chunk = []
-                clock.lap("stage")
-        clock.lap("read+check lines")
-        stage.write(chunk)
+        Column("line", Integer), Column("tube_id", Integer), Column("tube_round", Integer),
+        Column("person_id", Integer), Column("sampled_at", UTCDateTime),
+        Column("point_id", Integer), Column("household_ref", String(64)),
+        Column("pool_max", Integer), Column("household", Integer), Column("result", String(20)),
+        Column("members", Integer), Column("known", Integer)])
+    agg = _Stage(session, "testing_sample_tubes", [
+        Column("tube_id", Integer), Column("n", Integer), Column("first", UTCDateTime),
+        Column("lim", Integer), Column("hh", Integer), Column("hmin", String(64)),
+        Column("hmax", String(64)), Column("nhr", Integer)])
+    collector.check()
+    several = _same_lines(frame.table.column("line"), barcode, ref, collector)
+    clock.lap("check lines")
+    with _batch(session, stage, res, agg):
+        stage.write(pa.table({"line": frame.table.column("line"), "barcode": barcode,
+                              "person_ref": ref, "sampled_at": at, "point_id": point}))
         clock.lap("stage")
-        if not collector.total:
-            stage.analyze()
-            _resolve_samples(session, actor, round_, stage.table, res.table,
-                             rules.pooling.elsewhere)
-            res.analyze()
-            clock.lap("resolve")
-            _check_samples(session, actor, round_, stage.table, res.table, collector)
-            clock.lap("check")
+        stage.analyze()
+        _resolve_samples(session, actor, round_, stage.table, res.table,
+                         rules.pooling.elsewhere)
+        res.analyze()
+        clock.lap("resolve")
+        repeated = _check_samples(session, round_, stage.table, res.table, agg.table,
+                                  collector, rules.pooling.elsewhere, several)
+        clock.lap("check")
         collector.check()
-        inserted, repeats = _merge_samples(session, round_, res.table, clock)
+        inserted = _merge_samples(session, round_, res.table, agg.table, repeated, clock)
     audit.record(session, actor, action="import", record_type="testing_sample",
                  record_ids=[round_.id], fields=SAMPLE_COLUMNS,
-                 detail={"file": table.filename, "sha256": table.sha256, "rows": rows,
+                 detail={"file": frame.filename, "sha256": frame.sha256, "rows": rows,
                          "inserted": inserted})
-    return ImportReport(file=table.filename, rows=rows, inserted=inserted,
-                        unchanged=rows - inserted, repeats=repeats)
+    return ImportReport(file=frame.filename, rows=rows, inserted=inserted,
+                        unchanged=rows - inserted, repeats=len(repeated) if inserted else 0)
+
+
+def _same_lines(lines: Any, barcode: pa.Array, ref: pa.Array, collector: Collector) -> bool:
+    """Lines naming a tube and person of an earlier line are refused (hash aggregates in
+    Arrow); returns whether any person is on more than one line (in two tubes: a repeat)."""
+    keys = pa.table({"barcode": barcode, "ref": ref, "line": lines})
+    per_ref = keys.group_by("ref").aggregate([("line", "count")])
+    several = per_ref.filter(pc.greater(per_ref.column("line_count"), 1)).column("ref")
+    if not len(several):
+        return False
+    seen: dict[tuple[str, str], int] = {}
+    picked = keys.filter(pc.is_in(keys.column("ref"), value_set=several.combine_chunks()))
+    for row in sorted(picked.to_pylist(), key=lambda row: row["line"]):
+        first = seen.setdefault((row["barcode"], row["ref"]), row["line"])
+        if first != row["line"]:
+            collector.add(row["line"], [Problem(f"same tube and person as line {first}",
+                                                field="tube_id")])
+    return True
 
 
 def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r: Table,
                      elsewhere: int) -> None:
-    """One join pass: staged lines -> tube id, person id, and what limits the tube."""
-    t, p = Tube.__table__, Person.__table__
+    """One join pass: each staged line -> its tube (any round), its person (in the actor's
+    jurisdiction), what limits the tube, and whether the pair is recorded already."""
+    t, p, sm = Tube.__table__, Person.__table__, Sample.__table__
     tg = Target.__table__
-    known = exists().where(Sample.tube_id == t.c.id, Sample.person_id == p.c.id)
-    src = (select(s.c.line, t.c.id, p.c.id, s.c.sampled_at, s.c.point_id, p.c.household_ref,
-                  func.coalesce(tg.c.pool_max, elsewhere),
-                  case((tg.c.household.is_(True), 1), else_=0), t.c.capacity, t.c.result,
+    # the pair recorded already: a join (hash or merge on a re-import of millions of lines,
+    # index lookups for a few), not a lookup per line
+    known = sm.c.tube_id.is_not(None)
+    # a person the actor may sample: living in their jurisdiction, or counted there by the
+    # round (staying there)
+    visible = or_(scope_clause(actor, p.c.division_code),
+                  scope_clause(actor, tg.c.division_code))
+    person_id = p.c.id if actor.national else case((visible, p.c.id))
+    src = (select(s.c.line, t.c.id, t.c.round_id, person_id, s.c.sampled_at,
+                  s.c.point_id, p.c.household_ref, func.coalesce(tg.c.pool_max, elsewhere),
+                  case((tg.c.household.is_(True), 1), else_=0), t.c.result, t.c.members,
                   case((known, 1), else_=0))
-           .select_from(s.join(t, t.c.barcode == s.c.barcode)
-                        .join(p, p.c.ref == s.c.person_ref)
+           .select_from(s.outerjoin(t, t.c.barcode == s.c.barcode)
+                        .outerjoin(p, p.c.ref == s.c.person_ref)
                         .outerjoin(tg, and_(tg.c.round_id == round_.id,
-                                            tg.c.person_id == p.c.id)))
-           .where(t.c.round_id == round_.id, scope_clause(actor, p.c.division_code)))
+                                            tg.c.person_id == p.c.id))
+                        .outerjoin(sm, and_(sm.c.tube_id == t.c.id,
+                                            sm.c.person_id == p.c.id))))
     session.execute(r.insert().from_select([c.name for c in r.columns], src))
 
 
-def _check_samples(session: Session, actor: Actor, round_: Round, s: Table, r: Table,
-                   collector: Collector) -> None:
+def _check_samples(session: Session, round_: Round, s: Table, r: Table, agg: Table,
+                   collector: Collector, elsewhere: int, several: bool) -> list[int]:
+    """Report what is wrong, from the resolved lines; return the persons sampled more than
+    once in the round (in this file, or before). ``several``: some person is on more than
+    one line of the file."""
     limit = collector.limit
-    t, p = Tube.__table__, Person.__table__
-    unknown_tube = session.execute(
-        select(s.c.line, s.c.barcode, t.c.round_id).select_from(
-            s.outerjoin(t, t.c.barcode == s.c.barcode))
-        .where(or_(t.c.id.is_(None), t.c.round_id != round_.id)).order_by(s.c.line)
-        .limit(limit)).all()
-    _report_lines(collector, unknown_tube, lambda row: (
-        f"unknown tube {row[1]} (not issued)" if row[2] is None
-        else f"tube {row[1]} was issued to round {row[2]}, not {round_.id}"), "tube_id")
-    unknown_person = session.execute(
-        select(s.c.line, s.c.person_ref).select_from(
-            s.outerjoin(p, p.c.ref == s.c.person_ref))
-        .where(or_(p.c.id.is_(None), not_(scope_clause(actor, p.c.division_code))))
-        .order_by(s.c.line).limit(limit)).all()
-    _report_lines(collector, unknown_person,
-                  lambda row: f"no person with ref {row[1]} in your jurisdiction",
-                  "person_ref")
-    first = (select(s.c.barcode, s.c.person_ref, func.min(s.c.line).label("first"))
-             .group_by(s.c.barcode, s.c.person_ref).having(func.count() > 1).subquery())
-    dupes = session.execute(
-        select(s.c.line, first.c.first).join(first, and_(
-            first.c.barcode == s.c.barcode, first.c.person_ref == s.c.person_ref))
-        .where(s.c.line > first.c.first).order_by(s.c.line).limit(limit)).all()
-    _report_lines(collector, dupes, lambda row: f"same tube and person as line {row[1]}",
-                  "tube_id")
-    late = session.execute(select(r.c.line, t.c.barcode, t.c.result).join(
-        t, t.c.id == r.c.tube_id).where(r.c.known == 0, r.c.result.is_not(None))
-        .order_by(r.c.line).limit(limit)).all()
-    _report_lines(collector, late, lambda row: f"tube {row[1]} already has its result "
-                                               f"({row[2]}): no more samples", "tube_id")
-    _check_full(session, round_, s, r, collector)
+    bad_tube = or_(r.c.tube_id.is_(None), r.c.tube_round != round_.id)
+    late = and_(r.c.known == 0, r.c.result.is_not(None))
+    counts = session.execute(select(
+        func.coalesce(func.sum(case((bad_tube, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((r.c.person_id.is_(None), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(late, r.c.tube_round == round_.id), 1),
+                                    else_=0)), 0))).one()
+    by_line = s.join(r, r.c.line == s.c.line)
+    if counts[0]:
+        _report_lines(collector, session.execute(
+            select(r.c.line, s.c.barcode, r.c.tube_round).select_from(by_line)
+            .where(bad_tube).order_by(r.c.line).limit(limit)).all(), lambda row: (
+            f"unknown tube {row[1]} (not issued)" if row[2] is None
+            else f"tube {row[1]} was issued to round {row[2]}, not {round_.id}"), "tube_id")
+    if counts[1]:
+        _report_lines(collector, session.execute(
+            select(r.c.line, s.c.person_ref).select_from(by_line)
+            .where(r.c.person_id.is_(None)).order_by(r.c.line).limit(limit)).all(),
+            lambda row: f"no person with ref {row[1]} in your jurisdiction", "person_ref")
+    # Persons on more than one line (few): lines naming the same tube and person again are
+    # refused; a person in two tubes is a repeat, flagged.
+    repeated: set[int] = set()
+    if several:  # persons on more than one line of the file: those in two new samples
+        repeated.update(pid for pid, fresh in session.execute(
+            select(r.c.person_id, func.sum(1 - r.c.known)).where(r.c.person_id.is_not(None))
+            .group_by(r.c.person_id).having(func.count() > 1)) if fresh > 1)
+    if counts[2]:
+        _report_lines(collector, session.execute(
+            select(r.c.line, s.c.barcode, r.c.result).select_from(by_line)
+            .where(late, r.c.tube_round == round_.id).order_by(r.c.line).limit(limit)).all(),
+            lambda row: f"tube {row[1]} already has its result ({_word(row[2])}): "
+                        "no more samples", "tube_id")
+    if collector.total:
+        return []
+    sm = Sample.__table__
+    sampled_before = session.scalar(select(Tube.id).where(
+        Tube.round_id == round_.id, Tube.members > 0).limit(1)) is not None
+    if sampled_before:
+        repeated.update(session.scalars(select(r.c.person_id).where(
+            r.c.known == 0, exists().where(sm.c.person_id == r.c.person_id,
+                                           sm.c.round_id == round_.id)).distinct()))
+    _tube_totals(session, round_, r, agg, elsewhere)
+    _check_full(session, r, agg, collector)
+    return sorted(repeated)
 
 
-def _check_full(session: Session, round_: Round, s: Table, r: Table,
-                collector: Collector) -> None:
-    """Tubes holding more people (recorded + new) than the tube kind or the members' places
-    allow, or a household tube (1户1管) mixing households."""
-    sm, p, t = Sample.__table__, Person.__table__, Tube.__table__
-    tg = Target.__table__
-    elsewhere = service.rules_of(round_).pooling.elsewhere
-    staged_tubes = select(r.c.tube_id).where(r.c.known == 0).distinct()
-    # the tubes' recorded members (few: most tubes are new) and the new ones, as resolved
-    recorded = (select(sm.c.tube_id, p.c.household_ref,
-                       func.coalesce(tg.c.pool_max, elsewhere).label("pool_max"),
-                       case((tg.c.household.is_(True), 1), else_=0).label("household"))
+def _word(result: Any) -> str:
+    value = getattr(result, "value", result)
+    return Result[value].value if value in Result.__members__ else str(value)
+
+
+def _tube_totals(session: Session, round_: Round, r: Table, agg: Table,
+                 elsewhere: int) -> None:
+    """Per tube with new members: its members (recorded + new), first sample, the smallest
+    limit of its members' places, and their households (min/max/count: one household or
+    not, in a hash aggregate)."""
+    sm, p, tg = Sample.__table__, Person.__table__, Target.__table__
+    fresh = r.c.known == 0
+    new = select(r.c.tube_id, r.c.sampled_at, r.c.pool_max, r.c.household,
+                 r.c.household_ref).where(fresh)
+    # the tubes' recorded members (few: most tubes are new)
+    recorded = (select(sm.c.tube_id, sm.c.sampled_at,
+                       func.coalesce(tg.c.pool_max, elsewhere),
+                       case((tg.c.household.is_(True), 1), else_=0), p.c.household_ref)
                 .select_from(sm.join(p, p.c.id == sm.c.person_id)
                              .outerjoin(tg, and_(tg.c.round_id == round_.id,
                                                  tg.c.person_id == sm.c.person_id)))
-                .where(sm.c.tube_id.in_(staged_tubes)))
-    new = select(r.c.tube_id, r.c.household_ref, r.c.pool_max, r.c.household).where(
-        r.c.known == 0)
-    pairs = union_all(recorded, new).subquery()
-    per = (select(pairs.c.tube_id, func.count().label("n"),
-                  func.min(pairs.c.pool_max).label("lim"),
-                  func.max(pairs.c.household).label("hh"),
-                  func.count(func.distinct(pairs.c.household_ref)).label("nh"),
-                  func.count(pairs.c.household_ref).label("nhr"))
-           .group_by(pairs.c.tube_id).subquery())
-    allowed = case((t.c.capacity < per.c.lim, t.c.capacity), else_=per.c.lim)
+                .where(sm.c.tube_id.in_(select(r.c.tube_id).where(fresh, r.c.members > 0))))
+    pairs = union_all(new, recorded).subquery()
+    per = select(pairs.c.tube_id, func.count(), func.min(pairs.c.sampled_at),
+                 func.min(pairs.c.pool_max), func.max(pairs.c.household),
+                 func.min(pairs.c.household_ref), func.max(pairs.c.household_ref),
+                 func.count(pairs.c.household_ref)).group_by(pairs.c.tube_id)
+    session.execute(agg.insert().from_select([c.name for c in agg.columns], per))
+
+
+def _check_full(session: Session, r: Table, agg: Table, collector: Collector) -> None:
+    """Tubes holding more people (recorded + new) than the tube kind or the members' places
+    allow, or a household tube (1户1管) mixing households."""
+    t = Tube.__table__
+    allowed = case((t.c.capacity < agg.c.lim, t.c.capacity), else_=agg.c.lim)
     bad = session.execute(
-        select(t.c.id, t.c.barcode, per.c.n, allowed, per.c.hh, per.c.nh, per.c.nhr)
-        .join(per, per.c.tube_id == t.c.id)
-        .where(or_(per.c.n > allowed,
-                   and_(per.c.hh == 1, per.c.n > 1,
-                        or_(per.c.nh > 1, per.c.nhr < per.c.n))))
+        select(t.c.id, t.c.barcode, agg.c.n, allowed)
+        .join(agg, agg.c.tube_id == t.c.id)
+        .where(or_(agg.c.n > allowed,
+                   and_(agg.c.hh == 1, agg.c.n > 1,
+                        or_(agg.c.hmin != agg.c.hmax, agg.c.nhr < agg.c.n))))
         .limit(collector.limit)).all()
     if not bad:
         return
     why = {}
-    for tube_id, barcode, n, most, _hh, _nh, _nhr in bad:
+    for tube_id, barcode, n, most in bad:
         why[tube_id] = (f"tube {barcode} would hold {n} persons; at most {most} allowed "
                         "(its kind and its members' places)" if n > most else
                         f"tube {barcode} is a household tube (1户1管) but would hold persons "
@@ -389,36 +428,31 @@ def _check_full(session: Session, round_: Round, s: Table, r: Table,
     _report_lines(collector, lines, lambda row: why[row[1]], "tube_id")
 
 
-def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
-                   ) -> tuple[int, int]:
+def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
+                   repeated: list[int], clock: _Clock) -> int:
     sm = cast(Table, Sample.__table__)
-    # Persons sampled more than once in the round: twice in the file, or once before.
     fresh = r.c.known == 0
-    repeated = list(session.scalars(union(
-        select(r.c.person_id).where(fresh).group_by(r.c.person_id).having(func.count() > 1),
-        select(r.c.person_id).where(fresh, exists().where(sm.c.person_id == r.c.person_id,
-                                                          sm.c.round_id == round_.id)))))
-    clock.lap("merge: repeats")
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
-    stmt = sm.insert().from_select(["round_id", "tube_id", "person_id", "sampled_at",
-                                    "point_id", "repeat"], src)
+    if is_postgres(session):
+        # In person order: each person's row, which PostgreSQL's check of the reference to it
+        # locks (and so writes), and the person index are then visited once and in turn, not
+        # at random across the whole table.
+        src = src.order_by(r.c.person_id)
     # New pairs: not recorded (``known``) and not repeated in the file (checked), so every
     # one of them is inserted with a plain INSERT (ON CONFLICT's speculative insertion costs
     # more per row); the same pair from a concurrent import makes this one fail whole on the
     # unique constraint, which is what atomic means.
     inserted = session.scalar(select(func.count()).where(fresh)) or 0
-    session.execute(stmt)
-    clock.lap("merge: insert")
     if not inserted:
-        return 0, 0
+        return 0
+    session.execute(sm.insert().from_select(["round_id", "tube_id", "person_id", "sampled_at",
+                                             "point_id", "repeat"], src))
+    clock.lap("merge: insert")
     for start in range(0, len(repeated), 5000):
         session.execute(update(Sample).where(
             Sample.round_id == round_.id,
             Sample.person_id.in_(repeated[start:start + 5000])).values(repeat=True))
-    agg = (select(sm.c.tube_id, func.count().label("n"), func.min(sm.c.sampled_at).label("first"))
-           .where(sm.c.tube_id.in_(select(r.c.tube_id).where(r.c.known == 0)))
-           .group_by(sm.c.tube_id).subquery())
     session.execute(update(Tube).where(Tube.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
     clock.lap("merge: tubes")
@@ -428,7 +462,7 @@ def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
         session.execute(text("ANALYZE testing_sample"))
         session.execute(text("ANALYZE testing_tube"))
         clock.lap("merge: analyze")
-    return inserted, len(repeated)
+    return inserted
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -436,91 +470,92 @@ def _merge_samples(session: Session, round_: Round, r: Table, clock: _Clock
 def import_results(session: Session, *, actor: Actor, source: Path | bytes,
                    filename: str | None = None, encoding: str | None = None,
                    timings: dict[str, float] | None = None) -> ImportReport:
-    """Lab results ``tube_id,result,reported_at,lab_id[,ct,received_at,tested_at]``; a tube
-    has one result. Positive and invalid tubes and re-tests set off followup.py at once."""
-    actor.require(Perm.person_write)
+    """Lab results ``tube_id,result,reported_at,lab_id[,ct,received_at,tested_at]`` (CSV,
+    Parquet or XLSX); a tube has one result. Positive and invalid tubes and re-tests set off
+    followup.py at once."""
+    actor.require(Perm.testing_write)
     clock = _Clock(timings)
-    settings = get_settings()
-    table = open_table(source, expected=RESULT_COLUMNS, required=RESULT_REQUIRED,
-                       max_bytes=settings.import_max_bytes, filename=filename,
-                       encoding=encoding)
-    collector = Collector(table.filename, settings.import_max_errors)
-    labs = _by_code_or_id(session, Lab)
+    frame = _read(source, RESULT_COLUMNS, RESULT_REQUIRED, filename, encoding)
+    collector = frame.collector
+    clock.lap("read")
+    checks = bulk.Checks(frame)
+    barcode = checks.text("tube_id", 64)
+    result = checks.distinct("result", pa.string(), _result_word, blank="is required")
     times = _Times()
+    stamps = {key: checks.distinct(key, _UTC, times.judge,
+                                   blank="is required" if key == "reported_at" else None)
+              for key in ("reported_at", "received_at", "tested_at")}
+    for key in ("received_at", "tested_at"):
+        checks.add(pc.greater(stamps[key], stamps["reported_at"]), key,
+                   lambda _row: "is after reported_at")
+    lab = checks.distinct("lab_id", pa.int64(), _lookup(_by_code_or_id(session, Lab), "lab"),
+                          blank="is required")
+    ct = checks.distinct("ct", pa.float64(), _ct)
+    checks.report()
+    clock.lap("check lines")
+    rows = len(frame)
+    collector.check()
+    _same_tube(frame.table.column("line"), barcode, collector)
     stage = _Stage(session, "testing_result_stage", [
         Column("line", Integer), Column("barcode", String(64)), Column("result", String(20)),
         Column("reported_at", UTCDateTime), Column("lab_id", Integer), Column("ct", Float),
         Column("received_at", UTCDateTime), Column("tested_at", UTCDateTime)])
-    rows = 0
     with _batch(session, stage):
-        chunk: list[tuple[Any, ...]] = []
-        for line, raw in collector.rows(table):
-            problems: list[Problem] = []
-            barcode = _text(raw, "tube_id", 64, problems)
-            word = str(raw.get("result") or "").strip().lower()
-            result = RESULT_ALIASES.get(word)
-            if result is None:
-                problems.append(Problem("must be positive, negative or invalid"
-                                        if word else "is required", field="result"))
-            stamps: dict[str, Any] = {}
-            for key in ("reported_at", "received_at", "tested_at"):
-                if raw.get(key):
-                    value = times.parse(raw[key])
-                    if isinstance(value, str):
-                        problems.append(Problem(value, field=key))
-                    stamps[key] = value
-                elif key == "reported_at":
-                    problems.append(Problem("is required", field=key))
-            reported = stamps.get("reported_at")
-            for key in ("received_at", "tested_at"):
-                stamp = stamps.get(key)
-                if isinstance(stamp, datetime) and isinstance(reported, datetime) \
-                        and stamp > reported:
-                    problems.append(Problem("is after reported_at", field=key))
-            lab = labs.get(str(raw.get("lab_id") or "").strip())
-            if lab is None:
-                problems.append(Problem(f"unknown lab {raw.get('lab_id')}"
-                                        if raw.get("lab_id") else "is required",
-                                        field="lab_id"))
-            ct = None
-            if raw.get("ct") not in (None, ""):
-                try:
-                    ct = float(str(raw["ct"]).strip())
-                    if not 0 <= ct <= 60:
-                        raise ValueError
-                except ValueError:
-                    problems.append(Problem("must be a number between 0 and 60", field="ct"))
-            if problems:
-                collector.add(line, problems)
-                continue
-            rows += 1
-            assert result is not None
-            chunk.append((line, barcode, result.name, reported, lab, ct,
-                          stamps.get("received_at"), stamps.get("tested_at")))
-            if len(chunk) >= CHUNK:
-                clock.lap("read+check lines")
-                stage.write(chunk)
-                chunk = []
-                clock.lap("stage")
-        clock.lap("read+check lines")
-        stage.write(chunk)
+        stage.write(pa.table({"line": frame.table.column("line"), "barcode": barcode,
+                              "result": result, "reported_at": stamps["reported_at"],
+                              "lab_id": lab, "ct": ct, "received_at": stamps["received_at"],
+                              "tested_at": stamps["tested_at"]}))
         clock.lap("stage")
-        if not collector.total:
-            stage.analyze()
-            _check_results(session, actor, stage.table, collector)
-            clock.lap("check")
+        stage.analyze()
+        _check_results(session, actor, stage.table, collector)
+        clock.lap("check")
         collector.check()
         candidates, fresh = _merge_results(session, stage.table)
         clock.lap("merge")
         effects = followup.process(session, actor, candidates)
         clock.lap("positive pools")
     audit.record(session, actor, action="import", record_type="testing_result",
-                 fields=RESULT_COLUMNS, detail={"file": table.filename, "sha256": table.sha256,
+                 fields=RESULT_COLUMNS, detail={"file": frame.filename, "sha256": frame.sha256,
                                                 "rows": rows, "inserted": fresh})
-    return ImportReport(file=table.filename, rows=rows, inserted=fresh, unchanged=rows - fresh,
+    return ImportReport(file=frame.filename, rows=rows, inserted=fresh, unchanged=rows - fresh,
                         positive_tubes=effects.positive_tubes,
                         followups_opened=effects.followups_opened,
                         members_resolved=effects.members_resolved, cases=len(effects.cases))
+
+
+def _same_tube(lines: Any, barcode: pa.Array, collector: Collector) -> None:
+    """Lines naming the tube of an earlier line (a hash aggregate in Arrow)."""
+    keys = pa.table({"barcode": barcode, "line": lines})
+    per = keys.group_by("barcode").aggregate([("line", "count"), ("line", "min")])
+    again = per.filter(pc.greater(per.column("line_count"), 1))
+    if not len(again):
+        return
+    first = dict(zip(again.column("barcode").to_pylist(), again.column("line_min").to_pylist(),
+                     strict=True))
+    picked = keys.filter(pc.is_in(keys.column("barcode"),
+                                  value_set=again.column("barcode").combine_chunks()))
+    for row in sorted(picked.to_pylist(), key=lambda row: row["line"]):
+        if row["line"] != first[row["barcode"]]:
+            collector.add(row["line"], [Problem(f"same tube as line {first[row['barcode']]}",
+                                                field="tube_id")])
+
+
+def _result_word(value: str) -> tuple[str | None, str | None]:
+    word = value.strip().lower()
+    found = RESULT_ALIASES.get(word)
+    if found is None:
+        return None, ("must be positive, negative or invalid" if word else "is required")
+    return found.name, None
+
+
+def _ct(value: str) -> tuple[float | None, str | None]:
+    try:
+        ct = float(value.strip())
+    except ValueError:
+        ct = -1.0
+    if not 0 <= ct <= 60:
+        return None, "must be a number between 0 and 60"
+    return ct, None
 
 
 def _check_results(session: Session, actor: Actor, s: Table, collector: Collector) -> None:
@@ -550,12 +585,6 @@ def _check_results(session: Session, actor: Actor, s: Table, collector: Collecto
             field = "reported_at"
             msg = f"is before the tube's first sample ({first.isoformat()})"
         collector.add(line, [Problem(msg, field=field)])
-    first = (select(s.c.barcode, func.min(s.c.line).label("first")).group_by(s.c.barcode)
-             .having(func.count() > 1).subquery())
-    dupes = session.execute(
-        select(s.c.line, first.c.first).join(first, first.c.barcode == s.c.barcode)
-        .where(s.c.line > first.c.first).order_by(s.c.line).limit(limit)).all()
-    _report_lines(collector, dupes, lambda row: f"same tube as line {row[1]}", "tube_id")
     if not actor.national:
         rounds = session.scalars(select(t.c.round_id).join(s, s.c.barcode == t.c.barcode)
                                  .distinct()).all()
@@ -584,11 +613,11 @@ def _merge_results(session: Session, s: Table) -> tuple[list[int], int]:
     candidates = list(session.scalars(select(t.c.id).select_from(joined).where(
         new, or_(s.c.result.in_([Result.positive.name, Result.invalid.name]),
                  and_(t.c.members == 1, pending)))))
-    fresh = session.scalar(select(func.count()).select_from(joined).where(new)) or 0
-    session.execute(
+    done = session.execute(
         update(Tube).where(Tube.barcode == s.c.barcode, Tube.result.is_(None))
         .values(result=s.c.result, reported_at=s.c.reported_at, lab_id=s.c.lab_id,
                 ct=s.c.ct, received_at=s.c.received_at, tested_at=s.c.tested_at))
+    fresh = int(done.rowcount)  # type: ignore[attr-defined]
     if is_postgres(session) and fresh > _ANALYZE_AFTER:
         session.execute(text("ANALYZE testing_tube"))
     return candidates, fresh

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -107,7 +108,14 @@ class Tube(Base):
     """A barcoded tube issued to a round; its result (one per tube) once a lab reports it."""
 
     __tablename__ = "testing_tube"
-    __table_args__ = (Index("ix_testing_tube_round_id_result", "round_id", "result"),)
+    __table_args__ = (
+        # No index holds a column that imports change (members, first sample, result): the
+        # updates of a city's tubes then stay in their pages (PostgreSQL's HOT updates, with
+        # the free space the migration leaves in them) instead of touching every index.
+        Index("ix_testing_tube_round_id", "round_id"),
+        # the target of the samples' (tube, round) reference
+        UniqueConstraint("id", "round_id", name="uq_testing_tube_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     barcode: Mapped[str] = mapped_column(String(64), unique=True)
@@ -125,19 +133,24 @@ class Tube(Base):
 
 class Sample(Base):
     """One sample registration: a person's swab in a tube, when and where. ``repeat`` flags a
-    person sampled more than once in the round (kept, not rejected)."""
+    person sampled more than once in the round (kept, not rejected).
+
+    Keyed by (tube, person): a person is in a tube once. The round is the tube's round, which
+    the composite foreign key (tube, round) -> testing_tube (id, round_id) guarantees, so one
+    reference checks both (a bulk import inserts millions of rows: each foreign key is a
+    lookup per row)."""
 
     __tablename__ = "testing_sample"
     __table_args__ = (
-        UniqueConstraint("tube_id", "person_id", name="uq_testing_sample_tube_id"),
+        ForeignKeyConstraint(["tube_id", "round_id"], ["testing_tube.id", "testing_tube.round_id"],
+                             name="fk_testing_sample_tube_id_testing_tube"),
         # A person's samples (repeats in a round, key-group compliance, coverage joins).
         Index("ix_testing_sample_person_id_round_id", "person_id", "round_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("testing_round.id"))
-    tube_id: Mapped[int] = mapped_column(ForeignKey("testing_tube.id"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    tube_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    round_id: Mapped[int] = mapped_column(BigId)
     sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     point_id: Mapped[int | None] = mapped_column(ForeignKey("testing_point.id"))
     repeat: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    exists,
     false,
     func,
     literal,
@@ -30,6 +31,7 @@ from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.geo import service as geo
+from fangkong.person import stays
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.policy.testing_rules import HOUSEHOLD, Testing
@@ -84,7 +86,7 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> RoundC
     """Create a round and materialise its target population: the residents of its area (and
     the persons given as being in quarantine sites), each with the tube size their place
     allows under the pack (``testing.pooling``)."""
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     pack = policy.resolve(data.pack)
     rules = policy.testing_rules(pack)
     problems: list[Problem] = []
@@ -156,16 +158,29 @@ def _registry_levels(session: Session, actor: Actor, area: list[str],
 
 def _fill_target(session: Session, round_: Round, rules: Testing, area: list[str],
                  lengths: set[int]) -> None:
-    """INSERT ... SELECT of the area's residents with their tube size: the zone level of the
-    most specific zone code that contains their division (one equality join per code length,
-    which hash joins answer in one pass over the persons)."""
+    """INSERT ... SELECT of the area's residents, then of the people registered as staying in
+    the area during the round (person.stays; counted where they stay), each with their tube
+    size: the zone level of the most specific zone code that contains their division (one
+    equality join per code length, which hash joins answer in one pass over the persons)."""
     p = Person.__table__
-    joins = p
+    residents = select(p.c.id.label("person_id"), p.c.division_code).where(
+        or_(*[within(p.c.division_code, c) for c in area]))
+    _insert_target(session, round_, rules, residents.subquery(), lengths)
+    staying = stays.staying_in(area, round_.start_at, round_.deadline_at).subquery()
+    visitors = select(staying.c.person_id, staying.c.division_code).where(~exists().where(
+        _TARGET.c.round_id == round_.id, _TARGET.c.person_id == staying.c.person_id))
+    _insert_target(session, round_, rules, visitors.subquery(), lengths)
+
+
+def _insert_target(session: Session, round_: Round, rules: Testing, who: Any,
+                   lengths: set[int]) -> None:
+    """``who`` (person_id, division_code) into the round's target with their tube size."""
+    joins = who
     level_cols = []
     for n in sorted(lengths, reverse=True):
         z = aliased(RoundZone, name=f"z{n}")
-        joins = joins.outerjoin(z, and_(z.round_id == round_.id,
-                                        z.division_code == func.substr(p.c.division_code, 1, n)))
+        joins = joins.outerjoin(z, and_(
+            z.round_id == round_.id, z.division_code == func.substr(who.c.division_code, 1, n)))
         level_cols.append(z.level)
     level: Any = func.coalesce(*level_cols) if len(level_cols) > 1 else (
         level_cols[0] if level_cols else literal(None))
@@ -180,10 +195,8 @@ def _fill_target(session: Session, round_: Round, rules: Testing, area: list[str
             whens_max.append((level == name, int(ratio)))
     pool_max = case(*whens_max, else_=pool.elsewhere) if whens_max else literal(pool.elsewhere)
     household = case(*whens_hh, else_=false()) if whens_hh else false()
-    area_clause = or_(*[within(p.c.division_code, c) for c in area])
-    source = select(literal(round_.id), p.c.id, p.c.division_code,
-                    pool_max.cast(Integer), household, false()
-                    ).select_from(joins).where(area_clause)
+    source = select(literal(round_.id), who.c.person_id, who.c.division_code,
+                    pool_max.cast(Integer), household, false()).select_from(joins)
     session.execute(_TARGET.insert().from_select(
         ["round_id", "person_id", "division_code", "pool_max", "household", "at_site"], source))
 
@@ -237,7 +250,7 @@ def issue_tubes(session: Session, *, actor: Actor, round_id: int,
                 data: TubeIssue) -> TubeIssueReport:
     """Register barcoded tubes for a round (a tube kind holds at most ``capacity`` people).
     Re-issuing the same barcodes to the same round is a no-op; to another round, an error."""
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     round_ = get_round(session, actor=actor, round_id=round_id)
     barcodes = list(dict.fromkeys(b.strip() for b in data.barcodes if b.strip()))
     bad = [b for b in barcodes if len(b) > 64]
@@ -269,7 +282,7 @@ def _check_division(session: Session, actor: Actor, code: str) -> None:
 
 
 def create_point(session: Session, *, actor: Actor, data: PointCreate) -> Point:
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Point.id).where(Point.code == data.code)) is not None:
         raise Invalid(f"a point with code {data.code} exists",
@@ -281,7 +294,7 @@ def create_point(session: Session, *, actor: Actor, data: PointCreate) -> Point:
 
 
 def create_lab(session: Session, *, actor: Actor, data: LabCreate) -> Lab:
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Lab.id).where(Lab.code == data.code)) is not None:
         raise Invalid(f"a lab with code {data.code} exists",
@@ -298,6 +311,21 @@ def _in_target(round_id: int) -> Any:
     return and_(Target.round_id == round_id, Target.person_id == Sample.person_id)
 
 
+def _was_sampled(round_id: int) -> Any:
+    """The target person has a sample in the round (a semi-join: no DISTINCT to sort)."""
+    return exists().where(Sample.round_id == round_id, Sample.person_id == Target.person_id)
+
+
+WORK_MEM = "256MB"
+"""PostgreSQL's memory per hash join or aggregate for a city's figures (set for the
+transaction only): a city's target and samples are joined in memory, not in batches on disk."""
+
+
+def _city_scale(session: Session) -> None:
+    if is_postgres(session):
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+
+
 def _past_due(round_: Round, now: datetime) -> Any:
     return and_(Tube.round_id == round_.id, Tube.members > 0, Tube.result.is_(None),
                 Tube.first_sampled_at < now - timedelta(hours=round_.result_due_hours))
@@ -311,9 +339,9 @@ def status(session: Session, *, actor: Actor, round_id: int) -> Status:
     scoped = scope_clause(actor, Target.division_code)
     target = session.scalar(select(func.count()).select_from(Target).where(
         Target.round_id == round_.id, scoped)) or 0
-    sampled = session.scalar(
-        select(func.count(func.distinct(Sample.person_id)))
-        .join(Target, _in_target(round_.id)).where(Sample.round_id == round_.id, scoped)) or 0
+    _city_scale(session)
+    sampled = session.scalar(select(func.count()).select_from(Target).where(
+        Target.round_id == round_.id, scoped, _was_sampled(round_.id))) or 0
     tubes_q = select(Tube.id).where(Tube.round_id == round_.id, Tube.members > 0)
     if not actor.national:
         mine = (select(Sample.tube_id).join(Target, _in_target(round_.id))
@@ -352,7 +380,7 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
              digits: int = 6) -> Coverage:
     """Target, sampled, coverage and tubes past due per division (codes cut to ``digits``:
     6 county, 9 town, 12 village), in the actor's jurisdiction. Three grouped scans: the
-    target by division, the samples joined to the target, the late tubes' samples."""
+    target by division, the target persons with a sample, the late tubes' samples."""
     if digits not in (2, 4, 6, 9, 12):
         raise Invalid("digits is one of 2, 4, 6, 9, 12 (province … village)")
     round_ = get_round(session, actor=actor, round_id=round_id)
@@ -362,10 +390,9 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
         where.append(within(Target.division_code, within_code))
     targets = session.execute(select(div, func.count()).where(*where).group_by(div)
                               .order_by(div)).all()
+    _city_scale(session)
     sampled: dict[str, int] = dict(session.execute(
-        select(div, func.count(func.distinct(Sample.person_id)))
-        .join(Target, _in_target(round_.id)).where(Sample.round_id == round_.id, *where)
-        .group_by(div)).all())
+        select(div, func.count()).where(*where, _was_sampled(round_.id)).group_by(div)).all())
     late: dict[str, int] = dict(session.execute(
         select(div, func.count(func.distinct(Sample.tube_id)))
         .select_from(Tube).join(Sample, Sample.tube_id == Tube.id)
@@ -383,7 +410,7 @@ def unsampled(session: Session, *, actor: Actor, round_id: int, within_code: str
     """Target persons not yet sampled (for the community workers who must find them), in the
     actor's jurisdiction, by person id after ``after_id``."""
     round_ = get_round(session, actor=actor, round_id=round_id)
-    s = select(Sample.id).where(Sample.round_id == round_.id,
+    s = select(Sample.tube_id).where(Sample.round_id == round_.id,
                                 Sample.person_id == Target.person_id).exists()
     stmt = (select(Person.id, Person.ref, Person.name, Target.division_code,
                    Person.household_ref)
@@ -551,7 +578,7 @@ def series_advice(session: Session, *, actor: Actor, series: str) -> SeriesAdvic
 
 def create_key_group(session: Session, *, actor: Actor, data: KeyGroupCreate,
                      pack: str | None = None) -> KeyGroup:
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     resolved = policy.resolve(pack)
     known = policy.testing_rules(resolved).key_groups.get(data.code)
@@ -575,7 +602,7 @@ def add_key_group_members(session: Session, *, actor: Actor, group_id: int,
                           refs: list[str]) -> int:
     from fangkong.person import service as persons
 
-    actor.require(Perm.person_write)
+    actor.require(Perm.testing_write)
     group = session.get(KeyGroup, group_id)
     if group is None or not actor.covers(group.division_code):
         raise NotFound(f"key group {group_id} not found")

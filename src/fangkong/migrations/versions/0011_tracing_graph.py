@@ -3,7 +3,7 @@ aggregates, a built marker); when each contact's status last changed; indexes fo
 indicators
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01
 
 The graph tables start empty and without the built marker: the first use builds them from the
@@ -18,7 +18,7 @@ from alembic import op
 import fangkong.core.db
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
