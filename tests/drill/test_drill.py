@@ -172,6 +172,8 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
     rounds = session.scalars(select(Round).where(Round.series == f"drill-{prefix}")).all()
     assert rounds and session.scalar(select(func.count()).select_from(Followup).where(
         Followup.round_id.in_([r.id for r in rounds]))) > 0
+    # A round is closed once all its first tubes are tested (its re-swabs still land in it).
+    assert any(r.status.value == "closed" for r in rounds)
     capacities = set(session.scalars(select(Tube.capacity).where(
         Tube.round_id.in_([r.id for r in rounds]))))
     assert capacities <= {1, 10, 20} and len(capacities) > 1

@@ -75,6 +75,8 @@ def test_round_samples_results_status_advise(fresh_db: str, tmp_path: Path) -> N
     code, out = run("testing", "import-results", str(results), "--json")
     assert code == 0, out
     assert json.loads(out)["followups_opened"] == 1
+    code, out = run("testing", "round", "close", str(round_id), "--json")
+    assert code == 0 and json.loads(out)["status"] == "closed", out
     code, out = run("testing", "status", "--round", str(round_id), "--json")
     status = json.loads(out)
     assert {k: status[k] for k in ("target", "sampled", "tubes", "tubes_without_result",

@@ -67,6 +67,8 @@ def test_other_roles_cannot_create_rounds_or_import(session: Session, admin: Act
     with pytest.raises(Forbidden):
         importer.import_results(session, actor=other, filename="r",
                                 source=results_csv([("W1", "negative", 60)]))
+    with pytest.raises(Forbidden):
+        service.close_round(session, actor=other, round_id=round_id)
     assert session.scalar(select(Tube.result).where(Tube.barcode == "W1")) is None
     assert session.scalar(select(func.count()).select_from(Round)) == 1
 

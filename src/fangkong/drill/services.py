@@ -563,9 +563,11 @@ class ServiceResponder(CapacityResponder):
         if pending is not None and batch.priority == PRIORITY["community_screening"]:
             pending[1].update(np.unique(self.city.town[positive]).tolist())
             pending[2] -= people.size
-            if pending[2] <= 0:  # the whole round is tested: recorded on its zones
+            if pending[2] <= 0:  # the whole round is tested: recorded on its zones, closed
                 del self.rounds[batch.sample_day]
                 self.record_round(batch.sample_day, pending[0], pending[1])
+                with sim_clock(self.at(batch.sample_day, 21)):
+                    testing.close_round(self.session, actor=self.actor, round_id=round_id)
         return positive
 
     def results(self, day: int) -> Results:

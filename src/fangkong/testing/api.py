@@ -51,6 +51,12 @@ def get_round(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
     return service.get_round(session, actor=actor, round_id=round_id)
 
 
+@router.post("/rounds/{round_id}/close", response_model=RoundRead)
+def close_round(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
+    """Close a round: it leaves the open rounds; its results still land."""
+    return service.close_round(session, actor=actor, round_id=round_id)
+
+
 @router.post("/rounds/{round_id}/tubes", response_model=TubeIssueReport)
 def issue_tubes(session: DbSession, actor: CurrentActor, round_id: int, data: TubeIssue) -> Any:
     return service.issue_tubes(session, actor=actor, round_id=round_id, data=data)

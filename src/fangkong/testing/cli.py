@@ -21,6 +21,7 @@ from fangkong.testing.schemas import (
     LabCreate,
     PointCreate,
     RoundCreate,
+    RoundRead,
     TubeIssue,
 )
 
@@ -85,6 +86,17 @@ def round_create(
     emit(created, as_json, lambda: console.print(
         f"[green]round {created.round_id}[/]: {created.target:,} persons to sample "
         f"({', '.join(f'{k}: {v:,}' for k, v in sorted(created.by_ratio.items()))})"))
+
+
+@round_app.command("close")
+@handle_errors
+def round_close(round_id: int = typer.Argument(..., help="The round's id."),
+                as_json: bool = JsonOpt) -> None:
+    """Close a round: it leaves the open rounds; its results still land."""
+    with db_session() as session:
+        closed = RoundRead.model_validate(service.close_round(session, actor=cli_actor(),
+                                                              round_id=round_id))
+    emit(closed, as_json, lambda: console.print(f"round {closed.id} closed"))
 
 
 @round_app.command("series")

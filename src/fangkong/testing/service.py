@@ -231,6 +231,20 @@ def get_round(session: Session, *, actor: Actor, round_id: int) -> Round:
     return round_
 
 
+def close_round(session: Session, *, actor: Actor, round_id: int) -> Round:
+    """Close a round: its sampling is over, so it leaves the open rounds (the command's list
+    and the dashboard). Results of its tubes still land and positive pools are still
+    followed up. Closing a closed round changes nothing."""
+    actor.require(Perm.testing_write)
+    round_ = get_round(session, actor=actor, round_id=round_id)
+    if round_.status != RoundStatus.closed:
+        round_.status = RoundStatus.closed
+        session.flush()
+        audit.record(session, actor, action="update", record_type="testing_round",
+                     record_ids=[round_.id], fields=["status"], note="closed")
+    return round_
+
+
 def open_rounds(session: Session, *, actor: Actor, division: str) -> list[Round]:
     """Open rounds whose area meets ``division`` (one inside the other) and that the actor may
     see, newest first."""
