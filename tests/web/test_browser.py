@@ -143,6 +143,8 @@ def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
 def test_map_click_opens_the_district(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "bcity")
     expect(page.locator(".chart-map[data-ready]")).to_have_count(1)
+    # every chart drawn first: one drawn later may move the map after its point is taken
+    expect(page.locator("[data-chart]:not([data-ready])")).to_have_count(0)
     shot(page, "overview-city")
     point = page.evaluate("""() => {
         const el = document.querySelector('.chart-map');
