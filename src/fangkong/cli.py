@@ -157,7 +157,7 @@ def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 
 @app.command("demo")
 @handle_errors
 def demo(
-    agents: int = typer.Option(200_000, help="Synthetic residents of Zhanjiang (湛江)."),
+    agents: int = typer.Option(100_000, help="Synthetic residents of Zhanjiang (湛江)."),
     days: int = typer.Option(60, help="Days of the drill."),
     seed: int = typer.Option(7, help="Random seed: the same seed gives the same drill."),
     out: Path | None = typer.Option(None, help="Where metrics.csv and report.html go "
