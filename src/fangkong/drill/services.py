@@ -353,35 +353,39 @@ class ServiceResponder(CapacityResponder):
                             dtype=np.int64)
             if todo.size == 0:
                 return Traced(EMPTY, EMPTY, EMPTY)
-            episodes: list[int] = []
-            for a in todo:
-                episodes += self._confirm(int(a), day)
+            episodes = self._confirm(todo, day)
         return self._traced(episodes, todo)
 
-    def _confirm(self, agent: int, day: int) -> list[int]:
-        case_id = self.platform.case_of[agent]
-        found = []
-        for e in self.session.scalars(select(Exposure).where(
-                Exposure.source_case_id == case_id, Exposure.review == Review.proposed)
-                .order_by(Exposure.id)):
-            if self._role_known(e.proposed_role):
-                found.append(tracing.review(self.session, actor=self.actor, exposure_id=e.id,
-                                            confirm=True, pack=self.pack_id).contact_id)
+    def _confirm(self, agents: np.ndarray, day: int) -> list[int]:
+        """The tracers' day: the proposals of these cases confirmed in one review (oldest
+        case first), the workmates and classmates they named added in one batch."""
+        order = [self.platform.case_of[int(a)] for a in agents]
+        rank = {case_id: k for k, case_id in enumerate(order)}
+        proposed = [(rank[e.source_case_id], e.id) for e in self.session.execute(
+            select(Exposure.id, Exposure.source_case_id, Exposure.proposed_role).where(
+                Exposure.source_case_id.in_(order), Exposure.review == Review.proposed))
+            if self._role_known(e.proposed_role)]
+        found = [e.contact_id for e in tracing.review_many(
+            self.session, actor=self.actor, exposure_ids=[i for _, i in sorted(proposed)],
+            confirm=True, pack=self.pack_id)]
         resp = self.strategy.response
         if resp.trace_work and resp.work_contacts:
-            found += self._interview(agent, case_id, day)
+            named = [x for a, case_id in zip(agents.tolist(), order, strict=True)
+                     for x in self._interview(a, case_id, day)]
+            found += [e.contact_id for e in tracing.add_exposures(
+                self.session, actor=self.actor, data=named, pack=self.pack_id)]
         return [c for c in found if c is not None]
 
     def _role_known(self, role: str) -> bool:
         return role in self.roles or role == self.rules.co_presence.role
 
-    def _interview(self, agent: int, case_id: int, day: int) -> list[int | None]:
+    def _interview(self, agent: int, case_id: int, day: int) -> list[ExposureCreate]:
         """The workmates or classmates the case names in the interview (the simulation's
-        truth, ``work_contacts`` of them), added as exposures the epidemiologist found."""
+        truth, ``work_contacts`` of them), as exposures the epidemiologist found."""
         first, last = self.window(np.array([agent]), day)
         if last[0] < first[0]:
             return []
-        out: list[int | None] = []
+        out: list[ExposureCreate] = []
         for members, setting in ((self._work_members, Setting.workplace),
                                  (self._school_members, Setting.school)):
             picked, _ = self._colleagues(members, np.array([agent]), last[:1],
@@ -389,15 +393,13 @@ class ServiceResponder(CapacityResponder):
             for other in np.unique(picked).tolist():
                 if other == agent:
                     continue
-                e = tracing.add_exposure(self.session, actor=self.actor, pack=self.pack_id,
-                                         data=ExposureCreate(
+                out.append(ExposureCreate(
                     source_case_id=case_id, exposed_person_id=int(self.platform.person_id[
                         other]), first_exposure=self.date_of(int(first[0])),
                     last_exposure=self.date_of(int(last[0])), estimated=True,
                     setting=setting,
                     proximity=Proximity.direct, certainty=Certainty.probable,
                     role="close_contact", reason=f"{setting.value}: named in the interview"))
-                out.append(e.contact_id)
         return out
 
     def _traced(self, episode_ids: list[int], todo: np.ndarray) -> Traced:
@@ -405,10 +407,13 @@ class ServiceResponder(CapacityResponder):
             return Traced(EMPTY, EMPTY, EMPTY, cases=todo)
         agents, days, roles = [], [], []
         start = self.date_of(0)
-        for episode, person_id, last, role in self.session.execute(
-                select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
-                       ContactEpisode.role).where(ContactEpisode.id.in_(set(episode_ids)))
-                .order_by(ContactEpisode.id)):
+        rank = {self.platform.case_of[int(a)]: k for k, a in enumerate(todo.tolist())}
+        rows = sorted(self.session.execute(
+            select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
+                   ContactEpisode.role, ContactEpisode.index_case_id).where(
+                ContactEpisode.id.in_(set(episode_ids)))).all(),
+            key=lambda r: (rank.get(r[4], len(rank)), r[0]))  # case by case, as confirmed
+        for episode, person_id, last, role, _ in rows:
             agents.append(self.platform.agent_of(person_id))
             if role in self.roles:
                 self.episodes.setdefault(agents[-1], []).append(episode)
