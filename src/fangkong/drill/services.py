@@ -272,33 +272,40 @@ class ServiceResponder(CapacityResponder):
                     transfers.arrive(self.session, actor=self.actor, transfer_id=transfer_id,
                                      at=arrival[i])
         if not case:
-            for i in order:
-                self.contact_status(people[i:i + 1], "under_management", arrival[i])
+            self.contact_status(people[order], "under_management",
+                                [arrival[i] for i in order])
 
-    def contact_status(self, people: np.ndarray, status: str, at: datetime,
+    def contact_status(self, people: np.ndarray, status: str, at: datetime | list[datetime],
                        cases: dict[int, int] | None = None) -> None:
         """Move the contact episodes of ``people`` on (under management, released, became a
         case) through the tracing service, where the move is allowed."""
         wanted = ContactStatus(status)
-        with sim_clock(at):
-            for a in people.tolist():
-                keep = []
-                for episode in self.episodes.get(a, []):
-                    contact = self.session.get(ContactEpisode, episode)
-                    if contact is None or wanted not in TRANSITIONS[contact.status]:
-                        continue
-                    case_id = (cases or {}).get(a)
-                    if wanted is ContactStatus.became_case and case_id is None:
-                        continue
-                    tracing.set_status(self.session, actor=self.actor, contact_id=episode,
-                                       data=StatusUpdate(status=wanted, at=at,
-                                                         converted_case_id=case_id))
-                    if wanted is ContactStatus.under_management:
-                        keep.append(episode)
-                if keep:
-                    self.episodes[a] = keep
-                else:
-                    self.episodes.pop(a, None)
+        when = at if isinstance(at, list) else [at] * people.size
+        moves: list[tuple[int, StatusUpdate]] = []
+        mine = sorted({e for a in people.tolist() for e in self.episodes.get(a, [])})
+        for k in range(0, len(mine), 900):  # read at once (not one by one below)
+            self.session.scalars(select(ContactEpisode).where(
+                ContactEpisode.id.in_(mine[k:k + 900]))).all()
+        for a, t in zip(people.tolist(), when, strict=True):
+            keep = []
+            for episode in self.episodes.get(a, []):
+                contact = self.session.get(ContactEpisode, episode)
+                if contact is None or wanted not in TRANSITIONS[contact.status]:
+                    continue
+                case_id = (cases or {}).get(a)
+                if wanted is ContactStatus.became_case and case_id is None:
+                    continue
+                moves.append((episode, StatusUpdate(status=wanted, at=t,
+                                                    converted_case_id=case_id)))
+                if wanted is ContactStatus.under_management:
+                    keep.append(episode)
+            if keep:
+                self.episodes[a] = keep
+            else:
+                self.episodes.pop(a, None)
+        if moves:
+            with sim_clock(max(when)):
+                tracing.set_status_many(self.session, actor=self.actor, updates=moves)
 
     # --- check-ins ---------------------------------------------------------------------------
 

@@ -505,31 +505,76 @@ def set_status(session: Session, *, actor: Actor, contact_id: int,
                data: StatusUpdate) -> ContactEpisode:
     """Move a contact along identified → notified → under management → released (or became a
     case / lost to follow-up), keeping the history."""
+    return set_status_many(session, actor=actor, updates=[(contact_id, data)])[0]
+
+
+def set_status_many(session: Session, *, actor: Actor,
+                    updates: Sequence[tuple[int, StatusUpdate]]) -> list[ContactEpisode]:
+    """Move many contacts at once (a day's arrivals under management, a day's releases): the
+    same transitions, history and audit as :func:`set_status` one by one, in the order given
+    (a contact given twice moves twice). All or nothing: a contact outside the jurisdiction or
+    a move its status does not allow refuses the batch."""
     actor.require(Perm.case_write)
-    contact = get_contact(session, actor=actor, contact_id=contact_id)
-    if data.status not in TRANSITIONS[contact.status]:
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[contact.status])) or "none"
-        raise Invalid(f"a contact who is {contact.status.value} cannot become "
-                      f"{data.status.value}", problems=[Problem(f"allowed: {allowed}",
-                                                                field="status")])
-    at = data.at or utc_now()
-    if data.status == ContactStatus.became_case:
-        new_case = session.get(Case, data.converted_case_id) if data.converted_case_id else None
-        if new_case is None or new_case.person_id != contact.person_id:
-            raise Invalid("give the contact's own new case", problems=[Problem(
-                "a case of the same person is required", field="converted_case_id")])
-        contact.converted_case_id = new_case.id
-    if data.status == ContactStatus.under_management and contact.management_started_at is None:
-        contact.management_started_at = at
-    contact.history.append(ContactStatusChange(from_status=contact.status, to_status=data.status,
-                                               at=at, by=actor.username, note=data.note))
-    contact.status, contact.updated_at = data.status, utc_now()
-    # the latest step of the history (a step may be back-dated)
-    contact.status_changed_at = max(as_utc(contact.status_changed_at), as_utc(at))
+    if not updates:
+        return []
+    ids = list(dict.fromkeys(cid for cid, _ in updates))
+    found: dict[int, ContactEpisode] = {}
+    for chunk in _chunks(ids):
+        found.update((c.id, c) for c in session.scalars(select(ContactEpisode).where(
+            ContactEpisode.id.in_(chunk))))
+    outside = [c for c in found.values() if not actor.covers(c.division_code)]
+    owners: dict[int, str] = {}
+    for chunk in _chunks(sorted({c.index_case_id for c in outside})):
+        owners.update(session.execute(select(Case.id, Case.owning_division_code).where(
+            Case.id.in_(chunk))).tuples().all())
+    for cid in ids:
+        contact = found.get(cid)
+        if contact is None or not (actor.covers(contact.division_code) or actor.covers(
+                owners.get(contact.index_case_id, ""))):
+            raise NotFound(f"contact {cid} not found")
+    audit.record(session, actor, action="read", record_type="contact", record_ids=ids,
+                 fields=CONTACT_FIELDS)
+    wanted = sorted({d.converted_case_id for _, d in updates
+                     if d.status == ContactStatus.became_case and d.converted_case_id})
+    new_cases: dict[int, Case] = {}
+    for chunk in _chunks(wanted):
+        new_cases.update((c.id, c) for c in session.scalars(select(Case).where(
+            Case.id.in_(chunk))))
+    status = {cid: found[cid].status for cid in ids}
+    for cid, data in updates:  # every move checked before any is made
+        contact = found[cid]
+        if data.status not in TRANSITIONS[status[cid]]:
+            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[status[cid]])) or "none"
+            raise Invalid(f"a contact who is {status[cid].value} cannot become "
+                          f"{data.status.value}" + ("" if len(updates) == 1 else
+                                                    f" (contact {cid})"),
+                          problems=[Problem(f"allowed: {allowed}", field="status")])
+        if data.status == ContactStatus.became_case:
+            new_case = new_cases.get(data.converted_case_id or 0)
+            if new_case is None or new_case.person_id != contact.person_id:
+                raise Invalid("give the contact's own new case", problems=[Problem(
+                    "a case of the same person is required", field="converted_case_id")])
+        status[cid] = data.status
+    out = []
+    for cid, data in updates:
+        contact = found[cid]
+        at = data.at or utc_now()
+        if data.status == ContactStatus.became_case:
+            contact.converted_case_id = data.converted_case_id
+        if (data.status == ContactStatus.under_management
+                and contact.management_started_at is None):
+            contact.management_started_at = at
+        contact.history.append(ContactStatusChange(
+            from_status=contact.status, to_status=data.status, at=at, by=actor.username,
+            note=data.note))
+        contact.status, contact.updated_at = data.status, utc_now()
+        # the latest step of the history (a step may be back-dated)
+        contact.status_changed_at = max(as_utc(contact.status_changed_at), as_utc(at))
+        out.append(contact)
     session.flush()
-    audit.record(session, actor, action="update", record_type="contact",
-                 record_ids=[contact.id], fields=["status"])
-    return contact
+    audit.record(session, actor, action="update", record_type="contact", record_ids=ids,
+                 fields=["status"])
+    return out
 
 
 def deactivate_discarded(session: Session, *, actor: Actor, case_id: int) -> int:
