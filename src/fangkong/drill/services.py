@@ -343,15 +343,17 @@ class ServiceResponder(CapacityResponder):
         as many cases a day as the strategy has tracers."""
         p = self.platform
         with sim_clock(self.at(day, 14)):
-            for a in cases:
-                case_id = p.case_of.get(int(a))
+            new: dict[int, date | None] = {}  # case -> isolated on
+            for a in cases.tolist():
+                case_id = p.case_of.get(a)
                 if case_id is None:
                     continue
-                iso = self.isolated_on.get(int(a))
-                tracing.propose(self.session, actor=self.actor, case_id=case_id,
-                                pack=self.pack_id, checkins=self.store,
-                                isolated_on=self.date_of(iso) if iso is not None else None)
-                self.cases_waiting.append(int(a))
+                iso = self.isolated_on.get(a)
+                new[case_id] = self.date_of(iso) if iso is not None else None
+                self.cases_waiting.append(a)
+            tracing.propose_many(self.session, actor=self.actor, case_ids=list(new),
+                                 pack=self.pack_id, checkins=self.store,
+                                 isolated_on={c: d for c, d in new.items() if d is not None})
             self.trace_credit = min(self.trace_credit + self.trace_per_day,
                                     self.trace_per_day + 1)
             take = min(len(self.cases_waiting), int(self.trace_credit))

@@ -9,7 +9,7 @@ and management plan of the policy pack, and the tasks to notify and transfer the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from statistics import median
@@ -210,40 +210,73 @@ def propose(session: Session, *, actor: Actor, case_id: int, pack: policy.PackRe
     look-back window; and, where the pack identifies secondary contacts, the household members
     and co-present people of its confirmed close contacts in their secondary windows.
     Running it again proposes only what is new."""
+    return propose_many(session, actor=actor, case_ids=[case_id], pack=pack, checkins=checkins,
+                        isolated_on={case_id: isolated_on} if isolated_on else None,
+                        min_overlap_minutes=min_overlap_minutes,
+                        linger_minutes=linger_minutes)[0]
+
+
+def propose_many(session: Session, *, actor: Actor, case_ids: Sequence[int],
+                 pack: policy.PackRef = None, checkins: Path | None = None,
+                 isolated_on: Mapping[int, date] | None = None,
+                 min_overlap_minutes: int | None = None,
+                 linger_minutes: int | None = None) -> list[dict[str, Any]]:
+    """:func:`propose` for many cases (a day's new cases): the co-presence engine runs once
+    over all their windows (once per case of the same person), the proposals and audit are
+    those of each case one by one, in the order given. ``isolated_on`` maps a case id to the
+    day it was isolated."""
     actor.require(Perm.case_write)
-    case = _case(session, actor, case_id)
+    found_cases = [_case(session, actor, cid) for cid in dict.fromkeys(case_ids)]
     resolved = policy.resolve(pack)
     rules = policy.tracing_rules(resolved)
-    window = case_window(case, resolved, isolated_on)
-    last = window.end or utc_now().date()
-    found: dict[str, list[Exposure]] = {"household": [], "co_presence": [], "secondary": []}
-    for person in _household(session, case.person_id):
-        e = _propose(session, case, person, origin=Origin.household, role=rules.household_role,
-                     first=window.start, last=last, setting=Setting.household,
-                     proximity=Proximity.direct, certainty=Certainty.probable, estimated=True,
-                     reason=f"lives in household {person.household_ref} with the case "
-                            f"(共同居住) during the look-back window {window.start}..{last}")
-        if e is not None:
-            found["household"].append(e)
+    windows = [case_window(c, resolved, (isolated_on or {}).get(c.id)) for c in found_cases]
     m = rules.co_presence.min_overlap_minutes if min_overlap_minutes is None \
         else min_overlap_minutes
-    rows = _co_present(session, checkins, [(case.person_id, window.start, window.end)],
-                       min_overlap=min_overlap_minutes, linger=linger_minutes, pack=resolved)
-    found["co_presence"] = _venue_proposals(
-        session, case, rows, origin=Origin.co_presence, role=rules.co_presence.role,
-        source_contact_id=None, source_person_id=case.person_id, min_overlap=m)
-    if policy.traces_secondary_contacts(resolved):
-        found["secondary"] = _secondary(session, case, resolved, checkins, min_overlap_minutes,
-                                        linger_minutes, m)
-    session.flush()
-    every = [e for group in found.values() for e in group]
-    audit.record(session, actor, action="create", record_type="exposure",
-                 record_ids=[e.id for e in every], detail={
-                     "case_id": case.id, "pack": resolved.id,
-                     **{k: len(v) for k, v in found.items()}})
-    return {"case_id": case.id, "pack": resolved.id, "window_start": window.start,
-            "window_end": window.end, **{k: len(v) for k, v in found.items()},
-            "proposals": every}
+    # One engine run per round of distinct persons (a person's rows name the person only).
+    rounds: list[dict[int, int]] = []  # person id -> index of the case
+    for k, case in enumerate(found_cases):
+        free = next((r for r in rounds if case.person_id not in r), None)
+        if free is None:
+            free = {}
+            rounds.append(free)
+        free[case.person_id] = k
+    stays: dict[int, list[dict[str, Any]]] = {}
+    for r in rounds:
+        for row in _co_present(session, checkins, [
+                (pid, windows[k].start, windows[k].end) for pid, k in r.items()],
+                min_overlap=min_overlap_minutes, linger=linger_minutes, pack=resolved):
+            stays.setdefault(r[row["case_person_id"]], []).append(row)
+    out = []
+    for k, (case, window) in enumerate(zip(found_cases, windows, strict=True)):
+        last = window.end or utc_now().date()
+        found: dict[str, list[Exposure]] = {"household": [], "co_presence": [],
+                                            "secondary": []}
+        for person in _household(session, case.person_id):
+            e = _propose(session, case, person, origin=Origin.household,
+                         role=rules.household_role, first=window.start, last=last,
+                         setting=Setting.household, proximity=Proximity.direct,
+                         certainty=Certainty.probable, estimated=True,
+                         reason=f"lives in household {person.household_ref} with the case "
+                                f"(共同居住) during the look-back window {window.start}..{last}")
+            if e is not None:
+                found["household"].append(e)
+        found["co_presence"] = _venue_proposals(
+            session, case, stays.get(k, []), origin=Origin.co_presence,
+            role=rules.co_presence.role, source_contact_id=None,
+            source_person_id=case.person_id, min_overlap=m)
+        if policy.traces_secondary_contacts(resolved):
+            found["secondary"] = _secondary(session, case, resolved, checkins,
+                                            min_overlap_minutes, linger_minutes, m)
+        session.flush()
+        every = [e for group in found.values() for e in group]
+        audit.record(session, actor, action="create", record_type="exposure",
+                     record_ids=[e.id for e in every], detail={
+                         "case_id": case.id, "pack": resolved.id,
+                         **{key: len(v) for key, v in found.items()}})
+        out.append({"case_id": case.id, "pack": resolved.id, "window_start": window.start,
+                    "window_end": window.end, **{key: len(v) for key, v in found.items()},
+                    "proposals": every})
+    return out
 
 
 def _secondary(session: Session, case: Case, pack: policy.Pack, checkins: Path | None,
