@@ -261,16 +261,17 @@ class ServiceResponder(CapacityResponder):
         for n, k in enumerate(range(0, len(order), seats)):
             load = order[k:k + seats]
             with sim_clock(arrival[load[-1]]):
-                ids = [transfers.request(self.session, actor=self.actor, data=TransferCreate(
-                    person_ref=self.platform.person_ref(int(people[i])),
-                    to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
-                    clock_start=clock_start[i])).id for i in load]
+                ids = [t.id for t in transfers.request_many(
+                    self.session, actor=self.actor, data=[TransferCreate(
+                        person_ref=self.platform.person_ref(int(people[i])),
+                        to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
+                        clock_start=clock_start[i]) for i in load])]
                 transfers.dispatch(self.session, actor=self.actor,
                                    vehicle_id=fleet[n % len(fleet)], transfer_ids=ids,
                                    at=min(arrival[i] for i in load) - timedelta(minutes=30))
-                for i, transfer_id in zip(load, ids, strict=True):
-                    transfers.arrive(self.session, actor=self.actor, transfer_id=transfer_id,
-                                     at=arrival[i])
+                transfers.arrive_many(self.session, actor=self.actor, arrivals=[
+                    (transfer_id, arrival[i]) for i, transfer_id in zip(load, ids,
+                                                                        strict=True)])
         if not case:
             self.contact_status(people[order], "under_management",
                                 [arrival[i] for i in order])

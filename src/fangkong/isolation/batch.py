@@ -57,10 +57,12 @@ def _free_rooms(session: Session, actor: Actor, division: str | None, start: dat
     sites = list(session.scalars(stmt.order_by(Site.id)))
     busy = set(session.scalars(select(RoomNight.room_id).where(
         RoomNight.night >= start, RoomNight.night < end).distinct()))
-    by_site: dict[int, list[Room]] = defaultdict(list)
-    for start_at in range(0, len(sites), 900):
+    by_site: dict[int, list[Any]] = defaultdict(list)
+    for start_at in range(0, len(sites), 900):  # columns only: many rooms, read every time
         ids = [s.id for s in sites[start_at : start_at + 900]]
-        for room in session.scalars(select(Room).where(Room.site_id.in_(ids))):
+        for room in session.execute(select(Room.id, Room.site_id, Room.label, Room.family,
+                                           Room.accessible, Room.capacity)
+                                    .where(Room.site_id.in_(ids))):
             if room.id not in busy:
                 by_site[room.site_id].append(room)
     classes, capacity = [], []
