@@ -458,9 +458,9 @@ class ServiceResponder(CapacityResponder):
                     population=int((city.town == town).sum()), last_infection_date=today,
                     reason="community infections (drill)", pack_id=self.pack_id))
                 self.zone_of[town] = zone.id
-            mine = set(self.zone_of.values())
-            rows = [r for r in zones.evaluate(self.session, actor=self.actor, on=today)
-                    if r.zone_id in mine and r.proposal_id is not None and not r.applied]
+            rows = [r for r in zones.evaluate(self.session, actor=self.actor, on=today,
+                                              zone_ids=set(self.zone_of.values()))
+                    if r.proposal_id is not None and not r.applied]
             if rows:  # the command approves what the pack's rules make due (its zones only)
                 pending = {p.id for p in zones.proposals(self.session, actor=self.actor)}
                 for row in rows:
