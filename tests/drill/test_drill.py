@@ -5,6 +5,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from fangkong.config import get_settings
 from fangkong.core.auth import system_actor
 from fangkong.core.errors import Invalid
 from fangkong.drill import report
-from fangkong.drill.loop import COLUMNS, Drill
+from fangkong.drill.loop import COLUMNS, HOME_Q, Drill
 from fangkong.drill.services import ServiceResponder
 from fangkong.drill.strategy import Strategy, load
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, Transfer
@@ -209,6 +210,33 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
     assert header == ["strategy", *COLUMNS]
     assert "echarts.init" in page.read_text("utf-8") and "cdn" not in page.read_text(
         "utf-8").lower()
+
+
+def test_contacts_quarantined_at_home_are_under_management(session: Session) -> None:
+    """Contacts whose plan goes on at home without a room (the rooms ran out) are under
+    management in the tracing service from the day they are told to stay home."""
+    strategy = Strategy.model_validate({"agents": 3000, "days": 16, "seed": 13,
+                                        "capacity": {"rooms": 20, "vehicles": 1}})
+    drill = Drill(strategy, session=session, actor=system_actor())
+    seen: list[int] = []
+
+    def check(day: int) -> None:
+        assert drill.platform is not None
+        home = np.flatnonzero((drill.status == HOME_Q) & (drill.role > 0))
+        seen.append(home.size)
+        managed: dict[int, bool] = {}
+        for person_id, value, started in session.execute(
+                select(ContactEpisode.person_id, ContactEpisode.status,
+                       ContactEpisode.management_started_at).where(
+                    ContactEpisode.person_id.in_(drill.platform.person_id[home].tolist()),
+                    ContactEpisode.role.in_(["close_contact", "secondary_contact"]))):
+            now = value.value == "under_management"
+            managed[person_id] = managed.get(person_id, False) or now
+            assert not now or started is not None
+        assert all(managed.get(int(p)) for p in drill.platform.person_id[home]), day
+
+    drill.run_all(progress=check)
+    assert max(seen) > 0
 
 
 def test_a_bad_strategy_file_names_file_line_and_field(tmp_path: Path) -> None:

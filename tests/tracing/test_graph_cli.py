@@ -86,8 +86,10 @@ def test_chain_clusters_indicators_and_review(fresh_db: str, tmp_path: Path) -> 
     code, out = run("tracing", "confirm", str(first), "--json")
     assert code == 0 and json.loads(out)["review"] == "confirmed"
     assert json.loads(out)["contact_id"] is not None
-    code, out = run("tracing", "reject", str(second), "--note", "not at home")
-    assert code == 0 and "rejected" in out
+    code, out = run("tracing", "reject", "--case", str(a), "--note", "not at home", "--json")
+    assert code == 0 and json.loads(out) == [  # every proposal of the case still pending
+        {"exposure_id": second, "review": "rejected", "contact_id": None}]
+    assert run("tracing", "confirm")[0] != 0  # nothing given
     assert run("tracing", "reject", str(second))[0] != 0  # reviewed already
     assert json.loads(run("tracing", "proposals", str(a), "--pending", "--json")[1]) == []
 

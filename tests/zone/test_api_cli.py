@@ -49,6 +49,10 @@ def test_zone_api_is_scoped_and_public_notice_is_open(client: TestClient,
     evaluated = client.post("/api/v1/zones/evaluate", params={"on": "2022-05-11"},
                             headers=chikan).json()
     assert evaluated[0]["due"] is None and evaluated[0]["requires"]
+    assert client.post("/api/v1/zones/evaluate", headers=chikan, params={
+        "on": "2022-05-11", "zone_id": [evaluated[0]["zone_id"] + 1]}).json() == []
+    assert len(client.post("/api/v1/zones/evaluate", headers=chikan, params={
+        "on": "2022-05-11", "zone_id": [evaluated[0]["zone_id"]]}).json()) == 1
     assert client.get("/api/v1/zone-checks/prohibitions", headers=chikan).json() == []
 
 

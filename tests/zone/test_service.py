@@ -84,6 +84,21 @@ def test_reference_high_risk_zone_is_lowered_then_lifted(session: Session, admin
                              data=RoundIn(round_date=D("2022-05-21"), all_negative=True))
 
 
+def test_the_evaluation_of_some_zones_proposes_on_them_only(session: Session, admin: Actor,
+                                                            on: list[date]) -> None:
+    """A command (or a drill) evaluates its own zones: the others get no proposal."""
+    mine, other = _zone(session, admin), _zone(session, admin, division=XIASHAN)
+    for zone_id in (mine, other):
+        service.record_round(session, actor=admin, zone_id=zone_id,
+                             data=RoundIn(round_date=D("2022-05-17"), all_negative=True))
+    on[0] = D("2022-05-18")
+    [row] = service.evaluate(session, actor=admin, zone_ids={mine})
+    assert (row.zone_id, row.due) == (mine, "medium") and row.proposal_id is not None
+    assert [p.zone_id for p in service.proposals(session, actor=admin)] == [mine]
+    assert {r.zone_id for r in service.evaluate(session, actor=admin)} == {mine, other}
+    assert service.evaluate(session, actor=admin, zone_ids=[]) == []
+
+
 def test_a_new_infection_restarts_the_clock(session: Session, admin: Actor,
                                             on: list[date]) -> None:
     zone_id = _zone(session, admin)

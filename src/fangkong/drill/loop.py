@@ -360,6 +360,13 @@ class Drill:
             self.role[agent] = role
             self.since[agent] = t
             self.since_hour[agent] = 12 + self.hour_rng.random(agent.size) * 8
+            home = np.unique(agent[managed & ~facility])
+            if home.size and self.platform is not None:  # home quarantine starts when told
+                record = getattr(self.responder, "contact_status", None)
+                if record is not None:
+                    start = self.platform.at(self.date(t), 0)
+                    record(home, "under_management", [
+                        start + timedelta(hours=float(h)) for h in self.since_hour[home]])
         if self.platform is not None:
             if agent.size:
                 self.platform.register(agent, self.date(t))
@@ -409,9 +416,13 @@ class Drill:
             mine = self.role == role
             if plan.facility is not None:
                 # The centralized phase is over (in a room, or still waiting for one): the
-                # plan goes on at home.
-                st[mine & ((st == FACILITY_Q) | (st == WAITING))
-                   & (offset > plan.facility[1])] = HOME_Q
+                # plan goes on at home; those who never got a room are under management from
+                # now on, at home.
+                over = mine & (offset > plan.facility[1])
+                st[over & (st == FACILITY_Q)] = HOME_Q
+                home = np.flatnonzero(over & (st == WAITING))
+                st[home] = HOME_Q
+                self._tell("contact_status", home, "under_management", t, 8)
             done = mine & np.isin(st, (WAITING, FACILITY_Q, HOME_Q)) & (offset >= plan.release)
             st[done] = FREE
             self._tell("contact_status", np.flatnonzero(done), "released", t, 9)

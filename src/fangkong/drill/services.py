@@ -261,44 +261,52 @@ class ServiceResponder(CapacityResponder):
         for n, k in enumerate(range(0, len(order), seats)):
             load = order[k:k + seats]
             with sim_clock(arrival[load[-1]]):
-                ids = [transfers.request(self.session, actor=self.actor, data=TransferCreate(
-                    person_ref=self.platform.person_ref(int(people[i])),
-                    to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
-                    clock_start=clock_start[i])).id for i in load]
+                ids = [t.id for t in transfers.request_many(
+                    self.session, actor=self.actor, data=[TransferCreate(
+                        person_ref=self.platform.person_ref(int(people[i])),
+                        to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
+                        clock_start=clock_start[i]) for i in load])]
                 transfers.dispatch(self.session, actor=self.actor,
                                    vehicle_id=fleet[n % len(fleet)], transfer_ids=ids,
                                    at=min(arrival[i] for i in load) - timedelta(minutes=30))
-                for i, transfer_id in zip(load, ids, strict=True):
-                    transfers.arrive(self.session, actor=self.actor, transfer_id=transfer_id,
-                                     at=arrival[i])
+                transfers.arrive_many(self.session, actor=self.actor, arrivals=[
+                    (transfer_id, arrival[i]) for i, transfer_id in zip(load, ids,
+                                                                        strict=True)])
         if not case:
-            for i in order:
-                self.contact_status(people[i:i + 1], "under_management", arrival[i])
+            self.contact_status(people[order], "under_management",
+                                [arrival[i] for i in order])
 
-    def contact_status(self, people: np.ndarray, status: str, at: datetime,
+    def contact_status(self, people: np.ndarray, status: str, at: datetime | list[datetime],
                        cases: dict[int, int] | None = None) -> None:
         """Move the contact episodes of ``people`` on (under management, released, became a
         case) through the tracing service, where the move is allowed."""
         wanted = ContactStatus(status)
-        with sim_clock(at):
-            for a in people.tolist():
-                keep = []
-                for episode in self.episodes.get(a, []):
-                    contact = self.session.get(ContactEpisode, episode)
-                    if contact is None or wanted not in TRANSITIONS[contact.status]:
-                        continue
-                    case_id = (cases or {}).get(a)
-                    if wanted is ContactStatus.became_case and case_id is None:
-                        continue
-                    tracing.set_status(self.session, actor=self.actor, contact_id=episode,
-                                       data=StatusUpdate(status=wanted, at=at,
-                                                         converted_case_id=case_id))
-                    if wanted is ContactStatus.under_management:
-                        keep.append(episode)
-                if keep:
-                    self.episodes[a] = keep
-                else:
-                    self.episodes.pop(a, None)
+        when = at if isinstance(at, list) else [at] * people.size
+        moves: list[tuple[int, StatusUpdate]] = []
+        mine = sorted({e for a in people.tolist() for e in self.episodes.get(a, [])})
+        for k in range(0, len(mine), 900):  # read at once (not one by one below)
+            self.session.scalars(select(ContactEpisode).where(
+                ContactEpisode.id.in_(mine[k:k + 900]))).all()
+        for a, t in zip(people.tolist(), when, strict=True):
+            keep = []
+            for episode in self.episodes.get(a, []):
+                contact = self.session.get(ContactEpisode, episode)
+                if contact is None or wanted not in TRANSITIONS[contact.status]:
+                    continue
+                case_id = (cases or {}).get(a)
+                if wanted is ContactStatus.became_case and case_id is None:
+                    continue
+                moves.append((episode, StatusUpdate(status=wanted, at=t,
+                                                    converted_case_id=case_id)))
+                if wanted is ContactStatus.under_management:
+                    keep.append(episode)
+            if keep:
+                self.episodes[a] = keep
+            else:
+                self.episodes.pop(a, None)
+        if moves:
+            with sim_clock(max(when)):
+                tracing.set_status_many(self.session, actor=self.actor, updates=moves)
 
     # --- check-ins ---------------------------------------------------------------------------
 
@@ -336,15 +344,17 @@ class ServiceResponder(CapacityResponder):
         as many cases a day as the strategy has tracers."""
         p = self.platform
         with sim_clock(self.at(day, 14)):
-            for a in cases:
-                case_id = p.case_of.get(int(a))
+            new: dict[int, date | None] = {}  # case -> isolated on
+            for a in cases.tolist():
+                case_id = p.case_of.get(a)
                 if case_id is None:
                     continue
-                iso = self.isolated_on.get(int(a))
-                tracing.propose(self.session, actor=self.actor, case_id=case_id,
-                                pack=self.pack_id, checkins=self.store,
-                                isolated_on=self.date_of(iso) if iso is not None else None)
-                self.cases_waiting.append(int(a))
+                iso = self.isolated_on.get(a)
+                new[case_id] = self.date_of(iso) if iso is not None else None
+                self.cases_waiting.append(a)
+            tracing.propose_many(self.session, actor=self.actor, case_ids=list(new),
+                                 pack=self.pack_id, checkins=self.store,
+                                 isolated_on={c: d for c, d in new.items() if d is not None})
             self.trace_credit = min(self.trace_credit + self.trace_per_day,
                                     self.trace_per_day + 1)
             take = min(len(self.cases_waiting), int(self.trace_credit))
@@ -353,35 +363,39 @@ class ServiceResponder(CapacityResponder):
                             dtype=np.int64)
             if todo.size == 0:
                 return Traced(EMPTY, EMPTY, EMPTY)
-            episodes: list[int] = []
-            for a in todo:
-                episodes += self._confirm(int(a), day)
+            episodes = self._confirm(todo, day)
         return self._traced(episodes, todo)
 
-    def _confirm(self, agent: int, day: int) -> list[int]:
-        case_id = self.platform.case_of[agent]
-        found = []
-        for e in self.session.scalars(select(Exposure).where(
-                Exposure.source_case_id == case_id, Exposure.review == Review.proposed)
-                .order_by(Exposure.id)):
-            if self._role_known(e.proposed_role):
-                found.append(tracing.review(self.session, actor=self.actor, exposure_id=e.id,
-                                            confirm=True, pack=self.pack_id).contact_id)
+    def _confirm(self, agents: np.ndarray, day: int) -> list[int]:
+        """The tracers' day: the proposals of these cases confirmed in one review (oldest
+        case first), the workmates and classmates they named added in one batch."""
+        order = [self.platform.case_of[int(a)] for a in agents]
+        rank = {case_id: k for k, case_id in enumerate(order)}
+        proposed = [(rank[e.source_case_id], e.id) for e in self.session.execute(
+            select(Exposure.id, Exposure.source_case_id, Exposure.proposed_role).where(
+                Exposure.source_case_id.in_(order), Exposure.review == Review.proposed))
+            if self._role_known(e.proposed_role)]
+        found = [e.contact_id for e in tracing.review_many(
+            self.session, actor=self.actor, exposure_ids=[i for _, i in sorted(proposed)],
+            confirm=True, pack=self.pack_id)]
         resp = self.strategy.response
         if resp.trace_work and resp.work_contacts:
-            found += self._interview(agent, case_id, day)
+            named = [x for a, case_id in zip(agents.tolist(), order, strict=True)
+                     for x in self._interview(a, case_id, day)]
+            found += [e.contact_id for e in tracing.add_exposures(
+                self.session, actor=self.actor, data=named, pack=self.pack_id)]
         return [c for c in found if c is not None]
 
     def _role_known(self, role: str) -> bool:
         return role in self.roles or role == self.rules.co_presence.role
 
-    def _interview(self, agent: int, case_id: int, day: int) -> list[int | None]:
+    def _interview(self, agent: int, case_id: int, day: int) -> list[ExposureCreate]:
         """The workmates or classmates the case names in the interview (the simulation's
-        truth, ``work_contacts`` of them), added as exposures the epidemiologist found."""
+        truth, ``work_contacts`` of them), as exposures the epidemiologist found."""
         first, last = self.window(np.array([agent]), day)
         if last[0] < first[0]:
             return []
-        out: list[int | None] = []
+        out: list[ExposureCreate] = []
         for members, setting in ((self._work_members, Setting.workplace),
                                  (self._school_members, Setting.school)):
             picked, _ = self._colleagues(members, np.array([agent]), last[:1],
@@ -389,15 +403,13 @@ class ServiceResponder(CapacityResponder):
             for other in np.unique(picked).tolist():
                 if other == agent:
                     continue
-                e = tracing.add_exposure(self.session, actor=self.actor, pack=self.pack_id,
-                                         data=ExposureCreate(
+                out.append(ExposureCreate(
                     source_case_id=case_id, exposed_person_id=int(self.platform.person_id[
                         other]), first_exposure=self.date_of(int(first[0])),
                     last_exposure=self.date_of(int(last[0])), estimated=True,
                     setting=setting,
                     proximity=Proximity.direct, certainty=Certainty.probable,
                     role="close_contact", reason=f"{setting.value}: named in the interview"))
-                out.append(e.contact_id)
         return out
 
     def _traced(self, episode_ids: list[int], todo: np.ndarray) -> Traced:
@@ -405,10 +417,13 @@ class ServiceResponder(CapacityResponder):
             return Traced(EMPTY, EMPTY, EMPTY, cases=todo)
         agents, days, roles = [], [], []
         start = self.date_of(0)
-        for episode, person_id, last, role in self.session.execute(
-                select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
-                       ContactEpisode.role).where(ContactEpisode.id.in_(set(episode_ids)))
-                .order_by(ContactEpisode.id)):
+        rank = {self.platform.case_of[int(a)]: k for k, a in enumerate(todo.tolist())}
+        rows = sorted(self.session.execute(
+            select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
+                   ContactEpisode.role, ContactEpisode.index_case_id).where(
+                ContactEpisode.id.in_(set(episode_ids)))).all(),
+            key=lambda r: (rank.get(r[4], len(rank)), r[0]))  # case by case, as confirmed
+        for episode, person_id, last, role, _ in rows:
             agents.append(self.platform.agent_of(person_id))
             if role in self.roles:
                 self.episodes.setdefault(agents[-1], []).append(episode)
@@ -443,9 +458,9 @@ class ServiceResponder(CapacityResponder):
                     population=int((city.town == town).sum()), last_infection_date=today,
                     reason="community infections (drill)", pack_id=self.pack_id))
                 self.zone_of[town] = zone.id
-            mine = set(self.zone_of.values())
-            rows = [r for r in zones.evaluate(self.session, actor=self.actor, on=today)
-                    if r.zone_id in mine and r.proposal_id is not None and not r.applied]
+            rows = [r for r in zones.evaluate(self.session, actor=self.actor, on=today,
+                                              zone_ids=set(self.zone_of.values()))
+                    if r.proposal_id is not None and not r.applied]
             if rows:  # the command approves what the pack's rules make due (its zones only)
                 pending = {p.id for p in zones.proposals(self.session, actor=self.actor)}
                 for row in rows:

@@ -57,10 +57,12 @@ def _free_rooms(session: Session, actor: Actor, division: str | None, start: dat
     sites = list(session.scalars(stmt.order_by(Site.id)))
     busy = set(session.scalars(select(RoomNight.room_id).where(
         RoomNight.night >= start, RoomNight.night < end).distinct()))
-    by_site: dict[int, list[Room]] = defaultdict(list)
-    for start_at in range(0, len(sites), 900):
+    by_site: dict[int, list[Any]] = defaultdict(list)
+    for start_at in range(0, len(sites), 900):  # columns only: many rooms, read every time
         ids = [s.id for s in sites[start_at : start_at + 900]]
-        for room in session.scalars(select(Room).where(Room.site_id.in_(ids))):
+        for room in session.execute(select(Room.id, Room.site_id, Room.label, Room.family,
+                                           Room.accessible, Room.capacity)
+                                    .where(Room.site_id.in_(ids))):
             if room.id not in busy:
                 by_site[room.site_id].append(room)
     classes, capacity = [], []
@@ -77,10 +79,10 @@ def _free_rooms(session: Session, actor: Actor, division: str | None, start: dat
 
 
 def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
-                 create_stay: Any) -> dict[str, Any]:
-    """Solve, then book each placed person with ``create_stay`` (the service's, passed in to
-    keep the layers apart); any refusal rolls the whole batch back with the caller's
-    transaction."""
+                 create_stays: Any) -> dict[str, Any]:
+    """Solve, then book every placed person at once with ``create_stays`` (the service's,
+    passed in to keep the layers apart); any refusal rolls the whole batch back with the
+    caller's transaction."""
     actor.require(Perm.isolation_write)
     pack, rules = policy.isolation_rules(data.pack)
     start, end = _period(data)
@@ -101,7 +103,7 @@ def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
             "duplicate", field="people")])
     result = solver.assign(people, plan_sites, rules, classes).as_dict()
     by_ref = {p.person_ref: p for p in data.people}
-    stays: dict[str, int] = {}
+    wanted: list[StayCreate] = []
     for row in result["assignments"]:
         person = by_ref[row["person_ref"]]
         case = CASE_KIND.get(person.role.value)
@@ -115,7 +117,7 @@ def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
             fields |= {"role": person.role.value, "anchor": data.anchor}
         else:
             fields |= {"start_date": data.start_date, "planned_end": data.planned_end}
-        stays[person.person_ref] = create_stay(session, actor=actor,
-                                               data=StayCreate.model_validate(fields)).id
-    result["stays"] = stays
+        wanted.append(StayCreate.model_validate(fields))
+    made = create_stays(session, actor=actor, data=wanted)
+    result["stays"] = {d.person_ref: stay.id for d, stay in zip(wanted, made, strict=True)}
     return result

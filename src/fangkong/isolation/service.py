@@ -5,12 +5,14 @@ planning mode that assigns people to rooms from files."""
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -196,49 +198,69 @@ def _nights(start: date, end: date) -> list[date]:
     return [start + timedelta(days=k) for k in range((end - start).days)]
 
 
-def _lock_room(session: Session, room: Room) -> None:
-    """On PostgreSQL, lock the room row before anything refers to it (a stay's foreign key
-    takes a share lock on it), so that two officers booking one room wait for each other and
-    the second sees the first's booking instead of a deadlock."""
+def _lock_rooms(session: Session, room_ids: Iterable[int]) -> None:
+    """On PostgreSQL, lock the room rows before anything refers to them (a stay's foreign key
+    takes a share lock on it), in id order, so that two officers booking one room wait for
+    each other and the second sees the first's booking instead of a deadlock."""
     if is_postgres(session):
-        session.execute(select(Room.id).where(Room.id == room.id).with_for_update())
+        for chunk in _chunks(sorted(set(room_ids))):
+            session.execute(select(Room.id).where(Room.id.in_(chunk)).order_by(Room.id)
+                            .with_for_update())
 
 
-def _book(session: Session, *, stay: Stay, room: Room, household: str | None) -> None:
-    """Take one bed of ``room`` for every night of the stay, or raise Conflict.
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
+    for k in range(0, len(items), size):
+        yield list(items[k:k + size])
 
-    The caller has locked the room (:func:`_lock_room`); on both databases the unique
+
+def _book(session: Session, bookings: Sequence[tuple[Stay, Room]]) -> None:
+    """Take one bed of each room for every night of its stay, in order (a family room takes
+    the household's stays of the batch up to its capacity), or raise Conflict.
+
+    The caller has locked the rooms (:func:`_lock_rooms`); on both databases the unique
     (room, night, slot) constraint refuses a double booking whatever happens."""
-    nights = _nights(stay.start_date, stay.planned_end)
-    taken = session.execute(select(RoomNight.night, RoomNight.slot, RoomNight.household_ref,
-                                   RoomNight.stay_id)
-                            .where(RoomNight.room_id == room.id,
-                                   RoomNight.night.between(nights[0], nights[-1]))).all()
-    used: dict[date, set[int]] = {}
-    for night, slot, other_household, other_stay in taken:
-        if not room.family or other_household is None or other_household != household:
-            raise Conflict(f"room {room.label} is already booked on {night} (stay "
-                           f"{other_stay})" + ("" if room.family else
-                                               ": a room that is not a family room holds "
-                                               "one person"),
-                           problems=[Problem("already booked", field="room_id")])
-        used.setdefault(night, set()).add(slot)
+    if not bookings:
+        return
+    first = min(stay.start_date for stay, _ in bookings)
+    last = max(stay.planned_end for stay, _ in bookings)
+    taken: dict[int, dict[date, list[tuple[int, str | None, int]]]] = defaultdict(dict)
+    for chunk in _chunks(sorted({room.id for _, room in bookings})):
+        for room_id, night, slot, other_household, other_stay in session.execute(
+                select(RoomNight.room_id, RoomNight.night, RoomNight.slot,
+                       RoomNight.household_ref, RoomNight.stay_id)
+                .where(RoomNight.room_id.in_(chunk), RoomNight.night >= first,
+                       RoomNight.night < last)):
+            taken[room_id].setdefault(night, []).append((slot, other_household, other_stay))
     rows = []
-    for night in nights:
-        free = [s for s in range(room.capacity) if s not in used.get(night, set())]
-        if not free:
-            raise Conflict(f"family room {room.label} is full on {night}",
-                           problems=[Problem("full", field="room_id")])
-        rows.append(RoomNight(room_id=room.id, night=night, slot=free[0], stay_id=stay.id,
-                              household_ref=household))
+    for stay, room in bookings:
+        household = stay.household_ref
+        mine = taken[room.id]
+        nights = _nights(stay.start_date, stay.planned_end)
+        for night in nights:
+            for _, other_household, other_stay in mine.get(night, []):
+                if not room.family or other_household is None or other_household != household:
+                    raise Conflict(f"room {room.label} is already booked on {night} (stay "
+                                   f"{other_stay})" + ("" if room.family else
+                                                       ": a room that is not a family room "
+                                                       "holds one person"),
+                                   problems=[Problem("already booked", field="room_id")])
+        for night in nights:
+            used = {slot for slot, _, _ in mine.get(night, [])}
+            free = [s for s in range(room.capacity) if s not in used]
+            if not free:
+                raise Conflict(f"family room {room.label} is full on {night}",
+                               problems=[Problem("full", field="room_id")])
+            mine.setdefault(night, []).append((free[0], household, stay.id))
+            rows.append({"room_id": room.id, "night": night, "slot": free[0],
+                         "stay_id": stay.id, "household_ref": household})
     try:
         with session.begin_nested():
-            session.add_all(rows)
-            session.flush()
+            session.execute(insert(RoomNight), rows)
     except IntegrityError:
-        raise Conflict(f"room {room.label} was booked by someone else at the same moment; "
-                       "choose another room", problems=[Problem("already booked",
-                                                                field="room_id")]) from None
+        labels = sorted({room.label for _, room in bookings})
+        raise Conflict(f"room {', '.join(labels[:10])} was booked by someone else at the same "
+                       "moment; choose another room", problems=[Problem(
+                           "already booked", field="room_id")]) from None
 
 
 def _due(day: date) -> datetime:
@@ -246,16 +268,20 @@ def _due(day: date) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=zone)
 
 
-def _sampling(session: Session, actor: Actor, stay: Stay, test_dates: list[date],
-              where: str) -> None:
-    for day in test_dates:
-        task = tasks.create(session, actor=actor, data=TaskCreate(
-            type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
-            subject_type="iso_stay", subject_id=stay.id,
-            owning_division_code=stay.division_code, due_at=_due(day)))
-        session.add(StayTest(stay_id=stay.id, test_date=day, task_id=task.id,
-                             result=SampleResult.pending))
-    session.flush()
+def _sampling(session: Session, actor: Actor, plans: Sequence[tuple[Stay, list[date], str]]
+              ) -> None:
+    """Each stay's sampling days: a task per day (created at once) and the test to record."""
+    specs = [(stay, day, TaskCreate(
+        type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
+        subject_type="iso_stay", subject_id=stay.id, owning_division_code=stay.division_code,
+        due_at=_due(day))) for stay, days, where in plans for day in days]
+    if not specs:
+        return
+    ids = tasks.create_many(session, actor=actor, data=[t for _, _, t in specs])
+    session.execute(insert(StayTest), [
+        {"stay_id": stay.id, "test_date": day, "task_id": task_id,
+         "result": SampleResult.pending} for (stay, day, _), task_id in zip(specs, ids,
+                                                                            strict=True)])
 
 
 QUARANTINE_SITES = (SiteType.quarantine_hotel, SiteType.health_station)
@@ -271,46 +297,85 @@ def _check_kind(kind: StayKind, site: Site) -> None:
 
 
 def create_stay(session: Session, *, actor: Actor, data: StayCreate) -> Stay:
+    return create_stays(session, actor=actor, data=[data])[0]
+
+
+def create_stays(session: Session, *, actor: Actor, data: Sequence[StayCreate]) -> list[Stay]:
+    """Stays for many people at once (a batch assignment, or a site's arrivals of the day):
+    the same checks, plans, room nights, sampling tasks and audit as :func:`create_stay` one
+    by one, in the order given, read and written in a few statements. All or nothing: a bad
+    item refuses the batch (its problems name the item)."""
     actor.require(Perm.isolation_write)
-    person = _person(session, actor, data.person_ref)
-    room = site = None
-    if data.site_id is not None:
-        site = get_site(session, actor=actor, site_id=data.site_id)
+    items = list(data)
+    if not items:
+        return []
+    at = (lambda k: "") if len(items) == 1 else (lambda k: f"[{k}]")
+    ids = persons.ids_by_ref(session, actor=actor, refs={d.person_ref for d in items})
+    for k, d in enumerate(items):
+        if d.person_ref not in ids:
+            raise Invalid(f"no person with ref {d.person_ref} in your jurisdiction",
+                          problems=[Problem("unknown", field=f"person_ref{at(k)}")])
+    people: dict[int, Person] = {}
+    for chunk in _chunks(sorted(set(ids.values()))):
+        people.update((p.id, p) for p in session.scalars(select(Person).where(
+            Person.id.in_(chunk))))
+    sites: dict[int, Site] = {}
+    rooms: dict[int, Room] = {}
+    wanted = sorted({d.room_id for d in items if d.room_id is not None})
+    for chunk in _chunks(wanted):
+        rooms.update((r.id, r) for r in session.scalars(select(Room).where(Room.id.in_(chunk))))
+    for k, d in enumerate(items):
+        if d.site_id is None:
+            continue
+        if d.site_id not in sites:
+            sites[d.site_id] = get_site(session, actor=actor, site_id=d.site_id)
+        site = sites[d.site_id]
         if site.status is not SiteStatus.active:
             raise Conflict(f"site {site.code} is {site.status.value}: activate it first")
-        room = session.get(Room, data.room_id)
+        room = rooms.get(d.room_id or 0)
         if room is None or room.site_id != site.id:
-            raise Invalid(f"room {data.room_id} is not a room of site {site.code}",
-                          problems=[Problem("not in this site", field="room_id")])
-        _check_kind(data.kind, site)
-        _lock_room(session, room)
-    pack, pack_version, tests = None, None, []
-    start, end = data.start_date, data.planned_end
-    if data.role:
-        assert data.anchor is not None
-        plan = policy.plan(data.pack, data.role, data.anchor)
-        if not plan.phases:
-            raise Invalid(f"the pack manages no plan for role {data.role}",
-                          problems=[Problem(plan.explanation or "unmanaged", field="role")])
-        phase = plan.phases[0]
-        start, end = phase.start, phase.end + timedelta(days=1)
-        tests, pack, pack_version = phase.test_dates, plan.pack, plan.pack_version
-    assert start is not None and end is not None
-    stay = Stay(person_id=person.id, site_id=site.id if site else None,
-                room_id=room.id if room else None, kind=data.kind, status=StayStatus.active,
-                role=data.role, anchor=data.anchor,
-                household_ref=data.household_ref or person.household_ref,
-                division_code=site.division_code if site else person.division_code,
-                start_date=start, planned_end=end, order_ref=data.order_ref, pack=pack,
-                pack_version=pack_version, created_by=actor.username, created_at=utc_now())
-    session.add(stay)
+            raise Invalid(f"room {d.room_id} is not a room of site {site.code}",
+                          problems=[Problem("not in this site", field=f"room_id{at(k)}")])
+        _check_kind(d.kind, site)
+    _lock_rooms(session, wanted)
+    plans: dict[tuple[str | None, str, date], Any] = {}
+    stays: list[Stay] = []
+    tests: list[list[date]] = []
+    for k, d in enumerate(items):
+        person = people[ids[d.person_ref]]
+        where = sites.get(d.site_id) if d.site_id is not None else None
+        pack, pack_version, days = None, None, []
+        start, end = d.start_date, d.planned_end
+        if d.role:
+            assert d.anchor is not None
+            key = (d.pack, d.role, d.anchor)
+            if key not in plans:
+                plans[key] = policy.plan(d.pack, d.role, d.anchor)
+            plan = plans[key]
+            if not plan.phases:
+                raise Invalid(f"the pack manages no plan for role {d.role}",
+                              problems=[Problem(plan.explanation or "unmanaged",
+                                                field=f"role{at(k)}")])
+            phase = plan.phases[0]
+            start, end = phase.start, phase.end + timedelta(days=1)
+            days, pack, pack_version = phase.test_dates, plan.pack, plan.pack_version
+        assert start is not None and end is not None
+        stays.append(Stay(
+            person_id=person.id, site_id=where.id if where else None,
+            room_id=d.room_id if where else None, kind=d.kind, status=StayStatus.active,
+            role=d.role, anchor=d.anchor, household_ref=d.household_ref or person.household_ref,
+            division_code=where.division_code if where else person.division_code,
+            start_date=start, planned_end=end, order_ref=d.order_ref, pack=pack,
+            pack_version=pack_version, created_by=actor.username, created_at=utc_now()))
+        tests.append(list(days))
+    session.add_all(stays)
     session.flush()
-    if room is not None:
-        _book(session, stay=stay, room=room, household=stay.household_ref)
-    _sampling(session, actor, stay, tests, site.code if site else "home")
-    audit.record(session, actor, action="create", record_type="iso_stay", record_ids=[stay.id],
-                 fields=STAY_FIELDS)
-    return stay
+    _book(session, [(stay, rooms[stay.room_id]) for stay in stays if stay.room_id is not None])
+    _sampling(session, actor, [(stay, days, sites[stay.site_id].code if stay.site_id else "home")
+                               for stay, days in zip(stays, tests, strict=True)])
+    audit.record(session, actor, action="create", record_type="iso_stay",
+                 record_ids=[stay.id for stay in stays], fields=STAY_FIELDS)
+    return stays
 
 
 def get_stay(session: Session, *, actor: Actor, stay_id: int, audit_read: bool = True) -> Stay:
@@ -436,7 +501,7 @@ def _next_phase(session: Session, actor: Actor, stay: Stay, on: date
                previous_stay_id=stay.id, created_by=actor.username, created_at=utc_now())
     session.add(nxt)
     session.flush()
-    _sampling(session, actor, nxt, [d for d in phase.test_dates if d >= on], "home")
+    _sampling(session, actor, [(nxt, [d for d in phase.test_dates if d >= on], "home")])
     transfer = Transfer(person_id=stay.person_id, stay_id=nxt.id, kind=TransferKind.return_home,
                         passenger_class=PassengerClass.case if stay.kind in (
                             StayKind.isolation, StayKind.treatment) else PassengerClass.contact,
@@ -469,7 +534,7 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
     if site.status is not SiteStatus.active:
         raise Conflict(f"site {site.code} is {site.status.value}: activate it first")
     _check_kind(kind, site)
-    _lock_room(session, room)
+    _lock_rooms(session, [room.id])
     end = planned_end or max(stay.planned_end, on + timedelta(days=1))
     if end <= on:
         raise Invalid("planned_end must be after the move", problems=[Problem(
@@ -489,7 +554,7 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
                created_by=actor.username, created_at=utc_now())
     session.add(new)
     session.flush()
-    _book(session, stay=new, room=room, household=new.household_ref)
+    _book(session, [(new, room)])
     transfer = Transfer(person_id=stay.person_id, stay_id=new.id,
                         kind=TransferKind.inter_facility, status=TStatus.planned,
                         from_site_id=stay.site_id, to_site_id=site.id,
@@ -508,4 +573,4 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
 def assign_and_book(session: Session, *, actor: Actor, data: BatchAssign) -> dict[str, Any]:
     """Assign a batch to the free rooms of the sites in the database and book every stay (all
     or nothing: a refusal rolls the batch back with the caller's transaction)."""
-    return batch.assign_batch(session, actor=actor, data=data, create_stay=create_stay)
+    return batch.assign_batch(session, actor=actor, data=data, create_stays=create_stays)

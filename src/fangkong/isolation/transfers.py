@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -68,31 +69,52 @@ def create_vehicle(session: Session, *, actor: Actor, data: VehicleCreate) -> Ve
 def request(session: Session, *, actor: Actor, data: TransferCreate) -> Transfer:
     """An admission transfer to a site: its clock starts at the positive result (a case) or at
     the identification (a contact). The destination must suit the passenger."""
+    return request_many(session, actor=actor, data=[data])[0]
+
+
+def request_many(session: Session, *, actor: Actor, data: Sequence[TransferCreate]
+                 ) -> list[Transfer]:
+    """Many admission transfers at once (a day's moves to a site): the same checks and records
+    as :func:`request` one by one, in the order given, with one audit entry. All or nothing:
+    a bad item refuses the batch (its problems name the item)."""
     actor.require(Perm.isolation_write)
-    person_id = persons.ids_by_ref(session, actor=actor, refs={data.person_ref}).get(
-        data.person_ref)
-    if person_id is None:
-        raise Invalid(f"no person with ref {data.person_ref} in your jurisdiction",
-                      problems=[Problem("unknown", field="person_ref")])
-    site = session.scalar(scope(select(Site).where(Site.id == data.to_site_id), actor,
-                                Site.division_code))
-    if site is None:
-        raise NotFound(f"site {data.to_site_id} not found")
-    allowed = HOSPITALS if data.passenger_class is PassengerClass.case else QUARANTINE
-    if site.type not in allowed:
-        raise Invalid(f"a {data.passenger_class.value} is not taken to a {site.type.value}",
-                      problems=[Problem(f"expected one of: {', '.join(allowed)}",
-                                        field="to_site_id")])
-    transfer = Transfer(person_id=person_id, kind=TransferKind.admission,
-                        status=TransferStatus.planned, from_site_id=None, to_site_id=site.id,
-                        division_code=site.division_code, passenger_class=data.passenger_class,
-                        clock_start=data.clock_start, planned_on=data.clock_start.date(),
-                        created_by=actor.username, created_at=utc_now())
-    session.add(transfer)
+    items = list(data)
+    if not items:
+        return []
+    at = (lambda k: "") if len(items) == 1 else (lambda k: f"[{k}]")
+    ids = persons.ids_by_ref(session, actor=actor, refs={d.person_ref for d in items})
+    sites: dict[int, Site | None] = {}
+    for k, d in enumerate(items):
+        if d.person_ref not in ids:
+            raise Invalid(f"no person with ref {d.person_ref} in your jurisdiction",
+                          problems=[Problem("unknown", field=f"person_ref{at(k)}")])
+        if d.to_site_id not in sites:
+            sites[d.to_site_id] = session.scalar(scope(select(Site).where(
+                Site.id == d.to_site_id), actor, Site.division_code))
+        site = sites[d.to_site_id]
+        if site is None:
+            raise NotFound(f"site {d.to_site_id} not found")
+        allowed = HOSPITALS if d.passenger_class is PassengerClass.case else QUARANTINE
+        if site.type not in allowed:
+            raise Invalid(f"a {d.passenger_class.value} is not taken to a {site.type.value}",
+                          problems=[Problem(f"expected one of: {', '.join(allowed)}",
+                                            field=f"to_site_id{at(k)}")])
+    now = utc_now()
+    made = []
+    for d in items:
+        site = sites[d.to_site_id]
+        assert site is not None
+        made.append(Transfer(person_id=ids[d.person_ref], kind=TransferKind.admission,
+                             status=TransferStatus.planned, from_site_id=None,
+                             to_site_id=site.id, division_code=site.division_code,
+                             passenger_class=d.passenger_class, clock_start=d.clock_start,
+                             planned_on=d.clock_start.date(), created_by=actor.username,
+                             created_at=now))
+    session.add_all(made)
     session.flush()
     audit.record(session, actor, action="create", record_type="iso_transfer",
-                 record_ids=[transfer.id], fields=TRANSFER_FIELDS)
-    return transfer
+                 record_ids=[t.id for t in made], fields=TRANSFER_FIELDS)
+    return made
 
 
 def _transfer(session: Session, actor: Actor, transfer_id: int) -> Transfer:
@@ -148,18 +170,38 @@ def dispatch(session: Session, *, actor: Actor, vehicle_id: int, transfer_ids: l
 
 
 def arrive(session: Session, *, actor: Actor, transfer_id: int, at: datetime) -> Transfer:
+    return arrive_many(session, actor=actor, arrivals=[(transfer_id, at)])[0]
+
+
+def arrive_many(session: Session, *, actor: Actor, arrivals: Sequence[tuple[int, datetime]]
+                ) -> list[Transfer]:
+    """Many transfers arrived (a vehicle's load, each at its time): the same checks and
+    records as :func:`arrive` one by one, with one audit entry; all or nothing."""
     actor.require(Perm.isolation_write)
-    transfer = _transfer(session, actor, transfer_id)
-    if transfer.status is not TransferStatus.dispatched:
-        raise Conflict(f"transfer {transfer.id} is {transfer.status.value}, not dispatched")
-    if transfer.dispatched_at and at < transfer.dispatched_at:
-        raise Invalid("arrival before dispatch", problems=[Problem("before dispatch",
-                                                                   field="at")])
-    transfer.status, transfer.arrived_at = TransferStatus.arrived, at
+    if not arrivals:
+        return []
+    wanted = sorted({t for t, _ in arrivals})
+    found: dict[int, Transfer] = {}
+    for k in range(0, len(wanted), 900):
+        found.update((t.id, t) for t in session.scalars(scope(select(Transfer).where(
+            Transfer.id.in_(wanted[k:k + 900])), actor, Transfer.division_code)))
+    for transfer_id, at in arrivals:
+        transfer = found.get(transfer_id)
+        if transfer is None:
+            raise NotFound(f"transfer {transfer_id} not found")
+        if transfer.status is not TransferStatus.dispatched:
+            raise Conflict(f"transfer {transfer.id} is {transfer.status.value}, not dispatched")
+        if transfer.dispatched_at and at < transfer.dispatched_at:
+            raise Invalid("arrival before dispatch", problems=[Problem("before dispatch",
+                                                                       field="at")])
+    if len({t for t, _ in arrivals}) != len(arrivals):
+        raise Conflict("a transfer arrives only once: it is given twice")
+    for transfer_id, at in arrivals:
+        found[transfer_id].status, found[transfer_id].arrived_at = TransferStatus.arrived, at
     session.flush()
     audit.record(session, actor, action="update", record_type="iso_transfer",
-                 record_ids=[transfer.id], fields=["status", "arrived_at"])
-    return transfer
+                 record_ids=[t for t, _ in arrivals], fields=["status", "arrived_at"])
+    return [found[t] for t, _ in arrivals]
 
 
 def clocks(session: Session, *, actor: Actor, now: datetime, division: str | None = None,

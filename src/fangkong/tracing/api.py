@@ -22,6 +22,7 @@ from fangkong.tracing.schemas import (
     IngestReport,
     ProposalReport,
     Review_,
+    ReviewMany,
     StatusUpdate,
     VenueCreate,
     VenueRead,
@@ -89,6 +90,14 @@ def case_contacts(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
 @router.post("/exposures", response_model=ExposureRead, status_code=201)
 def add_exposure(session: DbSession, actor: CurrentActor, data: ExposureCreate) -> Any:
     return contacts.add_exposure(session, actor=actor, data=data)
+
+
+@router.post("/exposures/review", response_model=list[ExposureRead])
+def review_many(session: DbSession, actor: CurrentActor, data: ReviewMany) -> Any:
+    """Confirm or reject many proposals at once (an epidemiologist going through a case's
+    list): all or nothing, in the order given."""
+    return contacts.review_many(session, actor=actor, exposure_ids=data.exposure_ids,
+                                confirm=data.confirm, note=data.note)
 
 
 @router.post("/exposures/{exposure_id}/review", response_model=ExposureRead)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -224,33 +225,50 @@ def proposals(case_id: int = typer.Argument(..., help="A case id."),
     emit(rows, as_json, text)
 
 
-def _review(exposure_id: int, confirm: bool, note: str | None, as_json: bool) -> None:
+def _review(exposure_ids: list[int], case_id: int | None, confirm: bool, note: str | None,
+            as_json: bool) -> None:
     from fangkong.tracing import contacts
 
     with db_session() as session:
-        e = contacts.review(session, actor=cli_actor(), exposure_id=exposure_id,
-                            confirm=confirm, note=note)
-        out = {"exposure_id": e.id, "review": e.review.value, "contact_id": e.contact_id}
-    emit(out, as_json, lambda: console.print(
-        f"exposure {exposure_id} {out['review']}"
-        + (f"; contact episode {out['contact_id']}" if out["contact_id"] else "")))
+        actor = cli_actor()
+        ids = list(exposure_ids)
+        if case_id is not None:  # every proposal of the case still awaiting review
+            ids += [e.id for e in contacts.exposures_of(session, actor=actor, case_id=case_id)
+                    if e.review.value == "proposed" and e.id not in ids]
+        if not ids:
+            raise Invalid("give exposure ids, or --case with proposals awaiting review")
+        done = contacts.review_many(session, actor=actor, exposure_ids=ids, confirm=confirm,
+                                    note=note)
+        rows = [{"exposure_id": e.id, "review": e.review.value, "contact_id": e.contact_id}
+                for e in done]
+    out: Any = rows[0] if len(rows) == 1 and case_id is None else rows
+
+    def text() -> None:
+        for r in rows:
+            console.print(f"exposure {r['exposure_id']} {r['review']}"
+                          + (f"; contact episode {r['contact_id']}" if r["contact_id"] else ""))
+    emit(out, as_json, text)
 
 
 @app.command("confirm")
 @handle_errors
-def confirm(exposure_id: int = typer.Argument(..., help="A proposed exposure's id."),
+def confirm(exposure_ids: list[int] = typer.Argument(None, help="Proposed exposures' ids."),
+            case_id: int | None = typer.Option(None, "--case", help="Also every proposal of "
+                                               "this case awaiting review."),
             note: str | None = typer.Option(None, "--note"), as_json: bool = JsonOpt) -> None:
-    """Confirm a proposal: the person becomes a contact of the case (with the pack's plan and
-    tasks)."""
-    _review(exposure_id, True, note, as_json)
+    """Confirm proposals (all or nothing): each person becomes a contact of the case (with the
+    pack's plan and tasks)."""
+    _review(exposure_ids or [], case_id, True, note, as_json)
 
 
 @app.command("reject")
 @handle_errors
-def reject(exposure_id: int = typer.Argument(..., help="A proposed exposure's id."),
+def reject(exposure_ids: list[int] = typer.Argument(None, help="Proposed exposures' ids."),
+           case_id: int | None = typer.Option(None, "--case", help="Also every proposal of "
+                                              "this case awaiting review."),
            note: str | None = typer.Option(None, "--note"), as_json: bool = JsonOpt) -> None:
-    """Reject a proposal: it stops counting."""
-    _review(exposure_id, False, note, as_json)
+    """Reject proposals (all or nothing): they stop counting."""
+    _review(exposure_ids or [], case_id, False, note, as_json)
 
 
 @app.command("graph")

@@ -9,6 +9,7 @@ and management plan of the policy pack, and the tasks to notify and transfer the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from statistics import median
@@ -209,40 +210,73 @@ def propose(session: Session, *, actor: Actor, case_id: int, pack: policy.PackRe
     look-back window; and, where the pack identifies secondary contacts, the household members
     and co-present people of its confirmed close contacts in their secondary windows.
     Running it again proposes only what is new."""
+    return propose_many(session, actor=actor, case_ids=[case_id], pack=pack, checkins=checkins,
+                        isolated_on={case_id: isolated_on} if isolated_on else None,
+                        min_overlap_minutes=min_overlap_minutes,
+                        linger_minutes=linger_minutes)[0]
+
+
+def propose_many(session: Session, *, actor: Actor, case_ids: Sequence[int],
+                 pack: policy.PackRef = None, checkins: Path | None = None,
+                 isolated_on: Mapping[int, date] | None = None,
+                 min_overlap_minutes: int | None = None,
+                 linger_minutes: int | None = None) -> list[dict[str, Any]]:
+    """:func:`propose` for many cases (a day's new cases): the co-presence engine runs once
+    over all their windows (once per case of the same person), the proposals and audit are
+    those of each case one by one, in the order given. ``isolated_on`` maps a case id to the
+    day it was isolated."""
     actor.require(Perm.case_write)
-    case = _case(session, actor, case_id)
+    found_cases = [_case(session, actor, cid) for cid in dict.fromkeys(case_ids)]
     resolved = policy.resolve(pack)
     rules = policy.tracing_rules(resolved)
-    window = case_window(case, resolved, isolated_on)
-    last = window.end or utc_now().date()
-    found: dict[str, list[Exposure]] = {"household": [], "co_presence": [], "secondary": []}
-    for person in _household(session, case.person_id):
-        e = _propose(session, case, person, origin=Origin.household, role=rules.household_role,
-                     first=window.start, last=last, setting=Setting.household,
-                     proximity=Proximity.direct, certainty=Certainty.probable, estimated=True,
-                     reason=f"lives in household {person.household_ref} with the case "
-                            f"(共同居住) during the look-back window {window.start}..{last}")
-        if e is not None:
-            found["household"].append(e)
+    windows = [case_window(c, resolved, (isolated_on or {}).get(c.id)) for c in found_cases]
     m = rules.co_presence.min_overlap_minutes if min_overlap_minutes is None \
         else min_overlap_minutes
-    rows = _co_present(session, checkins, [(case.person_id, window.start, window.end)],
-                       min_overlap=min_overlap_minutes, linger=linger_minutes, pack=resolved)
-    found["co_presence"] = _venue_proposals(
-        session, case, rows, origin=Origin.co_presence, role=rules.co_presence.role,
-        source_contact_id=None, source_person_id=case.person_id, min_overlap=m)
-    if policy.traces_secondary_contacts(resolved):
-        found["secondary"] = _secondary(session, case, resolved, checkins, min_overlap_minutes,
-                                        linger_minutes, m)
-    session.flush()
-    every = [e for group in found.values() for e in group]
-    audit.record(session, actor, action="create", record_type="exposure",
-                 record_ids=[e.id for e in every], detail={
-                     "case_id": case.id, "pack": resolved.id,
-                     **{k: len(v) for k, v in found.items()}})
-    return {"case_id": case.id, "pack": resolved.id, "window_start": window.start,
-            "window_end": window.end, **{k: len(v) for k, v in found.items()},
-            "proposals": every}
+    # One engine run per round of distinct persons (a person's rows name the person only).
+    rounds: list[dict[int, int]] = []  # person id -> index of the case
+    for k, case in enumerate(found_cases):
+        free = next((r for r in rounds if case.person_id not in r), None)
+        if free is None:
+            free = {}
+            rounds.append(free)
+        free[case.person_id] = k
+    stays: dict[int, list[dict[str, Any]]] = {}
+    for r in rounds:
+        for row in _co_present(session, checkins, [
+                (pid, windows[k].start, windows[k].end) for pid, k in r.items()],
+                min_overlap=min_overlap_minutes, linger=linger_minutes, pack=resolved):
+            stays.setdefault(r[row["case_person_id"]], []).append(row)
+    out = []
+    for k, (case, window) in enumerate(zip(found_cases, windows, strict=True)):
+        last = window.end or utc_now().date()
+        found: dict[str, list[Exposure]] = {"household": [], "co_presence": [],
+                                            "secondary": []}
+        for person in _household(session, case.person_id):
+            e = _propose(session, case, person, origin=Origin.household,
+                         role=rules.household_role, first=window.start, last=last,
+                         setting=Setting.household, proximity=Proximity.direct,
+                         certainty=Certainty.probable, estimated=True,
+                         reason=f"lives in household {person.household_ref} with the case "
+                                f"(共同居住) during the look-back window {window.start}..{last}")
+            if e is not None:
+                found["household"].append(e)
+        found["co_presence"] = _venue_proposals(
+            session, case, stays.get(k, []), origin=Origin.co_presence,
+            role=rules.co_presence.role, source_contact_id=None,
+            source_person_id=case.person_id, min_overlap=m)
+        if policy.traces_secondary_contacts(resolved):
+            found["secondary"] = _secondary(session, case, resolved, checkins,
+                                            min_overlap_minutes, linger_minutes, m)
+        session.flush()
+        every = [e for group in found.values() for e in group]
+        audit.record(session, actor, action="create", record_type="exposure",
+                     record_ids=[e.id for e in every], detail={
+                         "case_id": case.id, "pack": resolved.id,
+                         **{key: len(v) for key, v in found.items()}})
+        out.append({"case_id": case.id, "pack": resolved.id, "window_start": window.start,
+                    "window_end": window.end, **{key: len(v) for key, v in found.items()},
+                    "proposals": every})
+    return out
 
 
 def _secondary(session: Session, case: Case, pack: policy.Pack, checkins: Path | None,
@@ -290,153 +324,290 @@ def review(session: Session, *, actor: Actor, exposure_id: int, confirm: bool,
            note: str | None = None, pack: policy.PackRef = None) -> Exposure:
     """Confirm a proposal (the person becomes or stays a contact of the case) or reject it
     (it stops counting)."""
+    return review_many(session, actor=actor, exposure_ids=[exposure_id], confirm=confirm,
+                       note=note, pack=pack)[0]
+
+
+def review_many(session: Session, *, actor: Actor, exposure_ids: Sequence[int], confirm: bool,
+                note: str | None = None, pack: policy.PackRef = None) -> list[Exposure]:
+    """Confirm or reject many proposals at once (an epidemiologist going through a case's
+    list, or a day's cases): the same rules, contact episodes, history, tasks and audit as
+    :func:`review` one by one, in the order given, read and written in a few statements.
+    All or nothing: an unknown id, a proposal reviewed already or a discarded case refuses the
+    whole batch before anything is written."""
     actor.require(Perm.case_write)
-    exposure = session.get(Exposure, exposure_id)
-    if exposure is None:
-        raise NotFound(f"exposure {exposure_id} not found")
-    case = _case(session, actor, exposure.source_case_id)
-    if exposure.review != Review.proposed:
-        raise Conflict(f"exposure {exposure_id} was {exposure.review.value} already")
-    exposure.review = Review.confirmed if confirm else Review.rejected
-    exposure.active = confirm
-    exposure.reviewed_by, exposure.reviewed_at = actor.username, utc_now()
+    ids = list(exposure_ids)
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise Invalid("an exposure appears twice in the batch", problems=[Problem(
+            f"exposure {i} is given more than once", field="exposure_ids") for i in twice[:50]])
+    found: dict[int, Exposure] = {}
+    for chunk in _chunks(ids):
+        found.update((e.id, e) for e in session.scalars(select(Exposure).where(
+            Exposure.id.in_(chunk))))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"exposure {missing[0]} not found" + (
+            f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    exposures = [found[i] for i in ids]
+    by_case = {cid: _case(session, actor, cid)
+               for cid in dict.fromkeys(e.source_case_id for e in exposures)}
+    done = [e for e in exposures if e.review != Review.proposed]
+    if done:
+        raise Conflict(f"exposure {done[0].id} was {done[0].review.value} already" + (
+            f" (and {len(done) - 1} more)" if len(done) > 1 else ""), problems=[Problem(
+                f"exposure {e.id} was {e.review.value} already", field="exposure_ids")
+                for e in done[:50]])
+    now = utc_now()
+    for e in exposures:
+        e.review = Review.confirmed if confirm else Review.rejected
+        e.active = confirm
+        e.reviewed_by, e.reviewed_at = actor.username, now
     if confirm:
-        exposure.contact_id = _contact_for(session, actor, exposure, case, pack).id
+        episodes = _contacts_for(session, actor, [(e, by_case[e.source_case_id])
+                                                  for e in exposures], pack)
+        for e, contact in zip(exposures, episodes, strict=True):
+            e.contact_id = contact.id
     session.flush()
     audit.record(session, actor, action="update", record_type="exposure",
-                 record_ids=[exposure.id], fields=["review"], note=note)
-    return exposure
+                 record_ids=ids, fields=["review"], note=note)
+    return exposures
+
+
+def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[list[int]]:
+    for k in range(0, len(ids), size):
+        yield list(ids[k:k + size])
 
 
 def add_exposure(session: Session, *, actor: Actor, data: ExposureCreate,
                  pack: policy.PackRef = None) -> Exposure:
     """An exposure found by the epidemiologist: confirmed at once."""
+    return add_exposures(session, actor=actor, data=[data], pack=pack)[0]
+
+
+def add_exposures(session: Session, *, actor: Actor, data: Sequence[ExposureCreate],
+                  pack: policy.PackRef = None) -> list[Exposure]:
+    """Many exposures found by the epidemiologists (the colleagues a day's cases named in
+    their interviews): each confirmed at once, with the same checks, contact episodes, tasks
+    and audit as :func:`add_exposure` one by one, in the order given. All or nothing: any bad
+    item refuses the batch (its problems name the item)."""
     actor.require(Perm.case_write)
-    case = _case(session, actor, data.source_case_id)
-    person = session.get(Person, data.exposed_person_id)
-    if person is None or person.id == case.person_id:
-        raise Invalid("unknown exposed person", problems=[Problem(
-            "no such person (or the case's own person)", field="exposed_person_id")])
-    if data.last_exposure < data.first_exposure:
-        raise Invalid("the exposure ends before it starts", problems=[Problem(
-            "must not be before first_exposure", field="last_exposure")])
+    items = list(data)
+    if not items:
+        return []
+    by_case = {cid: _case(session, actor, cid)
+               for cid in dict.fromkeys(d.source_case_id for d in items)}
+    people: dict[int, Person] = {}
+    for chunk in _chunks(sorted({d.exposed_person_id for d in items})):
+        people.update((p.id, p) for p in session.scalars(select(Person).where(
+            Person.id.in_(chunk))))
     resolved = policy.resolve(pack)
-    role = data.role or "close_contact"
-    policy.plan(resolved, role, data.last_exposure)  # an unknown role is refused here
-    exposure = Exposure(
-        source_case_id=case.id, source_contact_id=None, source_venue_id=data.source_venue_id,
-        exposed_person_id=person.id, division_code=person.division_code,
-        first_exposure=data.first_exposure, last_exposure=data.last_exposure,
-        estimated=data.estimated, setting=data.setting, proximity=data.proximity,
-        certainty=data.certainty, active=True, origin=Origin.manual, proposed_role=role,
-        reason=data.reason, review=Review.confirmed, reviewed_by=actor.username,
-        reviewed_at=utc_now(), created_at=utc_now())
-    session.add(exposure)
-    session.flush()
-    exposure.contact_id = _contact_for(session, actor, exposure, case, resolved).id
-    audit.record(session, actor, action="create", record_type="exposure",
-                 record_ids=[exposure.id], fields=["exposed_person_id", "setting"])
-    return exposure
-
-
-def _contact_for(session: Session, actor: Actor, exposure: Exposure, case: Case,
-                 pack: policy.PackRef) -> ContactEpisode:
-    """Create the person's contact episode for the case, or extend it with this exposure."""
-    resolved = policy.resolve(pack)
-    contact = session.scalar(select(ContactEpisode).where(
-        ContactEpisode.person_id == exposure.exposed_person_id,
-        ContactEpisode.index_case_id == case.id))
+    at = (lambda k: "") if len(items) == 1 else (lambda k: f"[{k}]")
+    for k, d in enumerate(items):
+        person = people.get(d.exposed_person_id)
+        if person is None or person.id == by_case[d.source_case_id].person_id:
+            raise Invalid("unknown exposed person", problems=[Problem(
+                "no such person (or the case's own person)",
+                field=f"exposed_person_id{at(k)}")])
+        if d.last_exposure < d.first_exposure:
+            raise Invalid("the exposure ends before it starts", problems=[Problem(
+                "must not be before first_exposure", field=f"last_exposure{at(k)}")])
+        policy.plan(resolved, d.role or "close_contact", d.last_exposure)  # unknown: refused
     now = utc_now()
-    if contact is None:
-        if exposure.source_contact_id is not None:
-            source = session.get(ContactEpisode, exposure.source_contact_id)
-            assert source is not None
-            started = source.management_started_at
-            window = policy.secondary_window(
-                resolved, close_contact_first_exposure=source.first_exposure,
-                close_contact_isolated_on=started.astimezone(ZoneInfo(get_settings().timezone)
-                ).date() if started else None)
+    exposures = [Exposure(
+        source_case_id=d.source_case_id, source_contact_id=None,
+        source_venue_id=d.source_venue_id, exposed_person_id=d.exposed_person_id,
+        division_code=people[d.exposed_person_id].division_code,
+        first_exposure=d.first_exposure, last_exposure=d.last_exposure,
+        estimated=d.estimated, setting=d.setting, proximity=d.proximity,
+        certainty=d.certainty, active=True, origin=Origin.manual,
+        proposed_role=d.role or "close_contact", reason=d.reason, review=Review.confirmed,
+        reviewed_by=actor.username, reviewed_at=now, created_at=now) for d in items]
+    session.add_all(exposures)
+    session.flush()
+    episodes = _contacts_for(session, actor, [(e, by_case[e.source_case_id])
+                                              for e in exposures], resolved)
+    for e, contact in zip(exposures, episodes, strict=True):
+        e.contact_id = contact.id
+    audit.record(session, actor, action="create", record_type="exposure",
+                 record_ids=[e.id for e in exposures], fields=["exposed_person_id", "setting"])
+    return exposures
+
+
+def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure, Case]],
+                  pack: policy.PackRef) -> list[ContactEpisode]:
+    """For each (exposure, case), in order: create the person's contact episode for the case,
+    or extend it with this exposure (also one created earlier in the same batch). One read of
+    the existing episodes, one flush, the new episodes' tasks at once, one audit entry for the
+    created episodes and one for the extended ones (also those created earlier in the batch,
+    as one by one)."""
+    resolved = policy.resolve(pack)
+    zone = ZoneInfo(get_settings().timezone)
+    known: dict[tuple[int, int], ContactEpisode] = {}
+    case_ids = sorted({case.id for _, case in items})
+    for chunk in _chunks(case_ids):
+        for c in session.scalars(select(ContactEpisode).where(
+                ContactEpisode.index_case_id.in_(chunk))):
+            known[(c.person_id, c.index_case_id)] = c
+    now = utc_now()
+    windows: dict[int, Window] = {}
+    created: list[ContactEpisode] = []
+    changed: dict[int, ContactEpisode] = {}
+    out: list[ContactEpisode] = []
+    for exposure, case in items:
+        key = (exposure.exposed_person_id, case.id)
+        contact = known.get(key)
+        if contact is None:
+            if exposure.source_contact_id is not None:
+                source = session.get(ContactEpisode, exposure.source_contact_id)
+                assert source is not None
+                started = source.management_started_at
+                window = policy.secondary_window(
+                    resolved, close_contact_first_exposure=source.first_exposure,
+                    close_contact_isolated_on=started.astimezone(zone).date() if started
+                    else None)
+            else:
+                if case.id not in windows:
+                    windows[case.id] = case_window(case, resolved)
+                window = windows[case.id]
+            plan = policy.plan(resolved, exposure.proposed_role, exposure.last_exposure)
+            contact = ContactEpisode(
+                person_id=exposure.exposed_person_id, index_case_id=case.id,
+                division_code=exposure.division_code, role=exposure.proposed_role,
+                pack=resolved.id, pack_version=resolved.version, window_start=window.start,
+                window_end=window.end, window_basis=window.basis,
+                first_exposure=exposure.first_exposure, last_exposure=exposure.last_exposure,
+                plan=plan.model_dump(mode="json"), release_date=plan.release_date,
+                status=ContactStatus.identified, case_reported_at=case.reported_at,
+                identified_at=now, status_changed_at=now, created_at=now, updated_at=now)
+            contact.history.append(ContactStatusChange(
+                from_status=None, to_status=ContactStatus.identified, at=now,
+                by=actor.username, note=exposure.reason))
+            session.add(contact)
+            known[key] = contact
+            created.append(contact)
         else:
-            window = case_window(case, resolved)
-        plan = policy.plan(resolved, exposure.proposed_role, exposure.last_exposure)
-        contact = ContactEpisode(
-            person_id=exposure.exposed_person_id, index_case_id=case.id,
-            division_code=exposure.division_code, role=exposure.proposed_role,
-            pack=resolved.id, pack_version=resolved.version, window_start=window.start,
-            window_end=window.end, window_basis=window.basis,
-            first_exposure=exposure.first_exposure, last_exposure=exposure.last_exposure,
-            plan=plan.model_dump(mode="json"), release_date=plan.release_date,
-            status=ContactStatus.identified, case_reported_at=case.reported_at,
-            identified_at=now, status_changed_at=now, created_at=now, updated_at=now)
-        contact.history.append(ContactStatusChange(from_status=None,
-                                                   to_status=ContactStatus.identified, at=now,
-                                                   by=actor.username, note=exposure.reason))
-        session.add(contact)
-        session.flush()
-        _tasks(session, actor, contact, resolved)
+            grew = False
+            if exposure.first_exposure < contact.first_exposure:
+                contact.first_exposure, grew = exposure.first_exposure, True
+            if exposure.last_exposure > contact.last_exposure:
+                contact.last_exposure, grew = exposure.last_exposure, True
+                plan = policy.plan(contact.pack, contact.role, contact.last_exposure)
+                contact.plan, contact.release_date = (plan.model_dump(mode="json"),
+                                                      plan.release_date)
+            if grew:
+                contact.updated_at = now
+                changed[id(contact)] = contact
+        out.append(contact)
+    session.flush()
+    if created:
+        _tasks(session, actor, created, resolved)
         audit.record(session, actor, action="create", record_type="contact",
-                     record_ids=[contact.id], fields=CONTACT_FIELDS)
-        return contact
-    changed = False
-    if exposure.first_exposure < contact.first_exposure:
-        contact.first_exposure, changed = exposure.first_exposure, True
-    if exposure.last_exposure > contact.last_exposure:
-        contact.last_exposure, changed = exposure.last_exposure, True
-        plan = policy.plan(contact.pack, contact.role, contact.last_exposure)
-        contact.plan, contact.release_date = plan.model_dump(mode="json"), plan.release_date
+                     record_ids=[c.id for c in created], fields=CONTACT_FIELDS)
     if changed:
-        contact.updated_at = now
         audit.record(session, actor, action="update", record_type="contact",
-                     record_ids=[contact.id], fields=["first_exposure", "last_exposure", "plan"])
-    return contact
+                     record_ids=[c.id for c in changed.values()],
+                     fields=["first_exposure", "last_exposure", "plan"])
+    return out
 
 
-def _tasks(session: Session, actor: Actor, contact: ContactEpisode, pack: policy.Pack) -> None:
-    """Notify the contact; transfer to quarantine when the plan starts with centralized
-    quarantine. Owned by the contact's place of residence."""
+def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode],
+           pack: policy.Pack) -> None:
+    """Notify each contact; transfer to quarantine when the plan starts with centralized
+    quarantine. Owned by the contact's place of residence; created at once."""
     due = policy.tracing_rules(pack).tasks
     now = utc_now()
-    specs = [("notify_contact", f"Notify contact (person {contact.person_id}) of case "
-              f"{contact.index_case_id}: {contact.role}", due.notify_within_hours)]
-    phases = contact.plan.get("phases") or []
-    if phases and phases[0].get("kind") == "centralized_quarantine":
-        specs.append(("transfer_to_quarantine", f"Transfer contact (person {contact.person_id})"
-                      " to centralized quarantine", due.transfer_within_hours))
-    for kind, title, hours in specs:
-        tasks.create(session, actor=actor, data=TaskCreate(
-            type=kind, title=title, subject_type="contact", subject_id=contact.id,
-            owning_division_code=contact.division_code, due_at=now + timedelta(hours=hours)))
+    specs: list[TaskCreate] = []
+    for contact in contacts:
+        specs.append(TaskCreate(
+            type="notify_contact", title=f"Notify contact (person {contact.person_id}) of case "
+            f"{contact.index_case_id}: {contact.role}", subject_type="contact",
+            subject_id=contact.id, owning_division_code=contact.division_code,
+            due_at=now + timedelta(hours=due.notify_within_hours)))
+        phases = contact.plan.get("phases") or []
+        if phases and phases[0].get("kind") == "centralized_quarantine":
+            specs.append(TaskCreate(
+                type="transfer_to_quarantine", title=f"Transfer contact (person "
+                f"{contact.person_id}) to centralized quarantine", subject_type="contact",
+                subject_id=contact.id, owning_division_code=contact.division_code,
+                due_at=now + timedelta(hours=due.transfer_within_hours)))
+    tasks.create_many(session, actor=actor, data=specs)
 
 
 def set_status(session: Session, *, actor: Actor, contact_id: int,
                data: StatusUpdate) -> ContactEpisode:
     """Move a contact along identified → notified → under management → released (or became a
     case / lost to follow-up), keeping the history."""
+    return set_status_many(session, actor=actor, updates=[(contact_id, data)])[0]
+
+
+def set_status_many(session: Session, *, actor: Actor,
+                    updates: Sequence[tuple[int, StatusUpdate]]) -> list[ContactEpisode]:
+    """Move many contacts at once (a day's arrivals under management, a day's releases): the
+    same transitions, history and audit as :func:`set_status` one by one, in the order given
+    (a contact given twice moves twice). All or nothing: a contact outside the jurisdiction or
+    a move its status does not allow refuses the batch."""
     actor.require(Perm.case_write)
-    contact = get_contact(session, actor=actor, contact_id=contact_id)
-    if data.status not in TRANSITIONS[contact.status]:
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[contact.status])) or "none"
-        raise Invalid(f"a contact who is {contact.status.value} cannot become "
-                      f"{data.status.value}", problems=[Problem(f"allowed: {allowed}",
-                                                                field="status")])
-    at = data.at or utc_now()
-    if data.status == ContactStatus.became_case:
-        new_case = session.get(Case, data.converted_case_id) if data.converted_case_id else None
-        if new_case is None or new_case.person_id != contact.person_id:
-            raise Invalid("give the contact's own new case", problems=[Problem(
-                "a case of the same person is required", field="converted_case_id")])
-        contact.converted_case_id = new_case.id
-    if data.status == ContactStatus.under_management and contact.management_started_at is None:
-        contact.management_started_at = at
-    contact.history.append(ContactStatusChange(from_status=contact.status, to_status=data.status,
-                                               at=at, by=actor.username, note=data.note))
-    contact.status, contact.updated_at = data.status, utc_now()
-    # the latest step of the history (a step may be back-dated)
-    contact.status_changed_at = max(as_utc(contact.status_changed_at), as_utc(at))
+    if not updates:
+        return []
+    ids = list(dict.fromkeys(cid for cid, _ in updates))
+    found: dict[int, ContactEpisode] = {}
+    for chunk in _chunks(ids):
+        found.update((c.id, c) for c in session.scalars(select(ContactEpisode).where(
+            ContactEpisode.id.in_(chunk))))
+    outside = [c for c in found.values() if not actor.covers(c.division_code)]
+    owners: dict[int, str] = {}
+    for chunk in _chunks(sorted({c.index_case_id for c in outside})):
+        owners.update(session.execute(select(Case.id, Case.owning_division_code).where(
+            Case.id.in_(chunk))).tuples().all())
+    for cid in ids:
+        contact = found.get(cid)
+        if contact is None or not (actor.covers(contact.division_code) or actor.covers(
+                owners.get(contact.index_case_id, ""))):
+            raise NotFound(f"contact {cid} not found")
+    audit.record(session, actor, action="read", record_type="contact", record_ids=ids,
+                 fields=CONTACT_FIELDS)
+    wanted = sorted({d.converted_case_id for _, d in updates
+                     if d.status == ContactStatus.became_case and d.converted_case_id})
+    new_cases: dict[int, Case] = {}
+    for chunk in _chunks(wanted):
+        new_cases.update((c.id, c) for c in session.scalars(select(Case).where(
+            Case.id.in_(chunk))))
+    status = {cid: found[cid].status for cid in ids}
+    for cid, data in updates:  # every move checked before any is made
+        contact = found[cid]
+        if data.status not in TRANSITIONS[status[cid]]:
+            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[status[cid]])) or "none"
+            raise Invalid(f"a contact who is {status[cid].value} cannot become "
+                          f"{data.status.value}" + ("" if len(updates) == 1 else
+                                                    f" (contact {cid})"),
+                          problems=[Problem(f"allowed: {allowed}", field="status")])
+        if data.status == ContactStatus.became_case:
+            new_case = new_cases.get(data.converted_case_id or 0)
+            if new_case is None or new_case.person_id != contact.person_id:
+                raise Invalid("give the contact's own new case", problems=[Problem(
+                    "a case of the same person is required", field="converted_case_id")])
+        status[cid] = data.status
+    out = []
+    for cid, data in updates:
+        contact = found[cid]
+        at = data.at or utc_now()
+        if data.status == ContactStatus.became_case:
+            contact.converted_case_id = data.converted_case_id
+        if (data.status == ContactStatus.under_management
+                and contact.management_started_at is None):
+            contact.management_started_at = at
+        contact.history.append(ContactStatusChange(
+            from_status=contact.status, to_status=data.status, at=at, by=actor.username,
+            note=data.note))
+        contact.status, contact.updated_at = data.status, utc_now()
+        # the latest step of the history (a step may be back-dated)
+        contact.status_changed_at = max(as_utc(contact.status_changed_at), as_utc(at))
+        out.append(contact)
     session.flush()
-    audit.record(session, actor, action="update", record_type="contact",
-                 record_ids=[contact.id], fields=["status"])
-    return contact
+    audit.record(session, actor, action="update", record_type="contact", record_ids=ids,
+                 fields=["status"])
+    return out
 
 
 def deactivate_discarded(session: Session, *, actor: Actor, case_id: int) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
@@ -75,6 +75,11 @@ def _venues(session: Session) -> pa.Table:
 
 
 def _known_persons(session: Session, ids: list[int]) -> pa.Table:
+    if ids:  # every id of the span exists (ids are unique): all known, no row read back
+        lo, hi = min(ids), max(ids)
+        if session.scalar(select(func.count()).select_from(Person).where(
+                Person.id.between(lo, hi))) == hi - lo + 1:
+            return pa.table({"id": pa.array(ids, pa.int64())})
     known: list[int] = []
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i:i + _CHUNK]

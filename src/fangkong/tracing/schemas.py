@@ -145,6 +145,14 @@ class Review_(BaseModel):
     note: str | None = None
 
 
+class ReviewMany(BaseModel):
+    """Many proposals confirmed or rejected at once (all or nothing)."""
+
+    exposure_ids: list[int] = Field(min_length=1, max_length=5000)
+    confirm: bool
+    note: str | None = None
+
+
 class AssistCreate(BaseModel):
     case_id: int
     to_division_code: str = Field(description="The jurisdiction asked to help (区域协查).")

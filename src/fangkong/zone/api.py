@@ -65,9 +65,11 @@ def reject(session: DbSession, actor: CurrentActor, proposal_id: int) -> Any:
 
 
 @router.post("/evaluate", response_model=list[EvaluationRow])
-def evaluate(session: DbSession, actor: CurrentActor, on: date | None = None) -> Any:
-    """Apply the pack's lifting rules to every active zone (the daily evaluation)."""
-    return service.evaluate(session, actor=actor, on=on)
+def evaluate(session: DbSession, actor: CurrentActor, on: date | None = None,
+             zone_id: list[int] | None = Query(None)) -> Any:
+    """Apply the pack's lifting rules to every active zone, or to the zones given with
+    ``zone_id`` (repeated), the daily evaluation."""
+    return service.evaluate(session, actor=actor, on=on, zone_ids=zone_id)
 
 
 @router.get("/{zone_id}", response_model=ZoneDetail)

@@ -4,6 +4,7 @@ a zone is visible to users whose jurisdiction contains its owning division."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
@@ -177,14 +178,19 @@ def list_(session: Session, *, actor: Actor, division: str | None = None,
     return list(session.scalars(stmt.order_by(Zone.owning_division_code, Zone.id)))
 
 
-def evaluate(session: Session, *, actor: Actor, on: date | None = None) -> list[EvaluationRow]:
-    """The daily evaluation: for every active zone in scope, the change the pack makes due on
-    ``on`` (proposed, or applied at once for the kinds the deployment lets apply by themselves),
-    or the conditions still to be met."""
+def evaluate(session: Session, *, actor: Actor, on: date | None = None,
+             zone_ids: Collection[int] | None = None) -> list[EvaluationRow]:
+    """The daily evaluation: for every active zone in scope (or only those of ``zone_ids``: a
+    command's own zones, a drill's), the change the pack makes due on ``on`` (proposed, or
+    applied at once for the kinds the deployment lets apply by themselves), or the conditions
+    still to be met. Zones outside ``zone_ids`` get no proposal."""
     on = on or today()
     auto = set(get_settings().zone_auto_apply)
     rows = []
+    wanted = None if zone_ids is None else set(zone_ids)
     for zone in list_(session, actor=actor):
+        if wanted is not None and zone.id not in wanted:
+            continue
         verdict = rules.evaluate(zone, on)
         row = EvaluationRow(zone_id=zone.id, code=zone.code, level=zone.level,
                             due=verdict.due, requires=verdict.requires, reason=verdict.reason,
