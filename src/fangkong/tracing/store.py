@@ -61,6 +61,20 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
     os.replace(tmp, directory / MANIFEST)
 
 
+def reindex(directory: Path) -> int:
+    """(Re)write the sidecar indexes of every Parquet file in the store (and remove those of
+    an older layout); the engine reads a file without current sidecars through Parquet
+    statistics, more slowly. Call under :func:`locked`. Returns the number of files."""
+    from fangkong.tracing import index
+
+    files = parquet_files(directory)
+    for path in files:
+        for old in (path.name + ".arrow", path.name + ".persons.arrow"):
+            path.with_name(old).unlink(missing_ok=True)
+        index.write_sidecars(path)
+    return len(files)
+
+
 def max_dwell_seconds(directory: Path) -> int | None:
     """The longest stay in the store (an upper bound, from the manifest), or None when the
     directory was not written by :func:`append` (the engine then computes it)."""
@@ -193,7 +207,7 @@ def append(directory: Path, stays: Any, *, batch: str, meta: dict[str, Any] | No
             os.replace(tmp, target)
             from fangkong.tracing import index
 
-            index.write_sidecars(target, datetime(day.year, day.month, day.day, tzinfo=UTC))
+            index.write_sidecars(target)
             n, dwell = con.execute(
                 f"SELECT count(*), coalesce(max(ceil(epoch(t_out) - epoch(t_in))), 0) "
                 f"FROM read_parquet('{target}')").fetchall()[0]
