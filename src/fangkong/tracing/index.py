@@ -191,6 +191,14 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
+def _forget_pool() -> None:
+    global _POOL
+    _POOL = None  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _pread_into(fd: int, view: memoryview, offset: int) -> None:
     got = 0
     while got < len(view):

@@ -4,12 +4,15 @@ Layout of a store directory::
 
     day=2022-05-01/part-<batch>.parquet   # stays that began that day (UTC), sorted by
     day=2022-05-02/part-<batch>.parquet   # venue_id then t_in, in small row groups
+    day=.../part-<batch>.parquet.venues.idx, .persons.idx   # sidecar indexes (see index.py)
     _manifest.json                        # ingested batches (by content hash), longest stay
 
 Columns: ``person_id`` BIGINT, ``venue_id`` BIGINT, ``t_in`` and ``t_out`` (timestamps, UTC; a
 stay is the half-open [t_in, t_out)). A file is never rewritten: each ingested batch adds one file
 per day it touches. Sorting by venue then time makes each row group's venue and time ranges
-narrow, so a query for some venues over some days reads the footers and a few row groups only.
+narrow, so a query for some venues over some days reads the footers and a few row groups only;
+with the sidecar indexes (:mod:`fangkong.tracing.index`) it reads a few small runs per case
+stay instead.
 """
 
 from __future__ import annotations
