@@ -14,12 +14,17 @@
      ``a.venue_id = b.venue_id AND a.t_in < b.t_out AND b.t_in < a.t_out``.
    It checks that both return identical rows, and prints seconds, ratios and peak memory
    (the process's peak RSS, its mark reset before each measurement).
-   "Cold" means the store's files (Parquet and sidecars) were evicted from the OS page cache
-   just before (``posix_fadvise(DONTNEED)`` on each file, after dropping the engine's mapped
-   sidecars), so both sides pay for their disk reads: the baseline cold, then the engine cold,
-   then both again warm.
+   "Cold" means dropped from the OS page cache just before (the whole cache, as root:
+   ``sync; echo 3 > /proc/sys/vm/drop_caches``; else, or with ``--files-only``, the store's
+   files with ``posix_fadvise(DONTNEED)``), with the engine's in-process caches cleared, so
+   both sides pay for their disk reads: the baseline cold, then the engine cold, then both
+   again warm; then single cases warm, and single cases cold (each after a drop). Cold runs
+   also report the MiB read from disk (``/proc/self/io``). Single-case results are checked
+   against the batch's rows of that case (and, for some, against the baseline).
+   With ``--prepare`` it only generates (or reindexes) the store, to run without the lock.
 
-Usage: ``flock /tmp/fangkong-bench.lock .venv/bin/python bench/bench_tracing.py
+Usage: ``.venv/bin/python bench/bench_tracing.py --prepare``, then
+``flock /tmp/fangkong-bench.lock .venv/bin/python bench/bench_tracing.py
 [--people 1000000] [--days 14] [--cases 1000]``; see bench/README.md.
 """
 
@@ -41,8 +46,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from fangkong.tracing import engine, store
+from fangkong.tracing import engine, index, store
 
 DAY0 = datetime(2022, 5, 1, tzinfo=UTC)
 STAYS_PER_DAY = 7
@@ -60,13 +66,20 @@ def _peak_mb() -> float:
     return float("nan")
 
 
-def evict(directory: Path) -> None:
-    """Drop the store's files from the OS page cache (and the engine's mapped sidecars)."""
+DROP_ALL = True
+
+
+def evict(directory: Path) -> str:
+    """Make the next run cold: forget the engine's in-process caches (sidecar headers and
+    venue directories, Parquet footers), then drop the OS page cache: all of it when this
+    process may (root: ``sync; echo 3 > /proc/sys/vm/drop_caches``, which also drops cached
+    directory entries and inodes), else the store's files (``posix_fadvise(DONTNEED)``).
+    Returns how it was done."""
     import gc
 
-    from fangkong.tracing import index
 
     index._CACHE.clear()
+    store._STATS_CACHE.clear()
     gc.collect()
     for path in directory.rglob("*"):
         if path.is_file():
@@ -76,6 +89,14 @@ def evict(directory: Path) -> None:
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             finally:
                 os.close(fd)
+    if DROP_ALL:
+        try:
+            os.sync()
+            Path("/proc/sys/vm/drop_caches").write_text("3\n")
+            return "whole page cache dropped"
+        except OSError:
+            pass
+    return "store's files dropped from the page cache"
 
 
 def resident_mib(directory: Path) -> float | None:
@@ -91,9 +112,17 @@ def resident_mib(directory: Path) -> float | None:
 
 
 def cold(directory: Path) -> str:
-    evict(directory)
+    how = evict(directory)
     left = resident_mib(directory)
-    return "" if left is None else f" ({left:.0f} MiB of the store still cached)"
+    return f" ({how}" + ("" if left is None else f", {left:.0f} MiB of the store left") + ")"
+
+
+def _read_bytes() -> int:
+    """Bytes this process caused to be read from the storage layer (/proc/self/io)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("read_bytes:"):
+            return int(line.split()[1])
+    return 0
 
 
 def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -103,6 +132,13 @@ def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return value, time.perf_counter() - started, _peak_mb()
 
 
+def measure_io(fn: Callable[[], Any]) -> tuple[Any, float, float, float]:
+    """As :func:`measure`, with the MiB read from disk meanwhile."""
+    before = _read_bytes()
+    value, secs, peak = measure(fn)
+    return value, secs, peak, (_read_bytes() - before) / 2**20
+
+
 # --------------------------------------------------------------------------------- data
 
 def generate(directory: Path, people: int, days: int, venues: int, seed: int) -> None:
@@ -110,6 +146,7 @@ def generate(directory: Path, people: int, days: int, venues: int, seed: int) ->
     1/sqrt(rank)), entry times between
     06:00 and 22:00, dwell mostly 5-95 minutes, 5 % of stays 4-10 hours."""
     con = duckdb.connect(config={"memory_limit": "6GB"})
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SELECT setseed({(seed % 1000) / 1000})")
     for d in range(days):
         start = DAY0 + timedelta(days=d)
@@ -194,10 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--linger-minutes", type=int, default=0)
     ap.add_argument("--data", type=Path, default=Path("bench/out/tracing"))
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--single-cold", type=int, default=5,
+                    help="single-case runs of the engine on a cold cache (median)")
+    ap.add_argument("--files-only", action="store_true",
+                    help="cold runs drop only the store's files from the page cache, not all "
+                         "of it (for runs outside the bench lock: others may be measuring)")
+    ap.add_argument("--prepare", action="store_true",
+                    help="only generate (or reindex) the store, then exit: run it without the "
+                         "bench lock, then measure under it")
     ap.add_argument("--skip-baseline-batch", action="store_true",
                     help="do not run the baseline on the whole batch (it is the slow part)")
     args = ap.parse_args(argv)
     venues = args.venues or max(10, args.people // 20)
+    global DROP_ALL
+    DROP_ALL = not args.files_only
     tag = f"p{args.people}-d{args.days}-v{venues}-s{args.seed}"
     directory = args.data / tag
     params = engine.Params(min_overlap_minutes=args.min_overlap_minutes,
@@ -211,38 +258,51 @@ def main(argv: list[str] | None = None) -> int:
         _, secs, peak = measure(lambda: generate(directory, args.people, args.days, venues,
                                                  args.seed))
         print(f"  generated in {secs:.1f} s (peak RSS {peak:.0f} MB)")
+    files = store.parquet_files(directory)
+    with index.Reader() as reader:
+        current = reader.open_days(files) is not None
+    if not current:
+        print("writing the sidecar indexes of this layout (store.reindex)", flush=True)
+        with store.locked(directory):
+            _, secs, peak = measure(lambda: store.reindex(directory))
+        print(f"  reindexed in {secs:.1f} s (peak RSS {peak:.0f} MB)")
+    if args.prepare:
+        return 0
     manifest = store.read_manifest(directory)
     total = sum(b["rows"] for b in manifest["batches"].values())
-    size = sum(f.stat().st_size for f in store.parquet_files(directory))
-    print(f"store: {total:,} stays, {len(store.parquet_files(directory))} files, "
-          f"{size / 2**20:.0f} MiB")
+    size = sum(f.stat().st_size for f in files)
+    print(f"store: {total:,} stays, {len(files)} files, {size / 2**20:.0f} MiB")
 
     batch = engine.cases_table(pick_cases(args.people, args.days, args.cases, args.seed))
     results: dict[str, Any] = {"people": args.people, "days": args.days, "venues": venues,
                                "stays": total, "cases": args.cases}
 
-    size_idx = sum(f.stat().st_size for f in directory.rglob("*.arrow"))
+    size_idx = sum(side.stat().st_size for f in files for side in index.sidecars(f))
     print(f"sidecar indexes: {size_idx / 2**20:.0f} MiB ({size_idx / size:.1f}x the Parquet)")
     results["parquet_mib"], results["sidecar_mib"] = size / 2**20, size_idx / 2**20
     ref = None
     if not args.skip_baseline_batch:
         note = cold(directory)
-        ref, bcold, bpeak = measure(lambda: baseline(directory, batch, params))
+        ref, bcold, bpeak, bmib = measure_io(lambda: baseline(directory, batch, params))
         print(f"batch of {args.cases} cases, baseline, cold: {bcold:8.2f} s  peak {bpeak:6.0f} MB"
-              f"  {ref.num_rows:,} rows{note}")
-        results.update(baseline_batch_cold_s=bcold, baseline_batch_peak_mb=bpeak)
+              f"  read {bmib:7.1f} MiB  {ref.num_rows:,} rows{note}")
+        results.update(baseline_batch_cold_s=bcold, baseline_batch_peak_mb=bpeak,
+                       baseline_batch_cold_read_mib=bmib)
     note = cold(directory)
-    got, first, peak = measure(lambda: engine.colocate(directory, batch, params))
+    got, first, peak, mib = measure_io(lambda: engine.colocate(directory, batch, params))
     print(f"batch of {args.cases} cases, engine, cold:   {first:8.2f} s  peak {peak:6.0f} MB"
-          f"  {got.num_rows:,} rows{note}")
+          f"  read {mib:7.1f} MiB  {got.num_rows:,} rows{note}")
+    results.update(engine_batch_cold_read_mib=mib)
     got, secs, peak2 = measure(lambda: engine.colocate(directory, batch, params))
     peak = max(peak, peak2)
     print(f"batch of {args.cases} cases, engine, warm:   {secs:8.2f} s  peak {peak2:6.0f} MB")
     results.update(engine_batch_cold_s=first, engine_batch_s=secs, engine_batch_peak_mb=peak,
                    rows=got.num_rows)
+    identical = True
     if ref is not None:
         ref2, bsecs, bpeak2 = measure(lambda: baseline(directory, batch, params))
         same = ref.equals(got) and ref2.equals(got)
+        identical &= same
         print(f"batch of {args.cases} cases, baseline, warm: {bsecs:8.2f} s  peak {bpeak2:6.0f} MB"
               f"  identical: {same}")
         print(f"  engine vs baseline: cold {bcold / first:.1f}x faster, "
@@ -252,12 +312,18 @@ def main(argv: list[str] | None = None) -> int:
         if not same:
             print("ERROR: the engine and the baseline differ", file=sys.stderr)
 
-    singles, base_singles, identical = [], [], True
+    def of_case(i: int) -> pa.Table:
+        """The batch's rows of case i (cases are independent: a single run must equal them)."""
+        person = batch.column("person_id")[i].as_py()
+        return got.filter(pc.equal(got.column("case_person_id"), person))
+
+    singles, base_singles = [], []
     peak_single = 0.0
     for i in range(args.single):
         one = batch.slice(i, 1)
         got1, s1, p1 = measure(lambda one=one: engine.colocate(directory, one, params))
         singles.append(s1)
+        identical &= got1.equals(of_case(i))
         if i < args.single_baseline:
             ref1, b1, _ = measure(lambda one=one: baseline(directory, one, params))
             identical &= got1.equals(ref1)
@@ -265,20 +331,31 @@ def main(argv: list[str] | None = None) -> int:
         peak_single = max(peak_single, p1)
     if singles and base_singles:
         med, bmed = statistics.median(singles), statistics.median(base_singles)
-        print(f"one case (median of {len(singles)}), engine: {med * 1000:8.1f} ms "
+        print(f"one case, warm (median of {len(singles)}), engine: {med * 1000:8.1f} ms "
               f"(max {max(singles) * 1000:.1f} ms)  baseline (median of {len(base_singles)}): "
-              f"{bmed * 1000:8.1f} ms  "
-              f"ratio {bmed / med:.1f}x  identical: {identical}")
+              f"{bmed * 1000:8.1f} ms  ratio {bmed / med:.1f}x  identical: {identical}")
         results.update(single_engine_median_ms=med * 1000, single_engine_max_ms=max(singles)
                        * 1000, single_baseline_median_ms=bmed * 1000,
                        single_identical=identical, single_peak_mb=peak_single)
-    note = cold(directory)
-    one = batch.slice(args.single, 1)
-    _, cold1, _ = measure(lambda: engine.colocate(directory, one, params))
-    print(f"one case, engine, cold: {cold1 * 1000:8.1f} ms{note}")
-    results["single_engine_cold_ms"] = cold1 * 1000
+    colds, mibs = [], []
+    for i in range(args.single, args.single + args.single_cold):
+        note = cold(directory)
+        one = batch.slice(i, 1)
+        got1, cold1, _, mib1 = measure_io(lambda one=one: engine.colocate(directory, one, params))
+        identical &= got1.equals(of_case(i))
+        colds.append(cold1)
+        mibs.append(mib1)
+    if colds:
+        print(f"one case, engine, cold (median of {len(colds)}): "
+              f"{statistics.median(colds) * 1000:8.1f} ms (max {max(colds) * 1000:.1f} ms)  "
+              f"read {statistics.median(mibs):.2f} MiB (max {max(mibs):.2f})  "
+              f"identical: {identical}{note}")
+        results.update(single_engine_cold_ms=statistics.median(colds) * 1000,
+                       single_engine_cold_max_ms=max(colds) * 1000,
+                       single_engine_cold_read_mib=statistics.median(mibs))
+    results["identical_all"] = identical
     print(json.dumps(results, default=str))
-    return 0 if results.get("identical", True) and identical else 1
+    return 0 if identical else 1
 
 
 if __name__ == "__main__":

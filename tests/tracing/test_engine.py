@@ -87,11 +87,7 @@ def test_engine_matches_the_definition_on_random_stays(tmp_path: Path, seed: int
         for f in store.parquet_files(d):
             for side in index.sidecars(f):
                 side.unlink()
-    calls: list[str] = []
-    for name in ("_run_indexed", "_run_parquet"):
-        real = getattr(engine, name)
-        monkeypatch.setattr(engine, name, lambda *a, _r=real, _n=name, **k: (
-            calls.append(_n), _r(*a, **k))[1])
+    calls = _spy(monkeypatch)
     cases = [(1, at(300), at(2000)), (2, T0, at(4000)), (3, at(3000), at(3001))]
     for m, linger in [(0, 0), (15, 30)]:
         got = set(run(d, cases, m=m, linger=linger))
@@ -99,35 +95,87 @@ def test_engine_matches_the_definition_on_random_stays(tmp_path: Path, seed: int
     assert set(calls) == {"_run_indexed" if indexed else "_run_parquet"}
 
 
-def test_sidecars_of_the_first_layout_are_still_read(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stores written before the slimmer sidecars (every column again, 64-bit) still work."""
-    import numpy as np
-    import pyarrow as pa
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    for name in ("_run_indexed", "_run_parquet"):
+        real = getattr(engine, name)
+        monkeypatch.setattr(engine, name, lambda *a, _r=real, _n=name, **k: (
+            calls.append(_n), _r(*a, **k))[1])
+    return calls
+
+
+def test_stale_or_foreign_sidecars_fall_back_to_parquet_until_reindexed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sidecar older than its file, or of another layout (the Arrow sidecars of earlier
+    versions), is not used; ``store.reindex`` (``fangkong tracing reindex``) rewrites them."""
+    import os
 
     rows = random_stays(4, n=3000, days=2)
     d = make_store(tmp_path, rows)
-    for f in store.parquet_files(d):
-        slim = pa.ipc.open_file(pa.memory_map(str(index.sidecars(f)[0]))).read_all()
-        assert "venue_id" not in slim.column_names
-        assert slim.schema.field("person_id").type == pa.int32()
-        table = pq.read_table(f, columns=list(index.COLUMNS))
-        old = table.append_column("key", slim.column("key")).replace_schema_metadata(
-            slim.schema.metadata)
-        index._write_ipc(index.sidecars(f)[0], old)
-        person = table.column("person_id").to_numpy()
-        order = np.argsort(person, kind="stable")
-        index._write_ipc(index.sidecars(f)[1], pa.table({
-            "person_id": pa.array(person[order], pa.int64()),
-            "row": pa.array(order.astype(np.int64), pa.int64())}))
-    index._CACHE.clear()
-    used: list[str] = []
-    real = engine._run_indexed
-    monkeypatch.setattr(engine, "_run_indexed", lambda *a, **k: (used.append("x"),
-                                                                 real(*a, **k))[1])
     cases = [(1, at(300), at(2000)), (2, T0, at(4000))]
-    got = set(run(d, cases, m=5, linger=10))
-    assert got == reference(rows, cases, 5, 10) and got and used
+    want = reference(rows, cases, 5, 10)
+    calls = _spy(monkeypatch)
+    files = store.parquet_files(d)
+    venues_side, persons_side = index.sidecars(files[0])
+    earlier = files[0].stat().st_mtime_ns - 10**9
+    os.utime(persons_side, ns=(earlier, earlier))  # the file changed after this was written
+    assert set(run(d, cases, m=5, linger=10)) == want and calls[-1] == "_run_parquet"
+    persons_side.write_bytes(b"ARROW1" + bytes(5000))  # not this layout
+    venues_side.unlink()
+    files[0].with_name(files[0].name + ".arrow").write_bytes(b"ARROW1")
+    assert set(run(d, cases, m=5, linger=10)) == want and calls[-1] == "_run_parquet"
+    with store.locked(d):
+        assert store.reindex(d) == len(files)
+    assert not files[0].with_name(files[0].name + ".arrow").exists()
+    assert set(run(d, cases, m=5, linger=10)) == want and calls[-1] == "_run_indexed"
+
+
+def test_any_ids_and_times_and_a_file_spanning_days(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids beyond 32 bits (negative too), whole-second and microsecond times, and a Parquet
+    file put in the store by hand that spans a week (wider time slots) are indexed and
+    queried exactly."""
+    from datetime import timedelta
+
+    from tests.tracing.helpers import stays_table
+
+    big = 2**40
+    rows = [(p * big - 3, v * big + 1, t_in, t_out)
+            for p, v, t_in, t_out in random_stays(5, n=2500, people=60, venues=6, days=7)]
+    whole = [(p, v, t.replace(microsecond=0), u.replace(microsecond=0) + timedelta(seconds=1))
+             for p, v, t, u in random_stays(6, n=800, people=40, venues=4, days=2)]
+    d = tmp_path / "store"
+    (d / "by-hand").mkdir(parents=True)
+    pq.write_table(stays_table(rows), d / "by-hand" / "week.parquet")
+    make_store(d, whole, batch="w")
+    with store.locked(d):
+        store.reindex(d)
+    (d / store.MANIFEST).write_text('{"batches": {}, "max_dwell_seconds": 90000}', "utf-8")
+    calls = _spy(monkeypatch)
+    cases = [(1 * big - 3, at(600), at(5000)), (7 * big - 3, T0, at(7 * 1440)),
+             (3, at(100), at(2000)), (5, T0, at(2 * 1440))]
+    for m, linger in [(0, 0), (10, 30)]:
+        got = set(run(d, cases, m=m, linger=linger))
+        assert got == reference(rows + whole, cases, m, linger) and got
+    assert set(calls) == {"_run_indexed"}
+
+
+def test_one_case_reads_a_small_part_of_the_sidecars(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout's point: a query for one person reads the headers, one bucket of the
+    person side per day, the venue directories and the runs of the venues visited."""
+    rows = random_stays(8, n=60_000, people=3000, venues=2000, days=2)
+    d = make_store(tmp_path, rows)
+    read: list[int] = []
+    real = index.read_runs
+    monkeypatch.setattr(index, "read_runs", lambda runs: (
+        read.extend(n for _fd, _off, n in runs), real(runs))[1])
+    cases = [(17, T0, at(2 * 1440))]
+    got = set(run(d, cases, m=0))
+    assert got == reference(rows, cases, 0, 0) and got
+    total = sum(side.stat().st_size for f in store.parquet_files(d)
+                for side in index.sidecars(f))
+    assert 0 < sum(read) < total / 20, (sum(read), total)
 
 
 def test_a_store_without_manifest_computes_the_longest_stay(tmp_path: Path) -> None:

@@ -20,8 +20,11 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_episode_owning_division_code_id", "owning_division_code", "id"),
         Index("ix_case_episode_current_division_code_id", "current_division_code", "id"),
-        # The dashboard's and the brief's day and window counts (added by migration 0008).
-        Index("ix_case_episode_reported_at", "reported_at"),
+        # The dashboard's, the brief's and the tracing indicators' day and window counts
+        # (migration 0008; 0012 added the classification and the person, so that counting
+        # reads the index alone).
+        Index("ix_case_episode_reported_at_classification_person_id", "reported_at",
+              "classification", "person_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -98,6 +98,26 @@ def ingest(file: Path = typer.Argument(..., help="CSV or Parquet: person_id,venu
         f"{report.already_stored} already in the store"))
 
 
+@app.command("reindex")
+@handle_errors
+def reindex(store_dir: Path | None = typer.Option(None, "--store", help="Check-in store "
+                                                  "(default: <data dir>/checkins)."),
+            as_json: bool = JsonOpt) -> None:
+    """Rewrite the sidecar indexes of every file in the check-in store (for a store written
+    by an older version; without current sidecars the engine reads Parquet, more slowly)."""
+    from fangkong.tracing import importer, store
+
+    directory = store_dir or importer.checkin_dir()
+    if not directory.is_dir():
+        from fangkong.core.errors import Invalid
+
+        raise Invalid(f"{directory}: no such directory")
+    with store.locked(directory):
+        files = store.reindex(directory)
+    report = {"files": files, "store": str(directory)}
+    emit(report, as_json, lambda: console.print(f"{files} file(s) reindexed in {directory}"))
+
+
 # --- chains, clusters, indicators, proposals -------------------------------------------------
 
 def _fmt_settings(settings: dict[str, int]) -> str:

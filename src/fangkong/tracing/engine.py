@@ -130,6 +130,12 @@ def _run_duckdb(con: Any, files: list[Path], cases: pa.Table, params: Params,
     linger = params.linger_minutes * 60_000_000
     lo = pc.min(cases.column("window_start").cast(pa.int64())).as_py() - linger
     hi = pc.max(cases.column("window_end").cast(pa.int64())).as_py()
+    if max_dwell is not None:
+        with index.Reader() as reader:
+            days = reader.open_days(files)
+            if days is not None:
+                return normalize(_run_indexed(con, reader, days, cases, params, max_dwell,
+                                              lo, hi))
     stats = store.row_group_stats(files)
     # Files whose stays all end before the first window opens or start after the last closes
     # cannot hold a case stay.
@@ -137,32 +143,23 @@ def _run_duckdb(con: Any, files: list[Path], cases: pa.Table, params: Params,
                        if t0 < hi and t1 > lo})
     if not in_range:
         return OUT_SCHEMA.empty_table()
-    chosen_files = [files[i] for i in in_range]
-    days = index.open_days(chosen_files) if max_dwell is not None else None
-    if days is not None and max_dwell is not None:
-        result = _run_indexed(con, days, cases, params, max_dwell)
-    else:
-        result = _run_parquet(con, files, stats, in_range, params, max_dwell)
-    return normalize(result)
+    return normalize(_run_parquet(con, files, stats, in_range, params, max_dwell))
 
 
-def _run_indexed(con: Any, days: list[index.DayIndex], cases: pa.Table, params: Params,
-                 max_dwell: int) -> pa.Table:
-    """With the store's sidecar indexes: the case persons' stays by binary search on person,
-    then the stays at the case stays' venues entering from max_dwell before a case stay's
-    start to its end (the only ones that can overlap it), by binary search on (venue, t_in)."""
+def _run_indexed(con: Any, reader: index.Reader, days: list[index.Day], cases: pa.Table,
+                 params: Params, max_dwell: int, lo: int, hi: int) -> pa.Table:
+    """With the store's sidecar indexes: the case persons' stays (their buckets on the
+    person side), then the stays at the case stays' venues that can overlap them (their
+    buckets and hours on the venue side); the SQL then runs on those rows only."""
     ids = np.unique(cases.column("person_id").to_numpy())
-    mine = pa.concat_tables([d.take(d.for_persons(ids)) for d in days])
-    con.register("stays_of_cases", mine)
+    con.register("stays_of_cases", reader.stays_of_persons(days, ids, lo, hi))
     _bind_stays(con, "stays", "stays_of_cases")
     con.execute("CREATE TEMP TABLE case_stays AS "
                 + sql("case_stays", linger_minutes=params.linger_minutes))
-    got = con.execute("SELECT venue_id, epoch_us(cs_start), epoch_us(cs_end) "
+    got = con.execute("SELECT venue_id, epoch_us(cs_start) AS a, epoch_us(cs_end) AS b "
                       "FROM case_stays").fetchnumpy()
-    venues = np.asarray(got["venue_id"], np.int64)
-    t_from = np.asarray(got["epoch_us(cs_start)"], np.int64) - max_dwell * 1_000_000
-    t_to = np.asarray(got["epoch_us(cs_end)"], np.int64)
-    near = pa.concat_tables([d.take(d.for_venues(venues, t_from, t_to)) for d in days])
+    near = reader.stays_near(days, np.asarray(got["venue_id"], np.int64),
+                             np.asarray(got["a"], np.int64), np.asarray(got["b"], np.int64))
     con.register("stays_near", near)
     _bind_stays(con, "stays", "stays_near")
     return con.sql(sql("colocate", min_overlap_minutes=params.min_overlap_minutes,

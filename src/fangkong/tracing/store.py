@@ -4,12 +4,15 @@ Layout of a store directory::
 
     day=2022-05-01/part-<batch>.parquet   # stays that began that day (UTC), sorted by
     day=2022-05-02/part-<batch>.parquet   # venue_id then t_in, in small row groups
+    day=.../part-<batch>.parquet.venues.idx, .persons.idx   # sidecar indexes (see index.py)
     _manifest.json                        # ingested batches (by content hash), longest stay
 
 Columns: ``person_id`` BIGINT, ``venue_id`` BIGINT, ``t_in`` and ``t_out`` (timestamps, UTC; a
 stay is the half-open [t_in, t_out)). A file is never rewritten: each ingested batch adds one file
 per day it touches. Sorting by venue then time makes each row group's venue and time ranges
-narrow, so a query for some venues over some days reads the footers and a few row groups only.
+narrow, so a query for some venues over some days reads the footers and a few row groups only;
+with the sidecar indexes (:mod:`fangkong.tracing.index`) it reads a few small runs per case
+stay instead.
 """
 
 from __future__ import annotations
@@ -59,6 +62,20 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
     tmp = directory / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
     os.replace(tmp, directory / MANIFEST)
+
+
+def reindex(directory: Path) -> int:
+    """(Re)write the sidecar indexes of every Parquet file in the store (and remove those of
+    an older layout); the engine reads a file without current sidecars through Parquet
+    statistics, more slowly. Call under :func:`locked`. Returns the number of files."""
+    from fangkong.tracing import index
+
+    files = parquet_files(directory)
+    for path in files:
+        for old in (path.name + ".arrow", path.name + ".persons.arrow"):
+            path.with_name(old).unlink(missing_ok=True)
+        index.write_sidecars(path)
+    return len(files)
 
 
 def max_dwell_seconds(directory: Path) -> int | None:
@@ -193,7 +210,7 @@ def append(directory: Path, stays: Any, *, batch: str, meta: dict[str, Any] | No
             os.replace(tmp, target)
             from fangkong.tracing import index
 
-            index.write_sidecars(target, datetime(day.year, day.month, day.day, tzinfo=UTC))
+            index.write_sidecars(target)
             n, dwell = con.execute(
                 f"SELECT count(*), coalesce(max(ceil(epoch(t_out) - epoch(t_in))), 0) "
                 f"FROM read_parquet('{target}')").fetchall()[0]
