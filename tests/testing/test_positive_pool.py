@@ -188,3 +188,52 @@ def test_many_positive_pools_in_one_file_each_member_their_own_task(session: Ses
         (t, r) for t in ("PA", "PB", "PC") for r in layout[t])
     for barcode, ref, subject, title, person_id in rows:
         assert subject == person_id and ref in title and barcode in title
+
+
+def test_a_positive_retest_of_an_existing_case_is_not_a_second_case(session: Session,
+                                                                   admin: Actor) -> None:
+    """A person already a case of the disease: a positive single tube in a later round, and a
+    positive re-test after a pool, attach to that case instead of opening another episode."""
+    refs = make_persons(session, admin, 3, prefix="K")
+    lab(session, admin)
+    point(session, admin)
+    first = make_round(session, admin)
+    issue(session, admin, first, ["K1"], capacity=1)
+    importer.import_samples(session, actor=admin, round_id=first, filename="s1",
+                            source=samples_csv([("K1", refs[0], 1)]))
+    report = importer.import_results(session, actor=admin, filename="r1",
+                                     source=results_csv([("K1", "positive", 30)]))
+    assert report.cases == 1
+    case = session.scalars(select(Case)).one()
+
+    # the next round: the same person positive again in a single tube
+    second = make_round(session, admin, series="again")
+    issue(session, admin, second, ["K2"], capacity=1)
+    issue(session, admin, second, ["KP"], capacity=10)
+    issue(session, admin, second, ["KR0", "KR1", "KR2"], capacity=1)
+    importer.import_samples(session, actor=admin, round_id=second, filename="s2",
+                            source=samples_csv([("K2", refs[0], 40)]))
+    report = importer.import_results(session, actor=admin, filename="r2",
+                                     source=results_csv([("K2", "positive", 60)]))
+    assert (report.positive_tubes, report.cases) == (1, 0)
+    assert session.scalars(select(Case.id)).all() == [case.id]
+    member = session.scalars(select(FollowupMember).where(
+        FollowupMember.person_id == case.person_id)).all()
+    assert [m.case_id for m in member] == [case.id, case.id]
+
+    # and through a positive pool: the case's re-test attaches, the other member is a new case
+    importer.import_samples(session, actor=admin, round_id=second, filename="s3",
+                            source=samples_csv([("KP", r, 70) for r in refs]))
+    importer.import_results(session, actor=admin, filename="r3",
+                            source=results_csv([("KP", "positive", 90)]))
+    importer.import_samples(session, actor=admin, round_id=second, filename="s4",
+                            source=samples_csv([(f"KR{i}", r, 100) for i, r in enumerate(refs)]))
+    report = importer.import_results(session, actor=admin, filename="r4", source=results_csv(
+        [("KR0", "positive", 120), ("KR1", "positive", 120), ("KR2", "negative", 120)]))
+    assert (report.members_resolved, report.cases) == (3, 1)
+    from fangkong.person.models import Person
+
+    by_person = dict(session.execute(select(Person.ref, Case.id).join(
+        Case, Case.person_id == Person.id)).tuples().all())
+    assert sorted(by_person) == [refs[0], refs[1]] and by_person[refs[0]] == case.id
+    assert service.status(session, actor=admin, round_id=second).cases == [refs[0], refs[1]]
