@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, aliased
 
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode
-from fangkong.case.models import Case
 from fangkong.case.records import row_hash
 from fangkong.core import audit
 from fangkong.core.auth import Actor
@@ -38,9 +37,6 @@ from fangkong.task.enums import TaskStatus
 from fangkong.task.schemas import TaskCreate, TaskUpdate
 from fangkong.testing.enums import FollowupStatus, MemberStatus, Outcome, Result
 from fangkong.testing.models import Followup, FollowupMember, Round, Sample, Target, Tube
-
-_DISEASE = "covid19"
-"""The disease a positive screening result is a case of."""
 
 
 @dataclass
@@ -123,22 +119,10 @@ def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testin
 
 def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: int,
                  ref: str, code: str, at_site: bool, tube: Tube,
-                 sampled_at: datetime, effects: Effects) -> int:
-    """The case of a positive person: a new one (counted in ``effects``), or, if they are
-    already a case of the disease (one not discarded), that case, with the result recorded
-    on it: a positive re-test of a case is not a second case."""
-    existing = session.scalar(select(Case.id).where(
-        Case.person_id == person_id, Case.disease == _DISEASE,
-        Case.classification != Classification.discarded).order_by(Case.id).limit(1))
-    if existing is not None:
-        audit.record(session, actor, action="update", record_type="case",
-                     record_ids=[existing], fields=[],
-                     note=f"positive screening tube {tube.barcode} (testing round "
-                          f"{tube.round_id}) of an existing case: no new case")
-        return existing
+                 sampled_at: datetime) -> int:
     reported = tube.reported_at or utc_now()
     values: dict[str, Any] = {
-        "ref": f"NAT-{tube.barcode}-{ref}"[:64], "person_ref": ref, "disease": _DISEASE,
+        "ref": f"NAT-{tube.barcode}-{ref}"[:64], "person_ref": ref, "disease": "covid19",
         "classification": Classification(rules.positive_classification), "severity": None,
         "onset_date": None, "first_positive_sample_date": sampled_at.date(),
         "reported_at": reported,
@@ -151,7 +135,6 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
                              f"{tube.round_id})")
     audit.record(session, actor, action="create", record_type="case", record_ids=[case.id],
                  fields=cases.FIELDS, note="reported by a positive screening result")
-    effects.cases.append(case.id)
     return case.id
 
 
@@ -215,7 +198,8 @@ def _open_single(session: Session, actor: Actor, rules: Testing, units: _Units, 
     session.add(followup)
     session.flush()
     case_id = _report_case(session, actor, rules, person_id=pid, ref=ref, code=code,
-                           at_site=at_site, tube=tube, sampled_at=sampled_at, effects=effects)
+                           at_site=at_site, tube=tube, sampled_at=sampled_at)
+    effects.cases.append(case_id)
     session.add(FollowupMember(
         followup_id=followup.id, person_id=pid, division_code=code,
         status=MemberStatus.positive, control_since=now, responsible=_who(units, code),
@@ -270,8 +254,8 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
         member.status = MemberStatus.positive
         member.case_id = _report_case(session, actor, rules, person_id=person.id,
                                       ref=person.ref, code=member.division_code, at_site=False,
-                                      tube=tube, sampled_at=sampled or now,
-                                      effects=effects)
+                                      tube=tube, sampled_at=sampled or now)
+        effects.cases.append(member.case_id)
     session.flush()
     followup = session.get(Followup, member.followup_id)
     assert followup is not None
