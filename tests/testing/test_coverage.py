@@ -57,6 +57,35 @@ def test_coverage_by_division_and_past_due(session: Session, admin: Actor) -> No
     assert (status.tubes, status.tubes_without_result, status.tubes_past_due) == (2, 1, 0)
 
 
+def test_round_totals_are_the_coverage_summed_for_several_rounds(session: Session,
+                                                                  admin: Actor) -> None:
+    """The dashboard's figures of all open rounds at once (three grouped queries) agree with
+    each round's coverage, within a division and in a worker's jurisdiction."""
+    first, a, _ = _round(session, admin)
+    second = make_round(session, admin, area=["440802"], series="second")
+    issue(session, admin, second, ["U1"], capacity=20)
+    importer.import_samples(session, actor=admin, round_id=second, filename="s2",
+                            source=samples_csv([("U1", r, 2) for r in a[:5]]))
+    importer.import_results(session, actor=admin, filename="r",
+                            source=results_csv([("T1", "negative", 60)]))
+    worker = make_actor(Role.community_worker, "440803", name="worker")
+    for actor, code in ((admin, "44"), (admin, "440802"), (admin, VILLAGE_B), (worker, "4408")):
+        rounds = service.open_rounds(session, actor=actor, division=code)
+        assert len(rounds) == (1 if actor is worker or code == VILLAGE_B else 2)
+        totals = service.round_totals(session, actor=actor, rounds=rounds, within_code=code)
+        for r in rounds:
+            cov = service.coverage(session, actor=actor, round_id=r.id, within_code=code,
+                                   digits=min(len(code), 12))
+            assert totals[r.id] == (sum(x.target for x in cov.rows),
+                                    sum(x.sampled for x in cov.rows),
+                                    sum(x.tubes_past_due for x in cov.rows)), (actor, code)
+    both = [service.get_round(session, actor=admin, round_id=i) for i in (first, second)]
+    assert service.round_totals(session, actor=admin, rounds=both, within_code="4408") == {
+        first: (10, 4, 1), second: (6, 5, 1)}
+    assert service.round_totals(session, actor=worker, rounds=both, within_code="4408") == {
+        first: (4, 1, 1), second: (0, 0, 0)}
+
+
 def test_unsampled_list_is_scoped(session: Session, admin: Actor) -> None:
     round_id, a, b = _round(session, admin)
     everyone = [r.ref for r in service.unsampled(session, actor=admin, round_id=round_id)]

@@ -64,8 +64,9 @@ def test_parquet_samples_with_a_timestamp_column(session: Session, admin: Actor,
     report = importer.import_samples(session, actor=admin, round_id=round_id,
                                      source=_parquet(table), filename="s.parquet")
     assert (report.rows, report.inserted) == (12, 12)
-    stored = session.execute(select(Sample.sampled_at, Sample.point_id).join(Tube).where(
-        Tube.barcode == "PA").order_by(Sample.person_id)).all()
+    stored = session.execute(select(Sample.sampled_at, Sample.point_id)
+                             .join(Tube, Tube.id == Sample.tube_id)
+                             .where(Tube.barcode == "PA").order_by(Sample.person_id)).all()
     assert stored[0][0] == when and stored[0][1] is not None and stored[1][1] is None
     # the same registrations as CSV: nothing new (re-ingest is a no-op across formats)
     csv = samples_csv([("PA" if i < 10 else "PB", r, 30) for i, r in enumerate(refs)])

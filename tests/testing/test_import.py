@@ -127,8 +127,8 @@ def test_samples_are_idempotent_and_repeats_flagged(session: Session, admin: Act
     twice = importer.import_samples(session, actor=admin, round_id=round_id, filename="t",
                                     source=samples_csv([("B", refs[0], 30)]))
     assert twice.repeats == 1
-    flagged = session.scalars(select(Sample.repeat).join(Tube).where(Tube.barcode.in_(
-        ["A", "B"]))).all()
+    flagged = session.scalars(select(Sample.repeat).join(Tube, Tube.id == Sample.tube_id)
+                              .where(Tube.barcode.in_(["A", "B"]))).all()
     assert sorted(flagged) == [False] * 4 + [True] * 2
     assert service.status(session, actor=admin, round_id=round_id).sampled == 5
 

@@ -258,12 +258,14 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
                               "person_ref": ref, "sampled_at": at, "point_id": point}))
         clock.lap("stage")
         stage.analyze()
+        sampled_before = session.scalar(select(Tube.id).where(
+            Tube.round_id == round_.id, Tube.members > 0).limit(1)) is not None
         _resolve_samples(session, actor, round_, stage.table, res.table,
-                         rules.pooling.elsewhere)
+                         rules.pooling.elsewhere, sampled_before)
         res.analyze()
         clock.lap("resolve")
         repeated = _check_samples(session, round_, stage.table, res.table, agg.table,
-                                  collector, rules.pooling.elsewhere, several)
+                                  collector, rules.pooling.elsewhere, several, sampled_before)
         clock.lap("check")
         collector.check()
         inserted = _merge_samples(session, round_, res.table, agg.table, repeated, clock)
@@ -294,34 +296,37 @@ def _same_lines(lines: Any, barcode: pa.Array, ref: pa.Array, collector: Collect
 
 
 def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, r: Table,
-                     elsewhere: int) -> None:
+                     elsewhere: int, sampled_before: bool) -> None:
     """One join pass: each staged line -> its tube (any round), its person (in the actor's
-    jurisdiction), what limits the tube, and whether the pair is recorded already."""
+    jurisdiction), what limits the tube, and whether the pair is recorded already
+    (``sampled_before``: whether the round has samples; if not, no pair can be)."""
     t, p, sm = Tube.__table__, Person.__table__, Sample.__table__
     tg = Target.__table__
     # the pair recorded already: a join (hash or merge on a re-import of millions of lines,
-    # index lookups for a few), not a lookup per line
-    known = sm.c.tube_id.is_not(None)
+    # index lookups for a few), not a lookup per line; none in a round without samples (the
+    # usual first file of a round), where the join would read every sample of every round
+    known = sm.c.tube_id.is_not(None) if sampled_before else literal(False)
     # a person the actor may sample: living in their jurisdiction, or counted there by the
     # round (staying there)
     visible = or_(scope_clause(actor, p.c.division_code),
                   scope_clause(actor, tg.c.division_code))
     person_id = p.c.id if actor.national else case((visible, p.c.id))
+    joined = (s.outerjoin(t, t.c.barcode == s.c.barcode)
+              .outerjoin(p, p.c.ref == s.c.person_ref)
+              .outerjoin(tg, and_(tg.c.round_id == round_.id, tg.c.person_id == p.c.id)))
+    if sampled_before:
+        joined = joined.outerjoin(sm, and_(sm.c.tube_id == t.c.id, sm.c.person_id == p.c.id))
     src = (select(s.c.line, t.c.id, t.c.round_id, person_id, s.c.sampled_at,
                   s.c.point_id, p.c.household_ref, func.coalesce(tg.c.pool_max, elsewhere),
                   case((tg.c.household.is_(True), 1), else_=0), t.c.result, t.c.members,
                   case((known, 1), else_=0))
-           .select_from(s.outerjoin(t, t.c.barcode == s.c.barcode)
-                        .outerjoin(p, p.c.ref == s.c.person_ref)
-                        .outerjoin(tg, and_(tg.c.round_id == round_.id,
-                                            tg.c.person_id == p.c.id))
-                        .outerjoin(sm, and_(sm.c.tube_id == t.c.id,
-                                            sm.c.person_id == p.c.id))))
+           .select_from(joined))
     session.execute(r.insert().from_select([c.name for c in r.columns], src))
 
 
 def _check_samples(session: Session, round_: Round, s: Table, r: Table, agg: Table,
-                   collector: Collector, elsewhere: int, several: bool) -> list[int]:
+                   collector: Collector, elsewhere: int, several: bool,
+                   sampled_before: bool) -> list[int]:
     """Report what is wrong, from the resolved lines; return the persons sampled more than
     once in the round (in this file, or before). ``several``: some person is on more than
     one line of the file."""
@@ -361,8 +366,6 @@ def _check_samples(session: Session, round_: Round, s: Table, r: Table, agg: Tab
     if collector.total:
         return []
     sm = Sample.__table__
-    sampled_before = session.scalar(select(Tube.id).where(
-        Tube.round_id == round_.id, Tube.members > 0).limit(1)) is not None
     if sampled_before:
         repeated.update(session.scalars(select(r.c.person_id).where(
             r.c.known == 0, exists().where(sm.c.person_id == r.c.person_id,
@@ -435,9 +438,9 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
     if is_postgres(session):
-        # In person order: each person's row, which PostgreSQL's check of the reference to it
-        # locks (and so writes), and the person index are then visited once and in turn, not
-        # at random across the whole table.
+        # In person order: the (person, round) index, and each person's row, which the
+        # statement's check of the references locks (and so writes), are then visited in
+        # turn, not at random across the whole table.
         src = src.order_by(r.c.person_id)
     # New pairs: not recorded (``known``) and not repeated in the file (checked), so every
     # one of them is inserted with a plain INSERT (ON CONFLICT's speculative insertion costs

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -135,24 +134,23 @@ class Sample(Base):
     """One sample registration: a person's swab in a tube, when and where. ``repeat`` flags a
     person sampled more than once in the round (kept, not rejected).
 
-    Keyed by (tube, person): a person is in a tube once. The round is the tube's round, which
-    the composite foreign key (tube, round) -> testing_tube (id, round_id) guarantees, so one
-    reference checks both (a bulk import inserts millions of rows: each foreign key is a
-    lookup per row)."""
+    Keyed by (tube, person): a person is in a tube once. The round is the tube's round. The
+    references (tube, round) -> testing_tube (id, round_id), person -> person and point ->
+    testing_point are not foreign keys but triggers (migration 0012): on PostgreSQL one check
+    per statement instead of a lookup per row of a bulk import's millions, with the same share
+    locks; on SQLite per row."""
 
     __tablename__ = "testing_sample"
     __table_args__ = (
-        ForeignKeyConstraint(["tube_id", "round_id"], ["testing_tube.id", "testing_tube.round_id"],
-                             name="fk_testing_sample_tube_id_testing_tube"),
         # A person's samples (repeats in a round, key-group compliance, coverage joins).
         Index("ix_testing_sample_person_id_round_id", "person_id", "round_id"),
     )
 
     tube_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     round_id: Mapped[int] = mapped_column(BigId)
     sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    point_id: Mapped[int | None] = mapped_column(ForeignKey("testing_point.id"))
+    point_id: Mapped[int | None] = mapped_column(BigId)
     repeat: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -356,19 +356,15 @@ def status(session: Session, *, actor: Actor, round_id: int) -> Status:
     _city_scale(session)
     sampled = session.scalar(select(func.count()).select_from(Target).where(
         Target.round_id == round_.id, scoped, _was_sampled(round_.id))) or 0
-    tubes_q = select(Tube.id).where(Tube.round_id == round_.id, Tube.members > 0)
+    mine = [Tube.round_id == round_.id, Tube.members > 0]
     if not actor.national:
-        mine = (select(Sample.tube_id).join(Target, _in_target(round_.id))
-                .where(Sample.round_id == round_.id, scoped))
-        tubes_q = tubes_q.where(Tube.id.in_(mine))
-    t = tubes_q.add_columns(Tube.result, Tube.first_sampled_at, Tube.barcode).subquery()
-    due = now - timedelta(hours=round_.result_due_hours)
+        mine.append(Tube.id.in_(select(Sample.tube_id).join(Target, _in_target(round_.id))
+                                .where(Sample.round_id == round_.id, scoped)))
     tubes, without, past = session.execute(select(
-        func.count(), func.count().filter(t.c.result.is_(None)),
-        func.count().filter(t.c.result.is_(None), t.c.first_sampled_at < due))).one()
+        func.count(), func.count().filter(Tube.result.is_(None)),
+        func.count().filter(_past_due(round_, now))).where(*mine)).one()
     positives = list(session.scalars(
-        select(Tube.barcode).where(Tube.round_id == round_.id, Tube.result == Result.positive,
-                                   Tube.id.in_(select(t.c.id)))
+        select(Tube.barcode).where(*mine, Tube.result == Result.positive)
         .order_by(Tube.barcode).limit(_LIST_LIMIT)))
     member_scope = scope_clause(actor, FollowupMember.division_code)
     pending = list(session.scalars(
@@ -420,6 +416,35 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
                     coverage=round(sampled.get(d, 0) / n, 6) if n else 0.0,
                     tubes_past_due=late.get(d, 0))
         for d, n in targets])
+
+
+def round_totals(session: Session, *, actor: Actor, rounds: list[Round], within_code: str
+                 ) -> dict[int, tuple[int, int, int]]:
+    """(target, sampled, tubes past due) of each of several rounds, within a division, in the
+    actor's jurisdiction: the figures ``coverage`` gives per division, summed per round, in
+    three queries grouped by round for all of them (the dashboard's open rounds)."""
+    if not rounds:
+        return {}
+    ids = [r.id for r in rounds]
+    where = [Target.round_id.in_(ids), scope_clause(actor, Target.division_code)]
+    if within_code:
+        where.append(within(Target.division_code, within_code))
+    targets = dict(session.execute(select(Target.round_id, func.count()).where(*where)
+                                   .group_by(Target.round_id)).tuples().all())
+    _city_scale(session)
+    sampled = dict(session.execute(
+        select(Target.round_id, func.count()).where(*where, exists().where(
+            Sample.round_id == Target.round_id, Sample.person_id == Target.person_id))
+        .group_by(Target.round_id)).tuples().all())
+    now = utc_now()
+    late_tubes = select(Tube.id).where(or_(*(_past_due(r, now) for r in rounds)))
+    late = dict(session.execute(
+        select(Target.round_id, func.count(func.distinct(Sample.tube_id)))
+        .select_from(Target).join(Sample, and_(Sample.round_id == Target.round_id,
+                                               Sample.person_id == Target.person_id))
+        .where(Sample.tube_id.in_(late_tubes), *where)
+        .group_by(Target.round_id)).tuples().all())
+    return {i: (targets.get(i, 0), sampled.get(i, 0), late.get(i, 0)) for i in ids}
 
 
 def unsampled(session: Session, *, actor: Actor, round_id: int, within_code: str | None = None,

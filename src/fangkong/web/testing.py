@@ -15,12 +15,11 @@ def rounds(ctx: Context) -> Section:
                        notes=[ctx.t("testing.no_access")])
     link = f"/testing?j={ctx.root.code}"
     rows, target, sampled, late = [], 0, 0, 0
-    for r in testing.open_rounds(ctx.session, actor=ctx.actor, division=ctx.root.code):
-        cov = testing.coverage(ctx.session, actor=ctx.actor, round_id=r.id,
-                               within_code=ctx.root.code, digits=min(len(ctx.root.code), 12))
-        t = sum(row.target for row in cov.rows)
-        s = sum(row.sampled for row in cov.rows)
-        p = sum(row.tubes_past_due for row in cov.rows)
+    open_ = testing.open_rounds(ctx.session, actor=ctx.actor, division=ctx.root.code)
+    totals = testing.round_totals(ctx.session, actor=ctx.actor, rounds=open_,
+                                  within_code=ctx.root.code)
+    for r in open_:
+        t, s, p = totals[r.id]
         target, sampled, late = target + t, sampled + s, late + p
         rows.append([Cell(r.name), Cell(r.deadline_at.date()), Cell(t), Cell(s),
                      Cell(f"{s / t:.1%}" if t else "—"), Cell(p)])
