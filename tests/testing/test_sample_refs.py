@@ -1,5 +1,5 @@
 """A sample's references (tube and round, person, collection point) are kept by the database
-(triggers, not foreign keys: migration 0012), from both sides, on both databases."""
+(triggers, not foreign keys: migration 0013), from both sides, on both databases."""
 
 from __future__ import annotations
 

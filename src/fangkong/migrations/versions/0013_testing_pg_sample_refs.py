@@ -1,8 +1,8 @@
 """testing samples: the references to the tube, the person and the collection point checked by
 triggers instead of foreign keys
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01
 
 A bulk import writes a city's samples (millions of rows) in one statement; each of the three
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
