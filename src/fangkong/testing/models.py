@@ -136,7 +136,7 @@ class Sample(Base):
 
     Keyed by (tube, person): a person is in a tube once. The round is the tube's round. The
     references (tube, round) -> testing_tube (id, round_id), person -> person and point ->
-    testing_point are not foreign keys but triggers (migration 0012): on PostgreSQL one check
+    testing_point are not foreign keys but triggers (migration 0013): on PostgreSQL one check
     per statement instead of a lookup per row of a bulk import's millions, with the same share
     locks; on SQLite per row."""
 
