@@ -2,14 +2,17 @@
 
 Lines are checked with ``records.normalise`` (the API's own checks), and valid rows become
 columns with ``records.bulk_columns`` (encryption, keyed hashes, masks: ``to_columns`` for many
-rows), a chunk of rows at a time. Each chunk goes into a temporary staging table (COPY on
-PostgreSQL, executemany on SQLite); there SQL joins find its conflicts with the records already
-in the database, and it is merged with ``INSERT ... SELECT ... ON CONFLICT (ref) DO UPDATE ...
-WHERE row_hash changed`` (a plain INSERT when none of its refs is recorded yet). A worker thread
-runs a chunk's checks and merge in the database while the next chunk's lines are checked here;
-on PostgreSQL, a large chunk's staged form (encryption, hashes, COPY text) is made meanwhile in
-a second process (``staging``), so that the processors work at once. The file is never held in
-memory as Python objects.
+rows), a chunk of rows at a time. On PostgreSQL, while no chunk has met a record already in the
+database, a chunk is COPYed straight into the person table (in a savepoint: its unique indexes
+find any conflict, and then the chunk is rolled back and goes the next way). Otherwise a chunk
+goes into a temporary staging table (COPY on PostgreSQL, executemany on SQLite); there SQL joins
+find its conflicts with the records already in the database, and it is merged with ``INSERT ...
+SELECT ... ON CONFLICT (ref) DO UPDATE ... WHERE row_hash changed`` (a plain INSERT when none of
+its refs is recorded yet). A worker thread does a chunk's work in the database while the next
+chunk's lines are checked here; where the settings ask for it (``import_second_process``, for
+machines with more than two cores), a large chunk's COPY text (encryption, hashes) is made
+meanwhile in a second process (``staging``). The file is never held in memory as Python
+objects.
 
 It is all one batch: everything runs in a savepoint of the caller's transaction, and unless every
 line of the file is valid and no row conflicts, the savepoint is rolled back and the problems

@@ -4,7 +4,8 @@ This is where a bulk import spends most of its processor time (encryption, keyed
 masks, formatting; ``records.columns_of`` and ``copy_text``), and it needs nothing but the
 rows and the keys, so a large import runs it in a second process (``stage_in_process``)
 while its own process reads and checks the next lines and the database merges the previous
-chunk: the three then share the machine's cores. This module imports nothing that needs a
+chunk: the three then share the machine's cores (only worth it with more than two; off by
+default, ``Settings.import_second_process``). This module imports nothing that needs a
 database, so that process starts quickly.
 """
 
