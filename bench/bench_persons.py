@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fangkong_persons_pg_bench"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fangkong_bench"
 CITY = "4408"  # 湛江市
 DEEP_POINTS = (0.25, 0.5, 0.75, 0.95)
 
