@@ -172,6 +172,67 @@ def process_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_SERVER_HELPERS = ("checkpointer", "background writer", "walwriter")
+
+
+def proc_cpu(pid: int) -> float:
+    """Processor seconds (user + system) a process has used so far (Linux); 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def server_helpers() -> list[int]:
+    """The PostgreSQL server's own processes that write for every session (WAL writer,
+    background writer, checkpointer), where this machine runs the server."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if cmdline.startswith("postgres: ") and any(h in cmdline for h in _SERVER_HELPERS):
+                pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """Processor seconds used during a step by this process, the import's second process (if
+    any), the database backend serving the import and the server's helper processes: the
+    machine's two cores are shared by all of them."""
+
+    def __init__(self, backend: int | None) -> None:
+        self.backend = backend
+        self.helpers = server_helpers() if backend else []
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        from fangkong.person import staging
+
+        times = resource.getrusage(resource.RUSAGE_SELF)
+        pool = staging._pool
+        second = sum(proc_cpu(pid) for pid in (pool._processes or {})) if pool else 0.0
+        return {"this process": times.ru_utime + times.ru_stime, "second process": second,
+                "database backend": proc_cpu(self.backend) if self.backend else 0.0,
+                "server WAL/checkpoint": sum(proc_cpu(p) for p in self.helpers)}
+
+    def used(self) -> dict[str, float]:
+        end = self._now()
+        return {k: end[k] - self.start.get(k, 0.0) for k in end}
+
+
+def print_cpu(used: dict[str, float], took: float) -> None:
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in used.items() if v > 0.05)
+    total = sum(used.values())
+    print(f"  processor time: {parts}; total {total:.1f} s in {took:.1f} s "
+          f"({total / took:.2f} cores busy)")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -197,7 +258,9 @@ PHASES = {
     "  columns: encrypt, hash, format": "",
     "  write to staging table": "",
     "waiting for the second process": "main thread idle, waiting for a chunk's COPY text",
-    "merge": "conflict checks, counts, upsert, ANALYZE (worker thread, overlaps the above)",
+    "merge": "COPY into person, or staging + conflict checks, counts, upsert; ANALYZE "
+             "(worker thread, overlaps the above)",
+    "  COPY into person": "PostgreSQL: chunks of new persons, straight into the table",
     "  upsert": "INSERT (... ON CONFLICT) into the person table",
     "waiting for the database": "main thread idle, waiting for the worker's merge",
     "commit": "",
@@ -212,14 +275,16 @@ def print_phases(phases: dict[str, float], n: int, took: float) -> None:
                   f"{PHASES.get(name, '')}")
 
 
-def run_import(engine: Any, path: Path, profile: Path | None = None
-               ) -> tuple[Any, float, dict[str, float]]:
-    """One import of ``path`` through the real path, committed; (report, seconds, phases)."""
+def run_import(engine: Any, path: Path, profile: Path | None = None,
+               cpu: dict[str, float] | None = None) -> tuple[Any, float, dict[str, float]]:
+    """One import of ``path`` through the real path, committed; (report, seconds, phases).
+    ``cpu`` gets the processor seconds used (``CpuMeter``)."""
     from fangkong.core.auth import system_actor
     from fangkong.core.db import session_scope
     from fangkong.person.importer import import_file
 
     phases: dict[str, float] = {}
+    cpu = {} if cpu is None else cpu
     profiler = None
     if profile:
         import cProfile
@@ -227,6 +292,12 @@ def run_import(engine: Any, path: Path, profile: Path | None = None
         profiler = cProfile.Profile()
     t0 = time.perf_counter()
     with session_scope(engine) as session:
+        backend = None
+        if engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            backend = session.scalar(text("SELECT pg_backend_pid()"))
+        meter = CpuMeter(backend)
         if profiler:
             profiler.enable()
         report = import_file(session, actor=system_actor("bench"), source=path,
@@ -236,6 +307,7 @@ def run_import(engine: Any, path: Path, profile: Path | None = None
         t_commit = time.perf_counter()
     elapsed = time.perf_counter() - t0
     phases["commit"] = time.perf_counter() - t_commit
+    cpu.update(meter.used())
     if profiler and profile:
         profiler.dump_stats(str(profile))
         print(f"  profile written to {profile}")
@@ -395,32 +467,37 @@ def bench_database(kind: str, url: str, csv_path: Path, args: argparse.Namespace
               f" ({csv_path.stat().st_size / 1e6:,.1f} MB) in {took:.1f} s; {moved:,} duplicate"
               f" ID numbers renumbered")
     n = args.n
-    if args.stage_here:
-        from fangkong.person import importer
+    if args.second_process:
+        os.environ["FANGKONG_IMPORT_SECOND_PROCESS"] = "true"
+        from fangkong.config import get_settings
 
-        importer.STAGE_ELSEWHERE_FROM = n + 1
-        print("staging every chunk in this process (--stage-here)")
+        get_settings.cache_clear()
+        print("PostgreSQL chunks staged in a second process (--second-process)")
     gc.collect()
     tracked = reset_peak_rss()
     profile = Path(args.profile).with_suffix(f".{kind}.prof") if args.profile else None
-    report, took, phases = run_import(engine, csv_path, profile)
+    cpu: dict[str, float] = {}
+    report, took, phases = run_import(engine, csv_path, profile, cpu)
     peak = peak_rss_mib(tracked)
     assert report.inserted == n, report
     print(f"import: {report.rows:,} rows ({report.inserted:,} inserted) in {took:.2f} s = "
           f"{rate(n, took).strip()}; peak RSS during import {peak:,.0f} MiB")
     print_phases(phases, n, took)
+    print_cpu(cpu, took)
     with engine.connect() as conn:
         stored = conn.scalar(select(func.count()).select_from(Person))
     assert stored == n, f"{stored} persons stored, expected {n}"
 
     gc.collect()
     reset_peak_rss()
-    again, took2, phases2 = run_import(engine, csv_path)
+    cpu2: dict[str, float] = {}
+    again, took2, phases2 = run_import(engine, csv_path, cpu=cpu2)
     assert (again.unchanged, again.inserted, again.updated) == (n, 0, 0), again
     print(f"re-import: {again.unchanged:,} unchanged, {again.inserted} inserted, "
           f"{again.updated} updated in {took2:.2f} s = {rate(n, took2).strip()}; "
           f"peak RSS {peak_rss_mib(tracked):,.0f} MiB")
     print_phases(phases2, n, took2)
+    print_cpu(cpu2, took2)
 
     rows = baseline_rows(csv_path)
     base = run_baseline_import(engine, rows)
@@ -464,9 +541,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help=f"pages from each deep point {DEEP_POINTS} of the district")
     ap.add_argument("--profile", metavar="PATH",
                     help="cProfile the first import of each database into PATH.<db>.prof")
-    ap.add_argument("--stage-here", action="store_true",
-                    help="PostgreSQL: stage every chunk in this process, not in the second "
-                         "process (to measure what that process brings)")
+    ap.add_argument("--second-process", action="store_true",
+                    help="PostgreSQL: encrypt and format the chunks in a second process "
+                         "(settings.import_second_process, off by default)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--tmp", help=argparse.SUPPRESS)  # a child's working directory
     return ap.parse_args(argv)
@@ -511,8 +588,8 @@ def run_children(args: argparse.Namespace, tmp: Path, kinds: list[str]) -> int:
                 value = getattr(args, name)
                 if value is not None:
                     argv += [f"--{name.replace('_', '-')}", str(value)]
-            if args.stage_here:
-                argv.append("--stage-here")
+            if args.second_process:
+                argv.append("--second-process")
             done = subprocess.run(argv, check=False)
             if done.returncode:
                 print(f"{kind}: the benchmark failed (exit code {done.returncode})")

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     import_max_errors: int = Field(
         200, description="Errors listed per rejected import before the list is cut."
     )
+    import_second_process: bool = Field(
+        False,
+        description="PostgreSQL: encrypt and format a large person import's rows in a second "
+        "process while this one checks the next lines. Worth it with more than two cores: on "
+        "two, the database server's work takes one and the second process only competes.",
+    )
     page_size_max: int = Field(500, description="Largest page a list endpoint returns.")
     escalation_interval_seconds: int = Field(
         300, description="How often `fangkong serve` checks for overdue tasks to escalate."

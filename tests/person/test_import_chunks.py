@@ -101,3 +101,24 @@ def test_text_with_tabs_backslashes_and_newlines_lands_as_written(session: Sessi
     stored = session.scalars(select(Person.address).where(Person.ref.like("U%"))
                              .order_by(Person.ref)).all()
     assert stored == [text.strip() for text in odd]
+
+
+def test_new_chunks_then_recorded_ones(session: Session, admin: Actor, dialect: str) -> None:
+    """On PostgreSQL, chunks of new persons are copied straight into the person table until
+    one meets a recorded ref or ID number; that one and the rest are staged and merged. Either
+    way the counts are right, and a later conflict undoes the chunks already copied."""
+    old = person_rows(3, prefix="V")
+    importer.import_file(session, actor=admin, source=csv_bytes(old), filename="a")
+    new = person_rows(4, seed=9, prefix="W")
+    timings: dict[str, float] = {}
+    report = importer.import_file(
+        session, actor=admin, source=csv_bytes([*new, {**old[0], "address": "新地址"}, *old[1:]]),
+        filename="b", timings=timings)
+    assert (report.inserted, report.updated, report.unchanged) == (4, 1, 2)
+    if dialect == "postgresql":
+        assert "  COPY into person" in timings and "  write to staging table" in timings
+    assert session.scalar(select(Person.address).where(Person.ref == old[0]["ref"])) == "新地址"
+    more = person_rows(5, seed=10, prefix="X")
+    assert _refused(session, admin, [*more[:4], _bare(more[4], old[2]["id_number"])]) == [
+        (6, "id_number", "ID number already recorded for another person")]
+    assert session.scalar(select(func.count()).where(Person.ref.like("X%"))) == 0

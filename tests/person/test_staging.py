@@ -4,12 +4,14 @@ stores."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fangkong.config import get_settings
 from fangkong.core.auth import Actor
 from fangkong.core.security import FieldCipher
 from fangkong.person import importer, records, service, staging
@@ -39,15 +41,26 @@ def _cells(text: str) -> tuple[list[list[str]], list[str]]:
     return rows, plain
 
 
+@pytest.fixture
+def second_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Imports with the second process (off by default), for chunks of
+    ``importer.STAGE_ELSEWHERE_FROM`` rows or more."""
+    monkeypatch.setenv("FANGKONG_IMPORT_SECOND_PROCESS", "true")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("FANGKONG_IMPORT_SECOND_PROCESS")
+    get_settings.cache_clear()
+
+
 def test_second_process_stages_what_this_one_does() -> None:
     today = date.today()
     values = [records.normalise(r, today=today)[0] for r in person_rows(30, seed=5)]
     values[4]["address"] = "一\t二\\三"  # escaped in COPY text
     lines = list(range(2, 32))
     fields = records.columns_by_field(values)
-    here = staging.copy_text(lines, fields, _keys())
-    there = staging.stage_in_process(lines, fields, _keys()).result(timeout=60)
-    assert _cells(there) == _cells(here)
+    here = staging.with_lines(lines, staging.copy_text(fields, _keys()))
+    there = staging.stage_in_process(fields, _keys()).result(timeout=60)
+    assert _cells(staging.with_lines(lines, there)) == _cells(here)
     rows, plain = _cells(here)
     assert [r[0] for r in rows] == [str(n) for n in lines]
     assert plain[:2] == [values[0]["id_number"] or "", values[0]["phone"] or ""]
@@ -55,7 +68,8 @@ def test_second_process_stages_what_this_one_does() -> None:
 
 
 def test_an_import_staged_in_the_second_process_stores_the_same(
-        session: Session, admin: Actor, dialect: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        session: Session, admin: Actor, dialect: str, monkeypatch: pytest.MonkeyPatch,
+        second_process: None) -> None:
     if dialect != "postgresql":
         pytest.skip("the second process stages COPY text, which only PostgreSQL takes")
     rows = person_rows(40, seed=6)
@@ -75,11 +89,12 @@ def test_an_import_staged_in_the_second_process_stores_the_same(
 
 
 def test_an_import_goes_on_when_the_second_process_dies(
-        session: Session, admin: Actor, dialect: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        session: Session, admin: Actor, dialect: str, monkeypatch: pytest.MonkeyPatch,
+        second_process: None) -> None:
     if dialect != "postgresql":
         pytest.skip("the second process stages COPY text, which only PostgreSQL takes")
     fields = records.columns_by_field([records.normalise(r)[0] for r in person_rows(2)])
-    staging.stage_in_process([2, 3], fields, _keys()).result(timeout=60)
+    staging.stage_in_process(fields, _keys()).result(timeout=60)
     assert staging._pool is not None
     for process in list(staging._pool._processes.values()):  # what an OOM kill would do
         process.kill()
@@ -92,4 +107,4 @@ def test_an_import_goes_on_when_the_second_process_dies(
     found, _ = service.list_(session, actor=admin, id_number=rows[0]["id_number"])
     assert [p.ref for p in found] == [rows[0]["ref"]]
     # and the next import has a second process again
-    assert staging.stage_in_process([2, 3], fields, _keys()).result(timeout=60)
+    assert staging.stage_in_process(fields, _keys()).result(timeout=60)

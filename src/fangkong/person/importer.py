@@ -2,14 +2,17 @@
 
 Lines are checked with ``records.normalise`` (the API's own checks), and valid rows become
 columns with ``records.bulk_columns`` (encryption, keyed hashes, masks: ``to_columns`` for many
-rows), a chunk of rows at a time. Each chunk goes into a temporary staging table (COPY on
-PostgreSQL, executemany on SQLite); there SQL joins find its conflicts with the records already
-in the database, and it is merged with ``INSERT ... SELECT ... ON CONFLICT (ref) DO UPDATE ...
-WHERE row_hash changed`` (a plain INSERT when none of its refs is recorded yet). A worker thread
-runs a chunk's checks and merge in the database while the next chunk's lines are checked here;
-on PostgreSQL, a large chunk's staged form (encryption, hashes, COPY text) is made meanwhile in
-a second process (``staging``), so that the processors work at once. The file is never held in
-memory as Python objects.
+rows), a chunk of rows at a time. On PostgreSQL, while no chunk has met a record already in the
+database, a chunk is COPYed straight into the person table (in a savepoint: its unique indexes
+find any conflict, and then the chunk is rolled back and goes the next way). Otherwise a chunk
+goes into a temporary staging table (COPY on PostgreSQL, executemany on SQLite); there SQL joins
+find its conflicts with the records already in the database, and it is merged with ``INSERT ...
+SELECT ... ON CONFLICT (ref) DO UPDATE ... WHERE row_hash changed`` (a plain INSERT when none of
+its refs is recorded yet). A worker thread does a chunk's work in the database while the next
+chunk's lines are checked here; where the settings ask for it (``import_second_process``, for
+machines with more than two cores), a large chunk's COPY text (encryption, hashes) is made
+meanwhile in a second process (``staging``). The file is never held in memory as Python
+objects.
 
 It is all one batch: everything runs in a savepoint of the caller's transaction, and unless every
 line of the file is valid and no row conflicts, the savepoint is rolled back and the problems
@@ -55,12 +58,14 @@ CHUNK = 50_000
 _SLICE = 10_000
 """Rows encrypted and formatted at a time (SQLite)."""
 STAGE_ELSEWHERE_FROM = CHUNK
-"""Chunks of this many rows or more are staged in a second process (PostgreSQL)."""
+"""Chunks of this many rows or more are staged in a second process (PostgreSQL), where the
+settings' ``import_second_process`` asks for one."""
 _PERSON = cast(Table, Person.__table__)
 _WRITE_COLS = staging.WRITE_COLS
 _UPDATE_COLS = [c for c in _WRITE_COLS if c not in ("ref", "created_at")]
 _STAGE_COLS = ["line", *_WRITE_COLS]
 _SQLITE_CACHE_KIB = 256 * 1024
+_UNIQUE_VIOLATION = "23505"
 
 
 class _Clock:
@@ -218,6 +223,8 @@ class _Batch:
         self.taken: list[int] = []
         self.hidden: list[int] = []
         self.matched = self.changed = self.unhashed = 0
+        self.direct = self.postgres
+        self.elsewhere = self.postgres and get_settings().import_second_process
         self._keys: staging.Keys | None = None
         self._pending: Future[None] | None = None
         self._queued: tuple[list[tuple[int, dict[str, Any]]], Future[str]] | None = None
@@ -306,11 +313,10 @@ class _Batch:
         the next lines."""
         if not rows:
             return
-        if self.postgres and len(rows) >= STAGE_ELSEWHERE_FROM and self._staging():
+        if self.elsewhere and len(rows) >= STAGE_ELSEWHERE_FROM and self._staging():
             t = time.perf_counter()
-            lines = [line for line, _ in rows]
             fields = records.columns_by_field([values for _, values in rows])
-            queued = (rows, staging.stage_in_process(lines, fields, self._stage_keys()))
+            queued = (rows, staging.stage_in_process(fields, self._stage_keys()))
             self.clock.add("stage fill", t)
             self._write_queued()
             self._queued = queued
@@ -347,16 +353,14 @@ class _Batch:
         if data is None or not self._staging():
             self.clock.add("stage fill", t)
             return
-        names = ", ".join(_STAGE_COLS)
-        raw = self._raw()
-        if self.postgres:
-            with raw.cursor() as cur, cur.copy(f"COPY person_stage ({names}) FROM STDIN") as copy:
-                copy.write(data)
-        else:
-            marks = ", ".join("?" * len(_STAGE_COLS))
-            cur = raw.cursor()
-            cur.executemany(f"INSERT INTO person_stage ({names}) VALUES ({marks})", data)
-            cur.close()
+        if self.postgres:  # the worker writes it (the database's work, while this reads on)
+            self.clock.add("stage fill", t)
+            self._pending = self._worker.submit(self._land, [line for line, _ in rows], data)
+            return
+        names, marks = ", ".join(_STAGE_COLS), ", ".join("?" * len(_STAGE_COLS))
+        cur = self._raw().cursor()
+        cur.executemany(f"INSERT INTO person_stage ({names}) VALUES ({marks})", data)
+        cur.close()
         self.clock.add("  write to staging table", t)
         self.clock.add("stage fill", t)
         self._pending = self._worker.submit(self._merge_chunk, len(rows))
@@ -387,8 +391,7 @@ class _Batch:
         lines = [line for line, _ in rows]
         if self.postgres:
             data: Any = staging.copy_text(
-                lines, records.columns_by_field([values for _, values in rows]), keys,
-                cipher())
+                records.columns_by_field([values for _, values in rows]), keys, cipher())
         else:
             data = []
             for start in range(0, len(rows), _SLICE):  # a slice stays in the CPU's caches
@@ -419,6 +422,52 @@ class _Batch:
             pending.result()
 
     # -- the worker thread: conflicts, counts, merge
+
+    def _land(self, lines: list[int], data: str) -> None:
+        """PostgreSQL: write a chunk's COPY text. Straight into the person table while no
+        chunk has met a recorded ref or ID number (``_copy_into_person``); otherwise, or if
+        this one does, into the staging table, to be checked and merged."""
+        t = time.perf_counter()
+        if self.direct and not self.unhashed and self._clean():
+            if self._copy_into_person(data):
+                self.clock.add("  COPY into person", t)
+                self.clock.add("merge", t)
+                return
+            self.direct = False
+        t = time.perf_counter()
+        with self._raw().cursor() as cur, cur.copy(
+                f"COPY person_stage ({', '.join(_STAGE_COLS)}) FROM STDIN") as copy:
+            copy.write(staging.with_lines(lines, data))
+        self.clock.add("  write to staging table", t)
+        self.clock.add("merge", t)
+        self._merge_chunk(len(lines))
+
+    def _copy_into_person(self, data: str) -> bool:
+        """COPY the chunk into the person table, in a savepoint; False (and nothing written)
+        if a unique index finds one of its refs or ID numbers already recorded.
+
+        This is the merge for a chunk of new persons, without the staging table, the join
+        that looks for conflicts, and the ``INSERT ... SELECT``: the unique indexes on ``ref``
+        and ``id_number_hash`` find any conflict (with committed rows, and with those of a
+        concurrent import, whose end they wait for), and the division trigger checks the
+        codes. A chunk that has a conflict goes the staging way, which reports it by line
+        (or merges a changed record)."""
+        with self._raw().cursor() as cur:
+            cur.execute("SAVEPOINT person_copy")
+            try:
+                with cur.copy(f"COPY person ({', '.join(_WRITE_COLS)}) FROM STDIN") as copy:
+                    copy.write(data)
+            except Exception as exc:
+                cur.execute("ROLLBACK TO SAVEPOINT person_copy")
+                cur.execute("RELEASE SAVEPOINT person_copy")
+                state = getattr(exc, "sqlstate", None) or ""
+                if state == _UNIQUE_VIOLATION:
+                    return False
+                if state.startswith("23"):  # integrity: a division deleted meanwhile
+                    raise _conflict(exc) from None
+                raise
+            cur.execute("RELEASE SAVEPOINT person_copy")
+        return True
 
     def _merge_chunk(self, rows: int) -> None:
         """Check the staged chunk against the database; merge it if nothing conflicts so far;
@@ -537,7 +586,11 @@ def _merge(session: Session, stage: Table, *, new_only: bool) -> None:
     try:
         session.execute(stmt)
     except IntegrityError as exc:
-        raise Conflict(
-            "persons with the same refs or ID numbers were written by someone else while this "
-            "file was imported; nothing was imported: import the file again",
-            problems=[Problem(str(exc.orig).splitlines()[0], field="ref")]) from None
+        raise _conflict(exc.orig) from None
+
+
+def _conflict(error: BaseException | None) -> Conflict:
+    return Conflict(
+        "persons with the same refs or ID numbers were written by someone else while this "
+        "file was imported; nothing was imported: import the file again",
+        problems=[Problem(str(error).splitlines()[0], field="ref")])

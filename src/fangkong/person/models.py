@@ -21,6 +21,8 @@ class Person(Base):
     __table_args__ = (
         # Keyset pages of one jurisdiction: WHERE code range AND (code, id) > cursor.
         Index("ix_person_division_code_id", "division_code", "id"),
+        # Phone lookups are by equality only: a hash index on PostgreSQL (migration 0012).
+        Index("ix_person_phone_hash", "phone_hash", postgresql_using="hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -33,7 +35,7 @@ class Person(Base):
     id_number_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     id_number_masked: Mapped[str | None] = mapped_column(String(40))
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     phone_masked: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(Text)
     # A division's code; triggers (migration 0009), not a foreign key, refuse any other: a

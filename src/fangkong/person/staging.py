@@ -4,7 +4,8 @@ This is where a bulk import spends most of its processor time (encryption, keyed
 masks, formatting; ``records.columns_of`` and ``copy_text``), and it needs nothing but the
 rows and the keys, so a large import runs it in a second process (``stage_in_process``)
 while its own process reads and checks the next lines and the database merges the previous
-chunk: the three then share the machine's cores. This module imports nothing that needs a
+chunk: the three then share the machine's cores (only worth it with more than two; off by
+default, ``Settings.import_second_process``). This module imports nothing that needs a
 database, so that process starts quickly.
 """
 
@@ -47,17 +48,27 @@ def _cipher(encryption_key: bytes, lookup_key: bytes) -> FieldCipher:
     return FieldCipher(encryption_key, lookup_key)
 
 
-def copy_text(lines: Sequence[int], fields: Sequence[Sequence[Any]], keys: Keys,
+def copy_text(fields: Sequence[Sequence[Any]], keys: Keys,
               cipher: FieldCipher | None = None) -> str:
-    """The rows (one sequence of values per field of ``records.FIELDS``, and their lines) in
-    COPY's text format, with the line first. A birth date may be a date or its ISO text."""
+    """The rows (one sequence of values per field of ``records.FIELDS``) in COPY's text format,
+    one line per row with the person table's ``WRITE_COLS``. A birth date may be a date or its
+    ISO text."""
     cipher = cipher or _cipher(keys.encryption_key, keys.lookup_key)
     parts = []
-    for start in range(0, len(lines), _SLICE):
+    for start in range(0, len(fields[0]), _SLICE):
         part = [column[start : start + _SLICE] for column in fields]
-        columns = records.columns_of(part, cipher, keys.digest_key, keys.now)
-        parts.append(_format(lines[start : start + _SLICE], columns, keys))
+        parts.append(_format(records.columns_of(part, cipher, keys.digest_key, keys.now), keys))
     return "".join(parts)
+
+
+def with_lines(lines: Sequence[int], text: str) -> str:
+    """``copy_text``'s rows with each one's line in the file first (the staging table's
+    ``line`` column)."""
+    rows = text.split("\n")
+    if rows[-1] == "":
+        rows.pop()
+    assert len(rows) == len(lines), (len(rows), len(lines))
+    return "".join(map("{}\t{}\n".format, lines, rows))
 
 
 # COPY's text format: tab-separated, \N for NULL, backslash escapes in text.
@@ -68,7 +79,7 @@ _PLAIN_TEXT = ("id_number_masked", "phone_masked", "row_hash")
 _BYTES = ("id_number_enc", "id_number_hash", "phone_enc", "phone_hash")
 
 
-def _format(lines: Sequence[int], columns: dict[str, list[Any]], keys: Keys) -> str:
+def _format(columns: dict[str, list[Any]], keys: Keys) -> str:
     """Rows in COPY's text format, built a column at a time."""
     enums = keys.enums
     out = {name: _escaped(columns[name]) for name in _FREE_TEXT}
@@ -81,9 +92,9 @@ def _format(lines: Sequence[int], columns: dict[str, list[Any]], keys: Keys) -> 
     out["birth_date"] = [_NULL if x is None else x if x.__class__ is str else x.isoformat()
                          for x in columns["birth_date"]]
     out["synthetic"] = ["t" if x else "f" for x in columns["synthetic"]]
-    out["created_at"] = out["updated_at"] = [keys.stamp] * len(lines)
-    cells = [list(map(str, lines)), *(out[c] for c in WRITE_COLS)]
-    return "".join([f"{row}\n" for row in map("\t".join, zip(*cells, strict=True))])
+    out["created_at"] = out["updated_at"] = [keys.stamp] * len(columns["ref"])
+    return "".join([f"{row}\n" for row in map("\t".join, zip(*(out[c] for c in WRITE_COLS),
+                                                               strict=True))])
 
 
 def _escaped(values: list[str | None]) -> list[str]:
@@ -108,12 +119,11 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def stage_in_process(lines: list[int], fields: Sequence[Sequence[Any]], keys: Keys
-                     ) -> Future[str]:
+def stage_in_process(fields: Sequence[Sequence[Any]], keys: Keys) -> Future[str]:
     """``copy_text`` in the second process (started on first use and kept for later imports;
     ``spawn``, not ``fork``: the importing process runs threads)."""
     global _pool
-    args = (lines, portable(fields), keys)
+    args = (portable(fields), keys)
     with _pool_lock:
         for _ in range(2):
             if _pool is None:
