@@ -21,7 +21,7 @@ class Person(Base):
     __table_args__ = (
         # Keyset pages of one jurisdiction: WHERE code range AND (code, id) > cursor.
         Index("ix_person_division_code_id", "division_code", "id"),
-        # Phone lookups are by equality only: a hash index on PostgreSQL (migration 0012).
+        # Phone lookups are by equality only: a hash index on PostgreSQL (migration 0014).
         Index("ix_person_phone_hash", "phone_hash", postgresql_using="hash"),
     )
 

@@ -1,7 +1,7 @@
 """persons: the phone lookup index is a hash index on PostgreSQL
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01
 
 ``person.phone_hash`` is only ever looked up by equality (``service.list_`` with a phone), and
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
