@@ -264,3 +264,27 @@ def test_surveillance_page_lists_alerts(client: TestClient, session: Session,
     assert (n, href) == (1, "/surveillance?j=440802")
     page = client.get(href).text
     assert 'id="sec-alerts"' in page and ">3.3<" in page  # the bound, 1 decimal
+
+
+def test_long_lists_are_capped_on_pages_but_whole_in_the_brief(
+        client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fangkong.web import sections
+
+    def long_list(ctx: sections.Context) -> sections.Section:
+        rows = [[sections.Cell(f"R{i:02d}"), sections.Cell(i)] for i in range(25)]
+        return sections.Section(key="longlist", title="long", tables=[sections.Table(
+            "long", ["ref", "n"], rows, page_rows=10, more_href="/zones?j=440802")])
+
+    monkeypatch.setitem(sections.REGISTRY, "longlist", sections.Registered(
+        "longlist", "long", frozenset({"overview", "brief"}), 999, long_list))
+    sign_in(client, "wchikan")
+
+    def section(html: str) -> str:
+        part = html[html.index('id="sec-longlist"'):]
+        return part[:part.index("</section>")]
+
+    page = section(client.get("/").text)
+    assert page.count("<tr>") == 11 and "R09" in page and "R10" not in page  # head + 10
+    assert "显示前 10 条，共 25 条" in page and 'href="/zones?j=440802">查看全部' in page
+    brief = section(client.get("/brief").text)
+    assert brief.count("<tr>") == 26 and "R24" in brief and "查看全部" not in brief

@@ -62,6 +62,10 @@ class Table:
     columns: list[str]
     rows: list[list[Cell]]
     across: bool = False  # a long series: shown transposed (one column per row) on pages
+    # On pages, a long list shows its first ``page_rows`` rows and a link (``more_href``) to
+    # all of them; the brief (a document) keeps every row.
+    page_rows: int | None = None
+    more_href: str | None = None
 
 
 @dataclass

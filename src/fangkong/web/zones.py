@@ -4,7 +4,7 @@ pending proposals, and breaches of the nine prohibitions)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
@@ -36,6 +36,11 @@ def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
             "names": names, "levels": sorted({z.level for z in active})}
 
 
+def _soonest_first(row: dict[str, Any]) -> tuple[date, str]:
+    """Zones whose next change comes first lead the overview's (capped) list."""
+    return (row["verdict"].effective or date.max, row["zone"].code)
+
+
 @provider("zones", title="sec.zones", where={"overview", "brief"}, order=58)
 def zones_section(ctx: Context) -> Section:
     data = board(ctx)
@@ -55,10 +60,12 @@ def zones_section(ctx: Context) -> Section:
                        f"/zones?j={ctx.root.code}#breaches")]
     rows = [[Cell(r["zone"].code, f"/zones?j={ctx.root.code}#z{r['zone'].id}"),
              Cell(r["zone"].name), Cell(r["label"]), Cell(r["zone"].last_infection_date),
-             Cell(r["verdict"].effective)] for r in data["rows"]]
+             Cell(r["verdict"].effective)]
+            for r in sorted(data["rows"], key=_soonest_first)]
     tables = [Table(ctx.t("zones.active"),
                     [ctx.t("col.ref"), ctx.t("zones.name"), ctx.t("zones.level"),
-                     ctx.t("zones.day0"), ctx.t("zones.next_date")], rows)] if rows else []
+                     ctx.t("zones.day0"), ctx.t("zones.next_date")], rows,
+                    page_rows=10, more_href=f"/zones?j={ctx.root.code}")] if rows else []
     return Section(key="zones", title=ctx.t("sec.zones"), figures=figures, tables=tables,
                    notes=[ctx.t("zones.note")])
 
