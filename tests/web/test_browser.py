@@ -25,6 +25,7 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
                 allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 expect.set_options(timeout=15_000)  # a busy two-core machine
 
@@ -146,16 +147,26 @@ def test_map_click_opens_the_district(page: Page, base_url: str) -> None:
     # every chart drawn first: one drawn later may move the map after its point is taken
     expect(page.locator("[data-chart]:not([data-ready])")).to_have_count(0)
     shot(page, "overview-city")
-    point = page.evaluate("""() => {
-        const el = document.querySelector('.chart-map');
-        const chart = echarts.getInstanceByDom(el);
-        const spec = JSON.parse(el.getAttribute('data-chart'));
-        return fetch(spec.geojson).then(r => r.json()).then(geo => {
-            const f = geo.features.find(x => x.properties.code === '440803');
-            return chart.convertToPixel({seriesIndex: 0}, f.properties.cp);
-        });
-    }""")
-    page.locator(".chart-map canvas").first.click(position={"x": point[0], "y": point[1]})
+    # The district's centre is taken and clicked in one step, and again if the page has not
+    # left: under load a late layout change (fonts, a scrollbar) can resize the map between
+    # taking a point and clicking it.
+    for _ in range(5):
+        point = page.evaluate("""() => {
+            const el = document.querySelector('.chart-map');
+            const chart = echarts.getInstanceByDom(el);
+            const spec = JSON.parse(el.getAttribute('data-chart'));
+            return document.fonts.ready.then(() => fetch(spec.geojson)).then(r => r.json())
+                .then(geo => {
+                    const f = geo.features.find(x => x.properties.code === '440803');
+                    return chart.convertToPixel({seriesIndex: 0}, f.properties.cp);
+                });
+        }""")
+        page.locator(".chart-map canvas").first.click(position={"x": point[0], "y": point[1]})
+        try:
+            page.wait_for_url(re.compile(r"/cases\?division="), timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
     expect(page).to_have_url(re.compile(r"/cases\?division=440803&"))
     expect(page.locator("#case-count strong")).to_have_text("4")
     page.goto(base_url + "/")
