@@ -281,3 +281,35 @@ def test_persons_of_another_drill_never_share_an_id_number(session: Session) -> 
     numbers = session.scalars(select(Person.id_number_hash).where(
         Person.ref.like("DR%"))).all()
     assert len(numbers) == len(set(numbers)) == 80
+
+
+def test_the_fast_responder_leaves_venue_exposed_people_to_the_pack() -> None:
+    """Under cn_v9 the people found by venue co-presence (涉疫场所暴露人员) have no plan: the
+    fast responder identifies and counts them, as the platform's tracing does, but does not
+    quarantine them; a pack that manages them gets them quarantined."""
+    from fangkong.drill.loop import venue_managed
+    from fangkong.drill.responder import CapacityResponder
+    from fangkong.sim.engine import Engine
+
+    assert venue_managed("cn_v9") is False and venue_managed("who_2021") is True
+    strategy = Strategy.model_validate({"agents": 3000, "days": 5, "seed": 3,
+                                        "response": {"trace_work": False},
+                                        "capacity": {"tracers": 10_000}})
+    city = build_city(3000, seed=3)
+    engine = Engine(city, seed=3)
+    everyone = np.ones(city.n, dtype=bool)
+    days = [engine.step(t, home=everyone, out=everyone, weekday=True) for t in range(3)]
+
+    def window(cases: np.ndarray, today: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(cases.size, dtype=np.int64), np.full(cases.size, today, np.int64)
+
+    traced = {}
+    for managed in (True, False):
+        resp = CapacityResponder(city, engine, strategy, window, venue_managed=managed)
+        for t, day in enumerate(days):
+            resp.record_checkins(t, day.checkins)
+        traced[managed] = resp.trace(np.arange(0, 3000, 50, dtype=np.int64), 2)
+    quarantined, left = traced[True], traced[False]
+    assert quarantined.identified == left.identified  # the same people found
+    assert set(left.agent.tolist()) < set(quarantined.agent.tolist())  # venue-only ones left
+    assert left.identified > left.agent.size

@@ -42,6 +42,17 @@ COLUMNS = [
 ]
 
 
+def venue_managed(pack_id: str) -> bool:
+    """Does the pack manage (quarantine or test under a plan) the people its co-presence
+    search finds? A pack without tracing rules names no such role: they count as close
+    contacts, as before packs had one."""
+    try:
+        role = policy.tracing_rules(pack_id).co_presence.role
+    except Invalid:
+        return True
+    return role_plan(pack_id, role) is not None
+
+
 @dataclass
 class RolePlan:
     """A role's plan as day offsets from the anchor (the last exposure), from the pack."""
@@ -103,7 +114,8 @@ class Drill:
                 platform=self.platform, pack_id=self.pack.id, date_of=self.date,
                 anchor=self.anchor)
         else:  # the abstract mode: the drill's own tracing, zones and rooms (fast comparisons)
-            self.responder = CapacityResponder(self.city, self.engine, strategy, self._window)
+            self.responder = CapacityResponder(self.city, self.engine, strategy, self._window,
+                                               venue_managed=venue_managed(self.pack.id))
         self.service = hasattr(self.responder, "zones")
         self.role = np.zeros(n, dtype=np.int8)
         self.since = np.zeros(n, dtype=np.int32)      # day the current wait started

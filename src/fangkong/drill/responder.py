@@ -112,8 +112,13 @@ class CapacityResponder:
     """The interim responder: the drill's own tracing, lab, rooms and vehicles."""
 
     def __init__(self, city: City, engine: Engine, strategy: Strategy,
-                 window: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]) -> None:
+                 window: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]], *,
+                 venue_managed: bool = True) -> None:
         self.city, self.engine, self.strategy = city, engine, strategy
+        # Whether the pack manages the people found by venue co-presence (its co-presence
+        # role has a plan): under cn_v9 they are 涉疫场所暴露人员 without one, so they are
+        # identified and counted but not quarantined, as the platform's tracing does.
+        self.venue_managed = venue_managed
         self.window = window  # (cases, today) -> (first, last) exposure day of each case
         scale = city.n / 100_000
         cap = strategy.capacity
@@ -227,13 +232,19 @@ class CapacityResponder:
                 a, d = self._colleagues(members, todo, last, resp.work_contacts)
                 agents.append(a)
                 days.append(d)
+        unmanaged = EMPTY
         if resp.trace_venues:
             a, d = self._venues(todo, first, last)
-            agents.append(a)
-            days.append(d)
+            if self.venue_managed:
+                agents.append(a)
+                days.append(d)
+            else:
+                unmanaged = a
         agent, exposure = _latest(np.concatenate(agents), np.concatenate(days))
         keep = ~np.isin(agent, todo)
         agent, exposure = agent[keep], exposure[keep]
+        # Identified: everyone found, the unmanaged venue-exposed too (once each).
+        identified = int(np.union1d(agent, unmanaged[~np.isin(unmanaged, todo)]).size)
         role = np.full(agent.size, CLOSE)
         if resp.secondary_contacts and agent.size:
             sec, sec_day = self._household(agent, np.full(agent.size, day))
@@ -242,7 +253,8 @@ class CapacityResponder:
             agent = np.r_[agent, sec[new]]
             exposure = np.r_[exposure, sec_day[new]]
             role = np.r_[role, np.full(int(new.sum()), SECONDARY)]
-        return Traced(agent, exposure, role, cases=todo)
+            identified += int(new.sum())
+        return Traced(agent, exposure, role, cases=todo, identified=identified)
 
     def _household(self, cases: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         h = self.city.household[cases]
