@@ -107,6 +107,8 @@ def test_create_many_checks_like_create_and_audits_once(session: Session) -> Non
     assert [t.subject_id for t in made] == [0, 1, 2]
     assert all(t.status.active and [e.kind for e in t.events] == ["created"] for t in made)
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
+    # the ids come from the table's own sequence: tasks made one by one afterwards follow
+    assert tasks.create(session, actor=actor, data=item("440802001001", 3)).id > max(ids)
     with pytest.raises(Invalid):
         tasks.create_many(session, actor=actor,
                           data=[item("440802001001", 9), item("440803001001", 10)])

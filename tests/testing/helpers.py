@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
@@ -76,3 +79,10 @@ def results_csv(rows: list[tuple[str, str, int]], lab_code: str = "LAB1") -> byt
     return csv_bytes([{"tube_id": t, "result": r, "reported_at": at(m), "lab_id": lab_code}
                       for t, r, m in rows],
                      columns=["tube_id", "result", "reported_at", "lab_id"])
+
+
+def refused(session: Session, write: Callable[[], object]) -> None:
+    """``write`` must fail in the database; its savepoint is rolled back."""
+    with pytest.raises(DBAPIError), session.begin_nested():
+        write()
+        session.flush()

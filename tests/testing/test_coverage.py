@@ -188,3 +188,21 @@ def test_series_stop_rule_from_rounds(session: Session, admin: Actor) -> None:
     advice = service.series_advice(session, actor=admin, series="湛江全员")
     assert (advice.clean_streak, advice.may_stop) == (3, False)
     assert advice.next_round_on == (START - timedelta(days=1)).date() + timedelta(days=3)
+
+
+def test_coverage_sums_villages_up_and_counts_a_tube_once_per_division(
+        session: Session, admin: Actor) -> None:
+    round_id, a, b = _round(session, admin)
+    issue(session, admin, round_id, ["T3"], capacity=20)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s3",
+                            source=samples_csv([("T3", a[3], 2), ("T3", b[1], 2)]))
+
+    def rows(digits: int) -> list[tuple[str, int, int, int]]:
+        cov = service.coverage(session, actor=admin, round_id=round_id, digits=digits)
+        return [(r.division_code, r.target, r.sampled, r.tubes_past_due) for r in cov.rows]
+
+    # T3 holds persons of both villages: late in each village and county, once in the city
+    assert rows(12) == [(VILLAGE_A, 6, 4, 2), (VILLAGE_B, 4, 2, 2)]
+    assert rows(6) == [("440802", 6, 4, 2), ("440803", 4, 2, 2)]
+    assert rows(4) == [("4408", 10, 6, 3)]
+    assert rows(2) == [("44", 10, 6, 3)]

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 from fangkong.person.models import Person
 from fangkong.testing.models import Point, Sample, Tube
-from tests.testing.helpers import issue, make_persons, make_round, point
+from tests.testing.helpers import issue, make_persons, make_round, point, refused
 
 NOW = datetime.now(UTC)
 
@@ -43,13 +41,6 @@ def _sample(ids: dict[str, int], **changes: int | None) -> dict[str, object]:
     return row
 
 
-def _refused(session: Session, write: Callable[[], object]) -> None:
-    """``write`` must fail in the database; its savepoint is rolled back."""
-    with pytest.raises(DBAPIError), session.begin_nested():
-        write()
-        session.flush()
-
-
 def test_samples_with_known_references_are_written(session: Session,
                                                    ids: dict[str, int]) -> None:
     session.execute(insert(Sample), [_sample(ids), _sample(ids, person_id=ids["person2"],
@@ -58,14 +49,14 @@ def test_samples_with_known_references_are_written(session: Session,
 
 
 @pytest.mark.parametrize("bad", ["person", "tube", "round", "point"])
-def test_a_sample_with_an_unknown_reference_is_refused(session: Session, ids: dict[str, int],
+def test_a_sample_with_an_unknown_reference_isrefused(session: Session, ids: dict[str, int],
                                                        bad: str) -> None:
     changes = {"person": {"person_id": 10**9}, "tube": {"tube_id": 10**9},
                "round": {"round_id": ids["other"]},  # the tube is not of that round
                "point": {"point_id": 10**9}}[bad]
     # one bad row among good ones: the statement fails whole
     rows = [_sample(ids, person_id=ids["person2"]), _sample(ids, **changes)]
-    _refused(session, lambda: session.execute(insert(Sample), rows))
+    refused(session, lambda: session.execute(insert(Sample), rows))
     assert session.scalars(select(Sample.person_id)).all() == []
 
 
@@ -75,7 +66,7 @@ def test_a_sample_cannot_be_pointed_at_something_unknown(session: Session,
                                                          column: str) -> None:
     session.execute(insert(Sample), [_sample(ids)])
     value = ids["other"] if column == "round_id" else 10**9
-    _refused(session, lambda: session.execute(update(Sample).values({column: value})))
+    refused(session, lambda: session.execute(update(Sample).values({column: value})))
     assert session.scalar(select(getattr(Sample, column))) == ids[
         {"person_id": "person", "tube_id": "tube", "round_id": "round",
          "point_id": "point"}[column]]
@@ -85,12 +76,12 @@ def test_sampled_persons_tubes_and_points_cannot_be_deleted_or_renumbered(
         session: Session, ids: dict[str, int]) -> None:
     session.execute(insert(Sample), [_sample(ids)])
     for model, key in ((Person, "person"), (Tube, "tube"), (Point, "point")):
-        _refused(session, lambda m=model, k=key: session.execute(
+        refused(session, lambda m=model, k=key: session.execute(
             delete(m).where(m.id == ids[k])))
-        _refused(session, lambda m=model, k=key: session.execute(
+        refused(session, lambda m=model, k=key: session.execute(
             update(m).where(m.id == ids[k]).values(id=10**9)))
         assert session.get(model, ids[key]) is not None
-    _refused(session, lambda: session.execute(
+    refused(session, lambda: session.execute(
         update(Tube).where(Tube.id == ids["tube"]).values(round_id=ids["other"])))
     # other changes to a sampled tube, and deleting what no sample refers to, are fine
     session.execute(update(Tube).where(Tube.id == ids["tube"]).values(members=1))
@@ -103,4 +94,4 @@ def test_sampled_points_cannot_be_truncated(session: Session, ids: dict[str, int
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's")
     session.execute(insert(Sample), [_sample(ids)])
-    _refused(session, lambda: session.execute(text("TRUNCATE testing_point")))
+    refused(session, lambda: session.execute(text("TRUNCATE testing_point")))

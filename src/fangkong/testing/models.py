@@ -122,7 +122,9 @@ class Tube(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     members: Mapped[int] = mapped_column(Integer, default=0)
     first_sampled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lab_id: Mapped[int | None] = mapped_column(ForeignKey("testing_lab.id"))
+    # -> testing_lab.id, kept by triggers (migration 0015), not a foreign key: a results
+    # import sets the lab of a city's tubes in one UPDATE, checked once per statement
+    lab_id: Mapped[int | None] = mapped_column(BigId)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result: Mapped[Result | None] = mapped_column(_enum(Result))

@@ -4,7 +4,7 @@ what a positive result sets off: followup.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -394,28 +394,48 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
     if digits not in (2, 4, 6, 9, 12):
         raise Invalid("digits is one of 2, 4, 6, 9, 12 (province … village)")
     round_ = get_round(session, actor=actor, round_id=round_id)
-    div = func.substr(Target.division_code, 1, digits).label("division")
-    where = [Target.round_id == round_.id, scope_clause(actor, Target.division_code)]
+    code = Target.division_code
+    where = [Target.round_id == round_.id, scope_clause(actor, code)]
     if within_code:
-        where.append(within(Target.division_code, within_code))
-    targets = session.execute(select(div, func.count()).where(*where).group_by(div)
-                              .order_by(div)).all()
+        where.append(within(code, within_code))
+    # Persons (a target row each) counted per division code as stored, in the order of the
+    # (round, division) index, and summed up to the level asked for here: grouping by the cut
+    # code instead made SQLite sort the whole round (half the time of a city's coverage).
+    targets = _up_to(session.execute(select(code, func.count()).where(*where)
+                                     .group_by(code)).tuples(), digits)
     _city_scale(session)
-    sampled: dict[str, int] = dict(session.execute(
-        select(div, func.count()).where(*where, _was_sampled(round_.id)).group_by(div)).all())
-    # From the target persons to their samples in a late tube (the late tubes a set looked
-    # up by id): joining the tubes first lets SQLite scan every tube of the round per person.
+    sampled = _up_to(session.execute(select(code, func.count()).where(
+        *where, _was_sampled(round_.id)).group_by(code)).tuples(), digits)
+    # Tubes are counted once per division at the level asked (a tube may hold persons of
+    # several villages), from the late tubes to their samples to the target persons.
+    div = func.substr(code, 1, digits).label("division")
     late_tubes = select(Tube.id).where(_past_due(round_, utc_now()))
     late: dict[str, int] = dict(session.execute(
         select(div, func.count(func.distinct(Sample.tube_id)))
-        .select_from(Target).join(Sample, _in_target(round_.id))
+        .select_from(Sample).join(Target, _target_of(Sample.round_id))
         .where(Sample.round_id == round_.id, Sample.tube_id.in_(late_tubes), *where)
-        .group_by(div)).all())
+        .group_by(div)).tuples().all())
     return Coverage(round_id=round_.id, level_digits=digits, rows=[
         CoverageRow(division_code=d, target=n, sampled=sampled.get(d, 0),
                     coverage=round(sampled.get(d, 0) / n, 6) if n else 0.0,
                     tubes_past_due=late.get(d, 0))
-        for d, n in targets])
+        for d, n in sorted(targets.items())])
+
+
+def _up_to(rows: Iterable[tuple[str, int]], digits: int) -> dict[str, int]:
+    """Counts per division code summed per code cut to ``digits`` (SQL's substr)."""
+    out: dict[str, int] = {}
+    for code, n in rows:
+        out[code[:digits]] = out.get(code[:digits], 0) + n
+    return out
+
+
+def _target_of(round_id: Any) -> Any:
+    """A sample's target person, to be joined from the sample side (from the samples of late
+    tubes, few or none). The ``+ 0`` keeps SQLite, which has no statistics, from starting at
+    the target instead (it takes ``round_id = ?`` for selective) and looking up the samples of
+    every target person of the round: 0.9 s instead of 0.01 s for a round of 1,000,000."""
+    return and_(Target.round_id == round_id, Target.person_id == Sample.person_id + 0)
 
 
 def round_totals(session: Session, *, actor: Actor, rounds: list[Round], within_code: str
@@ -440,8 +460,7 @@ def round_totals(session: Session, *, actor: Actor, rounds: list[Round], within_
     late_tubes = select(Tube.id).where(or_(*(_past_due(r, now) for r in rounds)))
     late = dict(session.execute(
         select(Target.round_id, func.count(func.distinct(Sample.tube_id)))
-        .select_from(Target).join(Sample, and_(Sample.round_id == Target.round_id,
-                                               Sample.person_id == Target.person_id))
+        .select_from(Sample).join(Target, _target_of(Sample.round_id))
         .where(Sample.tube_id.in_(late_tubes), *where)
         .group_by(Target.round_id)).tuples().all())
     return {i: (targets.get(i, 0), sampled.get(i, 0), late.get(i, 0)) for i in ids}
