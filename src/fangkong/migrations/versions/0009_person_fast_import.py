@@ -23,6 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from fangkong.migrations.sqlite_ddl import redefine_table, replace_once
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
@@ -153,41 +155,23 @@ def _sqlite_redefine(binary: bool) -> None:
     """Change the person table's definition on SQLite: hash columns ``BLOB`` and no foreign
     key (``binary``), or back; then convert the stored hashes.
 
-    SQLite changes neither a column's type nor a table's foreign keys with ALTER TABLE, and
-    the usual way round (copy into a new table, drop the old one, rename) fails here: the
-    migration runs in a transaction, where ``PRAGMA foreign_keys`` cannot be turned off, so
-    dropping a table that cases, stays and samples refer to first deletes its rows, and
-    renaming it rewrites their references. Both changes leave the stored rows' format as it
-    is (a declared type is only an affinity), so this takes SQLite's documented procedure
-    for such changes ("Making Other Kinds Of Table Schema Changes", sqlite.org/lang_altertable):
-    the table's CREATE statement is edited in ``sqlite_schema`` and the schema version bumped.
+    The table is not rebuilt (cases, stays and samples refer to it): its CREATE statement is
+    edited in place (:mod:`fangkong.migrations.sqlite_ddl`), both changes leaving the stored
+    rows' format as it is.
     """
-    bind = op.get_bind()
-    sql = bind.execute(sa.text(
-        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'person'")).scalar_one()
     old_type, new_type = (_TEXT_TYPE, _BINARY_TYPE) if binary else (_BINARY_TYPE, _TEXT_TYPE)
-    for column in _HASHES:
-        before, after = f"\t{column} {old_type}, ", f"\t{column} {new_type}, "
-        if sql.count(before) != 1:
-            raise RuntimeError(f"person.{column} is not {old_type} as expected: {sql}")
-        sql = sql.replace(before, after)
-    anchor = "CONSTRAINT uq_person_id_number_hash"
-    if binary:
-        if sql.count(_FK_CLAUSE) != 1:
-            raise RuntimeError(f"person has not the expected foreign key: {sql}")
-        sql = sql.replace(_FK_CLAUSE, "")
-    else:
-        if sql.count(anchor) != 1:
-            raise RuntimeError(f"person has not the expected constraints: {sql}")
-        sql = sql.replace(anchor, _FK_CLAUSE + anchor)
-    version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
-    op.execute("PRAGMA writable_schema = ON")
-    try:
-        bind.execute(sa.text("UPDATE sqlite_schema SET sql = :sql "
-                             "WHERE type = 'table' AND name = 'person'"), {"sql": sql})
-        op.execute(f"PRAGMA schema_version = {int(version) + 1}")
-    finally:
-        op.execute("PRAGMA writable_schema = OFF")
+
+    def edit(sql: str) -> str:
+        for column in _HASHES:
+            sql = replace_once(sql, f"\t{column} {old_type}, ", f"\t{column} {new_type}, ",
+                               f"person.{column} (not {old_type})")
+        anchor = "CONSTRAINT uq_person_id_number_hash"
+        if binary:
+            return replace_once(sql, _FK_CLAUSE, "", "person's foreign key")
+        return replace_once(sql, anchor, _FK_CLAUSE + anchor, "person's constraints")
+
+    redefine_table("person", edit)
+    bind = op.get_bind()
     rows = bind.execute(sa.text(
         "SELECT id, id_number_hash, phone_hash FROM person "
         "WHERE id_number_hash IS NOT NULL OR phone_hash IS NOT NULL")).all()

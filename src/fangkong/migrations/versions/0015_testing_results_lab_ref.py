@@ -16,10 +16,10 @@ triggers on the lab, which is rarely written).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
+import sqlalchemy as sa
 from alembic import op
+
+from fangkong.migrations.sqlite_ddl import redefine_table, replace_once
 
 revision = "0015"
 down_revision = "0014"
@@ -105,42 +105,27 @@ _SQLITE = [
     f"WHEN NEW.id IS NOT OLD.id AND {_SQLITE_USED} "
     "BEGIN SELECT RAISE(ABORT, 'testing_lab is referred to by testing tubes'); END",
 ]
-# SQLite rebuilds testing_tube to drop (or add) the foreign key, which drops the triggers on
-# it: migration 0013's guards of the samples' (tube, round) reference are made again.
-_SQLITE_TUBE_SAMPLED = ("EXISTS (SELECT 1 FROM testing_sample "
-                        "WHERE tube_id = OLD.id AND round_id = OLD.round_id)")
-_SQLITE_0013 = [
-    f"CREATE TRIGGER testing_tube_sampled_on_delete BEFORE DELETE ON testing_tube "
-    f"WHEN {_SQLITE_TUBE_SAMPLED} "
-    "BEGIN SELECT RAISE(ABORT, 'testing_tube is referred to by testing samples'); END",
-    f"CREATE TRIGGER testing_tube_sampled_on_update BEFORE UPDATE OF id, round_id "
-    f"ON testing_tube WHEN (NEW.id IS NOT OLD.id OR NEW.round_id IS NOT OLD.round_id) "
-    f"AND {_SQLITE_TUBE_SAMPLED} "
-    "BEGIN SELECT RAISE(ABORT, 'testing_tube is referred to by testing samples'); END",
-]
 _SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name}" for name in (
     "testing_lab_used_on_update", "testing_lab_used_on_delete",
     "testing_tube_lab_on_update", "testing_tube_lab_on_insert")]
 
 
-@contextmanager
-def _rebuilt_tube(postgres: bool) -> Iterator[None]:
-    """SQLite rebuilds the table (copy, drop, rename): the renaming must not re-check the
-    triggers of testing_sample that name testing_tube (legacy renaming, for the rename only)."""
-    if not postgres:
-        op.execute("PRAGMA legacy_alter_table = ON")
-    try:
-        yield
-    finally:
-        if not postgres:
-            op.execute("PRAGMA legacy_alter_table = OFF")
+# On SQLite the table is not rebuilt (results and follow-ups refer to its rows): its CREATE
+# statement loses (or regains) the foreign key clause in place.
+_SQLITE_FK = (f"CONSTRAINT {_FK} FOREIGN KEY(lab_id) REFERENCES testing_lab (id), \n\t")
+_SQLITE_ANCHOR = "CONSTRAINT fk_testing_tube_round_id_testing_round"
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    with _rebuilt_tube(postgres), op.batch_alter_table("testing_tube") as batch:
-        batch.drop_constraint(_FK, type_="foreignkey")
-    for statement in _PG if postgres else [*_SQLITE_0013, *_SQLITE]:
+    if op.get_bind().dialect.name == "postgresql":
+        with op.batch_alter_table("testing_tube") as batch:
+            batch.drop_constraint(_FK, type_="foreignkey")
+        statements = _PG
+    else:
+        redefine_table("testing_tube", lambda sql: replace_once(
+            sql, _SQLITE_FK, "", "testing_tube's lab foreign key"))
+        statements = _SQLITE
+    for statement in statements:
         op.execute(statement)
 
 
@@ -148,8 +133,12 @@ def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in _PG_DROP if postgres else _SQLITE_DROP:
         op.execute(statement)
-    with _rebuilt_tube(postgres), op.batch_alter_table("testing_tube") as batch:
-        batch.create_foreign_key(_FK, "testing_lab", ["lab_id"], ["id"])
-    if not postgres:
-        for statement in _SQLITE_0013:
-            op.execute(statement)
+    if postgres:
+        with op.batch_alter_table("testing_tube") as batch:
+            batch.create_foreign_key(_FK, "testing_lab", ["lab_id"], ["id"])
+        return
+    redefine_table("testing_tube", lambda sql: replace_once(
+        sql, _SQLITE_ANCHOR, _SQLITE_FK + _SQLITE_ANCHOR, "testing_tube's constraints"))
+    orphans = op.get_bind().execute(sa.text("PRAGMA foreign_key_check(testing_tube)")).all()
+    if orphans:
+        raise RuntimeError(f"{len(orphans)} testing tubes name no lab; cannot go back")
