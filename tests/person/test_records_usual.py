@@ -13,6 +13,8 @@ import random
 from datetime import date, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from fangkong.core.security import FieldCipher
 from fangkong.person import records
 from fangkong.person import validation as v
@@ -100,3 +102,62 @@ def test_quick_check_digit_and_lookup_hash() -> None:
     blobs = cipher.encrypt_many(["a", "440802199001011234", ""])
     assert [cipher.decrypt(b) for b in blobs] == ["a", "440802199001011234", ""]
     assert len({b[1:13] for b in blobs}) == 3
+
+
+def _check_columns(raws: list[dict[str, Any]]) -> int:
+    """``normalise_columns`` of the lines (all with the same fields, text or None) gives what
+    ``normalise`` gives line by line; returns how many lines took the quick path."""
+    fields = list(raws[0])
+    columns = {f: pa.array([raw[f] for raw in raws], pa.string()) for f in fields}
+    values, problems = records.normalise_columns(columns, TODAY)
+    assert len(values) == len(raws)
+    for row, raw in enumerate(raws):
+        expected = records.normalise(raw, today=TODAY)
+        assert (values[row], problems.get(row, [])) == expected, raw
+        assert list(values[row]) == list(expected[0])
+        assert [type(x) for x in values[row].values()] == [type(x) for x in
+                                                             expected[0].values()]
+    return sum(records._usual(raw, TODAY) is not None for raw in raws)
+
+
+def _as_text(raw: dict[str, Any]) -> dict[str, Any]:
+    """A line as a CSV file gives it: text, and None for a blank cell."""
+    return {k: (None if x is None or x == "" else x) for k, x in raw.items()}
+
+
+def test_columns_agree_with_line_by_line_checks() -> None:
+    rng = random.Random(13)
+    base = [_as_text(raw) for raw in person_rows(60, seed=5)]
+    texts = [x for x in ODD_VALUES if isinstance(x, str) and x]
+    texts += [first17 + v.check_digit(first17) for first17 in (  # only one thing wrong
+        "99080219900101123", "44080219900231123", "44080229990101123", "44080218790101123")]
+    raws = list(base)
+    for raw in base[:20]:
+        for field in records.FIELDS:
+            raws += [{**raw, field: value} for value in [None, *texts]]
+        raws += [{**raw, "id_number": value, "birth_date": None, "sex": None}  # nothing to
+                 for value in texts]  # disagree with: the number alone decides
+    for _ in range(3_000):
+        raw = dict(rng.choice(base))
+        for field in rng.sample(records.FIELDS, rng.randint(1, 3)):
+            raw[field] = rng.choice([None, *texts])
+        raws.append(raw)
+    quick = _check_columns(raws)
+    assert 0 < quick < len(raws)  # both paths were taken
+
+
+def test_columns_agree_on_derived_fields_and_missing_columns() -> None:
+    raws = []
+    for raw in person_rows(40, seed=9):
+        number = raw["id_number"]
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        for sex in (None, "male", "female", "男", "unknown"):
+            for birth in (None, born.isoformat(), "1950-01-01"):
+                for id_type in (None, "resident_id", "身份证", "passport"):
+                    raws.append(_as_text({**raw, "sex": sex, "birth_date": birth,
+                                          "id_type": id_type}))
+    _check_columns(raws)
+    for dropped in (("id_number", "id_type"), ("phone", "sex", "synthetic"),
+                    ("birth_date", "address", "household_ref")):
+        _check_columns([{k: x for k, x in raw.items() if k not in dropped} for raw in raws])
+    assert records.normalise_columns({}, TODAY) == ([], {})

@@ -1,6 +1,10 @@
 """Bulk import of persons from CSV or XLSX: all lines checked, then one atomic upsert.
 
-Lines are checked with ``records.normalise`` (the API's own checks), and valid rows become
+A plain UTF-8 CSV file is read into Arrow columns (``core.frames``, the reader the testing
+imports use too) and its lines are checked per column, a chunk at a time, with
+``records.normalise_columns``; any other file (XLSX, another encoding, irregular lines) is read
+row by row (``core.tabular``) and checked line by line with ``records.normalise``. Both are the
+API's own checks, with the same messages by line and field. Valid rows become
 columns with ``records.bulk_columns`` (encryption, keyed hashes, masks: ``to_columns`` for many
 rows), a chunk of rows at a time. On PostgreSQL, while no chunk has met a record already in the
 database, a chunk is COPYed straight into the person table (in a savepoint: its unique indexes
@@ -24,27 +28,30 @@ changes nothing.
 from __future__ import annotations
 
 import gc
+import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
+import pyarrow as pa
 from sqlalchemy import Column, MetaData, Table, func, not_, select, text, true, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
-from fangkong.core import audit
+from fangkong.core import audit, frames
 from fangkong.core.auth import Actor, Perm, scope_clause
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Problem
-from fangkong.core.tabular import Collector, open_table
+from fangkong.core.tabular import Collector, open_table, read_source
 from fangkong.geo import service as geo
 from fangkong.person import records, staging
 from fangkong.person.enums import IdType, Sex
@@ -101,15 +108,44 @@ def import_file(
     settings = get_settings()
     clock = _Clock(timings)
     t0 = time.perf_counter()
-    table = open_table(source, expected=COLUMNS, required=records.REQUIRED,
-                       max_bytes=settings.import_max_bytes, filename=filename, encoding=encoding)
-    collector = Collector(table.filename, settings.import_max_errors)
+    name, data = read_source(source, filename=filename, max_bytes=settings.import_max_bytes)
+    sha256 = hashlib.sha256(data).hexdigest()
+    today = date.today()
+    plain = frames.plain_csv(name, data, expected=COLUMNS, required=records.REQUIRED,
+                             encoding=encoding, skip_blank_lines=True)
+    collector = Collector(name, settings.import_max_errors)
+    lines: Iterable[tuple[int, dict[str, Any], Sequence[Problem]]]
+    if plain is not None:
+        lines = _checked_columns(*plain, today)
+    else:
+        table = open_table(data, expected=COLUMNS, required=records.REQUIRED,
+                           max_bytes=settings.import_max_bytes, filename=name,
+                           encoding=encoding)
+        lines = ((line, *records.normalise(raw, today=today))
+                 for line, raw in collector.rows(table))
+    del data
     clock.add("parse+validate", t0)
     with _Batch(session, actor, collector, clock) as batch, _gc_paused():
-        rows = _check_lines(actor, collector, collector.rows(table), progress, batch, clock)
-        report = batch.finish(table.filename, rows)
-    _audit(session, actor, report, table.sha256)
+        rows = _check_lines(actor, collector, lines, progress, batch, clock)
+        report = batch.finish(name, rows)
+    _audit(session, actor, report, sha256)
     return report
+
+
+def _checked_columns(columns: list[str], table: pa.Table, today: date
+                     ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
+    """A file's lines read by Arrow, checked per column a chunk at a time
+    (``records.normalise_columns``): each line's number, values and own problems."""
+    for start in range(0, table.num_rows, CHUNK):
+        part = table.slice(start, CHUNK)
+        values, problems = records.normalise_columns(
+            {c: part.column(c).combine_chunks() for c in columns}, today)
+        lines = part.column("line").to_pylist()
+        if not problems:
+            yield from zip(lines, values, repeat(()))
+            continue
+        for i, (line, row) in enumerate(zip(lines, values, strict=True)):
+            yield line, row, problems.get(i, ())
 
 
 @contextmanager
@@ -127,34 +163,36 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _check_lines(actor: Actor, collector: Collector,
-                 lines: Iterable[tuple[int, dict[str, Any]]],
+                 lines: Iterable[tuple[int, dict[str, Any], Sequence[Problem]]],
                  progress: Callable[[int], None] | None, batch: _Batch, clock: _Clock) -> int:
-    """Check every line; hand valid rows to ``batch`` a chunk at a time. Returns their number.
+    """Check the lines across the file (refs and ID numbers that repeat, jurisdiction); hand
+    valid rows to ``batch`` a chunk at a time. Returns their number.
 
-    Each line's own problems go to ``collector`` as the line is read.
+    Each line comes with its values and its own problems (``records.normalise``); all its
+    problems go to ``collector`` as the line is read.
     """
     refs: dict[str, int] = {}
     numbers: dict[str, int] = {}
     chunk: list[tuple[int, dict[str, Any]]] = []
-    today, everywhere = date.today(), actor.national
+    everywhere = actor.national
     valid = 0
     t = time.perf_counter()
-    for n, (line, raw) in enumerate(lines, start=1):
-        values, problems = records.normalise(raw, today=today)
+    for n, (line, values, problems) in enumerate(lines, start=1):
         ref, number = values.get("ref"), values.get("id_number")
         if ref in refs:
-            problems.append(Problem(f"ref {ref} is already on line {refs[ref]}", field="ref"))
+            problems = [*problems, Problem(f"ref {ref} is already on line {refs[ref]}",
+                                           field="ref")]
         elif ref:
             refs[ref] = line
         if number in numbers:
-            problems.append(Problem(f"same ID number as line {numbers[number]}",
-                                    field="id_number"))
+            problems = [*problems, Problem(f"same ID number as line {numbers[number]}",
+                                           field="id_number")]
         elif number:
             numbers[number] = line
         code = values.get("division_code")
         if code and not everywhere and not actor.covers(code):
-            problems.append(Problem(f"division {code} is outside your jurisdiction",
-                                    field="division_code"))
+            problems = [*problems, Problem(f"division {code} is outside your jurisdiction",
+                                           field="division_code")]
         if problems:
             collector.add(line, problems)
         else:

@@ -12,8 +12,13 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from itertools import starmap
 from operator import itemgetter
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fangkong.core.errors import Problem
 from fangkong.core.security import FieldCipher
@@ -133,13 +138,8 @@ def _usual(raw: Mapping[str, Any], today: date) -> dict[str, Any] | None:
     if sex is None or sex is _MISS or born is _MISS:
         return None
     if born is not None:
-        if not _ASCII_DATE.fullmatch(born):
-            return None
-        try:
-            born = date.fromisoformat(born)
-        except ValueError:
-            return None
-        if born > today:
+        born = _iso_date(born, today)
+        if born is None:
             return None
     number, kind = _word(get("id_number"), None, None), None
     if number is not None:
@@ -148,11 +148,8 @@ def _usual(raw: Mapping[str, Any], today: date) -> dict[str, Any] | None:
                 or not _ASCII_RESIDENT_ID.fullmatch(number) or number[:2] not in v.PROVINCE_CODES
                 or v.ascii_check_digit(number[:17]) != number[17]):
             return None
-        try:
-            from_id = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-        except ValueError:
-            return None
-        if from_id > today or from_id.year < 1880 or (born is not None and born != from_id):
+        from_id = _id_date(number[6:14], today)
+        if from_id is None or (born is not None and born != from_id):
             return None
         born = from_id
         sex_from_id = Sex.male if ord(number[16]) % 2 else Sex.female
@@ -360,3 +357,169 @@ def _id_text(id_type: IdType | str | None, number: str) -> str:
     if prefix is None:
         prefix = f"{(IdType(id_type) if id_type else IdType.resident_id).value}:"
     return prefix + number.strip().upper()
+
+
+# -- many lines at once, from a file's text columns ------------------------------------------
+
+_PY_SPACE = "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace())
+_UNPADDED = f"(?s)^[^{_PY_SPACE}](.*[^{_PY_SPACE}])?\\z"
+"""RE2: text that ``str.strip`` leaves as it is, and not blank."""
+_CHECK_BYTES = np.frombuffer(v.CHECK_CHARS.encode(), np.uint8)
+_ID_WEIGHTS = np.array(v.WEIGHTS, np.int64)
+_PROVINCE = np.zeros(100, bool)
+_PROVINCE[[int(code) for code in v.PROVINCE_CODES]] = True
+_SEX_CODES: tuple[Sex, ...] = (Sex.unknown, Sex.male, Sex.female)
+_SEXES = np.array(_SEX_CODES, object)
+_KINDS = np.array([None, IdType.resident_id], object)
+
+
+def normalise_columns(columns: Mapping[str, pa.Array], today: date
+                      ) -> tuple[list[dict[str, Any]], dict[int, list[Problem]]]:
+    """``normalise`` of many lines given as text columns (``None`` for a blank cell), one
+    column per field the file has: each line's values, in order, and the problems of the
+    lines that have any, by their index.
+
+    The usual line (what ``_usual`` accepts, in plain text) is recognised per column: texts
+    matched and measured in Arrow, the ID numbers' region codes, check digits and sex digits
+    computed over all lines at once, and the values a file repeats (birth dates, sexes, flags)
+    looked at once per distinct text. Every other line goes through ``normalise``, which
+    writes its messages. tests/person/test_records_usual.py compares the two paths.
+    """
+    n = len(next(iter(columns.values()))) if columns else 0
+    if n == 0:
+        return [], {}
+    nulls = pa.nulls(n, pa.string())
+
+    def col(field: str) -> pa.Array:
+        return columns.get(field, nulls)
+
+    ok = np.ones(n, bool)
+    for field in REQUIRED:
+        ok &= _unpadded(col(field), _MAX_LEN[field], blank_ok=False)
+    for field in ("household_ref", "address"):
+        ok &= _unpadded(col(field), _MAX_LEN[field], blank_ok=True)
+    synthetic, fine = _per_text(col("synthetic"), _FLAG_WORDS.get, False)
+    ok &= fine
+    sexes_given, _ = _per_text(col("sex"), _sex_code, 0)
+    sex_code = sexes_given.astype(np.int64)
+    ok &= sex_code >= 0
+    born, fine = _per_text(col("birth_date"), lambda t: _iso_date(t, today), None)
+    ok &= fine
+    born_given = ~_null(col("birth_date"))
+
+    numbers = col("id_number")
+    has_id = ~_null(numbers)
+    if has_id.any():
+        kind, fine = _per_text(col("id_type"), ID_TYPE_ALIASES.get, IdType.resident_id)
+        ok &= ~has_id | (fine & (kind == IdType.resident_id))
+        shaped = _fill(pc.match_substring_regex(numbers, r"^[0-9]{17}[0-9X]\z"))
+        digits = _fixed_width(pc.if_else(pa.array(shaped), numbers, "0" * 18), 18)
+        ok &= ~has_id | shaped
+        ok &= ~has_id | _PROVINCE[(digits[:, 0] - 48) * 10 + digits[:, 1] - 48]
+        check = ((digits[:, :17].astype(np.int64) - 48) @ _ID_WEIGHTS) % 11
+        ok &= ~has_id | (digits[:, 17] == _CHECK_BYTES[check])
+        from_id, fine = _per_text(pc.utf8_slice_codeunits(
+            pc.if_else(pa.array(has_id & shaped), numbers, pa.scalar(None, pa.string())), 6, 14),
+            lambda t: _id_date(t, today), None)
+        ok &= ~has_id | fine
+        same_day = _fill(pc.equal(pc.replace_substring(col("birth_date"), "-", ""),
+                                  pc.utf8_slice_codeunits(numbers, 6, 14)))
+        ok &= ~(has_id & born_given) | same_day
+        id_sex = np.where(digits[:, 16] % 2 == 1, 1, 2)
+        ok &= ~has_id | (sex_code == 0) | (sex_code == id_sex)
+        sex_code = np.where(has_id, id_sex, sex_code)
+        born = np.where(has_id, from_id, born)
+    kinds = _KINDS[has_id.astype(np.int64)]
+    ok &= _null(col("phone")) | _fill(pc.match_substring_regex(col("phone"),
+                                                               r"^1[3-9][0-9]{9}\z"))
+
+    sexes = _SEXES[np.where(sex_code < 0, 0, sex_code)]
+    texts = {f: col(f).to_pylist() for f in ("ref", "name", "household_ref", "address",
+                                                "division_code", "id_number", "phone")}
+    usual = zip(texts["ref"], texts["name"], texts["household_ref"], texts["address"],
+                texts["division_code"], synthetic.tolist(), sexes.tolist(), born.tolist(),
+                kinds.tolist(), texts["id_number"], texts["phone"], strict=True)
+    out = list(starmap(_usual_values, usual))
+    problems: dict[int, list[Problem]] = {}
+    unusual = np.flatnonzero(~ok).tolist()
+    if unusual:
+        given = {f: (texts[f] if f in texts else columns[f].to_pylist()) for f in columns}
+        for row in unusual:
+            out[row], found = normalise({f: cells[row] for f, cells in given.items()},
+                                        today=today)
+            if found:
+                problems[row] = found
+    return out, problems
+
+
+def _usual_values(ref: str, name: str, household: str | None, address: str | None, code: str,
+                  synthetic: bool, sex: Sex, born: date | None, kind: IdType | None,
+                  number: str | None, phone: str | None) -> dict[str, Any]:
+    """The values as ``_usual`` gives them (the same keys in the same order)."""
+    return {"ref": ref, "name": name, "household_ref": household, "address": address,
+            "division_code": code, "synthetic": synthetic, "sex": sex, "birth_date": born,
+            "id_type": kind, "id_number": number, "phone": phone}
+
+
+def _null(arr: pa.Array) -> np.ndarray:
+    return np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), bool)
+
+
+def _fill(mask: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), bool)
+
+
+def _unpadded(arr: pa.Array, limit: int, *, blank_ok: bool) -> np.ndarray:
+    """Lines whose text needs no stripping and is at most ``limit`` characters (or, with
+    ``blank_ok``, is blank)."""
+    fine = _fill(pc.and_(pc.match_substring_regex(arr, _UNPADDED),
+                         pc.less_equal(pc.utf8_length(arr), limit)))
+    return fine | _null(arr) if blank_ok else fine
+
+
+def _per_text(arr: pa.Array, judge: Callable[[str], Any], blank: Any
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``judge`` of each line's text, called once per distinct text (``blank`` for a blank
+    cell): the values, and where they are usual (``judge`` gave neither None nor ``_MISS``)."""
+    encoded = pc.dictionary_encode(arr)
+    judged = [judge(text) for text in encoded.dictionary.to_pylist()]
+    values = np.empty(len(judged) + 1, object)
+    values[:-1] = judged
+    values[-1] = blank
+    fine = np.array([x is not None and x is not _MISS for x in judged] + [True], bool)
+    index = pc.fill_null(encoded.indices, len(judged)).to_numpy(zero_copy_only=False)
+    return values[index], fine[index]
+
+
+def _sex_code(text: str) -> int:
+    """The index of the sex in ``_SEX_CODES``; -1 for a text that is no usual sex."""
+    sex = SEX_ALIASES.get(text)
+    return -1 if sex is None else _SEX_CODES.index(sex)
+
+
+def _iso_date(text: str, today: date) -> date | None:
+    """A birth date in its usual form (``YYYY-MM-DD``, not after ``today``); else None."""
+    if not _ASCII_DATE.fullmatch(text):
+        return None
+    try:
+        born = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None if born > today else born
+
+
+def _id_date(text: str, today: date) -> date | None:
+    """The birth date of a resident ID number (its ``YYYYMMDD``), if plausible; else None."""
+    try:
+        born = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
+    return None if born > today or born.year < 1880 else born
+
+
+def _fixed_width(arr: pa.Array, width: int) -> np.ndarray:
+    """The UTF-8 bytes of texts that are all ``width`` bytes long, one row each."""
+    arr = arr.cast(pa.binary())
+    offsets = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(len(arr), width)

@@ -14,8 +14,11 @@ from operator import mul
 from fangkong.core.security import mask_middle
 from fangkong.person.enums import ID_TYPE_ALIASES, SEX_ALIASES, IdType, Sex
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+"""GB 11643 weights of the first 17 digits."""
+CHECK_CHARS = "10X98765432"
+"""The check character, by the weighted sum modulo 11."""
+_WEIGHTS, _CHECK = WEIGHTS, CHECK_CHARS
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE_RE = re.compile(r"^0\d{2,3}\d{7,8}$")
