@@ -213,3 +213,11 @@ def test_generate_and_download_the_brief(page: Page, base_url: str, tmp_path: Pa
         assert target.name.startswith("brief-4408-")
         if fmt == "pdf":
             (SHOTS / "brief.pdf").write_bytes(target.read_bytes())
+
+
+def test_a_page_of_one_section_uses_the_width(page: Page, base_url: str) -> None:
+    sign_in(page, base_url, "bcity", path="/testing")
+    section = page.locator(".grid > section#sec-testing")
+    expect(section).to_have_count(1)
+    grid, box = page.locator(".grid").bounding_box(), section.bounding_box()
+    assert grid and box and box["width"] > 0.95 * grid["width"]
