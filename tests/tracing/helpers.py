@@ -1,4 +1,4 @@
-"""Small check-in stores for the tracing tests."""
+"""Small check-in stores and cases for the tracing tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+from sqlalchemy.orm import Session
 
+from fangkong.case import service as cases
+from fangkong.case.enums import Classification, DetectionMode, Severity
+from fangkong.case.schemas import CaseCreate
+from fangkong.core.auth import Actor
+from fangkong.person.models import Person
 from fangkong.tracing import store
 
 T0 = datetime(2022, 5, 1, tzinfo=UTC)
@@ -62,3 +68,12 @@ def reference(rows: list[Stay], cases: list[tuple[int, datetime, datetime]], m: 
                 if oe > os_ and oe - os_ >= timedelta(minutes=m):
                     out.add((person, q, v, os_, oe))
     return out
+
+
+def confirmed_case(session: Session, actor: Actor, person: Person, ref: str = "TC1") -> int:
+    """A mild confirmed case of ``person`` (onset 5 May 2022, reported 7 May), in 赤坎区."""
+    return cases.create(session, actor=actor, data=CaseCreate(
+        ref=ref, person_ref=person.ref, classification=Classification.confirmed,
+        severity=Severity.mild, onset_date="2022-05-05",  # type: ignore[arg-type]
+        reported_at=datetime(2022, 5, 7, 2, 0, tzinfo=UTC),
+        detection_mode=DetectionMode.fever_clinic, owning_division_code="440802")).id

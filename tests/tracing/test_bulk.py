@@ -16,9 +16,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.case import service as cases
-from fangkong.case.enums import Classification, DetectionMode, Severity
-from fangkong.case.schemas import CaseCreate
 from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import Actor, Role
 from fangkong.core.clock import set_clock
@@ -30,6 +27,7 @@ from fangkong.tracing.enums import ContactStatus, Review, Setting
 from fangkong.tracing.models import ContactEpisode, Exposure
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
 from tests.conftest import login
+from tests.tracing.helpers import confirmed_case
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 
@@ -45,14 +43,6 @@ def _manual(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     set_clock(None)
     monkeypatch.undo()
     get_settings.cache_clear()
-
-
-def _case(session: Session, actor: Actor, person: Person, ref: str) -> int:
-    return cases.create(session, actor=actor, data=CaseCreate(
-        ref=ref, person_ref=person.ref, classification=Classification.confirmed,
-        severity=Severity.mild, onset_date="2022-05-05",  # type: ignore[arg-type]
-        reported_at=datetime(2022, 5, 7, 2, 0, tzinfo=UTC),
-        detection_mode=DetectionMode.fever_clinic, owning_division_code="440802")).id
 
 
 @pytest.fixture
@@ -129,8 +119,8 @@ def _both(session: Session, one: Callable[[], list[int]], many: Callable[[], lis
 
 def _work(session: Session, admin: Actor, people: list[Person], store: Path, *,
           bulk: bool) -> list[int]:
-    a = _case(session, admin, people[0], "BA")
-    b = _case(session, admin, people[3], "BB")
+    a = confirmed_case(session, admin, people[0], "BA")
+    b = confirmed_case(session, admin, people[3], "BB")
     if bulk:
         contacts.propose_many(session, actor=admin, case_ids=[a, b], checkins=store,
                               pack="cn_v9", isolated_on={b: date(2022, 5, 7)})
@@ -194,7 +184,7 @@ def test_bulk_paths_leave_the_records_of_one_by_one(session: Session, admin: Act
 
 def test_a_batch_is_refused_whole(session: Session, admin: Actor, people: list[Person],
                                   store: Path) -> None:
-    a = _case(session, admin, people[0], "BR")
+    a = confirmed_case(session, admin, people[0], "BR")
     contacts.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
     ids = [e.id for e in contacts.exposures_of(session, actor=admin, case_id=a)]
     contacts.review(session, actor=admin, exposure_id=ids[0], confirm=True)
@@ -230,7 +220,7 @@ def test_confirm_a_batch_over_http(client: TestClient, session: Session, admin: 
                                    people: list[Person], store: Path) -> None:
     set_clock(None)  # a token signed now
     headers = login(client, session, "epi", Role.epidemiologist, "440802")
-    a = _case(session, admin, people[0], "BH")
+    a = confirmed_case(session, admin, people[0], "BH")
     contacts.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
     ids = sorted(e.id for e in contacts.exposures_of(session, actor=admin, case_id=a))
     resp = client.post("/api/v1/tracing/exposures/review", headers=headers,

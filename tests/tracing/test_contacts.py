@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
-from fangkong.case.enums import Classification, DetectionMode, Severity
-from fangkong.case.schemas import CaseCreate, Reclassify
+from fangkong.case.enums import Classification
+from fangkong.case.schemas import Reclassify
 from fangkong.core.auth import Actor
 from fangkong.core.clock import set_clock
 from fangkong.core.errors import Conflict, Invalid
@@ -21,6 +21,7 @@ from fangkong.task.models import Task
 from fangkong.tracing import contacts, importer
 from fangkong.tracing.enums import ContactStatus, Origin, Review, Setting
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
+from tests.tracing.helpers import confirmed_case
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)  # the case was reported at 02:00 UTC
 
@@ -42,14 +43,6 @@ def clock() -> Iterator[None]:
     set_clock(lambda: NOW)
     yield
     set_clock(None)
-
-
-def _case(session: Session, actor: Actor, person: Person, ref: str = "TC1") -> int:
-    return cases.create(session, actor=actor, data=CaseCreate(
-        ref=ref, person_ref=person.ref, classification=Classification.confirmed,
-        severity=Severity.mild, onset_date="2022-05-05",  # type: ignore[arg-type]
-        reported_at=datetime(2022, 5, 7, 2, 0, tzinfo=UTC),
-        detection_mode=DetectionMode.fever_clinic, owning_division_code="440802")).id
 
 
 @pytest.fixture
@@ -74,7 +67,7 @@ def checkins(session: Session, admin: Actor, people: list[Person], venues: list[
 
 def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
         session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
-    case_id = _case(session, admin, people[0])
+    case_id = confirmed_case(session, admin, people[0])
     report = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
                               pack="cn_v9")
     assert (report["household"], report["co_presence"], report["secondary"]) == (2, 1, 0)
@@ -128,7 +121,7 @@ def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
 
 def test_no_secondary_contacts_under_the_20_measures(
         session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
-    case_id = _case(session, admin, people[0])
+    case_id = confirmed_case(session, admin, people[0])
     report = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
                               pack="cn_20_measures")
     household = next(e for e in report["proposals"] if e.exposed_person_id == people[1].id)
@@ -138,9 +131,9 @@ def test_no_secondary_contacts_under_the_20_measures(
                             pack="cn_20_measures")["secondary"] == 0
 
 
-def test_status_history_hours_and_conversion_to_a_case(
+def test_status_history_hours_and_conversion_to_aconfirmed_case(
         session: Session, admin: Actor, people: list[Person]) -> None:
-    case_id = _case(session, admin, people[0])
+    case_id = confirmed_case(session, admin, people[0])
     exposure = contacts.add_exposure(session, actor=admin, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=people[3].id,
         first_exposure=datetime(2022, 5, 4).date(), last_exposure=datetime(2022, 5, 6).date(),
@@ -157,11 +150,11 @@ def test_status_history_hours_and_conversion_to_a_case(
         status=ContactStatus.under_management, at=datetime(2022, 5, 7, 9, 0, tzinfo=UTC)))
     assert contacts.hours_between(contact.case_reported_at,
                                   contact.management_started_at) == 7.0
-    other = _case(session, admin, people[4], ref="TC2")
+    other = confirmed_case(session, admin, people[4], ref="TC2")
     with pytest.raises(Invalid):  # not the contact's own case
         contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
             status=ContactStatus.became_case, converted_case_id=other))
-    own = _case(session, admin, people[3], ref="TC3")
+    own = confirmed_case(session, admin, people[3], ref="TC3")
     contact = contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
         status=ContactStatus.became_case, converted_case_id=own))
     assert contact.converted_case_id == own and contact.index_case_id == case_id
@@ -172,7 +165,7 @@ def test_status_history_hours_and_conversion_to_a_case(
 
 def test_exposures_to_a_discarded_case_stop_counting(
         session: Session, admin: Actor, people: list[Person]) -> None:
-    case_id = _case(session, admin, people[0])
+    case_id = confirmed_case(session, admin, people[0])
     contacts.add_exposure(session, actor=admin, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=people[3].id,
         first_exposure=datetime(2022, 5, 4).date(), last_exposure=datetime(2022, 5, 4).date(),
