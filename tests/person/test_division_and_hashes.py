@@ -8,7 +8,7 @@ import hmac
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -116,3 +116,42 @@ def test_a_ref_written_meanwhile_makes_the_batch_a_conflict(session: Session,
                 select(Person.id, *[Person.__table__.c[c] for c in importer._WRITE_COLS])))
             importer._merge(session, batch.stage, new_only=True)
     assert session.scalar(select(func.count()).select_from(Person)) == 3
+
+
+def test_a_statement_of_many_persons_with_one_unknown_division_is_refused(
+        session: Session, dialect: str) -> None:
+    codes = session.scalars(select(Division.code).where(
+        Division.code.like("4408%"), func.length(Division.code) == 12).limit(30)).all()
+    assert len(codes) == 30
+    persons = [_person(f"MANY{i}", codes[i % 30]) for i in range(90)]
+    persons.insert(45, _person("MANYX", "440899999999"))
+    message = _refused_by_database(session, lambda: session.add_all(persons))
+    assert "unknown division code" in message
+    if dialect == "postgresql":  # the statement trigger names the code (SQLite's cannot)
+        assert "440899999999" in message
+    assert session.scalar(select(func.count()).select_from(Person).where(
+        Person.ref.like("MANY%"))) == 0
+    session.add_all([_person(f"MANY{i}", codes[i % 30]) for i in range(90)])
+    session.flush()
+    assert session.scalar(select(func.count()).select_from(Person).where(
+        Person.ref.like("MANY%"))) == 90
+
+
+def test_the_divisions_of_persons_written_are_locked_until_commit(
+        session: Session, engine: Engine, dialect: str) -> None:
+    """As a foreign key would: another transaction cannot delete or renumber a division that
+    persons not yet committed are written into (it waits; here NOWAIT makes it fail)."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    used, free = session.scalars(select(Division.code).where(
+        Division.code.like("440803%"), func.length(Division.code) == 12).limit(2)).all()
+    session.add_all([_person("LOCK1", used), _person("LOCK2", used)])
+    session.flush()
+    lock = text("SELECT code FROM division WHERE code = :c FOR UPDATE NOWAIT")
+    with engine.connect() as other:
+        with pytest.raises(DBAPIError) as caught:
+            other.execute(lock, {"c": used})
+        assert "could not obtain lock" in str(caught.value.orig)
+        other.rollback()
+        assert other.execute(lock, {"c": free}).scalar() == free
+        other.rollback()

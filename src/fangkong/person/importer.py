@@ -6,7 +6,8 @@ imports use too) and its lines are checked per column, a chunk at a time, with
 row by row (``core.tabular``) and checked line by line with ``records.normalise``. Both are the
 API's own checks, with the same messages by line and field. Valid rows become
 columns with ``records.bulk_columns`` (encryption, keyed hashes, masks: ``to_columns`` for many
-rows), a chunk of rows at a time. On PostgreSQL, while no chunk has met a record already in the
+rows), a chunk of rows at a time; on PostgreSQL, an Arrow table that is sent with a binary COPY
+(``staging``). There, while no chunk has met a record already in the
 database, a chunk is COPYed straight into the person table (in a savepoint: its unique indexes
 find any conflict, and then the chunk is rolled back and goes the next way). Otherwise a chunk
 goes into a temporary staging table (COPY on PostgreSQL, executemany on SQLite); there SQL joins
@@ -14,7 +15,7 @@ find its conflicts with the records already in the database, and it is merged wi
 SELECT ... ON CONFLICT (ref) DO UPDATE ... WHERE row_hash changed`` (a plain INSERT when none of
 its refs is recorded yet). A worker thread does a chunk's work in the database while the next
 chunk's lines are checked here; where the settings ask for it (``import_second_process``, for
-machines with more than two cores), a large chunk's COPY text (encryption, hashes) is made
+machines with more than two cores), a large chunk's columns (encryption, hashes) are made
 meanwhile in a second process (``staging``). The file is never held in memory as Python
 objects.
 
@@ -285,7 +286,7 @@ class _Batch:
 
         enums: list[tuple[str, Any]] = [("sex", Sex), ("id_type", IdType)]
         self._enums = {m: str(db_value(col, m)) for col, kind in enums for m in kind}
-        self._stamp = self.now.isoformat() if self.postgres else db_value("created_at", self.now)
+        self._stamp = db_value("created_at", self.now)  # SQLite's executemany
 
     # -- the batch's life: a savepoint, two temporary tables, one worker thread
 
@@ -419,7 +420,7 @@ class _Batch:
             self._keys = staging.Keys(
                 encryption_key=settings.key("encryption_key"),
                 lookup_key=settings.key("lookup_key"), digest_key=digest_key(), now=self.now,
-                stamp=self._stamp, enums=self._enums)
+                enums=self._enums)
         return self._keys
 
     def _staged_form(self, rows: list[tuple[int, dict[str, Any]]]) -> Any:
@@ -428,7 +429,7 @@ class _Batch:
         keys = self._stage_keys()
         lines = [line for line, _ in rows]
         if self.postgres:
-            data: Any = staging.copy_text(
+            data: Any = staging.arrow_rows(
                 records.columns_by_field([values for _, values in rows]), keys, cipher())
         else:
             data = []
@@ -461,26 +462,28 @@ class _Batch:
 
     # -- the worker thread: conflicts, counts, merge
 
-    def _land(self, lines: list[int], data: str) -> None:
-        """PostgreSQL: write a chunk's COPY text. Straight into the person table while no
-        chunk has met a recorded ref or ID number (``_copy_into_person``); otherwise, or if
-        this one does, into the staging table, to be checked and merged."""
+    def _land(self, lines: list[int], data: pa.Table) -> None:
+        """PostgreSQL: write a chunk's rows (``staging.arrow_rows``) with a binary COPY.
+        Straight into the person table while no chunk has met a recorded ref or ID number
+        (``_copy_into_person``); otherwise, or if this one does, into the staging table, to be
+        checked and merged."""
         t = time.perf_counter()
         if self.direct and not self.unhashed and self._clean():
-            if self._copy_into_person(data):
+            if self._copy_into_person(staging.copy_binary(data)):
                 self.clock.add("  COPY into person", t)
                 self.clock.add("merge", t)
                 return
             self.direct = False
         t = time.perf_counter()
         with self._raw().cursor() as cur, cur.copy(
-                f"COPY person_stage ({', '.join(_STAGE_COLS)}) FROM STDIN") as copy:
-            copy.write(staging.with_lines(lines, data))
+                f"COPY person_stage ({', '.join(_STAGE_COLS)}) FROM STDIN (FORMAT binary)"
+        ) as copy:
+            copy.write(staging.copy_binary(data, lines))
         self.clock.add("  write to staging table", t)
         self.clock.add("merge", t)
         self._merge_chunk(len(lines))
 
-    def _copy_into_person(self, data: str) -> bool:
+    def _copy_into_person(self, data: bytes) -> bool:
         """COPY the chunk into the person table, in a savepoint; False (and nothing written)
         if a unique index finds one of its refs or ID numbers already recorded.
 
@@ -493,7 +496,8 @@ class _Batch:
         with self._raw().cursor() as cur:
             cur.execute("SAVEPOINT person_copy")
             try:
-                with cur.copy(f"COPY person ({', '.join(_WRITE_COLS)}) FROM STDIN") as copy:
+                with cur.copy(f"COPY person ({', '.join(_WRITE_COLS)}) FROM STDIN "
+                              "(FORMAT binary)") as copy:
                     copy.write(data)
             except Exception as exc:
                 cur.execute("ROLLBACK TO SAVEPOINT person_copy")

@@ -19,8 +19,10 @@ class Person(Base):
 
     __tablename__ = "person"
     __table_args__ = (
-        # Keyset pages of one jurisdiction: WHERE code range AND (code, id) > cursor.
-        Index("ix_person_division_code_id", "division_code", "id"),
+        # Keyset pages of one jurisdiction: WHERE code range AND (code, id) > cursor. Its
+        # keys are unique, so B-tree deduplication would only try in vain (migration 0016).
+        Index("ix_person_division_code_id", "division_code", "id",
+              postgresql_with={"deduplicate_items": "off"}),
         # Phone lookups are by equality only: a hash index on PostgreSQL (migration 0014).
         Index("ix_person_phone_hash", "phone_hash", postgresql_using="hash"),
     )
