@@ -15,9 +15,12 @@ from tests.conftest import make_actor
 from tests.helpers import csv_bytes, person_rows
 
 
-@pytest.fixture(autouse=True)
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "CHUNK", 2)
+@pytest.fixture(autouse=True, params=[(2, 2), (1, 3)], ids=["even", "small-first"])
+def small_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Chunks of two rows; or a first chunk of one row, then chunks of three."""
+    first, chunk = request.param
+    monkeypatch.setattr(importer, "FIRST_CHUNK", first)
+    monkeypatch.setattr(importer, "CHUNK", chunk)
     monkeypatch.setattr(importer, "_SLICE", 1)
 
 

@@ -63,6 +63,9 @@ from fangkong.person.service import cipher, digest_key
 COLUMNS = [c for c in records.FIELDS]
 CHUNK = 50_000
 """Valid rows staged and merged at a time."""
+FIRST_CHUNK = 10_000
+"""Rows of the first chunk: fewer, so that the database starts on them sooner (it then works
+on a chunk while the next one is checked here)."""
 _SLICE = 10_000
 """Rows encrypted and formatted at a time (SQLite)."""
 STAGE_ELSEWHERE_FROM = CHUNK
@@ -137,8 +140,11 @@ def _checked_columns(columns: list[str], table: pa.Table, today: date
                      ) -> Iterator[tuple[int, dict[str, Any], Sequence[Problem]]]:
     """A file's lines read by Arrow, checked per column a chunk at a time
     (``records.normalise_columns``): each line's number, values and own problems."""
-    for start in range(0, table.num_rows, CHUNK):
-        part = table.slice(start, CHUNK)
+    start = 0
+    while start < table.num_rows:
+        size = min(FIRST_CHUNK, CHUNK) if start == 0 else CHUNK
+        part = table.slice(start, size)
+        start += size
         values, problems = records.normalise_columns(
             {c: part.column(c).combine_chunks() for c in columns}, today)
         lines = part.column("line").to_pylist()
@@ -175,6 +181,7 @@ def _check_lines(actor: Actor, collector: Collector,
     refs: dict[str, int] = {}
     numbers: dict[str, int] = {}
     chunk: list[tuple[int, dict[str, Any]]] = []
+    size = min(FIRST_CHUNK, CHUNK)
     everywhere = actor.national
     valid = 0
     t = time.perf_counter()
@@ -199,10 +206,10 @@ def _check_lines(actor: Actor, collector: Collector,
         else:
             valid += 1
             chunk.append((line, values))
-            if len(chunk) == CHUNK:
+            if len(chunk) == size:
                 clock.add("parse+validate", t)
                 batch.add(chunk)
-                chunk = []
+                chunk, size = [], CHUNK
                 t = time.perf_counter()
         if progress and n % 50_000 == 0:
             progress(50_000)
@@ -375,7 +382,7 @@ class _Batch:
         (rows, future), self._queued = self._queued, None
         t = time.perf_counter()
         try:
-            data = future.result()
+            data = _Copy(future.result())
         except BrokenProcessPool:  # the process died: the next import starts another one
             staging.discard_pool()
             data = self._staged_form(rows)
@@ -429,8 +436,8 @@ class _Batch:
         keys = self._stage_keys()
         lines = [line for line, _ in rows]
         if self.postgres:
-            data: Any = staging.arrow_rows(
-                records.columns_by_field([values for _, values in rows]), keys, cipher())
+            data: Any = _Copy(staging.arrow_rows(
+                records.columns_by_field([values for _, values in rows]), keys, cipher()))
         else:
             data = []
             for start in range(0, len(rows), _SLICE):  # a slice stays in the CPU's caches
@@ -462,14 +469,14 @@ class _Batch:
 
     # -- the worker thread: conflicts, counts, merge
 
-    def _land(self, lines: list[int], data: pa.Table) -> None:
+    def _land(self, lines: list[int], data: _Copy) -> None:
         """PostgreSQL: write a chunk's rows (``staging.arrow_rows``) with a binary COPY.
         Straight into the person table while no chunk has met a recorded ref or ID number
         (``_copy_into_person``); otherwise, or if this one does, into the staging table, to be
         checked and merged."""
         t = time.perf_counter()
         if self.direct and not self.unhashed and self._clean():
-            if self._copy_into_person(staging.copy_binary(data)):
+            if self._copy_into_person(data.body):
                 self.clock.add("  COPY into person", t)
                 self.clock.add("merge", t)
                 return
@@ -478,7 +485,7 @@ class _Batch:
         with self._raw().cursor() as cur, cur.copy(
                 f"COPY person_stage ({', '.join(_STAGE_COLS)}) FROM STDIN (FORMAT binary)"
         ) as copy:
-            copy.write(staging.copy_binary(data, lines))
+            copy.write(staging.copy_binary(data.rows, lines))
         self.clock.add("  write to staging table", t)
         self.clock.add("merge", t)
         self._merge_chunk(len(lines))
@@ -580,6 +587,17 @@ class _Batch:
         self.clock.add("merge", t)
         return ImportReport(file=filename, rows=rows, inserted=rows - self.matched,
                             updated=self.changed, unchanged=self.matched - self.changed)
+
+
+class _Copy:
+    """A chunk's rows as PostgreSQL takes them: the Arrow table, and its binary COPY, encoded
+    at once (in the thread that checks the lines, so that the worker's COPY only sends it: the
+    database does not wait for the encoding)."""
+
+    __slots__ = ("rows", "body")
+
+    def __init__(self, rows: pa.Table) -> None:
+        self.rows, self.body = rows, staging.copy_binary(rows)
 
 
 def _keep_unhashed(session: Session, stage: Table, before: Table, by_ref: Any,
