@@ -63,7 +63,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: the transaction takes SQLite's write lock when it begins (waiting up to the
+    # busy timeout for it), not at its first write. A deferred transaction that has read and
+    # then writes (every request that reads personal data writes its audit entry) fails at
+    # once with "database is locked" if another connection committed meanwhile: its snapshot
+    # is stale, and waiting cannot help. Transactions on one SQLite file thus run one at a
+    # time, which is the embedded default's price; PostgreSQL is the choice for many users.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
