@@ -438,9 +438,8 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
     if is_postgres(session):
-        # In person order: the (person, round) index, and each person's row, which the
-        # statement's check of the references locks (and so writes), are then visited in
-        # turn, not at random across the whole table.
+        # In person order: the (person, round) index is then written in turn, not at
+        # random across the whole index.
         src = src.order_by(r.c.person_id)
     # New pairs: not recorded (``known``) and not repeated in the file (checked), so every
     # one of them is inserted with a plain INSERT (ON CONFLICT's speculative insertion costs
@@ -456,8 +455,10 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
         session.execute(update(Sample).where(
             Sample.round_id == round_.id,
             Sample.person_id.in_(repeated[start:start + 5000])).values(repeat=True))
-    session.execute(update(Tube).where(Tube.id == agg.c.tube_id)
+    t = cast(Table, Tube.__table__)
+    session.execute(update(t).where(t.c.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
+    _expire_tubes(session)
     clock.lap("merge: tubes")
     if is_postgres(session) and inserted > _ANALYZE_AFTER:
         # Fresh statistics, or the planner takes the tables for as small as they were and
@@ -466,6 +467,14 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
         session.execute(text("ANALYZE testing_tube"))
         clock.lap("merge: analyze")
     return inserted
+
+
+def _expire_tubes(session: Session) -> None:
+    """After a Core UPDATE of tubes (the ORM's would fetch every updated tube's id back,
+    RETURNING, to refresh loaded tubes): the few tubes this session has loaded are expired."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Tube):
+            session.expire(obj)
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -616,17 +625,14 @@ def _merge_results(session: Session, s: Table, clock: _Clock) -> tuple[list[int]
         new, or_(s.c.result.in_([Result.positive.name, Result.invalid.name]),
                  and_(t.c.members == 1, pending)))))
     clock.lap("merge: candidates")
-    # A Core UPDATE: the ORM's would fetch every updated tube's id back (RETURNING) to
-    # refresh loaded tubes, a third of the statement's time for a city's results; the few
-    # tubes this session has loaded are expired instead.
+    # A Core UPDATE (the ORM's RETURNING was a third of the statement's time for a city's
+    # results), loaded tubes expired.
     done = session.execute(
         update(t).where(t.c.barcode == s.c.barcode, t.c.result.is_(None))
         .values(result=s.c.result, reported_at=s.c.reported_at, lab_id=s.c.lab_id,
                 ct=s.c.ct, received_at=s.c.received_at, tested_at=s.c.tested_at))
     fresh = int(done.rowcount)  # type: ignore[attr-defined]
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Tube):
-            session.expire(obj)
+    _expire_tubes(session)
     clock.lap("merge: update")
     if is_postgres(session) and fresh > _ANALYZE_AFTER:
         session.execute(text("ANALYZE testing_tube"))
