@@ -2,7 +2,7 @@
 
 A file (CSV, Parquet or XLSX) is read into Arrow columns and each line's own fields are
 checked column by column (:mod:`fangkong.testing.bulk`); the checked rows go to a temporary
-staging table (COPY on PostgreSQL, executemany on SQLite). One join of the staging table with
+staging table (binary COPY on PostgreSQL, executemany on SQLite). One join of the staging table with
 tubes, persons and the round's target then resolves every line (``LEFT JOIN``: a line whose
 tube or person is unknown keeps a null), and everything that needs the database (unknown tubes
 and persons, tubes of another round, results for tubes never sampled, lines repeated in the
@@ -17,7 +17,6 @@ Results then set off, in the same transaction, what followup.py describes.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,6 @@ from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 from sqlalchemy import (
     Column,
     Float,
@@ -49,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
-from fangkong.core import audit
+from fangkong.core import audit, pgcopy
 from fangkong.core.auth import Actor, Perm, scope_clause
 from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.db import UTCDateTime, is_postgres
@@ -88,6 +86,10 @@ class _Clock:
         self.t = now
 
 
+_PG_KINDS = {Integer: "int4", Float: "float8", String: "text", UTCDateTime: "timestamptz"}
+"""The staging columns' types as :mod:`fangkong.core.pgcopy` writes them."""
+
+
 class _Stage:
     """A temporary table filled from an Arrow table (COPY / executemany)."""
 
@@ -95,6 +97,7 @@ class _Stage:
         self.session, self.name = session, name
         self.table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
         self.names = [c.name for c in columns]
+        self.kinds = [_PG_KINDS[type(c.type)] for c in columns]
         self.postgres = is_postgres(session)
 
     def create(self) -> None:
@@ -119,13 +122,11 @@ class _Stage:
         assert raw is not None
         cols = ", ".join(self.names)
         if self.postgres:
-            options = pa_csv.WriteOptions(include_header=False)
+            # binary COPY built from the Arrow buffers: no value formatted or parsed as text
             with raw.cursor() as cur, cur.copy(
-                    f"COPY {self.name} ({cols}) FROM STDIN (FORMAT csv)") as cp:
-                for batch in data.to_batches(max_chunksize=CHUNK):
-                    buf = io.BytesIO()
-                    pa_csv.write_csv(batch, buf, options)
-                    cp.write(buf.getbuffer())
+                    f"COPY {self.name} ({cols}) FROM STDIN (FORMAT binary)") as cp:
+                for chunk in pgcopy.chunks(data, self.kinds, CHUNK):
+                    cp.write(chunk)
             return
         marks = ", ".join("?" * len(self.names))
         cur = raw.cursor()
