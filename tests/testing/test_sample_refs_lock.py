@@ -3,7 +3,7 @@ advisory lock instead of a row lock per person and tube): a deletion of a person
 the sample writers in progress and then sees their samples; a sample writer waits for a
 deletion in progress and then sees the person gone. The waits are shown with a lock timeout
 (the blocked statement fails instead of waiting), not with timings. Both before the
-migration (row locks) and after it."""
+migration (row locks) and after it. The migration also leaves more room in the tubes' pages."""
 
 from __future__ import annotations
 
@@ -82,13 +82,22 @@ def test_a_sample_writer_waits_for_a_deletion_then_sees_the_person_gone(
             writer.execute(text(_sample(1)))
 
 
+def _fillfactor(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalar(text(
+            "SELECT reloptions FROM pg_class WHERE relname = 'testing_tube'")) or [])
+
+
 def test_the_migration_goes_both_ways_with_samples(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text(_sample(1)))
     with engine.begin() as conn:
         head = conn.scalar(text("SELECT version_num FROM alembic_version"))
         command.downgrade(alembic_config(conn), "0015")
+    # the tubes' pages keep room for two updates of a tube (members, then result)
+    assert _fillfactor(engine) == ["fillfactor=50"]
     upgrade(engine, head)
+    assert _fillfactor(engine) == ["fillfactor=30" if head != "0015" else "fillfactor=50"]
     for person, message in ((1, "referred to by testing samples"), (9, "no person 9")):
         with pytest.raises(DBAPIError, match=message), engine.begin() as conn:
             conn.execute(text(f"DELETE FROM person WHERE id = {person}") if person == 1
