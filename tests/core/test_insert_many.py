@@ -1,5 +1,5 @@
 """core.db.insert_many writes rows as the ORM would (enums by name, UTC times, nulls, scalar
-defaults for columns not given), one statement on PostgreSQL, on both databases; and the
+defaults for columns not given), a COPY on PostgreSQL, on both databases; and the
 database's own checks (a foreign key) still apply."""
 
 from __future__ import annotations
