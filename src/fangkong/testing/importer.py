@@ -90,6 +90,18 @@ _PG_KINDS = {Integer: "int4", Float: "float8", String: "text", UTCDateTime: "tim
 """The staging columns' types as :mod:`fangkong.core.pgcopy` writes them."""
 
 
+def _analyze(session: Session, name: str) -> None:
+    """Statistics of a temporary table for PostgreSQL's planner (it has none for a fresh
+    one), from a small sample (3,000 rows: the joins over the table need its size and rough
+    value counts, not fine histograms; the default sample of 30,000 took 0.13 s a table per
+    million rows)."""
+    old = session.scalar(text("SELECT current_setting('default_statistics_target')"))
+    session.execute(text("SELECT set_config('default_statistics_target', '10', true)"))
+    session.execute(text(f"ANALYZE {name}"))
+    session.execute(text("SELECT set_config('default_statistics_target', :v, true)"),
+                    {"v": old})
+
+
 class _Stage:
     """A temporary table filled from an Arrow table (COPY / executemany)."""
 
@@ -106,18 +118,8 @@ class _Stage:
         self.table.create(conn)
 
     def analyze(self) -> None:
-        """Statistics for PostgreSQL's planner (it has none for a fresh temporary table), from
-        a small sample (3,000 rows: the joins over the table need its size and rough value
-        counts, not fine histograms; the default sample of 30,000 took 0.13 s a table per
-        million rows)."""
         if self.postgres:
-            old = self.session.scalar(text("SELECT current_setting("
-                                           "'default_statistics_target')"))
-            self.session.execute(text("SELECT set_config('default_statistics_target', '10', "
-                                      "true)"))
-            self.session.execute(text(f"ANALYZE {self.name}"))
-            self.session.execute(text("SELECT set_config('default_statistics_target', :v, "
-                                      "true)"), {"v": old})
+            _analyze(self.session, self.name)
 
     def drop(self) -> None:
         self.table.drop(self.session.connection(), checkfirst=True)
