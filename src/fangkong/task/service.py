@@ -12,7 +12,7 @@ from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import as_utc, utc_now
-from fangkong.core.db import is_postgres
+from fangkong.core.db import insert_many, is_postgres
 from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
@@ -81,21 +81,22 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
     rows = [{**d.model_dump(), "status": TaskStatus.open, "escalation_level": 0,
              "created_by": actor.username, "created_at": now} for d in data]
     if is_postgres(session):
-        # The ids drawn from the table's sequence first, then one executemany without
-        # RETURNING (a pipeline of one prepared statement): the multi-row INSERT ...
-        # RETURNING that SQLAlchemy writes instead has a dozen parameters per task to build
-        # and parse, most of a positive pool's follow-up time.
+        # The ids drawn from the table's sequence first, then one INSERT of all the rows
+        # (insert_many: an array per column): the multi-row INSERT ... RETURNING that
+        # SQLAlchemy writes instead has a dozen parameters per task to build and parse, most
+        # of a positive pool's follow-up time.
         ids = sorted(session.scalars(text(
             "SELECT nextval(pg_get_serial_sequence('task', 'id')) "
             "FROM generate_series(1, :n)"), {"n": len(rows)}))
         for task_id, row in zip(ids, rows, strict=True):
             row["id"] = task_id
-        session.execute(insert(Task), rows)
+        insert_many(session, Task.__table__, rows)
     else:
         ids = list(session.scalars(
             insert(Task).returning(Task.id, sort_by_parameter_order=True), rows))
-    session.execute(insert(TaskEvent), [{"task_id": i, "at": now, "by": actor.username,
-                                         "kind": "created", "detail": None} for i in ids])
+    insert_many(session, TaskEvent.__table__, [
+        {"task_id": i, "at": now, "by": actor.username, "kind": "created", "detail": None}
+        for i in ids])
     audit.record(session, actor, action="create", record_type="task", record_ids=ids,
                  fields=sorted({k for d in data for k in d.model_dump(exclude_none=True)}))
     return ids

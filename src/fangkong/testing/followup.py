@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from fangkong.case import service as cases
@@ -27,6 +27,7 @@ from fangkong.case.records import row_hash
 from fangkong.core import audit
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
+from fangkong.core.db import insert_many
 from fangkong.geo.enums import UnitKind
 from fangkong.geo.models import Unit
 from fangkong.geo.service import ancestor_codes
@@ -180,7 +181,7 @@ def open_positives(session: Session, actor: Actor, rules: Callable[[int], Testin
                              "control_since": now, "responsible": _who(units, code),
                              "responsible_unit_id": unit.id if unit else None,
                              "task_id": task_id, "retests": 0})
-    session.execute(insert(FollowupMember), rows)
+    insert_many(session, FollowupMember.__table__, rows)
     audit.record(session, actor, action="create", record_type="testing_followup",
                  record_ids=[f.id for f in opened], fields=["members", "status", "responsible"],
                  detail={"tubes": {tube.barcode: [m[0] for m in members]
