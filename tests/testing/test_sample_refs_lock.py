@@ -1,4 +1,4 @@
-"""On PostgreSQL a sample's references hold under concurrent writers (migration 0016: one
+"""On PostgreSQL a sample's references hold under concurrent writers (migration 0017: one
 advisory lock instead of a row lock per person and tube): a deletion of a person waits for
 the sample writers in progress and then sees their samples; a sample writer waits for a
 deletion in progress and then sees the person gone. The waits are shown with a lock timeout
@@ -40,7 +40,7 @@ def _impatient(conn: Connection) -> None:
     conn.execute(text("SET LOCAL lock_timeout = '50ms'"))
 
 
-@pytest.fixture(params=["head", "0015"])
+@pytest.fixture(params=["head", "0016"])
 def engine(fresh_db: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
     eng = get_engine()
     if eng.dialect.name != "postgresql":
@@ -93,11 +93,11 @@ def test_the_migration_goes_both_ways_with_samples(engine: Engine) -> None:
         conn.execute(text(_sample(1)))
     with engine.begin() as conn:
         head = conn.scalar(text("SELECT version_num FROM alembic_version"))
-        command.downgrade(alembic_config(conn), "0015")
+        command.downgrade(alembic_config(conn), "0016")
     # the tubes' pages keep room for two updates of a tube (members, then result)
     assert _fillfactor(engine) == ["fillfactor=50"]
     upgrade(engine, head)
-    assert _fillfactor(engine) == ["fillfactor=30" if head != "0015" else "fillfactor=50"]
+    assert _fillfactor(engine) == ["fillfactor=30" if head != "0016" else "fillfactor=50"]
     for person, message in ((1, "referred to by testing samples"), (9, "no person 9")):
         with pytest.raises(DBAPIError, match=message), engine.begin() as conn:
             conn.execute(text(f"DELETE FROM person WHERE id = {person}") if person == 1

@@ -594,7 +594,7 @@ class _Copy:
     at once (in the thread that checks the lines, so that the worker's COPY only sends it: the
     database does not wait for the encoding)."""
 
-    __slots__ = ("rows", "body")
+    __slots__ = ("body", "rows")
 
     def __init__(self, rows: pa.Table) -> None:
         self.rows, self.body = rows, staging.copy_binary(rows)

@@ -8,8 +8,8 @@ machine's cores (only worth it with more than two; off by default,
 ``Settings.import_second_process``). This module imports nothing that needs a database, so
 that process starts quickly.
 
-The rows become an Arrow table typed as the person table's columns (``arrow_rows``), and pgpq
-encodes it in PostgreSQL's binary COPY format (``copy_binary``). Binary rather than COPY's
+The rows become an Arrow table typed as the person table's columns (``arrow_rows``), sent in
+PostgreSQL's binary COPY format (``copy_binary``, ``core.pgcopy``). Binary rather than COPY's
 text: the server then parses no hex (four bytea columns), dates or timestamps, about 2 s of its
 processor time per million persons, and the text need not be built and escaped here.
 """
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from pgpq import ArrowToPostgresBinaryEncoder
 
+from fangkong.core import pgcopy
 from fangkong.core.security import FieldCipher
 from fangkong.person import records
 
@@ -104,16 +104,12 @@ def _arrow(columns: dict[str, list[Any]], keys: Keys) -> pa.Table:
 
 
 def copy_binary(rows: pa.Table, lines: Sequence[int] | None = None) -> bytes:
-    """``arrow_rows``' table in PostgreSQL's binary COPY format (header, rows, trailer), with
-    its columns in order; with ``lines``, each row's line in the file first (the staging
-    table's ``line`` column, a bigint)."""
+    """``arrow_rows``' table as a binary COPY stream (``core.pgcopy``), its columns in order;
+    with ``lines``, each row's line in the file first (the staging table's ``line`` column,
+    a bigint)."""
     if lines is not None:
         rows = rows.add_column(0, "line", pa.array(lines, pa.int64()))
-    encoder = ArrowToPostgresBinaryEncoder(rows.schema)
-    out = [encoder.write_header()]
-    out += [encoder.write_batch(batch) for batch in rows.to_batches()]
-    out.append(encoder.finish())
-    return b"".join(out)
+    return pgcopy.encode(rows)
 
 
 def portable(fields: Sequence[Sequence[Any]]) -> list[list[Any]]:

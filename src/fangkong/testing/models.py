@@ -140,7 +140,7 @@ class Sample(Base):
     references (tube, round) -> testing_tube (id, round_id), person -> person and point ->
     testing_point are not foreign keys but triggers (migration 0013): on PostgreSQL one check
     per statement instead of a lookup per row of a bulk import's millions, under one advisory
-    lock that deletions of the referenced rows wait for (migration 0016) instead of a share
+    lock that deletions of the referenced rows wait for (migration 0017) instead of a share
     lock per row; on SQLite per row."""
 
     __tablename__ = "testing_sample"

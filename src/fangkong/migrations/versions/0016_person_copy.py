@@ -47,7 +47,8 @@ LANGUAGE plpgsql AS $$
     END $$"""
 
 
-_ONE_SCAN = _function("codes text[];\n        ", """codes := ARRAY(SELECT DISTINCT n.division_code FROM new_rows n);
+_ONE_SCAN = _function("codes text[];\n        ", """\
+codes := ARRAY(SELECT DISTINCT n.division_code FROM new_rows n);
         PERFORM 1 FROM division d WHERE d.code = ANY (codes) FOR KEY SHARE OF d;
         SELECT c INTO missing FROM unnest(codes) AS c
             WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = c)

@@ -1,8 +1,8 @@
 """testing on PostgreSQL: samples' references checked under one advisory lock instead of row
 locks; more free space in the tubes' pages
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01
 
 Migration 0013's statement-level check of a samples statement share-locked (``FOR KEY
@@ -35,8 +35,8 @@ import importlib
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
