@@ -37,12 +37,14 @@ log = logging.getLogger("fangkong")
 
 
 def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) -> None:
-    """The scheduled checks, every ``interval_s`` seconds until ``stop`` is set: overdue tasks
-    escalate; once a day (on the first tick of each local day) the risk areas are evaluated
-    under their packs' lifting rules; every morning (from ``brief_hour``) the daily briefs of
-    the jurisdictions in ``brief_jurisdictions`` are written."""
+    """The scheduled checks, at once and then every ``interval_s`` seconds until ``stop`` is
+    set (a restarted server shows the command its overdue tasks escalated straight away, not
+    one interval later): overdue tasks escalate; once a day (on the first tick of each local
+    day) the risk areas are evaluated under their packs' lifting rules; every morning (from
+    ``brief_hour``) the daily briefs of the jurisdictions in ``brief_jurisdictions`` are
+    written."""
     evaluated_on = briefed_on = None
-    while not stop.wait(interval_s):
+    while not stop.is_set():
         try:
             with session_scope(engine) as session:
                 report = tasks.escalate_overdue(session, actor=system_actor("scheduler"))
@@ -57,6 +59,7 @@ def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) ->
                 briefed_on = zones.today()
         except Exception:  # keep the loop alive; the next run retries
             log.exception("scheduled check failed")
+        stop.wait(interval_s)
 
 
 def morning_briefs(engine: Engine) -> bool:

@@ -15,7 +15,10 @@ from fangkong.task.schemas import TaskCreate
 from tests.conftest import make_actor
 
 
-def test_the_scheduled_check_escalates_overdue_tasks(fresh_db: str) -> None:
+@pytest.mark.parametrize("interval", [0.05, 3600.0], ids=["every-50ms", "hourly"])
+def test_the_scheduled_check_escalates_overdue_tasks(fresh_db: str, interval: float) -> None:
+    """Every interval, and once at start: with an hourly check the overdue task is escalated
+    as soon as the loop starts."""
     from fangkong.core.clock import utc_now
 
     engine = get_engine()
@@ -27,7 +30,7 @@ def test_the_scheduled_check_escalates_overdue_tasks(fresh_db: str) -> None:
             due_at=utc_now() - timedelta(minutes=5)))
         task_id = task.id
     stop = threading.Event()
-    worker = threading.Thread(target=escalation_loop, args=(engine, 0.05, stop))
+    worker = threading.Thread(target=escalation_loop, args=(engine, interval, stop))
     worker.start()
     try:
         for _ in range(100):
@@ -35,7 +38,7 @@ def test_the_scheduled_check_escalates_overdue_tasks(fresh_db: str) -> None:
                 level = session.get(Task, task_id).escalation_level  # type: ignore[union-attr]
             if level:
                 break
-            stop.wait(0.05)
+            threading.Event().wait(0.05)
     finally:
         stop.set()
         worker.join(5)
