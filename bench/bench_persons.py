@@ -253,11 +253,11 @@ def rate(n: int, seconds: float) -> str:
 MAIN_PHASES = ("parse+validate", "stage fill", "merge")
 PHASES = {
     "parse+validate": "read the file, check every line (main thread)",
-    "stage fill": "encrypt, hash, format (PostgreSQL: hand over to the second process), "
+    "stage fill": "encrypt, hash, encode (PostgreSQL: or hand over to the second process), "
                   "write to the staging table (main thread)",
     "  columns: encrypt, hash, format": "",
     "  write to staging table": "",
-    "waiting for the second process": "main thread idle, waiting for a chunk's COPY text",
+    "waiting for the second process": "main thread idle, waiting for a chunk's staged rows",
     "merge": "COPY into person, or staging + conflict checks, counts, upsert; ANALYZE "
              "(worker thread, overlaps the above)",
     "  COPY into person": "PostgreSQL: chunks of new persons, straight into the table",
