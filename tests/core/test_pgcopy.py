@@ -34,17 +34,17 @@ def test_the_bytes_of_one_row() -> None:
     table = pa.table({"n": pa.array([258, None], pa.int64()), "s": pa.array(["ab", None]),
                       "t": pa.array([datetime(2000, 1, 1, 0, 0, 1, tzinfo=UTC)] * 2,
                                     pa.timestamp("us", tz="UTC"))})
-    got = pgcopy.batch_bytes(list(table.columns), ["int4", "text", "timestamptz"])
+    got = b"".join(pgcopy.chunks(table, ["int4", "text", "timestamptz"]))
     first = (b"\x00\x03" + b"\x00\x00\x00\x04" + b"\x00\x00\x01\x02"
              + b"\x00\x00\x00\x02" + b"ab" + b"\x00\x00\x00\x08" + (10**6).to_bytes(8, "big"))
     second = (b"\x00\x03" + b"\xff\xff\xff\xff" * 2 + b"\x00\x00\x00\x08"
               + (10**6).to_bytes(8, "big"))
-    assert got == first + second
+    assert got == pgcopy.HEADER + first + second + pgcopy.TRAILER
 
 
 def test_an_integer_too_large_for_int4_is_refused() -> None:
     with pytest.raises(OverflowError):
-        pgcopy.batch_bytes([pa.array([2**31], pa.int64())], ["int4"])
+        pgcopy.encode(pa.table({"n": pa.array([2**31], pa.int64())}), ["int4"])
 
 
 def test_read_back_by_postgresql(session: Session) -> None:

@@ -59,14 +59,6 @@ def _rows(schema: pa.Schema, batch: pa.RecordBatch) -> bytes:
     return body[: -len(TRAILER)]
 
 
-def batch_bytes(columns: Sequence[pa.Array | pa.ChunkedArray], kinds: Sequence[str]) -> bytes:
-    """The rows of equally long Arrow arrays, each written as its PostgreSQL type in
-    ``kinds``, without the stream's header and trailer."""
-    table = typed(pa.table(list(columns), names=[f"c{i}" for i in range(len(columns))]),
-                  kinds)
-    return b"".join(_rows(table.schema, batch) for batch in table.to_batches())
-
-
 def chunks(table: pa.Table, kinds: Sequence[str] | None = None,
            rows: int = 200_000) -> Iterator[bytes]:
     """The whole binary COPY stream of the table (its columns in order): header, batches of

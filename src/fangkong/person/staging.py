@@ -22,11 +22,10 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from fangkong.core import pgcopy
@@ -59,8 +58,6 @@ _TEXT = ("ref", "name", "id_number_masked", "phone_masked", "address", "division
          "household_ref", "row_hash")
 _BYTES = ("id_number_enc", "id_number_hash", "phone_enc", "phone_hash")
 _STAMP = pa.timestamp("us", tz="UTC")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = datetime.resolution
 
 
 def arrow_rows(fields: Sequence[Sequence[Any]], keys: Keys,
@@ -69,14 +66,10 @@ def arrow_rows(fields: Sequence[Sequence[Any]], keys: Keys,
     the person table's ``WRITE_COLS``, each typed as its column (text, bytea, date, boolean,
     timestamp). A birth date may be a date or its ISO text."""
     cipher = cipher or _cipher(keys.encryption_key, keys.lookup_key)
-    parts = []
-    for start in range(0, len(fields[0]), _SLICE):
-        part = [column[start : start + _SLICE] for column in fields]
-        parts.append(_arrow(records.columns_of(part, cipher, keys.digest_key, keys.now), keys))
-    if not parts:
-        return _arrow(records.columns_of([[] for _ in fields], cipher, keys.digest_key,
-                                         keys.now), keys)
-    return pa.concat_tables(parts)
+    return pa.concat_tables([
+        _arrow(records.columns_of([column[start : start + _SLICE] for column in fields],
+                                  cipher, keys.digest_key, keys.now), keys)
+        for start in range(0, max(len(fields[0]), 1), _SLICE)])
 
 
 def _arrow(columns: dict[str, list[Any]], keys: Keys) -> pa.Table:
@@ -98,8 +91,7 @@ def _arrow(columns: dict[str, list[Any]], keys: Keys) -> pa.Table:
     else:
         out["birth_date"] = pa.array(born, pa.date32())
     out["synthetic"] = pa.array(columns["synthetic"], pa.bool_())
-    micros = (keys.now - _EPOCH) // _MICROSECOND
-    out["created_at"] = out["updated_at"] = pa.array(np.full(n, micros, np.int64), _STAMP)
+    out["created_at"] = out["updated_at"] = pa.repeat(pa.scalar(keys.now, _STAMP), n)
     return pa.table([out[c] for c in WRITE_COLS], names=WRITE_COLS)
 
 

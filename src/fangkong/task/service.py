@@ -81,8 +81,8 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
     rows = [{**d.model_dump(), "status": TaskStatus.open, "escalation_level": 0,
              "created_by": actor.username, "created_at": now} for d in data]
     if is_postgres(session):
-        # The ids drawn from the table's sequence first, then one INSERT of all the rows
-        # (insert_many: an array per column): the multi-row INSERT ... RETURNING that
+        # The ids drawn from the table's sequence first, then the rows written by one COPY
+        # (insert_many): the multi-row INSERT ... RETURNING that
         # SQLAlchemy writes instead has a dozen parameters per task to build and parse, most
         # of a positive pool's follow-up time.
         ids = sorted(session.scalars(text(

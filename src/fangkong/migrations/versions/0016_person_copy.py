@@ -20,6 +20,8 @@ with 20 statements of 50,000 persons each, a million in all):
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import op
 
 revision = "0016"
@@ -27,17 +29,17 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
-
-
-def _function(declare: str, check: str) -> str:
-    """``person_division_known()`` with the given way of finding the statement's codes: it
-    locks the divisions used (as a foreign key would) and raises on the first unknown code."""
-    return f"""CREATE OR REPLACE FUNCTION person_division_known() RETURNS trigger
+_ONE_SCAN = """CREATE OR REPLACE FUNCTION person_division_known() RETURNS trigger
 LANGUAGE plpgsql AS $$
     DECLARE
-        {declare}missing text;
+        codes text[];
+        missing text;
     BEGIN
-        {check}
+        codes := ARRAY(SELECT DISTINCT n.division_code FROM new_rows n);
+        PERFORM 1 FROM division d WHERE d.code = ANY (codes) FOR KEY SHARE OF d;
+        SELECT c INTO missing FROM unnest(codes) AS c
+            WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = c)
+            LIMIT 1;
         IF missing IS NOT NULL THEN
             RAISE EXCEPTION 'unknown division code % in person', missing
                 USING ERRCODE = 'foreign_key_violation', TABLE = 'person',
@@ -47,20 +49,11 @@ LANGUAGE plpgsql AS $$
     END $$"""
 
 
-_ONE_SCAN = _function("codes text[];\n        ", """\
-codes := ARRAY(SELECT DISTINCT n.division_code FROM new_rows n);
-        PERFORM 1 FROM division d WHERE d.code = ANY (codes) FOR KEY SHARE OF d;
-        SELECT c INTO missing FROM unnest(codes) AS c
-            WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = c)
-            LIMIT 1;""")
-
-_TWO_SCANS = _function("", """PERFORM 1 FROM division d
-            WHERE d.code IN (SELECT DISTINCT n.division_code FROM new_rows n)
-            FOR KEY SHARE OF d;
-        SELECT n.division_code INTO missing FROM new_rows n
-            WHERE NOT EXISTS (SELECT 1 FROM division d WHERE d.code = n.division_code)
-            LIMIT 1;""")
-"""Migration 0009's function, put back by the downgrade."""
+def _previous() -> str:
+    """Migration 0009's function (two scans), as CREATE OR REPLACE."""
+    old = importlib.import_module("fangkong.migrations.versions.0009_person_fast_import")
+    function: str = old._PG_TRIGGERS[0]
+    return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
 def upgrade() -> None:
@@ -72,4 +65,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER INDEX ix_person_division_code_id RESET (deduplicate_items)")
-        op.execute(_TWO_SCANS)
+        op.execute(_previous())
