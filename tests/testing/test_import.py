@@ -89,6 +89,24 @@ def test_over_full_tube_and_the_ratio_by_place(session: Session, admin: Actor) -
                             source=samples_csv([("MIX", refs[11], 1), ("MIX", elsewhere[0], 1)]))
 
 
+def test_a_tube_holds_no_more_than_its_kind(session: Session, admin: Actor) -> None:
+    refs = make_persons(session, admin, 11, code=VILLAGE_B, prefix="K")  # 20-in-1 place
+    round_id = make_round(session, admin)
+    issue(session, admin, round_id, ["K10"], capacity=10)
+    with pytest.raises(Invalid) as caught:
+        importer.import_samples(session, actor=admin, round_id=round_id, filename="k",
+                                source=samples_csv([("K10", r, 1) for r in refs]))
+    assert "tube K10 would hold 11 persons; at most 10" in caught.value.problems[0].message
+    # nine recorded, then two more in a later file: the recorded members count too
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="k1",
+                            source=samples_csv([("K10", r, 1) for r in refs[:9]]))
+    with pytest.raises(Invalid) as caught:
+        importer.import_samples(session, actor=admin, round_id=round_id, filename="k2",
+                                source=samples_csv([("K10", r, 2) for r in refs[9:]]))
+    assert _problems(caught) == {(2, "tube_id"), (3, "tube_id")}
+    assert "at most 10" in caught.value.problems[0].message
+
+
 def test_household_tubes_in_high_zones(session: Session, admin: Actor) -> None:
     refs = make_persons(session, admin, 6, prefix="HH", household_size=3)
     round_id = make_round(session, admin, zones={VILLAGE_A: "high"})

@@ -1,0 +1,187 @@
+"""What the samples import does on PostgreSQL to be fast, and what it must not leave behind:
+its staging tables are unlogged ones of their own (parallel workers can read them) or, for a
+role that may not create tables, temporary ones; none outlives the import. It holds the
+references' advisory lock (migration 0017) from the join that finds the persons and tubes on,
+and tells the trigger so for its one INSERT only (migration 0018): the trigger then skips its
+own join with the persons and tubes, and checks every other statement as before. The
+planner settings it changes are put back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from fangkong.core.auth import Actor
+from fangkong.core.db import get_engine
+from fangkong.core.errors import Invalid
+from fangkong.core.migrate import alembic_config, upgrade
+from fangkong.testing import importer
+from fangkong.testing.models import Sample
+from tests.testing.helpers import issue, make_persons, make_round, samples_csv
+
+
+@pytest.fixture(autouse=True)
+def _postgres(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's staging, settings and trigger")
+
+
+@pytest.fixture
+def setup(session: Session, admin: Actor) -> tuple[int, list[str]]:
+    refs = make_persons(session, admin, 12, prefix="U")
+    round_id = make_round(session, admin)
+    issue(session, admin, round_id, ["U1", "U2"], capacity=20)
+    return round_id, refs
+
+
+@pytest.fixture
+def statements(session: Session) -> Iterator[list[str]]:
+    seen: list[str] = []
+    bind = session.connection().engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", record)
+    yield seen
+    event.remove(bind, "before_cursor_execute", record)
+
+
+def _staging_tables(session: Session) -> list[str]:
+    return list(session.scalars(text(
+        "SELECT relname FROM pg_class WHERE relname LIKE 'testing\\_sample\\_%' "
+        "AND relkind = 'r' AND relname NOT IN ('testing_sample')")))
+
+
+def _creates(statements: list[str]) -> list[str]:
+    return [" ".join(s.split()[:4]) for s in statements if s.lstrip().startswith("CREATE")]
+
+
+def test_staging_tables_are_unlogged_and_none_is_left(
+        session: Session, admin: Actor, setup: tuple[int, list[str]],
+        statements: list[str]) -> None:
+    round_id, refs = setup
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="ok",
+                            source=samples_csv([("U1", r, 1) for r in refs[:5]]))
+    made = _creates(statements)
+    assert [c.split()[3].rsplit("_", 1)[0] for c in made if "UNLOGGED" in c] == [
+        "testing_sample_stage", "testing_sample_resolved"]
+    assert any(c.startswith("CREATE TEMPORARY TABLE testing_sample_tubes") for c in made)
+    assert _staging_tables(session) == []
+    with pytest.raises(Invalid):  # a refused file leaves none either
+        importer.import_samples(session, actor=admin, round_id=round_id, filename="bad",
+                                source=samples_csv([("U2", "nobody", 1)]))
+    assert _staging_tables(session) == []
+    assert session.scalar(select(func.count()).select_from(Sample)) == 5
+
+
+def test_a_role_that_may_not_create_tables_stages_in_temporary_ones(
+        session: Session, admin: Actor, setup: tuple[int, list[str]],
+        statements: list[str]) -> None:
+    round_id, refs = setup
+    role = f"fangkong_test_{uuid.uuid4().hex[:8]}"
+    database = session.scalar(text("SELECT current_database()"))
+    for statement in (f"CREATE ROLE {role}",
+                      f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}",
+                      f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}",
+                      f"GRANT USAGE ON SCHEMA public TO {role}",
+                      f"GRANT TEMPORARY ON DATABASE {database} TO {role}",
+                      f"REVOKE CREATE ON SCHEMA public FROM {role}",
+                      f"SET LOCAL ROLE {role}"):
+        session.execute(text(statement))
+    assert not session.scalar(text("SELECT has_schema_privilege('public', 'CREATE')"))
+    report = importer.import_samples(session, actor=admin, round_id=round_id, filename="t",
+                                     source=samples_csv([("U1", r, 1) for r in refs[:3]]))
+    assert report.inserted == 3
+    assert not [c for c in _creates(statements) if "UNLOGGED" in c]
+    session.execute(text("RESET ROLE"))  # the role goes with the test's rolled-back transaction
+
+
+def test_the_references_lock_is_held_from_the_resolving_join_on(
+        session: Session, admin: Actor, setup: tuple[int, list[str]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    round_id, refs = setup
+    taken: list[bool] = []
+    check = importer._check_samples
+
+    def probe(*args: Any, **kwargs: Any) -> Any:
+        # between the join and the INSERT: a deletion (exclusive) could not begin now
+        with get_engine().connect() as other:
+            taken.append(not other.scalar(text(
+                f"SELECT pg_try_advisory_xact_lock({importer.SAMPLE_REFS_LOCK})")))
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_check_samples", probe)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="l",
+                            source=samples_csv([("U1", refs[0], 1)]))
+    assert taken == [True]
+
+
+def _settings(session: Session) -> tuple[Any, ...]:
+    return tuple(session.scalar(text("SELECT current_setting(:n, true)"), {"n": name}) or ""
+                 for name in ("fangkong.sample_refs", "parallel_tuple_cost",
+                              "parallel_setup_cost", "work_mem", "default_statistics_target"))
+
+
+def _bad_sample(session: Session, round_id: int) -> None:
+    tube = session.scalar(text("SELECT id FROM testing_tube WHERE barcode = 'U2'"))
+    with session.begin_nested():
+        session.execute(text(
+            "INSERT INTO testing_sample (tube_id, person_id, round_id, sampled_at, repeat) "
+            f"VALUES ({tube}, 999999999, {round_id}, now(), false)"))
+
+
+def test_settings_are_put_back_and_later_statements_checked(
+        session: Session, admin: Actor, setup: tuple[int, list[str]]) -> None:
+    round_id, refs = setup
+    before = _settings(session)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s",
+                            source=samples_csv([("U1", r, 1) for r in refs[:4]]))
+    assert _settings(session) == before
+    assert before[0] == ""
+    with pytest.raises(DBAPIError, match="no person 999999999"):
+        _bad_sample(session, round_id)
+
+
+def _flagged_bad_sample(engine: Engine, round_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('fangkong.sample_refs', 'resolved', true)"))
+        tube = conn.scalar(text("SELECT id FROM testing_tube WHERE barcode = 'T1'"))
+        conn.execute(text(
+            "INSERT INTO testing_sample (tube_id, person_id, round_id, sampled_at, repeat) "
+            f"VALUES ({tube}, 999999999, {round_id}, now(), false)"))
+        conn.execute(text("SELECT set_config('fangkong.sample_refs', '', true)"))
+        conn.execute(text("DELETE FROM testing_sample"))
+
+
+def test_the_trigger_trusts_the_flag_from_0018_and_not_before(fresh_db: str) -> None:
+    eng = get_engine()
+    upgrade(eng)
+    t0 = "'2026-12-01 00:00:00+00'"
+    with eng.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO testing_round (id, name, area_codes, start_at, deadline_at, status, "
+            "pack_id, pack_version, result_due_hours, target_count, created_by, created_at) "
+            f"VALUES (1, 'r', '[]', {t0}, {t0}, 'open', 'cn_v9', '1', 24, 0, 't', {t0})"))
+        conn.execute(text("INSERT INTO testing_tube (id, barcode, round_id, capacity, members) "
+                          "VALUES (1, 'T1', 1, 10, 0)"))
+    _flagged_bad_sample(eng, 1)  # the samples import's INSERT: not joined again
+    with eng.begin() as conn:  # the collection points are still checked
+        conn.execute(text("SELECT set_config('fangkong.sample_refs', 'resolved', true)"))
+        with pytest.raises(DBAPIError, match="unknown collection point"), conn.begin_nested():
+            conn.execute(text(
+                "INSERT INTO testing_sample (tube_id, person_id, round_id, sampled_at, "
+                "point_id, repeat) VALUES (1, 999999999, 1, now(), 424242, false)"))
+    with eng.begin() as conn:
+        command.downgrade(alembic_config(conn), "0017")
+    with pytest.raises(DBAPIError, match="no person 999999999"):
+        _flagged_bad_sample(eng, 1)
+    upgrade(eng)
+    _flagged_bad_sample(eng, 1)
