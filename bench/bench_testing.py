@@ -8,10 +8,13 @@ Per database (each in a process of its own, so that memory figures are its own):
    (COPY / executemany: the person importer has its own benchmark);
 2. **round**: ``service.create_round`` over the city, a third of the villages given as medium
    zones (10-in-1), the rest 20-in-1: the target population and each person's tube size;
-3. tubes issued (``service.issue_tubes``), then the samples file (one line per person, each
+3. tubes issued (``service.issue_tubes``); on PostgreSQL the tables just written are vacuumed,
+   as autovacuum would in the hours before sampling ends (:func:`settle`, not timed); then the
+   samples file (one line per person, each
    person in a tube of their village's size) imported with ``importer.import_samples`` (what
    ``fangkong testing import-samples`` runs): rows/s; then again (must be all unchanged);
-4. the results file (one line per tube; the tubes of N/10,000 random persons positive; one
+4. (PostgreSQL: samples and tubes vacuumed, as in the hours before the labs report) the
+   results file (one line per tube; the tubes of N/10,000 random persons positive; one
    positive pool held back) imported with ``importer.import_results``: rows/s, and the time
    its positive pools took (members under control, one re-collection task each);
 5. **one positive pool**: the held-back positive result alone, as a one-line file: the time
@@ -206,6 +209,27 @@ def baseline(engine: Any, path: Path, cols: list[str]) -> float:
     return time.perf_counter() - t0
 
 
+SETTLE = {"samples": ["person", "testing_target", "testing_tube"],
+          "results": ["testing_sample", "testing_tube"]}
+"""The tables written just before each step, vacuumed before it is timed (PostgreSQL)."""
+
+
+def settle(engine: Any, tables: list[str]) -> float | None:
+    """What autovacuum does in the hours between a round's creation and its samples, and
+    between the samples and the lab results: the rows written just before are vacuumed (hint
+    bits and visibility map set, statistics fresh). Without it the import pays for the
+    set-up's maintenance: the first reads of millions of freshly written rows write their pages
+    again, and autovacuum may start on them in the middle of the timed step. PostgreSQL only
+    (SQLite has no such maintenance); returns the seconds it took, or None."""
+    if engine.dialect.name != "postgresql":
+        return None
+    t0 = time.perf_counter()
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
+    return time.perf_counter() - t0
+
+
 def bench_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from sqlalchemy import func, select
 
@@ -267,6 +291,10 @@ def bench_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> 
             ("samples", importer.import_samples, {"round_id": created.round_id},
              files["samples"], args.people),
             ("results", importer.import_results, {}, files["results"], n_tubes - 1)):
+        took = settle(engine, SETTLE[label])
+        if took is not None:
+            print(f"[{kind}] before the {label}: VACUUM (ANALYZE) {', '.join(SETTLE[label])} "
+                  f"in {took:.1f} s (not measured)")
         (report, phases), took = timed(lambda fn=fn, kw=kw, path=path: load(
             fn, source=path, **kw))
         out[f"{label}_s"], out[f"{label}_rows"] = took, rows
