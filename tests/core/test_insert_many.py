@@ -1,6 +1,7 @@
 """core.db.insert_many writes rows as the ORM would (enums by name, UTC times, nulls, scalar
 defaults for columns not given), a COPY on PostgreSQL, on both databases; and the
-database's own checks (a foreign key) still apply."""
+database's own checks (a foreign key) still apply. insert_many_ids returns the new rows' ids
+in the order given."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from fangkong.core.db import insert_many
+from fangkong.core.db import insert_many, insert_many_ids
 from fangkong.task.enums import TaskStatus
 from fangkong.task.models import Task, TaskEvent
 
@@ -53,3 +54,15 @@ def test_rows_with_other_columns_are_refused(session: Session) -> None:
     del rows[1]["note"]
     with pytest.raises(ValueError, match="same columns"):
         insert_many(session, Task.__table__, rows)
+
+
+def test_insert_many_ids_returns_each_rows_id_in_order(session: Session) -> None:
+    rows = _tasks(4)
+    first = insert_many_ids(session, Task.__table__, rows[:1])
+    ids = insert_many_ids(session, Task.__table__, rows[1:])
+    assert len(ids) == 3 and len(set(ids)) == 3 and min(ids) > first[0]
+    stored = dict(session.execute(select(Task.id, Task.title).where(Task.id.in_(first + ids))
+                                  .order_by(Task.id)).all())
+    assert [stored[i] for i in first + ids] == [r["title"] for r in rows]
+    assert "id" not in rows[0]  # the rows given are not changed
+    assert insert_many_ids(session, Task.__table__, []) == []

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -150,6 +150,17 @@ def test_settings_are_put_back_and_later_statements_checked(
         _bad_sample(session, round_id)
 
 
+def _round_with_tubes(conn: Connection, tubes: int) -> None:
+    """Round 1 and its tubes T1, T2, ... (ids 1, 2, ...)."""
+    t0 = "'2026-12-01 00:00:00+00'"
+    conn.execute(text(
+        "INSERT INTO testing_round (id, name, area_codes, start_at, deadline_at, status, "
+        "pack_id, pack_version, result_due_hours, target_count, created_by, created_at) "
+        f"VALUES (1, 'r', '[]', {t0}, {t0}, 'open', 'cn_v9', '1', 24, 0, 't', {t0})"))
+    conn.execute(text("INSERT INTO testing_tube (id, barcode, round_id, capacity, members) "
+                      f"SELECT i, 'T' || i, 1, 10, 0 FROM generate_series(1, {tubes}) AS i"))
+
+
 def _flagged_bad_sample(engine: Engine, round_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(text("SELECT set_config('fangkong.sample_refs', 'resolved', true)"))
@@ -164,14 +175,8 @@ def _flagged_bad_sample(engine: Engine, round_id: int) -> None:
 def test_the_trigger_trusts_the_flag_from_0018_and_not_before(fresh_db: str) -> None:
     eng = get_engine()
     upgrade(eng)
-    t0 = "'2026-12-01 00:00:00+00'"
     with eng.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO testing_round (id, name, area_codes, start_at, deadline_at, status, "
-            "pack_id, pack_version, result_due_hours, target_count, created_by, created_at) "
-            f"VALUES (1, 'r', '[]', {t0}, {t0}, 'open', 'cn_v9', '1', 24, 0, 't', {t0})"))
-        conn.execute(text("INSERT INTO testing_tube (id, barcode, round_id, capacity, members) "
-                          "VALUES (1, 'T1', 1, 10, 0)"))
+        _round_with_tubes(conn, 1)
     _flagged_bad_sample(eng, 1)  # the samples import's INSERT: not joined again
     with eng.begin() as conn:  # the collection points are still checked
         conn.execute(text("SELECT set_config('fangkong.sample_refs', 'resolved', true)"))
@@ -185,3 +190,34 @@ def test_the_trigger_trusts_the_flag_from_0018_and_not_before(fresh_db: str) -> 
         _flagged_bad_sample(eng, 1)
     upgrade(eng)
     _flagged_bad_sample(eng, 1)
+
+
+@pytest.mark.parametrize("revision", ["head", "0017"])
+def test_a_tube_statement_locks_its_labs_and_refuses_unknown_ones(fresh_db: str,
+                                                                  revision: str) -> None:
+    """Migration 0018's one-pass lab check, and 0015's that its downgrade puts back."""
+    eng = get_engine()
+    upgrade(eng)
+    if revision != "head":
+        with eng.begin() as conn:
+            command.downgrade(alembic_config(conn), revision)
+    with eng.begin() as conn:
+        _round_with_tubes(conn, 3)
+        conn.execute(text("INSERT INTO division (code, name, level) "
+                          "VALUES ('440802', 'd', 'county')"))
+        conn.execute(text(
+            "INSERT INTO testing_lab (id, code, name, division_code, daily_capacity) "
+            "VALUES (7, 'L7', 'l', '440802', 10), (8, 'L8', 'l', '440802', 10)"))
+    with eng.connect() as writer, eng.connect() as other:
+        with writer.begin():
+            writer.execute(text("UPDATE testing_tube SET lab_id = 7"))
+            # the lab named is locked until the writer commits
+            with other.begin(), pytest.raises(DBAPIError, match="could not obtain lock"):
+                other.execute(text("SELECT id FROM testing_lab WHERE id = 7 FOR UPDATE NOWAIT"))
+            with other.begin():  # the other is not
+                other.execute(text("SELECT id FROM testing_lab WHERE id = 8 FOR UPDATE NOWAIT"))
+        with pytest.raises(DBAPIError, match="unknown lab"), writer.begin():
+            writer.execute(text("UPDATE testing_tube SET lab_id = CASE id WHEN 2 THEN 99 "
+                                "ELSE 8 END"))
+    with eng.connect() as conn:
+        assert set(conn.scalars(text("SELECT lab_id FROM testing_tube"))) == {7}

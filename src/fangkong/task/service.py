@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -12,7 +12,7 @@ from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import as_utc, utc_now
-from fangkong.core.db import insert_many, is_postgres
+from fangkong.core.db import insert_many, insert_many_ids
 from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
@@ -80,20 +80,7 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
     now = utc_now()
     rows = [{**d.model_dump(), "status": TaskStatus.open, "escalation_level": 0,
              "created_by": actor.username, "created_at": now} for d in data]
-    if is_postgres(session):
-        # The ids drawn from the table's sequence first, then the rows written by one COPY
-        # (insert_many): the multi-row INSERT ... RETURNING that
-        # SQLAlchemy writes instead has a dozen parameters per task to build and parse, most
-        # of a positive pool's follow-up time.
-        ids = sorted(session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence('task', 'id')) "
-            "FROM generate_series(1, :n)"), {"n": len(rows)}))
-        for task_id, row in zip(ids, rows, strict=True):
-            row["id"] = task_id
-        insert_many(session, Task.__table__, rows)
-    else:
-        ids = list(session.scalars(
-            insert(Task).returning(Task.id, sort_by_parameter_order=True), rows))
+    ids = insert_many_ids(session, Task.__table__, rows)
     insert_many(session, TaskEvent.__table__, [
         {"task_id": i, "at": now, "by": actor.username, "kind": "created", "detail": None}
         for i in ids])

@@ -27,7 +27,7 @@ from fangkong.case.records import row_hash
 from fangkong.core import audit
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
-from fangkong.core.db import insert_many
+from fangkong.core.db import insert_many, insert_many_ids
 from fangkong.geo.enums import UnitKind
 from fangkong.geo.models import Unit
 from fangkong.geo.service import ancestor_codes
@@ -159,31 +159,30 @@ def open_positives(session: Session, actor: Actor, rules: Callable[[int], Testin
             pools.append((tube, members))
     if not pools:
         return
-    opened = [Followup(round_id=tube.round_id, tube_id=tube.id, division_code=members[0][2],
-                       status=FollowupStatus.open, opened_at=now, opened_by=actor.username)
-              for tube, members in pools]
-    session.add_all(opened)
-    session.flush()
+    opened = insert_many_ids(session, Followup.__table__, [
+        {"round_id": tube.round_id, "tube_id": tube.id, "division_code": members[0][2],
+         "status": FollowupStatus.open, "opened_at": now, "opened_by": actor.username}
+        for tube, members in pools])
     effects.followups_opened += len(pools)
     rows: list[dict[str, Any]] = []
     for round_id in sorted({tube.round_id for tube, _ in pools}):
         # the round's pools: one re-collection task per member, all made at once
-        mine = [(tube, members, followup) for (tube, members), followup
+        mine = [(tube, members, followup_id) for (tube, members), followup_id
                 in zip(pools, opened, strict=True) if tube.round_id == round_id]
         made = iter(_resample_tasks(
             session, actor, units, rules(round_id),
             [(pid, ref, code, tube.barcode) for tube, members, _ in mine
              for pid, ref, code, _, _ in members], now=now, why="positive pool"))
-        for _, members, followup in mine:
+        for _, members, followup_id in mine:
             for (pid, _, code, _, _), (task_id, unit) in zip(members, made, strict=False):
-                rows.append({"followup_id": followup.id, "person_id": pid,
+                rows.append({"followup_id": followup_id, "person_id": pid,
                              "division_code": code, "status": MemberStatus.pending,
                              "control_since": now, "responsible": _who(units, code),
                              "responsible_unit_id": unit.id if unit else None,
                              "task_id": task_id, "retests": 0})
     insert_many(session, FollowupMember.__table__, rows)
     audit.record(session, actor, action="create", record_type="testing_followup",
-                 record_ids=[f.id for f in opened], fields=["members", "status", "responsible"],
+                 record_ids=opened, fields=["members", "status", "responsible"],
                  detail={"tubes": {tube.barcode: [m[0] for m in members]
                                    for tube, members in pools}})
 
