@@ -84,8 +84,10 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
     insert_many(session, TaskEvent.__table__, [
         {"task_id": i, "at": now, "by": actor.username, "kind": "created", "detail": None}
         for i in ids])
+    given = set(TaskCreate.model_fields)
     audit.record(session, actor, action="create", record_type="task", record_ids=ids,
-                 fields=sorted({k for d in data for k in d.model_dump(exclude_none=True)}))
+                 fields=sorted({k for row in rows for k, v in row.items()
+                                if v is not None and k in given}))
     return ids
 
 
