@@ -138,18 +138,16 @@ def _analyze(session: Session, name: str) -> None:
 class _Stage:
     """A staging table filled from an Arrow table (COPY / executemany), or made by a query.
 
-    Temporary, except on PostgreSQL where ``parallel`` asks for a table that parallel workers
-    can read (they cannot read a session's temporary tables) and the role may create tables:
-    then it is an unlogged table of a name of its own, created and dropped inside the
-    import's savepoint, so never seen by another session."""
+    Temporary, or with ``unlogged`` (see :func:`_may_share`) an unlogged table that parallel
+    workers can read (they cannot read a session's temporary tables), of a name of its own,
+    created and dropped inside the import's savepoint, so never seen by another session."""
 
     def __init__(self, session: Session, name: str, columns: list[Column[Any]], *,
-                 parallel: bool = False, by_query: bool = False) -> None:
+                 unlogged: bool = False, by_query: bool = False) -> None:
         self.session = session
         self.postgres = is_postgres(session)
         prefix = "TEMPORARY"
-        if parallel and self.postgres and session.scalar(
-                text("SELECT has_schema_privilege(current_schema(), 'CREATE')")):
+        if unlogged:
             name, prefix = f"{name}_{uuid.uuid4().hex[:12]}", "UNLOGGED"
         self.name = name
         self.table = Table(name, MetaData(), *columns, prefixes=[prefix])
@@ -210,6 +208,13 @@ class _Stage:
         cur.close()
 
 
+def _may_share(session: Session) -> bool:
+    """Whether staging tables can be unlogged ones, readable by parallel workers: on
+    PostgreSQL, if the role may create tables in its schema."""
+    return is_postgres(session) and bool(session.scalar(
+        text("SELECT has_schema_privilege(current_schema(), 'CREATE')")))
+
+
 _PARALLEL = {"parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
 """The planner is told that starting parallel workers and handing rows to the leader cost
 nothing, or it would not choose them for the millions of rows of a city's file (measured with
@@ -225,9 +230,9 @@ def _batch(session: Session, *stages: _Stage, parallel: bool = False) -> Iterato
     all put back after."""
     postgres = is_postgres(session)
     cache = None
-    settings = {"work_mem": service.WORK_MEM} | (_PARALLEL if parallel else {})
+    settings = ({"work_mem": service.WORK_MEM} | (_PARALLEL if parallel else {})
+                if postgres else {})
     if not postgres:
-        settings = {}
         cache = session.execute(text("PRAGMA cache_size")).scalar()
         session.execute(text(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}"))
     savepoint = session.begin_nested()
@@ -318,15 +323,16 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
     checks.report()
     clock.lap("check lines")
     rows = len(frame)
+    shared = _may_share(session)
     stage = _Stage(session, "testing_sample_stage", [
         Column("line", Integer), Column("barcode", String(64)), Column("person_ref", String(64)),
-        Column("sampled_at", UTCDateTime), Column("point_id", Integer)], parallel=True)
+        Column("sampled_at", UTCDateTime), Column("point_id", Integer)], unlogged=shared)
     res = _Stage(session, "testing_sample_resolved", [
         Column("line", Integer), Column("tube_id", Integer), Column("tube_round", Integer),
         Column("person_id", Integer), Column("sampled_at", UTCDateTime),
         Column("point_id", Integer), Column("household_ref", String(64)),
         Column("most", Integer), Column("household", Integer), Column("result", String(20)),
-        Column("members", Integer), Column("known", Integer)], parallel=True, by_query=True)
+        Column("members", Integer), Column("known", Integer)], unlogged=shared, by_query=True)
     agg = _Stage(session, "testing_sample_tubes", [
         Column("tube_id", Integer), Column("n", Integer), Column("first", UTCDateTime),
         Column("lim", Integer), Column("hh", Integer), Column("hmin", String(64)),

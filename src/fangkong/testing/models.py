@@ -141,7 +141,8 @@ class Sample(Base):
     testing_point are not foreign keys but triggers (migration 0013): on PostgreSQL one check
     per statement instead of a lookup per row of a bulk import's millions, under one advisory
     lock that deletions of the referenced rows wait for (migration 0017) instead of a share
-    lock per row; on SQLite per row."""
+    lock per row; on SQLite per row. The samples import's own INSERT, whose persons and tubes
+    it found by a join while holding that lock, is not joined again (migration 0018)."""
 
     __tablename__ = "testing_sample"
     __table_args__ = (
