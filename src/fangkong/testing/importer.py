@@ -404,7 +404,9 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, re
               .outerjoin(p, p.c.ref == s.c.person_ref)
               .outerjoin(tg, and_(tg.c.round_id == round_.id, tg.c.person_id == p.c.id)))
     if sampled_before:
-        joined = joined.outerjoin(sm, and_(sm.c.tube_id == t.c.id, sm.c.person_id == p.c.id))
+        joined = joined.outerjoin(sm, and_(sm.c.person_id == p.c.id,  # the whole key
+                                           sm.c.round_id == t.c.round_id,
+                                           sm.c.tube_id == t.c.id))
     place = func.coalesce(tg.c.pool_max, elsewhere)
     values = [s.c.line, t.c.id, t.c.round_id, person_id, s.c.sampled_at, s.c.point_id,
               p.c.household_ref, case((t.c.capacity < place, t.c.capacity), else_=place),
@@ -537,8 +539,8 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
     if is_postgres(session):
-        # In person order: the (person, round) index is then written in turn, not at
-        # random across the whole index.
+        # In person order: the key (person, round, tube) is then written in turn, not at
+        # random across the whole index (migration 0019).
         src = src.order_by(r.c.person_id)
     # New pairs: not recorded (``known``) and not repeated in the file (checked), so every
     # one of them is inserted with a plain INSERT (ON CONFLICT's speculative insertion costs

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     Time,
@@ -136,7 +137,10 @@ class Sample(Base):
     """One sample registration: a person's swab in a tube, when and where. ``repeat`` flags a
     person sampled more than once in the round (kept, not rejected).
 
-    Keyed by (tube, person): a person is in a tube once. The round is the tube's round. The
+    Keyed by (person, round, tube): a person is in a tube once (a tube is in one round); a
+    person's samples, in a round or all, are found by the key's first columns, a tube's members
+    by its own index (migration 0019: an import in person order writes the key in turn, the
+    smaller tube index at random). The round is the tube's round. The
     references (tube, round) -> testing_tube (id, round_id), person -> person and point ->
     testing_point are not foreign keys but triggers (migration 0013): on PostgreSQL one check
     per statement instead of a lookup per row of a bulk import's millions, under one advisory
@@ -146,12 +150,15 @@ class Sample(Base):
 
     __tablename__ = "testing_sample"
     __table_args__ = (
-        # A person's samples (repeats in a round, key-group compliance, coverage joins).
-        Index("ix_testing_sample_person_id_round_id", "person_id", "round_id"),
+        # The key's first columns serve a person's samples (repeats in a round, key-group
+        # compliance, coverage joins).
+        PrimaryKeyConstraint("person_id", "round_id", "tube_id", name="pk_testing_sample"),
+        # A tube's members (positive pools, the tube's totals).
+        Index("ix_testing_sample_tube_id", "tube_id"),
     )
 
-    tube_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    person_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tube_id: Mapped[int] = mapped_column(BigId)
+    person_id: Mapped[int] = mapped_column(BigId)
     round_id: Mapped[int] = mapped_column(BigId)
     sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     point_id: Mapped[int | None] = mapped_column(BigId)
