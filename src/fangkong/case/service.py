@@ -82,6 +82,14 @@ def insert(session: Session, *, actor: Actor, values: dict[str, Any], person_id:
     return case
 
 
+def open_episode(session: Session, *, person_id: int, disease: str) -> Case | None:
+    """The person's latest episode of the disease that is not discarded (排除), if any: a new
+    positive result of theirs belongs to it, not to a new case."""
+    return session.scalar(select(Case).where(
+        Case.person_id == person_id, Case.disease == disease,
+        Case.classification != Classification.discarded).order_by(Case.id.desc()).limit(1))
+
+
 def apply_change(case: Case, *, actor: Actor, classification: Classification,
                  severity: Any, basis: Basis, note: str | None) -> bool:
     """Move a case to a new classification, recording the step. False if nothing changed."""

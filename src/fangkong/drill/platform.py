@@ -98,6 +98,13 @@ class Platform:
             raise KeyError(f"person {person_id} is no agent of this drill")
         return int(order[i])
 
+    def owns_case(self, ref: str) -> bool:
+        """Whether a case of that ref is this run's: reported through the case importer
+        (``report_cases``) or by the testing service from this run's tubes."""
+        tail = ref.removeprefix(self.case_prefix)
+        return ref.startswith(f"NAT-{self.case_prefix}-") or (
+            tail != ref and len(tail) == 7 and tail.isdigit())
+
     def person_ref(self, agent: int) -> str:
         return f"{self.prefix}{agent:07d}"
 

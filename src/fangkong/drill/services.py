@@ -39,6 +39,8 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fangkong.case import service as cases
+from fangkong.case.enums import Basis, Classification
 from fangkong.case.models import Case
 from fangkong.config import get_settings
 from fangkong.core import audit, clock
@@ -74,6 +76,7 @@ from fangkong.isolation.schemas import (
     TransferCreate,
     VehicleCreate,
 )
+from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.sim.city import City
 from fangkong.sim.engine import Checkins, Engine
@@ -172,9 +175,25 @@ class ServiceResponder(CapacityResponder):
         self.session.commit()
 
     def _stand_down_others(self) -> None:
-        """Another drill recorded in this database ends here: its sites go to standby and
-        its zones are lifted, so that this drill has only its own rooms and zones."""
+        """Another drill recorded in this database ends here: its sites go to standby, its
+        zones are lifted, and its cases of this city's persons are set aside (discarded, with
+        the reason in their history), so that this drill has only its own rooms, zones and
+        cases: the same persons found positive again in this drill are cases of this drill,
+        not of the earlier one (a positive result joins the person's episode that is not
+        discarded, :func:`fangkong.case.service.open_episode`)."""
         mine = self.platform.case_prefix
+        note = f"drill {mine} starts: an earlier drill ended"
+        ended = [c for c in self.session.scalars(
+            select(Case).join(Person, Person.id == Case.person_id).where(
+                Person.ref.like(f"{self.platform.prefix}%"),
+                Case.classification != Classification.discarded).order_by(Case.id))
+            if not self.platform.owns_case(c.ref)]
+        for case in ended:
+            cases.apply_change(case, actor=self.actor, classification=Classification.discarded,
+                               severity=None, basis=Basis.rule, note=note)
+        if ended:
+            audit.record(self.session, self.actor, action="update", record_type="case",
+                         record_ids=[c.id for c in ended], fields=["classification"], note=note)
         for site in self.session.scalars(select(Site).where(
                 Site.code.like("DC%"), Site.status == SiteStatus.active)):
             if not site.code.startswith(mine) and site.name.startswith("drill "):

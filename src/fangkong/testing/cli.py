@@ -184,7 +184,8 @@ def import_results(file: Path, encoding: str | None = EncodingOpt,
     emit(report, as_json, lambda: console.print(
         f"[green]{report.file}[/]: {report.rows:,} rows, {report.inserted:,} new; "
         f"{report.positive_tubes} positive tube(s), {report.followups_opened} pool(s) under "
-        f"follow-up, {report.members_resolved} member(s) resolved, {report.cases} case(s)"))
+        f"follow-up, {report.members_resolved} member(s) resolved, {report.cases} new case(s)"
+        + (f", {report.known_cases} already a case" if report.known_cases else "")))
 
 
 @app.command("status")

@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from fangkong.case import service as cases
-from fangkong.case.enums import Classification, DetectionMode
+from fangkong.case.enums import Basis, Classification, DetectionMode
 from fangkong.case.records import row_hash
-from fangkong.core import audit
+from fangkong.core import audit, events
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
 from fangkong.core.db import insert_many, insert_many_ids
@@ -39,6 +39,9 @@ from fangkong.task.schemas import TaskCreate, TaskUpdate
 from fangkong.testing.enums import FollowupStatus, MemberStatus, Outcome, Result
 from fangkong.testing.models import Followup, FollowupMember, Round, Sample, Target, Tube
 
+DISEASE = "covid19"
+"""The disease of the cases a positive screening result reports."""
+
 
 @dataclass
 class Effects:
@@ -47,7 +50,8 @@ class Effects:
     positive_tubes: int = 0
     followups_opened: int = 0
     members_resolved: int = 0
-    cases: list[int] = field(default_factory=list)
+    cases: list[int] = field(default_factory=list)  # new cases
+    known_cases: list[int] = field(default_factory=list)  # positives already a case
 
 
 class _Units:
@@ -120,22 +124,48 @@ def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testin
 
 def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: int,
                  ref: str, code: str, at_site: bool, tube: Tube,
-                 sampled_at: datetime) -> int:
+                 sampled_at: datetime, effects: Effects) -> int:
+    """The case of a positive single tube (a tube of one, or a pool member's re-test): a new
+    case, or the person's episode already open (:func:`cases.open_episode`: someone sampled
+    again in a daily round while a case is the same case), which a suspected episode leaves as
+    an infection when the pack's positive classification is one. Either way the case is in
+    ``effects`` (new or known), and an infection new to case management is announced
+    (``case.reported``: tracing proposes its contacts)."""
+    note = f"positive single tube {tube.barcode} (testing round {tube.round_id})"
+    to = Classification(rules.positive_classification)
+    found = cases.open_episode(session, person_id=person_id, disease=DISEASE)
+    if found is not None:
+        effects.known_cases.append(found.id)
+        if found.classification == Classification.suspected and cases.apply_change(
+                found, actor=actor, classification=to, severity=None, basis=Basis.rule,
+                note=note):
+            fields = ["classification", "severity"]
+            if found.first_positive_sample_date is None:
+                found.first_positive_sample_date = sampled_at.date()
+                fields.append("first_positive_sample_date")
+            found.row_hash = ""  # no longer its file line: a re-import counts as a change
+            session.flush()
+            audit.record(session, actor, action="update", record_type="case",
+                         record_ids=[found.id], fields=fields, note=note)
+            if found.classification in cases.INFECTIONS:
+                events.publish("case.reported", session, actor=actor, case_id=found.id)
+        return found.id
     reported = tube.reported_at or utc_now()
     values: dict[str, Any] = {
-        "ref": f"NAT-{tube.barcode}-{ref}"[:64], "person_ref": ref, "disease": "covid19",
-        "classification": Classification(rules.positive_classification), "severity": None,
+        "ref": f"NAT-{tube.barcode}-{ref}"[:64], "person_ref": ref, "disease": DISEASE,
+        "classification": to, "severity": None,
         "onset_date": None, "first_positive_sample_date": sampled_at.date(),
         "reported_at": reported,
         "detection_mode": DetectionMode.in_quarantine if at_site
         else DetectionMode.community_screening,
         "owning_division_code": code, "current_division_code": code}
     values["row_hash"] = row_hash(values)
-    case = cases.insert(session, actor=actor, values=values, person_id=person_id,
-                        note=f"positive single tube {tube.barcode} (testing round "
-                             f"{tube.round_id})")
+    case = cases.insert(session, actor=actor, values=values, person_id=person_id, note=note)
     audit.record(session, actor, action="create", record_type="case", record_ids=[case.id],
                  fields=cases.FIELDS, note="reported by a positive screening result")
+    effects.cases.append(case.id)
+    if case.classification in cases.INFECTIONS:
+        events.publish("case.reported", session, actor=actor, case_id=case.id)
     return case.id
 
 
@@ -198,8 +228,7 @@ def _open_single(session: Session, actor: Actor, rules: Testing, units: _Units, 
     session.add(followup)
     session.flush()
     case_id = _report_case(session, actor, rules, person_id=pid, ref=ref, code=code,
-                           at_site=at_site, tube=tube, sampled_at=sampled_at)
-    effects.cases.append(case_id)
+                           at_site=at_site, tube=tube, sampled_at=sampled_at, effects=effects)
     session.add(FollowupMember(
         followup_id=followup.id, person_id=pid, division_code=code,
         status=MemberStatus.positive, control_since=now, responsible=_who(units, code),
@@ -254,8 +283,7 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
         member.status = MemberStatus.positive
         member.case_id = _report_case(session, actor, rules, person_id=person.id,
                                       ref=person.ref, code=member.division_code, at_site=False,
-                                      tube=tube, sampled_at=sampled or now)
-        effects.cases.append(member.case_id)
+                                      tube=tube, sampled_at=sampled or now, effects=effects)
     session.flush()
     followup = session.get(Followup, member.followup_id)
     assert followup is not None

@@ -637,7 +637,8 @@ def import_results(session: Session, *, actor: Actor, source: Path | bytes,
     return ImportReport(file=frame.filename, rows=rows, inserted=fresh, unchanged=rows - fresh,
                         positive_tubes=effects.positive_tubes,
                         followups_opened=effects.followups_opened,
-                        members_resolved=effects.members_resolved, cases=len(effects.cases))
+                        members_resolved=effects.members_resolved, cases=len(effects.cases),
+                        known_cases=len(effects.known_cases))
 
 
 def _same_tube(lines: Any, barcode: pa.Array, collector: Collector) -> None:

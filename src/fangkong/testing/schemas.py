@@ -89,6 +89,7 @@ class ImportReport(BaseModel):
     followups_opened: int = 0
     members_resolved: int = 0
     cases: int = 0
+    known_cases: int = 0  # positive persons already a case (their episode, no new case)
 
 
 class Status(BaseModel):
