@@ -4,7 +4,9 @@ episode (daily rounds sample cases again); a new infection is handed to tracing 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from fangkong.core.auth import Actor
 from fangkong.person.models import Person
 from fangkong.testing import importer, service
 from fangkong.testing.models import Round
+from fangkong.tracing import contacts
 from fangkong.tracing.enums import Origin
 from fangkong.tracing.models import Exposure
 from tests.testing.helpers import (
@@ -104,3 +107,26 @@ def test_a_discarded_episode_does_not_take_a_new_positive(session: Session,
     assert (report.cases, report.known_cases) == (1, 0)
     assert old.classification == Classification.discarded
     assert len(session.scalars(select(Case)).all()) == 2
+
+
+def test_a_results_file_hands_its_new_infections_to_tracing_in_one_batch(
+        session: Session, admin: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    refs = make_persons(session, admin, 4, prefix="B", household_size=2)
+    lab(session, admin)
+    round_id = make_round(session, admin)
+    issue(session, admin, round_id, ["B1", "B2"], capacity=1)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s",
+                            source=samples_csv([("B1", refs[0], 60), ("B2", refs[2], 60)]))
+    calls: list[list[int]] = []
+    real = contacts.propose_many
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(list(kw["case_ids"]))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(contacts, "propose_many", counted)
+    report = importer.import_results(session, actor=admin, filename="r", source=results_csv(
+        [("B1", "positive", 120), ("B2", "positive", 120)]))
+    assert report.cases == 2
+    assert calls == [sorted(session.scalars(select(Case.id)))]  # one engine run for both
+    assert _proposed(session, refs[1]) == _proposed(session, refs[3]) == {Origin.household}

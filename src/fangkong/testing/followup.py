@@ -52,6 +52,7 @@ class Effects:
     members_resolved: int = 0
     cases: list[int] = field(default_factory=list)  # new cases
     known_cases: list[int] = field(default_factory=list)  # positives already a case
+    infections: list[int] = field(default_factory=list)  # new to case management as such
 
 
 class _Units:
@@ -129,8 +130,8 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
     case, or the person's episode already open (:func:`cases.open_episode`: someone sampled
     again in a daily round while a case is the same case), which a suspected episode leaves as
     an infection when the pack's positive classification is one. Either way the case is in
-    ``effects`` (new or known), and an infection new to case management is announced
-    (``case.reported``: tracing proposes its contacts)."""
+    ``effects`` (new or known), and so is an infection new to case management, which
+    :func:`process` announces (``cases.reported``: tracing proposes its contacts)."""
     note = f"positive single tube {tube.barcode} (testing round {tube.round_id})"
     to = Classification(rules.positive_classification)
     found = cases.open_episode(session, person_id=person_id, disease=DISEASE)
@@ -148,7 +149,7 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
             audit.record(session, actor, action="update", record_type="case",
                          record_ids=[found.id], fields=fields, note=note)
             if found.classification in cases.INFECTIONS:
-                events.publish("case.reported", session, actor=actor, case_id=found.id)
+                effects.infections.append(found.id)
         return found.id
     reported = tube.reported_at or utc_now()
     values: dict[str, Any] = {
@@ -165,7 +166,7 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
                  fields=cases.FIELDS, note="reported by a positive screening result")
     effects.cases.append(case.id)
     if case.classification in cases.INFECTIONS:
-        events.publish("case.reported", session, actor=actor, case_id=case.id)
+        effects.infections.append(case.id)
     return case.id
 
 
@@ -357,4 +358,6 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
     for tube in notable:
         if tube.result != Result.positive:
             invalid_tube(session, actor, rules(tube.round_id), units, tube)
+    if effects.infections:  # handed to tracing, all of the batch's at once
+        events.publish("cases.reported", session, actor=actor, case_ids=effects.infections)
     return effects

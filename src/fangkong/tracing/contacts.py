@@ -659,13 +659,21 @@ def on_case_reported(session: Session, *, actor: Actor, case_id: int) -> None:
     from the check-in store, secondary contacts where the pack has them), when the deployment
     lets tracing propose by itself (setting ``tracing_auto_propose``) and the active pack has
     tracing rules. Proposals wait for an epidemiologist to confirm or reject them."""
+    on_cases_reported(session, actor=actor, case_ids=[case_id])
+
+
+def on_cases_reported(session: Session, *, actor: Actor, case_ids: Sequence[int]) -> None:
+    """``cases.reported``: :func:`on_case_reported` for a batch of cases (a results file's
+    positives), the co-presence engine run once for all of them (:func:`propose_many`)."""
     pack = policy.active_pack()
-    if not get_settings().tracing_auto_propose or pack.tracing is None:
+    if not case_ids or not get_settings().tracing_auto_propose or pack.tracing is None:
         return
-    case = _case(session, actor, case_id)
-    if case.onset_date is None and case.first_positive_sample_date is None:
-        return  # no look-back window yet: proposals wait for the dates (or a request)
-    propose(session, actor=actor, case_id=case_id, pack=pack)
+    # no look-back window yet: proposals wait for the dates (or a request)
+    ready = [c.id for c in (_case(session, actor, i) for i in case_ids)
+             if c.onset_date is not None or c.first_positive_sample_date is not None]
+    if ready:
+        propose_many(session, actor=actor, case_ids=ready, pack=pack)
 
 
 events.subscribe("case.reported", on_case_reported)
+events.subscribe("cases.reported", on_cases_reported)
