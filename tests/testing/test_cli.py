@@ -44,8 +44,9 @@ def test_round_samples_results_status_advise(fresh_db: str, tmp_path: Path) -> N
     created = _round("R1", "440802,440803", start)
     round_id = created["round_id"]
     assert created["target"] == 25 and created["by_ratio"] == {"20": 25}
-    assert run("testing", "tubes", "issue", "--round", str(round_id), "--prefix", "T",
-               "--count", "3", "--capacity", "20")[0] == 0
+    code, out = run("testing", "tubes", "issue", "--round", str(round_id), "--prefix", "T",
+                    "--count", "3", "--capacity", "20")
+    assert code == 0 and "3 tubes issued" in out and "T00000001 … T00000003" in out, out
     assert run("testing", "lab", "L1", "实验室", "440802", "--daily-capacity", "5000")[0] == 0
     when = (start + timedelta(hours=1)).isoformat()
     rows = [{"tube_id": "T00000001" if i < 20 else "T00000002", "person_ref": p["ref"],

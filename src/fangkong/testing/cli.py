@@ -128,8 +128,9 @@ def tubes_issue(
     with db_session() as session:
         report = service.issue_tubes(session, actor=cli_actor(), round_id=round_id,
                                      data=TubeIssue(barcodes=barcodes, capacity=capacity))
+    span = barcodes[0] if len(barcodes) == 1 else f"{barcodes[0]} … {barcodes[-1]}"
     emit(report, as_json, lambda: console.print(
-        f"{report.issued:,} tubes issued, {report.already:,} already issued"))
+        f"{report.issued:,} tubes issued, {report.already:,} already issued ({span})"))
 
 
 @app.command("point")
