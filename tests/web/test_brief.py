@@ -188,3 +188,32 @@ def test_brief_shows_testing_rounds(session: Session, seeded: Seeded) -> None:
             figures["positive_pools"]) == (1, made.target, 0, 0)
     assert made.target == 12 and figures["testing_coverage"] == 0
     assert _figures(_doc(session, "440803"), "testing")["rounds_open"] == 0
+
+    # A positive pool: in the command's queue with its tube, place, hours open and members.
+    from fangkong.person.models import Person
+    from fangkong.testing import importer
+    from fangkong.testing.schemas import LabCreate, TubeIssue
+
+    refs = session.scalars(select(Person.ref).where(Person.division_code.like("440802%"))
+                           .order_by(Person.ref).limit(3)).all()
+    testing.issue_tubes(session, actor=make_actor(), round_id=made.round_id,
+                        data=TubeIssue(barcodes=["POOL-Q1"], capacity=10))
+    testing.create_lab(session, actor=make_actor(), data=LabCreate(
+        code="LQ", name="实验室", division_code="440802", daily_capacity=100))
+    sampled = (utc_now() - timedelta(hours=1)).isoformat()
+    importer.import_samples(session, actor=make_actor(), round_id=made.round_id, filename="s",
+                            source=("tube_id,person_ref,sampled_at,point_id\n" + "".join(
+                                f"POOL-Q1,{r},{sampled},\n" for r in refs)).encode())
+    importer.import_results(session, actor=make_actor(), filename="r", source=(
+        "tube_id,result,reported_at,lab_id\n"
+        f"POOL-Q1,positive,{(utc_now() - timedelta(minutes=30)).isoformat()},LQ\n").encode())
+    for lang, title in (("zh-Hans", "阳性混管处置队列"), ("en", "Positive pools being resolved")):
+        section = next(s for s in _doc(session, "440802", lang=lang).sections
+                       if s.key == "testing")
+        assert {f.key: f.value for f in section.figures}["positive_pools"] == 1
+        (queue,) = [t for t in section.tables if t.title.startswith(title)]
+        ((tube, place, _opened, hours, pending),) = [[c.value for c in row] for row in queue.rows]
+        assert (tube, pending) == ("POOL-Q1", "3 / 3") and place.startswith(("赤坎区", "Chikan"))
+        assert 0 <= hours < 0.1  # opened as its result arrived, just now
+    assert not [t for s in _doc(session, "440803").sections if s.key == "testing"
+                for t in s.tables]  # another district's command does not see it

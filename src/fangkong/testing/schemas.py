@@ -148,6 +148,16 @@ class FollowupRead(BaseModel):
     members: list[FollowupMemberRead]
 
 
+class OpenPool(BaseModel):
+    """A positive pool in the command's queue, in figures only (no member named)."""
+
+    tube: str
+    division_code: str
+    opened_at: datetime
+    members: int
+    pending: int
+
+
 class PoolOption(BaseModel):
     size: int
     tests_per_person: float

@@ -59,6 +59,7 @@ from fangkong.testing.schemas import (
     FollowupRead,
     KeyGroupCreate,
     LabCreate,
+    OpenPool,
     Plan,
     PointCreate,
     RoundCreate,
@@ -541,6 +542,26 @@ def open_pools(session: Session, *, actor: Actor, division: str) -> int:
     return session.scalar(select(func.count()).select_from(Followup).where(
         Followup.status == FollowupStatus.open, within(Followup.division_code, division),
         scope_clause(actor, Followup.division_code))) or 0
+
+
+def open_pool_list(session: Session, *, actor: Actor, division: str,
+                   limit: int = 20) -> list[OpenPool]:
+    """The positive pools inside ``division`` (and the actor's scope) not resolved yet, oldest
+    first: tube, division, when opened, members and how many are still pending (the
+    dashboard's queue: counts, no member named)."""
+    actor.require(Perm.person_read)
+    m = FollowupMember
+    rows = session.execute(
+        select(Tube.barcode, Followup.division_code, Followup.opened_at, func.count(m.id),
+               func.coalesce(func.sum(case((m.status == MemberStatus.pending, 1), else_=0)), 0))
+        .join(Tube, Tube.id == Followup.tube_id)
+        .outerjoin(m, m.followup_id == Followup.id)
+        .where(Followup.status == FollowupStatus.open, within(Followup.division_code, division),
+               scope_clause(actor, Followup.division_code))
+        .group_by(Followup.id, Tube.barcode, Followup.division_code, Followup.opened_at)
+        .order_by(Followup.opened_at, Followup.id).limit(limit)).all()
+    return [OpenPool(tube=b, division_code=d, opened_at=o, members=n, pending=int(p))
+            for b, d, o, n, p in rows]
 
 
 def queue(session: Session, *, actor: Actor, round_id: int | None = None,

@@ -133,6 +133,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "testing.coverage": _m("覆盖率", "覆蓋率", "Coverage"),
     "testing.past_due": _m("超时未出结果的管", "逾時未出結果的管", "Tubes past due"),
     "testing.pools": _m("待处置阳性混管", "待處置陽性混管", "Positive pools open"),
+    "testing.queue": _m("阳性混管处置队列（最早的在前）", "陽性混管處置佇列（最早的在前）",
+                        "Positive pools being resolved (oldest first)"),
+    "testing.tube": _m("管", "管", "Tube"),
+    "testing.place": _m("地区", "地區", "Area"),
+    "testing.opened": _m("开始处置", "開始處置", "Opened"),
+    "testing.hours_open": _m("已处置小时", "已處置小時", "Hours open"),
+    "testing.pending": _m("待复检 / 成员", "待複檢 / 成員", "Pending / members"),
     "testing.note": _m("应检尽检：按本辖区的目标人群统计。", "應檢盡檢：按本轄區的目標人群統計。",
                        "Coverage of this jurisdiction's target population."),
     # contacts
