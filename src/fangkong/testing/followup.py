@@ -9,6 +9,10 @@
   the member; positive makes them a case; invalid schedules another re-collection. When no member
   is pending any more the pool is resolved (released, or case found).
 - An invalid tube that is not a re-test: a re-collection task for its members' community.
+
+A case from a positive single tube is the person's episode if they have one that is not
+discarded (no second case for someone sampled again in the next daily round); the batch's new
+infections are handed to tracing together (``cases.reported``).
 """
 
 from __future__ import annotations
