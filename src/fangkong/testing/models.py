@@ -70,8 +70,10 @@ class Target(Base):
     __table_args__ = (Index("ix_testing_target_round_id_division_code", "round_id",
                             "division_code"),)
 
-    round_id: Mapped[int] = mapped_column(ForeignKey("testing_round.id"), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    # References to testing_round and person kept by triggers (migration 0020), not foreign
+    # keys: a city's round writes millions of targets in one statement.
+    round_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     division_code: Mapped[str] = mapped_column(String(12))
     pool_max: Mapped[int] = mapped_column(Integer)
     household: Mapped[bool] = mapped_column(Boolean, default=False)
