@@ -145,6 +145,11 @@ def test_settings_are_put_back_and_later_statements_checked(
     importer.import_samples(session, actor=admin, round_id=round_id, filename="s",
                             source=samples_csv([("U1", r, 1) for r in refs[:4]]))
     assert _settings(session) == before
+    # persons sampled again: their repeat flags are written under the flag too, put back after
+    again = importer.import_samples(session, actor=admin, round_id=round_id, filename="s2",
+                                    source=samples_csv([("U2", r, 2) for r in refs[:2]]))
+    assert again.repeats == 2
+    assert _settings(session) == before
     assert before[0] == ""
     with pytest.raises(DBAPIError, match="no person 999999999"):
         _bad_sample(session, round_id)

@@ -548,8 +548,8 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     # unique constraint, which is what atomic means.
     # Every person and tube here was found by _resolve_samples' join, under the references'
     # lock: PostgreSQL's trigger is told not to join them again (migration 0018).
-    with _settings(session, {"fangkong.sample_refs": "resolved"} if is_postgres(session)
-                   else {}):
+    resolved = {"fangkong.sample_refs": "resolved"} if is_postgres(session) else {}
+    with _settings(session, resolved):
         done = session.execute(sm.insert().from_select(
             ["round_id", "tube_id", "person_id", "sampled_at", "point_id", "repeat"], src),
             execution_options={"preserve_rowcount": True})  # an INSERT's is not kept otherwise
@@ -557,10 +557,13 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     clock.lap("merge: insert")
     if not inserted:
         return 0
-    for start in range(0, len(repeated), 5000):
-        session.execute(update(Sample).where(
-            Sample.round_id == round_.id,
-            Sample.person_id.in_(repeated[start:start + 5000])).values(repeat=True))
+    # Flagging the repeats changes no reference: the trigger need not join them again either
+    # (it did, with every tube of every round, for each chunk of a file of repeats).
+    with _settings(session, resolved):
+        for start in range(0, len(repeated), 5000):
+            session.execute(update(Sample).where(
+                Sample.round_id == round_.id,
+                Sample.person_id.in_(repeated[start:start + 5000])).values(repeat=True))
     t = cast(Table, Tube.__table__)
     session.execute(update(t).where(t.c.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
