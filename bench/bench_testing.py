@@ -13,6 +13,8 @@ Per database (each in a process of its own, so that memory figures are its own):
    samples file (one line per person, each
    person in a tube of their village's size) imported with ``importer.import_samples`` (what
    ``fangkong testing import-samples`` runs): rows/s; then again (must be all unchanged);
+   then a collection point's late file (the tubes of the last 10,000 persons, held back from
+   the city's file) into the round that now holds the rest: the time one upload takes;
 4. (PostgreSQL: samples and tubes vacuumed, as in the hours before the labs report) the
    results file (one line per tube; the tubes of N/10,000 random persons positive; one
    positive pool held back) imported with ``importer.import_results``: rows/s, and the time
@@ -49,6 +51,8 @@ from bench_persons import configure, recreate_pg_database, use_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fangkong_bench_testing"
 CITY = "4408"
+LATE_LINES = 10_000
+"""A collection point's file arriving after the city's (at most 1 % of the persons)."""
 START = datetime(2022, 8, 10, 0, 0, tzinfo=UTC)
 
 
@@ -129,11 +133,17 @@ def write_files(tmp: Path, people: int, codes: list[str], medium: set[str], seed
     tubes: dict[int, list[str]] = {10: [], 20: []}
     member_of: list[str] = [""] * people
     sampled = START + timedelta(hours=1)
-    samples = tmp / "samples.csv"
-    with samples.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["tube_id", "person_ref", "sampled_at", "point_id"])
-        n = 0
+    samples, late = tmp / "samples.csv", tmp / "late.csv"
+    # the tubes that start in the file's last LATE_LINES lines come in a file of their own,
+    # after the city's file (a collection point uploading late)
+    late_from = people - min(LATE_LINES, people // 100)
+    with samples.open("w", newline="", encoding="utf-8") as fh, \
+            late.open("w", newline="", encoding="utf-8") as fl:
+        main_w, late_w = csv.writer(fh), csv.writer(fl)
+        w = main_w
+        for out in (main_w, late_w):
+            out.writerow(["tube_id", "person_ref", "sampled_at", "point_id"])
+        n = written = 0
         for village in sorted(by_village):
             size = 10 if village in medium else 20
             persons = by_village[village]
@@ -142,9 +152,14 @@ def write_files(tmp: Path, people: int, codes: list[str], medium: set[str], seed
                 barcode = f"T{size:02d}{n:09d}"
                 tubes[size].append(barcode)
                 at = (sampled + timedelta(seconds=n % 36000)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+                if written >= late_from:
+                    w = late_w
                 for i in persons[start:start + size]:
                     member_of[i] = barcode
                     w.writerow([barcode, f"B{i:08d}", at, ""])
+                    written += 1
+                    if w is main_w:
+                        main_lines = written
     positives = {member_of[i] for i in rng.sample(range(people), max(1, people // 10_000))}
     pools = sorted(positives)
     held = pools[0]
@@ -164,7 +179,8 @@ def write_files(tmp: Path, people: int, codes: list[str], medium: set[str], seed
     one = tmp / "one.csv"
     one.write_text(f"tube_id,result,reported_at,lab_id,ct\n{held},positive,{reported},LAB1,"
                    "25.1\n", encoding="utf-8")
-    return {"samples": samples, "results": results, "one": one, "tubes": tubes,
+    return {"samples": samples, "late": late, "samples_lines": main_lines,
+            "late_lines": people - main_lines, "results": results, "one": one, "tubes": tubes,
             "positives": len(positives), "held": held,
             "held_members": sum(1 for b in member_of if b == held)}
 
@@ -289,7 +305,7 @@ def bench_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> 
 
     for label, fn, kw, path, rows in (
             ("samples", importer.import_samples, {"round_id": created.round_id},
-             files["samples"], args.people),
+             files["samples"], files["samples_lines"]),
             ("results", importer.import_results, {}, files["results"], n_tubes - 1)):
         took = settle(engine, SETTLE[label])
         if took is not None:
@@ -310,6 +326,14 @@ def bench_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         assert again.inserted == 0 and again.unchanged == rows, again
         out[f"{label}_again_s"] = took2
         print(f"[{kind}] re-import {label}: all {rows:,} unchanged in {took2:.1f} s")
+        if label == "samples":
+            (late, lphases), took3 = timed(lambda: load(
+                importer.import_samples, source=files["late"], round_id=created.round_id))
+            assert late.inserted == files["late_lines"], late
+            out["late_s"], out["late_rows"] = took3, files["late_lines"]
+            print(f"[{kind}] a collection point's late file: {files['late_lines']:,} samples "
+                  f"into the round's {rows:,} in {took3:.2f} s ({rate(late.inserted, took3)}); "
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in lphases.items()))
         base = baseline(engine, path, ["a", "b", "c", "d"] if label == "samples"
                         else ["a", "b", "c", "d", "e"])
         out[f"{label}_baseline_s"] = base
@@ -383,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nsummary")
         for f in figures:
             print(f"  {f['db']:>10}: samples {rate(f['samples_rows'], f['samples_s'])} "
-                  f"(baseline x{f['samples_s'] / f['samples_baseline_s']:.1f}), results "
+                  f"(baseline x{f['samples_s'] / f['samples_baseline_s']:.1f}), a late file "
+                  f"of {f['late_rows']:,} in {f['late_s']:.2f} s, results "
                   f"{rate(f['results_rows'], f['results_s'])} "
                   f"(baseline x{f['results_s'] / f['results_baseline_s']:.1f}), one pool "
                   f"{f['one_pool_s'] * 1000:.0f} ms, city coverage "
