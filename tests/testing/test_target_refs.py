@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from fangkong.core.auth import Actor
 from fangkong.core.db import get_engine
 from fangkong.person.models import Person
+from fangkong.testing import importer
 from fangkong.testing.models import Round, Target
 from tests.testing.helpers import VILLAGE_B, make_persons, make_round, refused
 
@@ -93,6 +94,7 @@ def test_a_round_being_created_holds_the_references_lock(session: Session,
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time")
     with get_engine().connect() as other:
-        taken = other.scalar(text("SELECT pg_try_advisory_xact_lock(4004016, 13)"))
+        taken = other.scalar(text(
+            f"SELECT pg_try_advisory_xact_lock({importer.SAMPLE_REFS_LOCK})"))
         other.rollback()
     assert taken is False

@@ -73,9 +73,9 @@ CHUNK = 200_000
 _ANALYZE_AFTER = 10_000
 """Rows written after which PostgreSQL's statistics of the table are refreshed at once."""
 SAMPLE_REFS_LOCK = "4004016, 13"
-"""PostgreSQL's advisory lock (two-key form) of the samples' references (migration 0017): held
-shared by sample writers until they commit, taken exclusively by a deletion of a person, tube
-or collection point."""
+"""PostgreSQL's advisory lock (two-key form) of the testing references (migration 0017; a
+round's targets too, migration 0020): held shared by sample and target writers until they
+commit, taken exclusively by a deletion of a person, tube, collection point or round."""
 _UTC = pa.timestamp("us", tz="UTC")
 _SQLITE_CACHE_KIB = 262_144
 """SQLite's page cache during a bulk import (256 MiB; the default is 2 MiB): a city's

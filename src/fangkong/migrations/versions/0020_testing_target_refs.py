@@ -26,6 +26,8 @@ disabled), so, unlike the samples' (migration 0018), it is not skipped for trust
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import op
 
 revision = "0020"
@@ -33,7 +35,7 @@ down_revision = "0019"
 branch_labels = None
 depends_on = None
 
-LOCK = "4004016, 13"
+LOCK = importlib.import_module("fangkong.migrations.versions.0017_testing_pg_ingest").LOCK
 """Migration 0017's advisory lock (two-key form): the testing references' lock."""
 
 _FKS = {
