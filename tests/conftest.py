@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,15 +23,17 @@ os.environ.update({
     "FANGKONG_IMPORT_MAX_BYTES": str(2 * 1024 * 1024),
 })
 
+from fastapi import Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import fangkong.tracing.contacts  # noqa: E402, F401  (subscribes to case.reported, as app and CLI do)
 from fangkong.config import get_settings  # noqa: E402
 from fangkong.core.auth import NATIONAL, Actor, Role  # noqa: E402
-from fangkong.core.db import get_engine, session_scope  # noqa: E402
+from fangkong.core.db import DEFERRED_WRITES, get_engine, session_scope  # noqa: E402
+from fangkong.deps import READ_METHODS  # noqa: E402
 
 get_settings.cache_clear()
 
@@ -80,6 +83,11 @@ def dialect(engine: Engine) -> str:
     return engine.dialect.name
 
 
+def _refuse_writes(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "CREATE", "DROP")):
+        raise AssertionError(f"a GET request wrote to the database: {statement[:200]}")
+
+
 def make_actor(role: Role = Role.administrator, *grants: str, name: str = "tester") -> Actor:
     return Actor(username=name, role=role, grants=grants or (NATIONAL,), source="test")
 
@@ -96,9 +104,26 @@ def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
 
     application = create_app(get_settings(), engine=engine)
 
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
+    def _session(request: Request) -> Iterator[Session]:
+        # As the real dependency: a GET reads only (its audit entries written after it), so a
+        # read path that writes fails here, on both databases, as it would on PostgreSQL's
+        # READ ONLY transaction in production.
+        if request.method not in READ_METHODS:
+            yield session
+            session.flush()
+            return
+        deferred: list[Any] = []
+        session.info[DEFERRED_WRITES] = deferred
+        conn = session.connection()
+        event.listen(conn, "before_cursor_execute", _refuse_writes)
+        try:
+            yield session
+            session.flush()
+        finally:
+            event.remove(conn, "before_cursor_execute", _refuse_writes)
+            del session.info[DEFERRED_WRITES]
+        for write in deferred:
+            write(session)
 
     application.dependency_overrides[get_session] = _session
     return application

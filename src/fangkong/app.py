@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from fangkong import __version__
 from fangkong.case.api import router as case_router
 from fangkong.config import Settings, get_settings
+from fangkong.core.admission import AdmissionLimit, Scope
 from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.http import install_error_handlers
@@ -117,4 +118,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     install_error_handlers(app)
     install_web(app)  # the pages (after the API's handlers: HTML errors off /api/)
+    app.add_middleware(AdmissionLimit, limit=settings.db_pool_size,
+                       wait_s=settings.request_queue_seconds, message=busy_message)
     return app
+
+
+_BUSY = {"zh-Hans": "服务器繁忙，请稍后再试", "zh-Hant": "伺服器繁忙，請稍後再試",
+         "en": "the server is busy; try again shortly"}
+
+
+def busy_message(scope: Scope) -> str:
+    """The 503 of admission control, in the language the client asks for."""
+    headers = dict(scope.get("headers") or ())
+    wanted = headers.get(b"accept-language", b"").decode("latin-1").lower()
+    if wanted.startswith(("zh-hant", "zh-tw", "zh-hk")):
+        return _BUSY["zh-Hant"]
+    return _BUSY["en"] if wanted.startswith("en") else _BUSY["zh-Hans"]

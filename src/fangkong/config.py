@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         "morning (JSON list), as HTML, PDF and XLSX under data_dir/briefs/<date>/.")
     brief_hour: int = Field(7, ge=0, le=23, description="Local hour from which the morning "
                             "briefs are written.")
+    db_pool_size: int = Field(
+        20, ge=1, le=1000, description="Database connections a server process keeps; also the "
+        "number of requests it works on at once (more wait their turn).")
+    request_queue_seconds: float = Field(
+        10, ge=0, description="How long a request waits for its turn when all of "
+        "`db_pool_size` are busy before it is answered 503 with Retry-After.")
     host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
     port: int = Field(8000, description="Port `fangkong serve` binds to.")
 

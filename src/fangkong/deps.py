@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.config import Settings
 from fangkong.core.auth import Actor
-from fangkong.core.db import session_scope
+from fangkong.core.db import read_scope, session_scope
 from fangkong.core.errors import Unauthenticated
 from fangkong.user import service as users
 
@@ -23,13 +23,22 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the endpoint returns, rolled back on error."""
-    with session_scope(request.app.state.engine) as session:
+    """One transaction per request, committed (with its audit entries) when the endpoint
+    returns and BEFORE the response is sent (``scope="function"`` below): a client told
+    "created" or shown personal data can rely on it being stored and audited, and a commit
+    that fails is an error to the client, never a success. GET and HEAD requests read in a
+    :func:`read_scope` transaction, which takes no write lock."""
+    engine = request.app.state.engine
+    scope = read_scope if request.method in READ_METHODS else session_scope
+    with scope(engine) as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
-from fangkong.core.db import Base, BigId, UTCDateTime, is_postgres
+from fangkong.core.db import DEFERRED_WRITES, Base, BigId, UTCDateTime, is_postgres
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x46414E47  # any constant: serialises appends to the chain on PostgreSQL
@@ -64,8 +64,39 @@ def record(
     fields: Sequence[str] = (),
     detail: dict[str, Any] | None = None,
     note: str | None = None,
+) -> AuditEntry | None:
+    """Append one entry in the caller's transaction (it lands or rolls back with the data).
+
+    In a read transaction (:func:`fangkong.core.db.read_scope`) the entry, with the time of
+    the read, is queued instead and appended once the read has ended, before the reader
+    answers (None is returned then)."""
+    deferred = session.info.get(DEFERRED_WRITES)
+    if deferred is not None:
+        at = utc_now()
+        ids, names, extra = [str(r) for r in record_ids], list(fields), dict(detail or {})
+
+        def write(writer: Session) -> None:
+            _append(writer, actor, at=at, action=action, record_type=record_type,
+                    record_ids=ids, fields=names, detail=extra, note=note)
+
+        deferred.append(write)
+        return None
+    return _append(session, actor, at=utc_now(), action=action, record_type=record_type,
+                   record_ids=record_ids, fields=fields, detail=detail, note=note)
+
+
+def _append(
+    session: Session,
+    actor: Actor,
+    *,
+    at: datetime,
+    action: str,
+    record_type: str,
+    record_ids: Iterable[object],
+    fields: Sequence[str],
+    detail: dict[str, Any] | None,
+    note: str | None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (it lands or rolls back with the data)."""
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     last = session.execute(
@@ -73,7 +104,7 @@ def record(
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     entry = AuditEntry(
-        seq=seq, at=utc_now(), actor=actor.username,
+        seq=seq, at=at, actor=actor.username,
         actor_user_id=actor.user_id, source=actor.source, action=action,
         record_type=record_type, record_ids=[str(r) for r in record_ids],
         fields=list(fields), detail=detail or {}, note=note, prev_hash=prev,

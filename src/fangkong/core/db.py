@@ -68,21 +68,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
+READ_OPTION = "fangkong_read"
+"""Execution option of the engine a :func:`read_scope` session is bound to."""
+
+DEFERRED_WRITES = "fangkong.deferred_writes"
+"""Key of ``Session.info`` under which a read transaction queues what it must still write."""
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE: the transaction takes SQLite's write lock when it begins (waiting up to the
-    # busy timeout for it), not at its first write. A deferred transaction that has read and
-    # then writes (every request that reads personal data writes its audit entry) fails at
-    # once with "database is locked" if another connection committed meanwhile: its snapshot
-    # is stale, and waiting cannot help. Transactions on one SQLite file thus run one at a
-    # time, which is the embedded default's price; PostgreSQL is the choice for many users.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A transaction that may write begins IMMEDIATE: it takes SQLite's write lock when it
+    # begins (waiting up to the busy timeout), not at its first write. A deferred transaction
+    # that has read and then writes fails at once with "database is locked" if another
+    # connection committed meanwhile: its snapshot is stale, and waiting cannot help. Writers
+    # thus run one at a time, which is the embedded default's price.
+    # A read transaction (read_scope) begins DEFERRED: in WAL mode it takes no lock at all,
+    # so a long read (a county's dashboard) never keeps anyone from signing in or saving.
+    if conn.get_execution_options().get(READ_OPTION):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
+    """An engine whose pool holds ``pool_size`` connections (and two more for the scheduler
+    and a request's deferred writes); a checkout waits at most 10 s, though the server's
+    admission limit (``fangkong.core.admission``) keeps requests from waiting here at all."""
+    kwargs.setdefault("pool_size", pool_size)
+    kwargs.setdefault("max_overflow", 2)
+    kwargs.setdefault("pool_timeout", 10)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -98,9 +115,10 @@ _engines: dict[str, Engine] = {}
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    url = (settings or get_settings()).resolved_database_url
+    settings = settings or get_settings()
+    url = settings.resolved_database_url
     if url not in _engines:
-        _engines[url] = make_engine(url)
+        _engines[url] = make_engine(url, pool_size=settings.db_pool_size)
     return _engines[url]
 
 
@@ -111,7 +129,12 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction for a CLI command or a job: commit on success, roll back on error."""
-    session = session_factory(engine or get_engine())()
+    with _transaction(session_factory(engine or get_engine())()) as session:
+        yield session
+
+
+@contextmanager
+def _transaction(session: Session) -> Iterator[Session]:
     try:
         yield session
         session.commit()
@@ -120,6 +143,29 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction that only reads (a GET request, a page, a brief).
+
+    On SQLite it begins deferred and so takes no write lock; on PostgreSQL it is READ ONLY, so
+    a write slipped into a read path fails loudly instead of passing unnoticed. What a read
+    must still write (the audit entry of personal data read) is queued by the services in
+    ``session.info[DEFERRED_WRITES]`` as callables and written after the read has ended, in one
+    short write transaction, before this returns: nothing is lost, and no reader holds the
+    write lock (SQLite) or the audit chain's lock (PostgreSQL) while it reads."""
+    engine = engine or get_engine()
+    bound = engine.execution_options(**{READ_OPTION: True}, postgresql_readonly=True)
+    session = session_factory(bound)()
+    deferred: list[Any] = []
+    session.info[DEFERRED_WRITES] = deferred
+    with _transaction(session):
+        yield session
+    if deferred:
+        with session_scope(engine) as writer:
+            for write in deferred:
+                write(writer)
 
 
 def is_postgres(session: Session) -> bool:

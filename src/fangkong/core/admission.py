@@ -1,0 +1,67 @@
+"""Admission control: a server works on at most as many requests as it has database
+connections, and tells the rest to come back rather than failing them or hanging.
+
+Without it, 200 clients at once each took a worker thread and waited for one of a pool's few
+connections (30 s, then a 500), and the server stayed unresponsive long after they left. Here
+a request waits (without holding a thread) for one of ``limit`` places; one that has not had
+its turn after ``wait_s`` seconds is answered ``503 Service Unavailable`` with ``Retry-After``,
+which clients and proxies understand as back-pressure. Static files and the health check are
+served without a place: they touch no database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+EXEMPT_PREFIXES = ("/static/", "/healthz")
+
+
+class AdmissionLimit:
+    """ASGI middleware admitting at most ``limit`` HTTP requests at once."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float,
+                 message: Callable[[Scope], str] | None = None) -> None:
+        self.app, self.limit, self.wait_s = app, limit, wait_s
+        self.message = message or (lambda _scope: "the server is busy; try again shortly")
+        self._places: asyncio.Semaphore | None = None
+        self.refused = 0
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # Made on first use, inside the server's event loop.
+        if self._places is None:
+            self._places = asyncio.Semaphore(self.limit)
+        return self._places
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        places = self._semaphore()
+        try:
+            await asyncio.wait_for(places.acquire(), timeout=self.wait_s)
+        except TimeoutError:
+            self.refused += 1
+            await self._busy(scope, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            places.release()
+
+    async def _busy(self, scope: Scope, send: Send) -> None:
+        retry = max(1, round(self.wait_s))
+        body = json.dumps({"error": {"code": "busy", "message": self.message(scope)}},
+                          ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": 503, "headers": [
+            (b"content-type", b"application/json"), (b"retry-after", str(retry).encode()),
+            (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
