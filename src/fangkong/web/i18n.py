@@ -41,6 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "login.password": _m("密码", "密碼", "Password"),
     "login.submit": _m("登录", "登入", "Sign in"),
     "login.failed": _m("用户名或密码错误", "使用者名稱或密碼錯誤", "Wrong username or password"),
+    "login.locked": _m(
+        "登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。",
+        "登入失敗次數過多，已暫時鎖定，請 {minutes} 分鐘後再試。",
+        "Too many failed sign-ins: signing in is locked for now. Try again in {minutes} min."),
     "logout": _m("退出", "登出", "Sign out"),
     "prefs.lang": _m("语言", "語言", "Language"),
     "prefs.large": _m("大字模式", "大字模式", "Large text"),
