@@ -33,9 +33,10 @@ def served(fresh_db: str) -> Iterator[tuple[TestClient, Engine]]:
     engine = get_engine()
     upgrade(engine)
     with session_scope(engine) as session:
-        for name in ("li", "wang", "zhao", "qian"):
+        for name in ("li", "wang", "zhao", "qian", "admin"):
+            role = Role.administrator if name == "admin" else Role.analyst
             users.create_user(session, actor=make_actor(), data=UserCreate(
-                username=name, role=Role.analyst, jurisdictions=[NATIONAL], password=PASSWORD))
+                username=name, role=role, jurisdictions=[NATIONAL], password=PASSWORD))
     with TestClient(create_app(get_settings(), engine=engine),
                     raise_server_exceptions=False) as client:
         yield client, engine
@@ -62,23 +63,41 @@ def open_transactions(engine: Engine) -> int:
             "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")) or 0)
 
 
-def test_no_transaction_is_open_while_a_password_is_checked(
+def test_no_transaction_is_open_while_a_password_is_hashed_or_checked(
         served: tuple[TestClient, Engine], monkeypatch: pytest.MonkeyPatch) -> None:
     client, engine = served
-    seen: list[int] = []
-    real = users.verify_password
+    seen: list[tuple[str, int]] = []
 
-    def verify(digest: str, password: str) -> bool:
-        seen.append(open_transactions(engine))
-        return real(digest, password)
+    def watched(name: str) -> Any:
+        real = getattr(users, name)
 
-    monkeypatch.setattr(users, "verify_password", verify)
-    ok = client.post("/api/v1/auth/token", data={"username": "li", "password": PASSWORD})
-    wrong = client.post("/api/v1/auth/token", data={"username": "li", "password": "nope"})
-    page = client.post("/login", data={"username": "li", "password": PASSWORD},
-                       follow_redirects=False)
-    assert (ok.status_code, wrong.status_code, page.status_code) == (200, 401, 303)
-    assert seen == [0, 0, 0]
+        def run(*args: str) -> Any:
+            seen.append((name, open_transactions(engine)))
+            return real(*args)
+        return run
+
+    monkeypatch.setattr(users, "verify_password", watched("verify_password"))
+    monkeypatch.setattr(users, "hash_password", watched("hash_password"))
+
+    def token(name: str, password: str = PASSWORD) -> Any:
+        return client.post("/api/v1/auth/token", data={"username": name, "password": password})
+
+    assert token("li", "nope").status_code == 401
+    li = {"Authorization": f"Bearer {token('li').json()['access_token']}"}
+    admin = {"Authorization": f"Bearer {token('admin').json()['access_token']}"}
+    assert client.put("/api/v1/users/me/password", headers=li, json={
+        "old_password": PASSWORD, "new_password": "a fresh long secret"}).status_code == 200
+    assert client.post("/api/v1/users", headers=admin, json={
+        "username": "sun", "role": "analyst", "jurisdictions": ["CN"],
+        "password": "another long secret"}).status_code == 201
+    assert client.put("/api/v1/users/1/password", headers=admin,
+                      json={"password": "a third long secret"}).status_code == 204
+    assert client.post("/login", data={"username": "wang", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    assert client.post("/password", data={"old_password": PASSWORD,
+                                          "new_password": "a fourth long secret"}).status_code == 200
+    assert [n for n, _ in seen].count("hash_password") == 4
+    assert seen == [(name, 0) for name, _ in seen]
 
 
 def test_concurrent_sign_ins_all_succeed(served: tuple[TestClient, Engine]) -> None:

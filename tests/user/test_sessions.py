@@ -308,3 +308,33 @@ def test_guesses_sent_in_parallel_gain_nothing(session: Session,
     assert session.scalar(select(UserSession)) is None
     assert [e.action for e in audit_actions(session, "login", "login_refused")] == [
         "login_refused"]
+
+
+def test_changing_ones_password_on_the_pages_says_which_rule_failed(
+        client: TestClient, session: Session) -> None:
+    bearer = login(client, session, "li", Role.analyst, "4408")
+    client.post("/login", data={"username": "li", "password": PASSWORD})
+    old_cookie = client.cookies["fangkong_session"]
+    page = client.get("/password")
+    assert page.status_code == 200 and "至少 12 个字符" in page.text
+
+    def change(old: str, new: str) -> Any:
+        return client.post("/password", data={"old_password": old, "new_password": new})
+
+    resp = change(PASSWORD, "aaaaaaaaaaaaaaaa")
+    assert resp.status_code == 422 and "新密码不能是同一字符重复" in resp.text
+    client.cookies.set("fangkong_lang", "en")
+    assert "at least 12 characters" in change(PASSWORD, "short").text
+    assert "a common password" in change(PASSWORD, "password1234").text
+    assert "contains your username" in change(PASSWORD, "xx-li-xx-2026-yy").text
+    wrong = change("not the password", "a fresh long secret")
+    assert wrong.status_code == 401 and "The current password is wrong" in wrong.text
+    client.cookies.set("fangkong_lang", "zh-Hant")
+    done = change(PASSWORD, "a fresh long secret")
+    assert done.status_code == 200 and "密碼已變更" in done.text
+    assert client.cookies["fangkong_session"] != old_cookie
+    assert client.get("/", follow_redirects=False).status_code == 200  # the new cookie works
+    assert client.get("/api/v1/users/me", headers=bearer).status_code == 401
+    client.cookies.set("fangkong_session", old_cookie)
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert sign_in(client, "li", "a fresh long secret").status_code == 200

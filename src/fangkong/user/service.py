@@ -366,17 +366,17 @@ def set_password_hash(session: Session, *, actor: Actor, user_id: int, password_
 
 
 def change_own_password(transaction: Transactions, settings: Settings, *, actor: Actor,
-                        old: str, new: str, address: str) -> str:
+                        old: str, new: str, address: str, kind: str = "api") -> str:
     """A signed-in user changes their password, giving the old one (a wrong one counts as a
     failed sign-in, towards lockout). Every session of theirs is revoked; returns a token of
-    a new API session."""
+    a new session of ``kind``."""
     stored = _check(transaction, settings, Attempt(actor.username, address, actor.source), old,
                     wrong="the current password is wrong")
     digest = new_password_hash(new, stored.username)
     with transaction() as session:
         user = set_password_hash(session, actor=actor, user_id=stored.id, password_hash=digest,
                                  own=True)
-        return open_session(session, settings, user, kind="api", source=actor.source)
+        return open_session(session, settings, user, kind=kind, source=actor.source)
 
 
 def list_users(session: Session, *, actor: Actor) -> list[User]:

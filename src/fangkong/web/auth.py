@@ -11,10 +11,11 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from fangkong.config import Settings
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import AppError
-from fangkong.deps import AppSettings, DbSession, source_of
+from fangkong.deps import AppSettings, DbSession, Transactions, source_of
 from fangkong.user import service as users
 from fangkong.web.i18n import DEFAULT_LANG, lang_or_default
 from fangkong.web.models import WebPreference
@@ -63,7 +64,7 @@ def _login_redirect(request: Request) -> LoginRequired:
     return LoginRequired(f"/login?next={quote(target)}")
 
 
-def get_viewer(request: Request, session: DbSession, settings: AppSettings) -> Viewer:
+def _viewer(request: Request, session: Session, settings: Settings) -> Viewer:
     token = request.cookies.get(COOKIE)
     if not token:
         raise _login_redirect(request)
@@ -79,4 +80,16 @@ def get_viewer(request: Request, session: DbSession, settings: AppSettings) -> V
                   large_text=bool(pref and pref.large_text))
 
 
+def get_viewer(request: Request, session: DbSession, settings: AppSettings) -> Viewer:
+    return _viewer(request, session, settings)
+
+
+def viewer_outside(request: Request, transaction: Transactions, settings: AppSettings) -> Viewer:
+    """The signed-in viewer, read in a transaction of its own that ends at once (for pages
+    that hash a password before they open theirs)."""
+    with transaction() as session:
+        return _viewer(request, session, settings)
+
+
 CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
+ViewerOutside = Annotated[Viewer, Depends(viewer_outside)]

@@ -18,9 +18,10 @@ from fastapi.templating import Jinja2Templates
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode
 from fangkong.core.clock import utc_now
-from fangkong.core.errors import AppError, Invalid, TooManyAttempts
+from fangkong.core.errors import AppError, Invalid, TooManyAttempts, Unauthenticated
 from fangkong.deps import AppSettings, DbSession, Transactions, client_address
 from fangkong.user import service as users
+from fangkong.user.passwords import PasswordRejected
 from fangkong.web import i18n, sections
 from fangkong.web import service as queries
 from fangkong.web.auth import (
@@ -29,6 +30,7 @@ from fangkong.web.auth import (
     CurrentViewer,
     LoginRequired,
     Viewer,
+    ViewerOutside,
     web_source,
 )
 from fangkong.web.auth import save_preference as store_preference
@@ -88,8 +90,7 @@ def login(request: Request, transaction: Transactions, settings: AppSettings,
         token = users.sign_in(transaction, settings, username, password, kind="web",
                               address=client_address(request), source=web_source(request))
     except TooManyAttempts as exc:
-        message = i18n.translate("login.locked", lang).format(
-            minutes=math.ceil(exc.retry_after / 60))
+        message = password_error(exc, lang, settings.password_min_length)
         resp: Response = render(request, None, "login.html", lang=lang, zone=settings.timezone,
                                 next=_safe_next(next), error=message, status=429)
         resp.headers["Retry-After"] = str(exc.retry_after)
@@ -113,6 +114,49 @@ def logout(request: Request, session: DbSession, settings: AppSettings) -> Respo
             users.sign_out(session, settings, token, kind="web", source=web_source(request))
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE)
+    return resp
+
+
+@router.get("/password")
+def password_page(request: Request, viewer: CurrentViewer, settings: AppSettings
+                  ) -> HTMLResponse:
+    return render(request, viewer, "password.html", lang=viewer.lang, zone=settings.timezone,
+                  error=None, done=False, min_length=settings.password_min_length)
+
+
+def password_error(exc: AppError, lang: str, min_length: int) -> str:
+    """What the password page says for an error of a password change, in ``lang``."""
+    if isinstance(exc, PasswordRejected):
+        return i18n.translate(f"password.rule.{exc.rule}", lang).format(min=min_length)
+    if isinstance(exc, TooManyAttempts):
+        return i18n.translate("login.locked", lang).format(minutes=math.ceil(exc.retry_after / 60))
+    if isinstance(exc, Unauthenticated):
+        return i18n.translate("password.wrong_old", lang)
+    return exc.message
+
+
+@router.post("/password")
+def change_password(request: Request, transaction: Transactions, settings: AppSettings,
+                    viewer: ViewerOutside, old_password: Annotated[str, Form()],
+                    new_password: Annotated[str, Form()]) -> Response:
+    """Change one's own password: every session of the user ends, this page's cookie is
+    replaced by a new one."""
+    try:
+        token = users.change_own_password(transaction, settings, actor=viewer.actor,
+                                          old=old_password, new=new_password, kind="web",
+                                          address=client_address(request))
+    except AppError as exc:
+        resp: Response = render(
+            request, viewer, "password.html", lang=viewer.lang, zone=settings.timezone,
+            error=password_error(exc, viewer.lang, settings.password_min_length), done=False,
+            min_length=settings.password_min_length, status=exc.status_code)
+        if isinstance(exc, TooManyAttempts):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+    resp = render(request, viewer, "password.html", lang=viewer.lang, zone=settings.timezone,
+                  error=None, done=True, min_length=settings.password_min_length)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="lax",
+                    max_age=settings.token_ttl_minutes * 60)
     return resp
 
 
