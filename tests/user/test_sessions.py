@@ -171,6 +171,8 @@ def test_an_expired_session_is_refused(client: TestClient, session: Session) -> 
     headers = login(client, session, "li", Role.analyst, "4408")
     session.execute(update(UserSession).values(expires_at=utc_now() - timedelta(seconds=1)))
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+    assert sign_in(client, "li", PASSWORD).status_code == 200
+    assert len(session.scalars(select(UserSession)).all()) == 1  # the expired one deleted
 
 
 def test_a_disabled_user_is_refused_and_their_sessions_end(client: TestClient,

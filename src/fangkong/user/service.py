@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from fangkong.config import Settings, get_settings
@@ -257,8 +257,11 @@ def sign_in(transaction: Transactions, settings: Settings, username: str, passwo
 
 def open_session(session: Session, settings: Settings, user: User, *, kind: str,
                  source: str) -> str:
-    """A new server-side session for ``user``; returns its signed token."""
+    """A new server-side session for ``user``; returns its signed token. The user's sessions
+    that have expired are deleted (a token naming no session is refused all the same)."""
     now = utc_now()
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                              UserSession.expires_at <= now))
     row = UserSession(id=secrets.token_urlsafe(24), user_id=user.id, kind=kind,
                       source=source[:200], created_at=now,
                       expires_at=now + timedelta(minutes=settings.token_ttl_minutes))
