@@ -7,6 +7,7 @@ import base64
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def admin() -> Actor:
 @pytest.fixture
 def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
     from fangkong.app import create_app
-    from fangkong.deps import get_session
+    from fangkong.deps import get_session, get_transactions
 
     application = create_app(get_settings(), engine=engine)
 
@@ -125,7 +126,13 @@ def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
         for write in deferred:
             write(session)
 
+    @contextmanager
+    def _transaction() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+
     application.dependency_overrides[get_session] = _session
+    application.dependency_overrides[get_transactions] = lambda: _transaction
     return application
 
 

@@ -42,7 +42,21 @@ class Settings(BaseSettings):
         description="Base64 key for the keyed hash (HMAC-SHA256) that allows exact lookup of "
         "encrypted identifiers. Unset: generated into data_dir.",
     )
-    token_ttl_minutes: int = Field(480, description="Lifetime of an API bearer token.")
+    token_ttl_minutes: int = Field(
+        480, gt=0, description="Lifetime of a sign-in session (API bearer token or page cookie).")
+    login_user_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins for one username before it is locked out.")
+    login_address_max_failures: int = Field(
+        20, ge=1, description="Failed sign-ins from one client address (any username) before "
+        "the address is locked out.")
+    login_lockout_seconds: int = Field(
+        30, ge=1, description="First lockout; each further failure after a lockout doubles it.")
+    login_lockout_max_seconds: int = Field(
+        3600, ge=1, description="Longest lockout: the doubling stops there.")
+    login_failure_window_minutes: int = Field(
+        15, ge=1, description="Failures are forgotten once this long has passed since the last "
+        "failure and the end of the last lockout.")
+    password_min_length: int = Field(12, ge=8, description="Shortest password accepted.")
     timezone: str = Field("Asia/Shanghai", description="Zone in which times are shown.")
     import_max_bytes: int = Field(
         512 * 1024 * 1024, description="Largest bulk import file accepted, in bytes."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -38,13 +39,28 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_transactions(request: Request) -> users.Transactions:
+    """Short transactions the endpoint opens itself, for sign-in and passwords: their argon2
+    hashing runs between two transactions, never inside one."""
+    engine = request.app.state.engine
+
+    def transaction() -> AbstractContextManager[Session]:
+        return session_scope(engine)
+
+    return transaction
+
+
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+Transactions = Annotated[users.Transactions, Depends(get_transactions)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def source_of(request: Request) -> str:
-    host = request.client.host if request.client else "unknown"
-    return f"api:{host}"
+    return f"api:{client_address(request)}"
 
 
 def get_actor(

@@ -42,7 +42,7 @@ from fangkong.tracing.models import (
     Link,
     Venue,
 )
-from fangkong.user.models import User, UserGrant
+from fangkong.user.models import LoginThrottle, User, UserGrant, UserSession
 from fangkong.web.models import WebPreference
 from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, ZoneRound
 
@@ -51,9 +51,9 @@ metadata = Base.metadata
 __all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "AuditEntry", "Case",
            "ClassificationChange", "Cluster", "ClusterMember", "ContactEpisode",
            "ContactStatusChange", "Division", "DivisionBoundary", "Exposure", "Followup",
-           "FollowupMember", "GraphState", "KeyGroup", "KeyGroupMember", "Lab", "Link", "Person",
-           "PersonStay", "Point", "Room", "RoomNight", "Round", "RoundZone", "Sample",
-           "SentinelReport", "SentinelRevision", "SentinelUnit", "Site", "Stay", "StayTest",
-           "Target", "Task", "TaskEvent", "Transfer", "Tube", "Unit", "User", "UserGrant", "Venue",
-           "WebPreference", "Zone", "ZoneEvent", "ZoneMember", "ZoneProposal", "ZoneRound",
-           "metadata"]
+           "FollowupMember", "GraphState", "KeyGroup", "KeyGroupMember", "Lab", "Link",
+           "LoginThrottle", "Person", "PersonStay", "Point", "Room", "RoomNight", "Round",
+           "RoundZone", "Sample", "SentinelReport", "SentinelRevision", "SentinelUnit", "Site",
+           "Stay", "StayTest", "Target", "Task", "TaskEvent", "Transfer", "Tube", "Unit", "User",
+           "UserGrant", "UserSession", "Venue", "WebPreference", "Zone", "ZoneEvent", "ZoneMember",
+           "ZoneProposal", "ZoneRound", "metadata"]

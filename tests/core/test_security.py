@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+import jwt
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from fangkong.core.clock import utc_now
 from fangkong.core.errors import Unauthenticated
 from fangkong.core.security import (
     FieldCipher,
@@ -55,10 +59,38 @@ def test_tokens() -> None:
     from fangkong.config import get_settings
 
     settings = get_settings()
-    token = issue_token(settings, subject="7", claims={"usr": "li"})
+    later = utc_now() + timedelta(minutes=5)
+    token = issue_token(settings, subject="7", session_id="s1", expires_at=later,
+                        claims={"usr": "li"})
     assert read_token(settings, token)["sub"] == "7"
+    assert read_token(settings, token)["jti"] == "s1"
     with pytest.raises(Unauthenticated):
         # Change the signature's first character: all six of its bits are significant (the
         # last character's low bits are padding, so changing it may not change the bytes).
         head, sig = token.rsplit(".", 1)
         read_token(settings, f"{head}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}")
+
+
+@pytest.mark.parametrize("missing", ["exp", "jti", "sub", "iat"])
+def test_a_token_without_a_required_claim_is_refused(missing: str) -> None:
+    """A token signed with our key but without ``exp`` would never expire (issue 19 item 7);
+    without ``jti`` it names no session that could be revoked."""
+    from fangkong.config import get_settings
+
+    settings = get_settings()
+    now = utc_now()
+    claims = {"sub": "7", "jti": "s1", "iat": now, "exp": now + timedelta(minutes=5)}
+    del claims[missing]
+    token = jwt.encode(claims, settings.key("secret_key"), algorithm="HS256")
+    with pytest.raises(Unauthenticated):
+        read_token(settings, token)
+
+
+def test_an_expired_token_is_refused() -> None:
+    from fangkong.config import get_settings
+
+    settings = get_settings()
+    token = issue_token(settings, subject="7", session_id="s1",
+                        expires_at=utc_now() - timedelta(seconds=1), claims={})
+    with pytest.raises(Unauthenticated, match="expired"):
+        read_token(settings, token)

@@ -42,6 +42,10 @@ class AppError(Exception):
             body["problems"] = [p.as_dict() for p in self.problems]
         return {"error": body}
 
+    def headers(self) -> dict[str, str] | None:
+        """HTTP headers that belong with this error's answer."""
+        return None
+
 
 class Invalid(AppError):
     status_code = 422
@@ -67,6 +71,24 @@ class Unauthenticated(AppError):
     status_code = 401
     code = "unauthenticated"
     exit_code = 5
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class TooManyAttempts(AppError):
+    """Sign-in refused for a while after repeated failures; ``retry_after`` in seconds."""
+
+    status_code = 429
+    code = "too_many_attempts"
+    exit_code = 5
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Forbidden(AppError):

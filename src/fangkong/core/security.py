@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -101,21 +101,24 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def issue_token(settings: Settings, *, subject: str, claims: dict[str, Any]) -> str:
-    now = utc_now()
-    payload = {
-        **claims,
-        "sub": subject,
-        "iat": now,
-        "exp": now + timedelta(minutes=settings.token_ttl_minutes),
-    }
+def issue_token(settings: Settings, *, subject: str, session_id: str, expires_at: datetime,
+                claims: dict[str, Any]) -> str:
+    """A signed token for one server-side session (``jti``), valid until ``expires_at``."""
+    payload = {**claims, "sub": subject, "jti": session_id, "iat": utc_now(), "exp": expires_at}
     return jwt.encode(payload, settings.key("secret_key"), algorithm="HS256")
 
 
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti"]
+
+
 def read_token(settings: Settings, token: str) -> dict[str, Any]:
+    """The claims of a token signed with our key, unexpired and carrying every required claim
+    (a token without ``exp`` would never expire; one without ``jti`` names no session that
+    could be revoked)."""
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, settings.key("secret_key"), algorithms=["HS256"]
+            token, settings.key("secret_key"), algorithms=["HS256"],
+            options={"require": _REQUIRED_CLAIMS},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("token expired: sign in again at /api/v1/auth/token") from exc

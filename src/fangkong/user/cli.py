@@ -13,6 +13,12 @@ from fangkong.user.schemas import UserCreate, UserRead
 app = typer.Typer(help="Users, roles and jurisdiction grants.", no_args_is_help=True)
 
 
+def _stdin_password(password_stdin: bool) -> str:
+    if not password_stdin:
+        raise Invalid("pass --password-stdin and send the password on standard input")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @app.command("add")
 @handle_errors
 def add(
@@ -26,14 +32,53 @@ def add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Create a user. The password is read from standard input, never from an argument."""
-    if not password_stdin:
-        raise Invalid("pass --password-stdin and send the password on standard input")
-    password = sys.stdin.readline().rstrip("\r\n")
     data = UserCreate(username=name, display_name=display_name, role=role,
-                      jurisdictions=jurisdiction, password=password)
+                      jurisdictions=jurisdiction, password=_stdin_password(password_stdin))
+    digest = service.new_password_hash(data.password, name)  # before the transaction
     with db_session() as session:
         user = UserRead.model_validate(service.create_user(session, actor=cli_actor(),
-                                                           data=data))
+                                                           data=data, password_hash=digest))
     where = ", ".join(user.jurisdictions)
     emit(user, as_json, lambda: console.print(
         f"[green]created[/] {user.username} ({user.role.value}) in {where}"))
+
+
+@app.command("password")
+@handle_errors
+def password(
+    name: str,
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the new password from standard input."),
+) -> None:
+    """Set a user's password (checked against the policy); every session of theirs ends."""
+    digest = service.new_password_hash(_stdin_password(password_stdin), name)
+    with db_session() as session:
+        actor = cli_actor()
+        user = service.find_user(session, actor=actor, username=name)
+        service.set_password_hash(session, actor=actor, user_id=user.id, password_hash=digest)
+    console.print(f"[green]password set[/] for {name}; their sessions were ended")
+
+
+def _set_active(name: str, active: bool, as_json: bool) -> None:
+    with db_session() as session:
+        actor = cli_actor()
+        user = service.find_user(session, actor=actor, username=name)
+        read = UserRead.model_validate(service.set_active(session, actor=actor,
+                                                          user_id=user.id, active=active))
+    emit(read, as_json, lambda: console.print(
+        f"[green]{'enabled' if active else 'disabled'}[/] {name}"
+        + ("" if active else "; their sessions were ended")))
+
+
+@app.command("disable")
+@handle_errors
+def disable(name: str, as_json: bool = JsonOpt) -> None:
+    """Disable a user: they cannot sign in, and every session of theirs ends."""
+    _set_active(name, False, as_json)
+
+
+@app.command("enable")
+@handle_errors
+def enable(name: str, as_json: bool = JsonOpt) -> None:
+    """Enable a disabled user again."""
+    _set_active(name, True, as_json)

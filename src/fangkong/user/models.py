@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.core.auth import Role
@@ -35,3 +35,34 @@ class UserGrant(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
     division_code: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+
+
+class UserSession(Base):
+    """One signed-in session: every token issued (API bearer or page cookie) names one by its
+    ``jti``, and is honoured only while the session is neither revoked nor expired."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    """``api`` (a bearer token) or ``web`` (the pages' cookie): each is refused as the other."""
+    source: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_why: Mapped[str | None] = mapped_column(String(20))
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per username and per client address, and the lockout they
+    earned (kept in the database: it holds across processes and restarts)."""
+
+    __tablename__ = "login_throttle"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    """``user`` or ``address``."""
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,5 +1,6 @@
 """Sign-in for the web pages: the same users, passwords and roles as the API, carried in a
-signed, HTTP-only, SameSite=Lax session cookie; and each user's stored display choices."""
+signed, HTTP-only, SameSite=Lax session cookie naming a server-side session (ended by signing
+out); and each user's stored display choices."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from fangkong.config import Settings
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import AppError
-from fangkong.core.security import issue_token
-from fangkong.deps import AppSettings, DbSession, source_of
+from fangkong.deps import AppSettings, DbSession, Transactions, source_of
 from fangkong.user import service as users
 from fangkong.web.i18n import DEFAULT_LANG, lang_or_default
 from fangkong.web.models import WebPreference
@@ -31,8 +31,8 @@ class Viewer:
     large_text: bool
 
 
-def session_cookie(settings: Settings, user_id: int, username: str) -> str:
-    return issue_token(settings, subject=str(user_id), claims={"usr": username, "web": True})
+def web_source(request: Request) -> str:
+    return source_of(request).replace("api:", "web:")
 
 
 def preference(session: Session, user_id: int) -> WebPreference | None:
@@ -64,13 +64,13 @@ def _login_redirect(request: Request) -> LoginRequired:
     return LoginRequired(f"/login?next={quote(target)}")
 
 
-def get_viewer(request: Request, session: DbSession, settings: AppSettings) -> Viewer:
+def _viewer(request: Request, session: Session, settings: Settings) -> Viewer:
     token = request.cookies.get(COOKIE)
     if not token:
         raise _login_redirect(request)
     try:
-        actor = users.actor_from_token(session, settings, token,
-                                       source=source_of(request).replace("api:", "web:"))
+        actor = users.actor_from_token(session, settings, token, kind="web",
+                                       source=web_source(request))
     except AppError:
         raise _login_redirect(request) from None
     assert actor.user_id is not None
@@ -80,4 +80,16 @@ def get_viewer(request: Request, session: DbSession, settings: AppSettings) -> V
                   large_text=bool(pref and pref.large_text))
 
 
+def get_viewer(request: Request, session: DbSession, settings: AppSettings) -> Viewer:
+    return _viewer(request, session, settings)
+
+
+def viewer_outside(request: Request, transaction: Transactions, settings: AppSettings) -> Viewer:
+    """The signed-in viewer, read in a transaction of its own that ends at once (for pages
+    that hash a password before they open theirs)."""
+    with transaction() as session:
+        return _viewer(request, session, settings)
+
+
 CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
+ViewerOutside = Annotated[Viewer, Depends(viewer_outside)]

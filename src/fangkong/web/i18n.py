@@ -41,7 +41,37 @@ MESSAGES: dict[str, dict[str, str]] = {
     "login.password": _m("密码", "密碼", "Password"),
     "login.submit": _m("登录", "登入", "Sign in"),
     "login.failed": _m("用户名或密码错误", "使用者名稱或密碼錯誤", "Wrong username or password"),
+    "login.locked": _m(
+        "登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。",
+        "登入失敗次數過多，已暫時鎖定，請 {minutes} 分鐘後再試。",
+        "Too many failed sign-ins: signing in is locked for now. Try again in {minutes} min."),
     "logout": _m("退出", "登出", "Sign out"),
+    "password.title": _m("修改密码", "變更密碼", "Change password"),
+    "password.old": _m("当前密码", "目前密碼", "Current password"),
+    "password.new": _m("新密码", "新密碼", "New password"),
+    "password.hint": _m(
+        "至少 {min} 个字符；不能是常见密码，不能包含用户名，不能是同一字符重复。"
+        "修改后其他设备上的登录将全部失效。",
+        "至少 {min} 個字元；不能是常見密碼，不能包含使用者名稱，不能是同一字元重複。"
+        "變更後其他裝置上的登入將全部失效。",
+        "At least {min} characters; not a common password, not containing your username, not "
+        "one character repeated. Every other session of yours ends when it changes."),
+    "password.submit": _m("修改密码", "變更密碼", "Change password"),
+    "password.done": _m("密码已修改，其他会话已全部退出。", "密碼已變更，其他工作階段已全部登出。",
+                        "Password changed; every other session of yours has ended."),
+    "password.wrong_old": _m("当前密码错误", "目前密碼錯誤", "The current password is wrong"),
+    "password.rule.too_short": _m("新密码太短：至少需要 {min} 个字符。",
+                                  "新密碼太短：至少需要 {min} 個字元。",
+                                  "The new password is too short: it needs at least {min} "
+                                  "characters."),
+    "password.rule.one_character": _m("新密码不能是同一字符重复。", "新密碼不能是同一字元重複。",
+                                      "The new password is one character repeated."),
+    "password.rule.contains_username": _m("新密码不能包含用户名。", "新密碼不能包含使用者名稱。",
+                                          "The new password contains your username."),
+    "password.rule.common": _m("新密码是常见密码，容易被猜中，请换一个。",
+                               "新密碼是常見密碼，容易被猜中，請換一個。",
+                               "The new password is a common password, easily guessed: "
+                               "choose another."),
     "prefs.lang": _m("语言", "語言", "Language"),
     "prefs.large": _m("大字模式", "大字模式", "Large text"),
     "prefs.save": _m("应用", "套用", "Apply"),

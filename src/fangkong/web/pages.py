@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,12 +18,21 @@ from fastapi.templating import Jinja2Templates
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode
 from fangkong.core.clock import utc_now
-from fangkong.core.errors import AppError, Invalid
-from fangkong.deps import AppSettings, DbSession, source_of
+from fangkong.core.errors import AppError, Invalid, TooManyAttempts, Unauthenticated
+from fangkong.deps import AppSettings, DbSession, Transactions, client_address
 from fangkong.user import service as users
+from fangkong.user.passwords import PasswordRejected
 from fangkong.web import i18n, sections
 from fangkong.web import service as queries
-from fangkong.web.auth import COOKIE, LANG_COOKIE, CurrentViewer, LoginRequired, Viewer
+from fangkong.web.auth import (
+    COOKIE,
+    LANG_COOKIE,
+    CurrentViewer,
+    LoginRequired,
+    Viewer,
+    ViewerOutside,
+    web_source,
+)
 from fangkong.web.auth import save_preference as store_preference
 from fangkong.web.helpers import helpers
 
@@ -71,13 +82,19 @@ def login_page(request: Request, settings: AppSettings, next: str | None = None,
 
 
 @router.post("/login")
-def login(request: Request, session: DbSession, settings: AppSettings,
+def login(request: Request, transaction: Transactions, settings: AppSettings,
           username: Annotated[str, Form()], password: Annotated[str, Form()],
           next: Annotated[str, Form()] = "/") -> Response:
     lang = i18n.lang_or_default(request.cookies.get(LANG_COOKIE))
     try:
-        token = users.sign_in(session, settings, username, password,
-                              source=source_of(request).replace("api:", "web:"))
+        token = users.sign_in(transaction, settings, username, password, kind="web",
+                              address=client_address(request), source=web_source(request))
+    except TooManyAttempts as exc:
+        message = password_error(exc, lang, settings.password_min_length)
+        resp: Response = render(request, None, "login.html", lang=lang, zone=settings.timezone,
+                                next=_safe_next(next), error=message, status=429)
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
     except AppError:
         return render(request, None, "login.html", lang=lang, zone=settings.timezone,
                       next=_safe_next(next), error=i18n.translate("login.failed", lang),
@@ -89,9 +106,57 @@ def login(request: Request, session: DbSession, settings: AppSettings,
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, session: DbSession, settings: AppSettings) -> Response:
+    """Sign out: the cookie's session ends on the server (a copy of the cookie is refused)."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        with contextlib.suppress(AppError):  # already ended or never valid: nothing to end
+            users.sign_out(session, settings, token, kind="web", source=web_source(request))
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE)
+    return resp
+
+
+@router.get("/password")
+def password_page(request: Request, viewer: CurrentViewer, settings: AppSettings
+                  ) -> HTMLResponse:
+    return render(request, viewer, "password.html", lang=viewer.lang, zone=settings.timezone,
+                  error=None, done=False, min_length=settings.password_min_length)
+
+
+def password_error(exc: AppError, lang: str, min_length: int) -> str:
+    """What the password page says for an error of a password change, in ``lang``."""
+    if isinstance(exc, PasswordRejected):
+        return i18n.translate(f"password.rule.{exc.rule}", lang).format(min=min_length)
+    if isinstance(exc, TooManyAttempts):
+        return i18n.translate("login.locked", lang).format(minutes=math.ceil(exc.retry_after / 60))
+    if isinstance(exc, Unauthenticated):
+        return i18n.translate("password.wrong_old", lang)
+    return exc.message
+
+
+@router.post("/password")
+def change_password(request: Request, transaction: Transactions, settings: AppSettings,
+                    viewer: ViewerOutside, old_password: Annotated[str, Form()],
+                    new_password: Annotated[str, Form()]) -> Response:
+    """Change one's own password: every session of the user ends, this page's cookie is
+    replaced by a new one."""
+    try:
+        token = users.change_own_password(transaction, settings, actor=viewer.actor,
+                                          old=old_password, new=new_password, kind="web",
+                                          address=client_address(request))
+    except AppError as exc:
+        resp: Response = render(
+            request, viewer, "password.html", lang=viewer.lang, zone=settings.timezone,
+            error=password_error(exc, viewer.lang, settings.password_min_length), done=False,
+            min_length=settings.password_min_length, status=exc.status_code)
+        if isinstance(exc, TooManyAttempts):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+    resp = render(request, viewer, "password.html", lang=viewer.lang, zone=settings.timezone,
+                  error=None, done=True, min_length=settings.password_min_length)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="lax",
+                    max_age=settings.token_ttl_minutes * 60)
     return resp
 
 
@@ -265,8 +330,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
         if request.url.path.startswith("/api/"):
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-            return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=headers)
+            return JSONResponse(exc.as_dict(), status_code=exc.status_code,
+                                headers=exc.headers())
         lang = i18n.lang_or_default(request.cookies.get(LANG_COOKIE))
         return render(request, None, "error.html", lang=lang,
                       zone=request.app.state.settings.timezone, status=exc.status_code,
