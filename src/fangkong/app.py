@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from fangkong import __version__
 from fangkong.case.api import router as case_router
 from fangkong.config import Settings, get_settings
+from fangkong.core import audit
 from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.http import install_error_handlers
@@ -42,7 +43,7 @@ def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) ->
     one interval later): overdue tasks escalate; once a day (on the first tick of each local
     day) the risk areas are evaluated under their packs' lifting rules; every morning (from
     ``brief_hour``) the daily briefs of the jurisdictions in ``brief_jurisdictions`` are
-    written."""
+    written; the audit chain's head is anchored outside the database when it moved."""
     evaluated_on = briefed_on = None
     while not stop.is_set():
         try:
@@ -57,6 +58,8 @@ def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) ->
                 log.info("risk areas evaluated: %d due", sum(1 for r in rows if r.due))
             if briefed_on != zones.today() and morning_briefs(engine):
                 briefed_on = zones.today()
+            with session_scope(engine) as session:
+                audit.write_anchor(session, audit.anchor_file())
         except Exception:  # keep the loop alive; the next run retries
             log.exception("scheduled check failed")
         stop.wait(interval_s)
