@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fangkong.demo.synthetic import people
 
@@ -25,3 +26,10 @@ def csv_bytes(rows: Iterable[Mapping[str, object]], columns: list[str] | None = 
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue().encode(encoding)
+
+
+def csrf(client: Any, fields: Mapping[str, str]) -> dict[str, str]:
+    """A page form's fields with the CSRF token that the sign-in page gives this client."""
+    if "fangkong_csrf" not in client.cookies:
+        client.get("/login")
+    return {**fields, "csrftoken": client.cookies["fangkong_csrf"]}

@@ -62,5 +62,34 @@ def test_a_newcomers_session(fresh_db: str, tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["escalated"] == 0
     code, out = run("audit", "verify", "--json")
     assert code == 0 and json.loads(out)["ok"] and json.loads(out)["checked"] >= 4
+    code, out = run("audit", "anchor", "--json")
+    mark = json.loads(out)
+    assert code == 0 and mark["written"] and mark["seq"] == json.loads(
+        run("audit", "verify", "--json")[1])["checked"]
+    assert (tmp_path / "audit-anchors.log").read_text() == mark["line"] + "\n"
+    code, out = run("audit", "verify")
+    assert code == 0 and "1 anchors" in out
     code, out = run("import", "persons", str(tmp_path / "missing.csv"))
     assert code == 2 and "no such file" in out
+
+
+def test_audit_verify_reports_a_cut_tail_from_the_anchors(fresh_db: str) -> None:
+    from sqlalchemy import text
+
+    from fangkong.core.db import get_engine
+
+    assert run("db", "upgrade")[0] == 0
+    assert run("geo", "load", "--province", "44")[0] == 0
+    for name in ("li", "wang"):
+        assert run("user", "add", name, "--role", "analyst", "--jurisdiction", "440802",
+                   "--password-stdin", stdin="a-long-password\n")[0] == 0
+    code, out = run("audit", "anchor")
+    assert code == 0 and out.startswith("2\t")
+    with get_engine().begin() as conn:  # an administrator with DDL rights removes the tail
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP TRIGGER audit_log_no_change ON audit_log"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        conn.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    code, out = run("audit", "verify")
+    assert code == 8 and "audit chain broken at entry 2: entries 2 to 2 are missing" in out

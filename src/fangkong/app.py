@@ -7,15 +7,20 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
+from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fangkong import __version__
 from fangkong.case.api import router as case_router
 from fangkong.config import Settings, get_settings
+from fangkong.core import audit
 from fangkong.core.admission import AdmissionLimit, Scope
 from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
+from fangkong.core.headers import SecurityHeaders, with_nonce
 from fangkong.core.http import install_error_handlers
 from fangkong.geo.api import router as geo_router
 from fangkong.isolation.api import router as isolation_router
@@ -43,7 +48,7 @@ def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) ->
     one interval later): overdue tasks escalate; once a day (on the first tick of each local
     day) the risk areas are evaluated under their packs' lifting rules; every morning (from
     ``brief_hour``) the daily briefs of the jurisdictions in ``brief_jurisdictions`` are
-    written."""
+    written; the audit chain's head is anchored outside the database when it moved."""
     evaluated_on = briefed_on = None
     while not stop.is_set():
         try:
@@ -58,6 +63,8 @@ def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) ->
                 log.info("risk areas evaluated: %d due", sum(1 for r in rows if r.due))
             if briefed_on != zones.today() and morning_briefs(engine):
                 briefed_on = zones.today()
+            with session_scope(engine) as session:
+                audit.write_anchor(session, audit.anchor_file())
         except Exception:  # keep the loop alive; the next run retries
             log.exception("scheduled check failed")
         stop.wait(interval_s)
@@ -101,8 +108,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         yield
         stop.set()
 
-    app = FastAPI(title="Fangkong 防控", version=__version__, lifespan=lifespan,
-                  description="Epidemic prevention-and-control command platform API.")
+    app = App(title="Fangkong 防控", version=__version__, lifespan=lifespan,
+              description="Epidemic prevention-and-control command platform API.",
+              docs_url=None, redoc_url=None)  # served below, their scripts with the nonce
     app.state.settings, app.state.engine = settings, engine
     api = APIRouter(prefix="/api/v1")
     for router in (user_router, geo_router, person_router, case_router, task_router,
@@ -116,6 +124,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    install_docs(app)
     install_error_handlers(app)
     install_web(app)  # the pages (after the API's handlers: HTML errors off /api/)
     app.add_middleware(AdmissionLimit, limit=settings.db_pool_size,
@@ -134,3 +143,43 @@ def busy_message(scope: Scope) -> str:
     if wanted.startswith(("zh-hant", "zh-tw", "zh-hk")):
         return _BUSY["zh-Hant"]
     return _BUSY["en"] if wanted.startswith("en") else _BUSY["zh-Hans"]
+class App(FastAPI):
+    """The application, its security headers outside every other layer (Starlette's error
+    middleware included: a 500 carries them too), and outside those the trusted proxy's
+    X-Forwarded-Proto and -For (read only when ``trusted_proxies`` names the proxy), so that
+    the headers know whether the request came over HTTPS."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = SecurityHeaders(super().build_middleware_stack(), docs_paths=DOCS_PATHS)
+        proxies = self.state.settings.trusted_proxies
+        if not proxies:
+            return app
+        return ProxyHeadersMiddleware(app, trusted_hosts=list(proxies))  # type: ignore[arg-type,return-value]
+
+
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+def install_docs(app: FastAPI) -> None:
+    """The API's documentation pages, as FastAPI serves them, under the documentation CSP."""
+    from fastapi.openapi.docs import (
+        get_redoc_html,
+        get_swagger_ui_html,
+        get_swagger_ui_oauth2_redirect_html,
+    )
+
+    docs, redirect, redoc = DOCS_PATHS
+    openapi = app.openapi_url or "/openapi.json"
+
+    @app.get(docs, include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        return with_nonce(request, get_swagger_ui_html(
+            openapi_url=openapi, title=f"{app.title} - Swagger UI", oauth2_redirect_url=redirect))
+
+    @app.get(redirect, include_in_schema=False)
+    def swagger_ui_redirect(request: Request) -> HTMLResponse:
+        return with_nonce(request, get_swagger_ui_oauth2_redirect_html())
+
+    @app.get(redoc, include_in_schema=False)
+    def redoc_ui() -> HTMLResponse:
+        return get_redoc_html(openapi_url=openapi, title=f"{app.title} - ReDoc")

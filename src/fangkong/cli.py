@@ -124,17 +124,41 @@ def import_cases(file: Path, encoding: str | None = EncodingOpt, as_json: bool =
     _import("cases", file, encoding, as_json)
 
 
+AnchorsOpt = typer.Option(None, "--anchors", help="Anchor file (default: "
+                          "FANGKONG_AUDIT_ANCHOR_FILE or <data dir>/audit-anchors.log).")
+
+
 @audit_app.command("verify")
 @handle_errors
-def audit_verify(as_json: bool = JsonOpt) -> None:
-    """Check the audit log's hash chain from the first entry to the last."""
+def audit_verify(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> None:
+    """Check the audit log's keyed hash chain from the first entry to the last, and against
+    the anchors written outside the database (a cut tail is found there)."""
+    path = anchors or audit.anchor_file()
+    if anchors and not anchors.exists():
+        raise Invalid(f"{anchors}: no such file")
     with db_session() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, anchors=path)
     emit(result.__dict__, as_json, lambda: console.print(
-        f"[green]audit chain intact[/]: {result.checked:,} entries" if result.ok else
+        f"[green]audit chain intact[/]: {result.checked:,} entries "
+        f"({result.plain:,} unkeyed from before the audit key), {result.anchors:,} anchors"
+        if result.ok else
         f"[bold red]audit chain broken[/] at entry {result.first_bad_seq}: {result.reason}"))
     if not result.ok:
         raise typer.Exit(8)
+
+
+@audit_app.command("anchor")
+@handle_errors
+def audit_anchor(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> None:
+    """Append the chain's head (seq, hash, time, MAC) to the anchor file and print the line
+    (keep a copy where database administrators cannot write)."""
+    path = anchors or audit.anchor_file()
+    with db_session() as session:
+        mark, written = audit.write_anchor(session, path)
+    line = mark.line(audit.audit_key())
+    emit({"seq": mark.seq, "hash": mark.hash, "at": mark.at.isoformat(), "line": line,
+          "written": written, "file": str(path)}, as_json,
+         lambda: typer.echo(line))
 
 
 @app.command("serve")
@@ -150,8 +174,10 @@ def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 
     settings = get_settings()
     with db_session():
         pass  # fails early, with a clear message, if the schema is not up to date
+    # X-Forwarded-* are believed only from FANGKONG_TRUSTED_PROXIES (in create_app), not from
+    # uvicorn's default of 127.0.0.1.
     uvicorn.run(create_app(settings, scheduler=True), host=host or settings.host,
-                port=port or settings.port)
+                port=port or settings.port, proxy_headers=False)
 
 
 @app.command("demo")

@@ -57,6 +57,20 @@ class Settings(BaseSettings):
         15, ge=1, description="Failures are forgotten once this long has passed since the last "
         "failure and the end of the last lockout.")
     password_min_length: int = Field(12, ge=8, description="Shortest password accepted.")
+    audit_key: str | None = Field(
+        None,
+        description="Base64 32-byte key of the audit log's HMAC-SHA256 chain; keep it out of the "
+        "database's reach. Unset: generated into data_dir.",
+    )
+    audit_anchor_file: Path | None = Field(
+        None, description="Append-only file the audit chain's head is written to now and then "
+        "(`fangkong audit anchor`, and each scheduled check of `serve`). Unset: "
+        "data_dir/audit-anchors.log.")
+    trusted_proxies: tuple[str, ...] = Field(
+        (), description="Addresses (or networks) of reverse proxies in front of `serve` whose "
+        "X-Forwarded-Proto and X-Forwarded-For are believed (JSON list; \"*\" for any). Empty: "
+        "those headers are ignored, and a request is HTTPS only if it reached the server over "
+        "TLS.")
     timezone: str = Field("Asia/Shanghai", description="Zone in which times are shown.")
     import_max_bytes: int = Field(
         512 * 1024 * 1024, description="Largest bulk import file accepted, in bytes."
@@ -116,16 +130,17 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'fangkong.db').resolve()}"
 
     def _keys_file(self) -> dict[str, str]:
-        """Keys generated once per embedded install, kept in data_dir with mode 0600."""
+        """Keys generated once per embedded install, kept in data_dir with mode 0600. A key
+        added by a later version (the audit key) is added to an existing file, under a lock,
+        keeping the others."""
         path = self.data_dir / "keys.json"
         if path.exists():
             keys: dict[str, str] = json.loads(path.read_text())
-            return keys
+            if all(name in keys for name in KEY_NAMES):
+                return keys
+            return _add_keys(path)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        keys = {
-            name: base64.b64encode(secrets.token_bytes(32)).decode()
-            for name in ("secret_key", "encryption_key", "lookup_key")
-        }
+        keys = {name: _new_key() for name in KEY_NAMES}
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(keys, fh)
@@ -140,6 +155,34 @@ class Settings(BaseSettings):
         if len(raw) != 32:
             raise ValueError(f"FANGKONG_{name.upper()} must be 32 bytes, base64-encoded")
         return raw
+
+
+KEY_NAMES = ("secret_key", "encryption_key", "lookup_key", "audit_key")
+
+
+def _new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _add_keys(path: Path) -> dict[str, str]:
+    """Add the missing keys to ``path``: under an exclusive lock, read again (another process
+    may have added them first), then replace the file whole."""
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        keys: dict[str, str] = json.loads(path.read_text())
+        missing = [name for name in KEY_NAMES if name not in keys]
+        if missing:
+            keys.update({name: _new_key() for name in missing})
+            tmp = path.with_name(path.name + ".new")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(keys, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        return keys
 
 
 @lru_cache

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from fangkong.app import escalation_loop
+from fangkong.core import audit
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.migrate import upgrade
 from fangkong.geo import service as geo
@@ -80,6 +81,10 @@ def test_the_scheduled_check_proposes_due_risk_area_changes(fresh_db: str) -> No
     with session_scope(engine) as session:
         proposals = session.query(ZoneProposal).all()
         assert [(p.from_level, p.to_level) for p in proposals] == [("high", "medium")]
+        # the audit chain's head, anchored outside the database once per change of head
+        anchors = audit.read_anchors(audit.anchor_file())
+        assert (anchors[-1].seq, anchors[-1].hash) == audit.head(session)
+        assert anchors[-1].seq > 0 and len({a.seq for a in anchors}) == len(anchors)
 
 
 def test_the_scheduled_check_writes_the_morning_briefs(fresh_db: str,

@@ -22,6 +22,7 @@ from fangkong.core.migrate import upgrade
 from fangkong.user import service as users
 from fangkong.user.schemas import UserCreate
 from tests.conftest import make_actor
+from tests.helpers import csrf
 
 PASSWORD = "correct horse battery"
 
@@ -92,10 +93,10 @@ def test_no_transaction_is_open_while_a_password_is_hashed_or_checked(
         "password": "another long secret"}).status_code == 201
     assert client.put("/api/v1/users/1/password", headers=admin,
                       json={"password": "a third long secret"}).status_code == 204
-    assert client.post("/login", data={"username": "wang", "password": PASSWORD},
+    assert client.post("/login", data=csrf(client, {"username": "wang", "password": PASSWORD}),
                        follow_redirects=False).status_code == 303
-    changed = client.post("/password", data={"old_password": PASSWORD,
-                                             "new_password": "a fourth long secret"})
+    changed = client.post("/password", data=csrf(client, {"old_password": PASSWORD,
+                                             "new_password": "a fourth long secret"}))
     assert changed.status_code == 200
     assert [n for n, _ in seen].count("hash_password") == 4
     assert seen == [(name, 0) for name, _ in seen]

@@ -24,6 +24,7 @@ from fangkong.user.models import User, UserSession
 from fangkong.user.passwords import PasswordRejected
 from fangkong.user.schemas import UserCreate
 from tests.conftest import login, make_actor
+from tests.helpers import csrf
 
 PASSWORD = "correct horse battery"
 TOKEN = "/api/v1/auth/token"
@@ -112,13 +113,13 @@ def test_web_sign_in_is_locked_out_too_with_a_translated_message(
     limits(app, login_user_max_failures=2, login_lockout_seconds=120)
     login(client, session, "li", Role.analyst, "4408")
     form = {"username": "li", "password": "wrong"}
-    assert client.post("/login", data=form).status_code == 401
+    assert client.post("/login", data=csrf(client, form)).status_code == 401
     client.cookies.set("fangkong_lang", "en")
-    resp = client.post("/login", data=form)
+    resp = client.post("/login", data=csrf(client, form))
     assert resp.status_code == 429 and resp.headers["Retry-After"] == "120"
     assert "Too many failed sign-ins" in resp.text and "2 min" in resp.text
     client.cookies.set("fangkong_lang", "zh-Hant")
-    resp = client.post("/login", data={"username": "li", "password": PASSWORD})
+    resp = client.post("/login", data=csrf(client, {"username": "li", "password": PASSWORD}))
     assert resp.status_code == 429 and "登入失敗次數過多" in resp.text
     assert "fangkong_session" not in resp.cookies
     assert len(audit_actions(session, "login_failed")) == 2
@@ -138,14 +139,14 @@ def test_signing_out_ends_the_bearer_token(client: TestClient, session: Session)
 def test_signing_out_of_the_pages_ends_the_cookie_everywhere(client: TestClient,
                                                              session: Session) -> None:
     login(client, session, "li", Role.analyst, "4408")
-    resp = client.post("/login", data={"username": "li", "password": PASSWORD},
+    resp = client.post("/login", data=csrf(client, {"username": "li", "password": PASSWORD}),
                        follow_redirects=False)
     assert resp.status_code == 303
     cookie = client.cookies["fangkong_session"]
     bearer = {"Authorization": f"Bearer {cookie}"}
     assert client.get("/api/v1/users/me", headers=bearer).status_code == 401  # not an API token
     assert client.get("/", follow_redirects=False).status_code == 200
-    assert client.post("/logout", follow_redirects=False).status_code == 303
+    assert client.post("/logout", data=csrf(client, {}), follow_redirects=False).status_code == 303
     client.cookies.set("fangkong_session", cookie)  # a copy kept from before signing out
     resp = client.get("/", follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"].startswith("/login")
@@ -315,13 +316,14 @@ def test_guesses_sent_in_parallel_gain_nothing(session: Session,
 def test_changing_ones_password_on_the_pages_says_which_rule_failed(
         client: TestClient, session: Session) -> None:
     bearer = login(client, session, "li", Role.analyst, "4408")
-    client.post("/login", data={"username": "li", "password": PASSWORD})
+    client.post("/login", data=csrf(client, {"username": "li", "password": PASSWORD}))
     old_cookie = client.cookies["fangkong_session"]
     page = client.get("/password")
     assert page.status_code == 200 and "至少 12 个字符" in page.text
 
     def change(old: str, new: str) -> Any:
-        return client.post("/password", data={"old_password": old, "new_password": new})
+        return client.post("/password", data=csrf(client, {"old_password": old,
+                                                           "new_password": new}))
 
     resp = change(PASSWORD, "aaaaaaaaaaaaaaaa")
     assert resp.status_code == 422 and "新密码不能是同一字符重复" in resp.text

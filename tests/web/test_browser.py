@@ -86,11 +86,17 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A page that fails its test if the browser refuses anything under the pages' Content
+    Security Policy (Chromium reports each refusal on the console)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
                                   accept_downloads=True)
     pg = context.new_page()
+    refused: list[str] = []
+    pg.on("console", lambda msg: refused.append(msg.text)
+          if "Content Security Policy" in msg.text else None)
     yield pg
     context.close()
+    assert refused == [], "refused under the Content Security Policy"
 
 
 def shot(page: Page, name: str) -> None:
@@ -221,3 +227,31 @@ def test_a_page_of_one_section_uses_the_width(page: Page, base_url: str) -> None
     expect(section).to_have_count(1)
     grid, box = page.locator(".grid").bounding_box(), section.bounding_box()
     assert grid and box and box["width"] > 0.95 * grid["width"]
+
+
+def test_every_page_works_under_the_content_security_policy(page: Page, base_url: str) -> None:
+    """Every page, its charts drawn and their tooltips shown, and the API's documentation page
+    (its inline script runs with the nonce; the CDN it loads from is not reached here): the
+    page fixture fails the test on any refusal."""
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+    sign_in(page, base_url, "bcity")
+    page.get_by_role("link", name="病例").first.click()
+    case_path = page.locator("#case-rows a").first.get_attribute("href")
+    assert case_path and case_path.startswith("/cases/")
+    charts = 0
+    for path in ("/", "/cases", case_path, "/tasks", "/zones", "/testing", "/isolation",
+                 "/surveillance", "/brief", "/api/v1/public/zones.html"):
+        page.goto(base_url + path)
+        expect(page.locator("[data-chart]:not([data-ready])")).to_have_count(0)
+        for canvas in page.locator("[data-chart] canvas").all():
+            box = canvas.bounding_box()
+            assert box
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(300)  # the tooltip's markup is written
+            charts += 1
+    assert charts >= 2
+    assert page.locator("h1").inner_text()  # the notice, styled by its own <style>
+    assert page.evaluate("getComputedStyle(document.querySelector('th')).backgroundColor") \
+        == "rgb(238, 238, 238)"
+    page.goto(base_url + "/docs")
+    assert page.evaluate("document.scripts.length") == 2

@@ -21,9 +21,16 @@ def seeded(session: Session) -> Seeded:
     return seed(session)
 
 
+def form(client: TestClient, **fields: str) -> dict[str, str]:
+    """A form's fields with the CSRF token the sign-in page gives this client."""
+    if "fangkong_csrf" not in client.cookies:
+        client.get("/login")
+    return {**fields, "csrftoken": client.cookies["fangkong_csrf"]}
+
+
 def sign_in(client: TestClient, username: str) -> None:
-    resp = client.post("/login", data={"username": username, "password": PASSWORD,
-                                       "next": "/"}, follow_redirects=False)
+    resp = client.post("/login", data=form(client, username=username, password=PASSWORD,
+                                           next="/"), follow_redirects=False)
     assert resp.status_code == 303, resp.text
     assert resp.headers["location"] == "/"
 
@@ -46,13 +53,13 @@ def test_pages_need_a_signed_in_user(client: TestClient, seeded: Seeded) -> None
     resp = client.get("/cases?found=community", follow_redirects=False)
     assert resp.status_code == 303
     assert resp.headers["location"] == "/login?next=/cases%3Ffound%3Dcommunity"
-    bad = client.post("/login", data={"username": "wchikan", "password": "wrong"})
+    bad = client.post("/login", data=form(client, username="wchikan", password="wrong"))
     assert bad.status_code == 401 and "用户名或密码错误" in bad.text
 
 
 def test_login_redirect_never_leaves_the_site(client: TestClient, seeded: Seeded) -> None:
-    resp = client.post("/login", data={"username": "wchikan", "password": PASSWORD,
-                                       "next": "//evil.example/"}, follow_redirects=False)
+    resp = client.post("/login", data=form(client, username="wchikan", password=PASSWORD,
+                                           next="//evil.example/"), follow_redirects=False)
     assert resp.headers["location"] == "/"
 
 
@@ -131,7 +138,7 @@ def test_case_page_timeline_and_audit(client: TestClient, session: Session,
 def test_language_choice_is_stored_per_user(client: TestClient, session: Session,
                                             seeded: Seeded) -> None:
     sign_in(client, "wchikan")
-    resp = client.post("/prefs", data={"lang": "en", "large_text": "1", "next": "/tasks"},
+    resp = client.post("/prefs", data=form(client, lang="en", large_text="1", next="/tasks"),
                        follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"] == "/tasks"
     pref = session.scalars(select(WebPreference)).one()
@@ -141,11 +148,11 @@ def test_language_choice_is_stored_per_user(client: TestClient, session: Session
     html = client.get("/tasks").text
     assert "Task supervision board" in html and 'class="large"' in html
     assert 'lang="en"' in html
-    client.post("/prefs", data={"lang": "zh-Hant", "next": "/"})
+    client.post("/prefs", data=form(client, lang="zh-Hant", next="/"))
     html = client.get("/").text
     assert "隔離管控中發現" in html and 'class="large"' not in html
     assert "赤坎區" in html and "赤坎区" not in html  # place names in traditional characters
-    assert client.post("/prefs", data={"lang": "fr", "next": "/"}).status_code == 422
+    assert client.post("/prefs", data=form(client, lang="fr", next="/")).status_code == 422
 
 
 def test_unavailable_capabilities_show_no_figures(client: TestClient, seeded: Seeded,

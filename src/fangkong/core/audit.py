@@ -1,28 +1,59 @@
-"""The append-only audit log of personal-data access, chained by SHA-256 hashes.
+"""The append-only audit log of personal-data access: a keyed hash chain, anchored outside the
+database.
 
 Each entry's hash covers its own content and the previous entry's hash, so editing, deleting or
 reordering any entry breaks the chain from that point on; ``fangkong audit verify`` finds where.
 Database triggers (created by the migration) refuse UPDATE and DELETE on the table as well.
+
+Keyed: the hash is an HMAC-SHA256 under the audit key (``FANGKONG_AUDIT_KEY``, or generated into
+the data directory's ``keys.json``), a key that is not in the database: someone who can write to
+the database but does not hold the key cannot compute the hash of an entry they edit or insert,
+so cannot rebuild a consistent chain after it.
+
+Anchored: the chain's head (its last seq and hash) is appended now and then to an anchor file
+outside the database (``<data dir>/audit-anchors.log`` by default, ``FANGKONG_AUDIT_ANCHOR_FILE``;
+``fangkong serve`` writes one at each scheduled check when the head moved, and ``fangkong audit
+anchor`` at once). One line per anchor, tab-separated: seq, the entry's hash, the UTC time, and an
+HMAC of the three under the audit key. A chain whose tail was deleted is still consistent in
+itself; the anchors show that entries they name are missing (``verify`` reports the first
+missing seq) or were replaced. Deleting entries written after the newest anchor cannot be told:
+the anchor interval bounds that window. The file is only appended to; keep a copy of it (or of
+the lines ``fangkong audit anchor`` prints) where database administrators cannot write.
+
+Entries written before migration 0022 were hashed with plain SHA-256 (no key). They keep their
+hashes and verify as they are: the column ``hash_kind`` says which hash an entry carries (0 plain
+SHA-256, 1 HMAC-SHA256; the migration gave existing rows 0). Plain entries are accepted only as
+the chain's prefix: none after the first keyed entry, whose hash seals the prefix (it covers the
+last plain hash), and none after the first anchor's seq, since every anchor is written by a
+version that keys entries. Otherwise a writer without the key could append (or rewrite the tail
+as) plain entries.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String, Text, select, text
+from sqlalchemy import JSON, BigInteger, SmallInteger, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from fangkong.config import Settings, get_settings
 from fangkong.core.auth import Actor
-from fangkong.core.clock import utc_now
+from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.db import DEFERRED_WRITES, Base, BigId, UTCDateTime, is_postgres
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x46414E47  # any constant: serialises appends to the chain on PostgreSQL
+PLAIN, KEYED = 0, 1  # hash_kind: plain SHA-256 (entries before migration 0022), HMAC-SHA256
+_ANCHOR_DOMAIN = b"fangkong audit anchor\n"
 
 
 class AuditEntry(Base):
@@ -42,16 +73,36 @@ class AuditEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
+    hash_kind: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
 
 
-def _digest(entry: AuditEntry) -> str:
+@lru_cache(maxsize=8)
+def _key_of(settings: Settings) -> bytes:
+    return settings.key("audit_key")
+
+
+def audit_key() -> bytes:
+    return _key_of(get_settings())
+
+
+def anchor_file() -> Path:
+    """Where this deployment's anchors go."""
+    settings = get_settings()
+    return settings.audit_anchor_file or settings.data_dir / "audit-anchors.log"
+
+
+def _digest(entry: AuditEntry, key: bytes) -> str:
     body = [
         entry.seq, entry.at.isoformat(), entry.actor, entry.actor_user_id, entry.source,
         entry.action, entry.record_type, entry.record_ids, entry.fields, entry.detail,
         entry.note, entry.prev_hash,
     ]
-    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    if entry.hash_kind == PLAIN:
+        canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+    canonical = json.dumps([*body, entry.hash_kind], ensure_ascii=False, sort_keys=True,
+                           separators=(",", ":"))
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -97,22 +148,96 @@ def _append(
     detail: dict[str, Any] | None,
     note: str | None,
 ) -> AuditEntry:
+    key = audit_key()
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    last = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    seq, prev = head(session)
     entry = AuditEntry(
-        seq=seq, at=at, actor=actor.username,
+        seq=seq + 1, at=at, actor=actor.username,
         actor_user_id=actor.user_id, source=actor.source, action=action,
         record_type=record_type, record_ids=[str(r) for r in record_ids],
-        fields=list(fields), detail=detail or {}, note=note, prev_hash=prev,
+        fields=list(fields), detail=detail or {}, note=note, prev_hash=prev, hash_kind=KEYED,
     )
-    entry.hash = _digest(entry)
+    entry.hash = _digest(entry, key)
     session.add(entry)
     session.flush()
     return entry
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The chain's last seq and hash; (0, GENESIS) when it is empty."""
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
+# ------------------------------------------------------------------------------- anchors
+
+
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    hash: str
+    at: datetime
+
+    def _fields(self) -> str:
+        return f"{self.seq}\t{self.hash}\t{self.at.isoformat()}"
+
+    def line(self, key: bytes) -> str:
+        mac = hmac.new(key, _ANCHOR_DOMAIN + self._fields().encode(), hashlib.sha256)
+        return f"{self._fields()}\t{mac.hexdigest()}"
+
+
+class AnchorFileError(ValueError):
+    """A line of the anchor file that is malformed or whose MAC does not match the key."""
+
+    def __init__(self, line_no: int, reason: str) -> None:
+        super().__init__(f"anchor file line {line_no}: {reason}")
+        self.line_no = line_no
+
+
+def read_anchors(path: Path, key: bytes | None = None) -> list[Anchor]:
+    """The anchors of ``path`` in the order written (none if the file does not exist)."""
+    key = key or audit_key()
+    if not path.exists():
+        return []
+    anchors = []
+    for no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        parts = raw.split("\t")
+        try:
+            seq, digest, at, _mac = parts
+            anchor = Anchor(int(seq), digest, as_utc(datetime.fromisoformat(at)))
+        except ValueError:
+            raise AnchorFileError(no, "expected seq, hash, time and MAC separated by tabs") \
+                from None
+        if not hmac.compare_digest(anchor.line(key), raw):
+            raise AnchorFileError(no, "its MAC does not match (edited, or another audit key)")
+        anchors.append(anchor)
+    return anchors
+
+
+def write_anchor(session: Session, path: Path, *, key: bytes | None = None) -> tuple[Anchor, bool]:
+    """Append the chain's head to ``path`` unless the newest anchor there already names it.
+    Returns the anchor and whether it was written now."""
+    key = key or audit_key()
+    seq, digest = head(session)
+    anchors = read_anchors(path, key)
+    if anchors and (anchors[-1].seq, anchors[-1].hash) == (seq, digest):
+        return anchors[-1], False
+    anchor = Anchor(seq, digest, utc_now())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as fh:
+        fh.write(anchor.line(key) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return anchor, True
+
+
+# ------------------------------------------------------------------------------- verify
 
 
 @dataclass
@@ -121,18 +246,57 @@ class VerifyResult:
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    plain: int = 0  # entries of the plain SHA-256 prefix (written before migration 0022)
+    anchors: int = 0  # anchors checked
 
 
-def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in order; report the first entry whose link or content does not match."""
-    prev, expected_seq, checked = GENESIS, 1, 0
+def verify(session: Session, *, anchors: Path | None = None, key: bytes | None = None,
+           batch: int = 5000) -> VerifyResult:
+    """Walk the chain in order; report the first entry whose link, content or hash kind does not
+    match, or that an anchor of ``anchors`` names and the chain no longer has as anchored."""
+    key = key or audit_key()
+    try:
+        marks = read_anchors(anchors, key) if anchors else []
+    except AnchorFileError as exc:
+        return VerifyResult(False, 0, None, str(exc))
+    by_seq: dict[int, list[Anchor]] = {}
+    for mark in marks:
+        by_seq.setdefault(mark.seq, []).append(mark)
+    plain_until = min((m.seq for m in marks), default=None)
+    prev, expected_seq, checked, plain, keyed_seen = GENESIS, 1, 0, 0, False
+
+    def bad(seq: int, reason: str) -> VerifyResult:
+        return VerifyResult(False, checked, seq, reason, plain, len(marks))
+
     stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
     for entry in session.scalars(stmt):
         if entry.seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq, f"entry {expected_seq} is missing")
+            return bad(expected_seq, f"entry {expected_seq} is missing")
         if entry.prev_hash != prev:
-            return VerifyResult(False, checked, entry.seq, "link to the previous entry broken")
-        if _digest(entry) != entry.hash:
-            return VerifyResult(False, checked, entry.seq, "content does not match its hash")
+            return bad(entry.seq, "link to the previous entry broken")
+        if entry.hash_kind == PLAIN:
+            if keyed_seen:
+                return bad(entry.seq, "an unkeyed entry after keyed ones")
+            if plain_until is not None and entry.seq > plain_until:
+                return bad(entry.seq, f"an unkeyed entry after the first anchor "
+                                      f"(entry {plain_until})")
+            plain += 1
+        elif entry.hash_kind == KEYED:
+            keyed_seen = True
+        else:
+            return bad(entry.seq, f"unknown hash kind {entry.hash_kind}")
+        if not hmac.compare_digest(_digest(entry, key), entry.hash):
+            return bad(entry.seq, "content does not match its hash")
+        for mark in by_seq.get(entry.seq, ()):
+            if mark.hash != entry.hash:
+                return bad(entry.seq, f"differs from the anchor written at "
+                                      f"{mark.at.isoformat(timespec='seconds')}: the chain was "
+                                      f"rewritten up to here")
         prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-    return VerifyResult(True, checked)
+    last = max(marks, key=lambda m: m.seq, default=None)
+    if last is not None and last.seq >= expected_seq:
+        return bad(expected_seq, f"entries {expected_seq} to {last.seq} are missing (the tail "
+                                 f"was cut): the anchor written at "
+                                 f"{last.at.isoformat(timespec='seconds')} names entry "
+                                 f"{last.seq}")
+    return VerifyResult(True, checked, plain=plain, anchors=len(marks))

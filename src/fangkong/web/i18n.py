@@ -352,6 +352,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "summary": _m("摘要", "摘要", "Summary"),
     "error.title": _m("出错了", "出錯了", "Something is wrong"),
     "back": _m("返回", "返回", "Back"),
+    "csrf.refused": _m(
+        "请求未执行：页面已过期，或并非来自本站。请返回、刷新页面后重试。",
+        "請求未執行：頁面已過期，或並非來自本站。請返回、重新整理頁面後再試。",
+        "The request was not carried out: the page had expired or did not come from this "
+        "site. Go back, reload the page and try again."),
 }
 
 

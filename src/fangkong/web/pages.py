@@ -18,11 +18,11 @@ from fastapi.templating import Jinja2Templates
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode
 from fangkong.core.clock import utc_now
-from fangkong.core.errors import AppError, Invalid, TooManyAttempts, Unauthenticated
+from fangkong.core.errors import AppError, Forbidden, Invalid, TooManyAttempts, Unauthenticated
 from fangkong.deps import AppSettings, DbSession, Transactions, client_address
 from fangkong.user import service as users
 from fangkong.user.passwords import PasswordRejected
-from fangkong.web import i18n, sections
+from fangkong.web import csrf, i18n, sections
 from fangkong.web import service as queries
 from fangkong.web.auth import (
     COOKIE,
@@ -38,6 +38,7 @@ from fangkong.web.helpers import helpers
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals.update(csrf_field=csrf.csrf_field, csrf_token=csrf.csrf_token)
 router = APIRouter(include_in_schema=False)
 
 UNAVAILABLE_PAGES: dict[str, str] = {}
@@ -319,9 +320,18 @@ for _key in UNAVAILABLE_PAGES:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the pages, their static files, and HTML answers for errors on page routes."""
+    """Mount the pages, their static files, HTML answers for errors on page routes, and the
+    CSRF check of every state-changing request to them."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    settings = app.state.settings
+
+    async def csrf_refused(request: Request) -> Response:
+        lang = i18n.lang_or_default(request.cookies.get(LANG_COOKIE))
+        return render(request, None, "error.html", lang=lang, zone=settings.timezone,
+                      status=403, error=Forbidden(i18n.translate("csrf.refused", lang)))
+
+    csrf.install(app, settings, csrf_refused)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_: Request, exc: LoginRequired) -> Response:

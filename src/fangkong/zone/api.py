@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from fangkong.core.headers import csp_nonce
 from fangkong.deps import CurrentActor, DbSession
 from fangkong.zone import service
 from fangkong.zone.enums import (
@@ -125,11 +126,11 @@ _templates = Environment(loader=PackageLoader("fangkong.zone", "templates"),
 
 
 @public_router.get("/zones.html", response_class=HTMLResponse)
-def public_zones_page(session: DbSession, division: str | None = None,
+def public_zones_page(request: Request, session: DbSession, division: str | None = None,
                       lang: str = Query("zh-Hans", pattern="^(zh-Hans|zh-Hant|en)$")) -> str:
     """The public notice of risk areas as a page, in simplified or traditional Chinese or
     English."""
     notice = service.public_notice(session, division=division)
     return _templates.get_template("notice.html").render(
         notice=notice, lang=lang, t=NOTICE_TEXT[lang], labels=LEVEL_LABELS,
-        languages=LANGUAGES, division=division)
+        languages=LANGUAGES, division=division, nonce=csp_nonce(request))

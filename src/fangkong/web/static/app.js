@@ -79,6 +79,12 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  /* htmx requests that change something carry the page's CSRF token (fangkong.web.csrf). */
+  document.addEventListener("htmx:configRequest", function (e) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) { e.detail.headers["X-CSRFToken"] = meta.getAttribute("content"); }
+  });
+
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     var spec = JSON.parse(el.getAttribute("data-chart"));
     if (spec.type === "map") { drawMap(el, spec); } else if (spec.type === "line") { drawLine(el, spec); }
