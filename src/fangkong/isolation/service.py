@@ -9,18 +9,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
-from fangkong.core import audit
+from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
-from fangkong.core.db import is_postgres
+from fangkong.core.db import insert_many_ids, is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
 from fangkong.isolation import batch, planning, routing, solver
@@ -49,7 +49,7 @@ from fangkong.person import service as persons
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.task import service as tasks
-from fangkong.task.schemas import TaskCreate, TaskUpdate
+from fangkong.task.schemas import TaskCreate
 
 STAY_FIELDS = ["person_id", "site_id", "room_id", "kind", "start_date", "planned_end",
                "actual_end", "order_ref"]
@@ -270,18 +270,24 @@ def _due(day: date) -> datetime:
 
 def _sampling(session: Session, actor: Actor, plans: Sequence[tuple[Stay, list[date], str]]
               ) -> None:
-    """Each stay's sampling days: a task per day (created at once) and the test to record."""
-    specs = [(stay, day, TaskCreate(
-        type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
-        subject_type="iso_stay", subject_id=stay.id, owning_division_code=stay.division_code,
-        due_at=_due(day))) for stay, days, where in plans for day in days]
-    if not specs:
+    """Each stay's sampling days: the test to record and its task (all created at once), the
+    task about the test, done when its result is recorded (``stay.tested``) and cancelled when
+    the stay moves before it (``stay.moved``)."""
+    wanted = [(stay, day, where) for stay, days, where in plans for day in days]
+    if not wanted:
         return
-    ids = tasks.create_many(session, actor=actor, data=[t for _, _, t in specs])
-    session.execute(insert(StayTest), [
-        {"stay_id": stay.id, "test_date": day, "task_id": task_id,
-         "result": SampleResult.pending} for (stay, day, _), task_id in zip(specs, ids,
-                                                                            strict=True)])
+    test_ids = insert_many_ids(session, StayTest.__table__, [
+        {"stay_id": stay.id, "test_date": day, "task_id": None, "result": SampleResult.pending,
+         "recorded_at": None} for stay, day, _ in wanted])
+    ids = tasks.create_many(session, actor=actor, data=[TaskCreate(
+        type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
+        subject_type="iso_stay_test", subject_id=test_id, completes_on=["stay.tested"],
+        cancels_on=["stay.moved"], owning_division_code=stay.division_code, due_at=_due(day))
+        for (stay, day, where), test_id in zip(wanted, test_ids, strict=True)])
+    table = cast(Table, StayTest.__table__)
+    session.execute(update(table).where(table.c.id == bindparam("test_id"))
+                    .values(task_id=bindparam("task")),
+                    [{"test_id": t, "task": k} for t, k in zip(test_ids, ids, strict=True)])
 
 
 QUARANTINE_SITES = (SiteType.quarantine_hotel, SiteType.health_station)
@@ -412,11 +418,11 @@ def record_test(session: Session, *, actor: Actor, stay_id: int, test_date: date
             f"expected one of: {', '.join(str(t.test_date) for t in tests_of(session, stay.id))}",
             field="test_date")])
     test.result, test.recorded_at = result, utc_now()
-    if test.task_id is not None and result is not SampleResult.pending:
-        tasks.update(session, actor=actor, task_id=test.task_id,
-                     data=TaskUpdate.model_validate({"status": "done",
-                                                     "note": f"result {result.value}"}))
     session.flush()
+    if result is not SampleResult.pending:
+        events.publish(session, events.Event(
+            "stay.tested", actor=actor, subject_type="iso_stay_test", subject_ids=[test.id],
+            reason=f"stay {stay.id}: test of {test_date} {result.value}"))
     audit.record(session, actor, action="update", record_type="iso_stay", record_ids=[stay.id],
                  fields=["tests"], detail={"test_date": str(test_date), "result": result.value})
     return test
@@ -451,6 +457,9 @@ def release(session: Session, *, actor: Actor, stay_id: int, on: date
     session.flush()
     audit.record(session, actor, action="update", record_type="iso_stay", record_ids=[stay.id],
                  fields=["status", "actual_end"], detail={"next_stay": nxt.id if nxt else None})
+    events.publish(session, events.Event("stay.released", actor=actor, subject_type="iso_stay",
+                                         subject_ids=[stay.id],
+                                         reason=f"stay {stay.id} released on {on}"))
     return stay, nxt, transfer
 
 
@@ -567,6 +576,11 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
     audit.record(session, actor, action="update", record_type="iso_stay",
                  record_ids=[stay.id, new.id], fields=STAY_FIELDS,
                  detail={"moved_to_site": site.id, "transfer": transfer.id})
+    events.publish(session, events.Event(
+        "stay.moved", actor=actor, subject_type="iso_stay_test",
+        subject_ids=[t.id for t in tests_of(session, stay.id)
+                     if t.result is SampleResult.pending],
+        reason=f"stay {stay.id} moved to site {site.code} on {on}"))
     return stay, new, transfer
 
 
