@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.orm import Session
 
 from fangkong.case import importer as case_importer
@@ -74,6 +74,8 @@ class Platform:
         self.case_of: dict[int, int] = {}  # agent -> case id
         self._given_names: tuple[np.ndarray, np.ndarray] | None = None
         self.task_of: dict[int, int] = {}  # agent -> open 流调 task id
+        # This run's tasks are those made after it started (the database may hold others).
+        self.first_task_id = session.scalar(select(func.max(Task.id))) or 0
         self.zone = ZoneInfo(get_settings().timezone)
         # Where this city's ID numbers start in each (county, birth year, sex) block: cities of
         # other drills in the same database use other ranges (clashes are resolved below).
@@ -275,6 +277,20 @@ class Platform:
                                                         severity=Severity.mild, basis=Basis.rule,
                                                         note="symptom onset (drill)"))
                 self.reclassified += 1
+
+    def tasks_due(self, day: date) -> tuple[int, int]:
+        """This run's tasks due on ``day`` (every domain's: to investigate, notify, transfer,
+        sample), and those of them done by their due time. A task cancelled by its due time
+        (its event made it moot: the contact was released, the stay moved) is not counted;
+        one still open, or ended after its due time, was late."""
+        start = self.at(day, 0)
+        on_time = Task.completed_at <= Task.due_at
+        due, done = self.session.execute(select(
+            func.count(), func.count().filter(and_(Task.status == TaskStatus.done, on_time)))
+            .where(Task.id > self.first_task_id, Task.due_at >= start,
+                   Task.due_at < start + timedelta(days=1),
+                   not_(and_(Task.status == TaskStatus.cancelled, on_time)))).one()
+        return int(due), int(done)
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone)
