@@ -384,13 +384,17 @@ class Drill:
             self.role[agent] = role
             self.since[agent] = t
             self.since_hour[agent] = 12 + self.hour_rng.random(agent.size) * 8
-            home = np.unique(agent[managed & ~facility])
-            if home.size and self.platform is not None:  # home quarantine starts when told
-                record = getattr(self.responder, "contact_status", None)
-                if record is not None:
-                    start = self.platform.at(self.date(t), 0)
-                    record(home, "under_management", [
-                        start + timedelta(hours=float(h)) for h in self.since_hour[home]])
+            record = getattr(self.responder, "contact_status", None)
+            if record is not None and self.platform is not None:
+                start = self.platform.at(self.date(t), 0)
+                # told when traced: those for a facility wait for a room, notified; home
+                # quarantine starts when told
+                for told, status in ((np.unique(agent[facility]), "notified"),
+                                     (np.unique(agent[managed & ~facility]),
+                                      "under_management")):
+                    if told.size:
+                        record(told, status, [start + timedelta(hours=float(h))
+                                              for h in self.since_hour[told]])
         if self.platform is not None:
             if agent.size:
                 self.platform.register(agent, self.date(t))

@@ -297,8 +297,8 @@ class ServiceResponder(CapacityResponder):
 
     def contact_status(self, people: np.ndarray, status: str, at: datetime | list[datetime],
                        cases: dict[int, int] | None = None) -> None:
-        """Move the contact episodes of ``people`` on (under management, released, became a
-        case) through the tracing service, where the move is allowed."""
+        """Move the contact episodes of ``people`` on (notified, under management, released,
+        became a case) through the tracing service, where the move is allowed."""
         wanted = ContactStatus(status)
         when = at if isinstance(at, list) else [at] * people.size
         moves: list[tuple[int, StatusUpdate]] = []
@@ -309,6 +309,8 @@ class ServiceResponder(CapacityResponder):
         for a, t in zip(people.tolist(), when, strict=True):
             keep = []
             for episode in self.episodes.get(a, []):
+                if wanted is ContactStatus.notified:  # told: the episode goes on
+                    keep.append(episode)
                 contact = self.session.get(ContactEpisode, episode)
                 if contact is None or wanted not in TRANSITIONS[contact.status]:
                     continue
