@@ -19,7 +19,7 @@ from fangkong.drill import report
 from fangkong.drill.loop import COLUMNS, HOME_Q, Drill
 from fangkong.drill.services import ServiceResponder
 from fangkong.drill.strategy import Strategy, load
-from fangkong.isolation.models import Room, RoomNight, Site, Stay, Transfer
+from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
 from fangkong.sim.city import build_city
 from fangkong.task.models import Task
@@ -215,6 +215,13 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
                      for at in arrived.get(by_contact[t.subject_id].person_id, []))))]
     assert contact_tasks and not stale
     assert {t.status.value for t in contact_tasks} >= {"done", "cancelled"}
+    # the quarantine tests of the plan are taken (their sampling tasks done) and resulted
+    stay_tests = session.scalars(select(StayTest)).all()
+    assert any(t.sampled_at for t in stay_tests) and any(t.recorded_at for t in stay_tests)
+    sampling = {t.subject_id: t for t in session.scalars(select(Task).where(
+        Task.type == "isolation_sampling"))}
+    assert all(sampling[t.id].status.value == "done" for t in stay_tests
+               if t.sampled_at or t.recorded_at)
     due = sum(r["tasks_due"] for r in run.rows)
     assert due > 0 and 0 < report.totals(run)["tasks_on_time_share"] <= 1
     assert report.totals(run)["tasks_on_time_share"] == round(

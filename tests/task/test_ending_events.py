@@ -4,7 +4,7 @@ reason in the task's history; an unrelated task stays open; a rollback leaves it
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from fangkong.case import importer as case_importer
 from fangkong.case.models import Case
 from fangkong.core import events
 from fangkong.core.auth import Actor
+from fangkong.core.clock import set_clock
 from fangkong.core.errors import Invalid
 from fangkong.isolation import service as isolation
 from fangkong.isolation import transfers
@@ -101,9 +102,14 @@ def test_a_contact_released_or_a_case_cancels_what_is_left(
         session: Session, admin: Actor, people: list[Person]) -> None:
     case_id = confirmed_case(session, admin, people[0], ref="EVC1")
     released, converted = (_contact(session, admin, case_id, p) for p in people[3:5])
-    _status(session, admin, released, ContactStatus.under_management)
+    # recorded at 09:00 that the contact was under management since 07:00: the task ended then
+    set_clock(lambda: NOW + timedelta(hours=3))
+    _status(session, admin, released, ContactStatus.under_management,
+            at=NOW + timedelta(hours=1))
     found = _tasks(session, "contact", released)
     _ended(found["notify_contact"], TaskStatus.done, "contact.under_management")
+    assert found["notify_contact"].completed_at == NOW + timedelta(hours=1)
+    assert found["notify_contact"].events[-1].at == NOW + timedelta(hours=1)
     _status(session, admin, released, ContactStatus.released)
     _ended(_tasks(session, "contact", released)["transfer_to_quarantine"],
            TaskStatus.cancelled, "contact.released")
@@ -156,17 +162,29 @@ def test_a_stay_test_recorded_or_moved_ends_its_sampling_tasks(
            TaskStatus.done, "stay.tested")
     assert _tasks(session, "iso_stay_test", tests[1].id)[
         "isolation_sampling"].status is TaskStatus.open
+    # a sample taken ends its task at once; its result, later, changes nothing more
+    taken = datetime(2022, 7, 3, 9, 0, tzinfo=UTC)
+    isolation.record_samples(session, actor=admin, taken=[(stay.id, tests[1].test_date)],
+                             at=taken)
+    sampled = _tasks(session, "iso_stay_test", tests[1].id)["isolation_sampling"]
+    _ended(sampled, TaskStatus.done, "stay.sampled")
+    isolation.record_test(session, actor=admin, stay_id=stay.id, test_date=tests[1].test_date,
+                          result=SampleResult.negative)
+    assert len(_tasks(session, "iso_stay_test", tests[1].id)["isolation_sampling"].events) == 2
+    assert isolation.tests_of(session, stay.id)[1].sampled_at == taken
+    with pytest.raises(Invalid, match=f"stay {stay.id} has no test on 2022-07-05"):
+        isolation.record_samples(session, actor=admin, taken=[(stay.id, date(2022, 7, 5))])
     hospital = isolation.create_site(session, actor=admin, data=SiteCreate(
         code="EVF", name="F", type="shelter_hospital", division_code="440802",
         rooms=[RoomSpec(label="1")]))
     isolation.move_stay(session, actor=admin, stay_id=stay.id, to_site_id=hospital.id,
                         to_room_id=isolation.rooms_of(session, hospital.id)[0].id,
-                        on=tests[1].test_date)
-    for test in tests[1:]:
+                        on=tests[2].test_date)
+    for test in tests[2:]:
         _ended(_tasks(session, "iso_stay_test", test.id)["isolation_sampling"],
                TaskStatus.cancelled, "stay.moved")
-    assert _tasks(session, "iso_stay_test", tests[0].id)[
-        "isolation_sampling"].status is TaskStatus.done  # ended once
+    assert all(_tasks(session, "iso_stay_test", t.id)["isolation_sampling"].status
+               is TaskStatus.done for t in tests[:2])  # ended once
 
 
 def _task(session: Session, actor: Actor, subject: tuple[str, int], **kw: object) -> Task:

@@ -4,17 +4,19 @@ it in the same session and transaction, without the announcing domain importing 
 does not know about tracing; tracing listens).
 
 An event names the records it happened to (``subject_type`` and ``subject_ids``), who did it
-(``actor``) and why, in words kept in the history of what it ends (``reason``); ``detail``
-carries what else its listeners need. Handlers run synchronously, in registration order; those
-of the event's name first, then those that hear every event (the task service: an event ends
-the open tasks of its records that wait for it). An exception in one propagates to the caller,
-so the whole unit of work (the report and what follows from it) commits or rolls back together.
-Registration happens when the listening domain's module is imported."""
+(``actor``) and why, in words kept in the history of what it ends (``reason``), and when, if
+not now (``at``); ``detail`` carries what else its listeners need. Handlers run
+synchronously, in registration order; those of the event's name first, then those that hear
+every event (the task service: an event ends the open tasks of its records that wait for it).
+An exception in one propagates to the caller, so the whole unit of work (the report and what
+follows from it) commits or rolls back together. Registration happens when the listening
+domain's module is imported."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,6 +32,8 @@ class Event:
     subject_ids: Sequence[int]
     reason: str
     detail: Mapping[str, Any] = field(default_factory=dict)
+    at: Mapping[int, datetime] = field(default_factory=dict)
+    """When it happened to a subject, where that was before now (a step recorded later)."""
 
 
 CATALOGUE: dict[str, str] = {
@@ -42,6 +46,7 @@ CATALOGUE: dict[str, str] = {
     "contact.lost_to_follow_up": "the contact was lost to follow-up (subject: contact)",
     "transfer.arrived": "admission transfers arrived at their site (subject: iso_transfer; "
                         "detail: person_ids by passenger class)",
+    "stay.sampled": "the sample of a stay's scheduled test was taken (subject: iso_stay_test)",
     "stay.tested": "a stay's scheduled test has its result (subject: iso_stay_test)",
     "stay.released": "a stay was released (subject: iso_stay)",
     "stay.moved": "a stay ended by a move to another facility (subject: its tests still "

@@ -398,7 +398,7 @@ class Drill:
         if self.platform is not None:
             if agent.size:
                 self.platform.register(agent, self.date(t))
-            self.platform.investigated(traced.cases)
+            self.platform.investigated(traced.cases, self.platform.at(self.date(t), 14))
         return int(agent.size) if traced.identified is None else traced.identified
 
     def _transfer(self, t: int) -> tuple[np.ndarray, np.ndarray]:

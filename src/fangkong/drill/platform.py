@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -28,6 +29,7 @@ from fangkong.case.models import Case
 from fangkong.case.records import FIELDS as CASE_FIELDS
 from fangkong.case.schemas import Reclassify
 from fangkong.config import get_settings
+from fangkong.core import clock
 from fangkong.core.auth import Actor
 from fangkong.demo.synthetic import GIVEN, SURNAMES
 from fangkong.person import importer as person_importer
@@ -42,6 +44,17 @@ from fangkong.task.enums import TaskStatus
 from fangkong.task.models import Task
 from fangkong.task.schemas import TaskCreate, TaskUpdate
 from fangkong.testing.models import Lab
+
+
+@contextmanager
+def sim_clock(at: datetime) -> Iterator[None]:
+    """The platform's clock at a moment of the simulated day."""
+    clock.set_clock(lambda: at.astimezone(UTC))
+    try:
+        yield
+    finally:
+        clock.set_clock(None)
+
 
 ID_CODES = 365 * 500  # (day of the birth year, sequence of one sex) codes per block
 
@@ -254,14 +267,17 @@ class Platform:
             self.task_of[agent] = task.id
             self.tasks_written += 1
 
-    def investigated(self, agents: np.ndarray) -> None:
-        """The cases' 流调 is done (the responder traced them): close their tasks."""
-        for a in agents:
-            task_id = self.task_of.pop(int(a), None)
-            if task_id is not None:
-                tasks.update(self.session, actor=self.actor, task_id=task_id, data=TaskUpdate(
-                    status=TaskStatus.done, note="traced by the drill's responder"))
-                self.tasks_done += 1
+    def investigated(self, agents: np.ndarray, at: datetime) -> None:
+        """The cases' 流调 is done (the responder traced them, at ``at`` of the simulated
+        day): close their tasks."""
+        with sim_clock(at):
+            for a in agents:
+                task_id = self.task_of.pop(int(a), None)
+                if task_id is not None:
+                    tasks.update(self.session, actor=self.actor, task_id=task_id,
+                                 data=TaskUpdate(status=TaskStatus.done,
+                                                 note="traced by the drill's responder"))
+                    self.tasks_done += 1
 
     def symptoms(self, agents: np.ndarray) -> None:
         """Infections found before symptom onset that now show symptoms: asymptomatic

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -251,34 +251,37 @@ def on_event(session: Session, event: events.Event) -> list[int]:
     """The event ends the open tasks of its subject that wait for it: done if it is one of a
     task's ``completes_on``, cancelled if one of its ``cancels_on``; each with a history step
     naming the event and its reason, in the caller's transaction (the same unit of work as
-    what happened). Returns the ids of the tasks ended. Set-based: one read of the subject's
-    open tasks per chunk of 900 records, one UPDATE per outcome, one INSERT of the steps."""
-    ended: dict[TaskStatus, list[int]] = {TaskStatus.done: [], TaskStatus.cancelled: []}
+    what happened). A task ends when the event happened to its subject (``event.at``, else
+    now; never before the task was made). Returns the ids of the tasks ended. One read of the
+    subject's open tasks per chunk of 900 records, one UPDATE and one INSERT of the steps."""
+    now = utc_now()
+    ended: list[dict[str, Any]] = []
     ids = sorted(set(event.subject_ids))
     for start in range(0, len(ids), 900):
-        for task_id, completes, cancels in session.execute(
-                select(Task.id, Task.completes_on, Task.cancels_on).where(
+        for task_id, subject_id, created, completes, cancels in session.execute(
+                select(Task.id, Task.subject_id, Task.created_at, Task.completes_on,
+                       Task.cancels_on).where(
                     Task.subject_type == event.subject_type,
                     Task.subject_id.in_(ids[start:start + 900]),
                     Task.status.in_(ACTIVE))):
             if event.name in (completes or "").split():
-                ended[TaskStatus.done].append(task_id)
+                status = TaskStatus.done
             elif event.name in (cancels or "").split():
-                ended[TaskStatus.cancelled].append(task_id)
-    moved = sorted(ended[TaskStatus.done] + ended[TaskStatus.cancelled])
-    if not moved:
+                status = TaskStatus.cancelled
+            else:
+                continue
+            at = max(as_utc(event.at.get(subject_id or 0, now)), as_utc(created))
+            ended.append({"task": task_id, "to": status, "at": at})
+    if not ended:
         return []
-    now = utc_now()
-    for status, task_ids in ended.items():
-        for start in range(0, len(task_ids), 5000):
-            session.execute(sql_update(Task).where(Task.id.in_(task_ids[start:start + 5000]))
-                            .values(status=status, completed_at=now)
-                            .execution_options(synchronize_session=False))
+    table = cast(Table, Task.__table__)
+    session.execute(sql_update(table).where(table.c.id == bindparam("task"))
+                    .values(status=bindparam("to"), completed_at=bindparam("at")), ended)
     by = event.actor.username
     insert_many(session, TaskEvent.__table__, [
-        {"task_id": i, "at": now, "by": by, "kind": "status",
-         "detail": f"{status.value}: {event.name} ({event.reason})"}
-        for status, task_ids in ended.items() for i in task_ids])
+        {"task_id": e["task"], "at": e["at"], "by": by, "kind": "status",
+         "detail": f"{e['to'].value}: {event.name} ({event.reason})"} for e in ended])
+    moved = sorted(e["task"] for e in ended)
     _expire(session, moved)  # loaded tasks see their new status and history
     audit.record(session, event.actor, action="update", record_type="task", record_ids=moved,
                  fields=["status"], detail={"event": event.name, "reason": event.reason})

@@ -617,13 +617,14 @@ def set_status_many(session: Session, *, actor: Actor,
     session.flush()
     audit.record(session, actor, action="update", record_type="contact", record_ids=ids,
                  fields=["status"])
-    moved: dict[ContactStatus, list[int]] = {}
+    moved: dict[ContactStatus, dict[int, datetime | None]] = {}
     for cid, data in updates:
-        moved.setdefault(data.status, []).append(cid)
-    for to, contact_ids in moved.items():  # what the moves end (their tasks), at once
+        moved.setdefault(data.status, {})[cid] = data.at
+    for to, steps in moved.items():  # what the moves end (their tasks), at once
         events.publish(session, events.Event(
             f"contact.{to.value}", actor=actor, subject_type="contact",
-            subject_ids=contact_ids, reason=f"contact {to.value.replace('_', ' ')}"))
+            subject_ids=list(steps), reason=f"contact {to.value.replace('_', ' ')}",
+            at={cid: at for cid, at in steps.items() if at is not None}))
     return out
 
 

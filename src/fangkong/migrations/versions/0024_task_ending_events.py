@@ -15,7 +15,8 @@ board counts only work still to do:
 - ``transfer_to_quarantine`` (the contact): done if an admission transfer of the person as a
   contact arrived after the task was made, else cancelled as above;
 - ``isolation_sampling``: its subject becomes the stay's test (``iso_stay_test``, the task's
-  test); done if the result is recorded, cancelled if the stay moved before it;
+  test), which now records when its sample was taken (``sampled_at``, event ``stay.sampled``);
+  done if the result is recorded, cancelled if the stay moved before it;
 - ``resample`` (the person): completed by the person's single-tube re-test.
 """
 
@@ -38,7 +39,7 @@ CONTACT_ENDED = "contact.released contact.became_case contact.lost_to_follow_up"
 ENDINGS = [  # type, subject type, completes_on, cancels_on
     ("notify_contact", "contact", "contact.notified contact.under_management", CONTACT_ENDED),
     ("transfer_to_quarantine", "contact", "transfer.arrived", CONTACT_ENDED),
-    ("isolation_sampling", "iso_stay_test", "stay.tested", "stay.moved"),
+    ("isolation_sampling", "iso_stay_test", "stay.sampled stay.tested", "stay.moved"),
     ("resample", "person", "testing.retested", None),
 ]
 ACTIVE = "('open', 'in_progress')"
@@ -83,6 +84,8 @@ def upgrade() -> None:
     op.add_column("task", sa.Column("completes_on", sa.String(300), nullable=True))
     op.add_column("task", sa.Column("cancels_on", sa.String(300), nullable=True))
     op.create_index("ix_task_subject", "task", ["subject_type", "subject_id"])
+    op.add_column("iso_stay_test", sa.Column("sampled_at", UTCDateTime(timezone=True),
+                                             nullable=True))
     bind = op.get_bind()
     bind.execute(sa.text(
         "UPDATE task SET subject_type = 'iso_stay_test', subject_id = (SELECT s.id FROM "
@@ -114,5 +117,6 @@ def downgrade() -> None:
     op.drop_index("ix_task_subject", table_name="task")
     # ALTER TABLE ... DROP COLUMN on both (SQLite 3.35+): a batch copy of the table would be
     # refused on SQLite, whose task events refer to it (see sqlite_ddl)
+    op.drop_column("iso_stay_test", "sampled_at")
     op.drop_column("task", "cancels_on")
     op.drop_column("task", "completes_on")
