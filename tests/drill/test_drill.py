@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from fangkong.drill import report
 from fangkong.drill.loop import COLUMNS, HOME_Q, Drill
 from fangkong.drill.services import ServiceResponder
 from fangkong.drill.strategy import Strategy, load
-from fangkong.isolation.models import Room, RoomNight, Site, Stay, Transfer
+from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
 from fangkong.sim.city import build_city
 from fangkong.task.models import Task
@@ -197,6 +198,34 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
     hours = [r["hours_identified_to_quarantine"] for r in run.rows
              if r["hours_identified_to_quarantine"] != ""]
     assert hours and any(h % 24 for h in hours)  # real hours, not whole days
+    # Tasks end with the events of their records: no contact task is left open once the
+    # contact is released or a case, none to transfer a contact who arrived; the share done
+    # on time is in the report, of the tasks due.
+    by_contact = {c.id: c for c in episodes}
+    contact_tasks = session.scalars(select(Task).where(Task.subject_type == "contact")).all()
+    arrived: dict[int, list[datetime]] = {}
+    for t in moved:
+        arrived.setdefault(t.person_id, []).append(t.arrived_at)
+    stale = [(t.type, by_contact[t.subject_id].status.value, t.created_at,
+              arrived.get(by_contact[t.subject_id].person_id))
+             for t in contact_tasks if t.status.active and (
+                 by_contact[t.subject_id].status.value in ("released", "became_case")
+                 or (t.type == "transfer_to_quarantine" and any(
+                     at >= t.created_at
+                     for at in arrived.get(by_contact[t.subject_id].person_id, []))))]
+    assert contact_tasks and not stale
+    assert {t.status.value for t in contact_tasks} >= {"done", "cancelled"}
+    # the quarantine tests of the plan are taken (their sampling tasks done) and resulted
+    stay_tests = session.scalars(select(StayTest)).all()
+    assert any(t.sampled_at for t in stay_tests) and any(t.recorded_at for t in stay_tests)
+    sampling = {t.subject_id: t for t in session.scalars(select(Task).where(
+        Task.type == "isolation_sampling"))}
+    assert all(sampling[t.id].status.value == "done" for t in stay_tests
+               if t.sampled_at or t.recorded_at)
+    due = sum(r["tasks_due"] for r in run.rows)
+    assert due > 0 and 0 < report.totals(run)["tasks_on_time_share"] <= 1
+    assert report.totals(run)["tasks_on_time_share"] == round(
+        sum(r["tasks_on_time"] for r in run.rows) / due, 3)
     # The same drill again is a drill of its own with the same figures; the first one's
     # zones are lifted and its sites stand down.
     again = Drill(strategy, session=session, actor=actor).run_all()

@@ -46,9 +46,10 @@ def _snapshot(session: Session, seq: int) -> dict[str, Any]:
     stays = session.scalars(select(Stay)).all()
     skey = {s.id: ("stay", s.person_id, s.start_date) for s in stays}
     tests = session.scalars(select(StayTest)).all()
-    sampling = {t.task_id: t for t in tests}
-    found_tasks = session.scalars(select(Task).where(Task.subject_type == "iso_stay")).all()
-    tkey = {t.id: ("task", skey[t.subject_id], sampling[t.id].test_date) for t in found_tasks}
+    sampling = {t.id: t for t in tests}  # a sampling task is about its test
+    found_tasks = session.scalars(select(Task).where(Task.subject_type == "iso_stay_test")).all()
+    tkey = {t.id: ("task", skey[sampling[t.subject_id].stay_id], sampling[t.subject_id].test_date)
+            for t in found_tasks}
     moved = session.scalars(select(Transfer)).all()
     xkey = {t.id: ("transfer", t.person_id) for t in moved}
     keys: dict[str, dict[int, Any]] = {"iso_stay": skey, "task": tkey, "iso_transfer": xkey}

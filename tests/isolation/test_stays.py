@@ -62,10 +62,12 @@ def test_a_stay_follows_the_pack_plan_with_sampling_tasks(session: Session, admi
     assert (stay.pack, stay.pack_version) == ("cn_v9", "1.0.0")
     tests = service.tests_of(session, stay.id)
     assert [t.test_date.day for t in tests] == [2, 3, 4, 6, 8]
-    tasks = session.scalars(select(Task).where(Task.subject_type == "iso_stay",
-                                               Task.subject_id == stay.id)).all()
+    tasks = session.scalars(select(Task).where(  # each about its test, done by its result
+        Task.subject_type == "iso_stay_test", Task.subject_id.in_([t.id for t in tests]))).all()
     assert len(tasks) == 5 and {t.type for t in tasks} == {"isolation_sampling"}
-    assert {t.id for t in tasks} == {t.task_id for t in tests}
+    assert {(t.id, t.subject_id) for t in tasks} == {(t.task_id, t.id) for t in tests}
+    assert {(tuple(t.completes_on.split()), t.cancels_on) for t in tasks if t.completes_on} == {
+        (("stay.sampled", "stay.tested"), "stay.moved")}
     assert session.scalar(select(AuditEntry).where(AuditEntry.record_type == "iso_stay")
                           .order_by(AuditEntry.seq.desc()).limit(1)).action == "create"
 

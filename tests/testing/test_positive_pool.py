@@ -94,8 +94,11 @@ def test_positive_ten_in_one_pool_to_one_case_nine_released(session: Session,
     assert case.person_id == next(m.person_id for m in members if m.case_id)
     assert case.detection_mode.value == "community_screening"
     assert case.classification.value == "asymptomatic"
-    assert all(t.status == TaskStatus.done for t in session.scalars(
-        select(Task).where(Task.type == "resample")))
+    resample = session.scalars(select(Task).where(Task.type == "resample")).all()
+    assert all(t.status == TaskStatus.done for t in resample)
+    # each ended by the person's re-test, the tube and its result in the task's history
+    assert all((t.events[-1].detail or "").startswith("done: testing.retested (re-test tube S")
+               for t in resample)
     followups = service.queue(session, actor=admin, round_id=round_id, open_only=False)
     assert [(f.status, f.outcome) for f in followups] == [
         (FollowupStatus.resolved.value, Outcome.case_found.value)]

@@ -85,17 +85,21 @@ def _write(session: Session, actor: Actor, rows: list[tuple[int, dict[str, Any]]
            people: dict[str, int], existing: dict[str, Case], filename: str) -> CaseImportReport:
     inserted = updated = unchanged = 0
     note = f"import {filename}"
+    infections: list[int] = []  # new to case management as such: traced as on the API path
     for _, values in rows:
         case = existing.get(values["ref"])
         if case is None:
-            cases.insert(session, actor=actor, values=values,
-                         person_id=people[values["person_ref"]], note=note)
+            case = cases.insert(session, actor=actor, values=values,
+                                person_id=people[values["person_ref"]], note=note)
             inserted += 1
+            if case.classification in cases.INFECTIONS:
+                infections.append(case.id)
             continue
         digest = records.row_hash(values)
         if digest == case.row_hash:
             unchanged += 1
             continue
+        was = case.classification
         cases.apply_change(case, actor=actor, classification=values["classification"],
                            severity=values["severity"], basis=Basis.manual, note=note)
         for field in cases.FIELDS:
@@ -104,6 +108,9 @@ def _write(session: Session, actor: Actor, rows: list[tuple[int, dict[str, Any]]
         case.person_id = people[values["person_ref"]]
         case.row_hash, case.updated_at = digest, utc_now()
         updated += 1
+        if case.classification in cases.INFECTIONS and was not in cases.INFECTIONS:
+            infections.append(case.id)
     session.flush()
+    cases.reported(session, actor=actor, case_ids=infections, reason=note)
     return CaseImportReport(file=filename, rows=len(rows), inserted=inserted, updated=updated,
                             unchanged=unchanged)

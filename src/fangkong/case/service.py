@@ -39,7 +39,7 @@ def check_places(session: Session, actor: Actor, values: dict[str, Any]) -> list
 
 
 # A case of these classifications is an infection: reporting one (or reclassifying a suspected
-# case as one) publishes ``case.reported``, on which tracing proposes its contacts.
+# case as one), by any path, publishes ``case.reported``, on which tracing proposes its contacts.
 INFECTIONS = frozenset({Classification.confirmed, Classification.asymptomatic})
 
 
@@ -62,8 +62,16 @@ def create(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     audit.record(session, actor, action="create", record_type="case", record_ids=[case.id],
                  fields=FIELDS)
     if case.classification in INFECTIONS:
-        events.publish("case.reported", session, actor=actor, case_id=case.id)
+        reported(session, actor=actor, case_ids=[case.id], reason="reported")
     return case
+
+
+def reported(session: Session, *, actor: Actor, case_ids: list[int], reason: str) -> None:
+    """``case.reported`` for infections new to case management, by whatever path they came
+    (the API, an import, a testing result, a reclassification): tracing proposes their
+    contacts. Once per batch."""
+    events.publish(session, events.Event("case.reported", actor=actor, subject_type="case",
+                                         subject_ids=case_ids, reason=reason))
 
 
 def insert(session: Session, *, actor: Actor, values: dict[str, Any], person_id: int,
@@ -119,7 +127,8 @@ def reclassify(session: Session, *, actor: Actor, case_id: int, data: Reclassify
         audit.record(session, actor, action="update", record_type="case",
                      record_ids=[case.id], fields=["classification", "severity"])
         if case.classification in INFECTIONS and was not in INFECTIONS:
-            events.publish("case.reported", session, actor=actor, case_id=case.id)
+            reported(session, actor=actor, case_ids=[case.id],
+                     reason=f"reclassified as {case.classification.value}")
     return case
 
 

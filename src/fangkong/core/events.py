@@ -1,29 +1,79 @@
-"""In-process domain events: a domain announces what happened (``case.reported``) and other
-domains that registered a handler act on it in the same session and transaction, without the
-announcing domain importing them (a case does not know about tracing; tracing listens).
+"""In-process domain events: a domain announces what happened to its records (``case.reported``,
+``contact.released``, ``transfer.arrived``) and other domains that registered a handler act on
+it in the same session and transaction, without the announcing domain importing them (a case
+does not know about tracing; tracing listens).
 
-Handlers run synchronously, in registration order; an exception in one propagates to the
-caller, so the whole unit of work (the report and what follows from it) commits or rolls back
-together. Registration happens when the listening domain's module is imported."""
+An event names the records it happened to (``subject_type`` and ``subject_ids``), who did it
+(``actor``) and why, in words kept in the history of what it ends (``reason``), and when, if
+not now (``at``); ``detail`` carries what else its listeners need. Handlers run
+synchronously, in registration order; those of the event's name first, then those that hear
+every event (the task service: an event ends the open tasks of its records that wait for it).
+An exception in one propagates to the caller, so the whole unit of work (the report and what
+follows from it) commits or rolls back together. Registration happens when the listening
+domain's module is imported."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-Handler = Callable[..., None]
+from fangkong.core.auth import Actor
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    actor: Actor
+    subject_type: str
+    subject_ids: Sequence[int]
+    reason: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    at: Mapping[int, datetime] = field(default_factory=dict)
+    """When it happened to a subject, where that was before now (a step recorded later)."""
+
+
+CATALOGUE: dict[str, str] = {
+    "case.reported": "an infection (confirmed or asymptomatic) was reported, by any path: the "
+                     "API, an import, a testing result, a reclassification (subject: case)",
+    "contact.notified": "the contact was notified (subject: contact)",
+    "contact.under_management": "the contact's management began (subject: contact)",
+    "contact.released": "the contact was released from management (subject: contact)",
+    "contact.became_case": "the contact became a case (subject: contact)",
+    "contact.lost_to_follow_up": "the contact was lost to follow-up (subject: contact)",
+    "transfer.arrived": "admission transfers arrived at their site (subject: iso_transfer; "
+                        "detail: person_ids by passenger class)",
+    "stay.sampled": "the sample of a stay's scheduled test was taken (subject: iso_stay_test)",
+    "stay.tested": "a stay's scheduled test has its result (subject: iso_stay_test)",
+    "stay.released": "a stay was released (subject: iso_stay)",
+    "stay.moved": "a stay ended by a move to another facility (subject: its tests still "
+                  "to take, iso_stay_test)",
+    "zone.lifted": "a risk zone was lifted (subject: zone)",
+    "testing.retested": "a pool member's single-tube re-test has its result (subject: person)",
+}
+"""Every event the platform publishes: what a task may wait for (``completes_on``,
+``cancels_on``)."""
+
+Handler = Callable[[Session, Event], None]
+EVERY = "*"
 _handlers: dict[str, list[Handler]] = {}
 
 
 def subscribe(event: str, handler: Handler) -> None:
-    """Call ``handler(session, **payload)`` whenever ``event`` is published (once per handler)."""
+    """Call ``handler(session, event)`` whenever ``event`` is published (once per handler);
+    ``EVERY`` hears every event."""
     listeners = _handlers.setdefault(event, [])
     if handler not in listeners:
         listeners.append(handler)
 
 
-def publish(event: str, session: Session, **payload: Any) -> None:
-    for handler in list(_handlers.get(event, [])):
-        handler(session, **payload)
+def publish(session: Session, event: Event) -> None:
+    if event.name not in CATALOGUE:
+        raise ValueError(f"unknown event {event.name!r}: add it to events.CATALOGUE")
+    if not event.subject_ids:
+        return
+    for handler in [*_handlers.get(event.name, []), *_handlers.get(EVERY, [])]:
+        handler(session, event)

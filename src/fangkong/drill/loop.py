@@ -39,6 +39,7 @@ COLUMNS = [
     "zones_medium", "zones_active", "samples_taken", "tests_used", "lab_backlog",
     "hours_positive_to_transfer", "hours_identified_to_quarantine", "rt",
     "infections_household", "infections_work", "infections_school", "infections_venue",
+    "tasks_due", "tasks_on_time", "tasks_on_time_share",
 ]
 
 
@@ -251,9 +252,20 @@ class Drill:
             "infections_work": day.by_setting["work"],
             "infections_school": day.by_setting["school"],
             "infections_venue": day.by_setting["venue"],
+            **self._tasks_due(today),
         }
         self.run.rows.append(row)
         return row
+
+    def _tasks_due(self, today: dt.date) -> dict[str, int | float | str]:
+        """The platform's tasks due today and the share of them done on time (empty without
+        the platform)."""
+        if self.platform is None:
+            return {"tasks_due": "", "tasks_on_time": "", "tasks_on_time_share": ""}
+        self.platform.session.flush()
+        due, done = self.platform.tasks_due(today)
+        return {"tasks_due": due, "tasks_on_time": done,
+                "tasks_on_time_share": round(done / due, 3) if due else ""}
 
     def _sample(self, t: int) -> int:
         s, city, eng, st = self.s, self.city, self.engine, self.status
@@ -372,17 +384,21 @@ class Drill:
             self.role[agent] = role
             self.since[agent] = t
             self.since_hour[agent] = 12 + self.hour_rng.random(agent.size) * 8
-            home = np.unique(agent[managed & ~facility])
-            if home.size and self.platform is not None:  # home quarantine starts when told
-                record = getattr(self.responder, "contact_status", None)
-                if record is not None:
-                    start = self.platform.at(self.date(t), 0)
-                    record(home, "under_management", [
-                        start + timedelta(hours=float(h)) for h in self.since_hour[home]])
+            record = getattr(self.responder, "contact_status", None)
+            if record is not None and self.platform is not None:
+                start = self.platform.at(self.date(t), 0)
+                # told when traced: those for a facility wait for a room, notified; home
+                # quarantine starts when told
+                for told, status in ((np.unique(agent[facility]), "notified"),
+                                     (np.unique(agent[managed & ~facility]),
+                                      "under_management")):
+                    if told.size:
+                        record(told, status, [start + timedelta(hours=float(h))
+                                              for h in self.since_hour[told]])
         if self.platform is not None:
             if agent.size:
                 self.platform.register(agent, self.date(t))
-            self.platform.investigated(traced.cases)
+            self.platform.investigated(traced.cases, self.platform.at(self.date(t), 14))
         return int(agent.size) if traced.identified is None else traced.identified
 
     def _transfer(self, t: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.orm import Session
 
 from fangkong.case import importer as case_importer
@@ -28,6 +29,7 @@ from fangkong.case.models import Case
 from fangkong.case.records import FIELDS as CASE_FIELDS
 from fangkong.case.schemas import Reclassify
 from fangkong.config import get_settings
+from fangkong.core import clock
 from fangkong.core.auth import Actor
 from fangkong.demo.synthetic import GIVEN, SURNAMES
 from fangkong.person import importer as person_importer
@@ -42,6 +44,17 @@ from fangkong.task.enums import TaskStatus
 from fangkong.task.models import Task
 from fangkong.task.schemas import TaskCreate, TaskUpdate
 from fangkong.testing.models import Lab
+
+
+@contextmanager
+def sim_clock(at: datetime) -> Iterator[None]:
+    """The platform's clock at a moment of the simulated day."""
+    clock.set_clock(lambda: at.astimezone(UTC))
+    try:
+        yield
+    finally:
+        clock.set_clock(None)
+
 
 ID_CODES = 365 * 500  # (day of the birth year, sequence of one sex) codes per block
 
@@ -74,6 +87,8 @@ class Platform:
         self.case_of: dict[int, int] = {}  # agent -> case id
         self._given_names: tuple[np.ndarray, np.ndarray] | None = None
         self.task_of: dict[int, int] = {}  # agent -> open 流调 task id
+        # This run's tasks are those made after it started (the database may hold others).
+        self.first_task_id = session.scalar(select(func.max(Task.id))) or 0
         self.zone = ZoneInfo(get_settings().timezone)
         # Where this city's ID numbers start in each (county, birth year, sex) block: cities of
         # other drills in the same database use other ranges (clashes are resolved below).
@@ -252,14 +267,17 @@ class Platform:
             self.task_of[agent] = task.id
             self.tasks_written += 1
 
-    def investigated(self, agents: np.ndarray) -> None:
-        """The cases' 流调 is done (the responder traced them): close their tasks."""
-        for a in agents:
-            task_id = self.task_of.pop(int(a), None)
-            if task_id is not None:
-                tasks.update(self.session, actor=self.actor, task_id=task_id, data=TaskUpdate(
-                    status=TaskStatus.done, note="traced by the drill's responder"))
-                self.tasks_done += 1
+    def investigated(self, agents: np.ndarray, at: datetime) -> None:
+        """The cases' 流调 is done (the responder traced them, at ``at`` of the simulated
+        day): close their tasks."""
+        with sim_clock(at):
+            for a in agents:
+                task_id = self.task_of.pop(int(a), None)
+                if task_id is not None:
+                    tasks.update(self.session, actor=self.actor, task_id=task_id,
+                                 data=TaskUpdate(status=TaskStatus.done,
+                                                 note="traced by the drill's responder"))
+                    self.tasks_done += 1
 
     def symptoms(self, agents: np.ndarray) -> None:
         """Infections found before symptom onset that now show symptoms: asymptomatic
@@ -275,6 +293,20 @@ class Platform:
                                                         severity=Severity.mild, basis=Basis.rule,
                                                         note="symptom onset (drill)"))
                 self.reclassified += 1
+
+    def tasks_due(self, day: date) -> tuple[int, int]:
+        """This run's tasks due on ``day`` (every domain's: to investigate, notify, transfer,
+        sample), and those of them done by their due time. A task cancelled by its due time
+        (its event made it moot: the contact was released, the stay moved) is not counted;
+        one still open, or ended after its due time, was late."""
+        start = self.at(day, 0)
+        on_time = Task.completed_at <= Task.due_at
+        due, done = self.session.execute(select(
+            func.count(), func.count().filter(and_(Task.status == TaskStatus.done, on_time)))
+            .where(Task.id > self.first_task_id, Task.due_at >= start,
+                   Task.due_at < start + timedelta(days=1),
+                   not_(and_(Task.status == TaskStatus.cancelled, on_time)))).one()
+        return int(due), int(done)
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone)

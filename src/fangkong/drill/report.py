@@ -31,6 +31,7 @@ CHARTS = [
     ("zones_high", "High-risk zones 高风险区"),
     ("tests_used", "PCR tubes used 核酸检测管数"),
     ("lab_backlog", "Samples waiting at the lab 实验室积压"),
+    ("tasks_on_time_share", "Tasks done on time (share of those due) 任务按时办结率"),
     ("rt", "Reproduction number Rt"),
     ("cumulative_infections", "Cumulative infections 累计感染"),
 ]
@@ -55,8 +56,16 @@ def totals(run: Run) -> dict[str, Any]:
         "tubes_used": sum(r["tests_used"] for r in rows),
         "mean_hours_positive_to_transfer": mean_of("hours_positive_to_transfer"),
         "mean_hours_identified_to_quarantine": mean_of("hours_identified_to_quarantine"),
+        "tasks_on_time_share": on_time_share(rows),
         **run.platform,
     }
+
+
+def on_time_share(rows: list[dict[str, Any]]) -> float | str:
+    """The platform's tasks done by their due time, of all those due during the drill."""
+    due = sum(r["tasks_due"] for r in rows if r["tasks_due"] != "")
+    done = sum(r["tasks_on_time"] for r in rows if r["tasks_on_time"] != "")
+    return round(done / due, 3) if due else ""
 
 
 def write_csv(runs: list[Run], path: Path) -> None:

@@ -27,8 +27,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -43,9 +42,9 @@ from fangkong.case import service as cases
 from fangkong.case.enums import Basis, Classification
 from fangkong.case.models import Case
 from fangkong.config import get_settings
-from fangkong.core import audit, clock
+from fangkong.core import audit
 from fangkong.core.auth import Actor
-from fangkong.drill.platform import Platform
+from fangkong.drill.platform import Platform, sim_clock
 from fangkong.drill.responder import (
     CLOSE,
     EMPTY,
@@ -63,11 +62,13 @@ from fangkong.isolation import transfers
 from fangkong.isolation.enums import (
     AssignRole,
     PassengerClass,
+    SampleResult,
     SiteStatus,
     SiteType,
+    StayStatus,
     VehicleKind,
 )
-from fangkong.isolation.models import Site
+from fangkong.isolation.models import Site, Stay, StayTest
 from fangkong.isolation.schemas import (
     BatchAssign,
     BatchPerson,
@@ -110,16 +111,6 @@ DRILL_ZONE = "(drill "  # zones of a drill are named "... (drill <its prefix>)"
 BATCH = 5000          # the isolation service's batch limit
 
 
-@contextmanager
-def sim_clock(at: datetime) -> Iterator[None]:
-    """The platform's clock at a moment of the simulated day."""
-    clock.set_clock(lambda: at.astimezone(UTC))
-    try:
-        yield
-    finally:
-        clock.set_clock(None)
-
-
 class ServiceResponder(CapacityResponder):
     """Tracing, zones and rooms through the platform's services; the lab and the vehicles
     are the world's (the drill's), as in :class:`CapacityResponder`."""
@@ -134,6 +125,8 @@ class ServiceResponder(CapacityResponder):
         self.rounds: dict[int, list[Any]] = {}  # round day -> [towns, positive towns, left]
         self.barcodes: dict[tuple[int, int, float], np.ndarray] = {}
         self.round_results: list[tuple[int, np.ndarray, np.ndarray]] = []
+        # quarantine tests in the lab: (release day, people, sample day, positives)
+        self.stay_results: list[tuple[int, np.ndarray, int, np.ndarray]] = []
         self.lab_id = 0
         self.last_case = 0
         self.site_of: dict[int, int] = {}  # agent -> the site the assignment chose
@@ -297,8 +290,8 @@ class ServiceResponder(CapacityResponder):
 
     def contact_status(self, people: np.ndarray, status: str, at: datetime | list[datetime],
                        cases: dict[int, int] | None = None) -> None:
-        """Move the contact episodes of ``people`` on (under management, released, became a
-        case) through the tracing service, where the move is allowed."""
+        """Move the contact episodes of ``people`` on (notified, under management, released,
+        became a case) through the tracing service, where the move is allowed."""
         wanted = ContactStatus(status)
         when = at if isinstance(at, list) else [at] * people.size
         moves: list[tuple[int, StatusUpdate]] = []
@@ -309,6 +302,8 @@ class ServiceResponder(CapacityResponder):
         for a, t in zip(people.tolist(), when, strict=True):
             keep = []
             for episode in self.episodes.get(a, []):
+                if wanted is ContactStatus.notified:  # told: the episode goes on
+                    keep.append(episode)
                 contact = self.session.get(ContactEpisode, episode)
                 if contact is None or wanted not in TRANSITIONS[contact.status]:
                     continue
@@ -580,7 +575,10 @@ class ServiceResponder(CapacityResponder):
 
     def _process(self, people: np.ndarray, batch: _Batch, release: int) -> np.ndarray:
         if batch.meta is None or batch.tube is None:
-            return super()._process(people, batch, release)
+            found = super()._process(people, batch, release)
+            if batch.route == ROUTES.index("in_quarantine") and batch.pool == 1:
+                self.stay_results.append((release, people.copy(), batch.sample_day, found))
+            return found
         round_id, day, hour = cast(tuple[int, int, float], batch.meta)
         d = self.engine.disease
         truth = self.engine.pcr_positive(people, batch.sample_day)
@@ -627,6 +625,7 @@ class ServiceResponder(CapacityResponder):
                 positive = [b for _, barcodes, hot in due for b in barcodes[hot].tolist()]
                 self._retest(positive, day)
         out = super().results(day)
+        self._stay_tests(day)
         if not found:
             return out
         agents = np.array([a for a, _ in found], dtype=np.int64)
@@ -634,6 +633,48 @@ class ServiceResponder(CapacityResponder):
         return Results(np.r_[out.agent, agents], np.r_[out.sample_day, sampled],
                        np.r_[out.route, np.full(agents.size, ROUTES.index(
                            "community_screening"))])
+
+    def sample(self, people: np.ndarray, day: int, route: str, pool: int) -> None:
+        """Samples to the lab; those of quarantine test days are recorded on the stays' tests
+        as taken (each ends its sampling task)."""
+        super().sample(people, day, route, pool)
+        if route == "in_quarantine" and pool == 1 and people.size:
+            on = self.date_of(day)
+            taken = [(stay_id, on) for stay_id, _ in self._stay_tests_of(people, on)]
+            if taken:
+                with sim_clock(self.at(day, 9)):
+                    isolation.record_samples(self.session, actor=self.actor, taken=taken)
+
+    def _stay_tests_of(self, people: np.ndarray, on: date) -> list[tuple[int, int]]:
+        """(stay id, agent) of the active stays of ``people`` with a test on ``on`` still
+        without its result (a sample on another day, a fever-clinic visit, is no stay's)."""
+        agent_of = dict(zip(self.platform.person_id[people].tolist(), people.tolist(),
+                            strict=True))
+        persons = sorted(agent_of)
+        out = []
+        for k in range(0, len(persons), 900):
+            for stay_id, person_id in self.session.execute(
+                    select(Stay.id, Stay.person_id).join(StayTest, StayTest.stay_id == Stay.id)
+                    .where(Stay.person_id.in_(persons[k:k + 900]),
+                           Stay.status == StayStatus.active, StayTest.test_date == on,
+                           StayTest.result == SampleResult.pending)):
+                out.append((stay_id, agent_of[person_id]))
+        return out
+
+    def _stay_tests(self, day: int) -> None:
+        """The results of quarantine tests released today, on the stays' tests (through the
+        isolation service)."""
+        due = [r for r in self.stay_results if r[0] <= day]
+        self.stay_results = [r for r in self.stay_results if r[0] > day]
+        results: list[tuple[int, date, SampleResult]] = []
+        for _, people, sampled, positive in due:
+            hot, on = set(positive.tolist()), self.date_of(sampled)
+            results += [(stay_id, on, SampleResult.positive if agent in hot
+                         else SampleResult.negative)
+                        for stay_id, agent in self._stay_tests_of(people, on)]
+        if results:
+            with sim_clock(self.at(day, 17)):
+                isolation.record_tests(self.session, actor=self.actor, results=results)
 
     def _cases(self) -> list[tuple[int, int]]:
         """Cases the testing service reported from this drill's tubes since the last look

@@ -117,7 +117,8 @@ class RoomNight(Base):
 
 
 class StayTest(Base):
-    """A test date of a stay's plan, its sampling task and its result."""
+    """A test date of a stay's plan, its sampling task, when the sample was taken and its
+    result."""
 
     __tablename__ = "iso_stay_test"
     __table_args__ = (UniqueConstraint("stay_id", "test_date"),)
@@ -128,6 +129,7 @@ class StayTest(Base):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
     result: Mapped[SampleResult] = mapped_column(_enum(SampleResult))
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sampled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Vehicle(Base):

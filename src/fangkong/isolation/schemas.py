@@ -130,6 +130,7 @@ class StayTestRead(BaseModel):
 
     test_date: date
     task_id: int | None
+    sampled_at: datetime | None = None
     result: SampleResult
 
 

@@ -9,18 +9,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
-from fangkong.core import audit
+from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
-from fangkong.core.db import is_postgres
+from fangkong.core.db import insert_many_ids, is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
 from fangkong.isolation import batch, planning, routing, solver
@@ -49,7 +49,7 @@ from fangkong.person import service as persons
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.task import service as tasks
-from fangkong.task.schemas import TaskCreate, TaskUpdate
+from fangkong.task.schemas import TaskCreate
 
 STAY_FIELDS = ["person_id", "site_id", "room_id", "kind", "start_date", "planned_end",
                "actual_end", "order_ref"]
@@ -270,18 +270,25 @@ def _due(day: date) -> datetime:
 
 def _sampling(session: Session, actor: Actor, plans: Sequence[tuple[Stay, list[date], str]]
               ) -> None:
-    """Each stay's sampling days: a task per day (created at once) and the test to record."""
-    specs = [(stay, day, TaskCreate(
-        type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
-        subject_type="iso_stay", subject_id=stay.id, owning_division_code=stay.division_code,
-        due_at=_due(day))) for stay, days, where in plans for day in days]
-    if not specs:
+    """Each stay's sampling days: the test to record and its task (all created at once), the
+    task about the test, done when its sample is taken (``stay.sampled``) or its result
+    recorded (``stay.tested``), cancelled when the stay moves before it (``stay.moved``)."""
+    wanted = [(stay, day, where) for stay, days, where in plans for day in days]
+    if not wanted:
         return
-    ids = tasks.create_many(session, actor=actor, data=[t for _, _, t in specs])
-    session.execute(insert(StayTest), [
-        {"stay_id": stay.id, "test_date": day, "task_id": task_id,
-         "result": SampleResult.pending} for (stay, day, _), task_id in zip(specs, ids,
-                                                                            strict=True)])
+    test_ids = insert_many_ids(session, StayTest.__table__, [
+        {"stay_id": stay.id, "test_date": day, "task_id": None, "result": SampleResult.pending,
+         "recorded_at": None, "sampled_at": None} for stay, day, _ in wanted])
+    ids = tasks.create_many(session, actor=actor, data=[TaskCreate(
+        type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
+        subject_type="iso_stay_test", subject_id=test_id,
+        completes_on=["stay.sampled", "stay.tested"],
+        cancels_on=["stay.moved"], owning_division_code=stay.division_code, due_at=_due(day))
+        for (stay, day, where), test_id in zip(wanted, test_ids, strict=True)])
+    table = cast(Table, StayTest.__table__)
+    session.execute(update(table).where(table.c.id == bindparam("test_id"))
+                    .values(task_id=bindparam("task")),
+                    [{"test_id": t, "task": k} for t, k in zip(test_ids, ids, strict=True)])
 
 
 QUARANTINE_SITES = (SiteType.quarantine_hotel, SiteType.health_station)
@@ -403,23 +410,81 @@ def tests_of(session: Session, stay_id: int) -> list[StayTest]:
 
 def record_test(session: Session, *, actor: Actor, stay_id: int, test_date: date,
                 result: SampleResult) -> StayTest:
+    return record_tests(session, actor=actor, results=[(stay_id, test_date, result)])[0]
+
+
+def _stay_tests(session: Session, actor: Actor, wanted: Sequence[tuple[int, date]]
+                ) -> list[StayTest]:
+    """The tests of (stay id, test date), in the order given, the stays in the actor's
+    jurisdiction (404 otherwise), each test one of the stay's plan (else the dates it has)."""
+    stays: set[int] = set()
+    tests: dict[tuple[int, date], StayTest] = {}
+    for chunk in _chunks(sorted({stay_id for stay_id, _ in wanted})):
+        stays.update(session.scalars(scope(select(Stay.id).where(Stay.id.in_(chunk)), actor,
+                                           Stay.division_code)))
+        tests.update(((t.stay_id, t.test_date), t) for t in session.scalars(
+            select(StayTest).where(StayTest.stay_id.in_(chunk))))
+    out = []
+    for stay_id, test_date in wanted:
+        if stay_id not in stays:
+            raise NotFound(f"stay {stay_id} not found")
+        test = tests.get((stay_id, test_date))
+        if test is None:
+            dates = sorted(d for s, d in tests if s == stay_id)
+            raise Invalid(f"stay {stay_id} has no test on {test_date}", problems=[Problem(
+                f"expected one of: {', '.join(str(d) for d in dates)}", field="test_date")])
+        out.append(test)
+    return out
+
+
+def record_samples(session: Session, *, actor: Actor, taken: Sequence[tuple[int, date]],
+                   at: datetime | None = None) -> list[StayTest]:
+    """The samples of (stay id, test date) were taken (at ``at``, default now): each test's
+    sampling task is done (``stay.sampled``); the result follows (:func:`record_tests`)."""
     actor.require(Perm.isolation_write)
-    stay = get_stay(session, actor=actor, stay_id=stay_id, audit_read=False)
-    test = session.scalar(select(StayTest).where(StayTest.stay_id == stay.id,
-                                                 StayTest.test_date == test_date))
-    if test is None:
-        raise Invalid(f"stay {stay.id} has no test on {test_date}", problems=[Problem(
-            f"expected one of: {', '.join(str(t.test_date) for t in tests_of(session, stay.id))}",
-            field="test_date")])
-    test.result, test.recorded_at = result, utc_now()
-    if test.task_id is not None and result is not SampleResult.pending:
-        tasks.update(session, actor=actor, task_id=test.task_id,
-                     data=TaskUpdate.model_validate({"status": "done",
-                                                     "note": f"result {result.value}"}))
+    found = _stay_tests(session, actor, taken)
+    when = at or utc_now()
+    for test in found:
+        test.sampled_at = when
     session.flush()
-    audit.record(session, actor, action="update", record_type="iso_stay", record_ids=[stay.id],
-                 fields=["tests"], detail={"test_date": str(test_date), "result": result.value})
-    return test
+    if found:
+        events.publish(session, events.Event(
+            "stay.sampled", actor=actor, subject_type="iso_stay_test",
+            subject_ids=[t.id for t in found],
+            reason=f"stay {found[0].stay_id}: sample of {found[0].test_date} taken"
+            if len(found) == 1 else f"{len(found)} stay samples taken"))
+        audit.record(session, actor, action="update", record_type="iso_stay",
+                     record_ids=sorted({t.stay_id for t in found}), fields=["tests"],
+                     detail={"sampled": len(found)})
+    return found
+
+
+def record_tests(session: Session, *, actor: Actor,
+                 results: Sequence[tuple[int, date, SampleResult]]) -> list[StayTest]:
+    """Many (stay id, test date, result) at once (a lab's results for the sites): the same
+    checks and records as :func:`record_test` one by one, in the order given, with one audit
+    entry; a result ends the test's sampling task (``stay.tested``). All or nothing."""
+    actor.require(Perm.isolation_write)
+    if not results:
+        return []
+    out = _stay_tests(session, actor, [(stay_id, day) for stay_id, day, _ in results])
+    now = utc_now()
+    for test, (_, _, result) in zip(out, results, strict=True):
+        test.result, test.recorded_at = result, now
+    session.flush()
+    done = [(t, r) for t, (_, _, r) in zip(out, results, strict=True)
+            if r is not SampleResult.pending]
+    if done:
+        events.publish(session, events.Event(
+            "stay.tested", actor=actor, subject_type="iso_stay_test",
+            subject_ids=[t.id for t, _ in done],
+            reason=f"stay {done[0][0].stay_id}: test of {done[0][0].test_date} "
+            f"{done[0][1].value}" if len(done) == 1 else f"{len(done)} stay test results"))
+    audit.record(session, actor, action="update", record_type="iso_stay",
+                 record_ids=sorted({stay_id for stay_id, _, _ in results}), fields=["tests"],
+                 detail={"test_date": str(results[0][1]), "result": results[0][2].value}
+                 if len(results) == 1 else {"results": len(results)})
+    return out
 
 
 def release(session: Session, *, actor: Actor, stay_id: int, on: date
@@ -451,6 +516,9 @@ def release(session: Session, *, actor: Actor, stay_id: int, on: date
     session.flush()
     audit.record(session, actor, action="update", record_type="iso_stay", record_ids=[stay.id],
                  fields=["status", "actual_end"], detail={"next_stay": nxt.id if nxt else None})
+    events.publish(session, events.Event("stay.released", actor=actor, subject_type="iso_stay",
+                                         subject_ids=[stay.id],
+                                         reason=f"stay {stay.id} released on {on}"))
     return stay, nxt, transfer
 
 
@@ -567,6 +635,11 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
     audit.record(session, actor, action="update", record_type="iso_stay",
                  record_ids=[stay.id, new.id], fields=STAY_FIELDS,
                  detail={"moved_to_site": site.id, "transfer": transfer.id})
+    events.publish(session, events.Event(
+        "stay.moved", actor=actor, subject_type="iso_stay_test",
+        subject_ids=[t.id for t in tests_of(session, stay.id)
+                     if t.result is SampleResult.pending],
+        reason=f"stay {stay.id} moved to site {site.code} on {on}"))
     return stay, new, transfer
 
 

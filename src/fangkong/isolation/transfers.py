@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.core import audit
+from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
@@ -201,7 +201,16 @@ def arrive_many(session: Session, *, actor: Actor, arrivals: Sequence[tuple[int,
     session.flush()
     audit.record(session, actor, action="update", record_type="iso_transfer",
                  record_ids=[t for t, _ in arrivals], fields=["status", "arrived_at"])
-    return [found[t] for t, _ in arrivals]
+    came = [found[t] for t, _ in arrivals]
+    contacts = [t for t in came if t.kind is TransferKind.admission
+                and t.passenger_class is PassengerClass.contact]
+    events.publish(session, events.Event(
+        "transfer.arrived", actor=actor, subject_type="iso_transfer",
+        subject_ids=[t.id for t in came],
+        reason=f"transfer {came[0].id} arrived" if len(came) == 1
+        else f"{len(came)} transfers arrived",
+        detail={"contact_person_ids": [t.person_id for t in contacts]}))
+    return came
 
 
 def clocks(session: Session, *, actor: Actor, now: datetime, division: str | None = None,

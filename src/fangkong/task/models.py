@@ -12,15 +12,20 @@ from fangkong.task.enums import TaskStatus
 class Task(Base):
     """One unit of work with an owner and a deadline; every domain creates these.
 
-    ``subject_type`` / ``subject_id`` point at any record (a case, a person, a pool…). When a
-    task is overdue the scheduled check escalates it to the parent jurisdiction, one level per
-    escalation step (``escalated_to_code``, ``escalation_level``).
+    ``subject_type`` / ``subject_id`` point at the record the task is about (a contact, a
+    stay's test, a zone…); ``completes_on`` / ``cancels_on`` name the events (of
+    :data:`fangkong.core.events.CATALOGUE`, space-separated) that end it: when one happens to its
+    subject the task is done or cancelled in the same transaction, the reason in its history
+    (:func:`fangkong.task.service.on_event`). When a task is overdue the scheduled check
+    escalates it to the parent jurisdiction, one level per escalation step
+    (``escalated_to_code``, ``escalation_level``).
     """
 
     __tablename__ = "task"
     __table_args__ = (
         Index("ix_task_owning_division_code_id", "owning_division_code", "id"),
         Index("ix_task_status_due_at", "status", "due_at"),
+        Index("ix_task_subject", "subject_type", "subject_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -28,6 +33,8 @@ class Task(Base):
     title: Mapped[str] = mapped_column(String(300))
     subject_type: Mapped[str | None] = mapped_column(String(50))
     subject_id: Mapped[int | None] = mapped_column(BigId)
+    completes_on: Mapped[str | None] = mapped_column(String(300))
+    cancels_on: Mapped[str | None] = mapped_column(String(300))
     owning_division_code: Mapped[str] = mapped_column(ForeignKey("division.code"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -46,7 +53,8 @@ class Task(Base):
 
 
 class TaskEvent(Base):
-    """What happened to a task: created, assigned, status changed, escalated."""
+    """What happened to a task: created, assigned, status changed (by hand, or by an event of
+    its subject: the event and its reason in ``detail``), escalated."""
 
     __tablename__ = "task_event"
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fangkong.task.enums import TaskStatus
 
@@ -12,11 +13,22 @@ class TaskCreate(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     subject_type: str | None = Field(None, max_length=50)
     subject_id: int | None = None
+    completes_on: list[str] = Field(
+        default_factory=list, description="Events of the subject that complete the task "
+        "(done), e.g. contact.notified; `fangkong.core.events.CATALOGUE` lists them.")
+    cancels_on: list[str] = Field(
+        default_factory=list, description="Events of the subject that cancel the task, e.g. "
+        "contact.released.")
     owning_division_code: str
     unit_id: int | None = None
     assignee_id: int | None = None
     due_at: datetime
     note: str | None = None
+
+
+def split_events(value: Any) -> Any:
+    """The model keeps a task's ending events space-separated; schemas show a list."""
+    return (value or "").split() if value is None or isinstance(value, str) else value
 
 
 class TaskUpdate(BaseModel):
@@ -43,6 +55,8 @@ class TaskRead(BaseModel):
     title: str
     subject_type: str | None
     subject_id: int | None
+    completes_on: list[str]
+    cancels_on: list[str]
     owning_division_code: str
     unit_id: int | None
     assignee_id: int | None
@@ -56,6 +70,8 @@ class TaskRead(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     note: str | None
+
+    _events = field_validator("completes_on", "cancels_on", mode="before")(split_events)
 
 
 class TaskDetail(TaskRead):

@@ -12,7 +12,7 @@
 
 A case from a positive single tube is the person's episode if they have one that is not
 discarded (no second case for someone sampled again in the next daily round); the batch's new
-infections are handed to tracing together (``cases.reported``).
+infections are handed to tracing together (``case.reported``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ from fangkong.geo.service import ancestor_codes
 from fangkong.person.models import Person
 from fangkong.policy.testing_rules import Testing
 from fangkong.task import service as tasks
-from fangkong.task.enums import TaskStatus
-from fangkong.task.schemas import TaskCreate, TaskUpdate
+from fangkong.task.schemas import TaskCreate
 from fangkong.testing.enums import FollowupStatus, MemberStatus, Outcome, Result
 from fangkong.testing.models import Followup, FollowupMember, Round, Sample, Target, Tube
 
@@ -119,7 +118,8 @@ def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testin
     found = [units.of(code) for _, _, code, _ in persons]
     ids = tasks.create_many(session, actor=actor, data=[TaskCreate(
         type="resample", title=f"单管复采 single-tube re-collection: {ref} ({why} {barcode})",
-        subject_type="person", subject_id=person_id, owning_division_code=code,
+        subject_type="person", subject_id=person_id, completes_on=["testing.retested"],
+        owning_division_code=code,
         unit_id=unit.id if unit else None,
         due_at=now + timedelta(hours=rules.turnaround.resample_due_hours),
         note=f"{why} tube {barcode}: swab this person in a single tube")
@@ -135,7 +135,7 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
     again in a daily round while a case is the same case), which a suspected episode leaves as
     an infection when the pack's positive classification is one. Either way the case is in
     ``effects`` (new or known), and so is an infection new to case management, which
-    :func:`process` announces (``cases.reported``: tracing proposes its contacts)."""
+    :func:`process` announces (``case.reported``: tracing proposes its contacts)."""
     note = f"positive single tube {tube.barcode} (testing round {tube.round_id})"
     to = Classification(rules.positive_classification)
     found = cases.open_episode(session, person_id=person_id, disease=DISEASE)
@@ -254,13 +254,10 @@ def _unit_id(units: _Units, code: str) -> int | None:
     return unit.id if unit else None
 
 
-def _close_task(session: Session, actor: Actor, task_id: int | None, note: str) -> None:
-    if task_id is None:
-        return
-    task = tasks.get(session, actor=actor, task_id=task_id)
-    if task.status.active:
-        tasks.update(session, actor=actor, task_id=task_id,
-                     data=TaskUpdate(status=TaskStatus.done, note=note))
+def _retested(session: Session, actor: Actor, person_id: int, note: str) -> None:
+    """The person's single-tube re-test has its result: their re-collection tasks are done."""
+    events.publish(session, events.Event("testing.retested", actor=actor, subject_type="person",
+                                         subject_ids=[person_id], reason=note))
 
 
 def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units,
@@ -271,7 +268,7 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
     assert person is not None and tube.result is not None
     member.retest_tube_id = tube.id
     if tube.result == Result.invalid:
-        _close_task(session, actor, member.task_id, f"re-test tube {tube.barcode} invalid")
+        _retested(session, actor, person.id, f"re-test tube {tube.barcode} invalid")
         member.retests += 1
         member.task_id, _ = _resample_task(
             session, actor, units, rules, person_id=person.id, ref=person.ref,
@@ -279,8 +276,7 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
         session.flush()
         return
     effects.members_resolved += 1
-    _close_task(session, actor, member.task_id, f"re-test tube {tube.barcode}: "
-                                                f"{tube.result.value}")
+    _retested(session, actor, person.id, f"re-test tube {tube.barcode}: {tube.result.value}")
     if tube.result == Result.negative:
         member.status, member.control_ended_at = MemberStatus.released, now
     else:
@@ -363,5 +359,6 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
         if tube.result != Result.positive:
             invalid_tube(session, actor, rules(tube.round_id), units, tube)
     if effects.infections:  # handed to tracing, all of the batch's at once
-        events.publish("cases.reported", session, actor=actor, case_ids=effects.infections)
+        cases.reported(session, actor=actor, case_ids=effects.infections,
+                       reason="positive screening result")
     return effects

@@ -522,16 +522,26 @@ def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode],
         specs.append(TaskCreate(
             type="notify_contact", title=f"Notify contact (person {contact.person_id}) of case "
             f"{contact.index_case_id}: {contact.role}", subject_type="contact",
-            subject_id=contact.id, owning_division_code=contact.division_code,
+            subject_id=contact.id, completes_on=NOTIFIED, cancels_on=ENDED,
+            owning_division_code=contact.division_code,
             due_at=now + timedelta(hours=due.notify_within_hours)))
         phases = contact.plan.get("phases") or []
         if phases and phases[0].get("kind") == "centralized_quarantine":
             specs.append(TaskCreate(
                 type="transfer_to_quarantine", title=f"Transfer contact (person "
                 f"{contact.person_id}) to centralized quarantine", subject_type="contact",
-                subject_id=contact.id, owning_division_code=contact.division_code,
+                subject_id=contact.id, completes_on=["transfer.arrived"], cancels_on=ENDED,
+                owning_division_code=contact.division_code,
                 due_at=now + timedelta(hours=due.transfer_within_hours)))
     tasks.create_many(session, actor=actor, data=specs)
+
+
+# The events of a contact that end its tasks: notified (or under management, which a contact
+# reaches only once told); released, became a case or lost, which leave nothing to do.
+NOTIFIED = ["contact.notified", "contact.under_management"]
+ENDED = ["contact.released", "contact.became_case", "contact.lost_to_follow_up"]
+WAITING_TRANSFER = (ContactStatus.identified, ContactStatus.notified,
+                    ContactStatus.under_management)
 
 
 def set_status(session: Session, *, actor: Actor, contact_id: int,
@@ -607,7 +617,31 @@ def set_status_many(session: Session, *, actor: Actor,
     session.flush()
     audit.record(session, actor, action="update", record_type="contact", record_ids=ids,
                  fields=["status"])
+    moved: dict[ContactStatus, dict[int, datetime | None]] = {}
+    for cid, data in updates:
+        moved.setdefault(data.status, {})[cid] = data.at
+    for to, steps in moved.items():  # what the moves end (their tasks), at once
+        events.publish(session, events.Event(
+            f"contact.{to.value}", actor=actor, subject_type="contact",
+            subject_ids=list(steps), reason=f"contact {to.value.replace('_', ' ')}",
+            at={cid: at for cid, at in steps.items() if at is not None}))
     return out
+
+
+def on_transfer_arrived(session: Session, event: events.Event) -> None:
+    """``transfer.arrived``: contacts taken to quarantine have arrived; the transfer tasks of
+    their contact episodes that are still open end (their subject is the contact: the
+    transfer of a person is requested after the contact is found)."""
+    people = sorted(set(event.detail.get("contact_person_ids", ())))
+    contact_ids: list[int] = []
+    for chunk in _chunks(people):
+        contact_ids += session.scalars(select(ContactEpisode.id).where(
+            ContactEpisode.person_id.in_(chunk),
+            ContactEpisode.status.in_(WAITING_TRANSFER))).all()
+    if contact_ids:
+        tasks.on_event(session, events.Event(
+            event.name, actor=event.actor, subject_type="contact", subject_ids=contact_ids,
+            reason=event.reason))
 
 
 def deactivate_discarded(session: Session, *, actor: Actor, case_id: int) -> int:
@@ -654,26 +688,23 @@ def summary(session: Session, *, actor: Actor, division: str, since: datetime,
             "median_hours_to_management": median(to_mgmt) if to_mgmt else None}
 
 
-def on_case_reported(session: Session, *, actor: Actor, case_id: int) -> None:
-    """``case.reported``: propose the case's contacts at once (household, venue co-presence
-    from the check-in store, secondary contacts where the pack has them), when the deployment
-    lets tracing propose by itself (setting ``tracing_auto_propose``) and the active pack has
-    tracing rules. Proposals wait for an epidemiologist to confirm or reject them."""
-    on_cases_reported(session, actor=actor, case_ids=[case_id])
-
-
-def on_cases_reported(session: Session, *, actor: Actor, case_ids: Sequence[int]) -> None:
-    """``cases.reported``: :func:`on_case_reported` for a batch of cases (a results file's
-    positives), the co-presence engine run once for all of them (:func:`propose_many`)."""
+def on_case_reported(session: Session, event: events.Event) -> None:
+    """``case.reported`` (a case, or a batch: an import, a results file's positives): propose
+    the cases' contacts at once (household, venue co-presence from the check-in store,
+    secondary contacts where the pack has them; the co-presence engine run once for all of
+    them, :func:`propose_many`), when the deployment lets tracing propose by itself (setting
+    ``tracing_auto_propose``) and the active pack has tracing rules. Proposals wait for an
+    epidemiologist to confirm or reject them."""
     pack = policy.active_pack()
-    if not case_ids or not get_settings().tracing_auto_propose or pack.tracing is None:
+    if not get_settings().tracing_auto_propose or pack.tracing is None:
         return
+    actor = event.actor
     # no look-back window yet: proposals wait for the dates (or a request)
-    ready = [c.id for c in (_case(session, actor, i) for i in case_ids)
+    ready = [c.id for c in (_case(session, actor, i) for i in event.subject_ids)
              if c.onset_date is not None or c.first_positive_sample_date is not None]
     if ready:
         propose_many(session, actor=actor, case_ids=ready, pack=pack)
 
 
 events.subscribe("case.reported", on_case_reported)
-events.subscribe("cases.reported", on_cases_reported)
+events.subscribe("transfer.arrived", on_transfer_arrived)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
-from fangkong.core import audit
+from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
@@ -135,6 +135,9 @@ def lift(session: Session, *, actor: Actor, zone_id: int, data: Lift,
     _supersede(session, zone)
     session.flush()
     _audit(session, actor, "update", zone, ["status"])
+    events.publish(session, events.Event("zone.lifted", actor=actor, subject_type="zone",
+                                         subject_ids=[zone.id],
+                                         reason=f"zone {zone.id} lifted: {data.reason}"))
     return zone
 
 
