@@ -38,7 +38,7 @@ def test_existing_tasks_get_their_events_and_stale_ones_end(fresh_db: str) -> No
             first_exposure=date(2022, 5, 4), last_exposure=date(2022, 5, 6),
             setting=Setting.workplace)).contact_id for r in rows[1:])
     with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0020")
+        command.downgrade(alembic_config(conn), "0022")
         # before 0024: the contact was put under management, then released; its tasks stayed
         conn.execute(text("UPDATE tracing_contact SET status = 'released' WHERE id = :c"),
                      {"c": released})

@@ -30,7 +30,7 @@ from alembic import op
 from fangkong.core.db import UTCDateTime
 
 revision = "0024"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
