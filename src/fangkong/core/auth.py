@@ -102,6 +102,16 @@ def system_actor(source: str = "cli") -> Actor:
     return Actor(username="system", role=Role.administrator, grants=(NATIONAL,), source=source)
 
 
+def handover(actor: Actor) -> Actor:
+    """The actor under which a write hands something to another jurisdiction (协查): the task
+    a district's visitor request or a visitor's positive result creates in the person's home
+    jurisdiction, outside the writer's. It acts on the platform's behalf, recorded with the
+    writer's name and source; only services use it, for the records they hand over."""
+    return Actor(username=actor.username, role=Role.administrator, grants=(NATIONAL,),
+                 user_id=actor.user_id, source=actor.source,
+                 extra={**actor.extra, "handover_from": actor.grants})
+
+
 def code_successor(prefix: str) -> str | None:
     """The smallest digit string greater than every code starting with ``prefix``."""
     digits = prefix.rstrip("9")

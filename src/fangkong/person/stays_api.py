@@ -30,6 +30,33 @@ def import_stays(session: DbSession, actor: CurrentActor, settings: AppSettings,
                              encoding=encoding)
 
 
+@router.post("/requests", response_model=stays.StayRequestReceipt, status_code=202)
+def request_stay(session: DbSession, actor: CurrentActor, data: stays.StayRequestIn) -> Any:
+    """A visitor staying in your jurisdiction, by ref or ID number (暂住协查): the person's home
+    jurisdiction is asked to confirm the stay; the answer is the same whether or not the ref or
+    number names anyone. One of your own residents is registered at once."""
+    return stays.request(session, actor=actor, data=data)
+
+
+@router.get("/requests", response_model=list[stays.StayRequestRead])
+def list_stay_requests(session: DbSession, actor: CurrentActor,
+                       status: str | None = stays.REQUESTED) -> Any:
+    """Stays other districts registered for your residents, waiting for you (or all, with an
+    empty ``status``)."""
+    return stays.list_requests(session, actor=actor, status=status or None)
+
+
+@router.post("/requests/{stay_id}/accept", response_model=stays.StayRequestRead)
+def accept_stay(session: DbSession, actor: CurrentActor, stay_id: int) -> Any:
+    """Confirm the stay of your resident: they count where they stay from now on."""
+    return stays.decide(session, actor=actor, stay_id=stay_id, accept=True)
+
+
+@router.post("/requests/{stay_id}/decline", response_model=stays.StayRequestRead)
+def decline_stay(session: DbSession, actor: CurrentActor, stay_id: int) -> Any:
+    return stays.decide(session, actor=actor, stay_id=stay_id, accept=False)
+
+
 @router.get("", response_model=list[stays.StayRead])
 def list_stays(session: DbSession, actor: CurrentActor, person_ref: str) -> Any:
     """A person's stays inside your jurisdiction, latest first."""

@@ -70,8 +70,8 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
     jurisdiction: id (its smallest case id), size, span, generations, settings."""
     actor.require(Perm.case_read)
     maintained.sync(session)
-    visible = scope(select(ClusterMember.cluster_id).join(Case, Case.id == ClusterMember.case_id),
-                    actor, Case.owning_division_code, Case.current_division_code)
+    visible = select(ClusterMember.cluster_id).join(Case, Case.id == ClusterMember.case_id
+                                                    ).where(cases.readable_clause(actor))
     cols = ("cluster_id", "size", "first_date", "last_date", "span_days", "generations",
             "settings")
     stmt = select(*[getattr(Cluster, c) for c in cols]).where(Cluster.size >= min_size)
