@@ -42,6 +42,9 @@ class Perm(StrEnum):
     testing_write = "testing:write"
     """Create testing rounds, issue tubes, register points and labs, import samples and
     results, manage key groups (within the actor's jurisdiction)."""
+    zone_approve = "zone:approve"
+    """Change a risk area's level, lift it, approve or reject a proposed change (commanders,
+    administrators)."""
     user_admin = "user:admin"
     audit_read = "audit:read"
 

@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from fangkong.deps import AppSettings, CurrentActor, DbSession, source_of
+from fangkong.core.auth import Perm
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs, source_of
 from fangkong.user import service
 from fangkong.user.schemas import Token, UserCreate, UserRead
 
@@ -34,6 +35,7 @@ def list_users(session: DbSession, actor: CurrentActor) -> list[UserRead]:
     return [UserRead.model_validate(u) for u in service.list_users(session, actor=actor)]
 
 
-@router.post("/users", response_model=UserRead, status_code=201)
+@router.post("/users", response_model=UserRead, status_code=201,
+             dependencies=[needs(Perm.user_admin)])
 def create_user(session: DbSession, actor: CurrentActor, data: UserCreate) -> UserRead:
     return UserRead.model_validate(service.create_user(session, actor=actor, data=data))
