@@ -115,6 +115,13 @@ def handover(actor: Actor) -> Actor:
                  extra={**actor.extra, "handover_from": actor.grants})
 
 
+def acting_for(actor: Actor, codes: list[str]) -> Actor:
+    """Who writes the follow-up (tasks, cases) of persons living in ``codes``: the actor for
+    their own jurisdiction's, :func:`handover` when any lives elsewhere (a visitor's positive
+    result, a contact across a border)."""
+    return actor if all(actor.covers(c) for c in codes) else handover(actor)
+
+
 def code_successor(prefix: str) -> str | None:
     """The smallest digit string greater than every code starting with ``prefix``."""
     digits = prefix.rstrip("9")

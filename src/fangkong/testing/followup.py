@@ -36,7 +36,7 @@ from fangkong.case.enums import Basis, Classification, DetectionMode
 from fangkong.case.models import Case
 from fangkong.case.records import row_hash
 from fangkong.core import audit, events
-from fangkong.core.auth import Actor, handover
+from fangkong.core.auth import Actor, acting_for, handover
 from fangkong.core.clock import utc_now
 from fangkong.core.db import insert_many, insert_many_ids
 from fangkong.geo.enums import UnitKind
@@ -114,12 +114,6 @@ def _members_of(session: Session, tube_ids: list[int]
     return found
 
 
-def _for(actor: Actor, codes: list[str]) -> Actor:
-    """The actor that writes the follow-up of persons living in ``codes``: the importing actor
-    for their own jurisdiction's, the platform on their behalf for visitors' (handed over)."""
-    return actor if all(actor.covers(c) for c in codes) else handover(actor)
-
-
 def _hand_over_case(session: Session, actor: Actor, case_id: int, ref: str, code: str,
                     tube: Tube, now: datetime) -> None:
     """A visitor's case, found by a round outside their home: a task for the home county's
@@ -148,7 +142,7 @@ def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testin
     """A single-tube re-collection task per (person id, ref, division code, tube barcode),
     for the community unit of their division; (task id, unit) in the order given."""
     found = [units.of(code) for _, _, code, _ in persons]
-    writer = _for(actor, [code for _, _, code, _ in persons])
+    writer = acting_for(actor, [code for _, _, code, _ in persons])
     ids = tasks.create_many(session, actor=writer, data=[TaskCreate(
         type="resample", title=f"单管复采 single-tube re-collection: {ref} ({why} {barcode})",
         subject_type="person", subject_id=person_id, owning_division_code=code,
@@ -292,7 +286,8 @@ def _close_task(session: Session, actor: Actor, task_id: int | None, note: str) 
         return
     task = tasks.get(session, actor=handover(actor), task_id=task_id)  # a visitor's: at home
     if task.status.active:
-        tasks.update(session, actor=_for(actor, [task.owning_division_code]), task_id=task_id,
+        tasks.update(session, actor=acting_for(actor, [task.owning_division_code]),
+                     task_id=task_id,
                      data=TaskUpdate(status=TaskStatus.done, note=note))
 
 
@@ -400,6 +395,7 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
     if effects.infections:  # handed to tracing, all of the batch's at once
         codes = dict(session.execute(select(Case.id, Case.owning_division_code).where(
             Case.id.in_(effects.infections))).all())
-        events.publish("cases.reported", session, actor=_for(actor, list(codes.values())),
+        events.publish("cases.reported", session,
+                       actor=acting_for(actor, list(codes.values())),
                        case_ids=effects.infections)
     return effects

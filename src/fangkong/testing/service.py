@@ -616,12 +616,21 @@ def advise(session: Session | None, *, prevalence: float, population: int | None
 
 def plan(session: Session, *, actor: Actor, area: list[str], pack: str | None = None) -> Plan:
     """Points and samplers the guide asks for an area's population; what is registered there;
-    how long sampling takes with the registered samplers."""
+    how long sampling takes with the registered samplers. The area is inside the actor's
+    jurisdiction (another district's population is not theirs to read)."""
+    from fangkong.person import service as persons
+
     actor.require(Perm.person_read)
+    outside = [c for c in area if not actor.covers(c)]
+    if outside:
+        raise Invalid("the area is outside your jurisdiction", problems=[
+            Problem(f"division {c} is outside your jurisdiction", field="area")
+            for c in outside[:50]])
     resolved = policy.resolve(pack)
     rules = policy.testing_rules(resolved)
     population = session.scalar(select(func.count()).select_from(Person).where(
-        or_(*[within(Person.division_code, c) for c in area]))) or 0
+        or_(*[within(Person.division_code, c) for c in area]),
+        persons.readable_clause(actor))) or 0
     points, samplers = session.execute(select(func.count(), func.coalesce(
         func.sum(Point.samplers), 0)).where(or_(*[within(Point.division_code, c)
                                                   for c in area]))).one()
