@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor, Role
 from fangkong.core.errors import Invalid
+from fangkong.person import importer as person_importer
 from fangkong.person import stays
 from fangkong.testing import importer, service
 from fangkong.testing.models import Target
 from tests.conftest import login, make_actor
-from tests.helpers import csv_bytes
+from tests.helpers import csv_bytes, person_rows
 from tests.testing.helpers import (
     START,
     VILLAGE_A,
@@ -186,3 +187,28 @@ def test_a_visitor_from_another_district_is_a_request_its_home_accepts(
     assert [ref for ref in visitors if ref in text] == visitors[:2]
     listed = client.get(f"/api/v1/stays?person_ref={visitors[0]}", headers=officer).json()
     assert [s["division_code"] for s in listed] == [VILLAGE_A]
+
+
+def test_a_stay_request_by_id_number(session: Session) -> None:
+    """By ID number: a person of another district gets a request (the same receipt as a
+    number of no one); one's own resident is registered at once."""
+    admin = make_actor()
+    rows = person_rows(2, places=[(VILLAGE_B, 1.0)], seed=3, prefix="IDV")
+    rows[1]["division_code"] = VILLAGE_A
+    person_importer.import_file(session, actor=admin, source=csv_bytes(rows), filename="p")
+    officer = make_actor(Role.testing_officer, "440802", name="officer")
+    since = START - timedelta(days=1)
+
+    def ask(number: str) -> stays.StayRequestReceipt:
+        return stays.request(session, actor=officer, data=stays.StayRequestIn(
+            id_number=number, division_code=VILLAGE_A, since=since))
+
+    visitor, nobody = ask(rows[0]["id_number"]), ask("110101199003070019")
+    assert visitor == nobody and visitor.status == "requested"
+    assert ask(rows[1]["id_number"]).status == "accepted"
+    home = make_actor(Role.community_worker, "440803", name="home")
+    assert [r.person_ref for r in stays.list_requests(session, actor=home)] == [rows[0]["ref"]]
+    assert stays.list_requests(session, actor=officer) == []
+    with pytest.raises(Invalid):
+        stays.request(session, actor=officer, data=stays.StayRequestIn(
+            division_code=VILLAGE_A, since=since))

@@ -719,6 +719,8 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
                now: datetime | None = None) -> list[ComplianceRow]:
     """Each member's last sample (any round) and when the next is due; overdue ones first.
     A member never sampled is due from the day they joined the group."""
+    from fangkong.person import service as persons
+
     actor.require(Perm.person_read)
     group = session.get(KeyGroup, group_id)
     if group is None or not actor.covers(group.division_code):
@@ -730,7 +732,7 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
         select(Person.id, Person.ref, Person.division_code, last, KeyGroupMember.since)
         .join(KeyGroupMember, KeyGroupMember.person_id == Person.id)
         .where(KeyGroupMember.group_id == group.id,
-               scope_clause(actor, Person.division_code))).all()
+               persons.readable_clause(actor))).all()
     step = timedelta(days=group.every_days)
     out = []
     for _, ref, code, last_at, since in rows:
