@@ -160,6 +160,13 @@ def test_a_visitor_from_another_district_is_a_request_its_home_accepts(
     text = client.get(f"/api/v1/testing/rounds/{first['round_id']}/unsampled?format=csv",
                       headers=officer).text
     assert not any(ref in text for ref in visitors)
+    # nor may they be put in a samples file
+    assert client.post(f"/api/v1/testing/rounds/{first['round_id']}/tubes", headers=officer,
+                       json={"barcodes": ["XT1"], "capacity": 10}).status_code == 200
+    resp = client.post(f"/api/v1/testing/rounds/{first['round_id']}/samples", headers=officer,
+                       files={"file": ("s.csv", samples_csv([("XT1", visitors[0], 1)]))})
+    assert resp.status_code == 422
+    assert resp.json()["error"]["problems"][0]["field"] == "person_ref"
     # the home district sees the requests, each with a task, and accepts two
     home = login(client, session, "home", Role.community_worker, "440803")
     assert client.get("/api/v1/stays/requests", headers=officer).json() == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, UploadFile
 
@@ -44,7 +44,8 @@ def request_stay(session: DbSession, actor: CurrentActor, data: stays.StayReques
 
 @router.get("/requests", response_model=list[stays.StayRequestRead])
 def list_stay_requests(session: DbSession, actor: CurrentActor,
-                       status: str | None = stays.REQUESTED) -> Any:
+                       status: Literal["requested", "accepted", "declined", ""] = "requested"
+                       ) -> Any:
     """Stays other districts registered for your residents, waiting for you (or all, with an
     empty ``status``)."""
     return stays.list_requests(session, actor=actor, status=status or None)
