@@ -89,3 +89,12 @@ def test_visitors_positive_results_are_handed_to_their_home(session: Session,
         FollowupMember.status == MemberStatus.released)).one()
     task = session.get(Task, released.task_id)
     assert task is not None and task.status == TaskStatus.done
+    # sampled again in the next round: the same case, no second hand-over
+    again = make_round(session, admin, area=["440802"], zones={VILLAGE_A: "high"})
+    issue(session, admin, again, ["VS2"], capacity=1)
+    importer.import_samples(session, actor=officer, round_id=again, filename="s2",
+                            source=samples_csv([("VS2", single, 200)]))
+    report = importer.import_results(session, actor=officer, filename="r2",
+                                     source=results_csv([("VS2", "positive", 260)]))
+    assert (report.cases, report.known_cases) == (0, 1)
+    assert len(session.scalars(select(Task).where(Task.type == "assist_case")).all()) == 1

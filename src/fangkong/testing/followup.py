@@ -115,10 +115,11 @@ def _members_of(session: Session, tube_ids: list[int]
 
 
 def _hand_over_case(session: Session, actor: Actor, case_id: int, ref: str, code: str,
-                    tube: Tube, now: datetime) -> None:
-    """A visitor's case, found by a round outside their home: a task for the home county's
-    command (the case is theirs already: owned and located there)."""
-    if actor.covers(code):
+                    tube: Tube, now: datetime, effects: Effects) -> None:
+    """A visitor's new case, found by a round outside their home: a task for the home
+    county's command (the case is theirs already: owned and located there). A positive result
+    of a case they know already (their episode) gives no second task."""
+    if actor.covers(code) or case_id not in effects.cases[-1:]:  # new: _report_case's last
         return
     county = code[:6]
     tasks.create_many(session, actor=handover(actor), data=[TaskCreate(
@@ -260,7 +261,7 @@ def _open_single(session: Session, actor: Actor, rules: Testing, units: _Units, 
     session.flush()
     case_id = _report_case(session, actor, rules, person_id=pid, ref=ref, code=code,
                            at_site=at_site, tube=tube, sampled_at=sampled_at, effects=effects)
-    _hand_over_case(session, actor, case_id, ref, code, tube, now)
+    _hand_over_case(session, actor, case_id, ref, code, tube, now, effects)
     session.add(FollowupMember(
         followup_id=followup.id, person_id=pid, division_code=code,
         status=MemberStatus.positive, control_since=now, responsible=_who(units, code),
@@ -318,7 +319,7 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
                                       ref=person.ref, code=member.division_code, at_site=False,
                                       tube=tube, sampled_at=sampled or now, effects=effects)
         _hand_over_case(session, actor, member.case_id, person.ref, member.division_code,
-                        tube, now)
+                        tube, now, effects)
     session.flush()
     followup = session.get(Followup, member.followup_id)
     assert followup is not None
@@ -393,9 +394,10 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
         if tube.result != Result.positive:
             invalid_tube(session, actor, rules(tube.round_id), units, tube)
     if effects.infections:  # handed to tracing, all of the batch's at once
-        codes = dict(session.execute(select(Case.id, Case.owning_division_code).where(
-            Case.id.in_(effects.infections))).all())
-        events.publish("cases.reported", session,
-                       actor=acting_for(actor, list(codes.values())),
+        codes = [] if actor.national else [c for start in range(
+            0, len(effects.infections), 5000) for c in session.scalars(
+            select(Case.owning_division_code).where(
+                Case.id.in_(effects.infections[start:start + 5000])))]
+        events.publish("cases.reported", session, actor=acting_for(actor, codes),
                        case_ids=effects.infections)
     return effects
