@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -80,3 +81,26 @@ def test_cases_one_rule_for_service_and_pages(session: Session,
                                                        current="440803"))
     assert [p.field for p in caught.value.problems] == ["current_division_code"]
     assert "440803" not in str(caught.value.as_dict())
+
+
+def test_a_taken_ref_or_id_number_is_told_alike_wherever_it_is(
+        client: TestClient, session: Session, rows: list[dict[str, str]]) -> None:
+    """Refs and ID numbers are unique in the whole database: creating one that is recorded
+    gets one 409, the same for a record of another district as for one's own, naming neither
+    place nor record."""
+    from tests.conftest import login
+
+    headers = login(client, session, "cw", Role.community_worker, "440802")
+    fresh = person_rows(1, places=[(HERE, 1.0)], seed=77, prefix="NEW")[0]
+    mine = next(r for r in rows if r["division_code"] == HERE)
+    theirs = next(r for r in rows if r["division_code"] == THERE)
+    for key in ("ref", "id_number"):
+        answers = []
+        for taken in (mine, theirs):
+            same = [key] + (["birth_date", "sex"] if key == "id_number" else [])
+            resp = client.post("/api/v1/persons", headers=headers,
+                               json=fresh | {k: taken[k] for k in same})
+            assert resp.status_code == 409, resp.text
+            answers.append(resp.text.replace(taken[key], "KEY"))
+            assert "440803" not in resp.text
+        assert answers[0] == answers[1]
