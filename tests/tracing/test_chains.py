@@ -130,3 +130,5 @@ def test_a_chain_across_a_border_masks_the_other_districts_cases(
     theirs = client.get(f"/api/v1/tracing/cases/{b}/chain", headers=far).json()
     assert sorted(n["case_id"] for n in theirs["nodes"]) == [-2, -1, b]
     assert theirs["cluster_id"] is None  # the cluster is named by our case's id
+    listed = client.get("/api/v1/tracing/clusters", headers=far).json()
+    assert [(x["cluster_id"], x["size"]) for x in listed] == [(None, 3)]

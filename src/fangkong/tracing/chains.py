@@ -84,7 +84,8 @@ def _describe(session: Session, sub: nx.DiGraph, layout: str,
 
 def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[str, Any]]:
     """Every cluster with at least ``min_size`` cases that has a case in the actor's
-    jurisdiction: id (its smallest case id), size, span, generations, settings."""
+    jurisdiction: id (its smallest case id; None when that case is another jurisdiction's),
+    size, span, generations, settings."""
     actor.require(Perm.case_read)
     maintained.sync(session)
     visible = select(ClusterMember.cluster_id).join(Case, Case.id == ClusterMember.case_id
@@ -98,6 +99,13 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
         stmt.order_by(Cluster.size.desc(), Cluster.cluster_id))]
     audit.record(session, actor, action="read", record_type="cluster",
                  record_ids=[c["cluster_id"] for c in out])
+    if not actor.national:  # a cluster named by another jurisdiction's case: not its id
+        ids = [c["cluster_id"] for c in out]
+        mine = {i for start in range(0, len(ids), 900) for i in session.scalars(
+            select(Case.id).where(Case.id.in_(ids[start:start + 900]),
+                                  cases.readable_clause(actor)))}
+        for c in out:
+            c["cluster_id"] = c["cluster_id"] if c["cluster_id"] in mine else None
     return out
 
 
