@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from fangkong.config import Settings
-from fangkong.core.auth import Actor
+from fangkong.core.auth import Actor, Perm
 from fangkong.core.db import read_scope, session_scope
 from fangkong.core.errors import Unauthenticated
 from fangkong.user import service as users
@@ -76,3 +76,15 @@ def get_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def needs(perm: Perm) -> Any:
+    """A route's permission under the role table (``ROLE_PERMS``), as a dependency of the
+    route: checked before its input is read, so a role without it is refused (403) whatever
+    it sends. The service checks it again (CLI and internal callers)."""
+
+    def permission(actor: CurrentActor) -> None:
+        actor.require(perm)
+
+    permission.perm = perm  # type: ignore[attr-defined]
+    return Depends(permission)

@@ -6,13 +6,15 @@ import math
 from datetime import date, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from fangkong.core.auth import Actor
+from fangkong.core.auth import Actor, Role
 from fangkong.core.errors import Invalid
 from fangkong.policy import service as policy
 from fangkong.testing import planning, service
 from fangkong.testing.schemas import PointCreate
+from tests.conftest import login
 from tests.testing.helpers import make_persons
 
 RULES = policy.testing_rules("cn_v9")
@@ -62,6 +64,20 @@ def test_planner(session: Session, admin: Actor) -> None:
     plan = service.plan(session, actor=admin, area=["440802"])
     assert (plan.population, plan.points_needed, plan.samplers_needed) == (720, (1, 1), 2)
     assert plan.hours_needed == 48.0
+
+
+def test_plan_of_another_district_is_refused(client: TestClient, session: Session,
+                                             admin: Actor) -> None:
+    """Issue 19, item 9: ``testing plan?area=`` gave another district's exact population."""
+    make_persons(session, admin, 3, prefix="PA")
+    make_persons(session, admin, 5, code="440803001001", prefix="PB")
+    officer = login(client, session, "officer", Role.testing_officer, "440802")
+    for area in ("440803", "440803001001", "4408", "440802,440803"):
+        resp = client.get("/api/v1/testing/plan", params={"area": area}, headers=officer)
+        assert resp.status_code == 422, resp.text
+        assert "population" not in resp.text
+    mine = client.get("/api/v1/testing/plan", params={"area": "440802"}, headers=officer)
+    assert mine.json()["population"] == 3
 
 
 def test_stop_rule() -> None:

@@ -94,3 +94,41 @@ def test_chain_generations_clusters_and_indicators(client: TestClient, session: 
     resp = client.get("/api/v1/tracing/indicators", headers=headers,
                       params={"start": "2022-05-01", "end": "2022-05-31"})
     assert resp.status_code == 200 and resp.json()["new_cases"] == 3  # b was discarded
+
+
+def test_a_chain_across_a_border_masks_the_other_districts_cases(
+        client: TestClient, session: Session, admin: Actor, people: list[Person]) -> None:
+    """Issue 19, item 9: a chain of one's own case showed another district's cases. A tracer
+    sees them as masked nodes: generation, date and county, not the record."""
+    from fangkong.case.models import Case
+
+    r = datetime(2022, 5, 1, 2, tzinfo=UTC)
+    a = _case(session, admin, people[0], "XA", "2022-04-29", r)
+    contact_b = _link(session, admin, a, people[1], "2022-04-30")
+    b = _case(session, admin, people[1], "XB", "2022-05-03", datetime(2022, 5, 4, tzinfo=UTC))
+    contacts.set_status(session, actor=admin, contact_id=contact_b, data=StatusUpdate(
+        status=ContactStatus.became_case, converted_case_id=b))
+    _link(session, admin, b, people[2], "2022-05-03", Setting.workplace)
+    c = _case(session, admin, people[2], "XC", "2022-05-25", datetime(2022, 5, 26, tzinfo=UTC))
+    moved = session.get(Case, b)
+    assert moved is not None
+    moved.owning_division_code = moved.current_division_code = "440803001001"
+    session.flush()
+    set_clock(None)
+    headers = login(client, session, "epi", Role.epidemiologist, "440802")
+    info = client.get(f"/api/v1/tracing/cases/{c}/chain", headers=headers).json()
+    nodes = {n["case_id"]: n for n in info["nodes"]}
+    assert set(nodes) == {a, c, -1} and b not in nodes
+    hidden = nodes[-1]
+    assert hidden["masked"] is True and hidden["district"] == "440803"
+    assert (hidden["generation"], hidden["date"]) == (1, "2022-05-03")
+    assert hidden["ref"] is hidden["classification"] is hidden["reported_at"] is None
+    assert [(e["source"], e["target"]) for e in info["edges"]] == [(a, -1), (-1, c)]
+    assert "XB" not in str(info) and info["size"] == 3
+    # the other district sees its own case and masks ours
+    far = login(client, session, "far", Role.epidemiologist, "440803")
+    theirs = client.get(f"/api/v1/tracing/cases/{b}/chain", headers=far).json()
+    assert sorted(n["case_id"] for n in theirs["nodes"]) == [-2, -1, b]
+    assert theirs["cluster_id"] is None  # the cluster is named by our case's id
+    listed = client.get("/api/v1/tracing/clusters", headers=far).json()
+    assert [(x["cluster_id"], x["size"]) for x in listed] == [(None, 3)]

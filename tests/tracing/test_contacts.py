@@ -177,3 +177,33 @@ def test_exposures_to_a_discarded_case_stop_counting(
                                                            case_id=case_id))
     with pytest.raises(Invalid):
         contacts.propose(session, actor=admin, case_id=case_id)
+
+
+def test_contacts_across_a_border(session: Session, admin: Actor,
+                                  people: list[Person]) -> None:
+    """Issue 19, item 9. A tracer names only persons they may read: another district's person
+    id is "no such person", as one that does not exist. A proposed contact who lives in another
+    district (the platform's proposal) is confirmed, and its tasks go to that district, instead
+    of an error naming the contact's residence code."""
+    from fangkong.core.auth import Role
+    from tests.conftest import make_actor
+
+    people[2].division_code = "440803001001"  # shares household H1 with the case
+    session.flush()
+    case_id = confirmed_case(session, admin, people[0])
+    county = make_actor(Role.epidemiologist, "440802", name="epi")
+    messages = []
+    for person_id in (people[2].id, 99_999_999):
+        with pytest.raises(Invalid) as caught:
+            contacts.add_exposure(session, actor=county, data=ExposureCreate(
+                source_case_id=case_id, exposed_person_id=person_id,
+                first_exposure=NOW.date(), last_exposure=NOW.date(),
+                setting=Setting.household))
+        messages.append(caught.value.as_dict())
+    assert messages[0] == messages[1]
+    contacts.propose(session, actor=county, case_id=case_id)
+    [proposal] = [e for e in contacts.exposures_of(session, actor=admin, case_id=case_id)
+                  if e.exposed_person_id == people[2].id]
+    contacts.review(session, actor=county, exposure_id=proposal.id, confirm=True)
+    made = session.scalars(select(Task).where(Task.subject_type == "contact")).all()
+    assert made and {t.owning_division_code for t in made} == {"440803001001"}

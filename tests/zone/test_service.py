@@ -222,7 +222,7 @@ def test_designation_is_checked(session: Session, admin: Actor, on: list[date]) 
 def test_zones_are_scoped_and_audited(session: Session, admin: Actor, on: list[date]) -> None:
     here = _zone(session, admin, division=CHIKAN)
     there = _zone(session, admin, division=XIASHAN)
-    county = make_actor(Role.epidemiologist, CHIKAN, name="ck")
+    county = make_actor(Role.commander, CHIKAN, name="ck")
     assert [z.id for z in service.list_(session, actor=county)] == [here]
     with pytest.raises(NotFound):
         service.get(session, actor=county, zone_id=there)

@@ -8,8 +8,9 @@ from fangkong.case import importer, service
 from fangkong.case.enums import Classification
 from fangkong.case.models import Case
 from fangkong.case.schemas import CaseCreate, CaseDetail, CaseImportReport, CaseRead, Reclassify
+from fangkong.core.auth import Perm
 from fangkong.core.pagination import Page
-from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.upload import read_upload
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -37,12 +38,12 @@ def list_cases(
     return Page(items=[_read(c) for c in items], next_cursor=nxt)
 
 
-@router.post("", response_model=CaseDetail, status_code=201)
+@router.post("", response_model=CaseDetail, status_code=201, dependencies=[needs(Perm.case_write)])
 def create_case(session: DbSession, actor: CurrentActor, data: CaseCreate) -> Any:
     return _read(service.create(session, actor=actor, data=data), detail=True)
 
 
-@router.post("/import", response_model=CaseImportReport)
+@router.post("/import", response_model=CaseImportReport, dependencies=[needs(Perm.case_write)])
 def import_cases(session: DbSession, actor: CurrentActor, settings: AppSettings,
                  file: Annotated[UploadFile, File()], encoding: str | None = None) -> Any:
     data, name = read_upload(file, settings.import_max_bytes)
@@ -55,7 +56,8 @@ def get_case(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
     return _read(service.get(session, actor=actor, case_id=case_id), detail=True)
 
 
-@router.post("/{case_id}/classification", response_model=CaseDetail)
+@router.post("/{case_id}/classification", response_model=CaseDetail,
+             dependencies=[needs(Perm.case_write)])
 def reclassify(session: DbSession, actor: CurrentActor, case_id: int, data: Reclassify) -> Any:
     """Change the classification (or severity); the step is kept in the case's history."""
     return _read(service.reclassify(session, actor=actor, case_id=case_id, data=data),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from fangkong.case import records
@@ -13,7 +13,7 @@ from fangkong.case.models import Case, ClassificationChange
 from fangkong.case.schemas import CaseCreate, Reclassify
 from fangkong.config import get_settings
 from fangkong.core import audit, events
-from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
@@ -33,8 +33,10 @@ def check_places(session: Session, actor: Actor, values: dict[str, Any]) -> list
         code = values.get(field)
         if code and code not in known:
             problems.append(Problem(f"unknown division code {code}", field=field))
-    if values.get("owning_division_code") and not actor.covers(values["owning_division_code"]):
-        problems.append(Problem("outside your jurisdiction", field="owning_division_code"))
+        # a case is neither owned nor located outside the jurisdiction of whoever writes it
+        # (its location makes it readable there: see readable_clause)
+        elif code and not actor.covers(code):
+            problems.append(Problem("outside your jurisdiction", field=field))
     return problems
 
 
@@ -132,13 +134,21 @@ def reclassify(session: Session, *, actor: Actor, case_id: int, data: Reclassify
     return case
 
 
-def _scoped(actor: Actor) -> Any:
-    return scope(select(Case), actor, Case.owning_division_code, Case.current_division_code)
+def readable_clause(actor: Actor) -> ColumnElement[bool]:
+    """The one rule of which cases an actor may read: those owned by or located in the
+    actor's jurisdictions. The case service, the pages, their counts and the brief, and the
+    tracing chains go through it; a case outside it is answered as one that does not exist."""
+    return scope_clause(actor, Case.owning_division_code, Case.current_division_code)
+
+
+def readable(actor: Actor) -> Select[Case]:
+    """The cases the actor may read (:func:`readable_clause`), as a statement to narrow."""
+    actor.require(Perm.case_read)
+    return select(Case).where(readable_clause(actor))
 
 
 def get(session: Session, *, actor: Actor, case_id: int, audit_read: bool = True) -> Case:
-    actor.require(Perm.case_read)
-    case = session.scalar(_scoped(actor).where(Case.id == case_id))
+    case = session.scalar(readable(actor).where(Case.id == case_id))
     if case is None:
         raise NotFound(f"case {case_id} not found")
     if audit_read:
@@ -158,8 +168,7 @@ def list_(
     limit: int = 100,
 ) -> tuple[list[Case], str | None]:
     """Newest first (by id), keyset paged."""
-    actor.require(Perm.case_read)
-    stmt = _scoped(actor)
+    stmt = readable(actor)
     if division:
         stmt = stmt.where(within(Case.owning_division_code, division)
                           | within(Case.current_division_code, division))

@@ -42,6 +42,9 @@ class Perm(StrEnum):
     testing_write = "testing:write"
     """Create testing rounds, issue tubes, register points and labs, import samples and
     results, manage key groups (within the actor's jurisdiction)."""
+    zone_approve = "zone:approve"
+    """Change a risk area's level, lift it, approve or reject a proposed change (commanders,
+    administrators)."""
     user_admin = "user:admin"
     audit_read = "audit:read"
 
@@ -100,6 +103,23 @@ class Actor:
 
 def system_actor(source: str = "cli") -> Actor:
     return Actor(username="system", role=Role.administrator, grants=(NATIONAL,), source=source)
+
+
+def handover(actor: Actor) -> Actor:
+    """The actor under which a write hands something to another jurisdiction (协查): the task
+    a district's visitor request or a visitor's positive result creates in the person's home
+    jurisdiction, outside the writer's. It acts on the platform's behalf, recorded with the
+    writer's name and source; only services use it, for the records they hand over."""
+    return Actor(username=actor.username, role=Role.administrator, grants=(NATIONAL,),
+                 user_id=actor.user_id, source=actor.source,
+                 extra={**actor.extra, "handover_from": actor.grants})
+
+
+def acting_for(actor: Actor, codes: list[str]) -> Actor:
+    """Who writes the follow-up (tasks, cases) of persons living in ``codes``: the actor for
+    their own jurisdiction's, :func:`handover` when any lives elsewhere (a visitor's positive
+    result, a contact across a border)."""
+    return actor if all(actor.covers(c) for c in codes) else handover(actor)
 
 
 def code_successor(prefix: str) -> str | None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from fangkong.core.auth import Perm
 from fangkong.core.errors import NotFound
-from fangkong.deps import CurrentActor, DbSession
+from fangkong.deps import CurrentActor, DbSession, needs
 from fangkong.geo import service
 from fangkong.geo.enums import Level
 from fangkong.geo.schemas import DivisionDetail, DivisionRead, UnitCreate, UnitRead
@@ -51,7 +51,8 @@ def list_units(session: DbSession, _: CurrentActor, code: str) -> list[Any]:
     return service.units_within(session, code)
 
 
-@router.post("/units", response_model=UnitRead, status_code=201)
+@router.post("/units", response_model=UnitRead, status_code=201,
+             dependencies=[needs(Perm.task_write)])
 def create_unit(session: DbSession, actor: CurrentActor, data: UnitCreate) -> Any:
     actor.require(Perm.task_write)
     if not actor.covers(data.division_code):

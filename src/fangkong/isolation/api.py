@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, UploadFile
 
 from fangkong.core.auth import Perm
 from fangkong.core.clock import utc_now
-from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.isolation import service, transfers
 from fangkong.isolation.schemas import (
     ArriveIn,
@@ -41,7 +41,7 @@ from fangkong.upload import read_upload
 router = APIRouter(prefix="/isolation", tags=["isolation"])
 
 
-@router.post("/assign")
+@router.post("/assign", dependencies=[needs(Perm.isolation_read)])
 def assign(actor: CurrentActor, settings: AppSettings, people: Annotated[UploadFile, File()],
            sites: Annotated[UploadFile, File()], pack: str | None = None) -> dict[str, Any]:
     """Planning mode: assign the people of one file to the rooms of the other (nothing is
@@ -53,7 +53,8 @@ def assign(actor: CurrentActor, settings: AppSettings, people: Annotated[UploadF
                                    people_name=people_name, sites_name=sites_name)
 
 
-@router.post("/sites", response_model=SiteRead, status_code=201)
+@router.post("/sites", response_model=SiteRead, status_code=201,
+             dependencies=[needs(Perm.isolation_write)])
 def create_site(session: DbSession, actor: CurrentActor, data: SiteCreate) -> Any:
     site = service.create_site(session, actor=actor, data=data)
     return SiteRead.model_validate(site).model_copy(update={
@@ -79,7 +80,8 @@ def occupancy(session: DbSession, actor: CurrentActor, site_id: int, start: date
     return service.occupancy(session, actor=actor, site_id=site_id, start=start, end=end)
 
 
-@router.post("/stays", response_model=StayRead, status_code=201)
+@router.post("/stays", response_model=StayRead, status_code=201,
+             dependencies=[needs(Perm.isolation_write)])
 def create_stay(session: DbSession, actor: CurrentActor, data: StayCreate) -> Any:
     """Place a person in a room (or at home), following the pack's plan for the role: dates and
     sampling tasks. A room already booked gives 409."""
@@ -91,7 +93,8 @@ def get_stay(session: DbSession, actor: CurrentActor, stay_id: int) -> Any:
     return service.stay_read(session, service.get_stay(session, actor=actor, stay_id=stay_id))
 
 
-@router.post("/stays/{stay_id}/tests", response_model=StayTestRead)
+@router.post("/stays/{stay_id}/tests", response_model=StayTestRead,
+             dependencies=[needs(Perm.isolation_write)])
 def record_test(session: DbSession, actor: CurrentActor, stay_id: int,
                 data: SampleResultIn) -> Any:
     return service.record_test(session, actor=actor, stay_id=stay_id,
@@ -112,7 +115,8 @@ def person_clocks(session: DbSession, actor: CurrentActor,
     return transfers.person_clocks(session, actor=actor, now=utc_now(), division=division)
 
 
-@router.post("/stays/{stay_id}/release", response_model=ReleaseResult)
+@router.post("/stays/{stay_id}/release", response_model=ReleaseResult,
+             dependencies=[needs(Perm.isolation_write)])
 def release(session: DbSession, actor: CurrentActor, stay_id: int, data: ReleaseIn) -> Any:
     """Release when the period is over and every required test is negative (409 naming the
     missing tests otherwise); the next phase's stay and the return transfer come back."""
@@ -122,7 +126,8 @@ def release(session: DbSession, actor: CurrentActor, stay_id: int, data: Release
                          transfer=TransferRead.model_validate(transfer) if transfer else None)
 
 
-@router.post("/stays/{stay_id}/move", response_model=MoveResult)
+@router.post("/stays/{stay_id}/move", response_model=MoveResult,
+             dependencies=[needs(Perm.isolation_write)])
 def move_stay(session: DbSession, actor: CurrentActor, stay_id: int, data: MoveIn) -> Any:
     """Move a patient to another facility (severity changed): ends the stay, books the new room
     and plans an inter-facility transfer."""
@@ -134,25 +139,29 @@ def move_stay(session: DbSession, actor: CurrentActor, stay_id: int, data: MoveI
                       transfer=TransferRead.model_validate(transfer))
 
 
-@router.post("/vehicles", response_model=VehicleRead, status_code=201)
+@router.post("/vehicles", response_model=VehicleRead, status_code=201,
+             dependencies=[needs(Perm.isolation_write)])
 def create_vehicle(session: DbSession, actor: CurrentActor, data: VehicleCreate) -> Any:
     return transfers.create_vehicle(session, actor=actor, data=data)
 
 
-@router.post("/transfers", response_model=TransferRead, status_code=201)
+@router.post("/transfers", response_model=TransferRead, status_code=201,
+             dependencies=[needs(Perm.isolation_write)])
 def request_transfer(session: DbSession, actor: CurrentActor, data: TransferCreate) -> Any:
     """An admission transfer; its clock starts at the positive result or identification."""
     return transfers.request(session, actor=actor, data=data)
 
 
-@router.post("/transfers/dispatch", response_model=list[TransferRead])
+@router.post("/transfers/dispatch", response_model=list[TransferRead],
+             dependencies=[needs(Perm.isolation_write)])
 def dispatch(session: DbSession, actor: CurrentActor, data: DispatchIn) -> Any:
     """Put a batch on a vehicle (409 if kinds, classes or capacity do not allow it)."""
     return transfers.dispatch(session, actor=actor, vehicle_id=data.vehicle_id,
                               transfer_ids=data.transfer_ids, at=data.at)
 
 
-@router.post("/transfers/{transfer_id}/arrival", response_model=TransferRead)
+@router.post("/transfers/{transfer_id}/arrival", response_model=TransferRead,
+             dependencies=[needs(Perm.isolation_write)])
 def arrive(session: DbSession, actor: CurrentActor, transfer_id: int, data: ArriveIn) -> Any:
     return transfers.arrive(session, actor=actor, transfer_id=transfer_id, at=data.at)
 
@@ -179,7 +188,7 @@ def reserve(session: DbSession, actor: CurrentActor, on: date, division: str | N
     return service.reserve(session, actor=actor, on=on, division=division, ratio=ratio)
 
 
-@router.post("/assign/book", response_model=BatchResult)
+@router.post("/assign/book", response_model=BatchResult, dependencies=[needs(Perm.isolation_write)])
 def assign_and_book(session: DbSession, actor: CurrentActor, data: BatchAssign) -> Any:
     """Assign a batch (people with coordinates, roles, needs, households, case refs) to the free
     rooms of the active sites in your jurisdiction under every hard rule with the least total

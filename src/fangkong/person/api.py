@@ -4,8 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 
+from fangkong.core.auth import Perm
 from fangkong.core.pagination import Page
-from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.person import importer, service
 from fangkong.person.schemas import (
     ImportReport,
@@ -34,12 +35,13 @@ def list_persons(
     return Page(items=[PersonRead.model_validate(p) for p in items], next_cursor=nxt)
 
 
-@router.post("", response_model=PersonRead, status_code=201)
+@router.post("", response_model=PersonRead, status_code=201,
+             dependencies=[needs(Perm.person_write)])
 def create_person(session: DbSession, actor: CurrentActor, data: PersonCreate) -> Any:
     return service.create(session, actor=actor, data=data)
 
 
-@router.post("/import", response_model=ImportReport)
+@router.post("/import", response_model=ImportReport, dependencies=[needs(Perm.person_write)])
 def import_persons(session: DbSession, actor: CurrentActor, settings: AppSettings,
                    file: Annotated[UploadFile, File()], encoding: str | None = None) -> Any:
     """CSV or XLSX; every line checked; the batch lands whole or not at all; idempotent."""
@@ -59,7 +61,7 @@ def get_identifiers(session: DbSession, actor: CurrentActor, person_id: int) -> 
     return service.identifiers(session, actor=actor, person_id=person_id)
 
 
-@router.patch("/{person_id}", response_model=PersonRead)
+@router.patch("/{person_id}", response_model=PersonRead, dependencies=[needs(Perm.person_write)])
 def update_person(session: DbSession, actor: CurrentActor, person_id: int,
                   data: PersonUpdate) -> Any:
     return service.update(session, actor=actor, person_id=person_id, data=data)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from fangkong.config import Settings, get_settings
 from fangkong.core import audit
-from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
@@ -24,6 +24,20 @@ from fangkong.person.schemas import PersonCreate, PersonIdentifiers, PersonUpdat
 
 LIST_FIELDS = ["ref", "name", "sex", "birth_date", "id_number_masked", "phone_masked",
                "division_code", "household_ref"]
+
+
+def readable_clause(actor: Actor) -> ColumnElement[bool]:
+    """The one rule of which persons an actor may read: those living in the actor's
+    jurisdictions. Every lookup of a person (by id, ref, ID number or phone, one or many) and
+    every list goes through it; a person outside it is answered exactly as one who does not
+    exist. A visitor from elsewhere is seen only through an accepted stay (person.stays)."""
+    return scope_clause(actor, Person.division_code)
+
+
+def readable(actor: Actor) -> Select[Person]:
+    """The persons the actor may read (:func:`readable_clause`), as a statement to narrow."""
+    actor.require(Perm.person_read)
+    return select(Person).where(readable_clause(actor))
 
 
 @lru_cache(maxsize=4)
@@ -114,8 +128,7 @@ def _plain(person: Person) -> dict[str, Any]:
 def get(session: Session, *, actor: Actor, person_id: int, audit_read: bool = True) -> Person:
     """One person inside the actor's jurisdiction; out of scope looks exactly like missing."""
     actor.require(Perm.person_read)
-    stmt = scope(select(Person).where(Person.id == person_id), actor, Person.division_code)
-    person = session.scalar(stmt)
+    person = session.scalar(readable(actor).where(Person.id == person_id))
     if person is None:
         raise NotFound(f"person {person_id} not found")
     if audit_read:
@@ -125,9 +138,7 @@ def get(session: Session, *, actor: Actor, person_id: int, audit_read: bool = Tr
 
 
 def get_by_ref(session: Session, *, actor: Actor, ref: str) -> Person:
-    actor.require(Perm.person_read)
-    stmt = scope(select(Person).where(Person.ref == ref), actor, Person.division_code)
-    person = session.scalar(stmt)
+    person = session.scalar(readable(actor).where(Person.ref == ref))
     if person is None:
         raise NotFound(f"person with ref {ref} not found")
     return person
@@ -158,8 +169,7 @@ def list_(
     limit: int = 100,
 ) -> tuple[list[Person], str | None]:
     """A page of persons in the actor's jurisdiction, ordered by (division, id)."""
-    actor.require(Perm.person_read)
-    stmt = scope(select(Person), actor, Person.division_code)
+    stmt = readable(actor)
     if division:
         stmt = stmt.where(within(Person.division_code, division))
     if name:
@@ -193,8 +203,8 @@ def ids_by_ref(session: Session, *, actor: Actor, refs: set[str]) -> dict[str, i
     found: dict[str, int] = {}
     ordered = sorted(refs)
     for start in range(0, len(ordered), 900):
-        stmt = scope(select(Person.ref, Person.id).where(
-            Person.ref.in_(ordered[start : start + 900])), actor, Person.division_code)
+        stmt = select(Person.ref, Person.id).where(
+            Person.ref.in_(ordered[start : start + 900]), readable_clause(actor))
         found.update({r: i for r, i in session.execute(stmt)})
     return found
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse
 
-from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.core.auth import Perm
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.surveillance import alerting, curves, importer, service
 from fangkong.surveillance.enums import AlertStatus, DateBasis, Indicator
 from fangkong.surveillance.schemas import (
@@ -28,7 +29,8 @@ from fangkong.upload import read_upload
 router = APIRouter(prefix="/surveillance", tags=["surveillance"])
 
 
-@router.post("/sentinels", response_model=SentinelRead, status_code=201)
+@router.post("/sentinels", response_model=SentinelRead, status_code=201,
+             dependencies=[needs(Perm.case_write)])
 def create_sentinel(session: DbSession, actor: CurrentActor, data: SentinelCreate) -> Any:
     return service.create_sentinel(session, actor=actor, data=data)
 
@@ -38,7 +40,7 @@ def list_sentinels(session: DbSession, actor: CurrentActor, division: str | None
     return service.list_sentinels(session, actor=actor, division=division)
 
 
-@router.post("/reports", response_model=ReportRead)
+@router.post("/reports", response_model=ReportRead, dependencies=[needs(Perm.case_write)])
 def submit_report(session: DbSession, actor: CurrentActor, data: ReportIn) -> Any:
     """Report a count; the same unit/indicator/period again with another value corrects it."""
     report, status = service.submit_report(session, actor=actor, data=data)
@@ -46,7 +48,8 @@ def submit_report(session: DbSession, actor: CurrentActor, data: ReportIn) -> An
     return JSONResponse(body, status_code=201 if status == "inserted" else 200)
 
 
-@router.post("/reports/import", response_model=ReportImportReport)
+@router.post("/reports/import", response_model=ReportImportReport,
+             dependencies=[needs(Perm.case_write)])
 def import_reports(session: DbSession, actor: CurrentActor, settings: AppSettings,
                    file: Annotated[UploadFile, File()], encoding: str | None = None) -> Any:
     data, name = read_upload(file, settings.import_max_bytes)
@@ -76,7 +79,8 @@ def case_curve(session: DbSession, actor: CurrentActor, division: str, date_from
                         basis=basis, level=level, disease=disease)
 
 
-@router.post("/rules", response_model=RuleRead, status_code=201)
+@router.post("/rules", response_model=RuleRead, status_code=201,
+             dependencies=[needs(Perm.case_write)])
 def create_rule(session: DbSession, actor: CurrentActor, data: RuleCreate) -> Any:
     return alerting.create_rule(session, actor=actor, data=data)
 
@@ -86,7 +90,8 @@ def list_rules(session: DbSession, actor: CurrentActor) -> Any:
     return alerting.list_rules(session, actor=actor)
 
 
-@router.post("/rules/{rule_id}/evaluate", response_model=EvaluationReport)
+@router.post("/rules/{rule_id}/evaluate", response_model=EvaluationReport,
+             dependencies=[needs(Perm.case_write)])
 def evaluate_rule(session: DbSession, actor: CurrentActor, rule_id: int, date_from: date,
                   date_to: date) -> Any:
     return alerting.evaluate_rule(session, actor=actor, rule_id=rule_id, start=date_from,
@@ -105,19 +110,22 @@ def get_alert(session: DbSession, actor: CurrentActor, alert_id: int) -> Any:
     return alerting.get_alert(session, actor=actor, alert_id=alert_id)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,
+             dependencies=[needs(Perm.case_write)])
 def acknowledge(session: DbSession, actor: CurrentActor, alert_id: int,
                 data: AlertAction) -> Any:
     return alerting.acknowledge(session, actor=actor, alert_id=alert_id, note=data.note)
 
 
-@router.post("/alerts/{alert_id}/investigate", response_model=AlertRead)
+@router.post("/alerts/{alert_id}/investigate", response_model=AlertRead,
+             dependencies=[needs(Perm.case_write)])
 def investigate(session: DbSession, actor: CurrentActor, alert_id: int,
                 data: Investigate) -> Any:
     """Open an investigation task (fangkong.task) for the alert."""
     return alerting.investigate(session, actor=actor, alert_id=alert_id, data=data)
 
 
-@router.post("/alerts/{alert_id}/dismiss", response_model=AlertRead)
+@router.post("/alerts/{alert_id}/dismiss", response_model=AlertRead,
+             dependencies=[needs(Perm.case_write)])
 def dismiss(session: DbSession, actor: CurrentActor, alert_id: int, data: AlertAction) -> Any:
     return alerting.dismiss(session, actor=actor, alert_id=alert_id, note=data.note)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from fangkong.core.auth import Perm
 from fangkong.core.pagination import Page
-from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.task import service
 from fangkong.task.enums import TaskStatus
 from fangkong.task.models import Task
@@ -42,7 +42,7 @@ def list_tasks(
     return Page(items=[_read(t) for t in items], next_cursor=nxt)
 
 
-@router.post("", response_model=TaskDetail, status_code=201)
+@router.post("", response_model=TaskDetail, status_code=201, dependencies=[needs(Perm.task_write)])
 def create_task(session: DbSession, actor: CurrentActor, data: TaskCreate) -> Any:
     return _read(service.create(session, actor=actor, data=data), detail=True)
 
@@ -53,7 +53,7 @@ def overdue_by_unit(session: DbSession, actor: CurrentActor) -> Any:
     return service.overdue_by_unit(session, actor=actor)
 
 
-@router.post("/escalate", response_model=EscalationReport)
+@router.post("/escalate", response_model=EscalationReport, dependencies=[needs(Perm.task_write)])
 def escalate(session: DbSession, actor: CurrentActor) -> Any:
     """Run the overdue check now (it also runs on a schedule inside `fangkong serve`)."""
     actor.require(Perm.task_write)
@@ -65,6 +65,6 @@ def get_task(session: DbSession, actor: CurrentActor, task_id: int) -> Any:
     return _read(service.get(session, actor=actor, task_id=task_id), detail=True)
 
 
-@router.patch("/{task_id}", response_model=TaskDetail)
+@router.patch("/{task_id}", response_model=TaskDetail, dependencies=[needs(Perm.task_write)])
 def update_task(session: DbSession, actor: CurrentActor, task_id: int, data: TaskUpdate) -> Any:
     return _read(service.update(session, actor=actor, task_id=task_id, data=data), detail=True)

@@ -31,5 +31,9 @@ KNOWN_TYPES = {
     "investigate_case": {"zh-Hans": "流调", "zh-Hant": "流調", "en": "investigate case"},
     "resample": {"zh-Hans": "单管复采", "zh-Hant": "單管複採", "en": "single-tube resample"},
     "deliver_supplies": {"zh-Hans": "物资配送", "zh-Hant": "物資配送", "en": "deliver supplies"},
+    "stay_request": {"zh-Hans": "暂住协查", "zh-Hant": "暫住協查",
+                     "en": "visitor stay request"},
+    "assist_case": {"zh-Hans": "病例协查", "zh-Hant": "病例協查",
+                    "en": "case handed over"},
     "other": {"zh-Hans": "其他", "zh-Hant": "其他", "en": "other"},
 }

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
-from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.core.auth import Perm
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.testing import importer, service
 from fangkong.testing.schemas import (
     Advice,
@@ -39,7 +40,8 @@ from fangkong.upload import read_upload
 router = APIRouter(prefix="/testing", tags=["testing"])
 
 
-@router.post("/rounds", response_model=RoundCreated, status_code=201)
+@router.post("/rounds", response_model=RoundCreated, status_code=201,
+             dependencies=[needs(Perm.testing_write)])
 def create_round(session: DbSession, actor: CurrentActor, data: RoundCreate) -> Any:
     """A round over an area; ``zones`` gives division zone levels, ``site_person_refs`` the
     persons in quarantine sites (both decide the tube size per person under the pack)."""
@@ -51,18 +53,21 @@ def get_round(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
     return service.get_round(session, actor=actor, round_id=round_id)
 
 
-@router.post("/rounds/{round_id}/close", response_model=RoundRead)
+@router.post("/rounds/{round_id}/close", response_model=RoundRead,
+             dependencies=[needs(Perm.testing_write)])
 def close_round(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
     """Close a round: it leaves the open rounds; its results still land."""
     return service.close_round(session, actor=actor, round_id=round_id)
 
 
-@router.post("/rounds/{round_id}/tubes", response_model=TubeIssueReport)
+@router.post("/rounds/{round_id}/tubes", response_model=TubeIssueReport,
+             dependencies=[needs(Perm.testing_write)])
 def issue_tubes(session: DbSession, actor: CurrentActor, round_id: int, data: TubeIssue) -> Any:
     return service.issue_tubes(session, actor=actor, round_id=round_id, data=data)
 
 
-@router.post("/rounds/{round_id}/samples", response_model=ImportReport)
+@router.post("/rounds/{round_id}/samples", response_model=ImportReport,
+             dependencies=[needs(Perm.testing_write)])
 def import_samples(session: DbSession, actor: CurrentActor, settings: AppSettings,
                    round_id: int, file: Annotated[UploadFile, File()],
                    encoding: str | None = None) -> Any:
@@ -72,7 +77,7 @@ def import_samples(session: DbSession, actor: CurrentActor, settings: AppSetting
                                    filename=name, encoding=encoding)
 
 
-@router.post("/results", response_model=ImportReport)
+@router.post("/results", response_model=ImportReport, dependencies=[needs(Perm.testing_write)])
 def import_results(session: DbSession, actor: CurrentActor, settings: AppSettings,
                    file: Annotated[UploadFile, File()], encoding: str | None = None) -> Any:
     """CSV/XLSX ``tube_id,result,reported_at,lab_id[,ct,received_at,tested_at]``."""
@@ -139,22 +144,25 @@ def series(session: DbSession, actor: CurrentActor, series: str) -> Any:
     return service.series_advice(session, actor=actor, series=series)
 
 
-@router.post("/points", response_model=Created, status_code=201)
+@router.post("/points", response_model=Created, status_code=201,
+             dependencies=[needs(Perm.testing_write)])
 def create_point(session: DbSession, actor: CurrentActor, data: PointCreate) -> Any:
     return Created(id=service.create_point(session, actor=actor, data=data).id)
 
 
-@router.post("/labs", response_model=Created, status_code=201)
+@router.post("/labs", response_model=Created, status_code=201,
+             dependencies=[needs(Perm.testing_write)])
 def create_lab(session: DbSession, actor: CurrentActor, data: LabCreate) -> Any:
     return Created(id=service.create_lab(session, actor=actor, data=data).id)
 
 
-@router.post("/keygroups", response_model=KeyGroupRead, status_code=201)
+@router.post("/keygroups", response_model=KeyGroupRead, status_code=201,
+             dependencies=[needs(Perm.testing_write)])
 def create_key_group(session: DbSession, actor: CurrentActor, data: KeyGroupCreate) -> Any:
     return service.create_key_group(session, actor=actor, data=data)
 
 
-@router.post("/keygroups/{group_id}/members")
+@router.post("/keygroups/{group_id}/members", dependencies=[needs(Perm.testing_write)])
 def add_members(session: DbSession, actor: CurrentActor, group_id: int,
                 refs: list[str]) -> dict[str, int]:
     return {"added": service.add_key_group_members(session, actor=actor, group_id=group_id,

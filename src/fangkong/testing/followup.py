@@ -13,6 +13,12 @@
 A case from a positive single tube is the person's episode if they have one that is not
 discarded (no second case for someone sampled again in the next daily round); the batch's new
 infections are handed to tracing together (``case.reported``).
+
+A visitor (a person staying in the round's area, living in another jurisdiction) is followed up
+by their home jurisdiction: their case and their re-collection tasks are created there (written
+on the platform's behalf, :func:`fangkong.core.auth.handover`), and a positive single tube also
+gives the home county's command a task (``assist_case``, 病例协查) naming the case. The
+testing side stores the result and sees no more of them.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from sqlalchemy.orm import Session, aliased
 
 from fangkong.case import service as cases
 from fangkong.case.enums import Basis, Classification, DetectionMode
+from fangkong.case.models import Case
 from fangkong.case.records import row_hash
 from fangkong.core import audit, events
-from fangkong.core.auth import Actor
+from fangkong.core.auth import Actor, acting_for, handover
 from fangkong.core.clock import utc_now
 from fangkong.core.db import insert_many, insert_many_ids
 from fangkong.geo.enums import UnitKind
@@ -44,6 +51,9 @@ from fangkong.testing.models import Followup, FollowupMember, Round, Sample, Tar
 
 DISEASE = "covid19"
 """The disease of the cases a positive screening result reports."""
+ASSIST_DUE_HOURS = 2
+"""When the home jurisdiction's command is to have taken over a visitor's case (协查 within
+two hours)."""
 
 
 @dataclass
@@ -103,6 +113,22 @@ def _members_of(session: Session, tube_ids: list[int]
     return found
 
 
+def _hand_over_case(session: Session, actor: Actor, case_id: int, ref: str, code: str,
+                    tube: Tube, now: datetime, effects: Effects) -> None:
+    """A visitor's new case, found by a round outside their home: a task for the home
+    county's command (the case is theirs already: owned and located there). A positive result
+    of a case they know already (their episode) gives no second task."""
+    if actor.covers(code) or case_id not in effects.cases[-1:]:  # new: _report_case's last
+        return
+    county = code[:6]
+    tasks.create_many(session, actor=handover(actor), data=[TaskCreate(
+        type="assist_case", title=f"病例协查 / case handed over: {ref}, positive single tube "
+        f"{tube.barcode} (testing round {tube.round_id})", subject_type="case",
+        subject_id=case_id, owning_division_code=county,
+        due_at=now + timedelta(hours=ASSIST_DUE_HOURS),
+        note="a visitor from your jurisdiction tested positive elsewhere: take over the case")])
+
+
 def _resample_task(session: Session, actor: Actor, units: _Units, rules: Testing, *,
                    person_id: int, ref: str, code: str, barcode: str, now: datetime,
                    why: str) -> tuple[int, Unit | None]:
@@ -116,7 +142,8 @@ def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testin
     """A single-tube re-collection task per (person id, ref, division code, tube barcode),
     for the community unit of their division; (task id, unit) in the order given."""
     found = [units.of(code) for _, _, code, _ in persons]
-    ids = tasks.create_many(session, actor=actor, data=[TaskCreate(
+    writer = acting_for(actor, [code for _, _, code, _ in persons])
+    ids = tasks.create_many(session, actor=writer, data=[TaskCreate(
         type="resample", title=f"单管复采 single-tube re-collection: {ref} ({why} {barcode})",
         subject_type="person", subject_id=person_id, completes_on=["testing.retested"],
         owning_division_code=code,
@@ -234,6 +261,7 @@ def _open_single(session: Session, actor: Actor, rules: Testing, units: _Units, 
     session.flush()
     case_id = _report_case(session, actor, rules, person_id=pid, ref=ref, code=code,
                            at_site=at_site, tube=tube, sampled_at=sampled_at, effects=effects)
+    _hand_over_case(session, actor, case_id, ref, code, tube, now, effects)
     session.add(FollowupMember(
         followup_id=followup.id, person_id=pid, division_code=code,
         status=MemberStatus.positive, control_since=now, responsible=_who(units, code),
@@ -255,7 +283,8 @@ def _unit_id(units: _Units, code: str) -> int | None:
 
 
 def _retested(session: Session, actor: Actor, person_id: int, note: str) -> None:
-    """The person's single-tube re-test has its result: their re-collection tasks are done."""
+    """The person's single-tube re-test has its result: their re-collection tasks are done
+    (a visitor's too, at home: the event ends the tasks of its subject wherever they are)."""
     events.publish(session, events.Event("testing.retested", actor=actor, subject_type="person",
                                          subject_ids=[person_id], reason=note))
 
@@ -285,6 +314,8 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
         member.case_id = _report_case(session, actor, rules, person_id=person.id,
                                       ref=person.ref, code=member.division_code, at_site=False,
                                       tube=tube, sampled_at=sampled or now, effects=effects)
+        _hand_over_case(session, actor, member.case_id, person.ref, member.division_code,
+                        tube, now, effects)
     session.flush()
     followup = session.get(Followup, member.followup_id)
     assert followup is not None
@@ -359,6 +390,10 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
         if tube.result != Result.positive:
             invalid_tube(session, actor, rules(tube.round_id), units, tube)
     if effects.infections:  # handed to tracing, all of the batch's at once
-        cases.reported(session, actor=actor, case_ids=effects.infections,
+        codes = [] if actor.national else [c for start in range(
+            0, len(effects.infections), 5000) for c in session.scalars(
+            select(Case.owning_division_code).where(
+                Case.id.in_(effects.infections[start:start + 5000])))]
+        cases.reported(session, actor=acting_for(actor, codes), case_ids=effects.infections,
                        reason="positive screening result")
     return effects

@@ -57,6 +57,7 @@ from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.db import UTCDateTime, is_postgres
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector
+from fangkong.person import service as persons
 from fangkong.person.models import Person
 from fangkong.testing import bulk, followup, service
 from fangkong.testing.enums import RESULT_ALIASES, MemberStatus, Result
@@ -397,7 +398,7 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, re
     known = sm.c.tube_id.is_not(None) if sampled_before else literal(False)
     # a person the actor may sample: living in their jurisdiction, or counted there by the
     # round (staying there)
-    visible = or_(scope_clause(actor, p.c.division_code),
+    visible = or_(persons.readable_clause(actor),
                   scope_clause(actor, tg.c.division_code))
     person_id = p.c.id if actor.national else case((visible, p.c.id))
     joined = (s.outerjoin(t, t.c.barcode == s.c.barcode)

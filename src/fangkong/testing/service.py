@@ -631,12 +631,21 @@ def advise(session: Session | None, *, prevalence: float, population: int | None
 
 def plan(session: Session, *, actor: Actor, area: list[str], pack: str | None = None) -> Plan:
     """Points and samplers the guide asks for an area's population; what is registered there;
-    how long sampling takes with the registered samplers."""
+    how long sampling takes with the registered samplers. The area is inside the actor's
+    jurisdiction (another district's population is not theirs to read)."""
+    from fangkong.person import service as persons
+
     actor.require(Perm.person_read)
+    outside = [c for c in area if not actor.covers(c)]
+    if outside:
+        raise Invalid("the area is outside your jurisdiction", problems=[
+            Problem(f"division {c} is outside your jurisdiction", field="area")
+            for c in outside[:50]])
     resolved = policy.resolve(pack)
     rules = policy.testing_rules(resolved)
     population = session.scalar(select(func.count()).select_from(Person).where(
-        or_(*[within(Person.division_code, c) for c in area]))) or 0
+        or_(*[within(Person.division_code, c) for c in area]),
+        persons.readable_clause(actor))) or 0
     points, samplers = session.execute(select(func.count(), func.coalesce(
         func.sum(Point.samplers), 0)).where(or_(*[within(Point.division_code, c)
                                                   for c in area]))).one()
@@ -725,6 +734,8 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
                now: datetime | None = None) -> list[ComplianceRow]:
     """Each member's last sample (any round) and when the next is due; overdue ones first.
     A member never sampled is due from the day they joined the group."""
+    from fangkong.person import service as persons
+
     actor.require(Perm.person_read)
     group = session.get(KeyGroup, group_id)
     if group is None or not actor.covers(group.division_code):
@@ -736,7 +747,7 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
         select(Person.id, Person.ref, Person.division_code, last, KeyGroupMember.since)
         .join(KeyGroupMember, KeyGroupMember.person_id == Person.id)
         .where(KeyGroupMember.group_id == group.id,
-               scope_clause(actor, Person.division_code))).all()
+               persons.readable_clause(actor))).all()
     step = timedelta(days=group.every_days)
     out = []
     for _, ref, code, last_at, since in rows:

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 
-from fangkong.deps import AppSettings, CurrentActor, DbSession
+from fangkong.core.auth import Perm
+from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.tracing import assist, chains, contacts, importer, service
 from fangkong.tracing.models import AssistRequest, ContactEpisode
 from fangkong.tracing.schemas import (
@@ -46,7 +47,8 @@ def venue_types() -> list[dict[str, Any]]:
     return service.venue_types()
 
 
-@router.post("/venues", response_model=VenueRead, status_code=201)
+@router.post("/venues", response_model=VenueRead, status_code=201,
+             dependencies=[needs(Perm.case_write)])
 def create_venue(session: DbSession, actor: CurrentActor, data: VenueCreate) -> Any:
     return service.create_venue(session, actor=actor, data=data)
 
@@ -58,7 +60,8 @@ def list_venues(session: DbSession, actor: CurrentActor, settings: AppSettings,
                                limit=min(limit, settings.page_size_max))
 
 
-@router.post("/checkins/import", response_model=IngestReport)
+@router.post("/checkins/import", response_model=IngestReport,
+             dependencies=[needs(Perm.person_write)])
 def import_checkins(session: DbSession, actor: CurrentActor, settings: AppSettings,
                     file: Annotated[UploadFile, File()]) -> Any:
     """Check-ins (CSV or Parquet: person_id, venue_code, t_in, t_out) into the store."""
@@ -69,7 +72,8 @@ def import_checkins(session: DbSession, actor: CurrentActor, settings: AppSettin
         return importer.ingest(session, actor=actor, source=path)
 
 
-@router.post("/cases/{case_id}/proposals", response_model=ProposalReport)
+@router.post("/cases/{case_id}/proposals", response_model=ProposalReport,
+             dependencies=[needs(Perm.case_write)])
 def propose(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
     """Household members, people co-present at venues and (where the pack has them) secondary
     contacts, each with the reason; review them with POST /tracing/exposures/{id}/review."""
@@ -87,12 +91,14 @@ def case_contacts(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
     return [contact_read(c) for c in contacts.contacts_of(session, actor=actor, case_id=case_id)]
 
 
-@router.post("/exposures", response_model=ExposureRead, status_code=201)
+@router.post("/exposures", response_model=ExposureRead, status_code=201,
+             dependencies=[needs(Perm.case_write)])
 def add_exposure(session: DbSession, actor: CurrentActor, data: ExposureCreate) -> Any:
     return contacts.add_exposure(session, actor=actor, data=data)
 
 
-@router.post("/exposures/review", response_model=list[ExposureRead])
+@router.post("/exposures/review", response_model=list[ExposureRead],
+             dependencies=[needs(Perm.case_write)])
 def review_many(session: DbSession, actor: CurrentActor, data: ReviewMany) -> Any:
     """Confirm or reject many proposals at once (an epidemiologist going through a case's
     list): all or nothing, in the order given."""
@@ -100,7 +106,8 @@ def review_many(session: DbSession, actor: CurrentActor, data: ReviewMany) -> An
                                 confirm=data.confirm, note=data.note)
 
 
-@router.post("/exposures/{exposure_id}/review", response_model=ExposureRead)
+@router.post("/exposures/{exposure_id}/review", response_model=ExposureRead,
+             dependencies=[needs(Perm.case_write)])
 def review(session: DbSession, actor: CurrentActor, exposure_id: int, data: Review_) -> Any:
     return contacts.review(session, actor=actor, exposure_id=exposure_id, confirm=data.confirm,
                            note=data.note)
@@ -111,7 +118,8 @@ def get_contact(session: DbSession, actor: CurrentActor, contact_id: int) -> Any
     return contact_read(contacts.get_contact(session, actor=actor, contact_id=contact_id))
 
 
-@router.post("/contacts/{contact_id}/status", response_model=ContactRead)
+@router.post("/contacts/{contact_id}/status", response_model=ContactRead,
+             dependencies=[needs(Perm.case_write)])
 def set_status(session: DbSession, actor: CurrentActor, contact_id: int,
                data: StatusUpdate) -> Any:
     return contact_read(contacts.set_status(session, actor=actor, contact_id=contact_id,
@@ -156,7 +164,8 @@ def assist_read(request: AssistRequest) -> AssistRead:
     return read
 
 
-@router.post("/assist", response_model=AssistRead, status_code=201)
+@router.post("/assist", response_model=AssistRead, status_code=201,
+             dependencies=[needs(Perm.case_write)])
 def send_assist(session: DbSession, actor: CurrentActor, data: AssistCreate) -> Any:
     """Send contacts who live in another jurisdiction to it (区域协查)."""
     return assist_read(assist.send(session, actor=actor, data=data))
@@ -172,12 +181,14 @@ def get_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
     return assist_read(assist.get(session, actor=actor, request_id=request_id))
 
 
-@router.post("/assist/{request_id}/accept", response_model=AssistRead)
+@router.post("/assist/{request_id}/accept", response_model=AssistRead,
+             dependencies=[needs(Perm.case_write)])
 def accept_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
     return assist_read(assist.accept(session, actor=actor, request_id=request_id))
 
 
-@router.post("/assist/{request_id}/answer", response_model=AssistRead)
+@router.post("/assist/{request_id}/answer", response_model=AssistRead,
+             dependencies=[needs(Perm.case_write)])
 def answer_assist(session: DbSession, actor: CurrentActor, request_id: int,
                   data: AssistAnswer) -> Any:
     return assist_read(assist.answer(session, actor=actor, request_id=request_id, data=data))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
 from fangkong.core import audit
-from fangkong.core.auth import Actor, Perm, scope_clause
+from fangkong.core.auth import Actor, Perm, handover, scope_clause
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
@@ -63,7 +63,7 @@ def send(session: Session, *, actor: Actor, data: AssistCreate) -> AssistRequest
                                          outcome=AssistOutcome.pending))
     session.add(request)
     session.flush()
-    task = tasks.create(session, actor=_system_like(actor), data=TaskCreate(
+    task = tasks.create(session, actor=handover(actor), data=TaskCreate(
         type="assist_request", title=f"区域协查 / cross-region request {request.id}: "
         f"{len(request.items)} contact(s) of case {case.ref}", subject_type="assist_request",
         subject_id=request.id, owning_division_code=data.to_division_code,
@@ -73,15 +73,6 @@ def send(session: Session, *, actor: Actor, data: AssistCreate) -> AssistRequest
                  record_ids=[request.id], fields=["person_id"],
                  detail={"to": data.to_division_code, "persons": len(request.items)})
     return request
-
-
-def _system_like(actor: Actor) -> Actor:
-    """The task lands in the receiving jurisdiction, outside the sender's: it is created on
-    the platform's behalf, recorded with the sender's name."""
-    from fangkong.core.auth import NATIONAL, Role
-
-    return Actor(username=actor.username, role=Role.administrator, grants=(NATIONAL,),
-                 user_id=actor.user_id, source=actor.source)
 
 
 def _sides(actor: Actor, request: AssistRequest) -> tuple[bool, bool]:
@@ -118,7 +109,7 @@ def accept(session: Session, *, actor: Actor, request_id: int) -> AssistRequest:
     request.status, request.accepted_by, request.accepted_at = (
         AssistStatus.accepted, actor.username, utc_now())
     if request.task_id is not None:
-        tasks.update(session, actor=_system_like(actor), task_id=request.task_id,
+        tasks.update(session, actor=handover(actor), task_id=request.task_id,
                      data=TaskUpdate(status=TaskStatus.in_progress))
     session.flush()
     audit.record(session, actor, action="update", record_type="assist_request",
@@ -150,7 +141,7 @@ def answer(session: Session, *, actor: Actor, request_id: int,
             request.status != AssistStatus.answered:
         request.status, request.answered_at = AssistStatus.answered, now
         if request.task_id is not None:
-            tasks.update(session, actor=_system_like(actor), task_id=request.task_id,
+            tasks.update(session, actor=handover(actor), task_id=request.task_id,
                          data=TaskUpdate(status=TaskStatus.done))
     session.flush()
     audit.record(session, actor, action="update", record_type="assist_request",

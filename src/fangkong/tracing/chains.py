@@ -45,33 +45,51 @@ def component(session: Session, case_id: int) -> nx.DiGraph:
     return g
 
 
-def _describe(session: Session, sub: nx.DiGraph, layout: str) -> dict[str, Any]:
+def _describe(session: Session, sub: nx.DiGraph, layout: str,
+              visible: set[int] | None = None) -> dict[str, Any]:
+    """Nodes and edges of a cluster. A case the reader may not read (``visible``: the ones
+    they may; None, all) is a masked node: a negative number of its own in place of its id,
+    its generation, date and county, nothing of the record (no ref, classification, dates of
+    onset or report); its links keep their dates and settings."""
     rows = maintained.case_rows(session, set(sub.nodes))
     gen = maintained.generations(sub)
+    hidden = sorted(set(sub.nodes) - visible) if visible is not None else []
+    alias = {n: -k for k, n in enumerate(hidden, start=1)}
+    county: dict[int, str] = {}
+    for start in range(0, len(hidden), 900):
+        county.update(session.execute(select(
+            Case.id, func.substr(Case.owning_division_code, 1, 6)).where(
+            Case.id.in_(hidden[start:start + 900]))).tuples().all())
     nodes = []
     for n in sorted(sub.nodes):
         c = rows[n]
-        node = {"case_id": n, "ref": c.ref, "classification": c.classification.value,
+        node = {"case_id": alias.get(n, n), "ref": c.ref, "classification": c.classification.value,
                 "onset_date": c.onset_date, "reported_at": c.reported_at,
                 "generation": gen.get(n, 0), "date": maintained.case_date(c)}
+        if n in alias:
+            node |= {"ref": None, "classification": None, "onset_date": None,
+                     "reported_at": None, "masked": True, "district": county.get(n)}
         nodes.append(node)
     if layout == "timeline":
         nodes.sort(key=lambda x: (x["date"], x["generation"], x["case_id"]))
         for lane, node in enumerate(nodes):
             node["x"], node["y"] = node["date"].isoformat(), lane
-    edges = [{"source": s, "target": t, "date": a["date"], "setting": a["setting"]}
-             for s, t, a in sorted(sub.edges(data=True))]
-    return {**maintained.aggregates(sub, rows, gen), "layout": layout, "nodes": nodes,
-            "edges": edges}
+    edges = [{"source": alias.get(s, s), "target": alias.get(t, t), "date": a["date"],
+              "setting": a["setting"]} for s, t, a in sorted(sub.edges(data=True))]
+    totals = maintained.aggregates(sub, rows, gen)
+    if totals["cluster_id"] in alias:
+        totals["cluster_id"] = None  # another jurisdiction's case
+    return {**totals, "layout": layout, "nodes": nodes, "edges": edges}
 
 
 def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[str, Any]]:
     """Every cluster with at least ``min_size`` cases that has a case in the actor's
-    jurisdiction: id (its smallest case id), size, span, generations, settings."""
+    jurisdiction: id (its smallest case id; None when that case is another jurisdiction's),
+    size, span, generations, settings."""
     actor.require(Perm.case_read)
     maintained.sync(session)
-    visible = scope(select(ClusterMember.cluster_id).join(Case, Case.id == ClusterMember.case_id),
-                    actor, Case.owning_division_code, Case.current_division_code)
+    visible = select(ClusterMember.cluster_id).join(Case, Case.id == ClusterMember.case_id
+                                                    ).where(cases.readable_clause(actor))
     cols = ("cluster_id", "size", "first_date", "last_date", "span_days", "generations",
             "settings")
     stmt = select(*[getattr(Cluster, c) for c in cols]).where(Cluster.size >= min_size)
@@ -81,19 +99,30 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
         stmt.order_by(Cluster.size.desc(), Cluster.cluster_id))]
     audit.record(session, actor, action="read", record_type="cluster",
                  record_ids=[c["cluster_id"] for c in out])
+    if not actor.national:  # a cluster named by another jurisdiction's case: not its id
+        ids = [c["cluster_id"] for c in out]
+        mine = {i for start in range(0, len(ids), 900) for i in session.scalars(
+            select(Case.id).where(Case.id.in_(ids[start:start + 900]),
+                                  cases.readable_clause(actor)))}
+        for c in out:
+            c["cluster_id"] = c["cluster_id"] if c["cluster_id"] in mine else None
     return out
 
 
 def chain(session: Session, *, actor: Actor, case_id: int,
           layout: str = "network") -> dict[str, Any]:
     """The cluster of a case as nodes and edges with dates: ``network`` or ``timeline`` (by
-    onset date, one lane per case)."""
+    onset date, one lane per case). Cases of the cluster that the actor may not read (another
+    district's, across a border) are masked nodes (:func:`_describe`)."""
     cases.get(session, actor=actor, case_id=case_id, audit_read=False)
     sub = component(session, case_id)
-    comp = set(sub.nodes)
-    info = _describe(session, sub, layout)
+    comp = sorted(sub.nodes)
+    visible = {i for start in range(0, len(comp), 900) for i in session.scalars(
+        select(Case.id).where(Case.id.in_(comp[start:start + 900]),
+                              cases.readable_clause(actor)))}
+    info = _describe(session, sub, layout, visible)
     audit.record(session, actor, action="read", record_type="chain",
-                 record_ids=sorted(comp), fields=["onset_date", "reported_at"])
+                 record_ids=sorted(visible), fields=["onset_date", "reported_at"])
     return info
 
 

@@ -24,9 +24,10 @@ from fangkong.case.enums import Classification
 from fangkong.case.models import Case
 from fangkong.config import get_settings
 from fangkong.core import audit, events
-from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.auth import Actor, Perm, acting_for, scope, within
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.person import service as persons
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.policy.schemas import Window
@@ -399,8 +400,9 @@ def add_exposures(session: Session, *, actor: Actor, data: Sequence[ExposureCrea
                for cid in dict.fromkeys(d.source_case_id for d in items)}
     people: dict[int, Person] = {}
     for chunk in _chunks(sorted({d.exposed_person_id for d in items})):
+        # a person the tracer may read: any other id is "no such person", as for none
         people.update((p.id, p) for p in session.scalars(select(Person).where(
-            Person.id.in_(chunk))))
+            Person.id.in_(chunk), persons.readable_clause(actor))))
     resolved = policy.resolve(pack)
     at = (lambda k: "") if len(items) == 1 else (lambda k: f"[{k}]")
     for k, d in enumerate(items):
@@ -533,7 +535,9 @@ def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode],
                 subject_id=contact.id, completes_on=["transfer.arrived"], cancels_on=ENDED,
                 owning_division_code=contact.division_code,
                 due_at=now + timedelta(hours=due.transfer_within_hours)))
-    tasks.create_many(session, actor=actor, data=specs)
+    # a contact living in another jurisdiction is followed up there (handed over)
+    tasks.create_many(session, actor=acting_for(actor, [c.division_code for c in contacts]),
+                      data=specs)
 
 
 # The events of a contact that end its tasks: notified (or under management, which a contact

@@ -13,6 +13,7 @@ from fangkong.deps import (
     DbSession,
     Transactions,
     client_address,
+    needs,
     oauth2,
     source_of,
 )
@@ -40,6 +41,15 @@ def actor_outside(request: Request, settings: AppSettings, transaction: Transact
 
 
 ActorOutside = Annotated[Actor, Depends(actor_outside)]
+
+
+def user_admin(actor: ActorOutside) -> None:
+    """The route's permission, checked before its input is read and with no transaction held
+    (these routes hash a password afterwards)."""
+    actor.require(Perm.user_admin)
+
+
+user_admin.perm = Perm.user_admin  # type: ignore[attr-defined]
 
 
 @router.post("/auth/token", response_model=Token,
@@ -87,16 +97,17 @@ def list_users(session: DbSession, actor: CurrentActor) -> list[UserRead]:
     return [UserRead.model_validate(u) for u in service.list_users(session, actor=actor)]
 
 
-@router.post("/users", response_model=UserRead, status_code=201)
+@router.post("/users", response_model=UserRead, status_code=201,
+             dependencies=[Depends(user_admin)])
 def create_user(transaction: Transactions, actor: ActorOutside, data: UserCreate) -> UserRead:
-    actor.require(Perm.user_admin)  # before the work of hashing
     digest = service.new_password_hash(data.password, data.username)
     with transaction() as session:
         return UserRead.model_validate(service.create_user(session, actor=actor, data=data,
                                                            password_hash=digest))
 
 
-@router.put("/users/{user_id}/password", status_code=204)
+@router.put("/users/{user_id}/password", status_code=204,
+            dependencies=[Depends(user_admin)])
 def set_password(transaction: Transactions, actor: ActorOutside, user_id: int,
                  data: PasswordSet) -> Response:
     """An administrator sets a user's password; every session of that user ends."""
@@ -108,14 +119,16 @@ def set_password(transaction: Transactions, actor: ActorOutside, user_id: int,
     return Response(status_code=204)
 
 
-@router.post("/users/{user_id}/disable", response_model=UserRead)
+@router.post("/users/{user_id}/disable", response_model=UserRead,
+             dependencies=[needs(Perm.user_admin)])
 def disable(session: DbSession, actor: CurrentActor, user_id: int) -> UserRead:
     """Disable a user: every session of theirs ends and they cannot sign in."""
     return UserRead.model_validate(service.set_active(session, actor=actor, user_id=user_id,
                                                       active=False))
 
 
-@router.post("/users/{user_id}/enable", response_model=UserRead)
+@router.post("/users/{user_id}/enable", response_model=UserRead,
+             dependencies=[needs(Perm.user_admin)])
 def enable(session: DbSession, actor: CurrentActor, user_id: int) -> UserRead:
     return UserRead.model_validate(service.set_active(session, actor=actor, user_id=user_id,
                                                       active=True))

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode
 from fangkong.case.models import Case
 from fangkong.core import audit
@@ -114,9 +115,9 @@ class CaseFilter:
 
 
 def scoped_cases(actor: Actor, stmt: Any) -> Any:
-    """Cases owned by or located in the actor's jurisdictions (as the case service scopes)."""
+    """``stmt`` narrowed to the cases the actor may read (the case service's rule)."""
     actor.require(Perm.case_read)
-    return scope(stmt, actor, Case.owning_division_code, Case.current_division_code)
+    return stmt.where(cases.readable_clause(actor))
 
 
 def count_cases(session: Session, actor: Actor, flt: CaseFilter, zone: str) -> int:

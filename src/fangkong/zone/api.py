@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from fangkong.core.auth import Perm
 from fangkong.core.headers import csp_nonce
-from fangkong.deps import CurrentActor, DbSession
+from fangkong.deps import CurrentActor, DbSession, needs
 from fangkong.zone import service
 from fangkong.zone.enums import (
     LANGUAGES,
@@ -43,7 +44,7 @@ def list_zones(session: DbSession, actor: CurrentActor, division: str | None = N
     return service.list_(session, actor=actor, division=division, status=status, level=level)
 
 
-@router.post("", response_model=ZoneDetail, status_code=201)
+@router.post("", response_model=ZoneDetail, status_code=201, dependencies=[needs(Perm.case_write)])
 def designate(session: DbSession, actor: CurrentActor, data: ZoneCreate) -> Any:
     """Designate a zone at a level of the active pack (or the pack named)."""
     return service.designate(session, actor=actor, data=data)
@@ -55,17 +56,19 @@ def list_proposals(session: DbSession, actor: CurrentActor,
     return service.proposals(session, actor=actor, status=status)
 
 
-@router.post("/proposals/{proposal_id}/approve", response_model=ProposalRead)
+@router.post("/proposals/{proposal_id}/approve", response_model=ProposalRead,
+             dependencies=[needs(Perm.zone_approve)])
 def approve(session: DbSession, actor: CurrentActor, proposal_id: int) -> Any:
     return service.decide(session, actor=actor, proposal_id=proposal_id, approve=True)
 
 
-@router.post("/proposals/{proposal_id}/reject", response_model=ProposalRead)
+@router.post("/proposals/{proposal_id}/reject", response_model=ProposalRead,
+             dependencies=[needs(Perm.zone_approve)])
 def reject(session: DbSession, actor: CurrentActor, proposal_id: int) -> Any:
     return service.decide(session, actor=actor, proposal_id=proposal_id, approve=False)
 
 
-@router.post("/evaluate", response_model=list[EvaluationRow])
+@router.post("/evaluate", response_model=list[EvaluationRow], dependencies=[needs(Perm.case_write)])
 def evaluate(session: DbSession, actor: CurrentActor, on: date | None = None,
              zone_id: list[int] | None = Query(None)) -> Any:
     """Apply the pack's lifting rules to every active zone, or to the zones given with
@@ -78,25 +81,26 @@ def get_zone(session: DbSession, actor: CurrentActor, zone_id: int) -> Any:
     return service.get(session, actor=actor, zone_id=zone_id)
 
 
-@router.post("/{zone_id}/level", response_model=ZoneDetail)
+@router.post("/{zone_id}/level", response_model=ZoneDetail, dependencies=[needs(Perm.zone_approve)])
 def change_level(session: DbSession, actor: CurrentActor, zone_id: int,
                  data: LevelChange) -> Any:
     return service.change_level(session, actor=actor, zone_id=zone_id, data=data)
 
 
-@router.post("/{zone_id}/lift", response_model=ZoneDetail)
+@router.post("/{zone_id}/lift", response_model=ZoneDetail, dependencies=[needs(Perm.zone_approve)])
 def lift(session: DbSession, actor: CurrentActor, zone_id: int, data: Lift) -> Any:
     return service.lift(session, actor=actor, zone_id=zone_id, data=data)
 
 
-@router.post("/{zone_id}/infections", response_model=ZoneDetail)
+@router.post("/{zone_id}/infections", response_model=ZoneDetail,
+             dependencies=[needs(Perm.case_write)])
 def add_infection(session: DbSession, actor: CurrentActor, zone_id: int,
                   data: InfectionIn) -> Any:
     """A new infection in the zone restarts its lifting clock."""
     return service.add_infection(session, actor=actor, zone_id=zone_id, data=data)
 
 
-@router.post("/{zone_id}/rounds", response_model=ZoneDetail)
+@router.post("/{zone_id}/rounds", response_model=ZoneDetail, dependencies=[needs(Perm.case_write)])
 def record_round(session: DbSession, actor: CurrentActor, zone_id: int, data: RoundIn) -> Any:
     return service.record_round(session, actor=actor, zone_id=zone_id, data=data)
 
@@ -108,7 +112,8 @@ def public_zones(session: DbSession, division: str | None = None, on: date | Non
     return service.public_notice(session, division=division, on=on)
 
 
-@router.post("/{zone_id}/conditions", response_model=ZoneDetail)
+@router.post("/{zone_id}/conditions", response_model=ZoneDetail,
+             dependencies=[needs(Perm.case_write)])
 def confirm_condition(session: DbSession, actor: CurrentActor, zone_id: int,
                       data: ConditionIn) -> Any:
     """Confirm a manual lifting condition of the pack (named by the evaluation)."""

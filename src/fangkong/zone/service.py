@@ -112,8 +112,16 @@ def _supersede(session: Session, zone: Zone) -> None:
         proposal.status = ProposalStatus.superseded
 
 
+def _may_decide(actor: Actor, basis: str) -> None:
+    if basis != "rule":
+        actor.require(Perm.zone_approve)
+
+
 def change_level(session: Session, *, actor: Actor, zone_id: int, data: LevelChange,
                  basis: str = "manual") -> Zone:
+    """A zone's new level: a commander's decision (``zone:approve``), or the pack's rule
+    applied by the daily evaluation (``basis`` "rule", where the deployment lets it)."""
+    _may_decide(actor, basis)
     zone = _active(session, actor, zone_id)
     rules.check_level(zone.pack_id, data.to_level)
     if data.to_level == zone.level:
@@ -129,6 +137,8 @@ def change_level(session: Session, *, actor: Actor, zone_id: int, data: LevelCha
 
 def lift(session: Session, *, actor: Actor, zone_id: int, data: Lift,
          basis: str = "manual") -> Zone:
+    """Lift a zone: a commander's decision, or the pack's rule (as :func:`change_level`)."""
+    _may_decide(actor, basis)
     zone = _active(session, actor, zone_id)
     _event(zone, actor, EventKind.lifted, from_level=zone.level, reason=data.reason, basis=basis)
     zone.status, zone.lifted_on = ZoneStatus.lifted, today()
@@ -251,7 +261,9 @@ def proposals(session: Session, *, actor: Actor,
 
 def decide(session: Session, *, actor: Actor, proposal_id: int, approve: bool,
            basis: str = "manual") -> ZoneProposal:
-    """A commander approves (the change applies) or rejects a proposal."""
+    """A commander approves (the change applies) or rejects a proposal; the daily evaluation
+    applies one by the pack's rule (``basis`` "rule") where the deployment lets it."""
+    _may_decide(actor, basis)
     proposal = session.get(ZoneProposal, proposal_id)
     if proposal is None:
         raise NotFound(f"proposal {proposal_id} not found")
