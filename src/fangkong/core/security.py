@@ -8,10 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from fangkong.config import Settings
 from fangkong.core.clock import utc_now
@@ -29,6 +27,8 @@ class FieldCipher:
     """
 
     def __init__(self, encryption_key: bytes, lookup_key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # (imported when used)
+
         self._aead = AESGCM(encryption_key)
         self._lookup_key = lookup_key
         # HMAC (RFC 2104) with its two padded-key states computed once: a bulk import hashes
@@ -102,6 +102,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def issue_token(settings: Settings, *, subject: str, claims: dict[str, Any]) -> str:
+    import jwt  # (with cryptography: imported when used, not by every command)
+
     now = utc_now()
     payload = {
         **claims,
@@ -113,6 +115,8 @@ def issue_token(settings: Settings, *, subject: str, claims: dict[str, Any]) -> 
 
 
 def read_token(settings: Settings, token: str) -> dict[str, Any]:
+    import jwt
+
     try:
         claims: dict[str, Any] = jwt.decode(
             token, settings.key("secret_key"), algorithms=["HS256"]
