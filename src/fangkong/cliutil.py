@@ -125,7 +125,7 @@ def _line(text: str) -> None:
 
 
 @contextmanager
-def status(message: str, *, quiet: bool = False) -> Iterator[None]:
+def busy(message: str, *, quiet: bool = False) -> Iterator[None]:
     """A spinner while the work runs, on a terminal. Elsewhere (a pipe, a log file, CI), where
     a spinner shows nothing, one plain line on standard error when the work starts and one
     when it ends, with the time it took."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors, status
+from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.errors import Invalid
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -46,7 +46,7 @@ def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
 
     if not file.exists():
         raise Invalid(f"{file}: no such file")
-    with db_session() as session, status(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
         if kind == "persons":
             report = person_importer.import_file(session, actor=cli_actor(), source=file,
                                                  encoding=encoding)
@@ -139,12 +139,12 @@ def demo(
     from fangkong.drill.cli import run_and_report
     from fangkong.geo import service as geo
 
-    with status("migrating the database…"):
+    with busy("migrating the database…"):
         upgrade(get_engine())
     target = out or get_settings().data_dir / "drill"
     with db_session() as session:
         if geo.count(session) == 0:
-            with status("loading Guangdong divisions…"):
+            with busy("loading Guangdong divisions…"):
                 geo.load(session, province="44")
         users = ensure_demo_users(session)
     from fangkong.zone.service import today
