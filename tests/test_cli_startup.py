@@ -127,3 +127,13 @@ def test_the_dummy_password_hash_has_the_hashers_parameters() -> None:
     from fangkong.user.service import _DUMMY_HASH
 
     assert not _hasher.check_needs_rehash(_DUMMY_HASH)
+
+
+def test_or_tools_is_imported_only_to_solve() -> None:
+    """The isolation group and the brief (through the dashboard's isolation section) import
+    the isolation service, which imports OR-Tools (and pandas with it) only to solve."""
+    for group in ("isolation", "brief"):
+        found = _modules_after([group, "--help"])
+        assert found["code"] == 0
+        for lib in ("ortools", "pandas", "duckdb", "weasyprint", "statsmodels"):
+            assert not _imported(found["modules"], lib), (group, lib)
