@@ -74,6 +74,15 @@ def test_a_bad_setting_is_one_line_naming_it(env: pytest.MonkeyPatch, variables:
     assert error.exit_code == 78 and error.as_dict()["error"]["code"] == "invalid_setting"
 
 
+def test_a_misspelt_name_in_the_env_file_too(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("FANGKONG_TIMEZONE=Asia/Hong_Kong\nFANGKONG_TIMEZON=UTC\n")
+    env.chdir(tmp_path)
+    error = refused(env)
+    assert error.message == ("FANGKONG_TIMEZON: not a setting; did you mean FANGKONG_TIMEZONE?")
+    (tmp_path / ".env").write_text("FANGKONG_TIMEZONE=Asia/Hong_Kong\n")
+    assert load().timezone == "Asia/Hong_Kong"
+
+
 def test_secrets_are_not_repeated(env: pytest.MonkeyPatch) -> None:
     error = refused(env, ENCRYPTION_KEY="c2hvcnQtc2VjcmV0", LOOKUP_KEY="x" * 10,
                     DATABASE_URL="mysql://fk:hunter2@db/fangkong")

@@ -336,7 +336,13 @@ def _unknown_variables(environ: dict[str, str]) -> list[Problem]:
 def load() -> Settings:
     """The settings from the environment (and ``.env``), or a :class:`SettingError` listing
     every bad or unknown variable, one line each."""
-    problems = _unknown_variables(dict(os.environ))
+    variables = dict(os.environ)
+    env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
+    if env_file.is_file():  # pydantic-settings reads it too (python-dotenv, its dependency)
+        from dotenv import dotenv_values
+
+        variables.update((k, v or "") for k, v in dotenv_values(env_file).items())
+    problems = _unknown_variables(variables)
     try:
         settings = Settings()
     except ValidationError as exc:
