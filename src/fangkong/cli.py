@@ -1,224 +1,143 @@
-"""The ``fangkong`` command."""
+"""The ``fangkong`` command.
+
+The root imports only what parsing needs. Every command group and command is listed in
+:data:`COMMANDS` by name, ``"module:attribute"`` and help text; `fangkong --help` shows that
+help, and a command's module (with its domain and the libraries it uses) is imported only when
+the command runs. What the domains contribute besides commands, event handlers and session
+listeners, is named here the same way (:data:`LISTENERS`, :data:`SESSION_LISTENERS`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import import_module
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from fangkong.analytics.cli import app as analytics_app
-from fangkong.brief.cli import brief as brief_command
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
-from fangkong.core import audit
-from fangkong.core.db import get_engine
-from fangkong.core.errors import Invalid
-from fangkong.core.migrate import current, head, upgrade
-from fangkong.drill.cli import app as drill_app
-from fangkong.geo.cli import app as geo_app
-from fangkong.isolation.cli import app as isolation_app
-from fangkong.policy.cli import app as policy_app
-from fangkong.surveillance.cli import app as surveillance_app
-from fangkong.task.cli import app as task_app
-from fangkong.testing.cli import app as testing_app
-from fangkong.tracing import contacts as _tracing_events  # noqa: F401  (case.reported)
-from fangkong.tracing.cli import app as tracing_app
-from fangkong.user.cli import app as user_app
-from fangkong.zone.cli import app as zone_app
+try:  # typer >= 0.20 carries its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer, on click
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
-app = typer.Typer(help="Fangkong (防控): epidemic prevention-and-control command platform.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-import_app = typer.Typer(help="Bulk imports from CSV or XLSX (atomic, idempotent).",
-                         no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log of personal-data access.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(geo_app, name="geo")
-app.add_typer(policy_app, name="policy")
-app.add_typer(user_app, name="user")
-app.add_typer(import_app, name="import")
-app.add_typer(task_app, name="task")
-app.add_typer(zone_app, name="zone")
-app.add_typer(tracing_app, name="tracing")
-app.add_typer(testing_app, name="testing")
-app.add_typer(audit_app, name="audit")
-app.command("brief")(brief_command)
-app.add_typer(isolation_app, name="isolation")
-app.add_typer(analytics_app, name="analytics")
-app.add_typer(surveillance_app, name="surveillance")
-app.add_typer(drill_app, name="drill")
+# (name, "module:attribute", help): a Typer group or a command function, in the order of
+# `fangkong --help`. The help is the module's own (tests/test_cli_startup.py compares them).
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("brief", "fangkong.brief.cli:brief",
+     "Write the daily brief (每日一研判) as HTML, PDF and XLSX."),
+    ("serve", "fangkong.commands:serve",
+     "Serve the API (docs at /docs) with the scheduled overdue-task check."),
+    ("demo", "fangkong.commands:demo",
+     "The main job: a drill of Zhanjiang (湛江) with the platform in the loop, the report, "
+     "then the API (the database is left filled with the drill's persons, cases and tasks)."),
+    ("db", "fangkong.commands:db_app", "Database schema."),
+    ("geo", "fangkong.geo.cli:app", "Administrative divisions and field units (指挥体系)."),
+    ("policy", "fangkong.policy.cli:app",
+     "Policy packs: plans, look-back windows, zone clocks, the nine prohibitions (九不准)."),
+    ("user", "fangkong.user.cli:app", "Users, roles and jurisdiction grants."),
+    ("import", "fangkong.commands:import_app",
+     "Bulk imports from CSV or XLSX (atomic, idempotent)."),
+    ("task", "fangkong.task.cli:app", "Tasks and supervision (督查督办)."),
+    ("zone", "fangkong.zone.cli:app", "Risk areas (风险区 / 三区)."),
+    ("tracing", "fangkong.tracing.cli:app",
+     "Tracing (流调溯源): co-presence, check-ins, contacts."),
+    ("testing", "fangkong.testing.cli:app",
+     "Mass testing (筛查检测): rounds, pooled tubes, labs, positive pools, coverage."),
+    ("audit", "fangkong.commands:audit_app", "The audit log of personal-data access."),
+    ("isolation", "fangkong.isolation.cli:app",
+     "Transfer and isolation (转运隔离): sites, rooms, assignment."),
+    ("analytics", "fangkong.analytics.cli:app",
+     "Epidemic analytics (Rt, aberration detection, growth) on files."),
+    ("surveillance", "fangkong.surveillance.cli:app", "Surveillance and early warning (监测预警)."),
+    ("drill", "fangkong.drill.cli:app",
+     "Drills (平战结合): a simulated outbreak the platform responds to."),
+)
+# (event, "module:function"): handlers of domain events, imported at the event's first publish.
+LISTENERS: tuple[tuple[str, str], ...] = (
+    ("case.reported", "fangkong.tracing.contacts:on_case_reported"),
+    ("transfer.arrived", "fangkong.tracing.contacts:on_transfer_arrived"),
+    ("*", "fangkong.task.service:end_tasks"),  # events.EVERY: an event ends its tasks
+)
+# Modules that listen to every database session, imported before a command opens one.
+SESSION_LISTENERS: tuple[str, ...] = ("fangkong.tracing.graph",)
 
-
-@db_app.command("upgrade")
-@handle_errors
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
-    """Create or migrate the database schema (SQLite file by default)."""
-    engine = get_engine()
-    upgrade(engine, revision)
-    console.print(f"[green]database at revision[/] {current(engine)} "
-                  f"({engine.url.render_as_string(hide_password=True)})")
+_JSON = "fangkong.json"
 
 
-@db_app.command("current")
-@handle_errors
-def db_current() -> None:
-    """Show the schema revision of the database and the newest one available."""
-    console.print(f"database: {current(get_engine()) or 'empty'}; newest: {head()}")
+class _Unloaded(TyperCommand):
+    """What `--help` lists for a command whose module is not imported yet."""
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name=name, help=help)
+        self.target = target
 
 
-def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
-    from fangkong.case import importer as case_importer
-    from fangkong.person import importer as person_importer
-    from fangkong.person import stays
-
-    if not file.exists():
-        raise Invalid(f"{file}: no such file")
-    with db_session() as session, console.status(f"importing {file.name}…",
-                                                 spinner="dots") if not as_json else _null():
-        if kind == "persons":
-            report = person_importer.import_file(session, actor=cli_actor(), source=file,
-                                                 encoding=encoding)
-        elif kind == "stays":
-            report = stays.import_file(  # type: ignore[assignment]
-                session, actor=cli_actor(), source=file, encoding=encoding)
-        else:
-            report = case_importer.import_file(session, actor=cli_actor(), source=file,
-                                               encoding=encoding)  # type: ignore[assignment]
-    emit(report, as_json, lambda: console.print(
-        f"[green]{report.file}[/]: {report.rows:,} rows, {report.inserted:,} inserted, "
-        f"{report.updated:,} updated, {report.unchanged:,} unchanged"))
+def load(name: str, target: str) -> Any:
+    """The click command of ``target`` (a Typer group or a command function) named ``name``."""
+    module, _, attr = target.partition(":")
+    obj = getattr(import_module(module), attr)
+    parent = typer.Typer(add_completion=False)
+    if isinstance(obj, typer.Typer):
+        parent.add_typer(obj, name=name)
+        group = typer.main.get_command(parent)
+        assert isinstance(group, TyperGroup)
+        return group.commands[name]
+    parent.command(name)(obj)
+    return typer.main.get_command(parent)
 
 
-class _null:
-    def __enter__(self) -> None:
-        return None
+class LazyGroup(TyperGroup):
+    """The root group: lists :data:`COMMANDS` without importing them; imports the one run.
+    Under ``--json``, a usage error (a missing or bad option) is the API's JSON error object
+    too."""
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name, target, help_ in COMMANDS:
+            self.commands.setdefault(name, _Unloaded(name, target, help_))
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]  # type: ignore[override]
+                        ) -> tuple[str | None, Any, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name is not None and isinstance(cmd, _Unloaded):
+            cmd = self.commands[name] = load(name, cmd.target)
+        return name, cmd, rest
 
-EncodingOpt = typer.Option(None, help="Text encoding of a CSV file (default UTF-8), e.g. gb18030.")
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        as_json = ctx.meta[_JSON] = "--json" in ctx.args
+        try:
+            return super().invoke(ctx)
+        except click_exceptions.UsageError as exc:
+            if not as_json or isinstance(exc, click_exceptions.NoArgsIsHelpError):
+                raise
+            from fangkong.cliutil import fail
+            from fangkong.core.errors import Invalid
 
-
-@import_app.command("persons")
-@handle_errors
-def import_persons(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
-    """Import persons. Columns: ref, name, sex, birth_date, id_type, id_number, phone, address,
-    division_code, household_ref, synthetic."""
-    _import("persons", file, encoding, as_json)
-
-
-@import_app.command("stays")
-@handle_errors
-def import_stays(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
-    """Import where persons are registered as staying (暂住). Columns: person_ref,
-    division_code, since, until."""
-    _import("stays", file, encoding, as_json)
-
-
-@import_app.command("cases")
-@handle_errors
-def import_cases(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
-    """Import cases. Columns: ref, person_ref, disease, classification, severity, onset_date,
-    first_positive_sample_date, reported_at, detection_mode, owning_division_code,
-    current_division_code."""
-    _import("cases", file, encoding, as_json)
+            error = Invalid(exc.format_message())
+            error.exit_code = exc.exit_code
+            fail(error, as_json=True)
 
 
-AnchorsOpt = typer.Option(None, "--anchors", help="Anchor file (default: "
-                          "FANGKONG_AUDIT_ANCHOR_FILE or <data dir>/audit-anchors.log).")
+app = typer.Typer(cls=LazyGroup, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Fangkong (防控): epidemic prevention-and-control command platform.")
 
 
-@audit_app.command("verify")
-@handle_errors
-def audit_verify(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> None:
-    """Check the audit log's keyed hash chain from the first entry to the last, and against
-    the anchors written outside the database (a cut tail is found there)."""
-    path = anchors or audit.anchor_file()
-    if anchors and not anchors.exists():
-        raise Invalid(f"{anchors}: no such file")
-    with db_session() as session:
-        result = audit.verify(session, anchors=path)
-    emit(result.__dict__, as_json, lambda: console.print(
-        f"[green]audit chain intact[/]: {result.checked:,} entries "
-        f"({result.plain:,} unkeyed from before the audit key), {result.anchors:,} anchors"
-        if result.ok else
-        f"[bold red]audit chain broken[/] at entry {result.first_bad_seq}: {result.reason}"))
-    if not result.ok:
-        raise typer.Exit(8)
+@app.callback()
+def _start(ctx: typer.Context) -> None:
+    # Runs before every command: refuse bad settings, name what the domains listen to.
+    if ctx.resilient_parsing:
+        return
+    from fangkong.cliutil import fail, listen_on_session, show_warnings
+    from fangkong.config import SettingError, get_settings
+    from fangkong.core import events
 
-
-@audit_app.command("anchor")
-@handle_errors
-def audit_anchor(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> None:
-    """Append the chain's head (seq, hash, time, MAC) to the anchor file and print the line
-    (keep a copy where database administrators cannot write)."""
-    path = anchors or audit.anchor_file()
-    with db_session() as session:
-        mark, written = audit.write_anchor(session, path)
-    line = mark.line(audit.audit_key())
-    emit({"seq": mark.seq, "hash": mark.hash, "at": mark.at.isoformat(), "line": line,
-          "written": written, "file": str(path)}, as_json,
-         lambda: typer.echo(line))
-
-
-@app.command("serve")
-@handle_errors
-def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 127.0.0.1."),
-          port: int | None = typer.Option(None, help="Default: FANGKONG_PORT or 8000.")) -> None:
-    """Serve the API (docs at /docs) with the scheduled overdue-task check."""
-    import uvicorn
-
-    from fangkong.app import create_app
-    from fangkong.config import get_settings
-
-    settings = get_settings()
-    with db_session():
-        pass  # fails early, with a clear message, if the schema is not up to date
-    # X-Forwarded-* are believed only from FANGKONG_TRUSTED_PROXIES (in create_app), not from
-    # uvicorn's default of 127.0.0.1.
-    uvicorn.run(create_app(settings, scheduler=True), host=host or settings.host,
-                port=port or settings.port, proxy_headers=False)
-
-
-@app.command("demo")
-@handle_errors
-def demo(
-    agents: int = typer.Option(100_000, help="Synthetic residents of Zhanjiang (湛江)."),
-    days: int = typer.Option(60, help="Days of the drill."),
-    seed: int = typer.Option(7, help="Random seed: the same seed gives the same drill."),
-    out: Path | None = typer.Option(None, help="Where metrics.csv and report.html go "
-                                    "(default: the data directory's drill/)."),
-    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API after."),
-) -> None:
-    """The main job: a drill of Zhanjiang (湛江) with the platform in the loop, the report,
-    then the API (the database is left filled with the drill's persons, cases and tasks)."""
-    from fangkong.config import get_settings
-    from fangkong.demo.city import ensure_demo_users
-    from fangkong.drill import service, strategy
-    from fangkong.drill.cli import run_and_report
-    from fangkong.geo import service as geo
-
-    engine = get_engine()
-    upgrade(engine)
-    target = out or get_settings().data_dir / "drill"
-    with db_session() as session:
-        if geo.count(session) == 0:
-            with console.status("loading Guangdong divisions…"):
-                geo.load(session, province="44")
-        users = ensure_demo_users(session)
-    from fangkong.zone.service import today
-
-    # Dated to end in the last week, so that the dashboard shows the drill as current.
-    base = strategy.load(service.shipped("baseline")).model_copy(
-        update={"agents": agents, "days": days, "seed": seed,
-                "start_date": strategy.recent_start(days, today())})
-    table = run_and_report([base], target, platform=True)
-    for row in table:
-        console.print(", ".join(f"{k} {v}" for k, v in row.items()))
-    console.print(f"[green]report[/]: {target / 'report.html'}  [green]metrics[/]: "
-                  f"{target / 'metrics.csv'}\n{users}")
-    if serve_after:
-        serve(None, None)
+    try:
+        get_settings()
+    except SettingError as exc:
+        fail(exc, as_json=bool(ctx.meta.get(_JSON)))
+    show_warnings()
+    for event, target in LISTENERS:
+        events.subscribe_lazy(event, target)
+    listen_on_session(*SESSION_LISTENERS)
 
 
 def main() -> None:

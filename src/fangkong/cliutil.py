@@ -1,34 +1,72 @@
-"""What every CLI command shares: the session, errors as one red line, --json output."""
+"""What every CLI command shares: the session, errors as one red line (or, under ``--json``, as
+the API's JSON error shape on standard output), --json output, and progress that shows on a
+terminal and in a log alike.
+
+Light on purpose: the root command imports it to report a bad setting, so the database layer
+is imported only by the commands that open a session."""
 
 from __future__ import annotations
 
 import functools
-import getpass
 import json
+import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from sqlalchemy.orm import Session
+from rich.markup import escape
 
-from fangkong.core.auth import Actor, system_actor
-from fangkong.core.db import get_engine, session_scope
 from fangkong.core.errors import AppError, Invalid, Problem, Unavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from fangkong.core.auth import Actor
 
 console = Console()
 err_console = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON.")
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON (errors too: the "
+                       "API's error object, on standard output).")
+_session_listeners: list[str] = []
+
+
+def listen_on_session(*modules: str) -> None:
+    """Modules to import before a command opens the database, because they listen to every
+    session (the transmission graph notes each changed case at flush): the CLI imports no
+    domain up front, so it names them (``fangkong.cli``)."""
+    _session_listeners.extend(m for m in modules if m not in _session_listeners)
+
+
+def fail(exc: AppError, as_json: bool) -> NoReturn:
+    """Report ``exc`` and exit with its code: under ``--json`` the API's error object
+    (``{"error": {"code", "message", "problems"}}``) on standard output, else one red line on
+    standard error followed by the problems found."""
+    if as_json:
+        sys.stdout.write(json.dumps(exc.as_dict(), ensure_ascii=False) + "\n")
+    else:
+        # soft_wrap: one line however long (the terminal wraps it; grep finds it whole)
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False,
+                          soft_wrap=True)
+        problems = exc.problems
+        if len(problems) == 1 and str(problems[0]) == exc.message:
+            problems = []  # the line says it already
+        for problem in problems[:50]:
+            err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+        if len(problems) > 50:
+            err_console.print(f"  … and {len(problems) - 50} more")
+    raise typer.Exit(exc.exit_code)
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Render AppError as one red line (plus its problems) and exit with its code."""
+    """Render AppError (and a pydantic ValidationError of the input) through :func:`fail`."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -40,28 +78,33 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                             for e in exc.errors()]
                 raise Invalid("invalid input", problems=problems) from None
         except AppError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-            for problem in exc.problems[:50]:
-                err_console.print(f"  {problem}", highlight=False, markup=False)
-            if len(exc.problems) > 50:
-                err_console.print(f"  … and {len(exc.problems) - 50} more")
-            raise typer.Exit(exc.exit_code) from None
+            fail(exc, bool(kwargs.get("as_json")))
 
     return wrapper
 
 
 def cli_actor() -> Actor:
     """Commands run on the server itself act as the system, recorded with the OS user."""
+    import getpass
+
+    from fangkong.core.auth import system_actor
+
     return system_actor(source=f"cli:{getpass.getuser()}")
 
 
 @contextmanager
 def db_session(check_schema: bool = True) -> Iterator[Session]:
+    from importlib import import_module
+
+    from fangkong.core.db import get_engine, session_scope
+
+    for module in _session_listeners:
+        import_module(module)
     engine = get_engine()
     if check_schema:
-        from fangkong.core.migrate import current, head
+        from fangkong.core.migrate import is_current
 
-        if current(engine) != head():
+        if not is_current(engine):
             raise Unavailable("the database schema is not up to date: run `fangkong db upgrade`")
     with session_scope(engine) as session:
         yield session
@@ -73,3 +116,99 @@ def emit(value: Any, as_json: bool, text: Callable[[], None]) -> None:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
     else:
         text()
+
+
+# --- progress --------------------------------------------------------------------------------
+
+def _line(text: str) -> None:
+    err_console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+@contextmanager
+def busy(message: str, *, quiet: bool = False) -> Iterator[None]:
+    """A spinner while the work runs, on a terminal. Elsewhere (a pipe, a log file, CI), where
+    a spinner shows nothing, one plain line on standard error when the work starts and one
+    when it ends, with the time it took."""
+    if quiet:
+        yield
+    elif console.is_terminal:
+        with console.status(message, spinner="dots"):
+            yield
+    else:
+        start = time.monotonic()
+        _line(message)
+        yield
+        _line(f"{message} done ({time.monotonic() - start:.1f} s)")
+
+
+Tick = Callable[[str, int, "int | None"], None]
+
+
+@contextmanager
+def progress(unit: str = "", *, quiet: bool = False, transient: bool = False,
+             every_s: float = 10.0) -> Iterator[Tick]:
+    """``tick(name, done, total)`` for long work in steps: bars on a terminal; elsewhere a
+    plain line on standard error at every tenth of ``total`` (at most every ``every_s``
+    seconds when the total is not known) and when a task ends."""
+    if quiet:
+        yield lambda _name, _done, _total: None
+        return
+    if console.is_terminal:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        tasks: dict[str, Any] = {}
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn(unit), TimeElapsedColumn(), console=console,
+                      transient=transient) as bar:
+
+            def tick(name: str, done: int, total: int | None) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total)
+                bar.update(tasks[name], completed=done, total=total)
+
+            yield tick
+        return
+
+    start = time.monotonic()
+    shown: dict[str, tuple[int, float]] = {}  # name -> (tenth or count shown, when)
+
+    def plain(name: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if total:
+            step = done * 10 // total
+            if name in shown and shown[name][0] >= step:
+                return
+        else:
+            if name in shown and now - shown[name][1] < every_s:
+                return
+            step = done
+        shown[name] = (step, now)
+        count = f"{done:,}/{total:,}" if total else f"{done:,}"
+        _line(" ".join(p for p in (f"{name}:", count, unit, f"({now - start:.0f} s)") if p))
+
+    yield plain
+
+
+# --- warnings of the library in the terminal -------------------------------------------------
+
+class _ConsoleWarnings(logging.Handler):
+    """Warnings and errors that Fangkong logs (a missing font, a failing notifier) shown to
+    the person running the command, in yellow on standard error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        style = "bold red" if record.levelno >= logging.ERROR else "yellow"
+        err_console.print(f"[{style}]{record.levelname.lower()}:[/] ", end="", highlight=False)
+        err_console.print(record.getMessage(), highlight=False, markup=False)
+
+
+def show_warnings() -> None:
+    """Install :class:`_ConsoleWarnings` on the ``fangkong`` logger (once)."""
+    logger = logging.getLogger("fangkong")
+    if not any(isinstance(h, _ConsoleWarnings) for h in logger.handlers):
+        logger.addHandler(_ConsoleWarnings(logging.WARNING))

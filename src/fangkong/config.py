@@ -1,46 +1,94 @@
-"""The one typed Settings object. Nothing else in Fangkong reads the environment."""
+"""The one typed Settings object. Nothing else in Fangkong reads the environment (a test checks
+``src/`` for other readers).
+
+Every setting is validated when it is read: :func:`get_settings` (called by every CLI command
+through the root callback, by ``serve``, ``demo`` and :func:`fangkong.app.create_app`) refuses
+a bad value, and an unknown ``FANGKONG_`` variable (a misspelt name), with a
+:class:`SettingError` naming the variable, the value and what is allowed. The settings table of
+the README is generated from this class (:func:`settings_table`)."""
 
 from __future__ import annotations
 
 import base64
+import difflib
 import json
 import os
+import re
 import secrets
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+from fangkong.core.errors import AppError, Problem
+
+PREFIX = "FANGKONG_"
+BUILTIN_NOTIFIERS = ("log", "email")
+NOTIFIER_GROUP = "fangkong.notifiers"
+# Values never echoed in an error message.
+_SECRET = frozenset({"secret_key", "encryption_key", "lookup_key", "smtp_password"})
+# Variables with the prefix that are not settings: the test suite's own knobs.
+_NOT_SETTINGS = re.compile(rf"{PREFIX}TEST_\w*")
+_DIVISION_CODE = re.compile(r"\d{2}(\d{2}){0,2}(\d{3}){0,2}")
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def policy_pack_ids() -> list[str]:
+    """The ids of the shipped policy packs (what ``fangkong policy list`` lists): a pack's id
+    is its file's name. Read from the files, not by loading the policy domain."""
+    packs = resources.files("fangkong.policy").joinpath("packs")
+    return sorted(p.name.removesuffix(".yaml") for p in packs.iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def notifier_names() -> list[str]:
+    """Built-in notifiers and those that installed packages provide as entry points."""
+    from importlib.metadata import entry_points
+
+    return [*BUILTIN_NOTIFIERS,
+            *sorted({ep.name for ep in entry_points(group=NOTIFIER_GROUP)} -
+                    set(BUILTIN_NOTIFIERS))]
+
+
+def _bad(message: str, **ctx: Any) -> PydanticCustomError:
+    return PydanticCustomError("setting", message, ctx or None)
 
 
 class Settings(BaseSettings):
     """Every setting is read from an environment variable prefixed ``FANGKONG_``."""
 
-    model_config = SettingsConfigDict(env_prefix="FANGKONG_", env_file=".env", extra="ignore",
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore",
                                       frozen=True)
 
     data_dir: Path = Field(
         Path("fangkong-data"),
-        description="Directory for the embedded SQLite database and generated keys.",
+        description="Directory of the embedded SQLite database and the generated keys "
+        "(`keys.json`).",
     )
     database_url: str | None = Field(
         None,
-        description="SQLAlchemy URL. Unset: SQLite file in data_dir. PostgreSQL: "
-        "postgresql+psycopg://user@host:5432/db",
+        description="SQLAlchemy URL. Unset: SQLite file in the data directory. PostgreSQL: "
+        "`postgresql+psycopg://user@host:5432/db`.",
     )
     secret_key: str | None = Field(
-        None, description="Key that signs API bearer tokens. Unset: generated into data_dir."
+        None, description="Key that signs API bearer tokens. Unset: generated into "
+        "`keys.json`.",
     )
     encryption_key: str | None = Field(
         None,
         description="Base64 32-byte AES-256-GCM key for identity numbers and phones at rest. "
-        "Unset: generated into data_dir.",
+        "Unset: generated into `keys.json`.",
     )
     lookup_key: str | None = Field(
         None,
-        description="Base64 key for the keyed hash (HMAC-SHA256) that allows exact lookup of "
-        "encrypted identifiers. Unset: generated into data_dir.",
+        description="Base64 32-byte key of the keyed hash (HMAC-SHA256) that finds an "
+        "encrypted identity number or phone. Unset: generated into `keys.json`.",
     )
     token_ttl_minutes: int = Field(
         480, gt=0, description="Lifetime of a sign-in session (API bearer token or page cookie).")
@@ -71,12 +119,15 @@ class Settings(BaseSettings):
         "X-Forwarded-Proto and X-Forwarded-For are believed (JSON list; \"*\" for any). Empty: "
         "those headers are ignored, and a request is HTTPS only if it reached the server over "
         "TLS.")
-    timezone: str = Field("Asia/Shanghai", description="Zone in which times are shown.")
+    timezone: str = Field("Asia/Shanghai", description="Zone of times given without an "
+                          "offset, and in which times are shown (an IANA name).")
     import_max_bytes: int = Field(
-        512 * 1024 * 1024, description="Largest bulk import file accepted, in bytes."
+        512 * 1024 * 1024, gt=0, description="Largest bulk import file accepted, in bytes "
+        "(512 MiB).",
     )
     import_max_errors: int = Field(
-        200, description="Errors listed per rejected import before the list is cut."
+        200, gt=0, description="Problems listed per rejected import file before the list is "
+        "cut.",
     )
     import_second_process: bool = Field(
         False,
@@ -84,12 +135,13 @@ class Settings(BaseSettings):
         "process while this one checks the next lines. Worth it with more than two cores: on "
         "two, the database server's work takes one and the second process only competes.",
     )
-    page_size_max: int = Field(500, description="Largest page a list endpoint returns.")
+    page_size_max: int = Field(500, gt=0, description="Largest page a list endpoint returns.")
     escalation_interval_seconds: int = Field(
-        300, description="How often `fangkong serve` checks for overdue tasks to escalate."
+        300, ge=0, description="How often `fangkong serve` runs the scheduled checks (overdue "
+        "tasks, the daily zone evaluation, the morning briefs); 0: never.",
     )
     escalation_step_minutes: int = Field(
-        240,
+        240, gt=0,
         description="An overdue task escalates one more jurisdiction level each time this many "
         "minutes pass after its due time or its last escalation.",
     )
@@ -100,18 +152,19 @@ class Settings(BaseSettings):
     zone_auto_apply: tuple[Literal["downgrade", "lift", "escalate"], ...] = Field(
         (),
         description="Kinds of risk-area change the daily evaluation applies by itself instead of "
-        "proposing them to a commander: any of downgrade, lift, escalate (JSON list).",
+        "proposing them to a commander: JSON list of `downgrade`, `lift`, `escalate`.",
     )
     isolation_reserve_ratio: float = Field(
-        1.5, gt=0, description="Isolation reserve planning: rooms to have (active or standby) "
-        "per room occupied tonight, per county; a planning choice of the command."
+        1.5, gt=0, description="Isolation rooms to have (active or standby) per room occupied "
+        "tonight, per county (`fangkong isolation reserve`); a planning choice of the command."
     )
     tracing_auto_propose: bool = Field(
-        True, description="When an infection is reported, tracing proposes its contacts at once "
-        "(household, venue co-presence, secondary contacts) for an epidemiologist to confirm.")
+        True, description="When an infection is reported (or a suspected case confirmed), "
+        "tracing proposes its contacts at once (household, venue co-presence, secondary "
+        "contacts) for an epidemiologist to confirm.")
     brief_jurisdictions: tuple[str, ...] = Field(
         (), description="Division codes whose daily brief `fangkong serve` writes every "
-        "morning (JSON list), as HTML, PDF and XLSX under data_dir/briefs/<date>/.")
+        "morning (JSON list), as HTML, PDF and XLSX under `<data dir>/briefs/<date>/`.")
     brief_hour: int = Field(7, ge=0, le=23, description="Local hour from which the morning "
                             "briefs are written.")
     db_pool_size: int = Field(
@@ -120,8 +173,114 @@ class Settings(BaseSettings):
     request_queue_seconds: float = Field(
         10, ge=0, description="How long a request waits for its turn when all of "
         "`db_pool_size` are busy before it is answered 503 with Retry-After.")
+    alert_notifiers: CommaList = Field(
+        ("log",), description="Comma-separated notifiers that announce surveillance alerts: "
+        "`log`, `email`, or a plugin's name (entry-point group `fangkong.notifiers`).")
+    smtp_host: str | None = Field(None, description="SMTP server of the `email` notifier.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port of the `email` "
+                           "notifier.")
+    smtp_starttls: bool = Field(False, description="Whether the `email` notifier uses "
+                                "STARTTLS.")
+    smtp_user: str | None = Field(None, description="SMTP user of the `email` notifier "
+                                  "(unset: no login).")
+    smtp_password: str | None = Field(None, description="SMTP password of the `email` "
+                                      "notifier.")
+    alert_email_from: str = Field("fangkong@localhost", description="Sender of alert "
+                                  "e-mails.")
+    alert_email_to: CommaList = Field((), description="Comma-separated recipients of alert "
+                                      "e-mails (needed by the `email` notifier).")
+    duckdb_threads: int = Field(0, ge=0, description="Threads of the co-presence engine "
+                                "(DuckDB); 0: one per core.")
     host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
-    port: int = Field(8000, description="Port `fangkong serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `fangkong serve` binds to.")
+
+    @field_validator("alert_notifiers", "alert_email_to", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        allowed = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise _bad("not a database URL; allowed: {allowed}", allowed=allowed) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise _bad("database {backend} is not supported; allowed: {allowed}",
+                       backend=backend, allowed=allowed)
+        return value
+
+    @field_validator("encryption_key", "lookup_key")
+    @classmethod
+    def _key32(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                raw = base64.b64decode(value, validate=True)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise _bad("not a base64-encoded 32-byte key; allowed: 32 random bytes in "
+                           "base64 (e.g. `openssl rand -base64 32`)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad("no such time zone; allowed: an IANA zone name such as Asia/Shanghai, "
+                       "Asia/Hong_Kong or UTC") from None
+        return value
+
+    @field_validator("active_policy_pack")
+    @classmethod
+    def _pack(cls, value: str) -> str:
+        ids = policy_pack_ids()
+        if value not in ids:
+            raise _bad("no such policy pack; allowed: {allowed}", allowed=", ".join(ids))
+        return value
+
+    @field_validator("brief_jurisdictions")
+    @classmethod
+    def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in value if not _DIVISION_CODE.fullmatch(c)]
+        if bad:
+            raise _bad("not division codes: {bad}; allowed: codes of 2, 4, 6, 9 or 12 digits "
+                       "(province to village), e.g. 4408", bad=", ".join(bad))
+        return value
+
+    @field_validator("alert_notifiers")
+    @classmethod
+    def _notifiers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [n for n in value if n not in BUILTIN_NOTIFIERS]
+        if unknown:
+            names = notifier_names()
+            unknown = [n for n in unknown if n not in names]
+            if unknown:
+                raise _bad("no notifier named {unknown}; allowed: {allowed}",
+                           unknown=", ".join(unknown), allowed=", ".join(names))
+        return value
+
+    @model_validator(mode="after")
+    def _email_notifier(self) -> Settings:
+        if "email" in self.alert_notifiers:
+            for name in ("smtp_host", "alert_email_to"):
+                if not getattr(self, name):
+                    raise _bad("the email notifier (FANGKONG_ALERT_NOTIFIERS) needs it; allowed: "
+                               "a value, or no email notifier", setting=name)
+        return self
 
     @property
     def resolved_database_url(self) -> str:
@@ -183,8 +342,114 @@ def _add_keys(path: Path) -> dict[str, str]:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         return keys
+class SettingError(AppError):
+    """A setting that cannot be used: Fangkong refuses to start. Exit code 78 (EX_CONFIG of
+    sysexits.h); each problem's field is the environment variable."""
+
+    code = "invalid_setting"
+    status_code = 500
+    exit_code = 78
+
+
+def env_name(field: str) -> str:
+    return f"{PREFIX}{field.upper()}"
+
+
+def _shown(field: str, value: Any) -> str:
+    if field in _SECRET:
+        return "(hidden)"
+    if field == "database_url" and isinstance(value, str):
+        try:
+            from sqlalchemy.engine import make_url
+
+            return repr(make_url(value).render_as_string(hide_password=True))
+        except Exception:
+            return "(hidden)"
+    return repr(value)
+
+
+_HINTS = {"tuple_type": '; allowed: a JSON list such as ["4408"] or []'}
+
+
+def _problems(exc: ValidationError) -> list[Problem]:
+    out = []
+    for e in exc.errors():
+        field = str(e["loc"][0]) if e["loc"] else str((e.get("ctx") or {}).get("setting", ""))
+        value = e["input"] if e["loc"] else None
+        shown = f"{_shown(field, value)} is not valid" if e["loc"] else "unset"
+        hint = _HINTS.get(e["type"], "")
+        out.append(Problem(f"{shown}: {e['msg']}{hint}", field=env_name(field)))
+    return out
+
+
+def _unknown_variables(environ: dict[str, str]) -> list[Problem]:
+    known = [env_name(f) for f in Settings.model_fields]
+    out = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if upper.startswith(PREFIX) and upper not in known and not _NOT_SETTINGS.fullmatch(upper):
+            near = difflib.get_close_matches(upper, known, n=1)
+            hint = f"did you mean {near[0]}?" if near else "see the settings in README.md"
+            out.append(Problem(f"not a setting; {hint}", field=name))
+    return out
+
+
+def load() -> Settings:
+    """The settings from the environment (and ``.env``), or a :class:`SettingError` listing
+    every bad or unknown variable, one line each."""
+    variables = dict(os.environ)
+    env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
+    if env_file.is_file():  # pydantic-settings reads it too (python-dotenv, its dependency)
+        from dotenv import dotenv_values
+
+        variables.update((k, v or "") for k, v in dotenv_values(env_file).items())
+    problems = _unknown_variables(variables)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems += _problems(exc)
+    except SourceError as exc:  # a list setting whose value is not JSON
+        found = re.search(r'field "(\w+)"', str(exc))
+        field = found.group(1) if found else ""
+        value = os.environ.get(env_name(field), "")
+        problems.append(Problem(f"{value!r} is not valid: not a JSON list; allowed: a JSON list "
+                                f"such as [\"4408\"] or []", field=env_name(field)))
+    if problems:
+        if len(problems) == 1:
+            raise SettingError(str(problems[0]), problems=problems)
+        raise SettingError(f"{len(problems)} settings are not valid; Fangkong does not start",
+                           problems=problems)
+    return settings
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load()
+
+
+def _default(field: str) -> str:
+    info = Settings.model_fields[field]
+    value = info.default
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        if field in _COMMA_LISTS:
+            return f"`{','.join(value)}`" if value else "none"
+        return f"`{json.dumps(list(value))}`"
+    if isinstance(value, str | Path):
+        return f"`{value}`"
+    return str(value)
+
+
+_COMMA_LISTS = frozenset({"alert_notifiers", "alert_email_to"})
+
+
+def settings_table() -> str:
+    """The README's table of settings, generated from :class:`Settings` (a test compares)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for field, info in Settings.model_fields.items():
+        meaning = (info.description or "").replace("|", "\\|")
+        rows.append(f"| `{env_name(field)}` | {_default(field)} | {meaning} |")
+    return "\n".join(rows) + "\n"

@@ -62,11 +62,11 @@ def test_same_seed_same_metrics_as_the_committed_baseline() -> None:
 
 def test_same_seed_same_metrics_with_the_platform_in_the_loop(session: Session) -> None:
     """The drill through the platform's services against its committed baseline (the same on
-    SQLite and PostgreSQL). Refresh on purpose: FANGKONG_REFRESH_BASELINE=1 pytest -k this."""
+    SQLite and PostgreSQL). Refresh on purpose: FANGKONG_TEST_REFRESH_BASELINE=1 pytest -k this."""
     run = Drill(Strategy.model_validate(PLATFORM_STRATEGY), session=session,
                 actor=system_actor()).run_all()
     rows = [{k: str(v) for k, v in row.items()} for row in run.rows]
-    if os.environ.get("FANGKONG_REFRESH_BASELINE"):
+    if os.environ.get("FANGKONG_TEST_REFRESH_BASELINE"):
         with PLATFORM_BASELINE.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
             writer.writeheader()

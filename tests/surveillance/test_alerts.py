@@ -14,6 +14,7 @@ from fangkong.analytics.ears import ears
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode, Severity
 from fangkong.case.schemas import CaseCreate
+from fangkong.config import get_settings
 from fangkong.core.auth import Actor, Role
 from fangkong.core.errors import Conflict, Invalid, NotFound
 from fangkong.person import importer as person_importer
@@ -244,14 +245,26 @@ def test_email_notifier_against_a_local_smtp_server() -> None:
 
 def test_configured_notifiers(monkeypatch: pytest.MonkeyPatch,
                               caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setenv("FANGKONG_ALERT_NOTIFIERS", "log,email,nosuch")
-    monkeypatch.delenv("FANGKONG_SMTP_HOST", raising=False)
-    found = notify.configured()
+    found = notify.configured(["log", "email", "nosuch"])
     assert [n.name for n in found] == ["log"]  # email unconfigured, nosuch unknown: logged
     assert "nosuch" in caplog.text and "email" in caplog.text
     notify.register("list", ListNotifier)
-    monkeypatch.setenv("FANGKONG_ALERT_NOTIFIERS", "list")
-    assert [n.name for n in notify.configured()] == ["list"]
+    assert [n.name for n in notify.configured(["list"])] == ["list"]
+    # Without names, the setting decides; the e-mail notifier takes the smtp_* settings.
+    for name, value in (("ALERT_NOTIFIERS", "log,email"), ("SMTP_HOST", "mail.example.org"),
+                        ("SMTP_PORT", "2525"), ("SMTP_STARTTLS", "1"),
+                        ("ALERT_EMAIL_TO", "cdc@example.org, duty@example.org")):
+        monkeypatch.setenv(f"FANGKONG_{name}", value)
+    get_settings.cache_clear()
+    try:
+        log_, mail = notify.configured()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert isinstance(log_, notify.LogNotifier) and isinstance(mail, notify.EmailNotifier)
+    assert (mail.host, mail.port, mail.starttls, mail.recipients, mail.sender) == (
+        "mail.example.org", 2525, True, ["cdc@example.org", "duty@example.org"],
+        "fangkong@localhost")
 
     class Broken:
         name = "broken"

@@ -15,7 +15,8 @@ runner = CliRunner()
 
 def run(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+    # Standard output (the JSON) on success: the log notifier's line goes to standard error.
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
 
 
 def test_sentinel_reports_rule_and_alerts(fresh_db: str, tmp_path: Path) -> None:
@@ -48,10 +49,12 @@ def test_sentinel_reports_rule_and_alerts(fresh_db: str, tmp_path: Path) -> None
     assert code == 0, out
     rule_id = json.loads(out)["id"]
     last = start + timedelta(days=len(values) - 1)
-    code, out = run("surveillance", "evaluate", str(rule_id), "--from", str(last),
-                    "--to", str(last), "--json")
-    assert code == 0, out
-    assert json.loads(out)["new_alerts"] == 1
+    result = runner.invoke(app, ["surveillance", "evaluate", str(rule_id), "--from", str(last),
+                                 "--to", str(last), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["new_alerts"] == 1
+    # the log notifier's line, shown to whoever runs the command
+    assert "warning: alert" in result.stderr and "antipyretics" in result.stderr
     code, out = run("surveillance", "alerts", "--json")
     assert [a["observed"] for a in json.loads(out)] == [40.0]
     code, out = run("surveillance", "add-rule", "bad", "--series", "sentinel", "--indicator",

@@ -158,8 +158,12 @@ def test_cli_rt_bad_file_names_line_and_field(run_cli, tmp_path) -> None:
     result = run_cli(["analytics", "rt", "--incidence", str(bad), "--si-mean", "2.6",
                       "--si-sd", "1.5", "--json"])
     assert result.exit_code == 2
-    assert "bad.csv:3 local" in result.output
-    assert "bad.csv:4 imported" in result.output
+    where = {(p["file"], p["line"], p["field"])
+             for p in json.loads(result.stdout)["error"]["problems"]}  # --json: the API's shape
+    assert where == {("bad.csv", 3, "local"), ("bad.csv", 4, "imported")}
+    human = run_cli(["analytics", "rt", "--incidence", str(bad), "--si-mean", "2.6",
+                     "--si-sd", "1.5"])
+    assert "bad.csv:3 local" in human.output and "bad.csv:4 imported" in human.output
 
 
 EX4 = {"mean_si": 2.6, "std_mean_si": 1, "min_mean_si": 1, "max_mean_si": 4.2, "std_si": 1.5,
@@ -335,4 +339,6 @@ def test_cli_rt_si_sample_bad_file(run_cli, tmp_path) -> None:
                       str(DATA / "epiestim_flu2009_incidence.csv"), "--si-sample", str(src),
                       "--json"])
     assert result.exit_code == 2
-    assert "sample.csv:4 sample" in result.output and "sample.csv:6 k" in result.output
+    where = {(p["file"], p["line"], p["field"])
+             for p in json.loads(result.stdout)["error"]["problems"]}
+    assert where == {("sample.csv", 4, "sample"), ("sample.csv", 6, "k")}

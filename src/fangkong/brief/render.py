@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import logging
+import shutil
+import subprocess
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
 _TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 _env = Environment(loader=FileSystemLoader(str(_TEMPLATES)),
                    autoescape=select_autoescape(["html"]))
+log = logging.getLogger("fangkong.brief")
 
 
 def html(doc: BriefDoc) -> str:
@@ -28,8 +33,34 @@ def html(doc: BriefDoc) -> str:
                                                   standalone=True)
 
 
+@lru_cache(maxsize=1)
+def cjk_fonts() -> tuple[str, ...]:
+    """The font families with Chinese glyphs that fontconfig finds (``fc-list :lang=zh``),
+    where WeasyPrint looks for them; none without fontconfig."""
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return ()
+    try:
+        found = subprocess.run([exe, ":lang=zh", "family"], capture_output=True, text=True,
+                               timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(sorted({line.split(",")[0].strip() for line in found.splitlines()
+                         if line.strip()}))
+
+
+def font_warning(lang: str) -> str | None:
+    """What to tell when no Chinese font is installed (the PDF would silently show every
+    Chinese character as an empty box), in ``lang``; None when one is."""
+    return None if cjk_fonts() else i18n.translate("brief.no_cjk_font", lang)
+
+
 def pdf(doc: BriefDoc) -> bytes:
     from weasyprint import HTML
+
+    warning = font_warning(doc.lang)
+    if warning:
+        log.warning(warning)
 
     out: bytes = HTML(string=html(doc)).write_pdf()
     return out

@@ -10,16 +10,20 @@ synchronously, in registration order; those of the event's name first, then thos
 every event (the task service: an event ends the open tasks of its records that wait for it).
 An exception in one propagates to the caller, so the whole unit of work (the report and what
 follows from it) commits or rolls back together. Registration happens when the listening
-domain's module is imported."""
+domain's module is imported, or, for a process that imports domains only as it needs them (the
+CLI), by name with :func:`subscribe_lazy`: the handler's module is imported when an event it
+hears is first published."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 
@@ -57,9 +61,10 @@ CATALOGUE: dict[str, str] = {
 """Every event the platform publishes: what a task may wait for (``completes_on``,
 ``cancels_on``)."""
 
-Handler = Callable[[Session, Event], None]
+Handler = Callable[["Session", Event], None]
 EVERY = "*"
 _handlers: dict[str, list[Handler]] = {}
+_lazy: dict[str, list[str]] = {}
 
 
 def subscribe(event: str, handler: Handler) -> None:
@@ -75,5 +80,23 @@ def publish(session: Session, event: Event) -> None:
         raise ValueError(f"unknown event {event.name!r}: add it to events.CATALOGUE")
     if not event.subject_ids:
         return
+    _resolve(event.name)
+    _resolve(EVERY)
     for handler in [*_handlers.get(event.name, []), *_handlers.get(EVERY, [])]:
         handler(session, event)
+
+
+def subscribe_lazy(event: str, target: str) -> None:
+    """Subscribe the handler ``"package.module:function"``, imported at the first publish of
+    ``event`` (or of any event, for ``EVERY``)."""
+    targets = _lazy.setdefault(event, [])
+    if target not in targets:
+        targets.append(target)
+
+
+def _resolve(event: str) -> None:
+    targets = _lazy.get(event)
+    while targets:
+        module, _, name = targets[0].partition(":")
+        subscribe(event, getattr(import_module(module), name))
+        targets.pop(0)

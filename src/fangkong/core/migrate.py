@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine
+import re
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SCRIPT_LOCATION = "fangkong:migrations"
+_VERSION_FILE = re.compile(r"(\d{4})_\w+\.py")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", SCRIPT_LOCATION)
     if connection is not None:
@@ -18,6 +26,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
 
@@ -33,3 +43,19 @@ def head() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def newest() -> str:
+    """The head revision read from the file names alone (``NNNN_what.py``, revision NNNN, each
+    after the one before: tests/core/test_migrate.py checks that this is Alembic's head), so
+    that a command checks the schema without importing Alembic and every migration."""
+    versions = resources.files("fangkong.migrations").joinpath("versions")
+    return max(m.group(1) for p in versions.iterdir() if (m := _VERSION_FILE.fullmatch(p.name)))
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database's schema is at :func:`newest` (one small query)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return list(conn.scalars(text("SELECT version_num FROM alembic_version"))) == [newest()]

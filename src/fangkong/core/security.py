@@ -8,10 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from fangkong.config import Settings
 from fangkong.core.clock import utc_now
@@ -29,6 +27,8 @@ class FieldCipher:
     """
 
     def __init__(self, encryption_key: bytes, lookup_key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # (imported when used)
+
         self._aead = AESGCM(encryption_key)
         self._lookup_key = lookup_key
         # HMAC (RFC 2104) with its two padded-key states computed once: a bulk import hashes
@@ -104,6 +104,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 def issue_token(settings: Settings, *, subject: str, session_id: str, expires_at: datetime,
                 claims: dict[str, Any]) -> str:
     """A signed token for one server-side session (``jti``), valid until ``expires_at``."""
+    import jwt  # (with cryptography: imported when used, not by every command)
+
     payload = {**claims, "sub": subject, "jti": session_id, "iat": utc_now(), "exp": expires_at}
     return jwt.encode(payload, settings.key("secret_key"), algorithm="HS256")
 
@@ -115,6 +117,8 @@ def read_token(settings: Settings, token: str) -> dict[str, Any]:
     """The claims of a token signed with our key, unexpired and carrying every required claim
     (a token without ``exp`` would never expire; one without ``jti`` names no session that
     could be revoked)."""
+    import jwt
+
     try:
         claims: dict[str, Any] = jwt.decode(
             token, settings.key("secret_key"), algorithms=["HS256"],

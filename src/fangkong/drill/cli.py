@@ -5,37 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors, progress
 from fangkong.drill import report, service, strategy
 
 app = typer.Typer(help="Drills (平战结合): a simulated outbreak the platform responds to.",
                   no_args_is_help=True)
 
 
-def progress_bar() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("days"), TimeElapsedColumn(), console=console)
-
-
 def run_and_report(strategies: list[strategy.Strategy], out: Path, *, platform: bool,
                    quiet: bool = False) -> list[dict[str, object]]:
-    with progress_bar() as bar:
-        tasks: dict[str, object] = {}
-
-        def tick(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done)  # type: ignore[arg-type]
-
+    with progress("days", quiet=quiet) as tick:
         if platform:
             with db_session() as session:
                 runs = service.run(session, actor=cli_actor(), strategies=strategies, out=out,
-                                   progress=None if quiet else tick)
+                                   progress=tick)
         else:
             runs = service.run(None, actor=None, strategies=strategies, out=out,
-                               progress=None if quiet else tick)
+                               progress=tick)
     return [report.totals(r) for r in runs]
 
 

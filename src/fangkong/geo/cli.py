@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import Progress
 
-from fangkong.cliutil import JsonOpt, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, console, db_session, emit, handle_errors, progress
 from fangkong.geo import service
 
 app = typer.Typer(help="Administrative divisions and field units (指挥体系).",
@@ -17,11 +16,15 @@ def load(
     as_json: bool = JsonOpt,
 ) -> None:
     """Load the divisions and boundaries shipped with Fangkong. Safe to run again."""
-    with db_session() as session, Progress(console=console, transient=True,
-                                           disable=as_json) as bar:
-        job = bar.add_task("loading divisions", total=None)
-        report = service.load(session, province=province,
-                              progress=lambda _what, n: bar.advance(job, n))
+    done = 0
+
+    def advance(_what: str, n: int) -> None:
+        nonlocal done
+        done += n
+        tick("loading divisions", done, None)
+
+    with db_session() as session, progress(quiet=as_json, transient=True) as tick:
+        report = service.load(session, province=province, progress=advance)
     emit(report, as_json, lambda: console.print(
         f"[green]loaded[/] {report.divisions:,} divisions and {report.boundaries} boundaries"))
 

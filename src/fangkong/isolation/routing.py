@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-
 from fangkong.config import get_settings
 from fangkong.core.errors import Invalid, Problem
 from fangkong.core.tabular import Collector, open_table
@@ -200,6 +198,8 @@ def batches(requests: list[Request], sites: list[PlanSite], vehicles: list[Vehic
 
 def plan_routes(requests: list[Request], sites: list[PlanSite], vehicles: list[Vehicle],
                 seconds: float = 5.0) -> dict[str, Any]:
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # imported when used
+
     if not vehicles:
         raise Invalid("the vehicles file lists no vehicle")
     jobs, unserved = batches(requests, sites, vehicles)

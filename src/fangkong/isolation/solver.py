@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
 from fangkong.isolation.enums import MedicalLevel, Need, SiteType
 from fangkong.isolation.planning import PlanPerson, PlanSite
@@ -347,6 +345,8 @@ class Solver:
         caps.append(self.residual.reshape(-1).copy())
         tail = np.concatenate(tails).astype(np.int32)
         head = np.concatenate(heads).astype(np.int32)
+        from ortools.graph.python import min_cost_flow  # OR-Tools: imported when solving
+
         graph = min_cost_flow.SimpleMinCostFlow()
         arcs = graph.add_arcs_with_capacity_and_unit_cost(
             tail, head, np.concatenate(caps).astype(np.int64),
@@ -375,6 +375,8 @@ class Solver:
         single rooms although a family-room plan exists, then least distance."""
         if not units:
             return
+        from ortools.sat.python import cp_model
+
         model = cp_model.CpModel()
         options: list[tuple[int, int, list[tuple[list[int], int]], Any, int, bool]] = []
         by_site: dict[int, list[tuple[list[int], Any]]] = defaultdict(list)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.errors import Invalid
 from fangkong.surveillance import alerting, importer, service
 from fangkong.surveillance.enums import AlertStatus
@@ -29,7 +29,7 @@ def import_reports(file: Path, encoding: str | None = typer.Option(None, "--enco
     """Import sentinel reports (unit_code,indicator,period,period_start,value[,reason])."""
     if not file.exists():
         raise Invalid(f"{file}: no such file")
-    with db_session() as session:
+    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
         report = importer.import_file(session, actor=cli_actor(), source=file,
                                       encoding=encoding)
     emit(report, as_json, lambda: console.print(

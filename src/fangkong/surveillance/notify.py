@@ -1,13 +1,12 @@
 """Alert notifications through a plugin hook.
 
 A notifier is any object with a ``name`` and ``send(message)``. Built in: ``log`` (the Python
-logger ``fangkong.alerts``) and ``email`` (SMTP). Which ones run is set by the environment:
-``FANGKONG_ALERT_NOTIFIERS`` (comma-separated names, default ``log``); the e-mail notifier reads
-``FANGKONG_SMTP_HOST``, ``FANGKONG_SMTP_PORT`` (25), ``FANGKONG_SMTP_STARTTLS`` (0/1),
-``FANGKONG_SMTP_USER``/``FANGKONG_SMTP_PASSWORD`` (optional), ``FANGKONG_ALERT_EMAIL_FROM`` and
-``FANGKONG_ALERT_EMAIL_TO`` (comma-separated). Other notifiers (SMS, WeCom…) are registered with
-:func:`register` or as entry points in the group ``fangkong.notifiers`` (a factory taking no
-arguments). A failing notifier is logged and never undoes the alert.
+logger ``fangkong.alerts``) and ``email`` (SMTP). Which ones run is the setting
+``alert_notifiers`` (``FANGKONG_ALERT_NOTIFIERS``, default ``log``); the e-mail notifier takes
+the ``smtp_*`` and ``alert_email_*`` settings (see :mod:`fangkong.config`, which checks them at
+start-up). Other notifiers (SMS, WeCom…) are entry points in the group ``fangkong.notifiers`` (a
+factory taking no arguments), or registered in code with :func:`register` and named to
+:func:`configured`. A failing notifier is logged and never undoes the alert.
 
 Alerts are announced only once they are stored: :func:`after_commit` holds the messages on the
 session and sends them when its transaction commits. A rollback drops them, and so does the
@@ -18,9 +17,8 @@ its alert durable.
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from importlib.metadata import entry_points
@@ -28,6 +26,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
+
+from fangkong.config import Settings, get_settings
 
 log = logging.getLogger("fangkong.alerts")
 
@@ -84,18 +84,14 @@ class EmailNotifier:
     name: str = "email"
 
     @classmethod
-    def from_env(cls) -> EmailNotifier:
-        host = os.environ.get("FANGKONG_SMTP_HOST")
-        to = [a.strip() for a in os.environ.get("FANGKONG_ALERT_EMAIL_TO", "").split(",")
-              if a.strip()]
-        if not host or not to:
+    def from_settings(cls, settings: Settings | None = None) -> EmailNotifier:
+        s = settings or get_settings()
+        if not s.smtp_host or not s.alert_email_to:
             raise ValueError("the e-mail notifier needs FANGKONG_SMTP_HOST and "
                              "FANGKONG_ALERT_EMAIL_TO")
-        return cls(host=host, port=int(os.environ.get("FANGKONG_SMTP_PORT", "25")),
-                   sender=os.environ.get("FANGKONG_ALERT_EMAIL_FROM", "fangkong@localhost"),
-                   recipients=to, starttls=os.environ.get("FANGKONG_SMTP_STARTTLS") == "1",
-                   username=os.environ.get("FANGKONG_SMTP_USER"),
-                   password=os.environ.get("FANGKONG_SMTP_PASSWORD"))
+        return cls(host=s.smtp_host, port=s.smtp_port, sender=s.alert_email_from,
+                   recipients=list(s.alert_email_to), starttls=s.smtp_starttls,
+                   username=s.smtp_user, password=s.smtp_password)
 
     def send(self, message: AlertMessage) -> None:
         mail = EmailMessage()
@@ -112,16 +108,17 @@ class EmailNotifier:
 
 
 _REGISTRY: dict[str, Callable[[], Notifier]] = {"log": LogNotifier,
-                                                 "email": EmailNotifier.from_env}
+                                                 "email": EmailNotifier.from_settings}
 
 
 def register(name: str, factory: Callable[[], Notifier]) -> None:
     _REGISTRY[name] = factory
 
 
-def configured() -> list[Notifier]:
-    names = [n.strip() for n in os.environ.get("FANGKONG_ALERT_NOTIFIERS", "log").split(",")
-             if n.strip()]
+def configured(names: Sequence[str] | None = None) -> list[Notifier]:
+    """The notifiers named (default: the ``alert_notifiers`` setting)."""
+    if names is None:
+        names = get_settings().alert_notifiers
     out: list[Notifier] = []
     for name in names:
         factory = _REGISTRY.get(name)

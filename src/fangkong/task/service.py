@@ -296,8 +296,8 @@ def _expire(session: Session, task_ids: list[int]) -> None:
             session.expire(obj)
 
 
-def _hear(session: Session, event: events.Event) -> None:
+def end_tasks(session: Session, event: events.Event) -> None:
     on_event(session, event)
 
 
-events.subscribe(events.EVERY, _hear)
+events.subscribe(events.EVERY, end_tasks)

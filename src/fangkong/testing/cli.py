@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
 from fangkong.config import get_settings
 from fangkong.core.clock import parse_datetime
 from fangkong.core.errors import Invalid, Problem
@@ -165,7 +165,7 @@ def import_samples(file: Path, round_id: int = typer.Option(..., "--round"),
                    encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
     """Import sample registrations: tube_id,person_ref,sampled_at,point_id (atomic,
     idempotent)."""
-    with db_session() as session:
+    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
         report = importer.import_samples(session, actor=cli_actor(), round_id=round_id,
                                          source=file, encoding=encoding)
     emit(report, as_json, lambda: console.print(
@@ -179,7 +179,7 @@ def import_results(file: Path, encoding: str | None = EncodingOpt,
                    as_json: bool = JsonOpt) -> None:
     """Import lab results: tube_id,result,reported_at,lab_id[,ct] (atomic, idempotent);
     positive pools are followed up at once."""
-    with db_session() as session:
+    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
         report = importer.import_results(session, actor=cli_actor(), source=file,
                                          encoding=encoding)
     emit(report, as_json, lambda: console.print(

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.errors import Invalid
 
 app = typer.Typer(help="Tracing (流调溯源): co-presence, check-ins, contacts.",
@@ -90,7 +90,7 @@ def ingest(file: Path = typer.Argument(..., help="CSV or Parquet: person_id,venu
     """Add check-ins to the day-partitioned store (atomic per file; re-ingesting is a no-op)."""
     from fangkong.tracing import importer
 
-    with db_session() as session:
+    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
         report = importer.ingest(session, actor=cli_actor(), source=file, directory=store_dir)
     emit(report, as_json, lambda: console.print(
         "unchanged: this file was ingested before" if report.unchanged else

@@ -91,7 +91,9 @@ def colocate(checkins: Path, cases: pa.Table, params: Params, *,
 def _connect() -> Any:
     import duckdb
 
-    threads = int(os.environ.get("FANGKONG_DUCKDB_THREADS", "0")) or os.cpu_count() or 1
+    from fangkong.config import get_settings
+
+    threads = get_settings().duckdb_threads or os.cpu_count() or 1
     con = duckdb.connect(config={"threads": threads})
     con.execute("SET TimeZone = 'UTC'")
     return con

@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from sqlalchemy import delete, event, insert, inspect, select, text, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
@@ -40,6 +39,9 @@ from fangkong.tracing.models import (
     GraphState,
     Link,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 LinkRow = tuple[int, int, date, str]
 CHUNK = 5_000
@@ -139,6 +141,7 @@ def _with_same_person(session: Session, cases_: set[int], persons: set[int]) -> 
 def generations(sub: nx.DiGraph) -> dict[int, int]:
     """Generation of each case: 0 for cases nobody infected, else one more than the deepest
     source (when the links have a cycle: the shortest distance from a case nobody infected)."""
+    import networkx as nx
     if nx.is_directed_acyclic_graph(sub):
         gen: dict[int, int] = {}
         for node in nx.topological_sort(sub):
@@ -189,6 +192,8 @@ def aggregates(sub: nx.DiGraph, rows: dict[int, Any],
 
 
 def _digraph(found: Iterable[LinkRow], nodes: Iterable[int] = ()) -> nx.DiGraph:
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     for s, t, d, setting in found:
@@ -197,6 +202,8 @@ def _digraph(found: Iterable[LinkRow], nodes: Iterable[int] = ()) -> nx.DiGraph:
 
 
 def _clusters_of(session: Session, g: nx.DiGraph) -> list[dict[str, Any]]:
+    import networkx as nx
+
     comps = [c for c in nx.weakly_connected_components(g) if len(c) > 1]
     rows = case_rows(session, set().union(*comps)) if comps else {}
     return [aggregates(g.subgraph(c), rows) for c in comps]
@@ -206,6 +213,8 @@ def from_scratch(session: Session) -> tuple[dict[tuple[int, int], LinkRow], dict
                                             list[dict[str, Any]]]:
     """Links, membership (case -> cluster) and cluster aggregates computed from the source
     tables, ignoring the maintained ones."""
+    import networkx as nx
+
     found = links(session)
     g = _digraph(found.values())
     clusters = _clusters_of(session, g)
@@ -258,6 +267,8 @@ def _stored_links(session: Session, cases_: set[int]) -> dict[tuple[int, int], L
 
 def _recluster(session: Session, seeds: set[int]) -> None:
     """Recompute the components (and their aggregates) that hold any of ``seeds``."""
+    import networkx as nx
+
     old_ids: set[int] = set()
     for ids in _chunks(seeds):
         old_ids.update(session.scalars(select(ClusterMember.cluster_id).where(

@@ -93,7 +93,10 @@ def anonymous(source: str) -> Actor:
     return Actor(username="anonymous", role=Role.analyst, grants=(), source=source)
 
 
-_DUMMY_HASH = hash_password("not-a-real-password-0")
+# A hash with the hasher's parameters (a test checks them), written out rather than computed
+# at import: one argon2 hash costs `fangkong user add` and every start a few hundred ms.
+_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$HlugDSpOLFMDHcR7mXvJHw$"
+               "AOoJ2rJlU2HJxOkH69Ngsj5V4XNpQoTmYWVKsab4BVQ")
 
 
 # ------------------------------------------------------------------------------ lockout

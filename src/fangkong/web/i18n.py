@@ -313,6 +313,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "brief.date": _m("日期", "日期", "Date"),
     "brief.generate": _m("生成", "產生", "Generate"),
     "brief.download": _m("下载", "下載", "Download"),
+    "brief.no_cjk_font": _m(
+        "未找到中文字体（fc-list :lang=zh 无结果）：PDF 中的每个汉字都将显示为空白方框。"
+        "请安装 fonts-noto-cjk（Debian：apt-get install fonts-noto-cjk）。",
+        "未找到中文字型（fc-list :lang=zh 無結果）：PDF 中的每個漢字都將顯示為空白方框。"
+        "請安裝 fonts-noto-cjk（Debian：apt-get install fonts-noto-cjk）。",
+        "No Chinese font found (fc-list :lang=zh lists none): every Chinese character of the "
+        "PDF will be an empty box. Install fonts-noto-cjk (Debian: apt-get install "
+        "fonts-noto-cjk)."),
     "brief.cases_div": _m("感染者（按辖区）", "感染者（按轄區）", "Infections by division"),
     "brief.cases_mode": _m("感染者（按发现途径）", "感染者（按發現途徑）",
                            "Infections by how found"),

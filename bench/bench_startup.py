@@ -1,0 +1,94 @@
+"""Benchmark: how long the ``fangkong`` command takes to start, against ``python -c pass``.
+
+Times, as whole processes (what a person waits for), over several runs each after a warm-up:
+
+1. ``fangkong --help``;
+2. ``fangkong user add --help`` (the root, the settings check and the ``user`` group);
+3. ``fangkong user add uN --role epidemiologist --jurisdiction 440802 --password-stdin``
+   (a new user each run: one password hash, one transaction) on an embedded SQLite database
+   in a temporary data directory, migrated and loaded with Guangdong's divisions beforehand.
+
+Each command runs in turn with the baseline, ``python -c pass`` of the same interpreter, so
+that a busy machine slows both; it prints the median wall and CPU (user + system, of the child)
+seconds of each, the ratio of the medians, and the median of the run-by-run ratios. On a
+machine shared by other work, read CPU: wall time waits for the processors too.
+
+Usage: ``flock /tmp/fangkong-bench.lock .venv/bin/python bench/bench_startup.py [--runs 9]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PASSWORD = "a-long-password-for-bench\n"
+
+
+def fangkong() -> list[str]:
+    script = Path(sys.executable).parent / "fangkong"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "fangkong"]
+
+
+def timed(cmd: list[str], env: dict[str, str], stdin: str | None) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``cmd`` (which must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env,
+                          check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure(name: str, cmd: list[str], env: dict[str, str], runs: int,
+            stdin: str | None = None, vary: bool = False) -> dict[str, float]:
+    """``cmd`` and the baseline in turn, ``runs`` times after one warm-up of each."""
+    base = [sys.executable, "-c", "pass"]
+    rows: list[tuple[float, float, float, float]] = []
+    for i in range(runs + 1):
+        args = [a.replace("{n}", f"{os.getpid()}x{i}") for a in cmd] if vary else cmd
+        a = timed(args, env, stdin)
+        b = timed(base, env, None)
+        if i:  # the first pair warms the caches
+            rows.append((*a, *b))
+    wall, cpu, bwall, bcpu = (statistics.median(col) for col in zip(*rows, strict=True))
+    out = {"wall": wall, "cpu": cpu, "base_wall": bwall, "base_cpu": bcpu,
+           "wall_ratio": wall / bwall, "cpu_ratio": cpu / bcpu,
+           "wall_ratio_pairs": statistics.median(r[0] / r[2] for r in rows),
+           "cpu_ratio_pairs": statistics.median(r[1] / r[3] for r in rows if r[3] > 0)}
+    print(f"{name:<24} wall {wall:6.3f} s  cpu {cpu:6.3f} s   | python -c pass: wall "
+          f"{bwall:.3f} s cpu {bcpu:.3f} s | ratio of medians wall {out['wall_ratio']:5.1f}x "
+          f"cpu {out['cpu_ratio']:5.1f}x | median pair ratio wall "
+          f"{out['wall_ratio_pairs']:5.1f}x cpu {out['cpu_ratio_pairs']:5.1f}x", flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=9, help="counted runs of each command")
+    args = parser.parse_args()
+    cmd = fangkong()
+    with tempfile.TemporaryDirectory(prefix="fangkong-bench-startup-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FANGKONG_")}
+        env["FANGKONG_DATA_DIR"] = tmp
+        for setup in (["db", "upgrade"], ["geo", "load", "--province", "44", "--json"]):
+            subprocess.run([*cmd, *setup], env=env, check=True, capture_output=True)
+        print(f"{' '.join(cmd)}; {args.runs} runs each after a warm-up; SQLite in {tmp}")
+        measure("fangkong --help", [*cmd, "--help"], env, args.runs)
+        measure("fangkong user add --help", [*cmd, "user", "add", "--help"], env, args.runs)
+        measure("fangkong user add", [*cmd, "user", "add", "u{n}", "--role", "epidemiologist",
+                                      "--jurisdiction", "440802", "--password-stdin"],
+                env, args.runs, stdin=PASSWORD, vary=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The platform's own commands, not of one domain: ``db``, ``import``, ``audit``, ``serve`` and
+``demo`` (listed in :data:`fangkong.cli.COMMANDS` with the domains' groups)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
+from fangkong.core.errors import Invalid
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk imports from CSV or XLSX (atomic, idempotent).",
+                         no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of personal-data access.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Create or migrate the database schema (SQLite file by default)."""
+    from fangkong.core.db import get_engine
+    from fangkong.core.migrate import current, upgrade
+
+    engine = get_engine()
+    upgrade(engine, revision)
+    console.print(f"[green]database at revision[/] {current(engine)} "
+                  f"({engine.url.render_as_string(hide_password=True)})")
+
+
+@db_app.command("current")
+@handle_errors
+def db_current() -> None:
+    """Show the schema revision of the database and the newest one available."""
+    from fangkong.core.db import get_engine
+    from fangkong.core.migrate import current, head
+
+    console.print(f"database: {current(get_engine()) or 'empty'}; newest: {head()}")
+
+
+def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
+    from fangkong.case import importer as case_importer
+    from fangkong.person import importer as person_importer
+    from fangkong.person import stays
+
+    if not file.exists():
+        raise Invalid(f"{file}: no such file")
+    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+        if kind == "persons":
+            report = person_importer.import_file(session, actor=cli_actor(), source=file,
+                                                 encoding=encoding)
+        elif kind == "stays":
+            report = stays.import_file(  # type: ignore[assignment]
+                session, actor=cli_actor(), source=file, encoding=encoding)
+        else:
+            report = case_importer.import_file(session, actor=cli_actor(), source=file,
+                                               encoding=encoding)  # type: ignore[assignment]
+    emit(report, as_json, lambda: console.print(
+        f"[green]{report.file}[/]: {report.rows:,} rows, {report.inserted:,} inserted, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged"))
+
+
+EncodingOpt = typer.Option(None, help="Text encoding of a CSV file (default UTF-8), e.g. gb18030.")
+
+
+@import_app.command("persons")
+@handle_errors
+def import_persons(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
+    """Import persons. Columns: ref, name, sex, birth_date, id_type, id_number, phone, address,
+    division_code, household_ref, synthetic."""
+    _import("persons", file, encoding, as_json)
+
+
+@import_app.command("stays")
+@handle_errors
+def import_stays(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
+    """Import where persons are registered as staying (暂住). Columns: person_ref,
+    division_code, since, until."""
+    _import("stays", file, encoding, as_json)
+
+
+@import_app.command("cases")
+@handle_errors
+def import_cases(file: Path, encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
+    """Import cases. Columns: ref, person_ref, disease, classification, severity, onset_date,
+    first_positive_sample_date, reported_at, detection_mode, owning_division_code,
+    current_division_code."""
+    _import("cases", file, encoding, as_json)
+
+
+AnchorsOpt = typer.Option(None, "--anchors", help="Anchor file (default: "
+                          "FANGKONG_AUDIT_ANCHOR_FILE or <data dir>/audit-anchors.log).")
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> None:
+    """Check the audit log's keyed hash chain from the first entry to the last, and against
+    the anchors written outside the database (a cut tail is found there)."""
+    from fangkong.core import audit
+
+    path = anchors or audit.anchor_file()
+    if anchors and not anchors.exists():
+        raise Invalid(f"{anchors}: no such file")
+    with db_session() as session:
+        result = audit.verify(session, anchors=path)
+    emit(result.__dict__, as_json, lambda: console.print(
+        f"[green]audit chain intact[/]: {result.checked:,} entries "
+        f"({result.plain:,} unkeyed from before the audit key), {result.anchors:,} anchors"
+        if result.ok else
+        f"[bold red]audit chain broken[/] at entry {result.first_bad_seq}: {result.reason}"))
+    if not result.ok:
+        raise typer.Exit(8)
+
+
+@audit_app.command("anchor")
+@handle_errors
+def audit_anchor(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> None:
+    """Append the chain's head (seq, hash, time, MAC) to the anchor file and print the line
+    (keep a copy where database administrators cannot write)."""
+    from fangkong.core import audit
+
+    path = anchors or audit.anchor_file()
+    with db_session() as session:
+        mark, written = audit.write_anchor(session, path)
+    line = mark.line(audit.audit_key())
+    emit({"seq": mark.seq, "hash": mark.hash, "at": mark.at.isoformat(), "line": line,
+          "written": written, "file": str(path)}, as_json,
+         lambda: typer.echo(line))
+
+
+@handle_errors
+def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 127.0.0.1."),
+          port: int | None = typer.Option(None, help="Default: FANGKONG_PORT or 8000.")) -> None:
+    """Serve the API (docs at /docs) with the scheduled overdue-task check."""
+    import uvicorn
+
+    from fangkong.app import create_app
+    from fangkong.config import get_settings
+
+    settings = get_settings()
+    with db_session():
+        pass  # fails early, with a clear message, if the schema is not up to date
+    # X-Forwarded-* are believed only from FANGKONG_TRUSTED_PROXIES (in create_app), not from
+    # uvicorn's default of 127.0.0.1.
+    uvicorn.run(create_app(settings, scheduler=True), host=host or settings.host,
+                port=port or settings.port, proxy_headers=False)
+
+
+@handle_errors
+def demo(
+    agents: int = typer.Option(100_000, help="Synthetic residents of Zhanjiang (湛江)."),
+    days: int = typer.Option(60, help="Days of the drill."),
+    seed: int = typer.Option(7, help="Random seed: the same seed gives the same drill."),
+    out: Path | None = typer.Option(None, help="Where metrics.csv and report.html go "
+                                    "(default: the data directory's drill/)."),
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API after."),
+) -> None:
+    """The main job: a drill of Zhanjiang (湛江) with the platform in the loop, the report,
+    then the API (the database is left filled with the drill's persons, cases and tasks)."""
+    from fangkong.config import get_settings
+    from fangkong.core.db import get_engine
+    from fangkong.core.migrate import upgrade
+    from fangkong.demo.city import ensure_demo_users
+    from fangkong.drill import service, strategy
+    from fangkong.drill.cli import run_and_report
+    from fangkong.geo import service as geo
+
+    with busy("migrating the database…"):
+        upgrade(get_engine())
+    target = out or get_settings().data_dir / "drill"
+    with db_session() as session:
+        if geo.count(session) == 0:
+            with busy("loading Guangdong divisions…"):
+                geo.load(session, province="44")
+        users = ensure_demo_users(session)
+    from fangkong.zone.service import today
+
+    # Dated to end in the last week, so that the dashboard shows the drill as current.
+    base = strategy.load(service.shipped("baseline")).model_copy(
+        update={"agents": agents, "days": days, "seed": seed,
+                "start_date": strategy.recent_start(days, today())})
+    table = run_and_report([base], target, platform=True)
+    for row in table:
+        console.print(", ".join(f"{k} {v}" for k, v in row.items()))
+    console.print(f"[green]report[/]: {target / 'report.html'}  [green]metrics[/]: "
+                  f"{target / 'metrics.csv'}\n{users}")
+    if serve_after:
+        serve(None, None)
