@@ -3,13 +3,13 @@ coverage, the not-yet-sampled list (JSON or CSV), the positive-pool queue, advic
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
+from fangkong.core.tabular import csv_writer
 from fangkong.deps import AppSettings, CurrentActor, DbSession
 from fangkong.testing import importer, service
 from fangkong.testing.schemas import (
@@ -101,7 +101,7 @@ def unsampled(session: DbSession, actor: CurrentActor, settings: AppSettings, ro
     ``format=csv`` exports all of them as CSV."""
     if format == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csv_writer(buf)
         writer.writerow(["ref", "name", "division_code", "household_ref"])
         for row in service.iter_unsampled(session, actor=actor, round_id=round_id,
                                           within_code=within):

@@ -3,7 +3,6 @@ coverage, the not-yet-sampled list, the positive-pool queue, advice, key groups.
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import datetime, time
 from pathlib import Path
@@ -15,6 +14,7 @@ from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, hand
 from fangkong.config import get_settings
 from fangkong.core.clock import parse_datetime
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.tabular import csv_writer
 from fangkong.testing import importer, service
 from fangkong.testing.schemas import (
     KeyGroupCreate,
@@ -229,7 +229,7 @@ def unsampled(round_id: int = typer.Option(..., "--round"),
     with db_session() as session:
         handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
         try:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(["ref", "name", "division_code", "household_ref"])
             n = 0
             for row in service.iter_unsampled(session, actor=cli_actor(), round_id=round_id,
