@@ -59,7 +59,10 @@ def cli_actor() -> Actor:
 def db_session(check_schema: bool = True) -> Iterator[Session]:
     engine = get_engine()
     if check_schema:
+        from fangkong.core.db import check_writable
         from fangkong.core.migrate import current, head
+
+        check_writable(engine)
 
         if current(engine) != head():
             raise Unavailable("the database schema is not up to date: run `fangkong db upgrade`")
