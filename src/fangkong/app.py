@@ -15,7 +15,7 @@ from fangkong.case.api import router as case_router
 from fangkong.config import Settings, get_settings
 from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
-from fangkong.core.http import install_error_handlers
+from fangkong.core.http import declare_error_responses, install_error_handlers
 from fangkong.geo.api import router as geo_router
 from fangkong.isolation.api import router as isolation_router
 from fangkong.person.api import router as person_router
@@ -116,5 +116,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok", "version": __version__}
 
     install_error_handlers(app)
+    declare_error_responses(app)
     install_web(app)  # the pages (after the API's handlers: HTML errors off /api/)
     return app

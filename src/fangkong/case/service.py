@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -125,6 +126,15 @@ def reclassify(session: Session, *, actor: Actor, case_id: int, data: Reclassify
 
 def _scoped(actor: Actor) -> Any:
     return scope(select(Case), actor, Case.owning_division_code, Case.current_division_code)
+
+
+def readable_ids(session: Session, *, actor: Actor, ids: Collection[int]) -> set[int]:
+    """Those of ``ids`` that are cases the actor's jurisdiction covers (for another domain that
+    refers to cases: a missing one and one outside the jurisdiction look the same)."""
+    if not ids:
+        return set()
+    stmt = scope(select(Case.id), actor, Case.owning_division_code, Case.current_division_code)
+    return set(session.scalars(stmt.where(Case.id.in_(list(ids)))))
 
 
 def get(session: Session, *, actor: Actor, case_id: int, audit_read: bool = True) -> Case:

@@ -25,6 +25,7 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, within
 from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.db import Base, BigId, UTCDateTime
+from fangkong.core.division import DivisionCode
 from fangkong.core.errors import NotFound, Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.geo import service as geo
@@ -56,7 +57,7 @@ class PersonStay(Base):
 
 class StayIn(BaseModel):
     person_ref: str = Field(min_length=1, max_length=64)
-    division_code: str = Field(min_length=2, max_length=12)
+    division_code: DivisionCode
     since: datetime
     until: datetime | None = None
 

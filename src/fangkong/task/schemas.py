@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import Int64
 from fangkong.task.enums import TaskStatus
 
 
@@ -11,17 +13,17 @@ class TaskCreate(BaseModel):
     type: str = Field(pattern=r"^[a-z][a-z0-9_]{1,49}$")
     title: str = Field(min_length=1, max_length=300)
     subject_type: str | None = Field(None, max_length=50)
-    subject_id: int | None = None
-    owning_division_code: str
-    unit_id: int | None = None
-    assignee_id: int | None = None
+    subject_id: Int64 | None = None
+    owning_division_code: DivisionCode
+    unit_id: Int64 | None = None
+    assignee_id: Int64 | None = None
     due_at: datetime
     note: str | None = None
 
 
 class TaskUpdate(BaseModel):
     status: TaskStatus | None = None
-    assignee_id: int | None = None
+    assignee_id: Int64 | None = None
     due_at: datetime | None = None
     note: str | None = None
 

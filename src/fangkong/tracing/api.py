@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession
 from fangkong.tracing import assist, chains, contacts, importer, service
 from fangkong.tracing.models import AssistRequest, ContactEpisode
@@ -53,7 +55,8 @@ def create_venue(session: DbSession, actor: CurrentActor, data: VenueCreate) -> 
 
 @router.get("/venues", response_model=list[VenueRead])
 def list_venues(session: DbSession, actor: CurrentActor, settings: AppSettings,
-                division: str | None = None, limit: Annotated[int, Query(ge=1)] = 100) -> Any:
+                division: DivisionCode | None = None,
+                limit: Annotated[int, Query(ge=1, le=INT64_MAX)] = 100) -> Any:
     return service.list_venues(session, actor=actor, division=division,
                                limit=min(limit, settings.page_size_max))
 
@@ -70,7 +73,7 @@ def import_checkins(session: DbSession, actor: CurrentActor, settings: AppSettin
 
 
 @router.post("/cases/{case_id}/proposals", response_model=ProposalReport)
-def propose(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+def propose(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     """Household members, people co-present at venues and (where the pack has them) secondary
     contacts, each with the reason; review them with POST /tracing/exposures/{id}/review."""
     report = contacts.propose(session, actor=actor, case_id=case_id)
@@ -78,12 +81,12 @@ def propose(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
 
 
 @router.get("/cases/{case_id}/exposures", response_model=list[ExposureRead])
-def case_exposures(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+def case_exposures(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     return contacts.exposures_of(session, actor=actor, case_id=case_id)
 
 
 @router.get("/cases/{case_id}/contacts", response_model=list[ContactRead])
-def case_contacts(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+def case_contacts(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     return [contact_read(c) for c in contacts.contacts_of(session, actor=actor, case_id=case_id)]
 
 
@@ -101,18 +104,18 @@ def review_many(session: DbSession, actor: CurrentActor, data: ReviewMany) -> An
 
 
 @router.post("/exposures/{exposure_id}/review", response_model=ExposureRead)
-def review(session: DbSession, actor: CurrentActor, exposure_id: int, data: Review_) -> Any:
+def review(session: DbSession, actor: CurrentActor, exposure_id: Int64, data: Review_) -> Any:
     return contacts.review(session, actor=actor, exposure_id=exposure_id, confirm=data.confirm,
                            note=data.note)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
-def get_contact(session: DbSession, actor: CurrentActor, contact_id: int) -> Any:
+def get_contact(session: DbSession, actor: CurrentActor, contact_id: Int64) -> Any:
     return contact_read(contacts.get_contact(session, actor=actor, contact_id=contact_id))
 
 
 @router.post("/contacts/{contact_id}/status", response_model=ContactRead)
-def set_status(session: DbSession, actor: CurrentActor, contact_id: int,
+def set_status(session: DbSession, actor: CurrentActor, contact_id: Int64,
                data: StatusUpdate) -> Any:
     return contact_read(contacts.set_status(session, actor=actor, contact_id=contact_id,
                                             data=data))
@@ -122,7 +125,7 @@ Layout = Literal["network", "timeline"]
 
 
 @router.get("/cases/{case_id}/chain")
-def case_chain(session: DbSession, actor: CurrentActor, case_id: int,
+def case_chain(session: DbSession, actor: CurrentActor, case_id: Int64,
                layout: Layout = "network") -> dict[str, Any]:
     """The case's cluster: nodes (cases, with generation) and edges (links, with dates)."""
     return chains.chain(session, actor=actor, case_id=case_id, layout=layout)
@@ -130,12 +133,12 @@ def case_chain(session: DbSession, actor: CurrentActor, case_id: int,
 
 @router.get("/clusters")
 def list_clusters(session: DbSession, actor: CurrentActor,
-                  min_size: Annotated[int, Query(ge=1)] = 2) -> list[dict[str, Any]]:
+                  min_size: Annotated[int, Query(ge=1, le=INT64_MAX)] = 2) -> list[dict[str, Any]]:
     return chains.clusters(session, actor=actor, min_size=min_size)
 
 
 @router.get("/clusters/{cluster_id}")
-def get_cluster(session: DbSession, actor: CurrentActor, cluster_id: int,
+def get_cluster(session: DbSession, actor: CurrentActor, cluster_id: Int64,
                 layout: Layout = "network") -> dict[str, Any]:
     return chains.cluster(session, actor=actor, cluster_id=cluster_id, layout=layout)
 
@@ -168,16 +171,16 @@ def list_assist(session: DbSession, actor: CurrentActor, incoming: bool = True) 
 
 
 @router.get("/assist/{request_id}", response_model=AssistRead)
-def get_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+def get_assist(session: DbSession, actor: CurrentActor, request_id: Int64) -> Any:
     return assist_read(assist.get(session, actor=actor, request_id=request_id))
 
 
 @router.post("/assist/{request_id}/accept", response_model=AssistRead)
-def accept_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+def accept_assist(session: DbSession, actor: CurrentActor, request_id: Int64) -> Any:
     return assist_read(assist.accept(session, actor=actor, request_id=request_id))
 
 
 @router.post("/assist/{request_id}/answer", response_model=AssistRead)
-def answer_assist(session: DbSession, actor: CurrentActor, request_id: int,
+def answer_assist(session: DbSession, actor: CurrentActor, request_id: Int64,
                   data: AssistAnswer) -> Any:
     return assist_read(assist.answer(session, actor=actor, request_id=request_id, data=data))

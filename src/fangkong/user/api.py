@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from fangkong.core.http import error_responses
 from fangkong.deps import AppSettings, CurrentActor, DbSession, source_of
 from fangkong.user import service
 from fangkong.user.schemas import Token, UserCreate, UserRead
@@ -12,7 +13,7 @@ from fangkong.user.schemas import Token, UserCreate, UserRead
 router = APIRouter(tags=["users"])
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post("/auth/token", response_model=Token, responses=error_responses(401))
 def token(request: Request, session: DbSession, settings: AppSettings,
           form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """OAuth2 password flow: a bearer token for the username and password."""
