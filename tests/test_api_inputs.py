@@ -1,5 +1,6 @@
 """Inputs that answered 500 under schemathesis (issue 19, item 10): integers beyond 64 bits
-(SQLite's driver overflows), case ids that do not exist (unchecked foreign keys), and a model
+(SQLite's driver overflows) or, for counts kept in INTEGER columns, beyond 32 bits
+(PostgreSQL), case ids that do not exist (unchecked foreign keys), and a model
 built inside ``/isolation/assign/book`` refusing the request's data. Each is a 4xx now."""
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def _zone(client: TestClient, headers: dict[str, str], **extra: Any) -> Any:
     ("GET", f"/api/v1/persons/{HUGE}", None),
     ("GET", f"/api/v1/zones/{-HUGE - 1}", None),
     ("GET", f"/api/v1/tracing/clusters?min_size={HUGE}", None),
+    ("GET", f"/api/v1/tracing/clusters?min_size={2**31}", None),  # an INTEGER column
+    ("POST", "/api/v1/testing/rounds/1/tubes", {"barcodes": ["X"], "capacity": 2**31}),
     ("GET", f"/api/v1/testing/rounds/1/unsampled?after_id={HUGE}", None),
     ("POST", "/api/v1/tracing/exposures/review", {"exposure_ids": [HUGE], "confirm": True}),
     ("POST", "/api/v1/tasks", {"type": "check", "title": "t", "owning_division_code": CHIKAN,

@@ -139,6 +139,15 @@ def test_a_county_officer_cannot_create_a_city_wide_round(
     for area in ([""], ["440802", ""], ["44080x"]):
         resp = client.post("/api/v1/testing/rounds", json=body | {"area": area}, headers=headers)
         assert resp.status_code == 422, resp.text
+    resp = client.post("/api/v1/testing/rounds", headers=headers,
+                       json=body | {"area": ["440802"], "zones": {"": "high"}})
+    assert resp.status_code == 422 and "zones" in resp.text
+    resp = client.post("/api/v1/zones", headers=headers, json={
+        "name": "Z", "level": "high", "owning_division_code": "440802",
+        "members": [{"division_code": ""}], "last_infection_date": "2026-01-01"})
+    assert resp.status_code == 422
+    assert {"field": "members.0.division_code", "message": MESSAGES["en"]} in \
+        resp.json()["error"]["problems"]
     resp = client.post("/api/v1/testing/rounds", json=body | {"area": ["440802"]},
                        headers=headers)
     assert resp.status_code == 201 and resp.json()["target"] == 3

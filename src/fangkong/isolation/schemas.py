@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fangkong.core.division import DivisionCode
-from fangkong.core.params import INT64_MAX, Int64
+from fangkong.core.params import INT32_MAX, Int64
 from fangkong.isolation.enums import (
     AssignRole,
     MedicalLevel,
@@ -49,7 +49,7 @@ class SiteCreate(BaseModel):
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     medical_level: MedicalLevel = MedicalLevel.none
-    staff: int = Field(0, ge=0, le=INT64_MAX)
+    staff: int = Field(0, ge=0, le=INT32_MAX)
     rooms: list[RoomSpec] = Field(default_factory=list, max_length=20_000)
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.core.division import DivisionCode
-from fangkong.core.params import INT64_MAX
+from fangkong.core.params import INT32_MAX
 from fangkong.surveillance.enums import (
     AlertStatus,
     CaseSplit,
@@ -42,7 +42,7 @@ class ReportIn(BaseModel):
     indicator: Indicator
     period: Period = Period.daily
     period_start: date
-    value: int = Field(ge=0, le=INT64_MAX)
+    value: int = Field(ge=0, le=INT32_MAX)
     reason: str | None = Field(None, max_length=500, description="Why a value is corrected.")
 
 

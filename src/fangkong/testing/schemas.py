@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fangkong.core.division import DivisionCode
-from fangkong.core.params import INT64_MAX
+from fangkong.core.params import INT32_MAX
 
 
 class RoundCreate(BaseModel):
@@ -54,7 +54,7 @@ class RoundCreated(BaseModel):
 
 class TubeIssue(BaseModel):
     barcodes: list[str] = Field(min_length=1)
-    capacity: int = Field(ge=1, le=INT64_MAX,
+    capacity: int = Field(ge=1, le=INT32_MAX,
                           description="The most people the tube kind holds (1, 10, 20…).")
 
 
@@ -67,7 +67,7 @@ class PointCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
     division_code: DivisionCode
-    samplers: int = Field(ge=0, le=INT64_MAX)
+    samplers: int = Field(ge=0, le=INT32_MAX)
     opens: time
     closes: time
 
@@ -76,7 +76,7 @@ class LabCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
     division_code: DivisionCode
-    daily_capacity: int = Field(ge=1, le=INT64_MAX, description="Tubes the lab can test per day.")
+    daily_capacity: int = Field(ge=1, le=INT32_MAX, description="Tubes the lab can test per day.")
 
 
 class Created(BaseModel):

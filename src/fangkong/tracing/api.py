@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, UploadFile
 
 from fangkong.core.division import DivisionCode
-from fangkong.core.params import INT64_MAX, Int64
+from fangkong.core.params import INT32_MAX, INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession
 from fangkong.tracing import assist, chains, contacts, importer, service
 from fangkong.tracing.models import AssistRequest, ContactEpisode
@@ -133,7 +133,7 @@ def case_chain(session: DbSession, actor: CurrentActor, case_id: Int64,
 
 @router.get("/clusters")
 def list_clusters(session: DbSession, actor: CurrentActor,
-                  min_size: Annotated[int, Query(ge=1, le=INT64_MAX)] = 2) -> list[dict[str, Any]]:
+                  min_size: Annotated[int, Query(ge=1, le=INT32_MAX)] = 2) -> list[dict[str, Any]]:
     return chains.clusters(session, actor=actor, min_size=min_size)
 
 

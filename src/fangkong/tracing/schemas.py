@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.core.division import DivisionCode
-from fangkong.core.params import INT64_MAX, Int64
+from fangkong.core.params import INT32_MAX, Int64
 from fangkong.tracing.enums import (
     AssistOutcome,
     AssistStatus,
@@ -27,7 +27,7 @@ class VenueCreate(BaseModel):
     division_code: DivisionCode
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
-    capacity: int | None = Field(None, ge=0, le=INT64_MAX)
+    capacity: int | None = Field(None, ge=0, le=INT32_MAX)
 
 
 class VenueRead(VenueCreate):

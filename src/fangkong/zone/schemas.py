@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.core.division import DivisionCode
-from fangkong.core.params import INT64_MAX, Int64
+from fangkong.core.params import INT32_MAX, Int64
 from fangkong.zone.enums import EventKind, ProposalStatus, ZoneStatus
 
 
@@ -22,7 +22,7 @@ class ZoneCreate(BaseModel):
         description="The jurisdiction that designates the zone.")
     members: list[MemberIn] = Field(min_length=1)
     polygon: dict[str, Any] | None = Field(None, description="GeoJSON geometry (GCJ-02).")
-    population: int | None = Field(None, ge=0, le=INT64_MAX)
+    population: int | None = Field(None, ge=0, le=INT32_MAX)
     last_infection_date: date = Field(description="Report date of its latest infection (day 0).")
     case_ids: list[Int64] = []
     reason: str | None = None
