@@ -157,16 +157,40 @@ def login(client: TestClient, session: Session, username: str, role: Role,
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
+def own_database_url(suffix: str, directory: Path) -> str:
+    """A database of the suite's kind for one test or module: on PostgreSQL the suite's
+    database name + ``_suffix``, dropped and created afresh; else a SQLite file in
+    ``directory``."""
+    if _PG_URL:
+        url = make_url(_PG_URL)
+        url_str = url.set(database=f"{url.database}_{suffix}").render_as_string(
+            hide_password=False)
+        recreate_pg_database(url_str)
+        return url_str
+    return f"sqlite:///{directory / f'{suffix}.db'}"
+
+
+def seeded_engine(suffix: str, directory: Path, prefix: str = "W") -> Engine:
+    """An engine on an own database (:func:`own_database_url`), migrated, with Guangdong's
+    divisions and the dashboard's small outbreak (tests/web/seed.py) committed."""
+    from fangkong.core.db import make_engine
+    from fangkong.core.migrate import upgrade
+    from fangkong.geo import service as geo
+    from tests.web.seed import seed
+
+    engine = make_engine(own_database_url(suffix, directory))
+    upgrade(engine)
+    with session_scope(engine) as session:
+        geo.load(session, province="44")
+        seed(session, prefix=prefix)
+    return engine
+
+
 @pytest.fixture
 def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An empty database of the suite's kind, made the configured one for this test
     (for CLI commands and migrations, which open their own connections and commit)."""
-    if _PG_URL:
-        url = make_url(_PG_URL)
-        url_str = url.set(database=f"{url.database}_fresh").render_as_string(hide_password=False)
-        recreate_pg_database(url_str)
-    else:
-        url_str = f"sqlite:///{tmp_path / 'fresh.db'}"
+    url_str = own_database_url("fresh", tmp_path)
     monkeypatch.setenv("FANGKONG_DATABASE_URL", url_str)
     monkeypatch.setenv("FANGKONG_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()

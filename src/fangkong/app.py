@@ -21,7 +21,7 @@ from fangkong.core.admission import AdmissionLimit, Scope
 from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.headers import SecurityHeaders, with_nonce
-from fangkong.core.http import install_error_handlers
+from fangkong.core.http import declare_error_responses, install_error_handlers
 from fangkong.geo.api import router as geo_router
 from fangkong.isolation.api import router as isolation_router
 from fangkong.person.api import router as person_router
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     install_docs(app)
     install_error_handlers(app)
+    declare_error_responses(app)
     install_web(app)  # the pages (after the API's handlers: HTML errors off /api/)
     app.add_middleware(AdmissionLimit, limit=settings.db_pool_size,
                        wait_s=settings.request_queue_seconds, message=busy_message)

@@ -102,8 +102,10 @@ def db_session(check_schema: bool = True) -> Iterator[Session]:
         import_module(module)
     engine = get_engine()
     if check_schema:
+        from fangkong.core.db import check_writable
         from fangkong.core.migrate import is_current
 
+        check_writable(engine)
         if not is_current(engine):
             raise Unavailable("the database schema is not up to date: run `fangkong db upgrade`")
     with session_scope(engine) as session:

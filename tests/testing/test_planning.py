@@ -62,7 +62,7 @@ def test_planner(session: Session, admin: Actor) -> None:
         code="P", name="点", division_code="440802001", samplers=1, opens=time(8),
         closes=time(20)))
     plan = service.plan(session, actor=admin, area=["440802"])
-    assert (plan.population, plan.points_needed, plan.samplers_needed) == (720, (1, 1), 2)
+    assert (plan.population, plan.points_needed, plan.samplers_needed) == (720, [1, 1], 2)
     assert plan.hours_needed == 48.0
 
 

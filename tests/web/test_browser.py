@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.web.seed import PASSWORD
 
@@ -42,24 +41,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from fangkong.app import create_app
     from fangkong.config import get_settings
-    from fangkong.core.db import make_engine, session_scope
-    from fangkong.core.migrate import upgrade
-    from fangkong.geo import service as geo
-    from tests.conftest import recreate_pg_database
-    from tests.web.seed import seed
+    from tests.conftest import seeded_engine
 
-    pg = os.environ.get("FANGKONG_TEST_DATABASE_URL")
-    if pg:
-        url = make_url(pg)
-        db_url = url.set(database=f"{url.database}_web").render_as_string(hide_password=False)
-        recreate_pg_database(db_url)
-    else:
-        db_url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}"
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        geo.load(session, province="44")
-        seed(session, prefix="B")
+    engine = seeded_engine("web", tmp_path_factory.mktemp("web"), prefix="B")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(get_settings(), engine=engine),
                                            host="127.0.0.1", port=port, log_level="warning"))

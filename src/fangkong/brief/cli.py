@@ -10,6 +10,7 @@ import typer
 from fangkong.brief import render, service
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.config import get_settings
+from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 from fangkong.web.i18n import LANGS
 from fangkong.web.service import local_today
@@ -18,7 +19,8 @@ from fangkong.web.service import local_today
 @handle_errors
 def brief(
     day: str | None = typer.Option(None, "--date", help="Day (YYYY-MM-DD); default today."),
-    jurisdiction: str = typer.Option(..., "--jurisdiction", help="Division code, e.g. 4408."),
+    jurisdiction: str = typer.Option(..., "--jurisdiction", callback=cli_option,
+                                      help="Division code, e.g. 4408."),
     out: Path = typer.Option(Path("."), "--out", help="Directory to write the files to."),
     formats: str = typer.Option("html,pdf,xlsx", "--format", help="Comma-separated."),
     lang: str = typer.Option("zh-Hans", "--lang", help="zh-Hans, zh-Hant or en."),

@@ -17,6 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from fangkong.brief.service import BriefDoc
+from fangkong.core.tabular import xlsx_append
 from fangkong.web import i18n
 from fangkong.web.helpers import helpers
 
@@ -78,21 +79,21 @@ def xlsx(doc: BriefDoc) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = t("summary")[:31]
-    ws.append([doc.title])
+    xlsx_append(ws, [doc.title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([t("jurisdiction"), f"{doc.jurisdiction.name} ({doc.jurisdiction.code})"])
-    ws.append([t("brief.date"), doc.day])
-    ws.append([t("as_of"), doc.generated_at.replace(tzinfo=None)])
-    ws.append([])
+    xlsx_append(ws, [t("jurisdiction"), f"{doc.jurisdiction.name} ({doc.jurisdiction.code})"])
+    xlsx_append(ws, [t("brief.date"), doc.day])
+    xlsx_append(ws, [t("as_of"), doc.generated_at.replace(tzinfo=None)])
+    xlsx_append(ws, [])
     for section in doc.sections:
-        ws.append([section.title])
+        xlsx_append(ws, [section.title])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
         if not section.available:
-            ws.append(["", t("not_available")])
+            xlsx_append(ws, ["", t("not_available")])
         for f in section.figures:
-            ws.append(["", f.label, f.value])
+            xlsx_append(ws, ["", f.label, f.value])
         for note in section.notes:
-            ws.append(["", note])
+            xlsx_append(ws, ["", note])
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 40
     used: set[str] = {ws.title}
@@ -103,11 +104,11 @@ def xlsx(doc: BriefDoc) -> bytes:
                 name = f"{name[:26]}{n + 2}"
             used.add(name)
             sheet = wb.create_sheet(name)
-            sheet.append(table.columns)
+            xlsx_append(sheet, table.columns)
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
             for row in table.rows:
-                sheet.append([_plain(c.value) for c in row])
+                xlsx_append(sheet, [_plain(c.value) for c in row])
             for i in range(1, len(table.columns) + 1):
                 sheet.column_dimensions[get_column_letter(i)].width = 18
     buf = io.BytesIO()

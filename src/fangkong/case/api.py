@@ -9,7 +9,9 @@ from fangkong.case.enums import Classification
 from fangkong.case.models import Case
 from fangkong.case.schemas import CaseCreate, CaseDetail, CaseImportReport, CaseRead, Reclassify
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode
 from fangkong.core.pagination import Page
+from fangkong.core.params import INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.upload import read_upload
 
@@ -27,9 +29,9 @@ def _read(case: Case, detail: bool = False) -> CaseRead:
 @router.get("", response_model=Page[CaseRead])
 def list_cases(
     session: DbSession, actor: CurrentActor, settings: AppSettings,
-    division: str | None = None, classification: Classification | None = None,
+    division: DivisionCode | None = None, classification: Classification | None = None,
     disease: str | None = None, cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1)] = 100,
+    limit: Annotated[int, Query(ge=1, le=INT64_MAX)] = 100,
 ) -> Page[Any]:
     """Cases owned by or located in your jurisdiction, newest first."""
     items, nxt = service.list_(session, actor=actor, division=division,
@@ -52,13 +54,13 @@ def import_cases(session: DbSession, actor: CurrentActor, settings: AppSettings,
 
 
 @router.get("/{case_id}", response_model=CaseDetail)
-def get_case(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+def get_case(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     return _read(service.get(session, actor=actor, case_id=case_id), detail=True)
 
 
 @router.post("/{case_id}/classification", response_model=CaseDetail,
              dependencies=[needs(Perm.case_write)])
-def reclassify(session: DbSession, actor: CurrentActor, case_id: int, data: Reclassify) -> Any:
+def reclassify(session: DbSession, actor: CurrentActor, case_id: Int64, data: Reclassify) -> Any:
     """Change the classification (or severity); the step is kept in the case's history."""
     return _read(service.reclassify(session, actor=actor, case_id=case_id, data=data),
                  detail=True)

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from fangkong.case.enums import Basis, Classification, DetectionMode, Severity
+from fangkong.core.division import DivisionCode
 
 
 class CaseCreate(BaseModel):
@@ -17,8 +18,8 @@ class CaseCreate(BaseModel):
     first_positive_sample_date: date | None = None
     reported_at: datetime
     detection_mode: DetectionMode
-    owning_division_code: str
-    current_division_code: str | None = None
+    owning_division_code: DivisionCode
+    current_division_code: DivisionCode | None = None
 
 
 class Reclassify(BaseModel):

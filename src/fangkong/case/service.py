@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -145,6 +146,15 @@ def readable(actor: Actor) -> Select[Case]:
     """The cases the actor may read (:func:`readable_clause`), as a statement to narrow."""
     actor.require(Perm.case_read)
     return select(Case).where(readable_clause(actor))
+
+
+def readable_ids(session: Session, *, actor: Actor, ids: Collection[int]) -> set[int]:
+    """Those of ``ids`` that are cases the actor's jurisdiction covers (for another domain that
+    refers to cases: a missing one and one outside the jurisdiction look the same)."""
+    if not ids:
+        return set()
+    stmt = select(Case.id).where(readable_clause(actor), Case.id.in_(list(ids)))
+    return set(session.scalars(stmt))
 
 
 def get(session: Session, *, actor: Actor, case_id: int, audit_read: bool = True) -> Case:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 
 from fangkong.config import Settings, get_settings
 from fangkong.core.clock import as_utc
+from fangkong.core.errors import Unavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -109,6 +111,72 @@ def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+NOT_WRITABLE = {
+    "read_only": {
+        "zh-Hans": "数据库只读，无法写入（{where}）：请检查文件及其目录的写权限、"
+                   "挂载方式或连接参数",
+        "zh-Hant": "資料庫唯讀，無法寫入（{where}）：請檢查檔案及其目錄的寫入權限、"
+                   "掛載方式或連線參數",
+        "en": "the database is read-only ({where}): fangkong writes to it; check the file's and "
+              "its directory's permissions, the mount, or the connection's options",
+    },
+    "full": {
+        "zh-Hans": "数据库所在磁盘已满（{where}）：请释放空间后再启动",
+        "zh-Hant": "資料庫所在磁碟已滿（{where}）：請釋放空間後再啟動",
+        "en": "the disk holding the database is full ({where}): free some space, then start "
+              "again",
+    },
+    "other": {
+        "zh-Hans": "无法写入数据库（{where}）：{why}",
+        "zh-Hant": "無法寫入資料庫（{where}）：{why}",
+        "en": "the database cannot be written ({where}): {why}",
+    },
+}
+"""Why a database cannot be written, in each language of the platform."""
+
+
+def _disk_full(engine: Engine) -> bool:
+    """Is the disk of an SQLite database's file (nearly) full? (SQLite reports a full disk
+    as a disk I/O error when the WAL's shared memory cannot grow.)"""
+    name = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not name or name == ":memory:":
+        return False
+    folder = Path(name.removeprefix("file:").split("?", 1)[0]).parent
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def check_writable(engine: Engine, lang: str = "en") -> None:
+    """Refuse to start on a database that cannot be written (read-only file, directory, mount
+    or server, or a full disk), with one clear error instead of a traceback at the first write.
+    SQLite: a table created and dropped in one committed transaction (the commit writes to the
+    file, so a full disk shows too). PostgreSQL: the server is asked whether this session is
+    read-only (a standby, or ``default_transaction_read_only``)."""
+    where = engine.url.render_as_string(hide_password=True)
+
+    def refuse(kind: str, why: str = "") -> Unavailable:
+        return Unavailable(NOT_WRITABLE[kind][lang].format(where=where, why=why))
+
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("CREATE TABLE fangkong_write_check (x INTEGER)")
+                conn.exec_driver_sql("DROP TABLE fangkong_write_check")
+            elif conn.execute(text("SELECT pg_is_in_recovery() OR "
+                                   "current_setting('transaction_read_only') = 'on'")).scalar():
+                raise refuse("read_only")
+    except DBAPIError as exc:
+        why = str(exc.orig).strip()
+        low = why.lower()
+        if "readonly" in low or "read-only" in low or "unable to open" in low:
+            raise refuse("read_only") from None
+        if "full" in low or "no space" in low or _disk_full(engine):
+            raise refuse("full") from None
+        raise refuse("other", why) from None
 
 
 _engines: dict[str, Engine] = {}

@@ -1,6 +1,10 @@
-"""Reading bulk files (CSV, XLSX) into numbered rows, with errors that say file, line and field.
+"""Reading bulk files (CSV, XLSX) into numbered rows, with errors that say file, line and field;
+and writing the CSV and XLSX files the platform hands out, with no cell a spreadsheet would run.
 
-Used by every bulk import; checks size, encoding and header before any row is looked at.
+Reading is used by every bulk import; it checks size, encoding and header before any row is
+looked at. Writing (:func:`csv_writer`, :func:`xlsx_append`) is used by every export a person
+opens (the brief's XLSX, the not-yet-sampled list, the drill's metrics); the CSVs the drill and
+the demo build in memory to feed the importers are not exports and are written plainly.
 """
 
 from __future__ import annotations
@@ -8,13 +12,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fangkong.core.errors import Invalid, Problem, TooLarge
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -213,3 +221,61 @@ class Collector:
                 f"{shown}; nothing was imported. Fix them and import the file again.",
                 problems=self.problems,
             )
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is read as a formula by Excel, LibreOffice or Google
+Sheets (OWASP, CSV injection)."""
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def formula_like(value: object) -> bool:
+    """Is ``value`` text that a spreadsheet would run as a formula? Numbers are not, and neither
+    is text that is just a number (``-3``, ``+86``): a spreadsheet reads it as that number."""
+    return (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+            and _NUMBER.fullmatch(value) is None)
+
+
+def neutralise(value: Any) -> Any:
+    """A CSV cell that cannot run: formula-like text gets a leading single quote (OWASP's
+    advice); every other value is unchanged."""
+    return "'" + value if formula_like(value) else value
+
+
+class _Writer(Protocol):
+    def writerow(self, row: Iterable[Any], /) -> Any: ...
+
+
+class SafeCsvWriter:
+    """``csv.writer`` with every cell passed through :func:`neutralise`."""
+
+    def __init__(self, handle: Any, **kwargs: Any) -> None:
+        self._writer: _Writer = csv.writer(handle, **kwargs)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([neutralise(c) for c in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(handle: Any, **kwargs: Any) -> SafeCsvWriter:
+    """The writer for every CSV the platform hands out (file, stdout or HTTP response)."""
+    return SafeCsvWriter(handle, **kwargs)
+
+
+def xlsx_append(sheet: Worksheet, values: Iterable[Any]) -> None:
+    """Append a row to an XLSX sheet with formula-like text stored as text: the cell is typed
+    as a string with Excel's quote prefix (what typing ``'=...`` in Excel stores), so it shows
+    the text as given and never runs; numbers and dates stay numbers and dates."""
+    cells = list(values)
+    sheet.append(cells)
+    row = sheet.max_row
+    for col, value in enumerate(cells, start=1):
+        if formula_like(value):
+            cell = sheet.cell(row, col)
+            cell.data_type = "s"
+            cell.quotePrefix = True

@@ -4,13 +4,13 @@ Apache-2.0, see the README there) so that the report opens offline."""
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from fangkong.core.tabular import csv_writer
 from fangkong.drill.loop import COLUMNS, Run
 
 CHARTS = [
@@ -70,11 +70,11 @@ def on_time_share(rows: list[dict[str, Any]]) -> float | str:
 
 def write_csv(runs: list[Run], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["strategy", *COLUMNS])
-        writer.writeheader()
+        writer = csv_writer(fh)
+        writer.writerow(["strategy", *COLUMNS])
         for run in runs:
             for row in run.rows:
-                writer.writerow({"strategy": run.strategy.name, **row})
+                writer.writerow([run.strategy.name, *(row.get(c, "") for c in COLUMNS)])
 
 
 def _describe(city: dict[str, object]) -> str:

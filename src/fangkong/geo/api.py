@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode
 from fangkong.core.errors import NotFound
 from fangkong.deps import CurrentActor, DbSession, needs
 from fangkong.geo import service
@@ -15,8 +16,8 @@ router = APIRouter(tags=["divisions"])
 
 
 @router.get("/divisions", response_model=list[DivisionRead])
-def list_divisions(session: DbSession, _: CurrentActor, parent: str | None = None,
-                   within: str | None = None, level: Level | None = None,
+def list_divisions(session: DbSession, _: CurrentActor, parent: DivisionCode | None = None,
+                   within: DivisionCode | None = None, level: Level | None = None,
                    q: str | None = None) -> list[Any]:
     """Children of ``parent`` (provinces when omitted), all divisions ``within`` a code at a
     ``level``, or a name search ``q``."""
@@ -28,7 +29,7 @@ def list_divisions(session: DbSession, _: CurrentActor, parent: str | None = Non
 
 
 @router.get("/divisions/{code}", response_model=DivisionDetail)
-def get_division(session: DbSession, _: CurrentActor, code: str) -> DivisionDetail:
+def get_division(session: DbSession, _: CurrentActor, code: DivisionCode) -> DivisionDetail:
     division = service.get(session, code)
     return DivisionDetail(
         **DivisionRead.model_validate(division).model_dump(),
@@ -37,7 +38,7 @@ def get_division(session: DbSession, _: CurrentActor, code: str) -> DivisionDeta
 
 
 @router.get("/divisions/{code}/boundary")
-def get_boundary(session: DbSession, _: CurrentActor, code: str) -> dict[str, Any]:
+def get_boundary(session: DbSession, _: CurrentActor, code: DivisionCode) -> dict[str, Any]:
     """The division's polygon as a GeoJSON Feature (GCJ-02 coordinates)."""
     found = service.boundary(session, code)
     division = service.get(session, code)
@@ -47,7 +48,7 @@ def get_boundary(session: DbSession, _: CurrentActor, code: str) -> dict[str, An
 
 
 @router.get("/divisions/{code}/units", response_model=list[UnitRead])
-def list_units(session: DbSession, _: CurrentActor, code: str) -> list[Any]:
+def list_units(session: DbSession, _: CurrentActor, code: DivisionCode) -> list[Any]:
     return service.units_within(session, code)
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import Int64
 from fangkong.geo.enums import Level, UnitKind
 
 
@@ -22,8 +24,8 @@ class UnitCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
     kind: UnitKind
-    division_code: str
-    parent_unit_id: int | None = None
+    division_code: DivisionCode
+    parent_unit_id: Int64 | None = None
 
 
 class UnitRead(UnitCreate):

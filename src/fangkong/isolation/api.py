@@ -7,6 +7,8 @@ from fastapi import APIRouter, File, UploadFile
 
 from fangkong.core.auth import Perm
 from fangkong.core.clock import utc_now
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.isolation import service, transfers
 from fangkong.isolation.schemas import (
@@ -62,19 +64,20 @@ def create_site(session: DbSession, actor: CurrentActor, data: SiteCreate) -> An
 
 
 @router.get("/sites", response_model=list[SiteRead])
-def list_sites(session: DbSession, actor: CurrentActor, division: str | None = None) -> Any:
+def list_sites(session: DbSession, actor: CurrentActor,
+               division: DivisionCode | None = None) -> Any:
     return [SiteRead.model_validate(s).model_copy(update={"rooms": n, "beds": b})
             for s, n, b in service.list_sites(session, actor=actor, division=division)]
 
 
 @router.get("/sites/{site_id}/rooms", response_model=list[RoomRead])
-def list_rooms(session: DbSession, actor: CurrentActor, site_id: int) -> Any:
+def list_rooms(session: DbSession, actor: CurrentActor, site_id: Int64) -> Any:
     site = service.get_site(session, actor=actor, site_id=site_id)
     return service.rooms_of(session, site.id)
 
 
 @router.get("/sites/{site_id}/occupancy", response_model=list[OccupancyDay])
-def occupancy(session: DbSession, actor: CurrentActor, site_id: int, start: date,
+def occupancy(session: DbSession, actor: CurrentActor, site_id: Int64, start: date,
               end: date) -> Any:
     """Exact people and occupied rooms per night."""
     return service.occupancy(session, actor=actor, site_id=site_id, start=start, end=end)
@@ -89,13 +92,13 @@ def create_stay(session: DbSession, actor: CurrentActor, data: StayCreate) -> An
 
 
 @router.get("/stays/{stay_id}", response_model=StayRead)
-def get_stay(session: DbSession, actor: CurrentActor, stay_id: int) -> Any:
+def get_stay(session: DbSession, actor: CurrentActor, stay_id: Int64) -> Any:
     return service.stay_read(session, service.get_stay(session, actor=actor, stay_id=stay_id))
 
 
 @router.post("/stays/{stay_id}/tests", response_model=StayTestRead,
              dependencies=[needs(Perm.isolation_write)])
-def record_test(session: DbSession, actor: CurrentActor, stay_id: int,
+def record_test(session: DbSession, actor: CurrentActor, stay_id: Int64,
                 data: SampleResultIn) -> Any:
     return service.record_test(session, actor=actor, stay_id=stay_id,
                                test_date=data.test_date, result=data.result)
@@ -103,21 +106,21 @@ def record_test(session: DbSession, actor: CurrentActor, stay_id: int,
 
 @router.get("/release-proposals", response_model=list[ReleaseProposal])
 def release_proposals(session: DbSession, actor: CurrentActor, on: date,
-                      division: str | None = None) -> Any:
+                      division: DivisionCode | None = None) -> Any:
     """Stays whose period is over: ready (every required test negative) or the tests missing."""
     return service.release_proposals(session, actor=actor, on=on, division=division)
 
 
 @router.get("/clocks/transfers", response_model=list[ClockRow])
 def person_clocks(session: DbSession, actor: CurrentActor,
-                  division: str | None = None) -> Any:
+                  division: DivisionCode | None = None) -> Any:
     """The clock of each admission transfer: hours so far or to arrival, over 24 h or not."""
     return transfers.person_clocks(session, actor=actor, now=utc_now(), division=division)
 
 
 @router.post("/stays/{stay_id}/release", response_model=ReleaseResult,
              dependencies=[needs(Perm.isolation_write)])
-def release(session: DbSession, actor: CurrentActor, stay_id: int, data: ReleaseIn) -> Any:
+def release(session: DbSession, actor: CurrentActor, stay_id: Int64, data: ReleaseIn) -> Any:
     """Release when the period is over and every required test is negative (409 naming the
     missing tests otherwise); the next phase's stay and the return transfer come back."""
     stay, nxt, transfer = service.release(session, actor=actor, stay_id=stay_id, on=data.on)
@@ -128,7 +131,7 @@ def release(session: DbSession, actor: CurrentActor, stay_id: int, data: Release
 
 @router.post("/stays/{stay_id}/move", response_model=MoveResult,
              dependencies=[needs(Perm.isolation_write)])
-def move_stay(session: DbSession, actor: CurrentActor, stay_id: int, data: MoveIn) -> Any:
+def move_stay(session: DbSession, actor: CurrentActor, stay_id: Int64, data: MoveIn) -> Any:
     """Move a patient to another facility (severity changed): ends the stay, books the new room
     and plans an inter-facility transfer."""
     ended, new, transfer = service.move_stay(
@@ -162,12 +165,12 @@ def dispatch(session: DbSession, actor: CurrentActor, data: DispatchIn) -> Any:
 
 @router.post("/transfers/{transfer_id}/arrival", response_model=TransferRead,
              dependencies=[needs(Perm.isolation_write)])
-def arrive(session: DbSession, actor: CurrentActor, transfer_id: int, data: ArriveIn) -> Any:
+def arrive(session: DbSession, actor: CurrentActor, transfer_id: Int64, data: ArriveIn) -> Any:
     return transfers.arrive(session, actor=actor, transfer_id=transfer_id, at=data.at)
 
 
 @router.get("/clocks", response_model=list[ClockSummary])
-def clocks(session: DbSession, actor: CurrentActor, division: str | None = None) -> Any:
+def clocks(session: DbSession, actor: CurrentActor, division: DivisionCode | None = None) -> Any:
     """Positive → arrival at hospital or shelter; identification → arrival at quarantine:
     median and 90th-percentile hours and the share within 24 h, per class and county."""
     return transfers.clocks(session, actor=actor, now=utc_now(), division=division)
@@ -175,13 +178,13 @@ def clocks(session: DbSession, actor: CurrentActor, division: str | None = None)
 
 @router.get("/beds", response_model=list[BedsRow])
 def beds(session: DbSession, actor: CurrentActor, on: date,
-         division: str | None = None) -> Any:
+         division: DivisionCode | None = None) -> Any:
     """Hospital beds by level (general, ICU): total and occupied on a night."""
     return transfers.beds(session, actor=actor, on=on, division=division)
 
 
 @router.get("/reserve", response_model=list[ReserveRow])
-def reserve(session: DbSession, actor: CurrentActor, on: date, division: str | None = None,
+def reserve(session: DbSession, actor: CurrentActor, on: date, division: DivisionCode | None = None,
             ratio: float | None = None) -> Any:
     """Reserve planning per county: rooms needed (occupied × planning ratio) against active and
     standby rooms."""

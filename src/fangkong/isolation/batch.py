@@ -40,6 +40,9 @@ def _period(data: BatchAssign) -> tuple[date, date]:
         if data.start_date is None or data.planned_end is None:
             raise Invalid("cases stay from start_date to planned_end: give both",
                           problems=[Problem("required for cases", field="planned_end")])
+        if data.planned_end <= data.start_date:
+            raise Invalid("planned_end must be after start_date",
+                          problems=[Problem("not after start_date", field="planned_end")])
         starts.append(data.start_date)
         ends.append(data.planned_end)
     if not starts:

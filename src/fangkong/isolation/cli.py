@@ -9,6 +9,7 @@ from rich.table import Table
 
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.clock import utc_now
+from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 from fangkong.isolation import service, transfers
 from fangkong.isolation.enums import MedicalLevel, SampleResult, SiteStatus, SiteType, StayKind
@@ -22,6 +23,7 @@ from fangkong.isolation.schemas import (
     TransferRead,
 )
 
+DivisionOpt = typer.Option(None, callback=cli_option, help="Only inside this division.")
 app = typer.Typer(help="Transfer and isolation (转运隔离): sites, rooms, assignment.",
                   no_args_is_help=True)
 
@@ -121,7 +123,7 @@ def site_add(
 
 @app.command("sites")
 @handle_errors
-def sites_(division: str | None = None, as_json: bool = JsonOpt) -> None:
+def sites_(division: str | None = DivisionOpt, as_json: bool = JsonOpt) -> None:
     """Sites with their rooms and beds."""
     with db_session() as session:
         rows = [SiteRead.model_validate(s).model_copy(update={"rooms": n, "beds": b})
@@ -224,7 +226,7 @@ def release(stay_id: int, on: datetime = typer.Option(..., formats=DATE),
 
 @app.command("clocks")
 @handle_errors
-def clocks(division: str | None = None, as_json: bool = JsonOpt) -> None:
+def clocks(division: str | None = DivisionOpt, as_json: bool = JsonOpt) -> None:
     """Positive → arrival at hospital/shelter; identification → arrival at quarantine."""
     with db_session() as session:
         rows = transfers.clocks(session, actor=cli_actor(), now=utc_now(), division=division)
@@ -243,7 +245,7 @@ def clocks(division: str | None = None, as_json: bool = JsonOpt) -> None:
 
 @app.command("beds")
 @handle_errors
-def beds(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+def beds(on: datetime = typer.Option(..., formats=DATE), division: str | None = DivisionOpt,
          as_json: bool = JsonOpt) -> None:
     """Hospital beds by level (general, ICU): total and occupied on a night."""
     with db_session() as session:
@@ -261,7 +263,7 @@ def beds(on: datetime = typer.Option(..., formats=DATE), division: str | None = 
 
 @app.command("reserve")
 @handle_errors
-def reserve(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+def reserve(on: datetime = typer.Option(..., formats=DATE), division: str | None = DivisionOpt,
             ratio: float | None = typer.Option(None, min=0.01, help="Default: the setting "
                                                "FANGKONG_ISOLATION_RESERVE_RATIO."),
             as_json: bool = JsonOpt) -> None:
@@ -284,7 +286,7 @@ def reserve(on: datetime = typer.Option(..., formats=DATE), division: str | None
 
 @app.command("due")
 @handle_errors
-def due(on: datetime = typer.Option(..., formats=DATE), division: str | None = None,
+def due(on: datetime = typer.Option(..., formats=DATE), division: str | None = DivisionOpt,
         as_json: bool = JsonOpt) -> None:
     """Stays whose period is over: ready to release, or the tests still missing."""
     with db_session() as session:

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import INT32_MAX, Int64
 from fangkong.isolation.enums import (
     AssignRole,
     MedicalLevel,
@@ -43,11 +45,11 @@ class SiteCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     type: SiteType
     status: SiteStatus = SiteStatus.active
-    division_code: str
+    division_code: DivisionCode
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     medical_level: MedicalLevel = MedicalLevel.none
-    staff: int = Field(0, ge=0)
+    staff: int = Field(0, ge=0, le=INT32_MAX)
     rooms: list[RoomSpec] = Field(default_factory=list, max_length=20_000)
 
     @model_validator(mode="after")
@@ -100,8 +102,8 @@ class OccupancyDay(BaseModel):
 class StayCreate(BaseModel):
     person_ref: str
     kind: StayKind
-    site_id: int | None = Field(None, description="None: at home.")
-    room_id: int | None = None
+    site_id: Int64 | None = Field(None, description="None: at home.")
+    room_id: Int64 | None = None
     role: str | None = Field(None, description="A role of the policy pack: the stay follows "
                                                "its plan (dates and tests).")
     anchor: date | None = Field(None, description="Day 0 of the plan (last exposure, "
@@ -193,7 +195,7 @@ class VehicleCreate(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     kind: VehicleKind
     capacity: int = Field(ge=1, le=100)
-    division_code: str
+    division_code: DivisionCode
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
 
@@ -211,15 +213,15 @@ class VehicleRead(BaseModel):
 
 class TransferCreate(BaseModel):
     person_ref: str
-    to_site_id: int
+    to_site_id: Int64
     passenger_class: PassengerClass
     clock_start: datetime = Field(description="Positive result (a case) or identification "
                                               "(a contact): when the clock started.")
 
 
 class DispatchIn(BaseModel):
-    vehicle_id: int
-    transfer_ids: list[int] = Field(min_length=1, max_length=100)
+    vehicle_id: Int64
+    transfer_ids: list[Int64] = Field(min_length=1, max_length=100)
     at: datetime
 
 
@@ -228,8 +230,8 @@ class ArriveIn(BaseModel):
 
 
 class MoveIn(BaseModel):
-    to_site_id: int
-    to_room_id: int
+    to_site_id: Int64
+    to_room_id: Int64
     on: date
     kind: StayKind = StayKind.treatment
     planned_end: date | None = None
@@ -310,7 +312,7 @@ class BatchAssign(BaseModel):
     anchor: date | None = None
     start_date: date | None = None
     planned_end: date | None = None
-    division: str | None = Field(None, description="Only sites inside this division.")
+    division: DivisionCode | None = Field(None, description="Only sites inside this division.")
     pack: str | None = None
 
 

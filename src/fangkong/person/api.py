@@ -5,7 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode
 from fangkong.core.pagination import Page
+from fangkong.core.params import INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.person import importer, service
 from fangkong.person.schemas import (
@@ -23,9 +25,9 @@ router = APIRouter(prefix="/persons", tags=["persons"])
 @router.get("", response_model=Page[PersonRead])
 def list_persons(
     session: DbSession, actor: CurrentActor, settings: AppSettings,
-    division: str | None = None, name: str | None = None, id_number: str | None = None,
+    division: DivisionCode | None = None, name: str | None = None, id_number: str | None = None,
     phone: str | None = None, household_ref: str | None = None, cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1)] = 100,
+    limit: Annotated[int, Query(ge=1, le=INT64_MAX)] = 100,
 ) -> Page[Any]:
     """Persons in your jurisdiction, by division then id; identifiers masked. ``id_number`` and
     ``phone`` find exact matches (keyed hash) without decrypting anything."""
@@ -51,17 +53,17 @@ def import_persons(session: DbSession, actor: CurrentActor, settings: AppSetting
 
 
 @router.get("/{person_id}", response_model=PersonRead)
-def get_person(session: DbSession, actor: CurrentActor, person_id: int) -> Any:
+def get_person(session: DbSession, actor: CurrentActor, person_id: Int64) -> Any:
     return service.get(session, actor=actor, person_id=person_id)
 
 
 @router.get("/{person_id}/identifiers", response_model=PersonIdentifiers)
-def get_identifiers(session: DbSession, actor: CurrentActor, person_id: int) -> Any:
+def get_identifiers(session: DbSession, actor: CurrentActor, person_id: Int64) -> Any:
     """Unmasked identity number and phone; the read is audited field by field."""
     return service.identifiers(session, actor=actor, person_id=person_id)
 
 
 @router.patch("/{person_id}", response_model=PersonRead, dependencies=[needs(Perm.person_write)])
-def update_person(session: DbSession, actor: CurrentActor, person_id: int,
+def update_person(session: DbSession, actor: CurrentActor, person_id: Int64,
                   data: PersonUpdate) -> Any:
     return service.update(session, actor=actor, person_id=person_id, data=data)

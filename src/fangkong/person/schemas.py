@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.core.division import DivisionCode
 from fangkong.person.enums import IdType, Sex
 
 
@@ -18,7 +19,8 @@ class PersonCreate(BaseModel):
     id_number: str | None = None
     phone: str | None = None
     address: str | None = None
-    division_code: str = Field(description="Division of the address (village, town or county).")
+    division_code: DivisionCode = Field(
+        description="Division of the address (village, town or county).")
     household_ref: str | None = None
     synthetic: bool = False
 
@@ -31,7 +33,7 @@ class PersonUpdate(BaseModel):
     id_number: str | None = None
     phone: str | None = None
     address: str | None = None
-    division_code: str | None = None
+    division_code: DivisionCode | None = None
     household_ref: str | None = None
 
 

@@ -44,6 +44,7 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, handover, scope_clause, within
 from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.db import Base, BigId, UTCDateTime
+from fangkong.core.division import DivisionCode
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.geo import service as geo
@@ -89,7 +90,7 @@ class PersonStay(Base):
 
 class StayIn(BaseModel):
     person_ref: str = Field(min_length=1, max_length=64)
-    division_code: str = Field(min_length=2, max_length=12)
+    division_code: DivisionCode
     since: datetime
     until: datetime | None = None
 

@@ -7,6 +7,8 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse
 
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.surveillance import alerting, curves, importer, service
 from fangkong.surveillance.enums import AlertStatus, DateBasis, Indicator
@@ -36,7 +38,8 @@ def create_sentinel(session: DbSession, actor: CurrentActor, data: SentinelCreat
 
 
 @router.get("/sentinels", response_model=list[SentinelRead])
-def list_sentinels(session: DbSession, actor: CurrentActor, division: str | None = None) -> Any:
+def list_sentinels(session: DbSession, actor: CurrentActor,
+                   division: DivisionCode | None = None) -> Any:
     return service.list_sentinels(session, actor=actor, division=division)
 
 
@@ -58,7 +61,7 @@ def import_reports(session: DbSession, actor: CurrentActor, settings: AppSetting
 
 
 @router.get("/reports", response_model=list[ReportRead])
-def list_reports(session: DbSession, actor: CurrentActor, division: str | None = None,
+def list_reports(session: DbSession, actor: CurrentActor, division: DivisionCode | None = None,
                  indicator: Indicator | None = None, date_from: date | None = None,
                  date_to: date | None = None) -> Any:
     return service.list_reports(session, actor=actor, division=division, indicator=indicator,
@@ -66,12 +69,12 @@ def list_reports(session: DbSession, actor: CurrentActor, division: str | None =
 
 
 @router.get("/reports/{report_id}", response_model=ReportRead)
-def get_report(session: DbSession, actor: CurrentActor, report_id: int) -> Any:
+def get_report(session: DbSession, actor: CurrentActor, report_id: Int64) -> Any:
     return service.get_report(session, actor=actor, report_id=report_id)
 
 
 @router.get("/curves/cases", response_model=list[CurvePoint])
-def case_curve(session: DbSession, actor: CurrentActor, division: str, date_from: date,
+def case_curve(session: DbSession, actor: CurrentActor, division: DivisionCode, date_from: date,
                date_to: date, basis: DateBasis = DateBasis.onset, level: str | None = None,
                disease: str | None = None) -> Any:
     """Daily case counts by division, split by found in the community / under control."""
@@ -92,7 +95,7 @@ def list_rules(session: DbSession, actor: CurrentActor) -> Any:
 
 @router.post("/rules/{rule_id}/evaluate", response_model=EvaluationReport,
              dependencies=[needs(Perm.case_write)])
-def evaluate_rule(session: DbSession, actor: CurrentActor, rule_id: int, date_from: date,
+def evaluate_rule(session: DbSession, actor: CurrentActor, rule_id: Int64, date_from: date,
                   date_to: date) -> Any:
     return alerting.evaluate_rule(session, actor=actor, rule_id=rule_id, start=date_from,
                                   end=date_to)
@@ -100,26 +103,26 @@ def evaluate_rule(session: DbSession, actor: CurrentActor, rule_id: int, date_fr
 
 @router.get("/alerts", response_model=list[AlertRead])
 def list_alerts(session: DbSession, actor: CurrentActor, status: AlertStatus | None = None,
-                division: str | None = None, rule_id: int | None = None) -> Any:
+                division: DivisionCode | None = None, rule_id: Int64 | None = None) -> Any:
     return alerting.list_alerts(session, actor=actor, status=status, division=division,
                                 rule_id=rule_id)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertRead)
-def get_alert(session: DbSession, actor: CurrentActor, alert_id: int) -> Any:
+def get_alert(session: DbSession, actor: CurrentActor, alert_id: Int64) -> Any:
     return alerting.get_alert(session, actor=actor, alert_id=alert_id)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,
              dependencies=[needs(Perm.case_write)])
-def acknowledge(session: DbSession, actor: CurrentActor, alert_id: int,
+def acknowledge(session: DbSession, actor: CurrentActor, alert_id: Int64,
                 data: AlertAction) -> Any:
     return alerting.acknowledge(session, actor=actor, alert_id=alert_id, note=data.note)
 
 
 @router.post("/alerts/{alert_id}/investigate", response_model=AlertRead,
              dependencies=[needs(Perm.case_write)])
-def investigate(session: DbSession, actor: CurrentActor, alert_id: int,
+def investigate(session: DbSession, actor: CurrentActor, alert_id: Int64,
                 data: Investigate) -> Any:
     """Open an investigation task (fangkong.task) for the alert."""
     return alerting.investigate(session, actor=actor, alert_id=alert_id, data=data)
@@ -127,5 +130,5 @@ def investigate(session: DbSession, actor: CurrentActor, alert_id: int,
 
 @router.post("/alerts/{alert_id}/dismiss", response_model=AlertRead,
              dependencies=[needs(Perm.case_write)])
-def dismiss(session: DbSession, actor: CurrentActor, alert_id: int, data: AlertAction) -> Any:
+def dismiss(session: DbSession, actor: CurrentActor, alert_id: Int64, data: AlertAction) -> Any:
     return alerting.dismiss(session, actor=actor, alert_id=alert_id, note=data.note)

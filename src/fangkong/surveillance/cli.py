@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
+from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 from fangkong.surveillance import alerting, importer, service
 from fangkong.surveillance.enums import AlertStatus
@@ -98,7 +99,7 @@ def add_rule(name: str, series: str = typer.Option(..., "--series", help="sentin
 @app.command("alerts")
 @handle_errors
 def alerts(status: AlertStatus | None = typer.Option(None, "--status"),
-           division: str | None = typer.Option(None, "--division"),
+           division: str | None = typer.Option(None, "--division", callback=cli_option),
            as_json: bool = JsonOpt) -> None:
     """List alerts, newest first."""
     with db_session() as session:

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import INT32_MAX
 from fangkong.surveillance.enums import (
     AlertStatus,
     CaseSplit,
@@ -21,7 +23,7 @@ class SentinelCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
     kind: SentinelKind
-    division_code: str = Field(min_length=2, max_length=12)
+    division_code: DivisionCode
 
 
 class SentinelRead(BaseModel):
@@ -40,7 +42,7 @@ class ReportIn(BaseModel):
     indicator: Indicator
     period: Period = Period.daily
     period_start: date
-    value: int = Field(ge=0)
+    value: int = Field(ge=0, le=INT32_MAX)
     reason: str | None = Field(None, max_length=500, description="Why a value is corrected.")
 
 
@@ -86,7 +88,7 @@ class RuleCreate(BaseModel):
     period: Period = Period.daily
     method: Method
     params: dict[str, Any] = Field(default_factory=dict)
-    division_codes: list[str] = Field(min_length=1)
+    division_codes: list[DivisionCode] = Field(min_length=1)
 
 
 class RuleRead(RuleCreate):

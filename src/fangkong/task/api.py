@@ -5,7 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode
 from fangkong.core.pagination import Page
+from fangkong.core.params import INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.task import service
 from fangkong.task.enums import TaskStatus
@@ -31,9 +33,9 @@ def _read(task: Task, detail: bool = False) -> TaskRead:
 @router.get("", response_model=Page[TaskRead])
 def list_tasks(
     session: DbSession, actor: CurrentActor, settings: AppSettings,
-    division: str | None = None, status: TaskStatus | None = None, overdue: bool = False,
-    assignee_id: int | None = None, unit_id: int | None = None, cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1)] = 100,
+    division: DivisionCode | None = None, status: TaskStatus | None = None, overdue: bool = False,
+    assignee_id: Int64 | None = None, unit_id: Int64 | None = None, cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=INT64_MAX)] = 100,
 ) -> Page[Any]:
     """Tasks in your jurisdiction, due soonest first (so overdue ones lead)."""
     items, nxt = service.list_(session, actor=actor, division=division, status=status,
@@ -61,10 +63,10 @@ def escalate(session: DbSession, actor: CurrentActor) -> Any:
 
 
 @router.get("/{task_id}", response_model=TaskDetail)
-def get_task(session: DbSession, actor: CurrentActor, task_id: int) -> Any:
+def get_task(session: DbSession, actor: CurrentActor, task_id: Int64) -> Any:
     return _read(service.get(session, actor=actor, task_id=task_id), detail=True)
 
 
 @router.patch("/{task_id}", response_model=TaskDetail, dependencies=[needs(Perm.task_write)])
-def update_task(session: DbSession, actor: CurrentActor, task_id: int, data: TaskUpdate) -> Any:
+def update_task(session: DbSession, actor: CurrentActor, task_id: Int64, data: TaskUpdate) -> Any:
     return _read(service.update(session, actor=actor, task_id=task_id, data=data), detail=True)

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import Int64
 from fangkong.task.enums import TaskStatus
 
 
@@ -12,16 +14,16 @@ class TaskCreate(BaseModel):
     type: str = Field(pattern=r"^[a-z][a-z0-9_]{1,49}$")
     title: str = Field(min_length=1, max_length=300)
     subject_type: str | None = Field(None, max_length=50)
-    subject_id: int | None = None
+    subject_id: Int64 | None = None
     completes_on: list[str] = Field(
         default_factory=list, description="Events of the subject that complete the task "
         "(done), e.g. contact.notified; `fangkong.core.events.CATALOGUE` lists them.")
     cancels_on: list[str] = Field(
         default_factory=list, description="Events of the subject that cancel the task, e.g. "
         "contact.released.")
-    owning_division_code: str
-    unit_id: int | None = None
-    assignee_id: int | None = None
+    owning_division_code: DivisionCode
+    unit_id: Int64 | None = None
+    assignee_id: Int64 | None = None
     due_at: datetime
     note: str | None = None
 
@@ -33,7 +35,7 @@ def split_events(value: Any) -> Any:
 
 class TaskUpdate(BaseModel):
     status: TaskStatus | None = None
-    assignee_id: int | None = None
+    assignee_id: Int64 | None = None
     due_at: datetime | None = None
     note: str | None = None
 

@@ -3,7 +3,6 @@ coverage, the not-yet-sampled list (JSON or CSV), the positive-pool queue, advic
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
@@ -11,6 +10,9 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode, DivisionCodes
+from fangkong.core.params import INT64_MAX, Int64
+from fangkong.core.tabular import csv_writer
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.testing import importer, service
 from fangkong.testing.schemas import (
@@ -49,27 +51,27 @@ def create_round(session: DbSession, actor: CurrentActor, data: RoundCreate) -> 
 
 
 @router.get("/rounds/{round_id}", response_model=RoundRead)
-def get_round(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
+def get_round(session: DbSession, actor: CurrentActor, round_id: Int64) -> Any:
     return service.get_round(session, actor=actor, round_id=round_id)
 
 
 @router.post("/rounds/{round_id}/close", response_model=RoundRead,
              dependencies=[needs(Perm.testing_write)])
-def close_round(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
+def close_round(session: DbSession, actor: CurrentActor, round_id: Int64) -> Any:
     """Close a round: it leaves the open rounds; its results still land."""
     return service.close_round(session, actor=actor, round_id=round_id)
 
 
 @router.post("/rounds/{round_id}/tubes", response_model=TubeIssueReport,
              dependencies=[needs(Perm.testing_write)])
-def issue_tubes(session: DbSession, actor: CurrentActor, round_id: int, data: TubeIssue) -> Any:
+def issue_tubes(session: DbSession, actor: CurrentActor, round_id: Int64, data: TubeIssue) -> Any:
     return service.issue_tubes(session, actor=actor, round_id=round_id, data=data)
 
 
 @router.post("/rounds/{round_id}/samples", response_model=ImportReport,
              dependencies=[needs(Perm.testing_write)])
 def import_samples(session: DbSession, actor: CurrentActor, settings: AppSettings,
-                   round_id: int, file: Annotated[UploadFile, File()],
+                   round_id: Int64, file: Annotated[UploadFile, File()],
                    encoding: str | None = None) -> Any:
     """CSV/XLSX ``tube_id,person_ref,sampled_at,point_id``: all or nothing, idempotent."""
     data, name = read_upload(file, settings.import_max_bytes)
@@ -87,26 +89,26 @@ def import_results(session: DbSession, actor: CurrentActor, settings: AppSetting
 
 
 @router.get("/rounds/{round_id}/status", response_model=Status)
-def status(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
+def status(session: DbSession, actor: CurrentActor, round_id: Int64) -> Any:
     return service.status(session, actor=actor, round_id=round_id)
 
 
 @router.get("/rounds/{round_id}/coverage", response_model=Coverage)
-def coverage(session: DbSession, actor: CurrentActor, round_id: int,
-             within: str | None = None, digits: int = 6) -> Any:
+def coverage(session: DbSession, actor: CurrentActor, round_id: Int64,
+             within: DivisionCode | None = None, digits: Int64 = 6) -> Any:
     return service.coverage(session, actor=actor, round_id=round_id, within_code=within,
                             digits=digits)
 
 
 @router.get("/rounds/{round_id}/unsampled", response_model=list[UnsampledRow])
-def unsampled(session: DbSession, actor: CurrentActor, settings: AppSettings, round_id: int,
-              within: str | None = None, after_id: int = 0,
-              limit: Annotated[int, Query(ge=1)] = 500, format: str = "json") -> Any:
+def unsampled(session: DbSession, actor: CurrentActor, settings: AppSettings, round_id: Int64,
+              within: DivisionCode | None = None, after_id: Int64 = 0,
+              limit: Annotated[int, Query(ge=1, le=INT64_MAX)] = 500, format: str = "json") -> Any:
     """Persons not yet sampled, in your jurisdiction, by person id after ``after_id``;
     ``format=csv`` exports all of them as CSV."""
     if format == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csv_writer(buf)
         writer.writerow(["ref", "name", "division_code", "household_ref"])
         for row in service.iter_unsampled(session, actor=actor, round_id=round_id,
                                           within_code=within):
@@ -119,7 +121,7 @@ def unsampled(session: DbSession, actor: CurrentActor, settings: AppSettings, ro
 
 
 @router.get("/followups", response_model=list[FollowupRead])
-def followups(session: DbSession, actor: CurrentActor, round_id: int | None = None,
+def followups(session: DbSession, actor: CurrentActor, round_id: Int64 | None = None,
               open_only: bool = True) -> Any:
     """The positive-pool queue, oldest first."""
     return service.queue(session, actor=actor, round_id=round_id, open_only=open_only)
@@ -127,14 +129,15 @@ def followups(session: DbSession, actor: CurrentActor, round_id: int | None = No
 
 @router.get("/advice", response_model=Advice)
 def advice(session: DbSession, actor: CurrentActor, prevalence: float,
-           population: int | None = None, round_id: int | None = None,
-           lab_capacity: int | None = None, pack: str | None = None) -> Any:
+           population: Int64 | None = None, round_id: Int64 | None = None,
+           lab_capacity: Int64 | None = None, pack: str | None = None) -> Any:
     return service.advise(session, prevalence=prevalence, population=population,
                           round_id=round_id, actor=actor, lab_capacity=lab_capacity, pack=pack)
 
 
 @router.get("/plan", response_model=Plan)
-def plan(session: DbSession, actor: CurrentActor, area: str, pack: str | None = None) -> Any:
+def plan(session: DbSession, actor: CurrentActor, area: DivisionCodes,
+         pack: str | None = None) -> Any:
     return service.plan(session, actor=actor, area=[c for c in area.split(",") if c],
                         pack=pack)
 
@@ -163,20 +166,20 @@ def create_key_group(session: DbSession, actor: CurrentActor, data: KeyGroupCrea
 
 
 @router.post("/keygroups/{group_id}/members", dependencies=[needs(Perm.testing_write)])
-def add_members(session: DbSession, actor: CurrentActor, group_id: int,
+def add_members(session: DbSession, actor: CurrentActor, group_id: Int64,
                 refs: list[str]) -> dict[str, int]:
     return {"added": service.add_key_group_members(session, actor=actor, group_id=group_id,
                                                    refs=refs)}
 
 
 @router.get("/keygroups/{group_id}/compliance", response_model=list[ComplianceRow])
-def compliance(session: DbSession, actor: CurrentActor, group_id: int,
+def compliance(session: DbSession, actor: CurrentActor, group_id: Int64,
                overdue_only: bool = False) -> Any:
     return service.compliance(session, actor=actor, group_id=group_id,
                               overdue_only=overdue_only)
 
 
 @router.get("/rounds/{round_id}/turnaround", response_model=list[TurnaroundRow])
-def turnaround(session: DbSession, actor: CurrentActor, round_id: int) -> Any:
+def turnaround(session: DbSession, actor: CurrentActor, round_id: Int64) -> Any:
     """Hours from sample to result, for the round (``lab`` null) and per lab."""
     return service.turnaround(session, actor=actor, round_id=round_id)

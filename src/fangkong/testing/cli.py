@@ -3,7 +3,6 @@ coverage, the not-yet-sampled list, the positive-pool queue, advice, key groups.
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import datetime, time
 from pathlib import Path
@@ -14,7 +13,9 @@ from rich.table import Table
 from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
 from fangkong.config import get_settings
 from fangkong.core.clock import parse_datetime
+from fangkong.core.division import cli_list_option, cli_option
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.tabular import csv_writer
 from fangkong.testing import importer, service
 from fangkong.testing.schemas import (
     KeyGroupCreate,
@@ -205,7 +206,8 @@ def status(round_id: int = typer.Option(..., "--round"), as_json: bool = JsonOpt
 @app.command("coverage")
 @handle_errors
 def coverage(round_id: int = typer.Option(..., "--round"),
-             within: str | None = typer.Option(None, help="Only inside this division."),
+             within: str | None = typer.Option(None, help="Only inside this division.",
+                                               callback=cli_option),
              digits: int = typer.Option(6, help="Division level: 6 county, 9 town, 12 village."),
              as_json: bool = JsonOpt) -> None:
     """Coverage (应检尽检) per division."""
@@ -222,14 +224,15 @@ def coverage(round_id: int = typer.Option(..., "--round"),
 @app.command("unsampled")
 @handle_errors
 def unsampled(round_id: int = typer.Option(..., "--round"),
-              within: str | None = typer.Option(None, help="Only inside this division."),
+              within: str | None = typer.Option(None, help="Only inside this division.",
+                                               callback=cli_option),
               out: Path | None = typer.Option(None, help="Write CSV here (default: stdout).")
               ) -> None:
     """Export the persons not yet sampled (CSV: ref,name,division_code,household_ref)."""
     with db_session() as session:
         handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
         try:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(["ref", "name", "division_code", "household_ref"])
             n = 0
             for row in service.iter_unsampled(session, actor=cli_actor(), round_id=round_id,
@@ -300,7 +303,8 @@ def advise(prevalence: float = typer.Option(..., help="Estimated prevalence, e.g
 
 @app.command("plan")
 @handle_errors
-def plan(area: str = typer.Option(..., help="Division codes, comma-separated."),
+def plan(area: str = typer.Option(..., help="Division codes, comma-separated.",
+                                  callback=cli_list_option),
          pack: str | None = typer.Option(None), as_json: bool = JsonOpt) -> None:
     """Points and samplers an area needs (guide: 1 point per 2,000-3,000, samplers =
     population / 360) and how long sampling takes with the registered samplers."""

@@ -4,15 +4,18 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import INT32_MAX
+
 
 class RoundCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    area: list[str] = Field(min_length=1, description="Division codes the round covers.")
+    area: list[DivisionCode] = Field(min_length=1, description="Division codes the round covers.")
     start_at: datetime
     deadline_at: datetime
     series: str | None = Field(None, max_length=100,
                                description="Rounds of one daily series (for the stop rule).")
-    zones: dict[str, str] = Field(
+    zones: dict[DivisionCode, str] = Field(
         default_factory=dict,
         description="Zone level of divisions (division code -> level of the pack), as the risk "
                     "zones stood when the round was set; the most specific code applies.")
@@ -51,7 +54,8 @@ class RoundCreated(BaseModel):
 
 class TubeIssue(BaseModel):
     barcodes: list[str] = Field(min_length=1)
-    capacity: int = Field(ge=1, description="The most people the tube kind holds (1, 10, 20…).")
+    capacity: int = Field(ge=1, le=INT32_MAX,
+                          description="The most people the tube kind holds (1, 10, 20…).")
 
 
 class TubeIssueReport(BaseModel):
@@ -62,8 +66,8 @@ class TubeIssueReport(BaseModel):
 class PointCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
-    division_code: str
-    samplers: int = Field(ge=0)
+    division_code: DivisionCode
+    samplers: int = Field(ge=0, le=INT32_MAX)
     opens: time
     closes: time
 
@@ -71,8 +75,8 @@ class PointCreate(BaseModel):
 class LabCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
-    division_code: str
-    daily_capacity: int = Field(ge=1, description="Tubes the lab can test per day.")
+    division_code: DivisionCode
+    daily_capacity: int = Field(ge=1, le=INT32_MAX, description="Tubes the lab can test per day.")
 
 
 class Created(BaseModel):
@@ -176,7 +180,8 @@ class Advice(BaseModel):
 class Plan(BaseModel):
     pack: str
     population: int
-    points_needed: tuple[int, int]
+    points_needed: list[int] = Field(min_length=2, max_length=2,
+                                     description="Collection points needed: [at least, at most].")
     samplers_needed: int
     points_available: int
     samplers_available: int
@@ -197,7 +202,7 @@ class SeriesAdvice(BaseModel):
 class KeyGroupCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     name: str | None = Field(None, max_length=200)
-    division_code: str
+    division_code: DivisionCode
     every_days: int | None = Field(None, ge=1, le=31,
                                    description="Local interval; default: the pack's for code.")
 

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, UploadFile
 
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import INT32_MAX, INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.tracing import assist, chains, contacts, importer, service
 from fangkong.tracing.models import AssistRequest, ContactEpisode
@@ -55,7 +57,8 @@ def create_venue(session: DbSession, actor: CurrentActor, data: VenueCreate) -> 
 
 @router.get("/venues", response_model=list[VenueRead])
 def list_venues(session: DbSession, actor: CurrentActor, settings: AppSettings,
-                division: str | None = None, limit: Annotated[int, Query(ge=1)] = 100) -> Any:
+                division: DivisionCode | None = None,
+                limit: Annotated[int, Query(ge=1, le=INT64_MAX)] = 100) -> Any:
     return service.list_venues(session, actor=actor, division=division,
                                limit=min(limit, settings.page_size_max))
 
@@ -74,7 +77,7 @@ def import_checkins(session: DbSession, actor: CurrentActor, settings: AppSettin
 
 @router.post("/cases/{case_id}/proposals", response_model=ProposalReport,
              dependencies=[needs(Perm.case_write)])
-def propose(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+def propose(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     """Household members, people co-present at venues and (where the pack has them) secondary
     contacts, each with the reason; review them with POST /tracing/exposures/{id}/review."""
     report = contacts.propose(session, actor=actor, case_id=case_id)
@@ -82,12 +85,12 @@ def propose(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
 
 
 @router.get("/cases/{case_id}/exposures", response_model=list[ExposureRead])
-def case_exposures(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+def case_exposures(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     return contacts.exposures_of(session, actor=actor, case_id=case_id)
 
 
 @router.get("/cases/{case_id}/contacts", response_model=list[ContactRead])
-def case_contacts(session: DbSession, actor: CurrentActor, case_id: int) -> Any:
+def case_contacts(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     return [contact_read(c) for c in contacts.contacts_of(session, actor=actor, case_id=case_id)]
 
 
@@ -108,19 +111,19 @@ def review_many(session: DbSession, actor: CurrentActor, data: ReviewMany) -> An
 
 @router.post("/exposures/{exposure_id}/review", response_model=ExposureRead,
              dependencies=[needs(Perm.case_write)])
-def review(session: DbSession, actor: CurrentActor, exposure_id: int, data: Review_) -> Any:
+def review(session: DbSession, actor: CurrentActor, exposure_id: Int64, data: Review_) -> Any:
     return contacts.review(session, actor=actor, exposure_id=exposure_id, confirm=data.confirm,
                            note=data.note)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
-def get_contact(session: DbSession, actor: CurrentActor, contact_id: int) -> Any:
+def get_contact(session: DbSession, actor: CurrentActor, contact_id: Int64) -> Any:
     return contact_read(contacts.get_contact(session, actor=actor, contact_id=contact_id))
 
 
 @router.post("/contacts/{contact_id}/status", response_model=ContactRead,
              dependencies=[needs(Perm.case_write)])
-def set_status(session: DbSession, actor: CurrentActor, contact_id: int,
+def set_status(session: DbSession, actor: CurrentActor, contact_id: Int64,
                data: StatusUpdate) -> Any:
     return contact_read(contacts.set_status(session, actor=actor, contact_id=contact_id,
                                             data=data))
@@ -130,7 +133,7 @@ Layout = Literal["network", "timeline"]
 
 
 @router.get("/cases/{case_id}/chain")
-def case_chain(session: DbSession, actor: CurrentActor, case_id: int,
+def case_chain(session: DbSession, actor: CurrentActor, case_id: Int64,
                layout: Layout = "network") -> dict[str, Any]:
     """The case's cluster: nodes (cases, with generation) and edges (links, with dates)."""
     return chains.chain(session, actor=actor, case_id=case_id, layout=layout)
@@ -138,12 +141,12 @@ def case_chain(session: DbSession, actor: CurrentActor, case_id: int,
 
 @router.get("/clusters")
 def list_clusters(session: DbSession, actor: CurrentActor,
-                  min_size: Annotated[int, Query(ge=1)] = 2) -> list[dict[str, Any]]:
+                  min_size: Annotated[int, Query(ge=1, le=INT32_MAX)] = 2) -> list[dict[str, Any]]:
     return chains.clusters(session, actor=actor, min_size=min_size)
 
 
 @router.get("/clusters/{cluster_id}")
-def get_cluster(session: DbSession, actor: CurrentActor, cluster_id: int,
+def get_cluster(session: DbSession, actor: CurrentActor, cluster_id: Int64,
                 layout: Layout = "network") -> dict[str, Any]:
     return chains.cluster(session, actor=actor, cluster_id=cluster_id, layout=layout)
 
@@ -177,18 +180,18 @@ def list_assist(session: DbSession, actor: CurrentActor, incoming: bool = True) 
 
 
 @router.get("/assist/{request_id}", response_model=AssistRead)
-def get_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+def get_assist(session: DbSession, actor: CurrentActor, request_id: Int64) -> Any:
     return assist_read(assist.get(session, actor=actor, request_id=request_id))
 
 
 @router.post("/assist/{request_id}/accept", response_model=AssistRead,
              dependencies=[needs(Perm.case_write)])
-def accept_assist(session: DbSession, actor: CurrentActor, request_id: int) -> Any:
+def accept_assist(session: DbSession, actor: CurrentActor, request_id: Int64) -> Any:
     return assist_read(assist.accept(session, actor=actor, request_id=request_id))
 
 
 @router.post("/assist/{request_id}/answer", response_model=AssistRead,
              dependencies=[needs(Perm.case_write)])
-def answer_assist(session: DbSession, actor: CurrentActor, request_id: int,
+def answer_assist(session: DbSession, actor: CurrentActor, request_id: Int64,
                   data: AssistAnswer) -> Any:
     return assist_read(assist.answer(session, actor=actor, request_id=request_id, data=data))

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import INT32_MAX, Int64
 from fangkong.tracing.enums import (
     AssistOutcome,
     AssistStatus,
@@ -22,10 +24,10 @@ class VenueCreate(BaseModel):
     code: str = Field(min_length=1, max_length=64, description="The place code (场所码).")
     name: str = Field(min_length=1, max_length=200)
     venue_type: VenueType
-    division_code: str
+    division_code: DivisionCode
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
-    capacity: int | None = Field(None, ge=0)
+    capacity: int | None = Field(None, ge=0, le=INT32_MAX)
 
 
 class VenueRead(VenueCreate):
@@ -48,8 +50,8 @@ class IngestReport(BaseModel):
 class ExposureCreate(BaseModel):
     """An exposure entered by hand (an epidemiologist's finding): confirmed at once."""
 
-    source_case_id: int
-    exposed_person_id: int
+    source_case_id: Int64
+    exposed_person_id: Int64
     first_exposure: date
     last_exposure: date
     estimated: bool = False
@@ -57,7 +59,7 @@ class ExposureCreate(BaseModel):
     proximity: Proximity = Proximity.unknown
     certainty: Certainty = Certainty.confirmed
     role: str | None = Field(None, description="Default: close_contact.")
-    source_venue_id: int | None = None
+    source_venue_id: Int64 | None = None
     reason: str = Field("entered by hand", max_length=2000)
 
 
@@ -126,7 +128,7 @@ class StatusUpdate(BaseModel):
     status: ContactStatus
     at: datetime | None = None
     note: str | None = None
-    converted_case_id: int | None = Field(None, description="With became_case: the new case.")
+    converted_case_id: Int64 | None = Field(None, description="With became_case: the new case.")
 
 
 class ProposalReport(BaseModel):
@@ -148,15 +150,15 @@ class Review_(BaseModel):
 class ReviewMany(BaseModel):
     """Many proposals confirmed or rejected at once (all or nothing)."""
 
-    exposure_ids: list[int] = Field(min_length=1, max_length=5000)
+    exposure_ids: list[Int64] = Field(min_length=1, max_length=5000)
     confirm: bool
     note: str | None = None
 
 
 class AssistCreate(BaseModel):
-    case_id: int
-    to_division_code: str = Field(description="The jurisdiction asked to help (区域协查).")
-    contact_ids: list[int] = Field(min_length=1, max_length=5000)
+    case_id: Int64
+    to_division_code: DivisionCode = Field(description="The jurisdiction asked to help (区域协查).")
+    contact_ids: list[Int64] = Field(min_length=1, max_length=5000)
     due_hours: int = Field(24, ge=1, le=720)
     message: str | None = Field(None, max_length=2000)
 
@@ -193,7 +195,7 @@ class AssistRead(BaseModel):
 
 
 class AssistAnswerItem(BaseModel):
-    person_id: int
+    person_id: Int64
     outcome: AssistOutcome
     note: str | None = Field(None, max_length=2000)
 

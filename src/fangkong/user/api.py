@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from fangkong.core.auth import Actor, Perm
 from fangkong.core.errors import Unauthenticated
+from fangkong.core.http import error_responses
 from fangkong.deps import (
     AppSettings,
     CurrentActor,
@@ -52,10 +53,7 @@ def user_admin(actor: ActorOutside) -> None:
 user_admin.perm = Perm.user_admin  # type: ignore[attr-defined]
 
 
-@router.post("/auth/token", response_model=Token,
-             responses={401: {"description": "Wrong username or password"},
-                        429: {"description": "Locked out after failed sign-ins; see "
-                              "Retry-After"}})
+@router.post("/auth/token", response_model=Token, responses=error_responses(401, 429))
 def token(request: Request, transaction: Transactions, settings: AppSettings,
           form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """OAuth2 password flow: a bearer token for the username and password. Repeated failures

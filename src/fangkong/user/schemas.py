@@ -3,13 +3,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fangkong.core.auth import Role
+from fangkong.core.division import Jurisdiction
 
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
     display_name: str = ""
     role: Role
-    jurisdictions: list[str] = Field(min_length=1)
+    jurisdictions: list[Jurisdiction] = Field(min_length=1)
     password: str = Field(max_length=200, description="Checked against the password policy.")
 
 

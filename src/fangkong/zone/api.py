@@ -8,7 +8,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fangkong.core.auth import Perm
+from fangkong.core.division import DivisionCode
 from fangkong.core.headers import csp_nonce
+from fangkong.core.params import Int64
 from fangkong.deps import CurrentActor, DbSession, needs
 from fangkong.zone import service
 from fangkong.zone.enums import (
@@ -39,7 +41,7 @@ checks_router = APIRouter(prefix="/zone-checks", tags=["zones"])
 
 
 @router.get("", response_model=list[ZoneRead])
-def list_zones(session: DbSession, actor: CurrentActor, division: str | None = None,
+def list_zones(session: DbSession, actor: CurrentActor, division: DivisionCode | None = None,
                status: ZoneStatus | None = ZoneStatus.active, level: str | None = None) -> Any:
     return service.list_(session, actor=actor, division=division, status=status, level=level)
 
@@ -58,13 +60,13 @@ def list_proposals(session: DbSession, actor: CurrentActor,
 
 @router.post("/proposals/{proposal_id}/approve", response_model=ProposalRead,
              dependencies=[needs(Perm.zone_approve)])
-def approve(session: DbSession, actor: CurrentActor, proposal_id: int) -> Any:
+def approve(session: DbSession, actor: CurrentActor, proposal_id: Int64) -> Any:
     return service.decide(session, actor=actor, proposal_id=proposal_id, approve=True)
 
 
 @router.post("/proposals/{proposal_id}/reject", response_model=ProposalRead,
              dependencies=[needs(Perm.zone_approve)])
-def reject(session: DbSession, actor: CurrentActor, proposal_id: int) -> Any:
+def reject(session: DbSession, actor: CurrentActor, proposal_id: Int64) -> Any:
     return service.decide(session, actor=actor, proposal_id=proposal_id, approve=False)
 
 
@@ -77,36 +79,37 @@ def evaluate(session: DbSession, actor: CurrentActor, on: date | None = None,
 
 
 @router.get("/{zone_id}", response_model=ZoneDetail)
-def get_zone(session: DbSession, actor: CurrentActor, zone_id: int) -> Any:
+def get_zone(session: DbSession, actor: CurrentActor, zone_id: Int64) -> Any:
     return service.get(session, actor=actor, zone_id=zone_id)
 
 
 @router.post("/{zone_id}/level", response_model=ZoneDetail, dependencies=[needs(Perm.zone_approve)])
-def change_level(session: DbSession, actor: CurrentActor, zone_id: int,
+def change_level(session: DbSession, actor: CurrentActor, zone_id: Int64,
                  data: LevelChange) -> Any:
     return service.change_level(session, actor=actor, zone_id=zone_id, data=data)
 
 
 @router.post("/{zone_id}/lift", response_model=ZoneDetail, dependencies=[needs(Perm.zone_approve)])
-def lift(session: DbSession, actor: CurrentActor, zone_id: int, data: Lift) -> Any:
+def lift(session: DbSession, actor: CurrentActor, zone_id: Int64, data: Lift) -> Any:
     return service.lift(session, actor=actor, zone_id=zone_id, data=data)
 
 
 @router.post("/{zone_id}/infections", response_model=ZoneDetail,
              dependencies=[needs(Perm.case_write)])
-def add_infection(session: DbSession, actor: CurrentActor, zone_id: int,
+def add_infection(session: DbSession, actor: CurrentActor, zone_id: Int64,
                   data: InfectionIn) -> Any:
     """A new infection in the zone restarts its lifting clock."""
     return service.add_infection(session, actor=actor, zone_id=zone_id, data=data)
 
 
 @router.post("/{zone_id}/rounds", response_model=ZoneDetail, dependencies=[needs(Perm.case_write)])
-def record_round(session: DbSession, actor: CurrentActor, zone_id: int, data: RoundIn) -> Any:
+def record_round(session: DbSession, actor: CurrentActor, zone_id: Int64, data: RoundIn) -> Any:
     return service.record_round(session, actor=actor, zone_id=zone_id, data=data)
 
 
 @public_router.get("/zones", response_model=PublicNotice)
-def public_zones(session: DbSession, division: str | None = None, on: date | None = None) -> Any:
+def public_zones(session: DbSession, division: DivisionCode | None = None,
+                 on: date | None = None) -> Any:
     """The public notice of risk areas (风险区域公告), with the changes since yesterday. Needs
     no sign-in: it holds places and levels only."""
     return service.public_notice(session, division=division, on=on)
@@ -114,7 +117,7 @@ def public_zones(session: DbSession, division: str | None = None, on: date | Non
 
 @router.post("/{zone_id}/conditions", response_model=ZoneDetail,
              dependencies=[needs(Perm.case_write)])
-def confirm_condition(session: DbSession, actor: CurrentActor, zone_id: int,
+def confirm_condition(session: DbSession, actor: CurrentActor, zone_id: Int64,
                       data: ConditionIn) -> Any:
     """Confirm a manual lifting condition of the pack (named by the evaluation)."""
     return service.confirm_condition(session, actor=actor, zone_id=zone_id, data=data)
@@ -131,7 +134,7 @@ _templates = Environment(loader=PackageLoader("fangkong.zone", "templates"),
 
 
 @public_router.get("/zones.html", response_class=HTMLResponse)
-def public_zones_page(request: Request, session: DbSession, division: str | None = None,
+def public_zones_page(request: Request, session: DbSession, division: DivisionCode | None = None,
                       lang: str = Query("zh-Hans", pattern="^(zh-Hans|zh-Hant|en)$")) -> str:
     """The public notice of risk areas as a page, in simplified or traditional Chinese or
     English."""

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid, Problem
 from fangkong.zone import service
 from fangkong.zone.schemas import ZoneCreate, ZoneDetail, ZoneRead
@@ -34,7 +35,8 @@ def evaluate(
 
 @app.command("notice")
 @handle_errors
-def notice(division: str | None = typer.Option(None, help="Only zones inside this division."),
+def notice(division: str | None = typer.Option(None, help="Only zones inside this division.",
+                                             callback=cli_option),
            as_json: bool = JsonOpt) -> None:
     """The public notice of risk areas, with the changes since yesterday."""
     with db_session() as session:
@@ -63,7 +65,8 @@ def designate(file: Path = typer.Argument(..., help="JSON file with the zone: na
 
 @app.command("list")
 @handle_errors
-def list_zones(division: str | None = typer.Option(None, help="Only zones inside this division."),
+def list_zones(division: str | None = typer.Option(None, help="Only zones inside this division.",
+                                             callback=cli_option),
                as_json: bool = JsonOpt) -> None:
     """Active risk areas."""
     with db_session() as session:

@@ -5,23 +5,26 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fangkong.core.division import DivisionCode
+from fangkong.core.params import INT32_MAX, Int64
 from fangkong.zone.enums import EventKind, ProposalStatus, ZoneStatus
 
 
 class MemberIn(BaseModel):
-    division_code: str
+    division_code: DivisionCode
     detail: str | None = Field(None, max_length=300, description="Buildings or units, e.g. 3栋")
 
 
 class ZoneCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     level: str = Field(description="A level of the pack's vocabulary, e.g. high or sealed.")
-    owning_division_code: str = Field(description="The jurisdiction that designates the zone.")
+    owning_division_code: DivisionCode = Field(
+        description="The jurisdiction that designates the zone.")
     members: list[MemberIn] = Field(min_length=1)
     polygon: dict[str, Any] | None = Field(None, description="GeoJSON geometry (GCJ-02).")
-    population: int | None = Field(None, ge=0)
+    population: int | None = Field(None, ge=0, le=INT32_MAX)
     last_infection_date: date = Field(description="Report date of its latest infection (day 0).")
-    case_ids: list[int] = []
+    case_ids: list[Int64] = []
     reason: str | None = None
     pack_id: str | None = Field(None, description="Default: the deployment's active pack.")
 
@@ -37,7 +40,7 @@ class Lift(BaseModel):
 
 class InfectionIn(BaseModel):
     reported_date: date
-    case_id: int | None = None
+    case_id: Int64 | None = None
     note: str | None = None
 
 

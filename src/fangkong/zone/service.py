@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fangkong.case import service as cases
 from fangkong.config import get_settings
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
@@ -68,6 +69,7 @@ def designate(session: Session, *, actor: Actor, data: ZoneCreate) -> Zone:
                  if not geo.is_within(m.division_code, data.owning_division_code)]
     if data.last_infection_date > today():
         problems.append(Problem("is in the future", field="last_infection_date"))
+    problems += _unknown_cases(session, actor, data.case_ids, "case_ids")
     if problems:
         raise Invalid("the zone is not valid", problems=problems)
     now = utc_now()
@@ -151,12 +153,20 @@ def lift(session: Session, *, actor: Actor, zone_id: int, data: Lift,
     return zone
 
 
+def _unknown_cases(session: Session, actor: Actor, ids: list[int], field: str) -> list[Problem]:
+    known = cases.readable_ids(session, actor=actor, ids=ids)
+    return [Problem(f"case {i} not found", field=field) for i in ids if i not in known]
+
+
 def add_infection(session: Session, *, actor: Actor, zone_id: int, data: InfectionIn) -> Zone:
     """A new infection in the zone: its report date becomes day 0 of the lifting clock."""
     zone = _active(session, actor, zone_id)
     if data.reported_date > today():
         raise Invalid("the report date is in the future",
                       problems=[Problem("is in the future", field="reported_date")])
+    missing = _unknown_cases(session, actor, [data.case_id] if data.case_id else [], "case_id")
+    if missing:
+        raise Invalid(missing[0].message, problems=missing)
     restarted = data.reported_date > zone.last_infection_date
     _event(zone, actor, EventKind.infection, on=data.reported_date, case_id=data.case_id,
            reason="; ".join(filter(None, [data.note, "clock restarted" if restarted else None]))
