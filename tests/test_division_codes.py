@@ -54,7 +54,9 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def commander(client: TestClient, session: Session) -> dict[str, str]:
-    return login(client, session, "chief", Role.commander, "CN")
+    """A national administrator: every write route is open to the role, so what refuses a
+    request is its input (a role without a route's permission is refused first, with 403)."""
+    return login(client, session, "chief", Role.administrator, "CN")
 
 
 def test_every_division_parameter_refuses_malformed_codes(
@@ -142,7 +144,8 @@ def test_a_county_officer_cannot_create_a_city_wide_round(
     resp = client.post("/api/v1/testing/rounds", headers=headers,
                        json=body | {"area": ["440802"], "zones": {"": "high"}})
     assert resp.status_code == 422 and "zones" in resp.text
-    resp = client.post("/api/v1/zones", headers=headers, json={
+    epidemiologist = login(client, session, "epi", Role.epidemiologist, "440802")
+    resp = client.post("/api/v1/zones", headers=epidemiologist, json={
         "name": "Z", "level": "high", "owning_division_code": "440802",
         "members": [{"division_code": ""}], "last_infection_date": "2026-01-01"})
     assert resp.status_code == 422

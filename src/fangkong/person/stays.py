@@ -107,7 +107,7 @@ class StayRequestIn(BaseModel):
 
     person_ref: str | None = Field(None, min_length=1, max_length=64)
     id_number: str | None = Field(None, min_length=1, max_length=64)
-    division_code: str = Field(min_length=2, max_length=12)
+    division_code: DivisionCode
     since: datetime
     until: datetime | None = None
 
