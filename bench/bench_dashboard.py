@@ -6,7 +6,8 @@ On PostgreSQL (database ``fangkong_bench_dashboard``, dropped and created afresh
    Zhanjiang's villages (the CSV writer and importer path of ``bench_persons.py``), then M cases
    of those persons through ``fangkong.case.importer.import_file`` (reported over the last
    ``--days`` days, a mix of classifications and detection modes) and T tasks (a third overdue);
-2. signs in as the city's commander (4408) and as a district's epidemiologist, and renders each
+2. signs in as the province's and the city's commanders (44, 4408) and as a district's
+   epidemiologist, and renders each
    page R times in process (FastAPI app, TestClient, the real session and audit machinery):
    the overview, the cases list, a filtered cases list (today's community infections, the
    overview's link), a case page, the task board; and prints p50/p95/max in ms;
@@ -106,11 +107,12 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
                 counties), due_at=now + timedelta(hours=rng.randrange(-48, 96)),
             status=TaskStatus.open, escalation_level=0, created_by="bench", created_at=now)
             for i in range(args.tasks))
-        for name, role, code in (("city", Role.commander, "4408"),
+        for name, role, code in (("province", Role.commander, "44"),
+                                 ("city", Role.commander, "4408"),
                                  ("district", Role.epidemiologist, args.district)):
             users.create_user(session, actor=actor, data=UserCreate(
                 username=name, role=role, jurisdictions=[code], password=PASSWORD))
-    print(f"{args.tasks:,} tasks, 2 users", flush=True)
+    print(f"{args.tasks:,} tasks, 3 users", flush=True)
 
 
 def timed(fn: Any, runs: int, warmup: int = 2) -> list[float]:
@@ -148,9 +150,11 @@ def measure(engine: Any, args: argparse.Namespace) -> int:
 
     base_count = timed(count_cases, args.runs)
     failures = 0
-    for user in ("city", "district"):
+    for user in ("province", "city", "district"):
         client = TestClient(app)
-        resp = client.post("/login", data={"username": user, "password": PASSWORD},
+        client.get("/login")  # the sign-in form's CSRF cookie
+        resp = client.post("/login", data={"username": user, "password": PASSWORD,
+                                           "csrftoken": client.cookies["fangkong_csrf"]},
                            follow_redirects=False)
         assert resp.status_code == 303, resp.text
 
@@ -164,7 +168,8 @@ def measure(engine: Any, args: argparse.Namespace) -> int:
                      f"/cases?classification=infection&found=community"
                      f"&reported_from={today}&reported_to={today}",
                  "case page": f"/cases/{case_id}", "task board": "/tasks"}
-        print(f"\n{user} ({'4408 湛江市' if user == 'city' else args.district}), "
+        where = {"province": "44 广东省", "city": "4408 湛江市"}.get(user, args.district)
+        print(f"\n{user} ({where}), "
               f"{args.runs} runs each")
         print(f"  {'baseline: sign-in page':38s} {ms(base_login)}")
         print(f"  {'baseline: SELECT count(*) of cases':38s} {ms(base_count)}")
