@@ -9,7 +9,8 @@ dropped and created afresh) it
 2. starts ``fangkong serve`` in a process of its own (its admission limit and pool as
    configured: ``--pool``), signs every virtual user in (``--login-concurrency`` at a time),
    then runs the scenarios, each with U virtual users at once, each user making R requests
-   one after the other with no pause (so U is the number of requests in flight):
+   one after the other, pausing ``--think-ms`` on average between them (exponentially
+   distributed; with 0, the default, U is the number of requests in flight: a stress test):
 
    - **reads**: the persons list of the user's jurisdiction, a person's record, the cases
      list, a case's record, chosen at random (``--mix`` weights);
@@ -142,15 +143,20 @@ class Outcome:
 
 
 async def run_users(base: str, users: list[Account], requests: int,
-                    make: Any, seed: int) -> Outcome:
+                    make: Any, seed: int, think_s: float = 0.0) -> Outcome:
     import httpx
 
     out = Outcome()
-    limits = httpx.Limits(max_connections=len(users) + 10, max_keepalive_connections=len(users))
+    # keep-alive shorter than the server's (uvicorn: 5 s), so a connection is never reused just
+    # as the server closes it
+    limits = httpx.Limits(max_connections=len(users) + 10, max_keepalive_connections=len(users),
+                          keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
 
         async def one_user(k: int, acc: Account) -> None:
             rng = random.Random(seed * 1000 + k)
+            if think_s:  # users arrive spread over one think time, not all in one instant
+                await asyncio.sleep(rng.uniform(0, think_s))
             for i in range(requests):
                 method, path, kwargs = make(acc, rng, k, i)
                 headers = {"Authorization": f"Bearer {acc.token}"} if acc.token else {}
@@ -162,6 +168,8 @@ async def run_users(base: str, users: list[Account], requests: int,
                     status = -1
                 out.latencies.append(time.perf_counter() - t0)
                 out.statuses[status] += 1
+                if think_s:  # a person reads the answer before the next request
+                    await asyncio.sleep(rng.expovariate(1 / think_s))
 
         t0 = time.perf_counter()
         await asyncio.gather(*(one_user(k, acc) for k, acc in enumerate(users)))
@@ -258,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=20, help="requests per virtual user")
     ap.add_argument("--mix", default="persons=1,person=1,cases=1,case=1",
                     help="weights of the read kinds")
+    ap.add_argument("--think-ms", type=float, action="append",
+                    help="mean pause of a user between requests (exponential; repeat for several "
+                    "runs; default 0: each user sends its next request at once, so the users "
+                    "are the requests in flight)")
     ap.add_argument("--pool", type=int, default=20, help="FANGKONG_DB_POOL_SIZE of the server")
     ap.add_argument("--login-concurrency", type=int, default=8)
     ap.add_argument("--p95-goal-ms", type=float, default=500)
@@ -285,19 +297,23 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(url, tmp, port, args.pool)
         base = f"http://127.0.0.1:{port}"
         try:
-            for run, n in enumerate(counts):
+            runs = [(n, think) for n in counts for think in (args.think_ms or [0.0])]
+            for run, (n, think_ms) in enumerate(runs):
+                think = think_ms / 1000
                 users = [accounts[k % len(accounts)] for k in range(n)]
                 t0 = time.perf_counter()
                 users = asyncio.run(sign_in_all(base, accounts, users, args.login_concurrency))
-                print(f"\n{n} users at once, {args.requests} requests each "
+                print(f"\n{n} users at once, {args.requests} requests each, think "
+                      f"{think_ms:.0f} ms "
                       f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s)")
                 base_o = asyncio.run(run_users(base, users, args.requests, healthz, args.seed))
                 b95 = pct(base_o.latencies, 0.95)
                 print(report("baseline: /healthz", base_o, None), flush=True)
-                r = asyncio.run(run_users(base, users, args.requests, reads(mix), args.seed))
+                r = asyncio.run(run_users(base, users, args.requests, reads(mix), args.seed,
+                                          think))
                 print(report("reads (list and detail)", r, b95), flush=True)
                 w = asyncio.run(run_users(base, users, max(1, args.requests // 4),
-                                          writes(run), args.seed))
+                                          writes(run), args.seed, think))
                 print(report("writes (create person)", w, b95), flush=True)
                 s = asyncio.run(run_users(base, users, 1, signins, args.seed))
                 print(report("sign-ins, all at once", s, b95), flush=True)
