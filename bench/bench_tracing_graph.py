@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from fangkong.core.migrate import upgrade
     from fangkong.geo import service as geo
     from fangkong.person.models import Person
+    from fangkong.policy import service as policy
     from fangkong.tracing import chains, graph
     from fangkong.tracing.models import ContactEpisode, ContactStatusChange, Exposure
 
@@ -211,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                        first_exposure=onset[a], last_exposure=onset[a], estimated=False,
                        setting="workplace", proximity="direct", certainty="confirmed",
                        active=True, origin="manual", proposed_role="close_contact",
-                       reason="bench upkeep", review="confirmed", created_at=now))
+                       reason="bench upkeep", review="confirmed",
+                       **policy.pin("cn_v9").detail(), created_at=now))
         graph.sync(s)
 
     def drop(s, i):  # type: ignore[no-untyped-def]

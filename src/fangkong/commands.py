@@ -39,6 +39,55 @@ def db_current() -> None:
     console.print(f"database: {current(get_engine()) or 'empty'}; newest: {head()}")
 
 
+@db_app.command("check-packs")
+@handle_errors
+def db_check_packs(as_json: bool = JsonOpt) -> None:
+    """Check that every record made under a policy pack (exposures, contact episodes, stays,
+    zones, testing rounds, the tasks a rule made) names a pack and version still on disk; exit
+    4 (conflict) naming each group of records whose stored version is no longer there."""
+    from sqlalchemy import func, select
+
+    from fangkong.core.errors import AppError, Conflict, Problem
+    from fangkong.isolation.models import Stay
+    from fangkong.policy import service as policy
+    from fangkong.task.models import Task
+    from fangkong.testing.models import Round
+    from fangkong.tracing.models import ContactEpisode, Exposure
+    from fangkong.zone.models import Zone
+
+    stored = [("exposure", Exposure.id, Exposure.pack_id, Exposure.pack_version),
+              ("contact", ContactEpisode.id, ContactEpisode.pack, ContactEpisode.pack_version),
+              ("stay", Stay.id, Stay.pack, Stay.pack_version),
+              ("zone", Zone.id, Zone.pack_id, Zone.pack_version),
+              ("testing round", Round.id, Round.pack_id, Round.pack_version),
+              ("task", Task.id, Task.pack_id, Task.pack_version)]
+    rows: list[dict[str, object]] = []
+    problems: list[Problem] = []
+    total = 0
+    with db_session() as session:
+        for kind, id_, pack, version in stored:
+            for pack_id, pack_version, n, first in session.execute(
+                    select(pack, version, func.count(), func.min(id_)).where(pack.is_not(None))
+                    .group_by(pack, version).order_by(pack, version)):
+                record = f"{kind} {first}" + (f" (and {n - 1} more {kind} records)" if n > 1
+                                              else "")
+                try:
+                    policy.pinned(str(pack_id), str(pack_version), record=record)
+                    ok = True
+                except AppError as exc:  # PackChanged, or NotFound: no such pack any more
+                    problems.append(Problem(exc.message, field=kind))
+                    ok = False
+                total += int(n)
+                rows.append({"records": kind, "pack_id": pack_id, "pack_version": pack_version,
+                             "count": int(n), "ok": ok})
+    if problems:
+        raise Conflict(f"{len(problems)} group(s) of records name a policy pack version that "
+                       "is not on disk", problems=problems)
+    emit(rows, as_json, lambda: console.print(
+        f"[green]every record's pack is on disk[/] ({total:,} records "
+        f"in {len(rows)} group(s))"))
+
+
 def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
     from fangkong.case import importer as case_importer
     from fangkong.person import importer as person_importer

@@ -21,6 +21,7 @@ from fangkong.drill.services import ServiceResponder
 from fangkong.drill.strategy import Strategy, load
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
+from fangkong.policy import service as policy
 from fangkong.sim.city import build_city
 from fangkong.task.models import Task
 from fangkong.testing.models import Followup, Round, Tube
@@ -302,11 +303,12 @@ def test_persons_of_another_drill_never_share_an_id_number(session: Session) -> 
     assert geo.count(session) > 0
     city = build_city(1000, seed=4)
     actor = system_actor()
-    first = Platform(session, actor, city, run_key="a", investigation_hours=24)
+    pack = policy.pin("cn_v9")
+    first = Platform(session, actor, city, run_key="a", investigation_hours=24, pack=pack)
     agents = city.household.argsort()[:40]
     first.register(agents, date(2022, 5, 1))
     # A second city whose ID numbers fall in the same range: every one of them clashes.
-    second = Platform(session, actor, city, run_key="b", investigation_hours=24)
+    second = Platform(session, actor, city, run_key="b", investigation_hours=24, pack=pack)
     second.prefix = "DRCLASHA"
     second.register(agents, date(2022, 5, 1))
     assert first.persons_written == second.persons_written == 40
@@ -345,3 +347,23 @@ def test_the_fast_responder_leaves_venue_exposed_people_to_the_pack() -> None:
     assert quarantined.identified == left.identified  # the same people found
     assert set(left.agent.tolist()) < set(quarantined.agent.tolist())  # venue-only ones left
     assert left.identified > left.agent.size
+
+
+def test_a_drill_under_another_pack_than_the_active_one_traces_under_its_own(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cases the drill reports (its case files, its rounds' positives) are traced under the
+    drill's pack, not the deployment's active one; so are its rounds and zones."""
+    monkeypatch.setenv("FANGKONG_ACTIVE_POLICY_PACK", "cn_v9")
+    get_settings.cache_clear()
+    try:
+        strategy = Strategy.model_validate({"agents": 3000, "days": 16, "seed": 13,
+                                            "pack": "cn_20_measures"})
+        Drill(strategy, session=session, actor=system_actor()).run_all()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    exposures = session.scalars(select(Exposure)).all()
+    assert exposures and {e.pack_id for e in exposures} == {"cn_20_measures"}
+    contacts = session.scalars(select(ContactEpisode)).all()
+    assert contacts and {c.pack for c in contacts} == {"cn_20_measures"}
+    assert {r.pack_id for r in session.scalars(select(Round))} == {"cn_20_measures"}

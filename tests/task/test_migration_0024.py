@@ -3,40 +3,25 @@ event happened before it (the stale tasks of a drill's database), the reason in 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from alembic import command
 from sqlalchemy import select, text
 
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.migrate import alembic_config, upgrade
-from fangkong.geo import service as geo
-from fangkong.person import importer as person_importer
-from fangkong.person.models import Person
 from fangkong.task.models import Task
-from fangkong.tracing import contacts
-from fangkong.tracing.enums import Setting
-from fangkong.tracing.schemas import ExposureCreate
 from tests.conftest import make_actor
-from tests.helpers import csv_bytes, person_rows
-from tests.tracing.helpers import confirmed_case
+from tests.tracing.helpers import a_case_with_contacts
 
 
 def test_existing_tasks_get_their_events_and_stale_ones_end(fresh_db: str) -> None:
     engine = get_engine()
     upgrade(engine)
     actor = make_actor()
-    rows = person_rows(3, places=[("440802001001", 1.0)], seed=3, prefix="MG")
     with session_scope(engine) as session:
-        geo.load(session, province="44")
-        person_importer.import_file(session, actor=actor, source=csv_bytes(rows),
-                                    filename="p.csv")
-        people = {p.ref: p for p in session.scalars(select(Person))}
-        case_id = confirmed_case(session, actor, people[rows[0]["ref"]], ref="MGC")
-        released, waiting = (contacts.add_exposure(session, actor=actor, data=ExposureCreate(
-            source_case_id=case_id, exposed_person_id=people[r["ref"]].id,
-            first_exposure=date(2022, 5, 4), last_exposure=date(2022, 5, 6),
-            setting=Setting.workplace)).contact_id for r in rows[1:])
+        released, waiting = (e.contact_id for e in a_case_with_contacts(
+            session, actor, prefix="MG", seed=3))
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0022")
         # before 0024: the contact was put under management, then released; its tasks stayed

@@ -15,6 +15,7 @@ from fangkong.case.schemas import CaseCreate
 from fangkong.core.auth import Actor
 from fangkong.person.models import Person
 from fangkong.tracing import store
+from fangkong.tracing.models import Exposure
 
 T0 = datetime(2022, 5, 1, tzinfo=UTC)
 Stay = tuple[int, int, datetime, datetime]
@@ -77,3 +78,32 @@ def confirmed_case(session: Session, actor: Actor, person: Person, ref: str = "T
         severity=Severity.mild, onset_date="2022-05-05",  # type: ignore[arg-type]
         reported_at=datetime(2022, 5, 7, 2, 0, tzinfo=UTC),
         detection_mode=DetectionMode.fever_clinic, owning_division_code="440802")).id
+
+
+
+def a_case_with_contacts(session: Session, actor: Actor, *, prefix: str, seed: int,
+                         pack: str | None = None) -> list[Exposure]:
+    """A fresh database's divisions, three persons of 赤坎区, a confirmed case of the first
+    (ref ``<prefix>C``) and the others its contacts by exposures added by hand (under
+    ``pack``): what the migration tests start from."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from fangkong.geo import service as geo
+    from fangkong.person import importer as person_importer
+    from fangkong.tracing import contacts
+    from fangkong.tracing.enums import Setting
+    from fangkong.tracing.schemas import ExposureCreate
+    from tests.helpers import csv_bytes, person_rows
+
+    rows = person_rows(3, places=[("440802001001", 1.0)], seed=seed, prefix=prefix)
+    geo.load(session, province="44")
+    person_importer.import_file(session, actor=actor, source=csv_bytes(rows), filename="p.csv")
+    by_ref = {p.ref: p for p in session.scalars(select(Person))}
+    people = [by_ref[r["ref"]] for r in rows]
+    case_id = confirmed_case(session, actor, people[0], ref=f"{prefix}C")
+    return [contacts.add_exposure(session, actor=actor, data=ExposureCreate(
+        source_case_id=case_id, exposed_person_id=p.id, first_exposure=date(2022, 5, 4),
+        last_exposure=date(2022, 5, 6), setting=Setting.workplace), pack=pack)
+        for p in people[1:]]

@@ -144,13 +144,13 @@ def _work(session: Session, admin: Actor, people: list[Person], store: Path, *,
                             setting=Setting.workplace, reason="and at work")]
     if bulk:
         confirmed = contacts.review_many(session, actor=admin, exposure_ids=proposed[:-1],
-                                         confirm=True, note="batch", pack="cn_v9")
+                                         confirm=True, note="batch")
         contacts.review_many(session, actor=admin, exposure_ids=proposed[-1:], confirm=False,
                              note="batch")
         added = contacts.add_exposures(session, actor=admin, data=named, pack="cn_v9")
     else:
         confirmed = [contacts.review(session, actor=admin, exposure_id=i, confirm=True,
-                                     note="batch", pack="cn_v9") for i in proposed[:-1]]
+                                     note="batch") for i in proposed[:-1]]
         contacts.review(session, actor=admin, exposure_id=proposed[-1], confirm=False,
                         note="batch")
         added = [contacts.add_exposure(session, actor=admin, data=d, pack="cn_v9")

@@ -17,6 +17,7 @@ from fangkong.core.auth import Actor
 from fangkong.core.clock import set_clock
 from fangkong.core.errors import Conflict, Invalid
 from fangkong.person.models import Person
+from fangkong.policy import service as policy
 from fangkong.task.models import Task
 from fangkong.tracing import contacts, importer
 from fangkong.tracing.enums import ContactStatus, Origin, Review, Setting
@@ -91,6 +92,9 @@ def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
     contact = contacts.get_contact(session, actor=admin, contact_id=exposure.contact_id)
     assert (contact.role, contact.pack, contact.status) == (
         "close_contact", "cn_v9", ContactStatus.identified)
+    version = policy.get_pack("cn_v9").version
+    assert (exposure.pack_id, exposure.pack_version, contact.pack_version) == (
+        "cn_v9", version, version)
     assert [p["kind"] for p in contact.plan["phases"]] == [
         "centralized_quarantine", "home_health_monitoring"]
     assert contact.release_date == datetime(2022, 5, 18).date()  # last exposure 05-07 + 10 + 1
@@ -100,6 +104,7 @@ def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
     assert {(t.type, t.owning_division_code, (t.due_at - NOW).total_seconds() / 3600)
             for t in made} == {("notify_contact", people[1].division_code, 4.0),
                                ("transfer_to_quarantine", people[1].division_code, 12.0)}
+    assert {(t.pack_id, t.pack_version) for t in made} == {("cn_v9", version)}
     with pytest.raises(Conflict):
         contacts.review(session, actor=admin, exposure_id=exposure.id, confirm=False)
     rejected = contacts.review(session, actor=admin, exposure_id=venue.id, confirm=False)
@@ -125,8 +130,10 @@ def test_no_secondary_contacts_under_the_20_measures(
     report = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
                               pack="cn_20_measures")
     household = next(e for e in report["proposals"] if e.exposed_person_id == people[1].id)
-    contacts.review(session, actor=admin, exposure_id=household.id, confirm=True,
-                    pack="cn_20_measures")
+    # the review reads the exposure's pack: no pack to give again, none to get wrong
+    confirmed = contacts.review(session, actor=admin, exposure_id=household.id, confirm=True)
+    contact = contacts.get_contact(session, actor=admin, contact_id=confirmed.contact_id)
+    assert (household.pack_id, contact.pack) == ("cn_20_measures", "cn_20_measures")
     assert contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
                             pack="cn_20_measures")["secondary"] == 0
 

@@ -18,6 +18,7 @@ from fangkong.case.schemas import CaseCreate, Reclassify
 from fangkong.core.auth import Actor
 from fangkong.person import importer as person_importer
 from fangkong.person.models import Person
+from fangkong.policy import service as policy
 from fangkong.tracing import chains, contacts, graph
 from fangkong.tracing.enums import ContactStatus, Origin, Review, Setting
 from fangkong.tracing.models import Cluster, ClusterMember, ContactEpisode, Exposure, Link
@@ -77,7 +78,8 @@ def _step(session: Session, actor: Actor, rnd: random.Random, persons: list[Pers
             division_code=person.division_code, first_exposure=day, last_exposure=day,
             estimated=False, setting=setting, proximity="direct", certainty="probable",
             active=True, origin=Origin.household, proposed_role="close_contact",
-            reason="test", review=Review.proposed, created_at=datetime.now(UTC))
+            reason="test", review=Review.proposed,
+            **policy.pin("cn_v9").detail(), created_at=datetime.now(UTC))
         existing = session.scalar(select(Exposure.id).where(
             Exposure.source_case_id == source, Exposure.exposed_person_id == person.id,
             Exposure.origin == Origin.household))

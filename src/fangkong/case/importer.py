@@ -25,6 +25,7 @@ from fangkong.core.clock import utc_now
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.person import service as persons
+from fangkong.policy import service as policy
 
 
 def import_file(
@@ -34,7 +35,10 @@ def import_file(
     source: Path | bytes,
     filename: str | None = None,
     encoding: str | None = None,
+    pack: policy.PackPin | None = None,
 ) -> CaseImportReport:
+    """Import a cases file. Its new infections are reported (``case.reported``) under ``pack``,
+    the pack of the work the file comes from (a drill's); None: the active pack."""
     actor.require(Perm.case_write)
     settings = get_settings()
     table = open_table(source, expected=records.FIELDS, required=records.REQUIRED,
@@ -65,7 +69,7 @@ def import_file(
             collector.add(line, [Problem("this ref cannot be written from your jurisdiction",
                                          field="ref")])
     collector.check()
-    report = _write(session, actor, rows, people, existing, table.filename)
+    report = _write(session, actor, rows, people, existing, table.filename, pack)
     digest = hashlib.sha256(source.read_bytes() if isinstance(source, Path) else source)
     audit.record(session, actor, action="import", record_type="case", fields=cases.FIELDS,
                  detail={**report.model_dump(), "sha256": digest.hexdigest()})
@@ -82,7 +86,8 @@ def _existing(session: Session, refs: set[str]) -> dict[str, Case]:
 
 
 def _write(session: Session, actor: Actor, rows: list[tuple[int, dict[str, Any]]],
-           people: dict[str, int], existing: dict[str, Case], filename: str) -> CaseImportReport:
+           people: dict[str, int], existing: dict[str, Case], filename: str,
+           pack: policy.PackPin | None) -> CaseImportReport:
     inserted = updated = unchanged = 0
     note = f"import {filename}"
     infections: list[int] = []  # new to case management as such: traced as on the API path
@@ -111,6 +116,6 @@ def _write(session: Session, actor: Actor, rows: list[tuple[int, dict[str, Any]]
         if case.classification in cases.INFECTIONS and was not in cases.INFECTIONS:
             infections.append(case.id)
     session.flush()
-    cases.reported(session, actor=actor, case_ids=infections, reason=note)
+    cases.reported(session, actor=actor, case_ids=infections, reason=note, pack=pack)
     return CaseImportReport(file=filename, rows=len(rows), inserted=inserted, updated=updated,
                             unchanged=unchanged)

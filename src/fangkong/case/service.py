@@ -20,6 +20,7 @@ from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
 from fangkong.person import service as persons
+from fangkong.policy import service as policy
 
 FIELDS = ["ref", "person_id", "disease", "classification", "severity", "onset_date",
           "first_positive_sample_date", "reported_at", "detection_mode",
@@ -69,12 +70,17 @@ def create(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     return case
 
 
-def reported(session: Session, *, actor: Actor, case_ids: list[int], reason: str) -> None:
+def reported(session: Session, *, actor: Actor, case_ids: list[int], reason: str,
+             pack: policy.PackPin | None = None) -> None:
     """``case.reported`` for infections new to case management, by whatever path they came
     (the API, an import, a testing result, a reclassification): tracing proposes their
-    contacts. Once per batch."""
+    contacts. Once per batch (per pack). ``pack`` is the pack the work that found them runs
+    under (a testing round's); None: the active pack, resolved here, once. The event carries
+    it (``detail``: ``pack_id``, ``pack_version``), so its listeners apply that pack."""
+    pin = pack or policy.pin()
     events.publish(session, events.Event("case.reported", actor=actor, subject_type="case",
-                                         subject_ids=case_ids, reason=reason))
+                                         subject_ids=case_ids, reason=reason,
+                                         detail=pin.detail()))
 
 
 def insert(session: Session, *, actor: Actor, values: dict[str, Any], person_id: int,

@@ -42,7 +42,8 @@ class Event:
 
 CATALOGUE: dict[str, str] = {
     "case.reported": "an infection (confirmed or asymptomatic) was reported, by any path: the "
-                     "API, an import, a testing result, a reclassification (subject: case)",
+                     "API, an import, a testing result, a reclassification (subject: case; detail: "
+                     "pack_id, pack_version, the pack to trace them under)",
     "contact.notified": "the contact was notified (subject: contact)",
     "contact.under_management": "the contact's management began (subject: contact)",
     "contact.released": "the contact was released from management (subject: contact)",

@@ -97,7 +97,8 @@ class Drill:
         self.city = city or build_city(strategy.agents, seed=strategy.seed, city=strategy.city)
         self.engine = Engine(self.city, seed=strategy.seed)
         self.platform = (Platform(session, actor, self.city, run_key=self._run_key(),
-                                  investigation_hours=strategy.response.investigation_hours)
+                                  investigation_hours=strategy.response.investigation_hours,
+                                  pack=policy.pin(self.pack))
                          if session is not None and actor is not None else None)
         n = self.city.n
         self.status = np.zeros(n, dtype=np.int8)

@@ -38,6 +38,7 @@ from fangkong.person.models import Person
 from fangkong.person.records import FIELDS as PERSON_FIELDS
 from fangkong.person.records import id_lookup_hash
 from fangkong.person.validation import check_digit
+from fangkong.policy.service import PackPin
 from fangkong.sim.city import City
 from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
@@ -71,8 +72,9 @@ class NewCase:
 
 class Platform:
     def __init__(self, session: Session, actor: Actor, city: City, *, run_key: str,
-                 investigation_hours: int) -> None:
+                 investigation_hours: int, pack: PackPin) -> None:
         self.session, self.actor, self.city = session, actor, city
+        self.pack = pack  # the drill's: its cases are traced under it, whatever is active
         self.prefix = f"DR{city.code}N{city.n}S{city.seed}A"
         # Each run of a drill is a drill of its own (its cases, rounds, zones, sites): the
         # n-th run of the same strategy in this database is numbered n.
@@ -236,7 +238,7 @@ class Platform:
         if cases:
             report = case_importer.import_file(self.session, actor=self.actor,
                                                source=buf.getvalue().encode(),
-                                               filename="drill-cases.csv")
+                                               filename="drill-cases.csv", pack=self.pack)
             self.cases_written += report.inserted
         # Cases the testing service reported itself (positive round tubes) have refs of
         # their own: they are found by id.

@@ -391,7 +391,7 @@ class ServiceResponder(CapacityResponder):
             if self._role_known(e.proposed_role)]
         found = [e.contact_id for e in tracing.review_many(
             self.session, actor=self.actor, exposure_ids=[i for _, i in sorted(proposed)],
-            confirm=True, pack=self.pack_id)]
+            confirm=True)]
         resp = self.strategy.response
         if resp.trace_work and resp.work_contacts:
             named = [x for a, case_id in zip(agents.tolist(), order, strict=True)

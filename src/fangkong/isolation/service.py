@@ -283,7 +283,8 @@ def _sampling(session: Session, actor: Actor, plans: Sequence[tuple[Stay, list[d
         type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
         subject_type="iso_stay_test", subject_id=test_id,
         completes_on=["stay.sampled", "stay.tested"],
-        cancels_on=["stay.moved"], owning_division_code=stay.division_code, due_at=_due(day))
+        cancels_on=["stay.moved"], owning_division_code=stay.division_code, due_at=_due(day),
+        pack_id=stay.pack, pack_version=stay.pack_version)
         for (stay, day, where), test_id in zip(wanted, test_ids, strict=True)])
     table = cast(Table, StayTest.__table__)
     session.execute(update(table).where(table.c.id == bindparam("test_id"))
@@ -547,13 +548,20 @@ def release_proposals(session: Session, *, actor: Actor, on: date,
                             missing_tests=pending.get(s.id, [])) for s in stays]
 
 
+def stay_pack(stay: Stay) -> policy.Pack:
+    """The pack the stay's plan was made under; PackChanged, naming the stay, if that pack's
+    version on disk is no longer the stay's."""
+    assert stay.pack is not None and stay.pack_version is not None
+    return policy.pinned(stay.pack, stay.pack_version, record=f"stay {stay.id}")
+
+
 def _next_phase(session: Session, actor: Actor, stay: Stay, on: date
                 ) -> tuple[Stay | None, Transfer | None]:
     if not stay.role or not stay.pack:
         return None, None
     if stay.anchor is None:
         return None, None
-    plan = policy.plan(stay.pack, stay.role, stay.anchor)
+    plan = policy.plan(stay_pack(stay), stay.role, stay.anchor)
     if len(plan.phases) < 2:
         return None, None
     phase = plan.phases[1]

@@ -13,12 +13,14 @@ result that names the pack and its version.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fangkong.config import get_settings
-from fangkong.core.errors import Invalid
+from fangkong.core.errors import Conflict, Invalid
 from fangkong.policy import loader, plans, prohibitions, zones
 from fangkong.policy.isolation_rules import IsolationRules
 from fangkong.policy.measures import Measure, parse_measures
@@ -39,10 +41,11 @@ from fangkong.policy.tracing_rules import TracingRules
 PackRef = Pack | str | None
 
 __all__ = [
-    "Measure", "Pack", "PackRef", "active_pack", "check_level", "check_measures",
-    "evaluate_zone", "get_pack", "has_prohibitions", "isolation_rules", "load_pack", "load_packs",
-    "lookback_window", "packs", "parse_measures", "plan", "secondary_window", "summary",
-    "testing_rules", "traces_secondary_contacts", "tracing_rules", "zone_schedule",
+    "Measure", "Pack", "PackChanged", "PackPin", "PackRef", "active_pack", "check_level",
+    "check_measures", "evaluate_zone", "get_pack", "has_prohibitions", "isolation_rules",
+    "load_pack", "load_packs", "lookback_window", "packs", "parse_measures", "pin", "pinned",
+    "pinned_by", "plan", "secondary_window", "summary", "testing_rules",
+    "traces_secondary_contacts", "tracing_rules", "zone_schedule",
 ]
 
 load_packs = loader.load_packs
@@ -66,6 +69,56 @@ def resolve(pack: PackRef) -> Pack:
     if isinstance(pack, Pack):
         return pack
     return get_pack(pack) if pack else active_pack()
+
+
+@dataclass(frozen=True)
+class PackPin:
+    """The pack a piece of work runs under, resolved once where the work starts (a case
+    reported, a round created, a zone designated, a stay booked) and stored with its records
+    (``pack_id``, ``pack_version``) and in its events' ``detail``: every later rule reads the
+    record's pack, never the deployment's active one, which may have changed since."""
+
+    id: str
+    version: str
+
+    def detail(self) -> dict[str, str]:
+        """What an event carries so that its listeners apply the same pack."""
+        return {"pack_id": self.id, "pack_version": self.version}
+
+
+class PackChanged(Conflict):
+    """A record's stored pack version is not the version of that pack on disk: its rules
+    cannot be re-read silently under the new version."""
+
+    code = "pack_changed"
+
+
+def pin(pack: PackRef = None) -> PackPin:
+    """Resolve ``pack`` (None: the active pack) once, as the id and version to store."""
+    found = resolve(pack)
+    return PackPin(found.id, found.version)
+
+
+def pinned(pack_id: str, pack_version: str, *, record: str) -> Pack:
+    """The pack a stored record (``record``, e.g. ``"exposure 12"``) was made under; PackChanged
+    (naming the record and both versions) if the pack on disk has another version now."""
+    found = get_pack(pack_id)
+    if found.version != pack_version:
+        raise PackChanged(
+            f"{record} was made under policy pack {pack_id} version {pack_version}, but the "
+            f"pack on disk is version {found.version}; its rules are not re-read under another "
+            "version: re-evaluate the record under the new version explicitly, or restore "
+            f"{pack_id} {pack_version}")
+    return found
+
+
+def pinned_by(detail: Mapping[str, object], *, record: str) -> Pack | None:
+    """The pack an event's ``detail`` carries (``pack_id``, ``pack_version``; see
+    :meth:`PackPin.detail`), checked as :func:`pinned`; None if it carries none."""
+    pack_id, version = detail.get("pack_id"), detail.get("pack_version")
+    if not isinstance(pack_id, str) or not isinstance(version, str):
+        return None
+    return pinned(pack_id, version, record=record)
 
 
 def summary(pack: Pack) -> PackSummary:

@@ -47,6 +47,9 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+    # The policy pack whose rule made the task (None: made by hand).
+    pack_id: Mapped[str | None] = mapped_column(String(50))
+    pack_version: Mapped[str | None] = mapped_column(String(20))
     events: Mapped[list[TaskEvent]] = relationship(
         order_by="TaskEvent.id", lazy="selectin", cascade="all, delete-orphan"
     )

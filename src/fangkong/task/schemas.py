@@ -26,6 +26,9 @@ class TaskCreate(BaseModel):
     assignee_id: Int64 | None = None
     due_at: datetime
     note: str | None = None
+    pack_id: str | None = Field(None, max_length=50, description="The policy pack whose rule "
+                                "made the task (with pack_version), if a rule did.")
+    pack_version: str | None = Field(None, max_length=20)
 
 
 def split_events(value: Any) -> Any:
@@ -72,6 +75,8 @@ class TaskRead(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     note: str | None
+    pack_id: str | None = None
+    pack_version: str | None = None
 
     _events = field_validator("completes_on", "cancels_on", mode="before")(split_events)
 

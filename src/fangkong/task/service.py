@@ -19,6 +19,7 @@ from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
 from fangkong.geo.service import ancestor_codes
+from fangkong.policy import service as policy
 from fangkong.task.enums import ACTIVE, TaskStatus
 from fangkong.task.models import Task, TaskEvent
 from fangkong.task.schemas import EscalationReport, OverdueRow, TaskCreate, TaskUpdate
@@ -59,6 +60,24 @@ def _ending(data: Sequence[TaskCreate]) -> None:
         raise Invalid("the events that end the task are not valid", problems=problems[:50])
 
 
+def _packs(data: Sequence[TaskCreate]) -> None:
+    """A task made by a pack's rule names that pack and its version, as on disk now."""
+    at = (lambda k: "") if len(data) == 1 else (lambda k: f"[{k}]")
+    known = {p.id: p.version for p in policy.packs()}
+    problems = []
+    for k, d in enumerate(data):
+        if d.pack_id is None and d.pack_version is None:
+            continue
+        if d.pack_id not in known:
+            problems.append(Problem(f"unknown policy pack {d.pack_id}; expected one of: "
+                                    f"{', '.join(sorted(known))}", field=f"pack_id{at(k)}"))
+        elif d.pack_version != known[d.pack_id]:
+            problems.append(Problem(f"expected {d.pack_id}'s version on disk, "
+                                    f"{known[d.pack_id]}", field=f"pack_version{at(k)}"))
+    if problems:
+        raise Invalid("the task's policy pack is not valid", problems=problems[:50])
+
+
 def _row(data: TaskCreate) -> dict[str, Any]:
     return {**data.model_dump(), "completes_on": " ".join(data.completes_on) or None,
             "cancels_on": " ".join(data.cancels_on) or None}
@@ -72,6 +91,7 @@ def create(session: Session, *, actor: Actor, data: TaskCreate) -> Task:
             Problem("outside your jurisdiction", field="owning_division_code")])
     _check_refs(session, actor, data.unit_id, data.assignee_id)
     _ending([data])
+    _packs([data])
     now = utc_now()
     task = Task(**_row(data), status=TaskStatus.open, escalation_level=0,
                 created_by=actor.username, created_at=now)
@@ -106,6 +126,7 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
     for assignee_id in sorted({d.assignee_id for d in data if d.assignee_id is not None}):
         _check_refs(session, actor, None, assignee_id)
     _ending(data)
+    _packs(data)
     now = utc_now()
     rows = [{**_row(d), "status": TaskStatus.open, "escalation_level": 0,
              "created_by": actor.username, "created_at": now} for d in data]

@@ -43,6 +43,7 @@ from fangkong.geo.enums import UnitKind
 from fangkong.geo.models import Unit
 from fangkong.geo.service import ancestor_codes
 from fangkong.person.models import Person
+from fangkong.policy import service as policy
 from fangkong.policy.testing_rules import Testing
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
@@ -66,6 +67,8 @@ class Effects:
     cases: list[int] = field(default_factory=list)  # new cases
     known_cases: list[int] = field(default_factory=list)  # positives already a case
     infections: list[int] = field(default_factory=list)  # new to case management as such
+    # the round whose tube found each infection: it is traced under that round's pack
+    infection_rounds: dict[int, int] = field(default_factory=dict)
 
 
 class _Units:
@@ -181,6 +184,7 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
                          record_ids=[found.id], fields=fields, note=note)
             if found.classification in cases.INFECTIONS:
                 effects.infections.append(found.id)
+                effects.infection_rounds[found.id] = tube.round_id
         return found.id
     reported = tube.reported_at or utc_now()
     values: dict[str, Any] = {
@@ -198,6 +202,7 @@ def _report_case(session: Session, actor: Actor, rules: Testing, *, person_id: i
     effects.cases.append(case.id)
     if case.classification in cases.INFECTIONS:
         effects.infections.append(case.id)
+        effects.infection_rounds[case.id] = tube.round_id
     return case.id
 
 
@@ -352,11 +357,7 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
 
     def rules(round_id: int) -> Testing:
         if round_id not in rules_by_round:
-            from fangkong.policy import service as policy
-
-            round_ = session.get(Round, round_id)
-            assert round_ is not None
-            rules_by_round[round_id] = policy.testing_rules(round_.pack_id)
+            rules_by_round[round_id] = policy.testing_rules(round_pack(session, round_id))
         return rules_by_round[round_id]
 
     retests: dict[int, list[FollowupMember]] = {}
@@ -389,11 +390,30 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
     for tube in notable:
         if tube.result != Result.positive:
             invalid_tube(session, actor, rules(tube.round_id), units, tube)
-    if effects.infections:  # handed to tracing, all of the batch's at once
+    # handed to tracing, all of the batch's at once, under the pack of the round that found
+    # them (one event per pack)
+    by_pack: dict[policy.PackPin, list[int]] = {}
+    pins: dict[int, policy.PackPin] = {}
+    for case_id in effects.infections:
+        round_id = effects.infection_rounds[case_id]
+        if round_id not in pins:
+            found = round_pack(session, round_id)
+            pins[round_id] = policy.PackPin(found.id, found.version)
+        by_pack.setdefault(pins[round_id], []).append(case_id)
+    for pin, infections in by_pack.items():
         codes = [] if actor.national else [c for start in range(
-            0, len(effects.infections), 5000) for c in session.scalars(
+            0, len(infections), 5000) for c in session.scalars(
             select(Case.owning_division_code).where(
-                Case.id.in_(effects.infections[start:start + 5000])))]
-        cases.reported(session, actor=acting_for(actor, codes), case_ids=effects.infections,
-                       reason="positive screening result")
+                Case.id.in_(infections[start:start + 5000])))]
+        cases.reported(session, actor=acting_for(actor, codes), case_ids=infections,
+                       reason="positive screening result", pack=pin)
     return effects
+
+
+def round_pack(session: Session, round_id: int) -> policy.Pack:
+    """The pack a round was created under (its pooling, its follow-up, the tracing of what it
+    finds); PackChanged if that pack's version on disk is no longer the round's."""
+    round_ = session.get(Round, round_id)
+    assert round_ is not None
+    return policy.pinned(round_.pack_id, round_.pack_version,
+                         record=f"testing round {round_id}")

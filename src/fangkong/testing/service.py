@@ -78,7 +78,9 @@ _LIST_LIMIT = 10_000
 
 
 def rules_of(round_: Round) -> Testing:
-    return policy.testing_rules(round_.pack_id)
+    """The round's testing rules, from the pack (and version) it was created under."""
+    return policy.testing_rules(policy.pinned(round_.pack_id, round_.pack_version,
+                                              record=f"testing round {round_.id}"))
 
 
 # -- rounds ---------------------------------------------------------------------------------

@@ -113,8 +113,9 @@ def hours_between(start: datetime, end: datetime | None) -> float | None:
 
 # --- proposals --------------------------------------------------------------------------------
 
-def _propose(session: Session, case: Case, person: Person, *, origin: Origin, role: str,
-             first: date, last: date, setting: Setting, proximity: Proximity,
+def _propose(session: Session, case: Case, person: Person, pack: policy.Pack, *,
+             origin: Origin, role: str, first: date, last: date, setting: Setting,
+             proximity: Proximity,
              certainty: Certainty, reason: str, estimated: bool,
              source_contact_id: int | None = None,
              venue_id: int | None = None) -> Exposure | None:
@@ -132,7 +133,7 @@ def _propose(session: Session, case: Case, person: Person, *, origin: Origin, ro
                         last_exposure=last, estimated=estimated, setting=setting,
                         proximity=proximity, certainty=certainty, active=True, origin=origin,
                         proposed_role=role, reason=reason, review=Review.proposed,
-                        created_at=utc_now())
+                        pack_id=pack.id, pack_version=pack.version, created_at=utc_now())
     session.add(exposure)
     return exposure
 
@@ -166,8 +167,9 @@ def _co_present(session: Session, checkins: Path | None, people: list[tuple[int,
     return rows
 
 
-def _venue_proposals(session: Session, case: Case, rows: list[dict[str, Any]], *,
-                     origin: Origin, role: str, source_contact_id: int | None,
+def _venue_proposals(session: Session, case: Case, rows: list[dict[str, Any]],
+                     pack: policy.Pack, *, origin: Origin, role: str,
+                     source_contact_id: int | None,
                      source_person_id: int, min_overlap: int) -> list[Exposure]:
     zone = ZoneInfo(get_settings().timezone)
     by_person: dict[int, list[dict[str, Any]]] = {}
@@ -193,7 +195,7 @@ def _venue_proposals(session: Session, case: Case, rows: list[dict[str, Any]], *
                   f"{len(stays)} overlap(s), {minutes:.0f} min in all (at least {min_overlap} "
                   f"min each)")
         exposure = _propose(
-            session, case, person, origin=origin, role=role,
+            session, case, person, pack, origin=origin, role=role,
             first=first["overlap_start"].astimezone(zone).date(),
             last=last["overlap_end"].astimezone(zone).date(), setting=Setting.venue,
             proximity=Proximity.same_venue, certainty=Certainty.possible, reason=reason,
@@ -253,7 +255,7 @@ def propose_many(session: Session, *, actor: Actor, case_ids: Sequence[int],
         found: dict[str, list[Exposure]] = {"household": [], "co_presence": [],
                                             "secondary": []}
         for person in _household(session, case.person_id):
-            e = _propose(session, case, person, origin=Origin.household,
+            e = _propose(session, case, person, resolved, origin=Origin.household,
                          role=rules.household_role, first=window.start, last=last,
                          setting=Setting.household, proximity=Proximity.direct,
                          certainty=Certainty.probable, estimated=True,
@@ -262,7 +264,7 @@ def propose_many(session: Session, *, actor: Actor, case_ids: Sequence[int],
             if e is not None:
                 found["household"].append(e)
         found["co_presence"] = _venue_proposals(
-            session, case, stays.get(k, []), origin=Origin.co_presence,
+            session, case, stays.get(k, []), resolved, origin=Origin.co_presence,
             role=rules.co_presence.role, source_contact_id=None,
             source_person_id=case.person_id, min_overlap=m)
         if policy.traces_secondary_contacts(resolved):
@@ -301,7 +303,7 @@ def _secondary(session: Session, case: Case, pack: policy.Pack, checkins: Path |
         for person in _household(session, contact.person_id):
             if known(person.id):
                 continue
-            e = _propose(session, case, person, origin=Origin.secondary,
+            e = _propose(session, case, person, pack, origin=Origin.secondary,
                          role="secondary_contact", first=window.start, last=last,
                          setting=Setting.household, proximity=Proximity.direct,
                          certainty=Certainty.probable, estimated=True,
@@ -313,7 +315,7 @@ def _secondary(session: Session, case: Case, pack: policy.Pack, checkins: Path |
         rows = _co_present(session, checkins, [(contact.person_id, window.start, window.end)],
                            min_overlap=min_overlap, linger=linger, pack=pack)
         rows = [r for r in rows if not known(r["contact_person_id"])]
-        out += _venue_proposals(session, case, rows, origin=Origin.secondary,
+        out += _venue_proposals(session, case, rows, pack, origin=Origin.secondary,
                                 role="secondary_contact", source_contact_id=contact.id,
                                 source_person_id=contact.person_id, min_overlap=m)
     return out
@@ -322,15 +324,15 @@ def _secondary(session: Session, case: Case, pack: policy.Pack, checkins: Path |
 # --- review, manual exposures, contact episodes -----------------------------------------------
 
 def review(session: Session, *, actor: Actor, exposure_id: int, confirm: bool,
-           note: str | None = None, pack: policy.PackRef = None) -> Exposure:
-    """Confirm a proposal (the person becomes or stays a contact of the case) or reject it
-    (it stops counting)."""
+           note: str | None = None) -> Exposure:
+    """Confirm a proposal (the person becomes or stays a contact of the case, under the
+    exposure's pack) or reject it (it stops counting)."""
     return review_many(session, actor=actor, exposure_ids=[exposure_id], confirm=confirm,
-                       note=note, pack=pack)[0]
+                       note=note)[0]
 
 
 def review_many(session: Session, *, actor: Actor, exposure_ids: Sequence[int], confirm: bool,
-                note: str | None = None, pack: policy.PackRef = None) -> list[Exposure]:
+                note: str | None = None) -> list[Exposure]:
     """Confirm or reject many proposals at once (an epidemiologist going through a case's
     list, or a day's cases): the same rules, contact episodes, history, tasks and audit as
     :func:`review` one by one, in the order given, read and written in a few statements.
@@ -366,7 +368,7 @@ def review_many(session: Session, *, actor: Actor, exposure_ids: Sequence[int], 
         e.reviewed_by, e.reviewed_at = actor.username, now
     if confirm:
         episodes = _contacts_for(session, actor, [(e, by_case[e.source_case_id])
-                                                  for e in exposures], pack)
+                                                  for e in exposures])
         for e, contact in zip(exposures, episodes, strict=True):
             e.contact_id = contact.id
     session.flush()
@@ -424,11 +426,12 @@ def add_exposures(session: Session, *, actor: Actor, data: Sequence[ExposureCrea
         estimated=d.estimated, setting=d.setting, proximity=d.proximity,
         certainty=d.certainty, active=True, origin=Origin.manual,
         proposed_role=d.role or "close_contact", reason=d.reason, review=Review.confirmed,
-        reviewed_by=actor.username, reviewed_at=now, created_at=now) for d in items]
+        reviewed_by=actor.username, reviewed_at=now, pack_id=resolved.id,
+        pack_version=resolved.version, created_at=now) for d in items]
     session.add_all(exposures)
     session.flush()
     episodes = _contacts_for(session, actor, [(e, by_case[e.source_case_id])
-                                              for e in exposures], resolved)
+                                              for e in exposures])
     for e, contact in zip(exposures, episodes, strict=True):
         e.contact_id = contact.id
     audit.record(session, actor, action="create", record_type="exposure",
@@ -436,14 +439,25 @@ def add_exposures(session: Session, *, actor: Actor, data: Sequence[ExposureCrea
     return exposures
 
 
-def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure, Case]],
-                  pack: policy.PackRef) -> list[ContactEpisode]:
+def exposure_pack(exposure: Exposure) -> policy.Pack:
+    """The pack an exposure was found under; PackChanged if its version on disk changed."""
+    return policy.pinned(exposure.pack_id, exposure.pack_version,
+                         record=f"exposure {exposure.id}")
+
+
+def contact_pack(contact: ContactEpisode) -> policy.Pack:
+    """The pack a contact episode is managed under; PackChanged if its version changed."""
+    return policy.pinned(contact.pack, contact.pack_version, record=f"contact {contact.id}")
+
+
+def _contacts_for(session: Session, actor: Actor,
+                  items: Sequence[tuple[Exposure, Case]]) -> list[ContactEpisode]:
     """For each (exposure, case), in order: create the person's contact episode for the case,
-    or extend it with this exposure (also one created earlier in the same batch). One read of
-    the existing episodes, one flush, the new episodes' tasks at once, one audit entry for the
-    created episodes and one for the extended ones (also those created earlier in the batch,
-    as one by one)."""
-    resolved = policy.resolve(pack)
+    under the exposure's pack, or extend it with this exposure (also one created earlier in
+    the same batch; its plan stays that of the episode's pack). One read of the existing
+    episodes, one flush, the new episodes' tasks at once, one audit entry for the created
+    episodes and one for the extended ones (also those created earlier in the batch, as one
+    by one)."""
     zone = ZoneInfo(get_settings().timezone)
     known: dict[tuple[int, int], ContactEpisode] = {}
     case_ids = sorted({case.id for _, case in items})
@@ -452,7 +466,7 @@ def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure
                 ContactEpisode.index_case_id.in_(chunk))):
             known[(c.person_id, c.index_case_id)] = c
     now = utc_now()
-    windows: dict[int, Window] = {}
+    windows: dict[tuple[int, str], Window] = {}
     created: list[ContactEpisode] = []
     changed: dict[int, ContactEpisode] = {}
     out: list[ContactEpisode] = []
@@ -460,6 +474,7 @@ def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure
         key = (exposure.exposed_person_id, case.id)
         contact = known.get(key)
         if contact is None:
+            resolved = exposure_pack(exposure)
             if exposure.source_contact_id is not None:
                 source = session.get(ContactEpisode, exposure.source_contact_id)
                 assert source is not None
@@ -469,9 +484,9 @@ def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure
                     close_contact_isolated_on=started.astimezone(zone).date() if started
                     else None)
             else:
-                if case.id not in windows:
-                    windows[case.id] = case_window(case, resolved)
-                window = windows[case.id]
+                if (case.id, resolved.id) not in windows:
+                    windows[case.id, resolved.id] = case_window(case, resolved)
+                window = windows[case.id, resolved.id]
             plan = policy.plan(resolved, exposure.proposed_role, exposure.last_exposure)
             contact = ContactEpisode(
                 person_id=exposure.exposed_person_id, index_case_id=case.id,
@@ -494,7 +509,7 @@ def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure
                 contact.first_exposure, grew = exposure.first_exposure, True
             if exposure.last_exposure > contact.last_exposure:
                 contact.last_exposure, grew = exposure.last_exposure, True
-                plan = policy.plan(contact.pack, contact.role, contact.last_exposure)
+                plan = policy.plan(contact_pack(contact), contact.role, contact.last_exposure)
                 contact.plan, contact.release_date = (plan.model_dump(mode="json"),
                                                       plan.release_date)
             if grew:
@@ -503,7 +518,7 @@ def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure
         out.append(contact)
     session.flush()
     if created:
-        _tasks(session, actor, created, resolved)
+        _tasks(session, actor, created)
         audit.record(session, actor, action="create", record_type="contact",
                      record_ids=[c.id for c in created], fields=CONTACT_FIELDS)
     if changed:
@@ -513,20 +528,21 @@ def _contacts_for(session: Session, actor: Actor, items: Sequence[tuple[Exposure
     return out
 
 
-def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode],
-           pack: policy.Pack) -> None:
+def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode]) -> None:
     """Notify each contact; transfer to quarantine when the plan starts with centralized
-    quarantine. Owned by the contact's place of residence; created at once."""
-    due = policy.tracing_rules(pack).tasks
+    quarantine, within the hours of the contact's pack. Owned by the contact's place of
+    residence; created at once."""
     now = utc_now()
     specs: list[TaskCreate] = []
     for contact in contacts:
+        due = policy.tracing_rules(contact_pack(contact)).tasks
+        pin = {"pack_id": contact.pack, "pack_version": contact.pack_version}
         specs.append(TaskCreate(
             type="notify_contact", title=f"Notify contact (person {contact.person_id}) of case "
             f"{contact.index_case_id}: {contact.role}", subject_type="contact",
             subject_id=contact.id, completes_on=NOTIFIED, cancels_on=ENDED,
             owning_division_code=contact.division_code,
-            due_at=now + timedelta(hours=due.notify_within_hours)))
+            due_at=now + timedelta(hours=due.notify_within_hours), **pin))
         phases = contact.plan.get("phases") or []
         if phases and phases[0].get("kind") == "centralized_quarantine":
             specs.append(TaskCreate(
@@ -534,7 +550,7 @@ def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode],
                 f"{contact.person_id}) to centralized quarantine", subject_type="contact",
                 subject_id=contact.id, completes_on=["transfer.arrived"], cancels_on=ENDED,
                 owning_division_code=contact.division_code,
-                due_at=now + timedelta(hours=due.transfer_within_hours)))
+                due_at=now + timedelta(hours=due.transfer_within_hours), **pin))
     # a contact living in another jurisdiction is followed up there (handed over)
     tasks.create_many(session, actor=acting_for(actor, [c.division_code for c in contacts]),
                       data=specs)
@@ -697,9 +713,13 @@ def on_case_reported(session: Session, event: events.Event) -> None:
     the cases' contacts at once (household, venue co-presence from the check-in store,
     secondary contacts where the pack has them; the co-presence engine run once for all of
     them, :func:`propose_many`), when the deployment lets tracing propose by itself (setting
-    ``tracing_auto_propose``) and the active pack has tracing rules. Proposals wait for an
-    epidemiologist to confirm or reject them."""
-    pack = policy.active_pack()
+    ``tracing_auto_propose``) and the event's pack (the pack of the work that found the cases,
+    e.g. a testing round's; ``detail``: ``pack_id``, ``pack_version``) has tracing rules.
+    Proposals wait for an epidemiologist to confirm or reject them, under that pack."""
+    pack = policy.pinned_by(event.detail, record=f"case.reported of case(s) "
+                                                 f"{', '.join(map(str, event.subject_ids[:5]))}")
+    if pack is None:
+        raise ValueError("case.reported carries no pack (publish it with cases.reported)")
     if not get_settings().tracing_auto_propose or pack.tracing is None:
         return
     actor = event.actor

@@ -136,6 +136,10 @@ class Exposure(Base):
     proposed_role: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str] = mapped_column(Text)
     review: Mapped[Review] = mapped_column(_enum(Review))
+    # The pack the exposure was found under (the reporting work's), whose rules its contact
+    # episode follows.
+    pack_id: Mapped[str] = mapped_column(String(50))
+    pack_version: Mapped[str] = mapped_column(String(20))
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("tracing_contact.id"))

@@ -82,6 +82,8 @@ class ExposureRead(BaseModel):
     proposed_role: str
     reason: str
     review: Review
+    pack_id: str
+    pack_version: str
     reviewed_by: str | None
     reviewed_at: datetime | None
     contact_id: int | None

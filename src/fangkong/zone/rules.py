@@ -21,9 +21,15 @@ from fangkong.zone.models import Zone
 _LEVEL_EVENTS = (EventKind.designated, EventKind.level_changed)
 
 
-def check_level(pack_id: str, level: str) -> str:
+def check_level(pack: policy.PackRef, level: str) -> str:
     """The pack's version when ``level`` belongs to its vocabulary; Invalid otherwise."""
-    return policy.check_level(pack_id, level)
+    return policy.check_level(pack, level)
+
+
+def zone_pack(zone: Zone) -> policy.Pack:
+    """The pack the zone was designated under (its levels, clocks and lifting path);
+    PackChanged, naming the zone, if that pack's version on disk is no longer the zone's."""
+    return policy.pinned(zone.pack_id, zone.pack_version, record=f"zone {zone.code}")
 
 
 def _level_on(zone: Zone, day: date) -> str:
@@ -63,7 +69,7 @@ class Verdict:
 
 
 def verdict(zone: Zone, on: date) -> ZoneVerdict:
-    return policy.evaluate_zone(zone.pack_id, level=zone.level,
+    return policy.evaluate_zone(zone_pack(zone), level=zone.level,
                                 last_infection=zone.last_infection_date, on=on,
                                 facts=facts(zone))
 
@@ -77,7 +83,7 @@ def evaluate(zone: Zone, on: date) -> Verdict:
 
 def lifting_steps(zone: Zone) -> list[LiftStep]:
     """The steps of the lifting path the zone is on (from the level it had on day 0)."""
-    pack = policy.get_pack(zone.pack_id)
+    pack = zone_pack(zone)
     path = _level_on(zone, zone.last_infection_date)
     if pack.zones is None or path not in pack.zones.levels:
         return []

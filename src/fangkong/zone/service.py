@@ -125,7 +125,7 @@ def change_level(session: Session, *, actor: Actor, zone_id: int, data: LevelCha
     applied by the daily evaluation (``basis`` "rule", where the deployment lets it)."""
     _may_decide(actor, basis)
     zone = _active(session, actor, zone_id)
-    rules.check_level(zone.pack_id, data.to_level)
+    rules.check_level(rules.zone_pack(zone), data.to_level)
     if data.to_level == zone.level:
         raise Conflict(f"zone {zone.code} is already {zone.level}")
     _event(zone, actor, EventKind.level_changed, from_level=zone.level, to_level=data.to_level,
@@ -321,7 +321,7 @@ def prohibition_breaches(session: Session, *, actor: Actor,
     out = []
     for zone in list_(session, actor=actor):
         measures: list[policy.Measure] = [rules.as_measure(zone, on)]
-        report = policy.check_measures(zone.pack_id, measures)
+        report = policy.check_measures(rules.zone_pack(zone), measures)
         out += [ZoneBreach(zone_id=zone.id, code=zone.code, level=zone.level,
                            prohibition=v.prohibition, text=v.text, why=v.why)
                 for v in report.violations]
