@@ -78,7 +78,7 @@ class Fixture:
     user_ids: dict[tuple[Role, str], int]  # (role, jurisdiction) -> a user of that role there
 
 
-def _id_number(code: str, i: int) -> str:
+def id_number(code: str, i: int) -> str:
     """A resident ID number (GB 11643) born in ``code``, with its check digit."""
     body = f"{code}198001{i + 1:02d}{i:02d}2"
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -92,7 +92,7 @@ def _county(session: Session, code: str, mark: str, n: int) -> County:
     tag = "A" if code == OWN else "B"
     rows = [{"ref": f"{mark}-P{i}", "name": f"{mark}人{i}", "sex": "female",
              "birth_date": f"1980-01-{i + 1:02d}", "id_type": "resident_id",
-             "id_number": _id_number(code, i), "phone": f"199{code[-2:]}0000{i:02d}",
+             "id_number": id_number(code, i), "phone": f"199{code[-2:]}0000{i:02d}",
              "address": f"{mark}路{i}号", "division_code": code + "001001",
              "household_ref": f"{mark}-H{i // 2}"} for i in range(PERSONS)]
     person_importer.import_file(session, actor=admin, source=csv_bytes(rows),
@@ -114,15 +114,15 @@ def _county(session: Session, code: str, mark: str, n: int) -> County:
         county.case_refs.append(case.ref)
     exposure = contacts.add_exposure(session, actor=admin, data=ExposureCreate(
         source_case_id=county.case_ids[0], exposed_person_id=county.person_ids[3],
-        first_exposure=(now - timedelta(days=3)).date(), last_exposure=(now - timedelta(days=1)).date(),
-        setting="household"))
+        first_exposure=(now - timedelta(days=3)).date(),
+        last_exposure=(now - timedelta(days=1)).date(), setting="household"))
     county.contact_ids = [c.id for c in contacts.contacts_of(
         session, actor=admin, case_id=county.case_ids[0])]
     assert exposure is not None and county.contact_ids
     for hours in (-30, 20):
         county.task_ids.append(tasks.create(session, actor=admin, data=TaskCreate(
-            type="investigate_case", title=f"{mark}任务{hours}", due_at=now + timedelta(hours=hours),
-            owning_division_code=code)).id)
+            type="investigate_case", title=f"{mark}任务{hours}",
+            due_at=now + timedelta(hours=hours), owning_division_code=code)).id)
     county.zone_ids.append(zones.designate(session, actor=admin, data=ZoneCreate(
         name=f"{mark}小区", level="high", owning_division_code=code, pack_id="cn_v9",
         members=[MemberIn(division_code=code + "001001", detail=f"{mark}3栋")],

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,18 +26,18 @@ from fastapi import Request
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fangkong.app import create_app
 from fangkong.config import get_settings
 from fangkong.core.auth import Actor, Role
-from fangkong.core.db import DEFERRED_WRITES
-from fangkong.deps import READ_METHODS, get_actor, get_session, get_transactions
+from fangkong.core.clock import utc_now
+from fangkong.deps import get_actor, get_session, get_transactions
 from fangkong.user.api import actor_outside
 from fangkong.web.auth import Viewer, get_viewer, viewer_outside
 from tests import jurisdiction_fixture as jf
-from tests.conftest import _refuse_writes
+from tests.conftest import guarded_session, transactions_in
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -148,34 +147,10 @@ def world(engine: Engine) -> Iterator[World]:
     USER_IDS.update(fx.user_ids)
     app = create_app(get_settings(), engine=engine)
 
-    def _session(request: Request) -> Iterator[Session]:
-        if request.method not in READ_METHODS:
-            with session.begin_nested():
-                yield session
-                session.flush()
-            return
-        deferred: list[Any] = []
-        session.info[DEFERRED_WRITES] = deferred
-        db = session.connection()
-        event.listen(db, "before_cursor_execute", _refuse_writes)
-        try:
-            yield session
-            session.flush()
-        finally:
-            event.remove(db, "before_cursor_execute", _refuse_writes)
-            del session.info[DEFERRED_WRITES]
-        for write in deferred:
-            write(session)
-
-    @contextmanager
-    def _transaction() -> Iterator[Session]:
-        with session.begin_nested():
-            yield session
-
     app.dependency_overrides.update({
-        get_session: _session, get_actor: _actor, actor_outside: _actor,
-        get_viewer: _viewer, viewer_outside: _viewer,
-        get_transactions: lambda: _transaction})
+        get_session: guarded_session(session, savepoint_writes=True), get_actor: _actor,
+        actor_outside: _actor, get_viewer: _viewer, viewer_outside: _viewer,
+        get_transactions: lambda: transactions_in(session)})
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield World(client, fx, session)
@@ -225,14 +200,14 @@ def _openapi_queries() -> dict[str, dict[str, bool]]:
 
 
 QUERIES = _openapi_queries()
-TODAY = jf.utc_now().date()
+TODAY = utc_now().date()
 Filler = Callable[[jf.County], str]
 # How a required query parameter is filled (a new route with an unknown one fails below).
 QUERY_FILL: dict[str, Filler] = {
     "on": lambda c: TODAY.isoformat(),
-    "start": lambda c: (TODAY - jf.timedelta(days=7)).isoformat(),
-    "end": lambda c: (TODAY + jf.timedelta(days=1)).isoformat(),
-    "date_from": lambda c: (TODAY - jf.timedelta(days=14)).isoformat(),
+    "start": lambda c: (TODAY - timedelta(days=7)).isoformat(),
+    "end": lambda c: (TODAY + timedelta(days=1)).isoformat(),
+    "date_from": lambda c: (TODAY - timedelta(days=14)).isoformat(),
     "date_to": lambda c: TODAY.isoformat(),
     "division": lambda c: c.code,
     "area": lambda c: c.code,
@@ -240,7 +215,7 @@ QUERY_FILL: dict[str, Filler] = {
     "role": lambda c: "close_contact",
     "anchor": lambda c: TODAY.isoformat(),
     "level": lambda c: "high",
-    "last_infection": lambda c: (TODAY - jf.timedelta(days=3)).isoformat(),
+    "last_infection": lambda c: (TODAY - timedelta(days=3)).isoformat(),
     "prevalence": lambda c: "0.01",
 }
 # More ways of asking a route: lookups by ref, ID number and phone, exports, narrowing to a
@@ -386,7 +361,7 @@ def test_city_and_province_see_both_counties(world: World, grant: str) -> None:
         f"silent, explain in SILENT or add records to the fixture: {sorted(silent - set(SILENT))}")
 
 
-NOBODY = {"id_number": jf._id_number(jf.OWN, 9), "phone": "19902009999", "name": "无此人",
+NOBODY = {"id_number": jf.id_number(jf.OWN, 9), "phone": "19902009999", "name": "无此人",
           "household_ref": "NOBODY-H0", "person_ref": "NOBODY-P0"}
 
 
@@ -463,7 +438,7 @@ def test_county_figures_known_from_the_fixture(world: World) -> None:
     for grant, persons in ((jf.OWN, jf.PERSONS), (jf.CITY, 2 * jf.PERSONS),
                            (jf.PROVINCE, 2 * jf.PERSONS)):
         assert world.get(round_path, Role.administrator, grant).json()["target"] == persons
-    span = {"date_from": (TODAY - jf.timedelta(days=14)).isoformat(),
+    span = {"date_from": (TODAY - timedelta(days=14)).isoformat(),
             "date_to": TODAY.isoformat()}
     curve = world.get("/api/v1/surveillance/curves/cases", Role.administrator, jf.OWN,
                       {**span, "division": jf.OWN})
@@ -482,7 +457,7 @@ def test_county_figures_known_from_the_fixture(world: World) -> None:
     whole = world.get("/api/v1/surveillance/curves/cases", Role.administrator, jf.CITY,
                       {**span, "division": jf.CITY})
     assert sum(p["total"] for p in whole.json()) == 2 * jf.CASES
-    span = {"start": span["date_from"], "end": (TODAY + jf.timedelta(days=1)).isoformat()}
+    span = {"start": span["date_from"], "end": (TODAY + timedelta(days=1)).isoformat()}
     county = world.get("/api/v1/tracing/indicators", Role.administrator, jf.OWN, span)
     city = world.get("/api/v1/tracing/indicators", Role.administrator, jf.CITY, span)
     assert county.status_code == city.status_code == 200, (county.text, city.text)
@@ -499,3 +474,151 @@ def test_county_brief_counts_the_county_alone(world: World) -> None:
     assert _figures(county) == _figures(city)
     whole = world.get("/brief/download", Role.commander, jf.CITY, {**params, "j": jf.CITY})
     assert _figures(whole) != _figures(city)  # the fixture's other county changes the figures
+
+
+
+Body = Callable[[jf.Fixture, jf.County], dict[str, Any]]
+
+
+def _now() -> str:
+    return utc_now().isoformat()
+
+
+def _day(days: int = 0) -> str:
+    return (TODAY + timedelta(days=days)).isoformat()
+
+
+# Valid bodies aimed at a county (the other one: to be refused; the own one: to be accepted,
+# which proves the refusal is the jurisdiction's and not the body's). A write route not here is
+# still asked with an empty body at the other county's ids (refused, nothing changed).
+BODIES: dict[tuple[str, str], Body] = {
+    ("POST", "/api/v1/persons"): lambda fx, c: {
+        "ref": f"NEW-{c.code}", "name": "新人", "division_code": c.code + "001001"},
+    ("PATCH", "/api/v1/persons/{person_id}"): lambda fx, c: {"address": "改址"},
+    ("POST", "/api/v1/cases"): lambda fx, c: {
+        "ref": f"NEWC-{c.code}", "person_ref": c.refs[5], "classification": "confirmed",
+        "severity": "mild", "onset_date": _day(-1), "reported_at": _now(),
+        "detection_mode": "fever_clinic", "owning_division_code": c.code},
+    ("POST", "/api/v1/cases/{case_id}/classification"): lambda fx, c: {
+        "classification": "confirmed", "severity": "moderate", "note": "CT"},
+    ("POST", "/api/v1/tasks"): lambda fx, c: {
+        "type": "investigate_case", "title": "新任务", "due_at": _now(),
+        "owning_division_code": c.code},
+    ("PATCH", "/api/v1/tasks/{task_id}"): lambda fx, c: {"note": "改"},
+    ("POST", "/api/v1/zones"): lambda fx, c: {
+        "name": "新区", "level": "high", "owning_division_code": c.code, "pack_id": "cn_v9",
+        "members": [{"division_code": c.code + "001001", "detail": "1栋"}],
+        "last_infection_date": _day(-1)},
+    ("POST", "/api/v1/zones/{zone_id}/infections"): lambda fx, c: {"reported_date": _day()},
+    ("POST", "/api/v1/zones/{zone_id}/rounds"): lambda fx, c: {
+        "round_date": _day(), "all_negative": True},
+    ("POST", "/api/v1/zones/{zone_id}/level"): lambda fx, c: {
+        "to_level": "medium", "reason": "降级"},
+    ("POST", "/api/v1/zones/{zone_id}/lift"): lambda fx, c: {"reason": "解封"},
+    ("POST", "/api/v1/isolation/sites"): lambda fx, c: {
+        "code": f"NEWS-{c.code}", "name": "新酒店", "type": "quarantine_hotel",
+        "division_code": c.code + "001", "rooms": [{"label": "N1"}]},
+    ("POST", "/api/v1/isolation/stays"): lambda fx, c: {
+        "person_ref": c.refs[5], "kind": "home_health_monitoring", "start_date": _day(),
+        "planned_end": _day(7)},
+    ("POST", "/api/v1/isolation/stays/{stay_id}/release"): lambda fx, c: {"on": _day(5)},
+    ("POST", "/api/v1/surveillance/sentinels"): lambda fx, c: {
+        "code": f"NEWS-{c.code}", "name": "新诊所", "kind": "fever_clinic",
+        "division_code": c.code + "001"},
+    ("POST", "/api/v1/surveillance/reports"): lambda fx, c: {
+        "unit_code": f"{c.refs[0].split('-')[0]}-S", "indicator": "visits",
+        "period_start": _day(-5), "value": 3},
+    ("POST", "/api/v1/tracing/venues"): lambda fx, c: {
+        "code": f"NEWV-{c.code}", "name": "新店", "venue_type": "restaurant",
+        "division_code": c.code + "001"},
+    ("POST", "/api/v1/tracing/exposures"): lambda fx, c: {
+        "source_case_id": c.case_ids[1], "exposed_person_id": c.person_ids[5],
+        "first_exposure": _day(-2), "last_exposure": _day(-1), "setting": "household"},
+    ("POST", "/api/v1/testing/rounds"): lambda fx, c: {
+        "name": "新一轮", "area": [c.code], "start_at": _now(),
+        "deadline_at": (utc_now() + timedelta(hours=8)).isoformat()},
+}
+
+
+def _counts(session: Session) -> dict[str, int]:
+    """Rows of every table but the audit trail (a refused write may be audited)."""
+    from fangkong.core.db import Base
+
+    return {t.name: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in Base.metadata.sorted_tables if "audit" not in t.name}
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _write(world: World, method: str, path: str, county: jf.County,
+           body: dict[str, Any]) -> Response:
+    headers = {"X-Role": Role.administrator.value, "X-Grant": jf.OWN}
+    if not path.startswith("/api/"):  # a page's form: with its CSRF token
+        if "fangkong_csrf" not in world.client.cookies:
+            world.client.get("/login")
+        headers["X-CSRFToken"] = world.client.cookies["fangkong_csrf"]
+    return world.client.request(method, world.fill(path, county), json=body, headers=headers)
+
+
+# Write routes aimed at no record of anyone else, which a county user may use: what they do is
+# the actor's own (their account, their jurisdiction's overdue tasks) or a computation.
+OWN_WRITES = {
+    ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout"), ("POST", "/login"),
+    ("POST", "/logout"), ("POST", "/prefs"), ("POST", "/password"),
+    ("PUT", "/api/v1/users/me/password"), ("POST", "/api/v1/policy/check"),
+    ("POST", "/api/v1/isolation/assign"),
+    ("POST", "/api/v1/tasks/escalate"),  # escalates the actor's jurisdiction's tasks only
+    ("POST", "/api/v1/zones/evaluate"),  # evaluates the actor's jurisdiction's zones only
+}
+
+
+def test_every_write_body_names_a_write_route() -> None:
+    assert not set(BODIES) - set(WRITE_ROUTES)
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_ROUTES)
+def test_writes_aimed_at_the_other_county_are_refused(world: World, method: str,
+                                                      path: str) -> None:
+    """As the county's administrator (every permission: a refusal is the jurisdiction's)."""
+    fx = world.fx
+    make = BODIES.get((method, path), lambda fx, c: {})
+    before = _counts(world.session)
+    resp = _write(world, method, path, fx.other, make(fx, fx.other))
+    assert resp.status_code < 500, resp.text
+    if (method, path) in OWN_WRITES:
+        assert not _leaks(resp.text, fx.other), resp.text
+        if path == "/api/v1/tasks/escalate" and resp.status_code == 200:
+            assert set(resp.json()["task_ids"]) <= set(fx.own.task_ids), resp.text
+        if path == "/api/v1/zones/evaluate" and resp.status_code == 200:
+            assert {z["zone_id"] for z in resp.json()} <= set(fx.own.zone_ids), resp.text
+        return
+    assert not 200 <= resp.status_code < 300, resp.text
+    sent = {str(i): v for i, v in enumerate(_strings(make(fx, fx.other)))}
+    assert not _leaks(resp.text, fx.other, sent), resp.text  # but an echo of what was sent
+    assert _counts(world.session) == before
+    if (method, path) in BODIES:  # the same write in the county's own is accepted
+        own = world.session.begin_nested()
+        try:
+            resp = _write(world, method, path, fx.own, make(fx, fx.own))
+            assert 200 <= resp.status_code < 300, resp.text
+        finally:
+            own.rollback()
+
+
+def test_summary(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    api = [p for p in GET_ROUTES if p.startswith("/api/")]
+    pages = [p for p in GET_ROUTES if not p.startswith("/api/")]
+    calls = sum(len(_calls(p)) for p in GET_ROUTES)
+    with capsys.disabled():
+        print(f"\njurisdiction contract: covered {len(api)} API GET routes, {len(pages)} pages "
+              f"({calls} query variants, x{len(Role)} roles, both counties' ids), "
+              f"{len(WRITE_ROUTES)} write routes ({len(BODIES)} with valid bodies)")
+    assert api and pages and WRITE_ROUTES
