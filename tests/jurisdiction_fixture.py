@@ -26,6 +26,7 @@ from fangkong.surveillance import service as surveillance
 from fangkong.surveillance.schemas import ReportIn, SentinelCreate
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
+from fangkong.testing import importer as testing_importer
 from fangkong.testing import service as testing
 from fangkong.testing.schemas import RoundCreate
 from fangkong.tracing import contacts
@@ -37,6 +38,7 @@ from fangkong.zone import service as zones
 from fangkong.zone.schemas import MemberIn, ZoneCreate
 from tests.conftest import make_actor
 from tests.helpers import csv_bytes
+from tests.testing.helpers import START, issue, lab, results_csv, samples_csv
 
 OWN, OTHER, CITY, PROVINCE = "440802", "440803", "4408", "44"
 MARKER = "OTHERCOUNTY"
@@ -152,10 +154,20 @@ def _county(session: Session, code: str, mark: str, n: int) -> County:
 def build(session: Session) -> Fixture:
     own = _county(session, OWN, OWN_MARK, PERSONS)
     other = _county(session, OTHER, MARKER, PERSONS)
-    start = utc_now() - timedelta(hours=4)
+    start = START
     round_id = testing.create_round(session, actor=make_actor(), data=RoundCreate(
         name="全员核酸", area=[OWN, OTHER], start_at=start, series=SERIES,
         deadline_at=start + timedelta(hours=24))).round_id
+    # sampled today: persons 0-1 of each county in one pooled tube each, both tubes positive
+    # (positive pools to follow up: their members are named), persons 2-5 not sampled yet
+    lab(session, make_actor(), code="LAB-C")
+    for county, tube in ((own, "TUBE-A"), (other, f"{MARKER}-T")):
+        issue(session, make_actor(), round_id, [tube], capacity=10)
+        testing_importer.import_samples(
+            session, actor=make_actor(), round_id=round_id, filename=f"{tube}.csv",
+            source=samples_csv([(tube, ref, 5) for ref in county.refs[:2]]))
+        testing_importer.import_results(session, actor=make_actor(), filename=f"{tube}-r.csv",
+                                        source=results_csv([(tube, "positive", 60)], "LAB-C"))
     user_ids = {}
     digest = users.new_password_hash(PASSWORD, "contract")  # one hash for all: sign-in untested
     for role in Role:
