@@ -22,8 +22,9 @@ from fangkong.isolation import service as isolation
 from fangkong.isolation.schemas import RoomSpec, SiteCreate, StayCreate
 from fangkong.person import importer as person_importer
 from fangkong.person.models import Person
+from fangkong.surveillance import alerting
 from fangkong.surveillance import service as surveillance
-from fangkong.surveillance.schemas import ReportIn, SentinelCreate
+from fangkong.surveillance.schemas import ReportIn, RuleCreate, SentinelCreate
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
 from fangkong.testing import importer as testing_importer
@@ -45,6 +46,7 @@ MARKER = "OTHERCOUNTY"
 SERIES = "全员核酸"
 PASSWORD = "correct horse battery"
 OWN_MARK = "OWNCOUNTY"
+ALERT_VALUES = [10, 12, 9, 11, 10, 13, 12, 11, 10, 12, 11, 10, 9, 12, 11, 60]
 PERSONS = 6  # per county
 CASES = 3  # per county: persons 0..2 are cases, 3 is the exposed contact of case 0
 
@@ -66,6 +68,7 @@ class County:
     contact_ids: list[int] = field(default_factory=list)
     venue_ids: list[int] = field(default_factory=list)
     usernames: list[str] = field(default_factory=list)
+    alert_ids: list[int] = field(default_factory=list)
 
     def markers(self) -> list[str]:
         """The texts that only this county's records carry."""
@@ -145,6 +148,18 @@ def _county(session: Session, code: str, mark: str, n: int) -> County:
             unit_code=f"{mark}-S", indicator="visits", period_start=today - timedelta(days=d),
             value=10 + d))
         county.report_ids.append(report.id)
+    for d, value in enumerate(ALERT_VALUES):  # a spike on the last day: an alert
+        surveillance.submit_report(session, actor=admin, data=ReportIn(
+            unit_code=f"{mark}-S", indicator="sales_cough",
+            period_start=today - timedelta(days=len(ALERT_VALUES) - 1 - d), value=value))
+    rule = alerting.create_rule(session, actor=admin, data=RuleCreate(
+        name=f"{mark}咳嗽药", series="sentinel", indicator="sales_cough", method="ears-c1",
+        params={"alpha": 0.05}, division_codes=[code]))
+    county.alert_ids = [a.id for a in alerting.list_alerts(session, actor=admin, rule_id=rule.id)
+                        ] if alerting.evaluate_rule(
+        session, actor=admin, rule_id=rule.id, start=today - timedelta(days=8), end=today,
+        notifiers=[]).new_alerts else []
+    assert county.alert_ids, "the spike raises an alert"
     county.venue_ids.append(tracing.create_venue(session, actor=admin, data=VenueCreate(
         code=f"{mark}-V", name=f"{mark}餐厅", venue_type="restaurant",
         division_code=code + "001")).id)

@@ -4,7 +4,8 @@ itself (a route whose path parameter this test cannot fill fails here the day it
 asked by a user of each role of 赤坎区 (440802) on a fixture with records in 赤坎区 and 霞山区
 (440803, tests/jurisdiction_fixture.py), path parameters filled with the other county's ids
 and then with the county's own; no answer may carry the other county's records (its refs, ID
-numbers, phones or the marker every one of its texts carries), and aggregates must count
+numbers, phones, the marker every one of its texts carries, or a JSON row whose
+``*division_code`` is in it), and aggregates must count
 赤坎区 alone. City (4408) and province (44) users must see both counties (the fixture is
 visible where it should be). Every write route aimed at the other county is refused and changes
 no row.
@@ -15,6 +16,8 @@ OpenAPI and documentation pages."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,7 +70,7 @@ FILL: dict[str, Callable[[jf.County], str]] = {
     "contact_id": _ids("contact_ids"),
     "code": lambda county: county.code,
     "round_id": lambda county: "ROUND",  # the one round spans both counties
-    "alert_id": lambda county: "999999",
+    "alert_id": _ids("alert_ids"),
     "cluster_id": lambda county: "999999",
     "request_id": lambda county: "999999",
     "group_id": lambda county: "999999",
@@ -181,9 +184,28 @@ def _leaks(text: str, county: jf.County, asked: dict[str, str] | None = None) ->
     """The other county's texts in an answer, but for the values the request itself sent (an
     error saying "person X not found" repeats the X asked; that a looked-up value answers as a
     missing one is :func:`test_lookups_answer_as_for_nothing`'s business)."""
+    found = []
+    if text[:1] in "[{":  # a JSON record of the county, by its division code
+        with contextlib.suppress(ValueError):
+            found += [f"{k}={v}" for k, v in _divisions(json.loads(text))
+                      if v.startswith(county.code)]
     for value in (asked or {}).values():
         text = text.replace(value, "")
-    return [m for m in [jf.MARKER, *county.markers()] if m in text]
+    found += [m for m in [jf.MARKER, *county.markers()] if m in text]
+    return found
+
+
+def _divisions(value: Any) -> Iterator[tuple[str, str]]:
+    """Every ``*division_code`` field's value in a JSON document."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k.endswith("division_code") and isinstance(v, str):
+                yield k, v
+            else:
+                yield from _divisions(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _divisions(v)
 
 
 def _openapi_queries() -> dict[str, dict[str, bool]]:
@@ -313,28 +335,17 @@ SILENT = {
     "/api/v1/isolation/release-proposals": "no stay due for release",
     "/api/v1/isolation/sites/{site_id}/occupancy": "counts only",
     "/api/v1/isolation/sites/{site_id}/rooms": "room labels only",
-    "/api/v1/surveillance/alerts": "no alerts in the fixture",
-    "/api/v1/surveillance/alerts/{alert_id}": "no alerts in the fixture",
-    "/api/v1/surveillance/rules": "no rules in the fixture",
-    "/api/v1/surveillance/curves/cases": "counts only (aggregate test)",
-    "/api/v1/tasks/overdue": "counts only (aggregate test)",
     "/api/v1/testing/keygroups/{group_id}/compliance": "no key groups in the fixture",
     "/api/v1/testing/rounds/{round_id}": "the round spans both counties",
-    "/api/v1/testing/rounds/{round_id}/coverage": "counts only (aggregate test)",
     "/api/v1/testing/rounds/{round_id}/turnaround": "no results in the fixture",
     "/api/v1/testing/series/{series}": "counts only",
     "/api/v1/tracing/assist": "no assist requests in the fixture",
     "/api/v1/tracing/assist/{request_id}": "no assist requests in the fixture",
     "/api/v1/tracing/clusters": "ids only", "/api/v1/tracing/clusters/{cluster_id}": "none",
     "/api/v1/tracing/indicators": "counts only (aggregate test)",
-    "/api/v1/tracing/contacts/{contact_id}": "ids and dates only",
-    "/api/v1/tracing/cases/{case_id}/contacts": "ids and dates only",
     "/api/v1/stays/requests": "no stay requests in the fixture",
     "/api/v1/zones/proposals": "no proposals in the fixture",
     "/api/v1/zone-checks/prohibitions": "no breaches in the fixture",
-    "/api/v1/surveillance/reports": "ids and counts only",
-    "/api/v1/surveillance/reports/{report_id}": "ids and counts only",
-    "/api/v1/isolation/stays/{stay_id}": "ids and dates only",
     "/isolation": "counts only", "/surveillance": "counts only",
     "/api/v1/stays": "no visitors' stays in the fixture",
 }
@@ -448,6 +459,9 @@ def test_county_figures_known_from_the_fixture(world: World) -> None:
     assert wider.status_code in (200, 403, 404, 422), wider.text
     if wider.status_code == 200:
         assert sum(p["total"] for p in wider.json()) == total, wider.text
+    beside = world.get("/api/v1/surveillance/curves/cases", Role.administrator, jf.OWN,
+                       {**span, "division": jf.OTHER})
+    assert beside.status_code == 422, beside.text  # not a curve of zeros
     whole = world.get("/api/v1/surveillance/curves/cases", Role.administrator, jf.CITY,
                       {**span, "division": jf.CITY})
     assert sum(p["total"] for p in whole.json()) == 2 * jf.CASES
