@@ -69,6 +69,7 @@ class County:
     venue_ids: list[int] = field(default_factory=list)
     usernames: list[str] = field(default_factory=list)
     alert_ids: list[int] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)  # one of each role, granted this county
 
     def markers(self) -> list[str]:
         """The texts that only this county's records carry."""
@@ -193,5 +194,7 @@ def build(session: Session) -> Fixture:
                 password_hash=digest).id
             if code == OTHER:
                 other.usernames.append(name)
+            if code in (OWN, OTHER):
+                (own if code == OWN else other).user_ids.append(user_ids[role, code])
     session.flush()
     return Fixture(own, other, round_id, user_ids)

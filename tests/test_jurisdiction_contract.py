@@ -75,7 +75,7 @@ FILL: dict[str, Callable[[jf.County], str]] = {
     "request_id": lambda county: "999999",
     "group_id": lambda county: "999999",
     "proposal_id": lambda county: "999999",
-    "user_id": lambda county: "999999",
+    "user_id": _ids("user_ids"),
     "rule_id": lambda county: "999999",
     "exposure_id": lambda county: "999999",
     "transfer_id": lambda county: "999999",
@@ -547,6 +547,18 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/tracing/exposures"): lambda fx, c: {
         "source_case_id": c.case_ids[1], "exposed_person_id": c.person_ids[5],
         "first_exposure": _day(-2), "last_exposure": _day(-1), "setting": "household"},
+    ("POST", "/api/v1/users"): lambda fx, c: {
+        "username": f"new_{c.code}", "role": "analyst", "jurisdictions": [c.code],
+        "password": "a long and unusual passphrase 42"},
+    ("PUT", "/api/v1/users/{user_id}/password"): lambda fx, c: {
+        "password": "a long and unusual passphrase 42"},
+    ("POST", "/api/v1/users/{user_id}/disable"): lambda fx, c: {},
+    ("POST", "/api/v1/tracing/contacts/{contact_id}/status"): lambda fx, c: {
+        "status": "notified"},
+    ("POST", "/api/v1/surveillance/alerts/{alert_id}/acknowledge"): lambda fx, c: {"note": "看"},
+    ("POST", "/api/v1/surveillance/alerts/{alert_id}/dismiss"): lambda fx, c: {"note": "否"},
+    ("POST", "/api/v1/surveillance/alerts/{alert_id}/investigate"): lambda fx, c: {
+        "note": "查", "due_at": _now()},
     ("POST", "/api/v1/testing/rounds"): lambda fx, c: {
         "name": "新一轮", "area": [c.code], "start_at": _now(),
         "deadline_at": (utc_now() + timedelta(hours=8)).isoformat()},
