@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,20 +98,22 @@ def admin() -> Actor:
     return make_actor(Role.administrator, NATIONAL, name="admin")
 
 
-@pytest.fixture
-def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
-    from fangkong.app import create_app
-    from fangkong.deps import get_session, get_transactions
-
-    application = create_app(get_settings(), engine=engine)
+def guarded_session(session: Session, *, savepoint_writes: bool = False
+                    ) -> Callable[[Request], Iterator[Session]]:
+    """The app's session dependency, on the test's ``session``. As the real one: a GET reads
+    only (its audit entries written after it), so a read path that writes fails here, on both
+    databases, as it would on PostgreSQL's READ ONLY transaction in production. With
+    ``savepoint_writes`` a write request runs in a savepoint, undone when it fails."""
 
     def _session(request: Request) -> Iterator[Session]:
-        # As the real dependency: a GET reads only (its audit entries written after it), so a
-        # read path that writes fails here, on both databases, as it would on PostgreSQL's
-        # READ ONLY transaction in production.
         if request.method not in READ_METHODS:
-            yield session
-            session.flush()
+            if savepoint_writes:
+                with session.begin_nested():
+                    yield session
+                    session.flush()
+            else:
+                yield session
+                session.flush()
             return
         deferred: list[Any] = []
         session.info[DEFERRED_WRITES] = deferred
@@ -126,13 +128,29 @@ def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
         for write in deferred:
             write(session)
 
+    return _session
+
+
+def transactions_in(session: Session) -> Callable[[], AbstractContextManager[Session]]:
+    """The app's short transactions (``get_transactions``), as savepoints of ``session``."""
+
     @contextmanager
     def _transaction() -> Iterator[Session]:
         with session.begin_nested():
             yield session
 
-    application.dependency_overrides[get_session] = _session
-    application.dependency_overrides[get_transactions] = lambda: _transaction
+    return _transaction
+
+
+@pytest.fixture
+def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
+    from fangkong.app import create_app
+    from fangkong.deps import get_session, get_transactions
+
+    application = create_app(get_settings(), engine=engine)
+
+    application.dependency_overrides[get_session] = guarded_session(session)
+    application.dependency_overrides[get_transactions] = lambda: transactions_in(session)
     return application
 
 

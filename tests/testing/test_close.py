@@ -3,13 +3,16 @@ results still land and its positive pools are still followed up; closing twice i
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.core.audit import AuditEntry
-from fangkong.core.auth import Actor
+from fangkong.core.auth import Actor, Role
+from fangkong.core.errors import Forbidden
 from fangkong.testing import importer, service
 from fangkong.testing.enums import RoundStatus
+from tests.conftest import make_actor
 from tests.testing.helpers import (
     issue,
     lab,
@@ -46,3 +49,19 @@ def test_a_closed_round_leaves_the_open_rounds_and_its_results_still_land(
                                      source=results_csv([("C1", "positive", 60)]))
     assert (report.positive_tubes, report.followups_opened) == (1, 1)
     assert service.status(session, actor=admin, round_id=first).pending_persons == sorted(refs)
+
+
+def test_only_a_user_over_the_whole_area_closes_a_round(session: Session, admin: Actor) -> None:
+    """A county sees the city's round (it samples its part of it) but may not end it for the
+    other counties; the city may."""
+    city_round = make_round(session, admin, area=["440802", "440803"])
+    county = make_actor(Role.testing_officer, "440802")
+    assert service.get_round(session, actor=county, round_id=city_round).id == city_round
+    with pytest.raises(Forbidden, match="440803"):
+        service.close_round(session, actor=county, round_id=city_round)
+    assert service.get_round(session, actor=admin, round_id=city_round).status == RoundStatus.open
+    own = make_round(session, admin, area=["440802"])
+    assert service.close_round(session, actor=county, round_id=own).status == RoundStatus.closed
+    city = make_actor(Role.testing_officer, "4408")
+    assert service.close_round(session, actor=city, round_id=city_round).status == (
+        RoundStatus.closed)

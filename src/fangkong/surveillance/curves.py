@@ -71,6 +71,10 @@ def curve(session: Session, *, actor: Actor, division: str, start: date, end: da
     if level is not None and level not in LEVELS:
         raise Invalid(f"unknown level {level!r}; use one of {', '.join(LEVELS)}",
                       problems=[Problem("unknown level", field="level")])
+    if not (actor.covers(division) or any(g.startswith(division) for g in actor.grants)):
+        # a curve of zeros would read as "no cases there"; the pages refuse it the same way
+        raise Invalid(f"division {division} is not in your jurisdiction",
+                      problems=[Problem("not in your jurisdiction", field="division")])
     digits = LEVELS[level] if level else len(division)
     if level and digits < len(division):
         raise Invalid(f"level {level} is above the division {division}")

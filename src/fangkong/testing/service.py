@@ -29,7 +29,7 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
-from fangkong.core.errors import Invalid, NotFound, Problem
+from fangkong.core.errors import Forbidden, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
 from fangkong.person import stays
 from fangkong.person.models import Person
@@ -240,6 +240,10 @@ def close_round(session: Session, *, actor: Actor, round_id: int) -> Round:
     followed up. Closing a closed round changes nothing."""
     actor.require(Perm.testing_write)
     round_ = get_round(session, actor=actor, round_id=round_id)
+    outside = [c for c in round_.area_codes if not actor.covers(c)]
+    if outside:  # a county sees the city's round (it samples its part) but ends it for no one
+        raise Forbidden(f"round {round_id} covers {', '.join(outside)}, outside your "
+                        "jurisdiction: only a user over its whole area closes it")
     if round_.status != RoundStatus.closed:
         round_.status = RoundStatus.closed
         session.flush()
