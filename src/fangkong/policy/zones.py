@@ -49,15 +49,30 @@ class _Laid:
     from_level: str
     spec: LiftStep
     start: date  # first day of the clean window
+    not_before: date | None = None  # the zone got its level then: no round before it counts
 
     @property
     def effective(self) -> date:
         return day(self.start, self.spec.clean_days)
 
+    def round_window(self) -> tuple[date, date] | None:
+        """The days the step's round may be sampled on: never before the zone got its level
+        (a zone drawn late, after the pack's round days had passed, gets its round from
+        that day on, not a date it can no longer meet)."""
+        rnd = self.spec.round
+        if rnd is None:
+            return None
+        first, last = day(self.start, rnd.from_day - 1), day(self.start, rnd.to_day - 1)
+        if self.not_before is not None and first < self.not_before:
+            first = self.not_before
+            last = max(last, first)
+        return first, last
+
 
 def _laid(pack: Pack, level: str, day0: date, *, path_level: str,
-          level_since: date | None) -> list[_Laid]:
-    """The steps still ahead of a zone now at ``level`` on the path of ``path_level``."""
+          level_since: date | None, not_before: date | None = None) -> list[_Laid]:
+    """The steps still ahead of a zone now at ``level`` on the path of ``path_level``
+    (``not_before``: the day it got ``level``, before which no round of its can be)."""
     level_def(pack, level)
     steps = level_def(pack, path_level).lifting
     froms = [path_level, *(s.to_level for s in steps)][:len(steps)]
@@ -69,7 +84,7 @@ def _laid(pack: Pack, level: str, day0: date, *, path_level: str,
     for from_level, spec in zip(froms, steps, strict=True):
         if from_level == level and out == [] and level != path_level and level_since:
             start = level_since
-        laid = _Laid(from_level, spec, start)
+        laid = _Laid(from_level, spec, start, not_before)
         start = laid.effective
         if from_level == level or out:
             out.append(laid)
@@ -87,10 +102,10 @@ def _clean_text(day0: date, laid: _Laid) -> str:
 
 
 def _round_text(day0: date, laid: _Laid) -> str | None:
-    rnd = laid.spec.round
-    if rnd is None:
+    window = laid.round_window()
+    if window is None:
         return None
-    first, last = day(laid.start, rnd.from_day - 1), day(laid.start, rnd.to_day - 1)
+    first, last = window
     which = "on" if first == last else "on one of"
     return f"a negative area-wide round {which} {_span(day0, first, last)}"
 
@@ -127,20 +142,21 @@ def _note(pack: Pack, level: str, has_steps: bool) -> str | None:
 
 def _round_done(day0: date, laid: _Laid, facts: ZoneFacts, on: date) -> date | None:
     """The first qualifying negative round sampled before ``on``."""
-    if laid.spec.round is None:
+    window = laid.round_window()
+    if window is None:
         return None
-    first = max(day(laid.start, laid.spec.round.from_day - 1), day(day0, 1))
+    first = max(window[0], day(day0, 1))
     done = sorted(r for r in facts.negative_rounds if first <= r < on)
     return done[0] if done else None
 
 
 def _effective(laid: _Laid, round_on: date | None, on: date) -> date:
-    rnd = laid.spec.round
-    if rnd is None:
+    window = laid.round_window()
+    if window is None:
         return laid.effective
     if round_on is not None:
         return max(laid.effective, day(round_on, 1))
-    latest = day(laid.start, rnd.to_day - 1)
+    latest = window[1]
     return max(laid.effective, day(latest, 1) if on <= latest else day(on, 1))
 
 
@@ -192,7 +208,8 @@ def evaluate(pack: Pack, *, level: str, last_infection: date, on: date,
                                f"'{target}' and the clock restarts")
     laid = _laid(pack, level, day0,
                  path_level=level if clock.restarted else facts.path_level or level,
-                 level_since=None if clock.restarted else facts.level_since)
+                 level_since=None if clock.restarted else facts.level_since,
+                 not_before=facts.level_since)
     if not laid:
         return _verdict(pack, clock, reason=_note(pack, level, False) or "")
     return _step_verdict(pack, clock, laid[0], facts)

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
+from fangkong.zone import rules
 from fangkong.zone import service as zones
-from fangkong.zone.enums import LEVEL_LABELS, EventKind, ZoneStatus
+from fangkong.zone.enums import LEVEL_LABELS, EventKind
 
 
 def level_label(level: str, lang: str) -> str:
@@ -20,7 +21,8 @@ def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
     """Everything the zones page and section show, for the viewer's chosen jurisdiction (the
     zone rows narrowed to ``level`` when given; ``levels`` lists every active level)."""
     every = zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code, status=None)
-    active = [z for z in every if z.status is ZoneStatus.active]
+    # the zones in force on the day (a past day's brief: as they stood then)
+    active = [z for z in every if rules.existed_on(z, ctx.day)]
     shown = [z for z in active if level is None or z.level == level]
     rows = [{"zone": zone, "verdict": zones.next_step(zone, ctx.day),
              "label": level_label(zone.level, ctx.lang)} for zone in shown]
