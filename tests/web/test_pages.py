@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.audit import AuditEntry
 from fangkong.web.models import WebPreference
-from tests.web.seed import PASSWORD, Seeded, seed
+from tests.web.seed import PASSWORD, Seeded, chain_and_transfer, seed
 
 
 @pytest.fixture
@@ -127,12 +127,30 @@ def test_case_page_timeline_and_audit(client: TestClient, session: Session,
     html = client.get(f"/cases/{seeded.reclassified_id}").text
     assert "WC004" in html and "分类变更" in html and "CT changes" in html
     assert "无症状感染者" in html and "确诊病例" in html
-    assert "传播链与暴露" in html and "尚未接入" in html
+    assert "传播链与暴露" in html and "尚未接入" not in html
+    assert "未与其他病例关联" in html  # a lone case
     reads = session.scalars(select(AuditEntry).where(AuditEntry.actor == "wchikan",
                                                      AuditEntry.action == "read")).all()
     assert {(e.record_type, tuple(e.record_ids)) for e in reads} >= {
         ("case", (str(seeded.reclassified_id),))}
     assert any(e.record_type == "person" and e.fields[0] == "name" for e in reads)
+
+
+def test_case_page_shows_the_chain_and_the_transfers(client: TestClient, session: Session,
+                                                     seeded: Seeded) -> None:
+    first = chain_and_transfer(session, "W")
+    sign_in(client, "wchikan")
+    html = client.get(f"/cases/{first}").text
+    assert "尚未接入" not in html
+    assert 'class="chart chart-graph"' in html and "&#34;type&#34;: &#34;graph&#34;" in html
+    nodes = html[html.index('class="chain-nodes"'):html.index('class="chain-links"')]
+    assert "WC001" in nodes and ">WC007</a>" in nodes and "其他辖区病例 (440803)" in nodes
+    assert "WC011" not in html  # the other district's case is masked
+    assert "共同居住" in html
+    timeline = html[html.index('id="h-transfer"'):]
+    assert "转运入住" in timeline and "已到达" in timeline and "海湾酒店" in timeline
+    assert [s in timeline for s in ("申请转运", "派车出发", "到达")] == [True] * 3
+    assert timeline.index("申请转运") < timeline.index("派车出发") < timeline.index(">到达<")
 
 
 def test_language_choice_is_stored_per_user(client: TestClient, session: Session,
