@@ -313,3 +313,41 @@ def test_long_lists_are_capped_on_pages_but_whole_in_the_brief(
     assert "显示前 10 条，共 25 条" in page and 'href="/zones?j=440802">查看全部' in page
     brief = section(client.get("/brief").text)
     assert brief.count("<tr>") == 26 and "R24" in brief and "查看全部" not in brief
+
+
+def test_generated_task_titles_are_in_the_readers_language(
+        client: TestClient, session: Session, seeded: Seeded) -> None:
+    """A contact's notification task: Chinese on the Chinese board, English in English, and
+    none of the English message's words in the zh-Hans pages."""
+    from fangkong.person.models import Person
+    from fangkong.task.models import Task
+    from fangkong.tracing import contacts
+    from fangkong.tracing.schemas import ExposureCreate
+    from tests.conftest import make_actor
+
+    case_id = seeded.chikan_case_ids[0]
+    person = session.scalars(select(Person).where(Person.ref == "WA00000012")).one()
+    contacts.add_exposure(session, actor=make_actor(), data=ExposureCreate(
+        source_case_id=case_id, exposed_person_id=person.id, first_exposure=utc_day(),
+        last_exposure=utc_day(), setting="household"))  # type: ignore[arg-type]
+    task = session.scalars(select(Task).where(Task.type == "notify_contact")).one()
+    assert task.title_key == "notify_contact"
+    assert task.title == f"Notify contact (person {person.id}) of case {case_id}: close contact"
+    sign_in(client, "wchikan")
+    html = client.get("/tasks").text
+    assert f"通知密切接触者（人员 {person.id}，病例 {case_id}）" in html
+    for page in (html, client.get(f"/cases/{case_id}").text, client.get("/zones").text):
+        assert "Notify contact" not in page and "close contact" not in page
+    client.post("/prefs", data=form(client, lang="zh-Hant", next="/tasks"))
+    assert f"通知密切接觸者（人員 {person.id}，病例 {case_id}）" in client.get("/tasks").text
+    client.post("/prefs", data=form(client, lang="en", next="/tasks"))
+    assert task.title in client.get("/tasks").text
+    from fangkong.task.schemas import TaskRead
+    api = TaskRead.model_validate(task).model_dump()  # what the API returns
+    assert (api["title"], api["title_key"], api["title_params"]["role"]) == (
+        task.title, "notify_contact", "close_contact")
+
+
+def utc_day() -> str:
+    from fangkong.core.clock import utc_now
+    return utc_now().date().isoformat()

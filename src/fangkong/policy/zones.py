@@ -56,9 +56,9 @@ class _Laid:
         return day(self.start, self.spec.clean_days)
 
     def round_window(self) -> tuple[date, date] | None:
-        """The days the step's round may be sampled on: never before the zone got its level
-        (a zone drawn late, after the pack's round days had passed, gets its round from
-        that day on, not a date it can no longer meet)."""
+        """The days the step's round is asked for: never before the zone got its level (a
+        zone drawn late, after the pack's round days had passed, is asked for its round from
+        that day on, not on a date it can no longer meet)."""
         rnd = self.spec.round
         if rnd is None:
             return None
@@ -142,10 +142,12 @@ def _note(pack: Pack, level: str, has_steps: bool) -> str | None:
 
 def _round_done(day0: date, laid: _Laid, facts: ZoneFacts, on: date) -> date | None:
     """The first qualifying negative round sampled before ``on``."""
-    window = laid.round_window()
-    if window is None:
+    rnd = laid.spec.round
+    if rnd is None:
         return None
-    first = max(window[0], day(day0, 1))
+    # a round recorded before the zone was drawn counts too (the window asked for is only
+    # moved when none was)
+    first = max(day(laid.start, rnd.from_day - 1), day(day0, 1))
     done = sorted(r for r in facts.negative_rounds if first <= r < on)
     return done[0] if done else None
 

@@ -19,6 +19,7 @@ from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
 from fangkong.geo.service import ancestor_codes
+from fangkong.task import titles
 from fangkong.task.enums import ACTIVE, TaskStatus
 from fangkong.task.models import Task, TaskEvent
 from fangkong.task.schemas import EscalationReport, OverdueRow, TaskCreate, TaskUpdate
@@ -59,6 +60,11 @@ def _ending(data: Sequence[TaskCreate]) -> None:
         raise Invalid("the events that end the task are not valid", problems=problems[:50])
 
 
+titled = titles.titled
+"""A generated task's title, message key and parameters (:mod:`fangkong.task.titles`), for
+the domains that make tasks: ``TaskCreate(type=..., **tasks.titled("resample", ref=...))``."""
+
+
 def _row(data: TaskCreate) -> dict[str, Any]:
     return {**data.model_dump(), "completes_on": " ".join(data.completes_on) or None,
             "cancels_on": " ".join(data.cancels_on) or None}
@@ -72,6 +78,7 @@ def create(session: Session, *, actor: Actor, data: TaskCreate) -> Task:
             Problem("outside your jurisdiction", field="owning_division_code")])
     _check_refs(session, actor, data.unit_id, data.assignee_id)
     _ending([data])
+    titles.check(data.title_key, data.title_params)
     now = utc_now()
     task = Task(**_row(data), status=TaskStatus.open, escalation_level=0,
                 created_by=actor.username, created_at=now)
@@ -106,6 +113,8 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
     for assignee_id in sorted({d.assignee_id for d in data if d.assignee_id is not None}):
         _check_refs(session, actor, None, assignee_id)
     _ending(data)
+    for d in data:
+        titles.check(d.title_key, d.title_params)
     now = utc_now()
     rows = [{**_row(d), "status": TaskStatus.open, "escalation_level": 0,
              "created_by": actor.username, "created_at": now} for d in data]

@@ -1,5 +1,5 @@
 """testing on PostgreSQL: the samples import's fast path is bound to a database role, not to a
-setting any session can change
+setting any session can change; generated tasks keep their title's message key and parameters
 
 Revision ID: 0026
 Revises: 0025
@@ -27,12 +27,18 @@ off (the import then falls back to the checked INSERT).
 Roles belong to the cluster, not to one database: the role is created if missing (when the
 migrating role may create roles; if not, the import always takes the checked path), and the
 downgrade revokes its privileges in this database but leaves it for the others.
+
+Tasks the platform makes (notify a contact, sample a stay, ...) had English-only titles, shown
+as such inside Chinese pages. ``task.title_key`` and ``task.title_params`` (nullable: a typed
+title has neither) keep the message (``fangkong.task.titles``) and its parameters, so each
+reader sees it in their language; ``title`` keeps the English text.
 """
 
 from __future__ import annotations
 
 import importlib
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
@@ -89,12 +95,18 @@ END $$"""
 
 
 def upgrade() -> None:
+    # plain ALTER TABLE (SQLite's too, as migration 0024): the task table is referred to, so
+    # a batch copy of it could not be dropped
+    op.add_column("task", sa.Column("title_key", sa.String(50), nullable=True))
+    op.add_column("task", sa.Column("title_params", sa.JSON(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_ROLE)
         op.execute(_samples())
 
 
 def downgrade() -> None:
+    op.drop_column("task", "title_params")
+    op.drop_column("task", "title_key")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(importlib.import_module(
             "fangkong.migrations.versions.0018_testing_sample_refs_resolved")._SAMPLES)
