@@ -336,8 +336,12 @@ def test_generated_task_titles_are_in_the_readers_language(
     sign_in(client, "wchikan")
     html = client.get("/tasks").text
     assert f"通知密切接触者（人员 {person.id}，病例 {case_id}）" in html
-    for page in (html, client.get(f"/cases/{case_id}").text, client.get("/zones").text):
-        assert "Notify contact" not in page and "close contact" not in page
+    zones = client.get("/zones").text
+    assert "无新增感染" in zones and "区域核酸筛查全部阴性" in zones  # lifting conditions
+    for page in (html, client.get(f"/cases/{case_id}").text, zones, client.get("/brief").text):
+        for english in ("Notify contact", "close contact", "no new infection", "area-wide",
+                        "not available"):
+            assert english not in page
     client.post("/prefs", data=form(client, lang="zh-Hant", next="/tasks"))
     assert f"通知密切接觸者（人員 {person.id}，病例 {case_id}）" in client.get("/tasks").text
     client.post("/prefs", data=form(client, lang="en", next="/tasks"))

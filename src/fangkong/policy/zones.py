@@ -22,7 +22,7 @@ from typing import Any
 from fangkong.core.errors import Invalid, Problem
 from fangkong.policy.pack import LevelDef, LiftStep, Pack
 from fangkong.policy.plans import day
-from fangkong.policy.schemas import ZoneFacts, ZoneSchedule, ZoneStep, ZoneVerdict
+from fangkong.policy.schemas import Condition, ZoneFacts, ZoneSchedule, ZoneStep, ZoneVerdict
 
 
 def level_def(pack: Pack, level: str) -> LevelDef:
@@ -162,19 +162,40 @@ def _effective(laid: _Laid, round_on: date | None, on: date) -> date:
     return max(laid.effective, day(latest, 1) if on <= latest else day(on, 1))
 
 
-def _check(day0: date, laid: _Laid, facts: ZoneFacts, on: date) -> tuple[list[str], list[str]]:
-    """(met, missing) conditions of the step on ``on``."""
+def _condition(kind: str, day0: date, first: date, last: date) -> Condition:
+    return Condition(kind=kind, first=first, last=last, first_day=(first - day0).days,
+                     last_day=(last - day0).days)
+
+
+def _check(day0: date, laid: _Laid, facts: ZoneFacts, on: date
+           ) -> tuple[list[str], list[str], list[Condition]]:
+    """(met, missing) conditions of the step on ``on`` (English), and the missing ones as
+    :class:`Condition` (what a page shows in its reader's language)."""
     met: list[str] = []
     missing: list[str] = []
+    wanted: list[Condition] = []
     clean = _clean_text(day0, laid)
-    (met if on >= laid.effective else missing).append(clean)
+    if on >= laid.effective:
+        met.append(clean)
+    else:
+        missing.append(clean)
+        wanted.append(_condition("clean", day0, laid.start, day(laid.effective, -1)))
     rnd = _round_text(day0, laid)
-    if rnd:
-        (met if _round_done(day0, laid, facts, on) else missing).append(rnd)
+    window = laid.round_window()
+    if rnd and window:
+        if _round_done(day0, laid, facts, on):
+            met.append(rnd)
+        else:
+            missing.append(rnd)
+            wanted.append(_condition("round", day0, *window))
     for extra in laid.spec.also_requires:
         text = f"{extra.text} [confirm: {extra.id}]"
-        (met if extra.id in facts.confirmed else missing).append(text)
-    return met, missing
+        if extra.id in facts.confirmed:
+            met.append(text)
+        else:
+            missing.append(text)
+            wanted.append(Condition(kind="confirm", text=extra.text, confirm=extra.id))
+    return met, missing, wanted
 
 
 @dataclass(frozen=True)
@@ -218,13 +239,14 @@ def evaluate(pack: Pack, *, level: str, last_infection: date, on: date,
 
 
 def _step_verdict(pack: Pack, clock: _Clock, laid: _Laid, facts: ZoneFacts) -> ZoneVerdict:
-    met, missing = _check(clock.day0, laid, facts, clock.on)
+    met, missing, wanted = _check(clock.day0, laid, facts, clock.on)
     to = laid.spec.to_level
     effective = _effective(laid, _round_done(clock.day0, laid, facts, clock.on), clock.on)
     step = f"'{laid.from_level}' → '{to}'"
     restart = " (clock restarted)" if clock.restarted else ""
     if missing:
         return _verdict(pack, clock, effective=effective, requires=missing, met=met,
+                        conditions=wanted,
                         reason=f"{step} not yet due{restart}: {len(missing)} condition(s) "
                                "missing")
     return _verdict(pack, clock, due=to, lifts=is_base(pack, to), effective=effective, met=met,

@@ -15,7 +15,7 @@ from fangkong.core.errors import Invalid, Problem
 from fangkong.policy import service as policy
 from fangkong.policy.measures import AreaControl
 from fangkong.policy.pack import LiftStep
-from fangkong.policy.schemas import ZoneFacts, ZoneVerdict
+from fangkong.policy.schemas import Condition, ZoneFacts, ZoneVerdict
 from fangkong.zone.enums import EventKind
 from fangkong.zone.models import Zone
 
@@ -61,6 +61,8 @@ class Verdict:
     escalation: bool = False
     requires: list[str] = field(default_factory=list)
     effective: date | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    """``requires`` as data (what a page renders in its reader's language)."""
 
 
 def day0_on(zone: Zone, on: date) -> date | None:
@@ -102,7 +104,7 @@ def evaluate(zone: Zone, on: date) -> Verdict:
     v = verdict(zone, on)
     due = "lift" if v.due and v.lifts else v.due
     return Verdict(due=due, reason=v.reason, escalation=v.escalation, requires=v.requires,
-                   effective=v.effective)
+                   effective=v.effective, conditions=v.conditions)
 
 
 def lifting_steps(zone: Zone) -> list[LiftStep]:
