@@ -2,9 +2,10 @@
 its staging tables are unlogged ones of their own (parallel workers can read them) or, for a
 role that may not create tables, temporary ones; none outlives the import. It holds the
 references' advisory lock (migration 0017) from the join that finds the persons and tubes on,
-and tells the trigger so for its one INSERT only (migration 0018): the trigger then skips its
-own join with the persons and tubes, and checks every other statement as before. The
-planner settings it changes are put back."""
+and runs its one INSERT as the import's role (migration 0028; migration 0018 trusted a setting
+instead): the trigger then skips its own join with the persons and tubes, and checks every
+other statement, whatever the session set, as before. The planner settings and the role it
+changes are put back."""
 
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def test_the_references_lock_is_held_from_the_resolving_join_on(
 
 def _settings(session: Session) -> tuple[Any, ...]:
     return tuple(session.scalar(text("SELECT current_setting(:n, true)"), {"n": name}) or ""
-                 for name in ("fangkong.sample_refs", "parallel_tuple_cost",
+                 for name in ("role", "parallel_tuple_cost",
                               "parallel_setup_cost", "work_mem", "default_statistics_target"))
 
 
@@ -150,7 +151,7 @@ def test_settings_are_put_back_and_later_statements_checked(
                                     source=samples_csv([("U2", r, 2) for r in refs[:2]]))
     assert again.repeats == 2
     assert _settings(session) == before
-    assert before[0] == ""
+    assert before[0] == "none"
     with pytest.raises(DBAPIError, match="no person 999999999"):
         _bad_sample(session, round_id)
 
@@ -166,35 +167,76 @@ def _round_with_tubes(conn: Connection, tubes: int) -> None:
                       f"SELECT i, 'T' || i, 1, 10, 0 FROM generate_series(1, {tubes}) AS i"))
 
 
-def _flagged_bad_sample(engine: Engine, round_id: int) -> None:
+def _flagged_bad_sample(engine: Engine, round_id: int, role: str | None = None) -> None:
+    """A sample of an unknown person, written by a session that set migration 0018's flag
+    (and, with ``role``, became that role)."""
     with engine.begin() as conn:
         conn.execute(text("SELECT set_config('fangkong.sample_refs', 'resolved', true)"))
+        if role:
+            conn.execute(text(f"SET LOCAL ROLE {role}"))
         tube = conn.scalar(text("SELECT id FROM testing_tube WHERE barcode = 'T1'"))
         conn.execute(text(
             "INSERT INTO testing_sample (tube_id, person_id, round_id, sampled_at, repeat) "
             f"VALUES ({tube}, 999999999, {round_id}, now(), false)"))
+        conn.execute(text("RESET ROLE"))
         conn.execute(text("SELECT set_config('fangkong.sample_refs', '', true)"))
         conn.execute(text("DELETE FROM testing_sample"))
 
 
-def test_the_trigger_trusts_the_flag_from_0018_and_not_before(fresh_db: str) -> None:
+def test_no_setting_switches_the_check_off_only_the_import_role(fresh_db: str) -> None:
     eng = get_engine()
     upgrade(eng)
     with eng.begin() as conn:
         _round_with_tubes(conn, 1)
-    _flagged_bad_sample(eng, 1)  # the samples import's INSERT: not joined again
-    with eng.begin() as conn:  # the collection points are still checked
-        conn.execute(text("SELECT set_config('fangkong.sample_refs', 'resolved', true)"))
-        with pytest.raises(DBAPIError, match="unknown collection point"), conn.begin_nested():
-            conn.execute(text(
-                "INSERT INTO testing_sample (tube_id, person_id, round_id, sampled_at, "
-                "point_id, repeat) VALUES (1, 999999999, 1, now(), 424242, false)"))
+    # any session may set the flag: it no longer turns the check off (migration 0028)
+    with pytest.raises(DBAPIError, match="no person 999999999"):
+        _flagged_bad_sample(eng, 1)
+    # tube lookups are granted to the role for this test only (the import never reads them)
+    with eng.begin() as conn:
+        conn.execute(text(f"GRANT SELECT ON testing_tube TO {importer.IMPORT_ROLE}"))
+    try:
+        _flagged_bad_sample(eng, 1, importer.IMPORT_ROLE)  # the import's role: not joined
+        with eng.begin() as conn:  # the collection points are still checked
+            conn.execute(text(f"SET LOCAL ROLE {importer.IMPORT_ROLE}"))
+            with pytest.raises(DBAPIError, match="unknown collection point"), \
+                    conn.begin_nested():
+                conn.execute(text(
+                    "INSERT INTO testing_sample (tube_id, person_id, round_id, sampled_at, "
+                    "point_id, repeat) VALUES (1, 999999999, 1, now(), 424242, false)"))
+    finally:
+        with eng.begin() as conn:
+            conn.execute(text(f"REVOKE SELECT ON testing_tube FROM {importer.IMPORT_ROLE}"))
+    with eng.begin() as conn:
+        command.downgrade(alembic_config(conn), "0027")
+    _flagged_bad_sample(eng, 1)  # migration 0018 trusted the flag
     with eng.begin() as conn:
         command.downgrade(alembic_config(conn), "0017")
     with pytest.raises(DBAPIError, match="no person 999999999"):
         _flagged_bad_sample(eng, 1)
     upgrade(eng)
-    _flagged_bad_sample(eng, 1)
+    with pytest.raises(DBAPIError, match="no person 999999999"):
+        _flagged_bad_sample(eng, 1)
+
+
+def test_the_import_inserts_and_flags_repeats_as_its_role(
+        session: Session, admin: Actor, setup: tuple[int, list[str]]) -> None:
+    round_id, refs = setup
+    roles: list[str] = []
+    bind = session.connection().engine
+
+    def record(conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> None:
+        if statement.lstrip().startswith("INSERT INTO testing_sample "):
+            roles.append("insert")
+        if "set_config" in statement and isinstance(params, dict) and params.get("n") == "role":
+            roles.append(params["v"])
+
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        importer.import_samples(session, actor=admin, round_id=round_id, filename="r",
+                                source=samples_csv([("U1", r, 1) for r in refs[:3]]))
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+    assert roles == [importer.IMPORT_ROLE, "insert", "none", importer.IMPORT_ROLE, "none"]
 
 
 @pytest.mark.parametrize("revision", ["head", "0017"])

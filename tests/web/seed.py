@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
@@ -116,3 +117,38 @@ def seed(session: Session, *, prefix: str = "W") -> Seeded:
             username=name, role=role, jurisdictions=[code], password=PASSWORD))
     session.flush()
     return Seeded(chikan, xiashan, changed.id)
+
+
+def chain_and_transfer(session: Session, prefix: str = "W") -> int:
+    """A chain and a transfer for the case page: {prefix}C007 (a day ago) infected
+    {prefix}C001 (today), who infected {prefix}C011 (霞山's: masked for 赤坎's users);
+    {prefix}C001 is transferred to the 赤坎 hotel and arrives. Returns {prefix}C001's id."""
+    from fangkong.case.models import Case
+    from fangkong.isolation import transfers
+    from fangkong.isolation.models import Site
+    from fangkong.isolation.schemas import TransferCreate, VehicleCreate
+    from fangkong.person.models import Person
+    from fangkong.tracing import contacts
+    from fangkong.tracing.schemas import ExposureCreate
+
+    admin = make_actor()
+    case = {ref: session.scalars(select(Case).where(Case.ref == f"{prefix}{ref}")).one()
+            for ref in ("C001", "C007", "C011")}
+    day = (case["C001"].reported_at - timedelta(days=2)).date()
+    for src, dst in (("C007", "C001"), ("C001", "C011")):
+        contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+            source_case_id=case[src].id, exposed_person_id=case[dst].person_id,
+            first_exposure=day, last_exposure=day, setting="household"))  # type: ignore[arg-type]
+    person_ref = session.scalar(select(Person.ref).where(Person.id == case["C001"].person_id))
+    site = session.scalars(select(Site).where(Site.code == prefix + "H1")).one()
+    now = utc_now()
+    moved = transfers.request(session, actor=admin, data=TransferCreate(
+        person_ref=person_ref or "", to_site_id=site.id,
+        passenger_class="contact", clock_start=now - timedelta(hours=5)))  # type: ignore[arg-type]
+    bus = transfers.create_vehicle(session, actor=admin, data=VehicleCreate(
+        code=prefix + "B1", kind="bus", capacity=20, division_code=CHIKAN))  # type: ignore[arg-type]
+    transfers.dispatch(session, actor=admin, vehicle_id=bus.id, transfer_ids=[moved.id],
+                       at=now + timedelta(minutes=1))
+    transfers.arrive(session, actor=admin, transfer_id=moved.id, at=now + timedelta(minutes=40))
+    session.flush()
+    return case["C001"].id

@@ -31,9 +31,10 @@ def seeded(session: Session) -> Seeded:
     return seed(session)
 
 
-def _doc(session: Session, code: str, lang: str = "zh-Hans", **kw: object) -> service.BriefDoc:
+def _doc(session: Session, code: str, lang: str = "zh-Hans", day: date | None = None,
+         **kw: object) -> service.BriefDoc:
     ctx = service.context(session, actor=make_actor(), jurisdiction=code,
-                          day=local_today(ZONE), lang=lang, zone=ZONE, **kw)  # type: ignore[arg-type]
+                          day=day or local_today(ZONE), lang=lang, zone=ZONE, **kw)  # type: ignore[arg-type]
     return service.build(ctx)
 
 
@@ -119,6 +120,19 @@ def test_growth() -> None:
     assert growth(list(zip(days, [0] * 7 + [3] * 7, strict=True))).rate is None
 
 
+def test_a_past_days_brief_is_as_of_that_day(session: Session, seeded: Seeded) -> None:
+    """Yesterday's brief can be reissued although zones have infections after it: the figures
+    are those of the day (its new infections, the cumulative up to it, the zones in force)."""
+    past = local_today(ZONE) - timedelta(days=8)
+    doc = _doc(session, "440802", day=past)
+    assert doc.day == past
+    figures = _figures(doc, "brief.cases_div")
+    assert (figures["new"], figures["cumulative"]) == (1, 2)  # 8 and 10 days ago
+    assert _figures(doc, "zones")["zones_active"] == 0  # drawn today, its day 0 3 days ago
+    yesterday = _doc(session, "440802", day=local_today(ZONE) - timedelta(days=1))
+    assert _figures(yesterday, "brief.cases_div")["cumulative"] == 4
+
+
 def test_cli_writes_the_three_files(fresh_db: str, tmp_path: Path) -> None:
     from fangkong.cli import app
     from fangkong.core.db import get_engine, session_scope
@@ -141,6 +155,11 @@ def test_cli_writes_the_three_files(fresh_db: str, tmp_path: Path) -> None:
     assert sorted(Path(f).suffix for f in files) == [".html", ".pdf", ".xlsx"]
     html = next(Path(f) for f in files if f.endswith(".html")).read_text("utf-8")
     assert "「九不准」核查" in html and "違反項" in html
+    past = (local_today(ZONE) - timedelta(days=4)).isoformat()
+    again = CliRunner().invoke(app, ["brief", "--jurisdiction", "440802", "--date", past,
+                                     "--out", str(out), "--format", "html", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["files"][0].endswith(f"-{past}-zh-Hans.html")
     bad = CliRunner().invoke(app, ["brief", "--jurisdiction", "440802", "--date", "2022-13-01",
                                    "--out", str(out)])
     assert bad.exit_code != 0 and "--date" in bad.output

@@ -41,9 +41,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from fangkong.app import create_app
     from fangkong.config import get_settings
+    from fangkong.core.db import session_scope
     from tests.conftest import seeded_engine
+    from tests.web.seed import chain_and_transfer
 
     engine = seeded_engine("web", tmp_path_factory.mktemp("web"), prefix="B")
+    with session_scope(engine) as session:
+        chain_and_transfer(session, "B")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(get_settings(), engine=engine),
                                            host="127.0.0.1", port=port, log_level="warning"))
@@ -129,6 +133,30 @@ def test_county_user_overview_and_drill_down(page: Page, base_url: str) -> None:
     shot(page, "testing")
     page.goto(base_url + "/cases/" + "999999")
     expect(page.locator("h1")).to_have_text("出错了")
+
+
+@pytest.mark.parametrize("width", [1920, 390])
+def test_the_case_page_draws_its_chain_and_transfers(page: Page, base_url: str,
+                                                     width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, base_url, "bchikan")
+    page.goto(base_url + "/cases")
+    page.get_by_role("link", name="BC001").first.click()
+    graph = page.locator(".chart-graph")
+    expect(graph).to_have_attribute("data-ready", "1")
+    expect(page.locator("table.chain-nodes")).to_contain_text("其他辖区病例")
+    expect(page.locator("ol.transfer li")).to_have_count(3)
+    # nothing wider than the page, no section over another
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    boxes = [page.locator(sel).bounding_box() for sel in
+             ("section[aria-labelledby=h-person]", "section[aria-labelledby=h-timeline]",
+              "section[aria-labelledby=h-chain]", "section[aria-labelledby=h-transfer]")]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a and b
+            assert (a["x"] + a["width"] <= b["x"] + 1 or b["x"] + b["width"] <= a["x"] + 1
+                    or a["y"] + a["height"] <= b["y"] + 1 or b["y"] + b["height"] <= a["y"] + 1)
+    shot(page, f"case-chain-{width}")
 
 
 def test_map_click_opens_the_district(page: Page, base_url: str) -> None:

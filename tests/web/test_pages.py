@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.audit import AuditEntry
 from fangkong.web.models import WebPreference
-from tests.web.seed import PASSWORD, Seeded, seed
+from tests.web.seed import PASSWORD, Seeded, chain_and_transfer, seed
 
 
 @pytest.fixture
@@ -127,12 +127,30 @@ def test_case_page_timeline_and_audit(client: TestClient, session: Session,
     html = client.get(f"/cases/{seeded.reclassified_id}").text
     assert "WC004" in html and "分类变更" in html and "CT changes" in html
     assert "无症状感染者" in html and "确诊病例" in html
-    assert "传播链与暴露" in html and "尚未接入" in html
+    assert "传播链与暴露" in html and "尚未接入" not in html
+    assert "未与其他病例关联" in html  # a lone case
     reads = session.scalars(select(AuditEntry).where(AuditEntry.actor == "wchikan",
                                                      AuditEntry.action == "read")).all()
     assert {(e.record_type, tuple(e.record_ids)) for e in reads} >= {
         ("case", (str(seeded.reclassified_id),))}
     assert any(e.record_type == "person" and e.fields[0] == "name" for e in reads)
+
+
+def test_case_page_shows_the_chain_and_the_transfers(client: TestClient, session: Session,
+                                                     seeded: Seeded) -> None:
+    first = chain_and_transfer(session, "W")
+    sign_in(client, "wchikan")
+    html = client.get(f"/cases/{first}").text
+    assert "尚未接入" not in html
+    assert 'class="chart chart-graph"' in html and "&#34;type&#34;: &#34;graph&#34;" in html
+    nodes = html[html.index('class="chain-nodes"'):html.index('class="chain-links"')]
+    assert "WC001" in nodes and ">WC007</a>" in nodes and "其他辖区病例 (440803)" in nodes
+    assert "WC011" not in html  # the other district's case is masked
+    assert "共同居住" in html
+    timeline = html[html.index('id="h-transfer"'):]
+    assert "转运入住" in timeline and "已到达" in timeline and "海湾酒店" in timeline
+    assert [s in timeline for s in ("申请转运", "派车出发", "到达")] == [True] * 3
+    assert timeline.index("申请转运") < timeline.index("派车出发") < timeline.index(">到达<")
 
 
 def test_language_choice_is_stored_per_user(client: TestClient, session: Session,
@@ -295,3 +313,45 @@ def test_long_lists_are_capped_on_pages_but_whole_in_the_brief(
     assert "显示前 10 条，共 25 条" in page and 'href="/zones?j=440802">查看全部' in page
     brief = section(client.get("/brief").text)
     assert brief.count("<tr>") == 26 and "R24" in brief and "查看全部" not in brief
+
+
+def test_generated_task_titles_are_in_the_readers_language(
+        client: TestClient, session: Session, seeded: Seeded) -> None:
+    """A contact's notification task: Chinese on the Chinese board, English in English, and
+    none of the English message's words in the zh-Hans pages."""
+    from fangkong.person.models import Person
+    from fangkong.task.models import Task
+    from fangkong.tracing import contacts
+    from fangkong.tracing.schemas import ExposureCreate
+    from tests.conftest import make_actor
+
+    case_id = seeded.chikan_case_ids[0]
+    person = session.scalars(select(Person).where(Person.ref == "WA00000012")).one()
+    contacts.add_exposure(session, actor=make_actor(), data=ExposureCreate(
+        source_case_id=case_id, exposed_person_id=person.id, first_exposure=utc_day(),
+        last_exposure=utc_day(), setting="household"))  # type: ignore[arg-type]
+    task = session.scalars(select(Task).where(Task.type == "notify_contact")).one()
+    assert task.title_key == "notify_contact"
+    assert task.title == f"Notify contact (person {person.id}) of case {case_id}: close contact"
+    sign_in(client, "wchikan")
+    html = client.get("/tasks").text
+    assert f"通知密切接触者（人员 {person.id}，病例 {case_id}）" in html
+    zones = client.get("/zones").text
+    assert "无新增感染" in zones and "区域核酸筛查全部阴性" in zones  # lifting conditions
+    for page in (html, client.get(f"/cases/{case_id}").text, zones, client.get("/brief").text):
+        for english in ("Notify contact", "close contact", "no new infection", "area-wide",
+                        "not available"):
+            assert english not in page
+    client.post("/prefs", data=form(client, lang="zh-Hant", next="/tasks"))
+    assert f"通知密切接觸者（人員 {person.id}，病例 {case_id}）" in client.get("/tasks").text
+    client.post("/prefs", data=form(client, lang="en", next="/tasks"))
+    assert task.title in client.get("/tasks").text
+    from fangkong.task.schemas import TaskRead
+    api = TaskRead.model_validate(task).model_dump()  # what the API returns
+    assert (api["title"], api["title_key"], api["title_params"]["role"]) == (
+        task.title, "notify_contact", "close_contact")
+
+
+def utc_day() -> str:
+    from fangkong.core.clock import utc_now
+    return utc_now().date().isoformat()

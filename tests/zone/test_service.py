@@ -251,3 +251,43 @@ def test_public_notice_lists_zones_and_the_changes_since_yesterday(
     notice = service.public_notice(session, division=CHIKAN)
     assert notice.zones == []
     assert [c.kind for c in notice.changes_since_yesterday] == ["lifted"]
+
+
+def test_a_zone_drawn_late_gets_its_round_from_the_designation_on(
+        session: Session, admin: Actor, on: list[date]) -> None:
+    """Day 0 on 05-01, drawn on 05-10: the pack's round day (day 7, 05-08) had passed; the
+    round is asked for from the designation on, and the change dated after it, not before."""
+    _zone(session, admin, last="2022-05-01")
+    [row] = service.evaluate(session, actor=admin)
+    assert row.due is None
+    [rnd] = [r for r in row.requires if "round" in r]
+    assert "2022-05-10" in rnd and "2022-05-08" not in rnd
+    assert row.effective is not None and row.effective >= D("2022-05-10")
+    zone = service.get(session, actor=admin, zone_id=row.zone_id)
+    service.record_round(session, actor=admin, zone_id=zone.id,
+                         data=RoundIn(round_date=D("2022-05-10"), all_negative=True))
+    on[0] = D("2022-05-11")
+    [row] = service.evaluate(session, actor=admin)
+    assert row.due == "medium" and row.effective == D("2022-05-11")
+
+
+def test_a_past_day_is_evaluated_as_the_zone_stood_then(session: Session, admin: Actor,
+                                                         on: list[date]) -> None:
+    """An infection reported after a day does not stop that day's evaluation (a past day's
+    brief): the clock is read from the infections known then."""
+    zone_id = _zone(session, admin, last="2022-05-01")
+    on[0] = D("2022-05-12")
+    service.add_infection(session, actor=admin, zone_id=zone_id,
+                          data=InfectionIn(reported_date=D("2022-05-12")))
+    zone = service.get(session, actor=admin, zone_id=zone_id)
+    past = service.next_step(zone, D("2022-05-11"))
+    # day 0 still 05-01 then, the round due from the designation (05-10) on, none recorded
+    assert past.effective == D("2022-05-12") and past.due is None
+    assert any("round" in r and "2022-05-10" in r for r in past.requires)
+    now = service.next_step(zone, D("2022-05-12"))
+    assert now.effective == D("2022-05-20")  # day 0 is 05-12 now: day 7's round, day 8
+    assert service.prohibition_breaches(session, actor=admin, on=D("2022-05-11")) == []
+    # before it was drawn the zone was not in force: nothing to say of it
+    from fangkong.zone import rules
+    assert not rules.existed_on(zone, D("2022-05-09"))
+    assert rules.existed_on(zone, D("2022-05-11"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy import types as sa_types
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -307,6 +309,9 @@ def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         if kind._isnull and column.foreign_keys:  # typed by the column it refers to
             kind = next(iter(column.foreign_keys)).column.type
         convert = kind.bind_processor(dialect)
+        if isinstance(kind, sa_types.JSON):  # COPY's text needs the document (None: NULL)
+            dumps = getattr(dialect, "_json_serializer", None) or json.dumps
+            convert = lambda v, dumps=dumps: None if v is None else dumps(v)  # noqa: E731
         values = ([row[name] for row in rows] if name in given
                   else [defaults[name]] * len(rows))
         columns.append([convert(v) for v in values] if convert else values)

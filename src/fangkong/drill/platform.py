@@ -263,7 +263,8 @@ class Platform:
                     self.task_of[agent] = have[case_id].id
                 continue
             task = tasks.create(self.session, actor=self.actor, data=TaskCreate(
-                type="investigate_case", title=f"流调：case {case_id}", subject_type="case",
+                type="investigate_case", **tasks.titled("investigate_case", case=case_id),
+                subject_type="case",
                 subject_id=case_id, owning_division_code=owning,
                 due_at=refs[ref].reported_at + self.investigation))
             self.task_of[agent] = task.id

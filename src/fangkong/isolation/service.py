@@ -280,7 +280,8 @@ def _sampling(session: Session, actor: Actor, plans: Sequence[tuple[Stay, list[d
         {"stay_id": stay.id, "test_date": day, "task_id": None, "result": SampleResult.pending,
          "recorded_at": None, "sampled_at": None} for stay, day, _ in wanted])
     ids = tasks.create_many(session, actor=actor, data=[TaskCreate(
-        type=SAMPLING_TASK, title=f"sample stay {stay.id} ({where}) on {day}",
+        type=SAMPLING_TASK, **tasks.titled("sample_stay", stay=stay.id, where=where,
+                                           day=day.isoformat()),
         subject_type="iso_stay_test", subject_id=test_id,
         completes_on=["stay.sampled", "stay.tested"],
         cancels_on=["stay.moved"], owning_division_code=stay.division_code, due_at=_due(day),

@@ -254,6 +254,24 @@ def clocks(session: Session, *, actor: Actor, now: datetime, division: str | Non
     return out
 
 
+def of_person(session: Session, *, actor: Actor, person_id: int
+              ) -> list[tuple[Transfer, str | None, str | None]]:
+    """A person's transfers in the actor's jurisdiction, oldest first, each with the names of
+    the sites it leaves and goes to (None: home, or not a site)."""
+    actor.require(Perm.isolation_read)
+    rows = list(session.scalars(scope(select(Transfer).where(Transfer.person_id == person_id),
+                                      actor, Transfer.division_code)
+                                .order_by(Transfer.created_at, Transfer.id)))
+    ids = {i for t in rows for i in (t.from_site_id, t.to_site_id) if i is not None}
+    names = dict(session.execute(select(Site.id, Site.name).where(Site.id.in_(ids))
+                                 ).tuples().all()) if ids else {}
+    if rows:
+        audit.record(session, actor, action="read", record_type="iso_transfer",
+                     record_ids=[t.id for t in rows], fields=TRANSFER_FIELDS)
+    return [(t, names.get(t.from_site_id) if t.from_site_id else None,
+             names.get(t.to_site_id) if t.to_site_id else None) for t in rows]
+
+
 def person_clocks(session: Session, *, actor: Actor, now: datetime,
                   division: str | None = None) -> list[ClockRow]:
     """The clock of each admission transfer: hours so far (waiting) or to arrival."""

@@ -319,8 +319,9 @@ def request(session: Session, *, actor: Actor, data: StayRequestIn) -> StayReque
     session.add(stay)
     session.flush()
     task = tasks.create(session, actor=handover(actor), data=TaskCreate(
-        type="stay_request", title=f"暂住协查 / visitor stay request: {person.ref} staying in "
-        f"{code} since {data.since.date().isoformat()}", subject_type="person_stay",
+        type="stay_request", **tasks.titled("stay_request", ref=person.ref, place=code,
+                                            since=data.since.date().isoformat()),
+        subject_type="person_stay",
         subject_id=stay.id, owning_division_code=person.division_code,
         due_at=now + timedelta(hours=REQUEST_DUE_HOURS),
         note="confirm (POST /api/v1/stays/requests/{id}/accept) or decline the stay"))

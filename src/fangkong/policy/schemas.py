@@ -107,6 +107,21 @@ class ZoneFacts(BaseModel):
                                    "it has since been lowered (default: its current level).")
 
 
+class Condition(BaseModel):
+    """A condition still missing, as data (``requires`` gives it as English text): ``clean``
+    (no new infection on days ``first_day``..``last_day``, dates ``first``..``last``),
+    ``round`` (a negative area-wide round on one of those days) or ``confirm`` (the pack's
+    ``text``, confirmed by hand as ``confirm``)."""
+
+    kind: str
+    first: date | None = None
+    last: date | None = None
+    first_day: int | None = None
+    last_day: int | None = None
+    text: str | None = None
+    confirm: str | None = None
+
+
 class ZoneVerdict(Stamped):
     level: str
     day0: date
@@ -117,6 +132,9 @@ class ZoneVerdict(Stamped):
     escalation: bool = False
     effective: date | None = Field(None, description="Earliest date of the next change.")
     requires: list[str] = Field(default_factory=list, description="Conditions still missing.")
+    conditions: list[Condition] = Field(
+        default_factory=list, description="The same conditions as data, for a reader's "
+        "language.")
     met: list[str] = Field(default_factory=list)
     reason: str
 

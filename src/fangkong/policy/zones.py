@@ -22,7 +22,7 @@ from typing import Any
 from fangkong.core.errors import Invalid, Problem
 from fangkong.policy.pack import LevelDef, LiftStep, Pack
 from fangkong.policy.plans import day
-from fangkong.policy.schemas import ZoneFacts, ZoneSchedule, ZoneStep, ZoneVerdict
+from fangkong.policy.schemas import Condition, ZoneFacts, ZoneSchedule, ZoneStep, ZoneVerdict
 
 
 def level_def(pack: Pack, level: str) -> LevelDef:
@@ -49,15 +49,30 @@ class _Laid:
     from_level: str
     spec: LiftStep
     start: date  # first day of the clean window
+    not_before: date | None = None  # the zone got its level then: no round before it counts
 
     @property
     def effective(self) -> date:
         return day(self.start, self.spec.clean_days)
 
+    def round_window(self) -> tuple[date, date] | None:
+        """The days the step's round is asked for: never before the zone got its level (a
+        zone drawn late, after the pack's round days had passed, is asked for its round from
+        that day on, not on a date it can no longer meet)."""
+        rnd = self.spec.round
+        if rnd is None:
+            return None
+        first, last = day(self.start, rnd.from_day - 1), day(self.start, rnd.to_day - 1)
+        if self.not_before is not None and first < self.not_before:
+            first = self.not_before
+            last = max(last, first)
+        return first, last
+
 
 def _laid(pack: Pack, level: str, day0: date, *, path_level: str,
-          level_since: date | None) -> list[_Laid]:
-    """The steps still ahead of a zone now at ``level`` on the path of ``path_level``."""
+          level_since: date | None, not_before: date | None = None) -> list[_Laid]:
+    """The steps still ahead of a zone now at ``level`` on the path of ``path_level``
+    (``not_before``: the day it got ``level``, before which no round of its can be)."""
     level_def(pack, level)
     steps = level_def(pack, path_level).lifting
     froms = [path_level, *(s.to_level for s in steps)][:len(steps)]
@@ -69,7 +84,7 @@ def _laid(pack: Pack, level: str, day0: date, *, path_level: str,
     for from_level, spec in zip(froms, steps, strict=True):
         if from_level == level and out == [] and level != path_level and level_since:
             start = level_since
-        laid = _Laid(from_level, spec, start)
+        laid = _Laid(from_level, spec, start, not_before)
         start = laid.effective
         if from_level == level or out:
             out.append(laid)
@@ -87,10 +102,10 @@ def _clean_text(day0: date, laid: _Laid) -> str:
 
 
 def _round_text(day0: date, laid: _Laid) -> str | None:
-    rnd = laid.spec.round
-    if rnd is None:
+    window = laid.round_window()
+    if window is None:
         return None
-    first, last = day(laid.start, rnd.from_day - 1), day(laid.start, rnd.to_day - 1)
+    first, last = window
     which = "on" if first == last else "on one of"
     return f"a negative area-wide round {which} {_span(day0, first, last)}"
 
@@ -127,36 +142,60 @@ def _note(pack: Pack, level: str, has_steps: bool) -> str | None:
 
 def _round_done(day0: date, laid: _Laid, facts: ZoneFacts, on: date) -> date | None:
     """The first qualifying negative round sampled before ``on``."""
-    if laid.spec.round is None:
+    rnd = laid.spec.round
+    if rnd is None:
         return None
-    first = max(day(laid.start, laid.spec.round.from_day - 1), day(day0, 1))
+    # a round recorded before the zone was drawn counts too (the window asked for is only
+    # moved when none was)
+    first = max(day(laid.start, rnd.from_day - 1), day(day0, 1))
     done = sorted(r for r in facts.negative_rounds if first <= r < on)
     return done[0] if done else None
 
 
 def _effective(laid: _Laid, round_on: date | None, on: date) -> date:
-    rnd = laid.spec.round
-    if rnd is None:
+    window = laid.round_window()
+    if window is None:
         return laid.effective
     if round_on is not None:
         return max(laid.effective, day(round_on, 1))
-    latest = day(laid.start, rnd.to_day - 1)
+    latest = window[1]
     return max(laid.effective, day(latest, 1) if on <= latest else day(on, 1))
 
 
-def _check(day0: date, laid: _Laid, facts: ZoneFacts, on: date) -> tuple[list[str], list[str]]:
-    """(met, missing) conditions of the step on ``on``."""
+def _condition(kind: str, day0: date, first: date, last: date) -> Condition:
+    return Condition(kind=kind, first=first, last=last, first_day=(first - day0).days,
+                     last_day=(last - day0).days)
+
+
+def _check(day0: date, laid: _Laid, facts: ZoneFacts, on: date
+           ) -> tuple[list[str], list[str], list[Condition]]:
+    """(met, missing) conditions of the step on ``on`` (English), and the missing ones as
+    :class:`Condition` (what a page shows in its reader's language)."""
     met: list[str] = []
     missing: list[str] = []
+    wanted: list[Condition] = []
     clean = _clean_text(day0, laid)
-    (met if on >= laid.effective else missing).append(clean)
+    if on >= laid.effective:
+        met.append(clean)
+    else:
+        missing.append(clean)
+        wanted.append(_condition("clean", day0, laid.start, day(laid.effective, -1)))
     rnd = _round_text(day0, laid)
-    if rnd:
-        (met if _round_done(day0, laid, facts, on) else missing).append(rnd)
+    window = laid.round_window()
+    if rnd and window:
+        if _round_done(day0, laid, facts, on):
+            met.append(rnd)
+        else:
+            missing.append(rnd)
+            wanted.append(_condition("round", day0, *window))
     for extra in laid.spec.also_requires:
         text = f"{extra.text} [confirm: {extra.id}]"
-        (met if extra.id in facts.confirmed else missing).append(text)
-    return met, missing
+        if extra.id in facts.confirmed:
+            met.append(text)
+        else:
+            missing.append(text)
+            wanted.append(Condition(kind="confirm", text=extra.text, confirm=extra.id))
+    return met, missing, wanted
 
 
 @dataclass(frozen=True)
@@ -192,20 +231,22 @@ def evaluate(pack: Pack, *, level: str, last_infection: date, on: date,
                                f"'{target}' and the clock restarts")
     laid = _laid(pack, level, day0,
                  path_level=level if clock.restarted else facts.path_level or level,
-                 level_since=None if clock.restarted else facts.level_since)
+                 level_since=None if clock.restarted else facts.level_since,
+                 not_before=facts.level_since)
     if not laid:
         return _verdict(pack, clock, reason=_note(pack, level, False) or "")
     return _step_verdict(pack, clock, laid[0], facts)
 
 
 def _step_verdict(pack: Pack, clock: _Clock, laid: _Laid, facts: ZoneFacts) -> ZoneVerdict:
-    met, missing = _check(clock.day0, laid, facts, clock.on)
+    met, missing, wanted = _check(clock.day0, laid, facts, clock.on)
     to = laid.spec.to_level
     effective = _effective(laid, _round_done(clock.day0, laid, facts, clock.on), clock.on)
     step = f"'{laid.from_level}' → '{to}'"
     restart = " (clock restarted)" if clock.restarted else ""
     if missing:
         return _verdict(pack, clock, effective=effective, requires=missing, met=met,
+                        conditions=wanted,
                         reason=f"{step} not yet due{restart}: {len(missing)} condition(s) "
                                "missing")
     return _verdict(pack, clock, due=to, lifts=is_base(pack, to), effective=effective, met=met,

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fangkong.core.db import Base, BigId, UTCDateTime
@@ -31,6 +32,10 @@ class Task(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     type: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(300))
+    title_key: Mapped[str | None] = mapped_column(String(50))
+    """A generated task's message (``fangkong.task.titles``): shown in the reader's language;
+    ``title`` holds its English text. None: a title a person typed."""
+    title_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     subject_type: Mapped[str | None] = mapped_column(String(50))
     subject_id: Mapped[int | None] = mapped_column(BigId)
     completes_on: Mapped[str | None] = mapped_column(String(300))

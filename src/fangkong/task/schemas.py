@@ -13,6 +13,11 @@ from fangkong.task.enums import TaskStatus
 class TaskCreate(BaseModel):
     type: str = Field(pattern=r"^[a-z][a-z0-9_]{1,49}$")
     title: str = Field(min_length=1, max_length=300)
+    title_key: str | None = Field(None, max_length=50, description=(
+        "A generated task's message (fangkong.task.titles.TITLES), shown in each reader's "
+        "language; title is then its English text."))
+    title_params: dict[str, str | int] | None = Field(
+        None, description="The message's parameters.")
     subject_type: str | None = Field(None, max_length=50)
     subject_id: Int64 | None = None
     completes_on: list[str] = Field(
@@ -58,6 +63,8 @@ class TaskRead(BaseModel):
     id: int
     type: str
     title: str
+    title_key: str | None = None
+    title_params: dict[str, Any] | None = None
     subject_type: str | None
     subject_id: int | None
     completes_on: list[str]

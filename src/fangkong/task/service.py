@@ -20,6 +20,7 @@ from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
 from fangkong.geo.service import ancestor_codes
 from fangkong.policy import service as policy
+from fangkong.task import titles
 from fangkong.task.enums import ACTIVE, TaskStatus
 from fangkong.task.models import Task, TaskEvent
 from fangkong.task.schemas import EscalationReport, OverdueRow, TaskCreate, TaskUpdate
@@ -78,6 +79,11 @@ def _packs(data: Sequence[TaskCreate]) -> None:
         raise Invalid("the task's policy pack is not valid", problems=problems[:50])
 
 
+titled = titles.titled
+"""A generated task's title, message key and parameters (:mod:`fangkong.task.titles`), for
+the domains that make tasks: ``TaskCreate(type=..., **tasks.titled("resample", ref=...))``."""
+
+
 def _row(data: TaskCreate) -> dict[str, Any]:
     return {**data.model_dump(), "completes_on": " ".join(data.completes_on) or None,
             "cancels_on": " ".join(data.cancels_on) or None}
@@ -92,6 +98,7 @@ def create(session: Session, *, actor: Actor, data: TaskCreate) -> Task:
     _check_refs(session, actor, data.unit_id, data.assignee_id)
     _ending([data])
     _packs([data])
+    titles.check(data.title_key, data.title_params)
     now = utc_now()
     task = Task(**_row(data), status=TaskStatus.open, escalation_level=0,
                 created_by=actor.username, created_at=now)
@@ -127,6 +134,8 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
         _check_refs(session, actor, None, assignee_id)
     _ending(data)
     _packs(data)
+    for d in data:
+        titles.check(d.title_key, d.title_params)
     now = utc_now()
     rows = [{**_row(d), "status": TaskStatus.open, "escalation_level": 0,
              "created_by": actor.username, "created_at": now} for d in data]

@@ -125,8 +125,8 @@ def _hand_over_case(session: Session, actor: Actor, case_id: int, ref: str, code
         return
     county = code[:6]
     tasks.create_many(session, actor=handover(actor), data=[TaskCreate(
-        type="assist_case", title=f"病例协查 / case handed over: {ref}, positive single tube "
-        f"{tube.barcode} (testing round {tube.round_id})", subject_type="case",
+        type="assist_case", **tasks.titled("assist_case", ref=ref, barcode=tube.barcode,
+                                           round=tube.round_id), subject_type="case",
         subject_id=case_id, owning_division_code=county,
         due_at=now + timedelta(hours=ASSIST_DUE_HOURS),
         note="a visitor from your jurisdiction tested positive elsewhere: take over the case")])
@@ -147,7 +147,7 @@ def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testin
     found = [units.of(code) for _, _, code, _ in persons]
     writer = acting_for(actor, [code for _, _, code, _ in persons])
     ids = tasks.create_many(session, actor=writer, data=[TaskCreate(
-        type="resample", title=f"单管复采 single-tube re-collection: {ref} ({why} {barcode})",
+        type="resample", **tasks.titled("resample", ref=ref, why=why, barcode=barcode),
         subject_type="person", subject_id=person_id, completes_on=["testing.retested"],
         owning_division_code=code,
         unit_id=unit.id if unit else None,

@@ -77,6 +77,10 @@ SAMPLE_REFS_LOCK = "4004016, 13"
 """PostgreSQL's advisory lock (two-key form) of the testing references (migration 0017; a
 round's targets too, migration 0020): held shared by sample and target writers until they
 commit, taken exclusively by a deletion of a person, tube, collection point or round."""
+IMPORT_ROLE = "fangkong_sample_import"
+"""PostgreSQL's role whose statements the samples' trigger does not join with the persons and
+tubes again (migration 0028): the import runs its INSERT as it, when the session may become
+it; only members of the role may."""
 _UTC = pa.timestamp("us", tz="UTC")
 _SQLITE_CACHE_KIB = 262_144
 """SQLite's page cache during a bulk import (256 MiB; the default is 2 MiB): a city's
@@ -548,8 +552,9 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     # more per row); the same pair from a concurrent import makes this one fail whole on the
     # unique constraint, which is what atomic means.
     # Every person and tube here was found by _resolve_samples' join, under the references'
-    # lock: PostgreSQL's trigger is told not to join them again (migration 0018).
-    resolved = {"fangkong.sample_refs": "resolved"} if is_postgres(session) else {}
+    # lock: the INSERT runs as the import's role, whose statements PostgreSQL's trigger does
+    # not join again (migration 0028), if this session may become it.
+    resolved = _import_role(session, r)
     with _settings(session, resolved):
         done = session.execute(sm.insert().from_select(
             ["round_id", "tube_id", "person_id", "sampled_at", "point_id", "repeat"], src),
@@ -577,6 +582,18 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
         session.execute(text("ANALYZE testing_tube"))
         clock.lap("merge: analyze")
     return inserted
+
+
+def _import_role(session: Session, staged: Table) -> dict[str, str]:
+    """The settings that make the session the import's role (:data:`IMPORT_ROLE`) and let it
+    read ``staged``; none if it may not become it (or on SQLite): the INSERT is then checked
+    in full."""
+    if not is_postgres(session) or not session.scalar(text(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
+            "THEN pg_has_role(:r, 'MEMBER') ELSE false END"), {"r": IMPORT_ROLE}):
+        return {}
+    session.execute(text(f"GRANT SELECT ON {staged.name} TO {IMPORT_ROLE}"))
+    return {"role": IMPORT_ROLE}
 
 
 def _expire_tubes(session: Session) -> None:

@@ -148,7 +148,10 @@ class Sample(Base):
     per statement instead of a lookup per row of a bulk import's millions, under one advisory
     lock that deletions of the referenced rows wait for (migration 0017) instead of a share
     lock per row; on SQLite per row. The samples import's own INSERT, whose persons and tubes
-    it found by a join while holding that lock, is not joined again (migration 0018)."""
+    it found by a join while holding that lock, is not joined again: it runs as the role
+    ``fangkong_sample_import``, which only members of it can become (migration 0028; before,
+    migration 0018 trusted a setting that any session could change). Every other statement is
+    checked."""
 
     __tablename__ = "testing_sample"
     __table_args__ = (

@@ -64,8 +64,9 @@ def send(session: Session, *, actor: Actor, data: AssistCreate) -> AssistRequest
     session.add(request)
     session.flush()
     task = tasks.create(session, actor=handover(actor), data=TaskCreate(
-        type="assist_request", title=f"区域协查 / cross-region request {request.id}: "
-        f"{len(request.items)} contact(s) of case {case.ref}", subject_type="assist_request",
+        type="assist_request", **tasks.titled("assist_request", request=request.id,
+                                              count=len(request.items), case=case.ref),
+        subject_type="assist_request",
         subject_id=request.id, owning_division_code=data.to_division_code,
         due_at=request.due_at))
     request.task_id = task.id

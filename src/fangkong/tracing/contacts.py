@@ -538,16 +538,17 @@ def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode]) -
         due = policy.tracing_rules(contact_pack(contact)).tasks
         pin = {"pack_id": contact.pack, "pack_version": contact.pack_version}
         specs.append(TaskCreate(
-            type="notify_contact", title=f"Notify contact (person {contact.person_id}) of case "
-            f"{contact.index_case_id}: {contact.role}", subject_type="contact",
+            type="notify_contact", **tasks.titled(
+                "notify_contact", person=contact.person_id, case=contact.index_case_id,
+                role=contact.role), subject_type="contact",
             subject_id=contact.id, completes_on=NOTIFIED, cancels_on=ENDED,
             owning_division_code=contact.division_code,
             due_at=now + timedelta(hours=due.notify_within_hours), **pin))
         phases = contact.plan.get("phases") or []
         if phases and phases[0].get("kind") == "centralized_quarantine":
             specs.append(TaskCreate(
-                type="transfer_to_quarantine", title=f"Transfer contact (person "
-                f"{contact.person_id}) to centralized quarantine", subject_type="contact",
+                type="transfer_to_quarantine", **tasks.titled(
+                    "transfer_to_quarantine", person=contact.person_id), subject_type="contact",
                 subject_id=contact.id, completes_on=["transfer.arrived"], cancels_on=ENDED,
                 owning_division_code=contact.division_code,
                 due_at=now + timedelta(hours=due.transfer_within_hours), **pin))

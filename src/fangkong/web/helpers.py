@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from fangkong.case.enums import LABELS as CASE_LABELS
+from fangkong.task import titles as task_titles
 from fangkong.task.enums import KNOWN_TYPES
 from fangkong.task.enums import LABELS as TASK_LABELS
 from fangkong.web import i18n, sections
@@ -37,6 +38,8 @@ def helpers(lang: str, zone: str) -> dict[str, Any]:
         "t": lambda key: i18n.translate(key, lang),
         "case_label": lambda v: i18n.label(CASE_LABELS, v, lang),
         "task_label": lambda v: i18n.label(TASK_LABELS, v, lang),
+        "task_title": lambda task: task_titles.render(task.title, task.title_key,
+                                                      task.title_params, lang),
         "type_label": lambda v: i18n.label(KNOWN_TYPES, v, lang),
         "num": lambda v, d=0: i18n.fmt_number(v, lang, d),
         "fdate": lambda v: i18n.fmt_date(v, lang),

@@ -22,7 +22,7 @@ from fangkong.core.errors import AppError, Forbidden, Invalid, TooManyAttempts, 
 from fangkong.deps import AppSettings, DbSession, Transactions, client_address
 from fangkong.user import service as users
 from fangkong.user.passwords import PasswordRejected
-from fangkong.web import csrf, i18n, sections
+from fangkong.web import casepage, csrf, i18n, sections
 from fangkong.web import service as queries
 from fangkong.web.auth import (
     COOKIE,
@@ -227,8 +227,11 @@ def case_page(request: Request, viewer: CurrentViewer, session: DbSession,
     events = queries.timeline(case, zone)
     names = {c: queries.division_name(session, c) for c in
              {case.owning_division_code, case.current_division_code}}
+    chain = casepage.chain_view(session, viewer.actor, case.id, viewer.lang)
+    moves = casepage.transfer_steps(session, viewer.actor, case.person_id, viewer.lang)
     return render(request, viewer, "case.html", lang=viewer.lang, zone=zone, nav="cases",
-                  case=case, person=person, events=events, names=names)
+                  case=case, person=person, events=events, names=names, chain=chain,
+                  transfers=moves)
 
 
 @router.get("/tasks")

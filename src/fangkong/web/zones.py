@@ -7,23 +7,40 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from fangkong.policy.schemas import Condition
+from fangkong.web import i18n
 from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
+from fangkong.zone import rules
 from fangkong.zone import service as zones
-from fangkong.zone.enums import LEVEL_LABELS, EventKind, ZoneStatus
+from fangkong.zone.enums import LEVEL_LABELS, EventKind
 
 
 def level_label(level: str, lang: str) -> str:
     return LEVEL_LABELS.get(level, {}).get(lang, level)
 
 
+def condition_text(c: Condition, lang: str) -> str:
+    """A zone's missing condition in the reader's language."""
+    if c.kind == "confirm":
+        return i18n.translate("zones.cond.confirm", lang).format(text=c.text, id=c.confirm)
+    assert c.first is not None and c.last is not None
+    key = f"zones.cond.{c.kind}" + ("_one" if c.first == c.last else "")
+    return i18n.translate(key, lang).format(
+        a=c.first_day, b=c.last_day, first=i18n.fmt_date(c.first, lang),
+        last=i18n.fmt_date(c.last, lang))
+
+
 def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
     """Everything the zones page and section show, for the viewer's chosen jurisdiction (the
     zone rows narrowed to ``level`` when given; ``levels`` lists every active level)."""
     every = zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code, status=None)
-    active = [z for z in every if z.status is ZoneStatus.active]
+    # the zones in force on the day (a past day's brief: as they stood then)
+    active = [z for z in every if rules.existed_on(z, ctx.day)]
     shown = [z for z in active if level is None or z.level == level]
-    rows = [{"zone": zone, "verdict": zones.next_step(zone, ctx.day),
-             "label": level_label(zone.level, ctx.lang)} for zone in shown]
+    rows = [{"zone": zone, "verdict": (verdict := zones.next_step(zone, ctx.day)),
+             "label": level_label(zone.level, ctx.lang),
+             "requires": [condition_text(c, ctx.lang) for c in verdict.conditions]}
+            for zone in shown]
     ids = {zone.id for zone in shown}
     pending = [p for p in zones.proposals(ctx.session, actor=ctx.actor) if p.zone_id in ids]
     breaches = [b for b in zones.prohibition_breaches(ctx.session, actor=ctx.actor, on=ctx.day)

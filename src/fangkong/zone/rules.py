@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from fangkong.core.errors import Invalid, Problem
 from fangkong.policy import service as policy
 from fangkong.policy.measures import AreaControl
 from fangkong.policy.pack import LiftStep
-from fangkong.policy.schemas import ZoneFacts, ZoneVerdict
+from fangkong.policy.schemas import Condition, ZoneFacts, ZoneVerdict
 from fangkong.zone.enums import EventKind
 from fangkong.zone.models import Zone
 
@@ -66,11 +67,42 @@ class Verdict:
     escalation: bool = False
     requires: list[str] = field(default_factory=list)
     effective: date | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    """``requires`` as data (what a page renders in its reader's language)."""
+
+
+def day0_on(zone: Zone, on: date) -> date | None:
+    """Day 0 of the zone's clock as it stood on ``on``: its last infection reported on or
+    before that day (infections reported later had not restarted it yet); None if none was
+    known by then (the zone was drawn, or its infections reported, later)."""
+    if zone.last_infection_date <= on:
+        return zone.last_infection_date
+    return max((e.on_date for e in zone.events
+                if e.kind is EventKind.infection and e.on_date <= on), default=None)
+
+
+def existed_on(zone: Zone, on: date) -> bool:
+    """Whether the zone was in force on ``on``: designated by then, not lifted yet, and with a
+    known infection behind it."""
+    return (zone.designated_on <= on and (zone.lifted_on is None or zone.lifted_on > on)
+            and day0_on(zone, on) is not None)
+
+
+def _as_of(zone: Zone, on: date) -> tuple[str, date]:
+    """The zone's level and day 0 as they stood on ``on`` (a past day's brief); its current
+    ones when no later infection has moved its clock since."""
+    day0 = day0_on(zone, on)
+    if day0 is None:
+        raise Invalid(f"zone {zone.code} had no known infection on {on}",
+                      problems=[Problem(f"{on} is before its infections", field="on")])
+    if day0 == zone.last_infection_date:
+        return zone.level, day0
+    return _level_on(zone, on), day0
 
 
 def verdict(zone: Zone, on: date) -> ZoneVerdict:
-    return policy.evaluate_zone(zone_pack(zone), level=zone.level,
-                                last_infection=zone.last_infection_date, on=on,
+    level, day0 = _as_of(zone, on)
+    return policy.evaluate_zone(zone_pack(zone), level=level, last_infection=day0, on=on,
                                 facts=facts(zone))
 
 
@@ -78,7 +110,7 @@ def evaluate(zone: Zone, on: date) -> Verdict:
     v = verdict(zone, on)
     due = "lift" if v.due and v.lifts else v.due
     return Verdict(due=due, reason=v.reason, escalation=v.escalation, requires=v.requires,
-                   effective=v.effective)
+                   effective=v.effective, conditions=v.conditions)
 
 
 def lifting_steps(zone: Zone) -> list[LiftStep]:
@@ -93,7 +125,8 @@ def lifting_steps(zone: Zone) -> list[LiftStep]:
 def as_measure(zone: Zone, on: date) -> AreaControl:
     """The zone as the nine-prohibition checks see it: held at its level through ``on``."""
     f = facts(zone)
-    return AreaControl(kind="area_control", label=f"{zone.code} {zone.name}", level=zone.level,
-                       last_infection=zone.last_infection_date, held_until=on,
+    level, day0 = _as_of(zone, on)
+    return AreaControl(kind="area_control", label=f"{zone.code} {zone.name}", level=level,
+                       last_infection=day0, held_until=on,
                        negative_rounds=f.negative_rounds, path_level=f.path_level,
                        level_since=f.level_since)

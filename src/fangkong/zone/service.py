@@ -81,7 +81,10 @@ def designate(session: Session, *, actor: Actor, data: ZoneCreate) -> Zone:
                 members=[ZoneMember(division_code=m.division_code, detail=m.detail)
                          for m in data.members])
     _event(zone, actor, EventKind.designated, to_level=data.level, reason=data.reason)
-    for case_id in data.case_ids:
+    # day 0 kept as an infection even without a case: a past day's evaluation finds it there
+    # after later infections have moved the clock (rules.day0_on)
+    designating: list[int | None] = [*data.case_ids] or [None]
+    for case_id in designating:
         _event(zone, actor, EventKind.infection, case_id=case_id,
                on=data.last_infection_date, reason="designating infection")
     session.add(zone)
@@ -319,7 +322,9 @@ def prohibition_breaches(session: Session, *, actor: Actor,
     level past the date the pack lifts or lowers it breaks prohibition 3 (不得随意延长封控时间)."""
     on = on or today()
     out = []
-    for zone in list_(session, actor=actor):
+    for zone in list_(session, actor=actor, status=None):
+        if not rules.existed_on(zone, on):
+            continue
         measures: list[policy.Measure] = [rules.as_measure(zone, on)]
         report = policy.check_measures(rules.zone_pack(zone), measures)
         out += [ZoneBreach(zone_id=zone.id, code=zone.code, level=zone.level,

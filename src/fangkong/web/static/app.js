@@ -79,6 +79,33 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  /* A case's transmission chain: one column per generation (positions from the page), an
+     arrow per link with its date; this case outlined, other jurisdictions' cases grey. */
+  function drawGraph(el, spec) {
+    var chart = ready(echarts.init(el), el);
+    chart.setOption({
+      tooltip: { formatter: function (p) { return p.dataType === "edge" ? p.data.label : p.name; } },
+      series: [{
+        type: "graph", layout: "none", roam: true, symbolSize: 18,
+        zoom: 0.75,  /* room at the sides for the end nodes' labels */
+        edgeSymbol: ["none", "arrow"], edgeSymbolSize: 8,
+        label: { show: true, position: "bottom", color: "#111", fontSize: 12,
+                 width: 100, overflow: "break" },
+        edgeLabel: { show: true, fontSize: 11, color: "#555",
+                     formatter: function (p) { return p.data.label; } },
+        lineStyle: { color: "#777", width: 1.5 },
+        data: spec.nodes.map(function (n) {
+          return { name: n.name, x: n.x, y: n.y, href: n.href,
+                   itemStyle: { color: n.masked ? "#bbb" : "#b3261e",
+                                borderColor: n.self ? "#111" : "#fff", borderWidth: n.self ? 3 : 1 } };
+        }),
+        links: spec.edges.map(function (e) { return { source: e.source, target: e.target, label: e.label }; })
+      }]
+    });
+    chart.on("click", function (p) { if (p.dataType === "node") { go(p.data.href); } });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
   /* htmx requests that change something carry the page's CSRF token (fangkong.web.csrf). */
   document.addEventListener("htmx:configRequest", function (e) {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -89,5 +116,6 @@
     var spec = JSON.parse(el.getAttribute("data-chart"));
     if (spec.type === "map") { drawMap(el, spec); } else if (spec.type === "line") { drawLine(el, spec); }
     else if (spec.type === "interval") { drawInterval(el, spec); }
+    else if (spec.type === "graph") { drawGraph(el, spec); }
   });
 })();

@@ -1,0 +1,105 @@
+"""The titles of the tasks the platform makes itself (a contact to notify, a stay to sample, a
+case handed over, ...): one message per kind in the three languages, with its parameters.
+
+A generated task stores the message's key (``Task.title_key``) and its parameters
+(``Task.title_params``) beside ``title``, which holds the English text (stable: what the API
+returns as ``title``, searches and exports see). Whoever shows a task to a person renders it in
+their language with :func:`render` (the task board; the API gives ``title_key`` and
+``title_params`` for clients that translate). A task a person typed keeps their title as is.
+Parameters named in :data:`VALUES` (a contact's role, why a tube is re-collected) are
+translated too; the others (ids, refs, barcodes, dates) are shown as they are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fangkong.core.errors import Invalid, Problem
+
+
+def _m(hans: str, hant: str, en: str) -> dict[str, str]:
+    return {"zh-Hans": hans, "zh-Hant": hant, "en": en}
+
+
+TITLES: dict[str, dict[str, str]] = {
+    "notify_contact": _m("通知{role}（人员 {person}，病例 {case}）",
+                         "通知{role}（人員 {person}，病例 {case}）",
+                         "Notify contact (person {person}) of case {case}: {role}"),
+    "transfer_to_quarantine": _m("转运密接（人员 {person}）至集中隔离",
+                                 "轉運密接（人員 {person}）至集中隔離",
+                                 "Transfer contact (person {person}) to centralized "
+                                 "quarantine"),
+    "sample_stay": _m("隔离人员采样：{where}，第 {stay} 号，{day}",
+                      "隔離人員採樣：{where}，第 {stay} 號，{day}",
+                      "Sample stay {stay} ({where}) on {day}"),
+    "assist_case": _m("病例协查：{ref}，单管阳性 {barcode}（核酸检测轮次 {round}）",
+                      "病例協查：{ref}，單管陽性 {barcode}（核酸檢測輪次 {round}）",
+                      "Case handed over: {ref}, positive single tube {barcode} (testing round "
+                      "{round})"),
+    "resample": _m("单管复采：{ref}（{why} {barcode}）", "單管複採：{ref}（{why} {barcode}）",
+                   "Single-tube re-collection: {ref} ({why} {barcode})"),
+    "assist_request": _m("区域协查 {request}：病例 {case} 的 {count} 名密接",
+                         "區域協查 {request}：病例 {case} 的 {count} 名密接",
+                         "Cross-region request {request}: {count} contact(s) of case {case}"),
+    "stay_request": _m("暂住协查：{ref} 自 {since} 起暂住 {place}",
+                       "暫住協查：{ref} 自 {since} 起暫住 {place}",
+                       "Visitor stay request: {ref} staying in {place} since {since}"),
+    "investigate_case": _m("流调：病例 {case}", "流調：病例 {case}", "Investigate case {case}"),
+}
+
+VALUES: dict[str, dict[str, dict[str, str]]] = {
+    "role": {
+        "close_contact": _m("密切接触者", "密切接觸者", "close contact"),
+        "secondary_contact": _m("密接的密接", "密接的密接", "secondary contact"),
+        "venue_exposed": _m("场所暴露人员", "場所暴露人員", "person exposed at a venue"),
+        "household": _m("共同居住者", "共同居住者", "household member"),
+        "inbound_traveller": _m("入境人员", "入境人員", "inbound traveller"),
+        "from_high_risk_area": _m("高风险区旅居人员", "高風險區旅居人員",
+                                  "person from a high-risk area"),
+        "from_medium_risk_area": _m("中风险区旅居人员", "中風險區旅居人員",
+                                    "person from a medium-risk area"),
+    },
+    "why": {
+        "positive pool": _m("混管阳性", "混管陽性", "positive pool"),
+        "invalid": _m("无效", "無效", "invalid"),
+        "invalid re-test": _m("复检无效", "複檢無效", "invalid re-test"),
+    },
+}
+
+
+def _text(key: str, params: dict[str, Any], lang: str) -> str:
+    values = {name: VALUES.get(name, {}).get(str(value), {}).get(lang, value)
+              for name, value in params.items()}
+    return TITLES[key].get(lang, TITLES[key]["en"]).format(**values)
+
+
+def titled(key: str, **params: Any) -> dict[str, Any]:
+    """A generated task's ``title`` (English), ``title_key`` and ``title_params``: the
+    keyword arguments of its TaskCreate."""
+    kept = {name: value if isinstance(value, int) else str(value)
+            for name, value in params.items()}
+    return {"title": _text(key, kept, "en")[:300], "title_key": key, "title_params": kept}
+
+
+def check(key: str | None, params: dict[str, Any] | None) -> None:
+    """Invalid unless ``key`` is a known message whose parameters ``params`` give."""
+    if key is None:
+        return
+    if key not in TITLES:
+        raise Invalid(f"unknown title_key {key}", problems=[Problem(
+            f"expected one of: {', '.join(sorted(TITLES))}", field="title_key")])
+    try:
+        _text(key, params or {}, "en")
+    except KeyError as missing:
+        raise Invalid(f"title_params: {missing} is missing for {key}",
+                      problems=[Problem("missing", field=f"title_params.{missing.args[0]}")]
+                      ) from None
+
+
+def render(title: str, key: str | None, params: dict[str, Any] | None, lang: str) -> str:
+    """A task's title in ``lang``: its message, or the title a person gave it."""
+    if key is None or key not in TITLES:
+        return title
+    try:
+        return _text(key, params or {}, lang)
+    except (KeyError, IndexError, ValueError):
+        return title
