@@ -59,7 +59,6 @@ from fangkong.drill.responder import (
 from fangkong.drill.strategy import Strategy
 from fangkong.isolation import service as isolation
 from fangkong.isolation import transfers
-from fangkong.isolation.enums import LABELS as SITE_LABELS
 from fangkong.isolation.enums import (
     AssignRole,
     PassengerClass,
@@ -164,7 +163,7 @@ class ServiceResponder(CapacityResponder):
             lab = self.session.scalar(select(Lab.id).where(Lab.code == code))
             self.lab_id = lab if lab is not None else testing.create_lab(
                 self.session, actor=self.actor, data=LabCreate(
-                    code=code, name="演练核酸检测实验室", division_code=city.district_codes[0],
+                    code=code, name="drill PCR lab", division_code=city.district_codes[0],
                     daily_capacity=max(1, round(self.lab_per_day)))).id
         self.session.commit()
 
@@ -240,8 +239,8 @@ class ServiceResponder(CapacityResponder):
                     n = min(ROOMS_PER_SITE, int(rooms) - k)
                     venue = int(city.venue_start[0, d])
                     isolation.create_site(self.session, actor=self.actor, data=SiteCreate(
-                        code=code, name=f"演练{SITE_LABELS[kind.value]['zh-Hans']}"
-                                        f"（{city.district_names[d]}{k // ROOMS_PER_SITE + 1}号）",
+                        code=code, name=f"drill {kind.value} {city.district_names[d]} "
+                                        f"{k // ROOMS_PER_SITE + 1}",
                         type=kind, division_code=city.district_codes[d],
                         lon=float(city.venue_lon[venue]), lat=float(city.venue_lat[venue]),
                         rooms=[RoomSpec(label=f"{r + 1:04d}") for r in range(n)]))
@@ -513,7 +512,7 @@ class ServiceResponder(CapacityResponder):
         towns = np.unique(city.town[people])
         with sim_clock(self.at(day, 7)):
             created = testing.create_round(self.session, actor=self.actor, data=RoundCreate(
-                name=f"演练区域核酸 第{day}天", series=f"drill-{p.case_prefix}",
+                name=f"drill area round day {day}", series=f"drill-{p.case_prefix}",
                 area=[str(city.town_codes[t]) for t in towns.tolist()],
                 start_at=self.at(day, 7), deadline_at=self.at(day, 19), pack=self.pack_id))
             target = dict.fromkeys(self.session.scalars(select(Target.person_id).where(
