@@ -50,8 +50,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_dashboard import load
-from bench_persons import configure, recreate_pg_database, use_database
+from bench_dashboard import load, open_database
+from bench_persons import use_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fangkong_bench_concurrency"
 PASSWORD = "bench-Concurrency-0123"
@@ -280,12 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="fangkong-bench-conc-") as name:
         tmp = Path(name)
-        configure(tmp)
-        if args.db == "postgresql":
-            recreate_pg_database(args.pg_url)
-            url = args.pg_url
-        else:
-            url = f"sqlite:///{tmp / 'bench.db'}"
+        url = open_database(args.db, args.pg_url, tmp)
         print(f"bench_concurrency on {args.db}: {args.persons:,} persons, {args.cases:,} "
               f"cases, {args.accounts} accounts, pool {args.pool}", flush=True)
         engine = use_database(url)

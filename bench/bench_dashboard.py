@@ -115,6 +115,16 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
     print(f"{args.tasks:,} tasks, 3 users", flush=True)
 
 
+def open_database(kind: str, pg_url: str, tmp: Path) -> str:
+    """Settings for a run in ``tmp`` and the URL of its database: a SQLite file there, or
+    ``pg_url`` dropped and created afresh."""
+    configure(tmp)
+    if kind == "postgresql":
+        recreate_pg_database(pg_url)
+        return pg_url
+    return f"sqlite:///{tmp / 'bench.db'}"
+
+
 def timed(fn: Any, runs: int, warmup: int = 2) -> list[float]:
     for _ in range(warmup):
         fn()
@@ -201,12 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--cases cannot exceed --persons (one case per person)")
     with tempfile.TemporaryDirectory(prefix="fangkong-bench-dash-") as name:
         tmp = Path(name)
-        configure(tmp)
-        if args.db == "postgresql":
-            recreate_pg_database(args.pg_url)
-            url = args.pg_url
-        else:
-            url = f"sqlite:///{tmp / 'bench.db'}"
+        url = open_database(args.db, args.pg_url, tmp)
         print(f"bench_dashboard: {args.persons:,} persons, {args.cases:,} cases, "
               f"{args.tasks:,} tasks on {args.db}", flush=True)
         engine = use_database(url)

@@ -21,7 +21,7 @@ from fangkong.core.admission import AdmissionLimit, Scope
 from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.headers import SecurityHeaders, with_nonce
-from fangkong.core.http import declare_error_responses, install_error_handlers
+from fangkong.core.http import declare_error_responses, install_error_handlers, request_lang
 from fangkong.geo.api import router as geo_router
 from fangkong.isolation.api import router as isolation_router
 from fangkong.person.api import router as person_router
@@ -138,12 +138,9 @@ _BUSY = {"zh-Hans": "服务器繁忙，请稍后再试", "zh-Hant": "伺服器�
 
 
 def busy_message(scope: Scope) -> str:
-    """The 503 of admission control, in the language the client asks for."""
-    headers = dict(scope.get("headers") or ())
-    wanted = headers.get(b"accept-language", b"").decode("latin-1").lower()
-    if wanted.startswith(("zh-hant", "zh-tw", "zh-hk")):
-        return _BUSY["zh-Hant"]
-    return _BUSY["en"] if wanted.startswith("en") else _BUSY["zh-Hans"]
+    """The 503 of admission control, in the language the client asks for (as every other
+    API message: :func:`fangkong.core.http.request_lang`)."""
+    return _BUSY[request_lang(Request(scope))]
 class App(FastAPI):
     """The application, its security headers outside every other layer (Starlette's error
     middleware included: a 500 carries them too), and outside those the trusted proxy's

@@ -238,6 +238,8 @@ def test_busy_server_answers_503_with_retry_after(live: Any, monkeypatch: Any) -
         assert inside.wait(10)
         try:
             busy = client.get("/api/v1/persons", headers={**auth, "Accept-Language": "en"})
+            busy_hant = client.get("/api/v1/persons",
+                                   headers={**auth, "Accept-Language": "zh-TW,zh;q=0.8"})
             healthy = client.get("/healthz")
         finally:
             release.set()
@@ -247,6 +249,7 @@ def test_busy_server_answers_503_with_retry_after(live: Any, monkeypatch: Any) -
     assert busy.headers["retry-after"] == "1"
     assert busy.json()["error"]["code"] == "busy"
     assert "busy" in busy.json()["error"]["message"]
+    assert busy_hant.json()["error"]["message"] == "伺服器繁忙，請稍後再試"
     assert healthy.status_code == 200  # no database, no place needed
     assert got["r"].status_code == 200 and after.status_code == 200
 

@@ -33,7 +33,6 @@ class AdmissionLimit:
         self.app, self.limit, self.wait_s = app, limit, wait_s
         self.message = message or (lambda _scope: "the server is busy; try again shortly")
         self._places: asyncio.Semaphore | None = None
-        self.refused = 0
 
     def _semaphore(self) -> asyncio.Semaphore:
         # Made on first use, inside the server's event loop.
@@ -49,7 +48,6 @@ class AdmissionLimit:
         try:
             await asyncio.wait_for(places.acquire(), timeout=self.wait_s)
         except TimeoutError:
-            self.refused += 1
             await self._busy(scope, send)
             return
         try:
