@@ -96,9 +96,10 @@ def test_positive_ten_in_one_pool_to_one_case_nine_released(session: Session,
     assert case.classification.value == "asymptomatic"
     resample = session.scalars(select(Task).where(Task.type == "resample")).all()
     assert all(t.status == TaskStatus.done for t in resample)
-    # each ended by the person's re-test, the tube and its result in the task's history
-    assert all((t.events[-1].detail or "").startswith("done: testing.retested (re-test tube S")
-               for t in resample)
+    # each ended by the person's single-tube swab (not by its result), in the task's history
+    assert all((t.events[-1].detail or "").startswith(
+        f"done: testing.resampled (single tube sampled in testing round {round_id})")
+        for t in resample)
     followups = service.queue(session, actor=admin, round_id=round_id, open_only=False)
     assert [(f.status, f.outcome) for f in followups] == [
         (FollowupStatus.resolved.value, Outcome.case_found.value)]
@@ -191,3 +192,49 @@ def test_many_positive_pools_in_one_file_each_member_their_own_task(session: Ses
         (t, r) for t in ("PA", "PB", "PC") for r in layout[t])
     for barcode, ref, subject, title, person_id in rows:
         assert subject == person_id and ref in title and barcode in title
+
+
+def test_a_recollection_task_is_done_when_the_swab_is_taken(session: Session,
+                                                            admin: Actor) -> None:
+    """A re-collection task asks for a swab: it is done when the single tube is sampled (the
+    samples import), not when the re-test's result comes back; a swab in a pool is not what
+    it asked for. The members of an invalid tube (no follow-up of theirs waits for a
+    re-test) are done the same way."""
+    refs = make_persons(session, admin, 6, prefix="W")
+    lab(session, admin)
+    round_id = make_round(session, admin)
+    issue(session, admin, round_id, ["WP", "WINV", "WP2"], capacity=20)
+    issue(session, admin, round_id, ["W0", "W1", "W3"], capacity=1)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s",
+                            source=samples_csv([("WP", r, 5) for r in refs[:3]]
+                                               + [("WINV", r, 5) for r in refs[3:]]))
+    importer.import_results(session, actor=admin, filename="r", source=results_csv(
+        [("WP", "positive", 60), ("WINV", "invalid", 60)]))
+
+    def open_tasks() -> dict[int, Task]:
+        session.expire_all()
+        return {t.subject_id or 0: t for t in session.scalars(
+            select(Task).where(Task.type == "resample")) if t.status == TaskStatus.open}
+
+    from fangkong.person.models import Person
+
+    ids = {p.ref: p.id for p in session.scalars(select(Person).where(Person.ref.in_(refs)))}
+    assert set(open_tasks()) == {ids[r] for r in refs}
+    # swabs: W0 and W3 in single tubes, W1 again in a pool (not a re-collection)
+    importer.import_samples(session, actor=admin, round_id=round_id, filename="s2",
+                            source=samples_csv([("W0", refs[0], 120), ("W3", refs[3], 120),
+                                                ("WP2", refs[1], 120)]))
+    assert set(open_tasks()) == {ids[r] for r in (refs[1], refs[2], refs[4], refs[5])}
+    done = [t for t in session.scalars(select(Task).where(
+        Task.type == "resample", Task.subject_id.in_([ids[refs[0]], ids[refs[3]]])))]
+    assert len(done) == 2
+    for task in done:
+        assert task.status == TaskStatus.done and task.completed_at is not None
+        assert (task.events[-1].detail or "").startswith(
+            f"done: testing.resampled (single tube sampled in testing round {round_id})")
+    # the re-test's result, later, changes nothing more about the task
+    importer.import_results(session, actor=admin, filename="r2",
+                            source=results_csv([("W0", "negative", 180)]))
+    session.expire_all()
+    assert [len(t.events) for t in session.scalars(select(Task).where(
+        Task.id.in_([t.id for t in done])))] == [2, 2]

@@ -23,7 +23,7 @@ from fangkong.core.auth import Actor
 from fangkong.core.db import get_engine
 from fangkong.core.errors import Invalid
 from fangkong.core.migrate import alembic_config, upgrade
-from fangkong.testing import importer
+from fangkong.testing import importer, samples_import
 from fangkong.testing.models import Sample
 from tests.testing.helpers import issue, make_persons, make_round, samples_csv
 
@@ -110,7 +110,7 @@ def test_the_references_lock_is_held_from_the_resolving_join_on(
         monkeypatch: pytest.MonkeyPatch) -> None:
     round_id, refs = setup
     taken: list[bool] = []
-    check = importer._check_samples
+    check = samples_import._check_samples
 
     def probe(*args: Any, **kwargs: Any) -> Any:
         # between the join and the INSERT: a deletion (exclusive) could not begin now
@@ -119,7 +119,7 @@ def test_the_references_lock_is_held_from_the_resolving_join_on(
                 f"SELECT pg_try_advisory_xact_lock({importer.SAMPLE_REFS_LOCK})")))
         return check(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_check_samples", probe)
+    monkeypatch.setattr(samples_import, "_check_samples", probe)
     importer.import_samples(session, actor=admin, round_id=round_id, filename="l",
                             source=samples_csv([("U1", refs[0], 1)]))
     assert taken == [True]

@@ -57,6 +57,9 @@ CATALOGUE: dict[str, str] = {
     "stay.moved": "a stay ended by a move to another facility (subject: its tests still "
                   "to take, iso_stay_test)",
     "zone.lifted": "a risk zone was lifted (subject: zone)",
+    "testing.resampled": "a person asked for a single-tube re-collection (a member of a "
+                         "positive pool, or of an invalid tube) was swabbed in a single tube "
+                         "(subject: person)",
     "testing.retested": "a pool member's single-tube re-test has its result (subject: person)",
 }
 """Every event the platform publishes: what a task may wait for (``completes_on``,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Select, select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, select, tuple_
 from sqlalchemy.orm import Session
 
 from fangkong.config import Settings, get_settings
@@ -217,3 +217,31 @@ def divisions_of(session: Session, person_ids: set[int]) -> dict[int, str]:
             Person.id.in_(ordered[start : start + 900]))
         found.update({i: c for i, c in session.execute(stmt)})
     return found
+
+
+class Home(NamedTuple):
+    """Where a person lives and their household: what another domain's record about them
+    (a stay) takes from their master record."""
+
+    division_code: str
+    household_ref: str | None
+
+
+def homes(session: Session, person_ids: set[int]) -> dict[int, Home]:
+    """The :class:`Home` of each person, by id (ids the caller found in the actor's
+    jurisdiction)."""
+    found: dict[int, Home] = {}
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), 900):
+        stmt = select(Person.id, Person.division_code, Person.household_ref).where(
+            Person.id.in_(ordered[start : start + 900]))
+        found.update({i: Home(c, h) for i, c, h in session.execute(stmt)})
+    return found
+
+
+def table() -> Table:
+    """The persons' table, for another domain's set-based joins (a bulk import's staging
+    table joined with persons by ref): read its ``id``, ``ref``, ``division_code`` and
+    ``household_ref``, and narrow it with :func:`readable_clause`. Other domains do not
+    import the person model itself."""
+    return cast(Table, Person.__table__)

@@ -143,12 +143,15 @@ def _resample_tasks(session: Session, actor: Actor, units: _Units, rules: Testin
                     persons: list[tuple[int, str, str, str]], *, now: datetime,
                     why: str) -> list[tuple[int, Unit | None]]:
     """A single-tube re-collection task per (person id, ref, division code, tube barcode),
-    for the community unit of their division; (task id, unit) in the order given."""
+    for the community unit of their division; (task id, unit) in the order given. The task
+    is done when the swab is taken (``testing.resampled``, from the samples import), or at
+    the latest when a re-test has its result."""
     found = [units.of(code) for _, _, code, _ in persons]
     writer = acting_for(actor, [code for _, _, code, _ in persons])
     ids = tasks.create_many(session, actor=writer, data=[TaskCreate(
         type="resample", **tasks.titled("resample", ref=ref, why=why, barcode=barcode),
-        subject_type="person", subject_id=person_id, completes_on=["testing.retested"],
+        subject_type="person", subject_id=person_id,
+        completes_on=["testing.resampled", "testing.retested"],
         owning_division_code=code,
         unit_id=unit.id if unit else None,
         due_at=now + timedelta(hours=rules.turnaround.resample_due_hours),
