@@ -198,3 +198,21 @@ def test_api_planning_assign(client: TestClient, session: Session) -> None:
     assert resp.status_code == 422
     assert resp.json()["error"]["problems"][0] == {"message": resp.json()["error"]["problems"][0][
         "message"], "field": "type", "line": 2, "file": "sites.csv"}
+
+
+def test_a_transfer_given_twice_is_a_bad_request_not_a_clash(
+        session: Session, admin: Actor, people: list[dict[str, str]]) -> None:  # noqa: F811
+    """The same transfer twice in one list of arrivals is wrong input (Invalid, 422, naming
+    it); arriving again once it arrived clashes with what is stored (Conflict, 409)."""
+    sites = _sites(session, admin)
+    bus = _vehicle(session, admin, "BUS3", "bus", 10)
+    one = _request(session, admin, people[0]["ref"], sites["Q"], "contact")
+    transfers.dispatch(session, actor=admin, vehicle_id=bus, transfer_ids=[one], at=T0)
+    with pytest.raises(Invalid, match="given twice") as refused:
+        transfers.arrive_many(session, actor=admin, arrivals=[
+            (one, T0 + timedelta(hours=1)), (one, T0 + timedelta(hours=2))])
+    assert [(p.field, p.message) for p in refused.value.problems] == [
+        ("arrivals", f"transfer {one} is given more than once")]
+    transfers.arrive(session, actor=admin, transfer_id=one, at=T0 + timedelta(hours=1))
+    with pytest.raises(Conflict, match="not dispatched"):
+        transfers.arrive(session, actor=admin, transfer_id=one, at=T0 + timedelta(hours=2))

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor, Role
 from fangkong.core.clock import utc_now
-from fangkong.core.errors import Invalid, NotFound
+from fangkong.core.errors import Conflict, Invalid, NotFound
 from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
 from fangkong.task.schemas import TaskCreate, TaskUpdate
@@ -29,7 +29,8 @@ def test_lifecycle_is_recorded(session: Session, admin: Actor) -> None:
                         data=TaskUpdate(status=TaskStatus.done))
     assert task.completed_at is not None
     assert [e.kind for e in task.events] == ["created", "status", "status"]
-    with pytest.raises(Invalid, match="cannot change"):
+    # a task that has ended clashes with the change (409), the request itself is well formed
+    with pytest.raises(Conflict, match="cannot change"):
         tasks.update(session, actor=admin, task_id=task_id,
                      data=TaskUpdate(status=TaskStatus.open))
 

@@ -48,6 +48,10 @@ class AppError(Exception):
 
 
 class Invalid(AppError):
+    """The request is wrong in itself (422): a field missing, malformed or out of range, a
+    value the rules do not know, the same item twice in one batch, a file's bad lines. Sent
+    again unchanged it is refused again, whatever is stored."""
+
     status_code = 422
     code = "invalid"
     exit_code = 2
@@ -62,6 +66,10 @@ class NotFound(AppError):
 
 
 class Conflict(AppError):
+    """The request is well formed but clashes with what is stored (409): a code or ref
+    already taken, a room already booked, a record whose state forbids the change (released,
+    done, lifted). It may succeed once the stored data differ."""
+
     status_code = 409
     code = "conflict"
     exit_code = 4

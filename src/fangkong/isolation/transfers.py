@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -180,7 +180,13 @@ def arrive_many(session: Session, *, actor: Actor, arrivals: Sequence[tuple[int,
     actor.require(Perm.isolation_write)
     if not arrivals:
         return []
-    wanted = sorted({t for t, _ in arrivals})
+    counts = Counter(t for t, _ in arrivals)
+    twice = sorted(t for t, n in counts.items() if n > 1)
+    if twice:
+        raise Invalid("a transfer arrives only once: it is given twice", problems=[
+            Problem(f"transfer {t} is given more than once", field="arrivals")
+            for t in twice[:50]])
+    wanted = sorted(counts)
     found: dict[int, Transfer] = {}
     for k in range(0, len(wanted), 900):
         found.update((t.id, t) for t in session.scalars(scope(select(Transfer).where(
@@ -194,8 +200,6 @@ def arrive_many(session: Session, *, actor: Actor, arrivals: Sequence[tuple[int,
         if transfer.dispatched_at and at < transfer.dispatched_at:
             raise Invalid("arrival before dispatch", problems=[Problem("before dispatch",
                                                                        field="at")])
-    if len({t for t, _ in arrivals}) != len(arrivals):
-        raise Conflict("a transfer arrives only once: it is given twice")
     for transfer_id, at in arrivals:
         found[transfer_id].status, found[transfer_id].arrived_at = TransferStatus.arrived, at
     session.flush()

@@ -15,7 +15,7 @@ from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.db import insert_many, insert_many_ids
-from fangkong.core.errors import Invalid, NotFound, Problem
+from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
 from fangkong.geo.service import ancestor_codes
@@ -169,7 +169,7 @@ def update(session: Session, *, actor: Actor, task_id: int, data: TaskUpdate) ->
         _event(task, actor.username, "assigned", str(task.assignee_id))
     if changes.get("status") and changes["status"] != task.status:
         if not task.status.active:
-            raise Invalid(f"task {task.id} is {task.status.value}; it cannot change any more")
+            raise Conflict(f"task {task.id} is {task.status.value}; it cannot change any more")
         task.status = changes["status"]
         if not task.status.active:
             task.completed_at = utc_now()

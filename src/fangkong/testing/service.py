@@ -29,7 +29,7 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
-from fangkong.core.errors import Forbidden, Invalid, NotFound, Problem
+from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
 from fangkong.person import stays
 from fangkong.person.models import Person
@@ -284,7 +284,7 @@ def issue_tubes(session: Session, *, actor: Actor, round_id: int,
             Tube.barcode.in_(barcodes[start:start + 5000]))).all())
     elsewhere = [b for b, r in existing.items() if r != round_.id]
     if elsewhere:
-        raise Invalid("some barcodes were issued to another round", problems=[
+        raise Conflict("some barcodes were issued to another round", problems=[
             Problem(f"barcode {b} belongs to round {existing[b]}", field="barcodes")
             for b in elsewhere[:50]])
     new = [b for b in barcodes if b not in existing]
@@ -306,8 +306,8 @@ def create_point(session: Session, *, actor: Actor, data: PointCreate) -> Point:
     actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Point.id).where(Point.code == data.code)) is not None:
-        raise Invalid(f"a point with code {data.code} exists",
-                      problems=[Problem("already exists", field="code")])
+        raise Conflict(f"a point with code {data.code} exists",
+                       problems=[Problem("already exists", field="code")])
     point = Point(**data.model_dump())
     session.add(point)
     session.flush()
@@ -318,8 +318,8 @@ def create_lab(session: Session, *, actor: Actor, data: LabCreate) -> Lab:
     actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Lab.id).where(Lab.code == data.code)) is not None:
-        raise Invalid(f"a lab with code {data.code} exists",
-                      problems=[Problem("already exists", field="code")])
+        raise Conflict(f"a lab with code {data.code} exists",
+                       problems=[Problem("already exists", field="code")])
     lab = Lab(**data.model_dump())
     session.add(lab)
     session.flush()
@@ -701,8 +701,8 @@ def create_key_group(session: Session, *, actor: Actor, data: KeyGroupCreate,
     source = "local" if data.every_days else f"pack {resolved.id} {resolved.version}"
     name = data.name or (known.label.get("zh-Hans", data.code) if known else data.code)
     if session.scalar(select(KeyGroup.id).where(KeyGroup.code == data.code)) is not None:
-        raise Invalid(f"key group {data.code} exists",
-                      problems=[Problem("already exists", field="code")])
+        raise Conflict(f"key group {data.code} exists",
+                       problems=[Problem("already exists", field="code")])
     group = KeyGroup(code=data.code, name=name, division_code=data.division_code,
                      every_days=every, schedule_source=source)
     session.add(group)
