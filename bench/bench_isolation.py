@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from fangkong.isolation import checks, planning, service
+from fangkong.isolation.schemas import AssignmentPlan, NotPlaced, Placement
 from fangkong.isolation.solver import haversine_km
 from fangkong.policy import service as policy
 
@@ -111,7 +112,7 @@ def generate(n_people: int, n_sites: int, n_rooms: int, seed: int, folder: Path
 
 
 def greedy(people: list[planning.PlanPerson], sites: list[planning.PlanSite],
-           rules: Any) -> dict[str, Any]:
+           rules: Any) -> AssignmentPlan:
     """Nearest site of an allowed type with a free room, in file order; one person per room."""
     free = [list(range(s.rooms, 0, -1)) for s in sites]
     kinds = np.array([s.type.value for s in sites])
@@ -123,32 +124,32 @@ def greedy(people: list[planning.PlanPerson], sites: list[planning.PlanSite],
     for i, person in enumerate(people):
         types = rules.destinations[person.role.value].site_types
         if types == ["home"]:
-            assignments.append({"person_ref": person.ref, "site_id": "home", "room": None})
+            assignments.append(Placement(person_ref=person.ref, site_id="home", room=None))
             continue
         order = np.argsort(np.where(np.isin(kinds, types), dist[i], np.inf))
         for s in order:
             if not np.isfinite(dist[i, s]) or kinds[s] not in types:
                 break
             if free[s]:
-                assignments.append({"person_ref": person.ref, "site_id": sites[s].site_id,
-                                    "room": free[s].pop()})
+                assignments.append(Placement(person_ref=person.ref, site_id=sites[s].site_id,
+                                             room=free[s].pop()))
                 total += float(dist[i, s])
                 break
         else:
-            unassigned.append({"person_ref": person.ref, "reason": "no free room"})
-    return {"assignments": assignments, "unassigned": unassigned,
-            "total_distance_km": round(total, 3)}
+            unassigned.append(NotPlaced(person_ref=person.ref, reason="no free room"))
+    return AssignmentPlan(assignments=assignments, unassigned=unassigned,
+                          total_distance_km=round(total, 3))
 
 
-def report(name: str, result: dict[str, Any], seconds: float, violations: Any,
+def report(name: str, result: AssignmentPlan, seconds: float, violations: Any,
            people: int) -> dict[str, float]:
     counts = violations.counts()
-    print(f"{name:>9}: {seconds:7.2f} s, {len(result['assignments']):6d}/{people} placed, "
-          f"{result['total_distance_km']:10.1f} km total, households split "
+    print(f"{name:>9}: {seconds:7.2f} s, {len(result.assignments):6d}/{people} placed, "
+          f"{result.total_distance_km:10.1f} km total, households split "
           f"{counts['households_split']}, needs violated {counts['needs']}, other rules broken "
           f"{violations.total - counts['households_split'] - counts['needs']} {counts}")
-    return {"seconds": seconds, "km": result["total_distance_km"],
-            "placed": len(result["assignments"])}
+    return {"seconds": seconds, "km": result.total_distance_km,
+            "placed": len(result.assignments)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     theirs = report("greedy", base, greedy_s, checks.check(base, people, sites, rules),
                     len(people))
     reasons: dict[str, int] = {}
-    for row in solved["unassigned"]:
-        key = row["reason"]
+    for row in solved.unassigned:
+        key = row.reason
         reasons[key] = reasons.get(key, 0) + 1
     print(f"solver unassigned by reason: {reasons}")
     print(f"ratios solver/greedy: time {mine['seconds'] / max(theirs['seconds'], 1e-9):.2f}, "

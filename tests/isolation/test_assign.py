@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from fangkong.cli import app
 from fangkong.core.errors import Invalid
 from fangkong.isolation import checks, planning, service
+from fangkong.isolation.schemas import AssignmentPlan
 from fangkong.policy import service as policy
 from tests.helpers import csv_bytes
 
@@ -35,7 +36,7 @@ def site(site_id: str, kind: str = "quarantine_hotel", *, dx: float = 0.0, rooms
 
 
 def solve(people: list[dict[str, Any]], sites: list[dict[str, Any]],
-          pack: str = "cn_v9") -> dict[str, Any]:
+          pack: str = "cn_v9") -> AssignmentPlan:
     people_b, sites_b = csv_bytes(people, PEOPLE), csv_bytes(sites, SITES)
     result = service.plan_assignment(people=people_b, sites=sites_b, pack=pack,
                                      people_name="people.csv", sites_name="sites.csv")
@@ -43,18 +44,18 @@ def solve(people: list[dict[str, Any]], sites: list[dict[str, Any]],
     found = checks.check(result, planning.read_people(people_b), planning.read_sites(sites_b),
                          rules)
     assert found.total == 0, found.counts()  # every assignment keeps every hard rule
-    placed = {a["person_ref"] for a in result["assignments"]}
-    assert placed.isdisjoint(u["person_ref"] for u in result["unassigned"])
-    assert len(placed) + len(result["unassigned"]) == len(people)
+    placed = {a.person_ref for a in result.assignments}
+    assert placed.isdisjoint(u.person_ref for u in result.unassigned)
+    assert len(placed) + len(result.unassigned) == len(people)
     return result
 
 
-def where(result: dict[str, Any]) -> dict[str, tuple[str, Any]]:
-    return {a["person_ref"]: (a["site_id"], a["room"]) for a in result["assignments"]}
+def where(result: AssignmentPlan) -> dict[str, tuple[str, Any]]:
+    return {a.person_ref: (a.site_id, a.room) for a in result.assignments}
 
 
-def reasons(result: dict[str, Any]) -> dict[str, str]:
-    return {u["person_ref"]: u["reason"] for u in result["unassigned"]}
+def reasons(result: AssignmentPlan) -> dict[str, str]:
+    return {u.person_ref: u.reason for u in result.unassigned}
 
 
 def test_room_capacity_and_one_person_per_room() -> None:
@@ -76,7 +77,7 @@ def test_a_household_shares_a_family_room_that_fits() -> None:
     result = solve(family, [site("near", rooms=10), site("far", dx=0.2, rooms=3, capacity=3,
                                                          family=1)])
     assert set(where(result).values()) == {("far", 3)}  # one room, though farther
-    assert result["total_distance_km"] > 0
+    assert result.total_distance_km > 0
 
 
 def test_a_household_too_large_for_any_room_stays_at_one_site() -> None:
@@ -92,7 +93,7 @@ def test_a_household_too_large_for_any_room_stays_at_one_site() -> None:
 def test_a_household_is_never_split_over_sites() -> None:
     family = [person(f"p{i}", household="h") for i in range(3)]
     result = solve(family, [site("A", rooms=2), site("B", rooms=2, dx=0.01)])
-    assert not result["assignments"]
+    assert not result.assignments
     assert all("household of 3" in r or "rooms this household needs" in r
                for r in reasons(result).values())
 
@@ -124,7 +125,8 @@ def test_cases_are_never_placed_in_quarantine_sites() -> None:
 
 def test_secondary_contacts_stay_home_under_v9() -> None:
     result = solve([person("x", role="secondary_contact")], [site("Q")])
-    assert result["assignments"] == [{"person_ref": "x", "site_id": "home", "room": None}]
+    assert [a.model_dump() for a in result.assignments] == [
+        {"person_ref": "x", "site_id": "home", "room": None}]
 
 
 def test_the_pack_decides_new_10_sends_mild_cases_home() -> None:
@@ -199,7 +201,7 @@ def test_many_people_keep_every_rule() -> None:
     sites += [site("F1", "shelter_hospital", rooms=60, level="basic", accessible=5),
               site("D1", "designated_hospital", rooms=30, level="icu", accessible=5)]
     result = solve(people, sites)
-    assert len(result["assignments"]) > 0.6 * len(people), sorted(reasons(result).values())
+    assert len(result.assignments) > 0.6 * len(people), sorted(reasons(result).values())
     assert all(r.startswith(("no ", "child_with_guardian")) for r in reasons(result).values())
 
 
@@ -277,8 +279,8 @@ def test_the_total_distance_is_the_least_possible() -> None:
     assert solver.solve(model) == cp_model.OPTIMAL
     best_placed = sum(solver.value(v) for v in x.values())
     best_km = sum(metres[i, k] * solver.value(v) for (i, k), v in x.items()) / 1000
-    assert len(result["assignments"]) == best_placed
-    assert result["total_distance_km"] == pytest.approx(best_km, abs=0.01)
+    assert len(result.assignments) == best_placed
+    assert result.total_distance_km == pytest.approx(best_km, abs=0.01)
 
 
 def test_a_household_finds_a_far_site_when_the_near_ones_are_too_small() -> None:

@@ -46,12 +46,12 @@ def test_a_batch_is_assigned_and_booked(session: Session, admin: Actor,
     result = service.assign_and_book(session, actor=admin, data=batch)
     rooms = {r.id: r for s, _, _ in service.list_sites(session, actor=admin)
              for r in service.rooms_of(session, s.id)}
-    placed = {a["person_ref"]: rooms[a["room"]].label for a in result["assignments"]}
+    placed = {a.person_ref: rooms[a.room].label for a in result.assignments}
     assert placed[refs[0]] == placed[refs[1]] == "F1"  # the family room, with the child
     assert placed[refs[2]] == "2"  # the accessible room
     assert {placed[refs[3]], placed[refs[4]]} & {"1"}  # one near, one far
-    assert [u["person_ref"] for u in result["unassigned"]] == [refs[5]]  # no shelter hospital
-    assert set(result["stays"]) == set(refs[:5])
+    assert [u.person_ref for u in result.unassigned] == [refs[5]]  # no shelter hospital
+    assert set(result.stays) == set(refs[:5])
     near = next(s for s, _, _ in service.list_sites(session, actor=admin) if s.code == "NEAR")
     night = service.occupancy(session, actor=admin, site_id=near.id, start=date(2022, 7, 2),
                               end=date(2022, 7, 2))[0]
@@ -60,7 +60,7 @@ def test_a_batch_is_assigned_and_booked(session: Session, admin: Actor,
     again = service.assign_and_book(session, actor=admin, data=BatchAssign.model_validate({
         "anchor": "2022-07-01", "people": [{"person_ref": refs[5], "role": "close_contact",
                                             "lon": 110.36, "lat": 21.27}]}))
-    assert rooms[again["assignments"][0]["room"]].site_id != near.id
+    assert rooms[again.assignments[0].room].site_id != near.id
 
 
 def test_cases_need_their_dates(session: Session, admin: Actor,

@@ -72,6 +72,34 @@ def test_a_stay_follows_the_pack_plan_with_sampling_tasks(session: Session, admi
                           .order_by(AuditEntry.seq.desc()).limit(1)).action == "create"
 
 
+
+def test_a_late_booking_gets_no_sampling_task_due_before_it(
+        session: Session, admin: Actor, people: list[dict[str, str]]) -> None:
+    """A contact booked into quarantine on day 4 of their plan (cn_v9: tests on days 1, 2,
+    3, 5, 7): the tests of days already gone are due by the end of the booking day, not
+    before the booking; the later ones on their own day."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from fangkong.core.clock import set_clock
+
+    booked = datetime(2022, 7, 5, 2, 0, tzinfo=UTC)  # 10:00 on 5 July in Zhanjiang
+    set_clock(lambda: booked)
+    try:
+        site, rooms = _site(session, admin)
+        stay = service.create_stay(session, actor=admin, data=_stay(people[0]["ref"], site,
+                                                                    rooms["101"]))
+    finally:
+        set_clock(None)
+    tests = service.tests_of(session, stay.id)
+    due = {t.test_date: session.get(Task, t.task_id).due_at for t in tests}  # type: ignore
+    zone = ZoneInfo("Asia/Shanghai")
+    assert all(d.astimezone(UTC) > booked for d in due.values())
+    assert {day.day: d.astimezone(zone).replace(tzinfo=None).isoformat(timespec="minutes")
+            for day, d in due.items()} == {
+        2: "2022-07-05T23:59", 3: "2022-07-05T23:59", 4: "2022-07-05T23:59",
+        6: "2022-07-06T23:59", 8: "2022-07-08T23:59"}
+
 def test_occupancy_per_night_is_exact(session: Session, admin: Actor,
                                       people: list[dict[str, str]]) -> None:
     site, rooms = _site(session, admin)

@@ -763,11 +763,11 @@ class ServiceResponder(CapacityResponder):
                         planned_end=None if contacts else today + timedelta(
                             days=self.strategy.response.isolation_days),
                         pack=self.pack_id)
-                    result: dict[str, Any] = isolation.assign_and_book(
+                    result = isolation.assign_and_book(
                         self.session, actor=self.actor, data=data)
-                    placed += [by_ref[r] for r in result["stays"]
-                               if result["stays"][r] is not None]
-                    for row in result["assignments"]:
-                        if row["site_id"] != "home":
-                            self.site_of[by_ref[row["person_ref"]]] = int(row["site_id"])
+                    placed += [by_ref[r] for r in result.stays
+                               if result.stays[r] is not None]
+                    for row in result.assignments:
+                        if row.site_id != "home":
+                            self.site_of[by_ref[row.person_ref]] = int(row.site_id)
         return np.array(sorted(placed), dtype=np.int64)

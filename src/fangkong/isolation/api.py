@@ -13,6 +13,7 @@ from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.isolation import service, transfers
 from fangkong.isolation.schemas import (
     ArriveIn,
+    AssignmentPlan,
     BatchAssign,
     BatchResult,
     BedsRow,
@@ -43,9 +44,10 @@ from fangkong.upload import read_upload
 router = APIRouter(prefix="/isolation", tags=["isolation"])
 
 
-@router.post("/assign", dependencies=[needs(Perm.isolation_read)])
+@router.post("/assign", response_model=AssignmentPlan,
+             dependencies=[needs(Perm.isolation_read)])
 def assign(actor: CurrentActor, settings: AppSettings, people: Annotated[UploadFile, File()],
-           sites: Annotated[UploadFile, File()], pack: str | None = None) -> dict[str, Any]:
+           sites: Annotated[UploadFile, File()], pack: str | None = None) -> Any:
     """Planning mode: assign the people of one file to the rooms of the other (nothing is
     written). Same files and output as `fangkong isolation assign`."""
     actor.require(Perm.isolation_read)

@@ -16,7 +16,7 @@ from fangkong.isolation import solver
 from fangkong.isolation.enums import MedicalLevel, SiteStatus, SiteType, StayKind
 from fangkong.isolation.models import Room, RoomNight, Site
 from fangkong.isolation.planning import PlanPerson, PlanSite
-from fangkong.isolation.schemas import BatchAssign, StayCreate
+from fangkong.isolation.schemas import BatchAssign, BatchResult, StayCreate
 from fangkong.policy import service as policy
 
 CASE_KIND = {"case_asymptomatic": StayKind.isolation, "case_mild": StayKind.isolation,
@@ -82,7 +82,7 @@ def _free_rooms(session: Session, actor: Actor, division: str | None, start: dat
 
 
 def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
-                 create_stays: Any) -> dict[str, Any]:
+                 create_stays: Any) -> BatchResult:
     """Solve, then book every placed person at once with ``create_stays`` (the service's,
     passed in to keep the layers apart); any refusal rolls the whole batch back with the
     caller's transaction."""
@@ -104,17 +104,17 @@ def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
     if len(set(refs)) != len(refs):
         raise Invalid("a person appears twice in the batch", problems=[Problem(
             "duplicate", field="people")])
-    result = solver.assign(people, plan_sites, rules, classes).as_dict()
+    plan = solver.assign(people, plan_sites, rules, classes)
     by_ref = {p.person_ref: p for p in data.people}
     wanted: list[StayCreate] = []
-    for row in result["assignments"]:
-        person = by_ref[row["person_ref"]]
+    for row in plan.assignments:
+        person = by_ref[row.person_ref]
         case = CASE_KIND.get(person.role.value)
-        home = row["site_id"] == "home"
+        home = row.site_id == "home"
         fields: dict[str, Any] = {
             "person_ref": person.person_ref, "kind": case or StayKind.quarantine,
-            "site_id": None if home else int(row["site_id"]),
-            "room_id": None if home else row["room"],
+            "site_id": None if home else int(row.site_id),
+            "room_id": None if home else row.room,
             "household_ref": person.household_ref, "pack": pack.id}
         if case is None:
             fields |= {"role": person.role.value, "anchor": data.anchor}
@@ -122,5 +122,5 @@ def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
             fields |= {"start_date": data.start_date, "planned_end": data.planned_end}
         wanted.append(StayCreate.model_validate(fields))
     made = create_stays(session, actor=actor, data=wanted)
-    result["stays"] = {d.person_ref: stay.id for d, stay in zip(wanted, made, strict=True)}
-    return result
+    return BatchResult(**dict(plan), stays={d.person_ref: stay.id
+                                            for d, stay in zip(wanted, made, strict=True)})

@@ -9,6 +9,7 @@ from typing import Any
 
 from fangkong.isolation.enums import MedicalLevel
 from fangkong.isolation.planning import PlanPerson, PlanSite
+from fangkong.isolation.schemas import AssignmentPlan
 from fangkong.policy.isolation_rules import IsolationRules
 
 
@@ -33,22 +34,22 @@ class Violations:
         return sum(self.counts().values())
 
 
-def check(result: dict[str, Any], people: list[PlanPerson], sites: list[PlanSite],
+def check(result: AssignmentPlan, people: list[PlanPerson], sites: list[PlanSite],
           rules: IsolationRules) -> Violations:
     out = Violations()
     by_ref = {p.ref: p for p in people}
     by_site = {s.site_id: s for s in sites}
     rooms: dict[tuple[str, Any], list[PlanPerson]] = defaultdict(list)
     households: dict[tuple[str, tuple[str, ...]], set[str]] = defaultdict(set)
-    for row in result["assignments"]:
-        person = by_ref[row["person_ref"]]
+    for row in result.assignments:
+        person = by_ref[row.person_ref]
         dest = rules.destinations[person.role.value]
-        households[(person.household, tuple(dest.site_types))].add(row["site_id"])
-        if row["site_id"] == "home":
+        households[(person.household, tuple(dest.site_types))].add(row.site_id)
+        if row.site_id == "home":
             if "home" not in dest.site_types:
                 out.site_type.append(f"{person.ref} sent home")
             continue
-        site = by_site[row["site_id"]]
+        site = by_site[row.site_id]
         if site.type.value not in dest.site_types:
             out.site_type.append(f"{person.ref} ({person.role}) at a {site.type}")
         level = MedicalLevel(dest.min_medical_level).rank
@@ -58,15 +59,15 @@ def check(result: dict[str, Any], people: list[PlanPerson], sites: list[PlanSite
                 continue
             if site.medical_level.rank < MedicalLevel(rule.min_medical_level).rank:
                 out.needs.append(f"{person.ref} {need}: medical level {site.medical_level}")
-            if rule.accessible_room and not row["room"] <= site.accessible_rooms:
-                out.needs.append(f"{person.ref} {need}: room {row['room']} not accessible")
+            if rule.accessible_room and not (row.room or 0) <= site.accessible_rooms:
+                out.needs.append(f"{person.ref} {need}: room {row.room} not accessible")
         if site.medical_level.rank < level:
             out.site_type.append(f"{person.ref} ({person.role}) at medical level "
                                  f"{site.medical_level}")
-        if not isinstance(row["room"], int) or not 1 <= row["room"] <= site.rooms:
-            out.unknown_room.append(f"{person.ref}: room {row['room']} of {site.site_id}")
+        if not isinstance(row.room, int) or not 1 <= row.room <= site.rooms:
+            out.unknown_room.append(f"{person.ref}: room {row.room} of {site.site_id}")
             continue
-        rooms[(site.site_id, row["room"])].append(person)
+        rooms[(site.site_id, row.room)].append(person)
     guarded = {n for n, r in rules.needs.items() if r.with_guardian}
     for (site_id, room), inside in rooms.items():
         site = by_site[site_id]

@@ -44,16 +44,16 @@ def assign(
     result = service.plan_assignment(people=people, sites=sites, pack=pack)
 
     def text() -> None:
-        table = Table(title=f"{len(result['assignments'])} assigned, "
-                            f"{len(result['unassigned'])} unassigned, "
-                            f"{result['total_distance_km']:.1f} km in total")
+        table = Table(title=f"{len(result.assignments)} assigned, "
+                            f"{len(result.unassigned)} unassigned, "
+                            f"{result.total_distance_km:.1f} km in total")
         table.add_column("site")
         table.add_column("people", justify="right")
-        for site, n in sorted(Counter(a["site_id"] for a in result["assignments"]).items()):
+        for site, n in sorted(Counter(a.site_id for a in result.assignments).items()):
             table.add_row(site, str(n))
         console.print(table)
-        for row in result["unassigned"][:50]:
-            console.print(f"  {row['person_ref']}: {row['reason']}", markup=False)
+        for row in result.unassigned[:50]:
+            console.print(f"  {row.person_ref}: {row.reason}", markup=False)
 
     emit(result, as_json, text)
 
@@ -75,15 +75,15 @@ def routes(
                                     seconds=seconds)
 
     def text() -> None:
-        for route in result["routes"]:
-            console.print(f"[bold]{route['vehicle_id']}[/] ({route['kind']}, "
-                          f"{route['distance_km']} km)")
-            for stop in route["stops"]:
-                console.print(f"  {stop['minute'] // 60:02d}:{stop['minute'] % 60:02d} "
-                              f"{stop['type']} {len(stop['people'])} "
-                              f"{stop['site_id'] or ''}", markup=False)
-        for row in result["unserved"][:50]:
-            console.print(f"  not served {row['person_ref']}: {row['reason']}", markup=False)
+        for route in result.routes:
+            console.print(f"[bold]{route.vehicle_id}[/] ({route.kind}, "
+                          f"{route.distance_km} km)")
+            for stop in route.stops:
+                console.print(f"  {stop.minute // 60:02d}:{stop.minute % 60:02d} "
+                              f"{stop.type} {len(stop.people)} "
+                              f"{stop.site_id or ''}", markup=False)
+        for row in result.unserved[:50]:
+            console.print(f"  not served {row.person_ref}: {row.reason}", markup=False)
 
     emit(result, as_json, text)
 

@@ -25,6 +25,7 @@ from fangkong.core.errors import Invalid, Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.isolation.enums import AssignRole
 from fangkong.isolation.planning import PlanSite
+from fangkong.isolation.schemas import NotPlaced, Route, RoutePlan, RouteStop
 from fangkong.isolation.solver import haversine_km
 
 REQUEST_COLUMNS = ["person_ref", "role", "lon", "lat", "site_id", "earliest", "latest"]
@@ -176,7 +177,7 @@ class Batch:
 
 
 def batches(requests: list[Request], sites: list[PlanSite], vehicles: list[Vehicle]
-            ) -> tuple[list[Batch], list[dict[str, str]]]:
+            ) -> tuple[list[Batch], list[NotPlaced]]:
     """Group by pickup point, site, vehicle kinds and window; split to fit the largest vehicle
     that may carry them."""
     by_site = {s.site_id: s for s in sites}
@@ -184,12 +185,14 @@ def batches(requests: list[Request], sites: list[PlanSite], vehicles: list[Vehic
     for r in requests:
         groups[(round(r.lon, 4), round(r.lat, 4), r.site_id, RIDES[r.role.value], r.earliest,
                 r.latest)].append(r)
-    out, unserved = [], []
+    out: list[Batch] = []
+    unserved: list[NotPlaced] = []
     for (_, _, site_id, kinds, _, _), people in groups.items():
         largest = max((v.capacity for v in vehicles if v.kind in kinds), default=0)
         if largest == 0:
-            unserved += [{"person_ref": p.ref, "reason": f"no vehicle of kind "
-                          f"{' or '.join(kinds)} in the vehicles file"} for p in people]
+            unserved += [NotPlaced(person_ref=p.ref, reason=f"no vehicle of kind "
+                                   f"{' or '.join(kinds)} in the vehicles file")
+                         for p in people]
             continue
         for start in range(0, len(people), largest):
             out.append(Batch(people[start : start + largest], by_site[site_id], kinds))
@@ -197,7 +200,7 @@ def batches(requests: list[Request], sites: list[PlanSite], vehicles: list[Vehic
 
 
 def plan_routes(requests: list[Request], sites: list[PlanSite], vehicles: list[Vehicle],
-                seconds: float = 5.0) -> dict[str, Any]:
+                seconds: float = 5.0) -> RoutePlan:
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # imported when used
 
     if not vehicles:
@@ -277,19 +280,19 @@ def plan_routes(requests: list[Request], sites: list[PlanSite], vehicles: list[V
                 k, is_drop = divmod(i - v_count, 2)
                 b = jobs[k]
                 served.add(k)
-                stops.append({"type": "dropoff" if is_drop else "pickup",
-                              "site_id": b.site.site_id if is_drop else None,
-                              "people": [p.ref for p in b.people], "lon": lon[i], "lat": lat[i],
-                              "minute": solution.Min(clock.CumulVar(index))})
+                stops.append(RouteStop(type="dropoff" if is_drop else "pickup",
+                                       site_id=b.site.site_id if is_drop else None,
+                                       people=[p.ref for p in b.people], lon=lon[i],
+                                       lat=lat[i], minute=solution.Min(clock.CumulVar(index))))
             dist += metres[i][node(nxt)]
             index = nxt
         if stops:
-            routes.append({"vehicle_id": vehicle.vehicle_id, "kind": vehicle.kind,
-                           "stops": stops, "distance_km": round(dist / 1000, 3)})
+            routes.append(Route(vehicle_id=vehicle.vehicle_id, kind=vehicle.kind, stops=stops,
+                                distance_km=round(dist / 1000, 3)))
             total += dist / 1000
     for k, b in enumerate(jobs):
         if k not in served:
-            unserved += [{"person_ref": p.ref, "reason": "no vehicle of kind "
-                          f"{' or '.join(b.kinds)} can pick this batch up inside its window "
-                          "with room to spare"} for p in b.people]
-    return {"routes": routes, "unserved": unserved, "total_distance_km": round(total, 3)}
+            unserved += [NotPlaced(person_ref=p.ref, reason="no vehicle of kind "
+                                   f"{' or '.join(b.kinds)} can pick this batch up inside its "
+                                   "window with room to spare") for p in b.people]
+    return RoutePlan(routes=routes, unserved=unserved, total_distance_km=round(total, 3))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -316,9 +316,58 @@ class BatchAssign(BaseModel):
     pack: str | None = None
 
 
-class BatchResult(BaseModel):
-    assignments: list[dict[str, Any]]
-    unassigned: list[dict[str, Any]]
+class Placement(BaseModel):
+    """A person placed: at a site (``"home"``: home quarantine) and, at a site, a room (its
+    number in a planning file, its id when booked from the database)."""
+
+    person_ref: str
+    site_id: str
+    room: int | None
+
+
+class NotPlaced(BaseModel):
+    """A person the plan leaves out, and why (words the reader acts on)."""
+
+    person_ref: str
+    reason: str
+
+
+class AssignmentPlan(BaseModel):
+    """The assignment of people to rooms under every hard rule with the least total travel:
+    what the planning mode answers (API, CLI) and what a batch books."""
+
+    assignments: list[Placement]
+    unassigned: list[NotPlaced]
     total_distance_km: float
+
+
+class BatchResult(AssignmentPlan):
     stays: dict[str, int]
     """person_ref → the stay booked."""
+
+
+class RouteStop(BaseModel):
+    type: Literal["pickup", "dropoff"]
+    site_id: str | None
+    """The site of a dropoff."""
+    people: list[str]
+    """The refs of the people picked up or dropped off."""
+    lon: float
+    lat: float
+    minute: int
+    """Minutes after the day's start."""
+
+
+class Route(BaseModel):
+    vehicle_id: str
+    kind: str
+    stops: list[RouteStop]
+    distance_km: float
+
+
+class RoutePlan(BaseModel):
+    """A day's transfer routes: each vehicle's stops, who could not be served and why."""
+
+    routes: list[Route]
+    unserved: list[NotPlaced]
+    total_distance_km: float

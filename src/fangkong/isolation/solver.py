@@ -39,6 +39,7 @@ import numpy as np
 
 from fangkong.isolation.enums import MedicalLevel, Need, SiteType
 from fangkong.isolation.planning import PlanPerson, PlanSite
+from fangkong.isolation.schemas import AssignmentPlan, NotPlaced, Placement
 from fangkong.policy.isolation_rules import IsolationRules
 
 EARTH_KM = 6371.0088
@@ -67,17 +68,6 @@ class Unit:
     site: int | None = None
     plan: list[tuple[list[int], int]] = field(default_factory=list)
     """(members sharing a room, room kind) for each room, once placed."""
-
-
-@dataclass
-class Result:
-    assignments: list[dict[str, Any]]
-    unassigned: list[dict[str, Any]]
-    total_distance_km: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"assignments": self.assignments, "unassigned": self.unassigned,
-                "total_distance_km": self.total_distance_km}
 
 
 def haversine_km(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
@@ -246,7 +236,7 @@ class Solver:
 
     # --- solving ------------------------------------------------------------------------------
 
-    def solve(self) -> Result:
+    def solve(self) -> AssignmentPlan:
         multi, single = [], []
         for unit in self.units:
             if unit.reason is not None:
@@ -447,7 +437,7 @@ class Solver:
 
     # --- output -------------------------------------------------------------------------------
 
-    def _result(self) -> Result:
+    def _result(self) -> AssignmentPlan:
         numbers = self.rooms
         where: dict[int, tuple[str, Any, float]] = {}
         reasons: dict[int, str] = {}
@@ -468,11 +458,13 @@ class Solver:
         for i, person in enumerate(self.people):
             if i in where:
                 site_id, room, km = where[i]
-                assignments.append({"person_ref": person.ref, "site_id": site_id, "room": room})
+                assignments.append(Placement(person_ref=person.ref, site_id=site_id,
+                                             room=room))
                 total += km
             else:
-                unassigned.append({"person_ref": person.ref, "reason": reasons[i]})
-        return Result(assignments, unassigned, round(total, 3))
+                unassigned.append(NotPlaced(person_ref=person.ref, reason=reasons[i]))
+        return AssignmentPlan(assignments=assignments, unassigned=unassigned,
+                              total_distance_km=round(total, 3))
 
 
 def hall_constraints(r: Any) -> list[tuple[tuple[int, ...], int]]:
@@ -497,5 +489,5 @@ def hall_ok(demand: list[int], r: Any) -> bool:
 
 
 def assign(people: list[PlanPerson], sites: list[PlanSite], rules: IsolationRules,
-           rooms: list[list[list[Any]]] | None = None) -> Result:
+           rooms: list[list[list[Any]]] | None = None) -> AssignmentPlan:
     return Solver(people, sites, rules, rooms).solve()
