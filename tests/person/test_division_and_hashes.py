@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Conflict
+from fangkong.core.tabular import Collector
 from fangkong.geo.models import Division
-from fangkong.person import importer, service
+from fangkong.person import importer, merge, service
 from fangkong.person.enums import Sex
 from fangkong.person.models import Person
 from tests.helpers import csv_bytes, person_rows
@@ -107,14 +108,14 @@ def test_a_ref_written_meanwhile_makes_the_batch_a_conflict(session: Session,
     been written since (by another transaction), the batch is refused as a conflict."""
     rows = person_rows(3, seed=12)
     importer.import_file(session, actor=admin, source=csv_bytes(rows), filename="p.csv")
-    clock = importer._Clock(None)
-    collector = importer.Collector("p.csv", 100)
+    clock = merge.Clock(None)
+    collector = Collector("p.csv", 100)
     with pytest.raises(Conflict, match="import the file again"):  # noqa: SIM117
-        with importer._Batch(session, admin, collector, clock) as batch:
+        with merge.Batch(session, admin, collector, clock) as batch:
             session.execute(batch.stage.insert().from_select(
-                importer._STAGE_COLS,
-                select(Person.id, *[Person.__table__.c[c] for c in importer._WRITE_COLS])))
-            importer._merge(session, batch.stage, new_only=True)
+                merge.STAGE_COLS,
+                select(Person.id, *[Person.__table__.c[c] for c in merge.WRITE_COLS])))
+            merge.merge(session, batch.stage, new_only=True)
     assert session.scalar(select(func.count()).select_from(Person)) == 3
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor, Role
 from fangkong.core.errors import Invalid
-from fangkong.person import importer
+from fangkong.person import importer, merge
 from fangkong.person.models import Person
 from tests.conftest import make_actor
 from tests.helpers import csv_bytes, person_rows
@@ -21,7 +21,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
     first, chunk = request.param
     monkeypatch.setattr(importer, "FIRST_CHUNK", first)
     monkeypatch.setattr(importer, "CHUNK", chunk)
-    monkeypatch.setattr(importer, "_SLICE", 1)
+    monkeypatch.setattr(merge, "_SLICE", 1)
 
 
 def _snapshot(session: Session) -> list[tuple[str, str | None, str]]:

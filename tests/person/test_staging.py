@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from fangkong.config import get_settings
 from fangkong.core.auth import Actor
 from fangkong.core.security import FieldCipher
-from fangkong.person import importer, records, service, staging
+from fangkong.person import importer, merge, records, service, staging
 from fangkong.person.enums import IdType, Sex
 from fangkong.person.models import Person
 from tests.helpers import csv_bytes, person_rows
@@ -44,7 +44,7 @@ def _cells(table: pa.Table) -> tuple[dict[str, list[Any]], list[str]]:
 @pytest.fixture
 def second_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Imports with the second process (off by default), for chunks of
-    ``importer.STAGE_ELSEWHERE_FROM`` rows or more."""
+    ``merge.STAGE_ELSEWHERE_FROM`` rows or more."""
     monkeypatch.setenv("FANGKONG_IMPORT_SECOND_PROCESS", "true")
     get_settings.cache_clear()
     yield
@@ -117,7 +117,7 @@ def test_an_import_staged_in_the_second_process_stores_the_same(
     session.rollback()
     assert session.scalar(select(Person.id).limit(1)) is None
     monkeypatch.setattr(importer, "CHUNK", 7)
-    monkeypatch.setattr(importer, "STAGE_ELSEWHERE_FROM", 7)
+    monkeypatch.setattr(merge, "STAGE_ELSEWHERE_FROM", 7)
     report = importer.import_file(session, actor=admin, source=csv_bytes(rows), filename="p.csv")
     assert report.inserted == 40
     assert session.execute(select(*columns).order_by(Person.ref)).all() == here
@@ -137,7 +137,7 @@ def test_an_import_goes_on_when_the_second_process_dies(
         process.kill()
         process.join()
     monkeypatch.setattr(importer, "CHUNK", 7)
-    monkeypatch.setattr(importer, "STAGE_ELSEWHERE_FROM", 7)
+    monkeypatch.setattr(merge, "STAGE_ELSEWHERE_FROM", 7)
     rows = person_rows(30, seed=8)
     report = importer.import_file(session, actor=admin, source=csv_bytes(rows), filename="p.csv")
     assert report.inserted == 30
