@@ -154,7 +154,8 @@ def _resolve_samples(session: Session, actor: Actor, round_: Round, s: Table, re
     jurisdiction), what limits the tube, and whether the pair is recorded already
     (``sampled_before``: whether the round has samples; if not, no pair can be).
 
-    On PostgreSQL the pass may run in parallel workers (:data:`_PARALLEL`)."""
+    On PostgreSQL the pass may run in parallel workers
+    (:data:`fangkong.testing.staging._PARALLEL`)."""
     t, p, sm = Tube.__table__, persons.table(), Sample.__table__
     tg = Target.__table__
     # the pair recorded already: a join (hash or merge on a re-import of millions of lines,
