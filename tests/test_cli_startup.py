@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -120,6 +121,23 @@ def test_user_add_imports_no_heavy_library(fresh_db: str, tmp_path: Path) -> Non
     assert found["lazy"] == named
 
 
+
+
+NUMERICAL = ("numpy", "pandas", "pyarrow", "scipy", "duckdb", "weasyprint", "ortools",
+             "statsmodels")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["user", "add", "--help"], ["brief", "--help"],
+                                  ["user", "--help"]], ids=" ".join)
+def test_help_imports_no_heavy_library(args: list[str]) -> None:
+    """What a person types first answers without the numerical, PDF and solver libraries
+    (the brief imports them when it is written; user commands import neither them nor the
+    ORM for their help)."""
+    found = _modules_after(args)
+    assert found["code"] == 0, found["output"]
+    assert "Usage: " in str(found["output"])
+    for lib in (*NUMERICAL, *HEAVY, "sqlalchemy"):
+        assert not _imported(found["modules"], lib), (args, lib)
 
 
 def test_the_dummy_password_hash_has_the_hashers_parameters() -> None:
