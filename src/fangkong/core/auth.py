@@ -150,7 +150,7 @@ def scope_clause(actor: Actor, *columns: Any) -> ColumnElement[bool]:
     return or_(*parts) if parts else false()
 
 
-S = TypeVar("S", bound="Select[Any]")
+S = TypeVar("S", bound="Select")
 
 
 def scope(stmt: S, actor: Actor, *columns: Any) -> S:
