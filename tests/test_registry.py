@@ -73,6 +73,15 @@ def test_a_registered_domain_is_in_the_cli(fake_domain: None) -> None:
     assert done.output.strip() == "hello from the fake domain"
 
 
+def test_two_domains_cannot_declare_one_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fangkong.registry import Command, Contribution
+
+    clash = Contribution(commands=(Command("user", "tests.fakedomain.parts:app", "Clash."),))
+    monkeypatch.setattr(registry, "PLATFORM", clash)
+    with pytest.raises(ValueError, match=r"command name\(s\) user declared twice"):
+        registry.commands()
+
+
 def test_a_registered_listener_hears_its_event(fake_domain: None, fresh_events: None,
                                                session: Session) -> None:
     """A process that never installed the listeners (a script calling the services) has the

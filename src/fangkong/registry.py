@@ -123,7 +123,12 @@ def commands() -> list[Command]:
     domains'."""
     domains = contributions()
     platform = domains.pop("fangkong")
-    return [*platform.commands, *(cmd for c in domains.values() for cmd in c.commands)]
+    out = [*platform.commands, *(cmd for c in domains.values() for cmd in c.commands)]
+    names = [cmd.name for cmd in out]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"command name(s) {', '.join(twice)} declared twice in the registry")
+    return out
 
 
 def listeners() -> list[Listener]:
