@@ -4,7 +4,8 @@ Times, as whole processes (what a person waits for), over several runs each afte
 
 1. ``fangkong --help``;
 2. ``fangkong user add --help`` (the root, the settings check and the ``user`` group);
-3. ``fangkong user add uN --role epidemiologist --jurisdiction 440802 --password-stdin``
+3. ``fangkong brief --help`` (the brief's command, without the sections it is built from);
+4. ``fangkong user add uN --role epidemiologist --jurisdiction 440802 --password-stdin``
    (a new user each run: one password hash, one transaction) on an embedded SQLite database
    in a temporary data directory, migrated and loaded with Guangdong's divisions beforehand.
 
@@ -85,6 +86,7 @@ def main() -> None:
         print(f"{' '.join(cmd)}; {args.runs} runs each after a warm-up; SQLite in {tmp}")
         measure("fangkong --help", [*cmd, "--help"], env, args.runs)
         measure("fangkong user add --help", [*cmd, "user", "add", "--help"], env, args.runs)
+        measure("fangkong brief --help", [*cmd, "brief", "--help"], env, args.runs)
         measure("fangkong user add", [*cmd, "user", "add", "u{n}", "--role", "epidemiologist",
                                       "--jurisdiction", "440802", "--password-stdin"],
                 env, args.runs, stdin=PASSWORD, vary=True)

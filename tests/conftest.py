@@ -30,13 +30,14 @@ from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-import fangkong.tracing.contacts  # noqa: E402, F401  (subscribes to case.reported, as app and CLI do)
+from fangkong import registry  # noqa: E402
 from fangkong.config import get_settings  # noqa: E402
 from fangkong.core.auth import NATIONAL, Actor, Role  # noqa: E402
 from fangkong.core.db import DEFERRED_WRITES, get_engine, session_scope  # noqa: E402
 from fangkong.deps import READ_METHODS  # noqa: E402
 
 get_settings.cache_clear()
+registry.install()  # the domains' listeners, as the app and the CLI install them
 
 
 def recreate_pg_database(url: str) -> None:

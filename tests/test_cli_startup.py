@@ -11,11 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
-from fangkong import cli
-from fangkong.cli import COMMANDS, app, load
+from fangkong import registry
+from fangkong.cli import app, load
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "fangkong"
 HEAVY = ("ortools", "duckdb", "weasyprint", "scipy", "statsmodels", "pyarrow", "numpy",
@@ -33,23 +34,25 @@ def test_help_lists_every_group_with_the_help_its_module_gives() -> None:
     assert result.exit_code == 0, result.output
     panel = result.output.split("─ Commands ")[1].split("\n", 1)[1].split("╰")[0]
     listed = [line[2:].split()[0] for line in panel.splitlines() if line[2:3].strip()]
-    assert listed == [name for name, _, _ in COMMANDS]
-    for name, target, help_ in COMMANDS:
-        assert _first_paragraph(load(name, target).help) == help_, name
-        assert help_[:40] in " ".join(panel.replace("│", " ").split()), name
+    commands = registry.commands()
+    assert listed == [c.name for c in commands]
+    for c in commands:
+        assert _first_paragraph(load(c.name, c.target).help) == c.help, c.name
+        assert c.help[:40] in " ".join(panel.replace("│", " ").split()), c.name
 
 
 def test_every_domain_cli_is_listed() -> None:
-    """A new domain's `cli.py` appears in `fangkong --help` only once it is in COMMANDS."""
-    modules = {target.partition(":")[0] for _, target, _ in COMMANDS}
+    """A new domain's `cli.py` appears in `fangkong --help` only once the registry names it."""
+    commands = registry.commands()
+    modules = {c.target.partition(":")[0] for c in commands}
     domains = sorted(SRC.glob("*/cli.py"))
     assert len(domains) >= 12
     for path in domains:
         assert f"fangkong.{path.parent.name}.cli" in modules, path
-    for _, target, _ in COMMANDS:
-        module, _, attr = target.partition(":")
+    for c in commands:
+        module, _, attr = c.target.partition(":")
         value = getattr(__import__(module, fromlist=["_"]), attr)
-        assert isinstance(value, typer.Typer) or callable(value), target
+        assert isinstance(value, typer.Typer) or callable(value), c.target
 
 
 def test_a_typo_is_told_the_command_it_meant() -> None:
@@ -83,8 +86,9 @@ def _imported(modules: object, prefix: str) -> list[str]:
 def test_help_imports_no_domain_and_no_database_layer() -> None:
     found = _modules_after(["--help"])
     assert found["code"] == 0
-    assert [m for m in found["modules"] if m.startswith("fangkong.")] == [  # type: ignore[attr-defined]
-        "fangkong.cli"]
+    # the root, the registry and the domains' package files that declare what they contribute
+    assert sorted(m for m in found["modules"] if m.startswith("fangkong.")) == sorted(  # type: ignore[attr-defined]
+        ["fangkong.cli", "fangkong.registry", *registry.DOMAINS])
     for lib in (*HEAVY, "sqlalchemy", "pydantic_settings"):
         assert not _imported(found["modules"], lib), lib
 
@@ -106,33 +110,34 @@ def test_user_add_imports_no_heavy_library(fresh_db: str, tmp_path: Path) -> Non
     # Other domains are not imported, yet their listeners are in place: the graph listens to
     # the session, and a reported case reaches tracing when it is published.
     assert "fangkong.tracing.graph" in found["modules"]  # type: ignore[operator]
-    for domain in ("case.service", "tracing.contacts", "testing", "isolation", "drill", "web"):
-        assert not _imported(found["modules"], f"fangkong.{domain}"), domain
-    assert found["lazy"] == {event: [target] for event, target in cli.LISTENERS}
+    for module in ("case.service", "tracing.contacts"):
+        assert not _imported(found["modules"], f"fangkong.{module}"), module
+    for domain in ("testing", "isolation", "drill", "web"):  # but their registry declarations
+        assert not [m for m in found["modules"]  # type: ignore[attr-defined]
+                    if m.startswith(f"fangkong.{domain}.")], domain
+    named: dict[str, list[str]] = {}
+    for listener in registry.listeners():
+        named.setdefault(listener.event, []).append(listener.target)
+    assert found["lazy"] == named
 
 
-def test_the_listeners_named_are_the_domains_handlers() -> None:
-    """Each listener named for the CLI is the handler its module subscribes itself, to a
-    known event; and every handler a domain subscribes is named (else the CLI, which imports
-    domains lazily, would publish an event nobody hears)."""
-    from importlib import import_module
 
-    from fangkong.core import events
 
-    import_module("fangkong.task.service")
-    named = set()
-    for event, target in cli.LISTENERS:
-        module, _, name = target.partition(":")
-        handler = getattr(import_module(module), name)
-        assert handler in events._handlers.get(event, []), target
-        assert event == events.EVERY or event in events.CATALOGUE, event
-        named.add((event, target))
-    subscribed = {(event, f"{h.__module__}:{h.__name__}")
-                  for event, handlers in events._handlers.items() for h in handlers
-                  if h.__module__.startswith("fangkong.")}
-    assert subscribed == named
-    for module in cli.SESSION_LISTENERS:
-        assert module in sys.modules  # importable (conftest imports tracing, hence the graph)
+NUMERICAL = ("numpy", "pandas", "pyarrow", "scipy", "duckdb", "weasyprint", "ortools",
+             "statsmodels")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["user", "add", "--help"], ["brief", "--help"],
+                                  ["user", "--help"]], ids=" ".join)
+def test_help_imports_no_heavy_library(args: list[str]) -> None:
+    """What a person types first answers without the numerical, PDF and solver libraries
+    (the brief imports them when it is written; user commands import neither them nor the
+    ORM for their help)."""
+    found = _modules_after(args)
+    assert found["code"] == 0, found["output"]
+    assert "Usage: " in str(found["output"])
+    for lib in (*NUMERICAL, *HEAVY, "sqlalchemy"):
+        assert not _imported(found["modules"], lib), (args, lib)
 
 
 def test_the_dummy_password_hash_has_the_hashers_parameters() -> None:

@@ -1,4 +1,5 @@
-"""The application factory: API routers under /api/v1, one error shape, the escalation loop."""
+"""The application factory: the domains' API routers under /api/v1 and their pages (as
+:mod:`fangkong.registry` lists them), one error shape, the loop of scheduled jobs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -13,85 +16,48 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from fangkong import __version__
-from fangkong.case.api import router as case_router
+from fangkong import __version__, registry
 from fangkong.config import Settings, get_settings
-from fangkong.core import audit
 from fangkong.core.admission import AdmissionLimit, Scope
 from fangkong.core.auth import system_actor
+from fangkong.core.clock import utc_now
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.headers import SecurityHeaders, with_nonce
 from fangkong.core.http import declare_error_responses, install_error_handlers, request_lang
-from fangkong.geo.api import router as geo_router
-from fangkong.isolation.api import router as isolation_router
-from fangkong.person.api import router as person_router
-from fangkong.person.stays_api import router as stays_router
-from fangkong.policy.api import router as policy_router
-from fangkong.surveillance.api import router as surveillance_router
-from fangkong.task import service as tasks
-from fangkong.task.api import router as task_router
-from fangkong.testing.api import router as testing_router
-from fangkong.tracing.api import router as tracing_router
-from fangkong.user.api import router as user_router
-from fangkong.web.pages import install as install_web
-from fangkong.zone import service as zones
-from fangkong.zone.api import checks_router as zone_checks_router
-from fangkong.zone.api import public_router as zone_public_router
-from fangkong.zone.api import router as zone_router
 
 log = logging.getLogger("fangkong")
 
 
 def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) -> None:
-    """The scheduled checks, at once and then every ``interval_s`` seconds until ``stop`` is
-    set (a restarted server shows the command its overdue tasks escalated straight away, not
-    one interval later): overdue tasks escalate; once a day (on the first tick of each local
-    day) the risk areas are evaluated under their packs' lifting rules; every morning (from
-    ``brief_hour``) the daily briefs of the jurisdictions in ``brief_jurisdictions`` are
-    written; the audit chain's head is anchored outside the database when it moved."""
-    evaluated_on = briefed_on = None
+    """The scheduled jobs the domains declare (:func:`fangkong.registry.jobs`: overdue tasks
+    escalate, the risk areas are evaluated once a local day, the morning briefs are written
+    from ``brief_hour``, the audit chain's head is anchored outside the database when it
+    moved), at once and then every ``interval_s`` seconds until ``stop`` is set (a restarted
+    server shows the command its overdue tasks escalated straight away, not one interval
+    later). Each job runs as the scheduler, in a transaction of its own; one that fails is
+    logged and tried again at the next tick, the others run."""
+    jobs = [(job, registry.resolve(job.target)) for job in registry.jobs()]
+    done_on: dict[str, date] = {}
+    actor = system_actor("scheduler")
     while not stop.is_set():
-        try:
-            with session_scope(engine) as session:
-                report = tasks.escalate_overdue(session, actor=system_actor("scheduler"))
-            if report.escalated:
-                log.info("escalated %d overdue task(s)", report.escalated)
-            if evaluated_on != zones.today():
+        today = local_today()
+        for job, run in jobs:
+            if job.daily and done_on.get(job.name) == today:
+                continue
+            try:
                 with session_scope(engine) as session:
-                    rows = zones.evaluate(session, actor=system_actor("scheduler"))
-                evaluated_on = zones.today()
-                log.info("risk areas evaluated: %d due", sum(1 for r in rows if r.due))
-            if briefed_on != zones.today() and morning_briefs(engine):
-                briefed_on = zones.today()
-            with session_scope(engine) as session:
-                audit.write_anchor(session, audit.anchor_file())
-        except Exception:  # keep the loop alive; the next run retries
-            log.exception("scheduled check failed")
+                    result = run(session, actor)
+            except Exception:  # keep the loop alive; the next tick retries
+                log.exception("scheduled job failed: %s", job.name)
+                continue
+            if job.daily and result is not False:
+                done_on[job.name] = today
         stop.wait(interval_s)
 
 
-def morning_briefs(engine: Engine) -> bool:
-    """Write today's briefs once the local hour has reached ``brief_hour``; False before."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from fangkong.brief import render
-    from fangkong.brief import service as brief
-    from fangkong.core.clock import utc_now
-
-    settings = get_settings()
-    now = utc_now().astimezone(ZoneInfo(settings.timezone))
-    if not settings.brief_jurisdictions or now.hour < settings.brief_hour:
-        return False
-    day = datetime.date(now)
-    with session_scope(engine) as session:
-        for code in settings.brief_jurisdictions:
-            files = brief.write(session, actor=system_actor("scheduler"), jurisdiction=code,
-                                day=day, out=settings.data_dir / "briefs" / day.isoformat(),
-                                formats=list(render.FORMATS), lang="zh-Hans",
-                                zone=settings.timezone)
-            log.info("brief of %s for %s: %s", code, day, ", ".join(f.name for f in files))
-    return True
+def local_today() -> date:
+    """Today in the deployment's time zone (``FANGKONG_TIMEZONE``): a daily job's day."""
+    return utc_now().astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -112,12 +78,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
               description="Epidemic prevention-and-control command platform API.",
               docs_url=None, redoc_url=None)  # served below, their scripts with the nonce
     app.state.settings, app.state.engine = settings, engine
+    registry.install()  # the domains' event listeners and session listeners
     api = APIRouter(prefix="/api/v1")
-    for router in (user_router, geo_router, person_router, case_router, task_router,
-                   policy_router, zone_router, zone_checks_router, zone_public_router,
-                   isolation_router, surveillance_router, tracing_router, testing_router,
-                   stays_router):
-        api.include_router(router)
+    for router in registry.routers():
+        api.include_router(registry.resolve(router))
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)
@@ -127,7 +91,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_docs(app)
     install_error_handlers(app)
     declare_error_responses(app)
-    install_web(app)  # the pages (after the API's handlers: HTML errors off /api/)
+    for mount in registry.mounts():  # the pages (after the API's handlers: HTML errors off /api/)
+        registry.resolve(mount)(app)
     app.add_middleware(AdmissionLimit, limit=settings.db_pool_size,
                        wait_s=settings.request_queue_seconds, message=busy_message)
     return app

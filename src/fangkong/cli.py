@@ -1,10 +1,12 @@
 """The ``fangkong`` command.
 
-The root imports only what parsing needs. Every command group and command is listed in
-:data:`COMMANDS` by name, ``"module:attribute"`` and help text; `fangkong --help` shows that
-help, and a command's module (with its domain and the libraries it uses) is imported only when
-the command runs. What the domains contribute besides commands, event handlers and session
-listeners, is named here the same way (:data:`LISTENERS`, :data:`SESSION_LISTENERS`)."""
+The root imports only what parsing needs. Its command groups and commands are those of
+:mod:`fangkong.registry` (each domain's and the platform's), named there by
+``"module:attribute"`` with their help text: `fangkong --help` shows that help, and a
+command's module (with its domain and the libraries it uses) is imported only when the
+command runs. Before a command runs, the domains' event listeners are subscribed by name and
+the modules that listen to every session are named to :mod:`fangkong.cliutil`, which imports
+them before the command opens the database."""
 
 from __future__ import annotations
 
@@ -14,51 +16,12 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from fangkong import registry
+
 try:  # typer >= 0.20 carries its own copy of click
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover - older typer, on click
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
-
-# (name, "module:attribute", help): a Typer group or a command function, in the order of
-# `fangkong --help`. The help is the module's own (tests/test_cli_startup.py compares them).
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("brief", "fangkong.brief.cli:brief",
-     "Write the daily brief (每日一研判) as HTML, PDF and XLSX."),
-    ("serve", "fangkong.commands:serve",
-     "Serve the API (docs at /docs) with the scheduled overdue-task check."),
-    ("demo", "fangkong.commands:demo",
-     "The main job: a drill of Zhanjiang (湛江) with the platform in the loop, the report, "
-     "then the API (the database is left filled with the drill's persons, cases and tasks)."),
-    ("db", "fangkong.commands:db_app", "Database schema."),
-    ("geo", "fangkong.geo.cli:app", "Administrative divisions and field units (指挥体系)."),
-    ("policy", "fangkong.policy.cli:app",
-     "Policy packs: plans, look-back windows, zone clocks, the nine prohibitions (九不准)."),
-    ("user", "fangkong.user.cli:app", "Users, roles and jurisdiction grants."),
-    ("import", "fangkong.commands:import_app",
-     "Bulk imports from CSV or XLSX (atomic, idempotent)."),
-    ("task", "fangkong.task.cli:app", "Tasks and supervision (督查督办)."),
-    ("zone", "fangkong.zone.cli:app", "Risk areas (风险区 / 三区)."),
-    ("tracing", "fangkong.tracing.cli:app",
-     "Tracing (流调溯源): co-presence, check-ins, contacts."),
-    ("testing", "fangkong.testing.cli:app",
-     "Mass testing (筛查检测): rounds, pooled tubes, labs, positive pools, coverage."),
-    ("audit", "fangkong.commands:audit_app", "The audit log of personal-data access."),
-    ("isolation", "fangkong.isolation.cli:app",
-     "Transfer and isolation (转运隔离): sites, rooms, assignment."),
-    ("analytics", "fangkong.analytics.cli:app",
-     "Epidemic analytics (Rt, aberration detection, growth) on files."),
-    ("surveillance", "fangkong.surveillance.cli:app", "Surveillance and early warning (监测预警)."),
-    ("drill", "fangkong.drill.cli:app",
-     "Drills (平战结合): a simulated outbreak the platform responds to."),
-)
-# (event, "module:function"): handlers of domain events, imported at the event's first publish.
-LISTENERS: tuple[tuple[str, str], ...] = (
-    ("case.reported", "fangkong.tracing.contacts:on_case_reported"),
-    ("transfer.arrived", "fangkong.tracing.contacts:on_transfer_arrived"),
-    ("*", "fangkong.task.service:end_tasks"),  # events.EVERY: an event ends its tasks
-)
-# Modules that listen to every database session, imported before a command opens one.
-SESSION_LISTENERS: tuple[str, ...] = ("fangkong.tracing.graph",)
 
 _JSON = "fangkong.json"
 
@@ -86,14 +49,16 @@ def load(name: str, target: str) -> Any:
 
 
 class LazyGroup(TyperGroup):
-    """The root group: lists :data:`COMMANDS` without importing them; imports the one run.
+    """The root group: lists the registry's commands without importing them; imports the one
+    run.
     Under ``--json``, a usage error (a missing or bad option) is the API's JSON error object
     too."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        for name, target, help_ in COMMANDS:
-            self.commands.setdefault(name, _Unloaded(name, target, help_))
+        for command in registry.commands():
+            self.commands.setdefault(command.name,
+                                     _Unloaded(command.name, command.target, command.help))
 
     def resolve_command(self, ctx: typer.Context, args: list[str]  # type: ignore[override]
                         ) -> tuple[str | None, Any, list[str]]:
@@ -128,16 +93,14 @@ def _start(ctx: typer.Context) -> None:
         return
     from fangkong.cliutil import fail, listen_on_session, show_warnings
     from fangkong.config import SettingError, get_settings
-    from fangkong.core import events
 
     try:
         get_settings()
     except SettingError as exc:
         fail(exc, as_json=bool(ctx.meta.get(_JSON)))
     show_warnings()
-    for event, target in LISTENERS:
-        events.subscribe_lazy(event, target)
-    listen_on_session(*SESSION_LISTENERS)
+    registry.install_listeners()
+    listen_on_session(*registry.session_listeners())
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """The platform's own commands, not of one domain: ``db``, ``import``, ``audit``, ``serve`` and
-``demo`` (listed in :data:`fangkong.cli.COMMANDS` with the domains' groups)."""
+``demo`` (:data:`fangkong.registry.PLATFORM` names them beside the domains' groups)."""
 
 from __future__ import annotations
 

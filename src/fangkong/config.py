@@ -206,14 +206,13 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
         allowed = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
-        try:
-            backend = make_url(value).get_backend_name()
-        except ArgumentError:
-            raise _bad("not a database URL; allowed: {allowed}", allowed=allowed) from None
+        # SQLAlchemy's URL grammar ("backend[+driver]://" then optional parts), read without
+        # importing SQLAlchemy: every command checks the settings, `--help` included.
+        scheme = re.match(r"([\w+]+)://", value)
+        if scheme is None:
+            raise _bad("not a database URL; allowed: {allowed}", allowed=allowed)
+        backend = scheme.group(1).split("+")[0]
         if backend not in ("sqlite", "postgresql"):
             raise _bad("database {backend} is not supported; allowed: {allowed}",
                        backend=backend, allowed=allowed)

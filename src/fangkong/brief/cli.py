@@ -1,4 +1,7 @@
-"""``fangkong brief``: write the daily brief of one jurisdiction and day to a directory."""
+"""``fangkong brief``: write the daily brief of one jurisdiction and day to a directory.
+
+The brief is built from the dashboard's sections (every domain, and the numerical libraries
+of the analytics), so they are imported when the command runs, not for ``--help``."""
 
 from __future__ import annotations
 
@@ -7,13 +10,10 @@ from pathlib import Path
 
 import typer
 
-from fangkong.brief import render, service
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.config import get_settings
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
-from fangkong.web.i18n import LANGS
-from fangkong.web.service import local_today
 
 
 @handle_errors
@@ -31,6 +31,10 @@ def brief(
     as_json: bool = JsonOpt,
 ) -> None:
     """Write the daily brief (每日一研判) as HTML, PDF and XLSX."""
+    from fangkong.brief import render, service
+    from fangkong.web.i18n import LANGS
+    from fangkong.web.service import local_today
+
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     bad = [f for f in wanted if f not in render.FORMATS]
     if bad or not wanted:

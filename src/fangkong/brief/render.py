@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from fangkong.brief.service import BriefDoc
+from fangkong.brief.doc import BriefDoc
 from fangkong.core.tabular import xlsx_append
 from fangkong.web import i18n
 from fangkong.web.helpers import helpers

@@ -1,32 +1,23 @@
-"""Build the daily brief from the section registry the overview also uses."""
+"""Build the daily brief from the section registry the overview also uses, and write it
+(:mod:`fangkong.brief.render` makes each format of the :class:`~fangkong.brief.doc.BriefDoc`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy.orm import Session
 
+from fangkong.brief import render
+from fangkong.brief.doc import BriefDoc, filename
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Invalid
 from fangkong.web import sections
 from fangkong.web import service as queries
 from fangkong.web.i18n import lang_or_default, translate
-
-
-@dataclass
-class BriefDoc:
-    title: str
-    jurisdiction: queries.Jurisdiction
-    day: date
-    generated_at: datetime
-    lang: str
-    zone: str
-    sections: list[sections.Section]
 
 
 def context(session: Session, *, actor: Actor, jurisdiction: str, day: date, lang: str,
@@ -42,10 +33,6 @@ def build(ctx: sections.Context) -> BriefDoc:
     title = f"{ctx.place(ctx.root.name)} {translate('brief.title', ctx.lang)}"
     return BriefDoc(title=title, jurisdiction=ctx.root, day=ctx.day, generated_at=ctx.now,
                     lang=ctx.lang, zone=ctx.zone, sections=sections.run("brief", ctx))
-
-
-def filename(doc: BriefDoc, fmt: str) -> str:
-    return f"brief-{doc.jurisdiction.code}-{doc.day.isoformat()}-{doc.lang}.{fmt}"
 
 
 def read_measures(path: Path) -> list[dict[str, Any]]:
@@ -71,8 +58,6 @@ def write(session: Session, *, actor: Actor, jurisdiction: str, day: date, out: 
           measures: list[dict[str, Any]] | None = None, pack: str | None = None) -> list[Path]:
     """Build the brief of ``jurisdiction`` for ``day`` and write it in each format to ``out``
     (what ``fangkong brief`` and the morning schedule of ``fangkong serve`` do)."""
-    from fangkong.brief import render
-
     out.mkdir(parents=True, exist_ok=True)
     ctx = context(session, actor=actor, jurisdiction=jurisdiction, day=day, lang=lang,
                   zone=zone, measures=measures, pack=pack)

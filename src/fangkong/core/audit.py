@@ -237,6 +237,12 @@ def write_anchor(session: Session, path: Path, *, key: bytes | None = None) -> t
     return anchor, True
 
 
+def anchor_job(session: Session, _actor: Actor) -> None:
+    """The scheduled job of ``fangkong serve`` (:data:`fangkong.registry.PLATFORM`): at every
+    tick, the chain's head to the deployment's anchor file when it moved."""
+    write_anchor(session, anchor_file())
+
+
 # ------------------------------------------------------------------------------- verify
 
 

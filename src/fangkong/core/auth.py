@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
-
-from sqlalchemy import ColumnElement, Select, and_, false, or_, true
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fangkong.core.errors import Forbidden
+
+if TYPE_CHECKING:  # SQLAlchemy is imported where a clause is made: a command's --help needs
+    from sqlalchemy import ColumnElement, Select  # the roles, not the SQL expression language
 
 NATIONAL = "CN"
 """The grant code for the whole country (administrators of a national deployment)."""
@@ -132,6 +133,8 @@ def code_successor(prefix: str) -> str | None:
 
 def within(column: Any, prefix: str) -> ColumnElement[bool]:
     """SQL for "column's division code is inside ``prefix``", as an index-friendly range."""
+    from sqlalchemy import and_
+
     upper = code_successor(prefix)
     lower = column >= prefix
     return lower if upper is None else and_(lower, column < upper)
@@ -139,13 +142,15 @@ def within(column: Any, prefix: str) -> ColumnElement[bool]:
 
 def scope_clause(actor: Actor, *columns: Any) -> ColumnElement[bool]:
     """True where any of ``columns`` (division codes) lies in the actor's jurisdictions."""
+    from sqlalchemy import false, or_, true
+
     if actor.national:
         return true()
     parts = [within(col, g) for g in actor.grants for col in columns]
     return or_(*parts) if parts else false()
 
 
-S = TypeVar("S", bound=Select)
+S = TypeVar("S", bound="Select")
 
 
 def scope(stmt: S, actor: Actor, *columns: Any) -> S:

@@ -9,10 +9,14 @@ not now (``at``); ``detail`` carries what else its listeners need. Handlers run
 synchronously, in registration order; those of the event's name first, then those that hear
 every event (the task service: an event ends the open tasks of its records that wait for it).
 An exception in one propagates to the caller, so the whole unit of work (the report and what
-follows from it) commits or rolls back together. Registration happens when the listening
-domain's module is imported, or, for a process that imports domains only as it needs them (the
-CLI), by name with :func:`subscribe_lazy`: the handler's module is imported when an event it
-hears is first published."""
+follows from it) commits or rolls back together.
+
+The listeners are those the domains declare in :mod:`fangkong.registry`, subscribed by name
+(:func:`subscribe_lazy`: a handler's module is imported when an event it hears is first
+published, so that a command imports only the domains it uses). The app and the CLI install
+them at start; a process that has not (a script or a test calling the services) has them
+installed at its first publish, so that every process hears the same handlers. No domain
+subscribes itself when imported."""
 
 from __future__ import annotations
 
@@ -69,6 +73,15 @@ Handler = Callable[["Session", Event], None]
 EVERY = "*"
 _handlers: dict[str, list[Handler]] = {}
 _lazy: dict[str, list[str]] = {}
+_installed = False
+REGISTRY = "fangkong.registry:install_listeners"
+"""Named, not imported: the registry reads the domains, which core does not import."""
+
+
+def mark_installed() -> None:
+    """The registry's listeners are subscribed (called by the registry as it does so)."""
+    global _installed
+    _installed = True
 
 
 def subscribe(event: str, handler: Handler) -> None:
@@ -84,6 +97,9 @@ def publish(session: Session, event: Event) -> None:
         raise ValueError(f"unknown event {event.name!r}: add it to events.CATALOGUE")
     if not event.subject_ids:
         return
+    if not _installed:
+        module, _, name = REGISTRY.partition(":")
+        getattr(import_module(module), name)()
     _resolve(event.name)
     _resolve(EVERY)
     for handler in [*_handlers.get(event.name, []), *_handlers.get(EVERY, [])]:

@@ -1,1 +1,9 @@
 """Transfer and isolation (转运隔离) and treatment (医疗救治): sites, rooms, assignment."""
+
+from fangkong.registry import Command, Contribution
+
+CONTRIBUTES = Contribution(
+    routers=("fangkong.isolation.api:router",),
+    commands=(Command("isolation", "fangkong.isolation.cli:app",
+                      "Transfer and isolation (转运隔离): sites, rooms, assignment."),),
+)

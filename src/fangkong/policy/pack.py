@@ -16,6 +16,7 @@ from fangkong.policy.isolation_rules import IsolationRules
 from fangkong.policy.rulebase import Ruled, Strict
 from fangkong.policy.surveillance_rules import SurveillanceRules
 from fangkong.policy.testing_rules import Testing
+from fangkong.policy.tracing_rules import TracingRules
 
 Path = tuple[str | int, ...]
 
@@ -213,11 +214,6 @@ class Pack(Strict):
         """Level names, most severe first."""
         ranks = {k: v.rank for k, v in self.zones.levels.items()} if self.zones else {}
         return sorted(ranks, key=ranks.__getitem__, reverse=True)
-
-
-from fangkong.policy.tracing_rules import TracingRules  # noqa: E402  (it builds on Ruled)
-
-Pack.model_rebuild()
 
 
 # --- checks across parts ---------------------------------------------------------------------

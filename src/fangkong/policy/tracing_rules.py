@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from fangkong.policy.pack import Ruled
+from fangkong.policy.rulebase import Ruled
 
 
 class CoPresence(Ruled):

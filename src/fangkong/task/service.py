@@ -329,5 +329,3 @@ def _expire(session: Session, task_ids: list[int]) -> None:
 def end_tasks(session: Session, event: events.Event) -> None:
     on_event(session, event)
 
-
-events.subscribe(events.EVERY, end_tasks)

@@ -1,1 +1,14 @@
 """Tracing (流调溯源): exposures, contacts, venue check-ins, the co-presence (时空伴随) engine."""
+
+from fangkong.registry import Command, Contribution, Listener
+
+CONTRIBUTES = Contribution(
+    routers=("fangkong.tracing.api:router",),
+    commands=(Command("tracing", "fangkong.tracing.cli:app",
+                      "Tracing (流调溯源): co-presence, check-ins, contacts."),),
+    listeners=(
+        Listener("case.reported", "fangkong.tracing.contacts:on_case_reported"),
+        Listener("transfer.arrived", "fangkong.tracing.contacts:on_transfer_arrived"),
+    ),
+    session_listeners=("fangkong.tracing.graph",),  # the transmission graph notes changed cases
+)

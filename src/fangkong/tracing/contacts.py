@@ -730,6 +730,3 @@ def on_case_reported(session: Session, event: events.Event) -> None:
     if ready:
         propose_many(session, actor=actor, case_ids=ready, pack=pack)
 
-
-events.subscribe("case.reported", on_case_reported)
-events.subscribe("transfer.arrived", on_transfer_arrived)

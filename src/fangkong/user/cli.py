@@ -1,3 +1,6 @@
+"""``fangkong user``. The service (the ORM, the password hasher) is imported by the command
+that runs, not for ``--help``."""
+
 from __future__ import annotations
 
 import sys
@@ -7,8 +10,6 @@ import typer
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.auth import Role
 from fangkong.core.errors import Invalid
-from fangkong.user import service
-from fangkong.user.schemas import UserCreate, UserRead
 
 app = typer.Typer(help="Users, roles and jurisdiction grants.", no_args_is_help=True)
 
@@ -32,6 +33,9 @@ def add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Create a user. The password is read from standard input, never from an argument."""
+    from fangkong.user import service
+    from fangkong.user.schemas import UserCreate, UserRead
+
     data = UserCreate(username=name, display_name=display_name, role=role,
                       jurisdictions=jurisdiction, password=_stdin_password(password_stdin))
     digest = service.new_password_hash(data.password, name)  # before the transaction
@@ -51,6 +55,8 @@ def password(
                                         help="Read the new password from standard input."),
 ) -> None:
     """Set a user's password (checked against the policy); every session of theirs ends."""
+    from fangkong.user import service
+
     digest = service.new_password_hash(_stdin_password(password_stdin), name)
     with db_session() as session:
         actor = cli_actor()
@@ -60,6 +66,9 @@ def password(
 
 
 def _set_active(name: str, active: bool, as_json: bool) -> None:
+    from fangkong.user import service
+    from fangkong.user.schemas import UserRead
+
     with db_session() as session:
         actor = cli_actor()
         user = service.find_user(session, actor=actor, username=name)

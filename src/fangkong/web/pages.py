@@ -1,5 +1,6 @@
-"""The web pages: sign-in, overview, cases, a case, the task board, the daily brief, and plain
-"not available yet" pages for the capabilities other domains will bring."""
+"""The web pages: sign-in, overview, cases, a case, the task board, and plain "not available
+yet" pages for the capabilities other domains will bring (the daily brief's pages are the
+brief's own: :mod:`fangkong.brief.pages`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import math
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -248,36 +248,6 @@ def task_board(request: Request, viewer: CurrentViewer, session: DbSession,
     return render(request, viewer, "tasks.html", lang=viewer.lang, zone=settings.timezone,
                   nav="tasks", flt=flt, rows=rows, by_unit=by_unit, total=total, now=now,
                   TaskFilter=queries.TaskFilter)
-
-
-@router.get("/brief")
-def brief_page(request: Request, viewer: CurrentViewer, session: DbSession,
-               settings: AppSettings, j: str | None = None, day: date | None = None
-               ) -> HTMLResponse:
-    from fangkong.brief import service as brief
-
-    ctx = _context(request, viewer, session, settings, j, day)
-    doc = brief.build(ctx)
-    query = urlencode({"j": ctx.root.code, "day": ctx.day.isoformat()})
-    return render(request, viewer, "brief_page.html", lang=viewer.lang, zone=settings.timezone,
-                  nav="brief", doc=doc, root=ctx.root, day=ctx.day, query=query)
-
-
-@router.get("/brief/download")
-def brief_download(request: Request, viewer: CurrentViewer, session: DbSession,
-                   settings: AppSettings, format: str = "pdf", j: str | None = None,
-                   day: date | None = None) -> Response:
-    from fangkong.brief import render as brief_render
-    from fangkong.brief import service as brief
-
-    if format not in brief_render.FORMATS:
-        raise Invalid(f"unknown format {format}; one of {', '.join(brief_render.FORMATS)}")
-    ctx = _context(request, viewer, session, settings, j, day)
-    doc = brief.build(ctx)
-    body, media = brief_render.render(doc, format)
-    name = brief.filename(doc, format)
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/zones")
