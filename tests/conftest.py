@@ -30,7 +30,7 @@ from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-import fangkong.tracing.contacts  # noqa: E402, F401  (subscribes to case.reported, as app and CLI do)
+import fangkong.tracing.service  # noqa: E402, F401  (subscribes to case.reported, as app and CLI do)
 from fangkong.config import get_settings  # noqa: E402
 from fangkong.core.auth import NATIONAL, Actor, Role  # noqa: E402
 from fangkong.core.db import DEFERRED_WRITES, get_engine, session_scope  # noqa: E402

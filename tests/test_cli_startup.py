@@ -106,7 +106,7 @@ def test_user_add_imports_no_heavy_library(fresh_db: str, tmp_path: Path) -> Non
     # Other domains are not imported, yet their listeners are in place: the graph listens to
     # the session, and a reported case reaches tracing when it is published.
     assert "fangkong.tracing.graph" in found["modules"]  # type: ignore[operator]
-    for domain in ("case.service", "tracing.contacts", "testing", "isolation", "drill", "web"):
+    for domain in ("case.service", "tracing.service", "testing", "isolation", "drill", "web"):
         assert not _imported(found["modules"], f"fangkong.{domain}"), domain
     assert found["lazy"] == {event: [target] for event, target in cli.LISTENERS}
 

@@ -53,8 +53,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 # (event, "module:function"): handlers of domain events, imported at the event's first publish.
 LISTENERS: tuple[tuple[str, str], ...] = (
-    ("case.reported", "fangkong.tracing.contacts:on_case_reported"),
-    ("transfer.arrived", "fangkong.tracing.contacts:on_transfer_arrived"),
+    ("case.reported", "fangkong.tracing.proposals:on_case_reported"),
+    ("transfer.arrived", "fangkong.tracing.status:on_transfer_arrived"),
     ("*", "fangkong.task.service:end_tasks"),  # events.EVERY: an event ends its tasks
 )
 # Modules that listen to every database session, imported before a command opens one.

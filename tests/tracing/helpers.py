@@ -92,7 +92,7 @@ def a_case_with_contacts(session: Session, actor: Actor, *, prefix: str, seed: i
 
     from fangkong.geo import service as geo
     from fangkong.person import importer as person_importer
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
     from fangkong.tracing.enums import Setting
     from fangkong.tracing.schemas import ExposureCreate
     from tests.helpers import csv_bytes, person_rows
@@ -103,7 +103,7 @@ def a_case_with_contacts(session: Session, actor: Actor, *, prefix: str, seed: i
     by_ref = {p.ref: p for p in session.scalars(select(Person))}
     people = [by_ref[r["ref"]] for r in rows]
     case_id = confirmed_case(session, actor, people[0], ref=f"{prefix}C")
-    return [contacts.add_exposure(session, actor=actor, data=ExposureCreate(
+    return [service.add_exposure(session, actor=actor, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=p.id, first_exposure=date(2022, 5, 4),
         last_exposure=date(2022, 5, 6), setting=Setting.workplace), pack=pack)
         for p in people[1:]]
