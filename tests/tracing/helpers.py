@@ -82,10 +82,12 @@ def confirmed_case(session: Session, actor: Actor, person: Person, ref: str = "T
 
 
 def a_case_with_contacts(session: Session, actor: Actor, *, prefix: str, seed: int,
-                         pack: str | None = None) -> list[Exposure]:
+                         pack: str | None = None,
+                         roles: tuple[str | None, str | None] = (None, None)) -> list[Exposure]:
     """A fresh database's divisions, three persons of 赤坎区, a confirmed case of the first
     (ref ``<prefix>C``) and the others its contacts by exposures added by hand (under
-    ``pack``): what the migration tests start from."""
+    ``pack``; ``roles``: theirs, close contacts by default): what the migration tests start
+    from."""
     from datetime import date
 
     from sqlalchemy import select
@@ -105,5 +107,5 @@ def a_case_with_contacts(session: Session, actor: Actor, *, prefix: str, seed: i
     case_id = confirmed_case(session, actor, people[0], ref=f"{prefix}C")
     return [service.add_exposure(session, actor=actor, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=p.id, first_exposure=date(2022, 5, 4),
-        last_exposure=date(2022, 5, 6), setting=Setting.workplace), pack=pack)
-        for p in people[1:]]
+        last_exposure=date(2022, 5, 6), setting=Setting.workplace, role=role), pack=pack)
+        for p, role in zip(people[1:], roles, strict=True)]

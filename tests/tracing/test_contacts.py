@@ -215,3 +215,24 @@ def test_contacts_across_a_border(session: Session, admin: Actor,
     made = session.scalars(select(Task).where(Task.subject_type == "contact")).all()
     assert made and {t.owning_division_code for t in made} == {"440803001001"}
 
+
+def test_a_contact_the_pack_does_not_manage_gets_no_task(
+        session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
+    """cn_v9 declares venue contacts (涉疫场所暴露人员) but gives them no management: confirming
+    one counts the contact and asks nobody for work (before: a notify task that no event of the
+    contact would ever end, open and overdue on the supervision board); a household contact
+    confirmed in the same batch gets its tasks."""
+    case_id = confirmed_case(session, admin, people[0])
+    report = service.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                             pack="cn_v9")
+    by_origin = {e.origin: e for e in report["proposals"]}
+    venue, household = by_origin[Origin.co_presence], by_origin[Origin.household]
+    done = service.review_many(session, actor=admin, exposure_ids=[venue.id, household.id],
+                               confirm=True)
+    unmanaged, managed = (service.get_contact(session, actor=admin, contact_id=e.contact_id)
+                          for e in done if e.contact_id is not None)
+    assert (unmanaged.role, unmanaged.plan["managed"], unmanaged.status) == (
+        "venue_exposed", False, ContactStatus.identified)
+    made = {(t.subject_id, t.type) for t in session.scalars(select(Task).where(
+        Task.subject_type == "contact"))}
+    assert made == {(managed.id, "notify_contact"), (managed.id, "transfer_to_quarantine")}

@@ -277,12 +277,16 @@ def _contacts_for(session: Session, actor: Actor,
 
 
 def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode]) -> None:
-    """Notify each contact; transfer to quarantine when the plan starts with centralized
-    quarantine, within the hours of the contact's pack. Owned by the contact's place of
+    """The work each contact's plan requires: notify the contact; transfer them to quarantine
+    when the plan starts with centralized quarantine; within the hours of the contact's pack.
+    A contact whose role the pack does not manage (its plan says ``managed`` false, e.g.
+    cn_v9's ``venue_exposed``) is counted and gets no task: nothing is required of anyone, and
+    no later event of the contact would end such a task. Owned by the contact's place of
     residence; created at once."""
     now = utc_now()
     specs: list[TaskCreate] = []
-    for contact in contacts:
+    managed = [c for c in contacts if c.plan.get("managed", True)]
+    for contact in managed:
         due = policy.tracing_rules(contact_pack(contact)).tasks
         pin = {"pack_id": contact.pack, "pack_version": contact.pack_version}
         specs.append(TaskCreate(
@@ -301,7 +305,7 @@ def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode]) -
                 owning_division_code=contact.division_code,
                 due_at=now + timedelta(hours=due.transfer_within_hours), **pin))
     # a contact living in another jurisdiction is followed up there (handed over)
-    tasks.create_many(session, actor=acting_for(actor, [c.division_code for c in contacts]),
+    tasks.create_many(session, actor=acting_for(actor, [c.division_code for c in managed]),
                       data=specs)
 
 
