@@ -30,8 +30,8 @@ from fangkong.task.schemas import TaskCreate
 from fangkong.testing import importer as testing_importer
 from fangkong.testing import service as testing
 from fangkong.testing.schemas import RoundCreate
-from fangkong.tracing import contacts
 from fangkong.tracing import service as tracing
+from fangkong.tracing import venues
 from fangkong.tracing.schemas import ExposureCreate, VenueCreate
 from fangkong.user import service as users
 from fangkong.user.schemas import UserCreate
@@ -118,11 +118,11 @@ def _county(session: Session, code: str, mark: str, n: int) -> County:
             detection_mode=DetectionMode.fever_clinic, owning_division_code=code))
         county.case_ids.append(case.id)
         county.case_refs.append(case.ref)
-    exposure = contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+    exposure = tracing.add_exposure(session, actor=admin, data=ExposureCreate(
         source_case_id=county.case_ids[0], exposed_person_id=county.person_ids[3],
         first_exposure=(now - timedelta(days=3)).date(),
         last_exposure=(now - timedelta(days=1)).date(), setting="household"))
-    county.contact_ids = [c.id for c in contacts.contacts_of(
+    county.contact_ids = [c.id for c in tracing.contacts_of(
         session, actor=admin, case_id=county.case_ids[0])]
     assert exposure is not None and county.contact_ids
     for hours in (-30, 20):
@@ -161,7 +161,7 @@ def _county(session: Session, code: str, mark: str, n: int) -> County:
         session, actor=admin, rule_id=rule.id, start=today - timedelta(days=8), end=today,
         notifiers=[]).new_alerts else []
     assert county.alert_ids, "the spike raises an alert"
-    county.venue_ids.append(tracing.create_venue(session, actor=admin, data=VenueCreate(
+    county.venue_ids.append(venues.create_venue(session, actor=admin, data=VenueCreate(
         code=f"{mark}-V", name=f"{mark}餐厅", venue_type="restaurant",
         division_code=code + "001")).id)
     return county

@@ -110,7 +110,7 @@ def test_user_add_imports_no_heavy_library(fresh_db: str, tmp_path: Path) -> Non
     # Other domains are not imported, yet their listeners are in place: the graph listens to
     # the session, and a reported case reaches tracing when it is published.
     assert "fangkong.tracing.graph" in found["modules"]  # type: ignore[operator]
-    for module in ("case.service", "tracing.contacts"):
+    for module in ("case.service", "tracing.service"):
         assert not _imported(found["modules"], f"fangkong.{module}"), module
     for domain in ("testing", "isolation", "drill", "web"):  # but their registry declarations
         assert not [m for m in found["modules"]  # type: ignore[attr-defined]

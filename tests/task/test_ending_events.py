@@ -32,7 +32,7 @@ from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
 from fangkong.task.models import Task
 from fangkong.task.schemas import TaskCreate
-from fangkong.tracing import contacts
+from fangkong.tracing import service
 from fangkong.tracing.enums import ContactStatus, Setting
 from fangkong.tracing.models import Exposure
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
@@ -58,7 +58,7 @@ def people(session: Session) -> list[Person]:
 
 
 def _contact(session: Session, actor: Actor, case_id: int, person: Person) -> int:
-    exposure = contacts.add_exposure(session, actor=actor, data=ExposureCreate(
+    exposure = service.add_exposure(session, actor=actor, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=person.id, first_exposure=date(2022, 5, 4),
         last_exposure=date(2022, 5, 6), setting=Setting.workplace))
     assert exposure.contact_id is not None
@@ -80,8 +80,8 @@ def _ended(task: Task, status: TaskStatus, event: str) -> None:
 
 def _status(session: Session, actor: Actor, contact_id: int, status: ContactStatus,
             **kw: object) -> None:
-    contacts.set_status(session, actor=actor, contact_id=contact_id,
-                        data=StatusUpdate.model_validate({"status": status, **kw}))
+    service.set_status(session, actor=actor, contact_id=contact_id,
+                       data=StatusUpdate.model_validate({"status": status, **kw}))
 
 
 def test_a_contact_notified_ends_its_notify_task_only(

@@ -18,7 +18,7 @@ from fangkong.core.auth import Actor
 from fangkong.person.models import Person
 from fangkong.testing import importer, service
 from fangkong.testing.models import Round
-from fangkong.tracing import contacts
+from fangkong.tracing import proposals
 from fangkong.tracing.enums import Origin
 from fangkong.tracing.models import Exposure
 from tests.testing.helpers import (
@@ -118,13 +118,13 @@ def test_a_results_file_hands_its_new_infections_to_tracing_in_one_batch(
     importer.import_samples(session, actor=admin, round_id=round_id, filename="s",
                             source=samples_csv([("B1", refs[0], 60), ("B2", refs[2], 60)]))
     calls: list[list[int]] = []
-    real = contacts.propose_many
+    real = proposals.propose_many
 
     def counted(*args: Any, **kw: Any) -> Any:
         calls.append(list(kw["case_ids"]))
         return real(*args, **kw)
 
-    monkeypatch.setattr(contacts, "propose_many", counted)
+    monkeypatch.setattr(proposals, "propose_many", counted)
     report = importer.import_results(session, actor=admin, filename="r", source=results_csv(
         [("B1", "positive", 120), ("B2", "positive", 120)]))
     assert report.cases == 2

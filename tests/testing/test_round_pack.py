@@ -19,7 +19,7 @@ from fangkong.task.models import Task
 from fangkong.testing import importer, service
 from fangkong.testing.models import Round
 from fangkong.testing.schemas import RoundCreate
-from fangkong.tracing import contacts
+from fangkong.tracing import service as tracing
 from fangkong.tracing.models import Exposure
 from tests.testing.helpers import START, issue, lab, make_persons, results_csv, samples_csv
 
@@ -65,7 +65,7 @@ def test_a_rounds_positive_is_traced_under_the_rounds_pack(session: Session,
     exposure = _household_exposure(session, refs[1])
     assert (exposure.pack_id, exposure.pack_version) == (found_by.id, found_by.version)
 
-    contact = contacts.get_contact(session, actor=admin, contact_id=contacts.review(
+    contact = tracing.get_contact(session, actor=admin, contact_id=tracing.review(
         session, actor=admin, exposure_id=exposure.id, confirm=True).contact_id)
     # the round's pack's management (5+3 days), not the active pack's (7+3)
     ours = policy.plan(found_by, contact.role, exposure.last_exposure)
@@ -80,8 +80,8 @@ def test_a_rounds_positive_is_traced_under_the_rounds_pack(session: Session,
         (found_by.id, found_by.version)}
     # the round's pack identifies no secondary contacts (the active one would)
     assert policy.traces_secondary_contacts(active)
-    again = contacts.propose(session, actor=admin, case_id=exposure.source_case_id,
-                             pack=exposure.pack_id)
+    again = tracing.propose(session, actor=admin, case_id=exposure.source_case_id,
+                            pack=exposure.pack_id)
     assert again["secondary"] == 0 and again["pack"] == found_by.id
 
 
@@ -111,4 +111,4 @@ def test_an_exposure_whose_pack_version_changed_is_reported_at_review(
     session.flush()
     with pytest.raises(policy.PackChanged, match=rf"exposure {exposure.id} was made under "
                        rf"policy pack {ROUND} version 0\.9\.0"):
-        contacts.review(session, actor=admin, exposure_id=exposure.id, confirm=True)
+        tracing.review(session, actor=admin, exposure_id=exposure.id, confirm=True)

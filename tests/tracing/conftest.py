@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from fangkong.core.auth import Actor
 from fangkong.person import importer as person_importer
 from fangkong.person.models import Person
-from fangkong.tracing import service
+from fangkong.tracing import venues as venue_service
 from fangkong.tracing.enums import VenueType
 from fangkong.tracing.schemas import VenueCreate
 from tests.conftest import make_actor
@@ -29,6 +29,6 @@ def people(session: Session) -> list[Person]:
 
 @pytest.fixture
 def venues(session: Session, admin: Actor) -> list[int]:
-    return [service.create_venue(session, actor=admin, data=VenueCreate(
+    return [venue_service.create_venue(session, actor=admin, data=VenueCreate(
         code=code, name=f"venue {code}", venue_type=kind, division_code="440802")).id
         for code, kind in [("V-REST", VenueType.restaurant), ("V-MKT", VenueType.market)]]

@@ -82,17 +82,19 @@ def confirmed_case(session: Session, actor: Actor, person: Person, ref: str = "T
 
 
 def a_case_with_contacts(session: Session, actor: Actor, *, prefix: str, seed: int,
-                         pack: str | None = None) -> list[Exposure]:
+                         pack: str | None = None,
+                         roles: tuple[str | None, str | None] = (None, None)) -> list[Exposure]:
     """A fresh database's divisions, three persons of 赤坎区, a confirmed case of the first
     (ref ``<prefix>C``) and the others its contacts by exposures added by hand (under
-    ``pack``): what the migration tests start from."""
+    ``pack``; ``roles``: theirs, close contacts by default): what the migration tests start
+    from."""
     from datetime import date
 
     from sqlalchemy import select
 
     from fangkong.geo import service as geo
     from fangkong.person import importer as person_importer
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
     from fangkong.tracing.enums import Setting
     from fangkong.tracing.schemas import ExposureCreate
     from tests.helpers import csv_bytes, person_rows
@@ -103,7 +105,7 @@ def a_case_with_contacts(session: Session, actor: Actor, *, prefix: str, seed: i
     by_ref = {p.ref: p for p in session.scalars(select(Person))}
     people = [by_ref[r["ref"]] for r in rows]
     case_id = confirmed_case(session, actor, people[0], ref=f"{prefix}C")
-    return [contacts.add_exposure(session, actor=actor, data=ExposureCreate(
+    return [service.add_exposure(session, actor=actor, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=p.id, first_exposure=date(2022, 5, 4),
-        last_exposure=date(2022, 5, 6), setting=Setting.workplace), pack=pack)
-        for p in people[1:]]
+        last_exposure=date(2022, 5, 6), setting=Setting.workplace, role=role), pack=pack)
+        for p, role in zip(people[1:], roles, strict=True)]

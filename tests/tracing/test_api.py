@@ -50,9 +50,9 @@ def test_exposure_contact_and_status_over_http(client: TestClient, session: Sess
     resp = client.post(f"/api/v1/tracing/cases/{case.id}/proposals", headers=headers)
     assert resp.status_code == 200, resp.text
     assert resp.json()["household"] == 0  # proposed already, when the case was reported
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
 
-    auto = [e for e in contacts.exposures_of(session, actor=admin, case_id=case.id)
+    auto = [e for e in service.exposures_of(session, actor=admin, case_id=case.id)
             if e.origin.value == "household"]
     assert sorted(e.exposed_person_id for e in auto) == [people[1].id, people[2].id]
 
@@ -60,10 +60,10 @@ def test_exposure_contact_and_status_over_http(client: TestClient, session: Sess
 def test_checkins_upload(client: TestClient, session: Session, people: list[Person],
                          venues: list[int], tmp_path: Path,
                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from fangkong.tracing import importer
+    from fangkong.tracing import store
 
     store_dir = tmp_path / "store"
-    monkeypatch.setattr(importer, "checkin_dir", lambda: store_dir)
+    monkeypatch.setattr(store, "checkin_dir", lambda: store_dir)
     headers = login(client, session, "epi", Role.epidemiologist, "440802")
     body = ("person_id,venue_code,t_in,t_out\n"
             f"{people[0].id},V-MKT,2022-05-01T10:00:00Z,2022-05-01T10:30:00Z\n").encode()
@@ -84,15 +84,15 @@ def test_checkins_upload(client: TestClient, session: Session, people: list[Pers
 def test_a_suspected_case_confirmed_later_gets_its_proposals(
         session: Session, admin: Actor, people: list[Person]) -> None:
     from fangkong.case.schemas import Reclassify
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
 
     case = cases.create(session, actor=admin, data=CaseCreate(
         ref="SUS1", person_ref=people[0].ref, classification=Classification.suspected,
         onset_date="2022-05-05",  # type: ignore[arg-type]
         reported_at=datetime(2022, 5, 7, 2, 0, tzinfo=UTC),
         detection_mode=DetectionMode.fever_clinic, owning_division_code="440802"))
-    assert contacts.exposures_of(session, actor=admin, case_id=case.id) == []
+    assert service.exposures_of(session, actor=admin, case_id=case.id) == []
     cases.reclassify(session, actor=admin, case_id=case.id, data=Reclassify(
         classification=Classification.confirmed, severity=Severity.mild, note="PCR"))
-    found = contacts.exposures_of(session, actor=admin, case_id=case.id)
+    found = service.exposures_of(session, actor=admin, case_id=case.id)
     assert sorted(e.exposed_person_id for e in found) == [people[1].id, people[2].id]

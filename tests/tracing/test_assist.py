@@ -18,7 +18,7 @@ from fangkong.core.errors import Forbidden, Invalid, NotFound
 from fangkong.person import importer as person_importer
 from fangkong.person.models import Person
 from fangkong.task import service as tasks
-from fangkong.tracing import assist, contacts
+from fangkong.tracing import assist, service
 from fangkong.tracing.enums import AssistOutcome, AssistStatus, Setting
 from fangkong.tracing.schemas import AssistAnswer, AssistCreate, ExposureCreate
 from tests.conftest import login, make_actor
@@ -38,7 +38,7 @@ def test_a_request_goes_to_the_other_jurisdiction_with_just_those_persons(
         detection_mode=DetectionMode.fever_clinic, owning_division_code="440802"))
 
     def contact(person: Person) -> int:
-        e = contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+        e = service.add_exposure(session, actor=admin, data=ExposureCreate(
             source_case_id=case.id, exposed_person_id=person.id,
             first_exposure="2022-05-05", last_exposure="2022-05-06",  # type: ignore[arg-type]
             setting=Setting.workplace))

@@ -22,7 +22,7 @@ from fangkong.core.clock import set_clock
 from fangkong.core.errors import Conflict, Invalid, NotFound
 from fangkong.person.models import Person
 from fangkong.task.models import Task
-from fangkong.tracing import contacts, importer
+from fangkong.tracing import importer, service
 from fangkong.tracing.enums import ContactStatus, Review, Setting
 from fangkong.tracing.models import ContactEpisode, Exposure
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
@@ -122,12 +122,12 @@ def _work(session: Session, admin: Actor, people: list[Person], store: Path, *,
     a = confirmed_case(session, admin, people[0], "BA")
     b = confirmed_case(session, admin, people[3], "BB")
     if bulk:
-        contacts.propose_many(session, actor=admin, case_ids=[a, b], checkins=store,
-                              pack="cn_v9", isolated_on={b: date(2022, 5, 7)})
+        service.propose_many(session, actor=admin, case_ids=[a, b], checkins=store,
+                             pack="cn_v9", isolated_on={b: date(2022, 5, 7)})
     else:
-        contacts.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
-        contacts.propose(session, actor=admin, case_id=b, checkins=store, pack="cn_v9",
-                         isolated_on=date(2022, 5, 7))
+        service.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
+        service.propose(session, actor=admin, case_id=b, checkins=store, pack="cn_v9",
+                        isolated_on=date(2022, 5, 7))
     proposed = [e.id for e in session.scalars(select(Exposure).where(
         Exposure.source_case_id.in_([a, b])).order_by(Exposure.id))]
     assert len(proposed) == 6  # a: 1, 2 (household), 5 (market); b: 4, then 5 and 6 (venue)
@@ -143,17 +143,17 @@ def _work(session: Session, admin: Actor, people: list[Person], store: Path, *,
                             first_exposure=date(2022, 5, 6), last_exposure=date(2022, 5, 6),
                             setting=Setting.workplace, reason="and at work")]
     if bulk:
-        confirmed = contacts.review_many(session, actor=admin, exposure_ids=proposed[:-1],
-                                         confirm=True, note="batch")
-        contacts.review_many(session, actor=admin, exposure_ids=proposed[-1:], confirm=False,
-                             note="batch")
-        added = contacts.add_exposures(session, actor=admin, data=named, pack="cn_v9")
+        confirmed = service.review_many(session, actor=admin, exposure_ids=proposed[:-1],
+                                        confirm=True, note="batch")
+        service.review_many(session, actor=admin, exposure_ids=proposed[-1:], confirm=False,
+                            note="batch")
+        added = service.add_exposures(session, actor=admin, data=named, pack="cn_v9")
     else:
-        confirmed = [contacts.review(session, actor=admin, exposure_id=i, confirm=True,
-                                     note="batch") for i in proposed[:-1]]
-        contacts.review(session, actor=admin, exposure_id=proposed[-1], confirm=False,
-                        note="batch")
-        added = [contacts.add_exposure(session, actor=admin, data=d, pack="cn_v9")
+        confirmed = [service.review(session, actor=admin, exposure_id=i, confirm=True,
+                                    note="batch") for i in proposed[:-1]]
+        service.review(session, actor=admin, exposure_id=proposed[-1], confirm=False,
+                       note="batch")
+        added = [service.add_exposure(session, actor=admin, data=d, pack="cn_v9")
                  for d in named]
     episodes = [e.contact_id for e in confirmed + added if e.contact_id is not None]
     assert len(set(episodes)) == 6  # person 1's episode of case a was extended
@@ -163,10 +163,10 @@ def _work(session: Session, admin: Actor, people: list[Person], store: Path, *,
     moves.append((episodes[0], StatusUpdate(status=ContactStatus.released,
                                             at=datetime(2022, 5, 7, 10, tzinfo=UTC))))
     if bulk:
-        contacts.set_status_many(session, actor=admin, updates=moves)
+        service.set_status_many(session, actor=admin, updates=moves)
     else:
         for cid, data in moves:
-            contacts.set_status(session, actor=admin, contact_id=cid, data=data)
+            service.set_status(session, actor=admin, contact_id=cid, data=data)
     return [a, b]
 
 
@@ -185,21 +185,21 @@ def test_bulk_paths_leave_the_records_of_one_by_one(session: Session, admin: Act
 def test_a_batch_is_refused_whole(session: Session, admin: Actor, people: list[Person],
                                   store: Path) -> None:
     a = confirmed_case(session, admin, people[0], "BR")
-    contacts.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
-    ids = [e.id for e in contacts.exposures_of(session, actor=admin, case_id=a)]
-    contacts.review(session, actor=admin, exposure_id=ids[0], confirm=True)
+    service.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
+    ids = [e.id for e in service.exposures_of(session, actor=admin, case_id=a)]
+    service.review(session, actor=admin, exposure_id=ids[0], confirm=True)
     with pytest.raises(Conflict, match=f"exposure {ids[0]} was confirmed already"):
-        contacts.review_many(session, actor=admin, exposure_ids=ids[1:] + ids[:1],
-                             confirm=True)
+        service.review_many(session, actor=admin, exposure_ids=ids[1:] + ids[:1],
+                            confirm=True)
     with pytest.raises(NotFound, match="exposure 987654321 not found"):
-        contacts.review_many(session, actor=admin, exposure_ids=[ids[1], 987654321],
-                             confirm=True)
+        service.review_many(session, actor=admin, exposure_ids=[ids[1], 987654321],
+                            confirm=True)
     with pytest.raises(Invalid, match="twice"):
-        contacts.review_many(session, actor=admin, exposure_ids=[ids[1], ids[1]], confirm=True)
+        service.review_many(session, actor=admin, exposure_ids=[ids[1], ids[1]], confirm=True)
     assert [e.review for e in session.scalars(select(Exposure).where(
         Exposure.id.in_(ids[1:])))] == [Review.proposed] * (len(ids) - 1)
     with pytest.raises(Invalid) as err:
-        contacts.add_exposures(session, actor=admin, data=[
+        service.add_exposures(session, actor=admin, data=[
             ExposureCreate(source_case_id=a, exposed_person_id=people[6].id,
                            first_exposure=date(2022, 5, 5), last_exposure=date(2022, 5, 5),
                            setting=Setting.workplace),
@@ -210,7 +210,7 @@ def test_a_batch_is_refused_whole(session: Session, admin: Actor, people: list[P
     contact = session.scalar(select(ContactEpisode.id).where(ContactEpisode.index_case_id == a))
     assert contact is not None
     with pytest.raises(Invalid, match="cannot become identified"):  # checked before any move
-        contacts.set_status_many(session, actor=admin, updates=[
+        service.set_status_many(session, actor=admin, updates=[
             (contact, StatusUpdate(status=ContactStatus.under_management)),
             (contact, StatusUpdate(status=ContactStatus.identified))])
     assert session.get(ContactEpisode, contact).status == ContactStatus.identified  # type: ignore[union-attr]
@@ -221,8 +221,8 @@ def test_confirm_a_batch_over_http(client: TestClient, session: Session, admin: 
     set_clock(None)  # a token signed now
     headers = login(client, session, "epi", Role.epidemiologist, "440802")
     a = confirmed_case(session, admin, people[0], "BH")
-    contacts.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
-    ids = sorted(e.id for e in contacts.exposures_of(session, actor=admin, case_id=a))
+    service.propose(session, actor=admin, case_id=a, checkins=store, pack="cn_v9")
+    ids = sorted(e.id for e in service.exposures_of(session, actor=admin, case_id=a))
     resp = client.post("/api/v1/tracing/exposures/review", headers=headers,
                        json={"exposure_ids": ids, "confirm": True, "note": "checked"})
     assert resp.status_code == 200, resp.text

@@ -15,7 +15,7 @@ from fangkong.case.schemas import CaseCreate, Reclassify
 from fangkong.core.auth import Actor, Role
 from fangkong.core.clock import set_clock
 from fangkong.person.models import Person
-from fangkong.tracing import chains, contacts
+from fangkong.tracing import chains, service
 from fangkong.tracing.enums import ContactStatus, Setting
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
 from tests.conftest import login
@@ -39,7 +39,7 @@ def _case(session: Session, actor: Actor, person: Person, ref: str, onset: str,
 
 def _link(session: Session, actor: Actor, source: int, person: Person, day: str,
           setting: Setting = Setting.household) -> int:
-    e = contacts.add_exposure(session, actor=actor, data=ExposureCreate(
+    e = service.add_exposure(session, actor=actor, data=ExposureCreate(
         source_case_id=source, exposed_person_id=person.id, first_exposure=day,  # type: ignore[arg-type]
         last_exposure=day, setting=setting))  # type: ignore[arg-type]
     assert e.contact_id is not None
@@ -53,7 +53,7 @@ def test_chain_generations_clusters_and_indicators(client: TestClient, session: 
     # b was a known contact of a before b's report; c of b; d stands alone.
     contact_b = _link(session, admin, a, people[1], "2022-04-30")
     b = _case(session, admin, people[1], "B", "2022-05-03", datetime(2022, 5, 4, tzinfo=UTC))
-    contacts.set_status(session, actor=admin, contact_id=contact_b, data=StatusUpdate(
+    service.set_status(session, actor=admin, contact_id=contact_b, data=StatusUpdate(
         status=ContactStatus.became_case, converted_case_id=b))
     _link(session, admin, b, people[2], "2022-05-03", Setting.workplace)
     c = _case(session, admin, people[2], "C", "2022-05-25", datetime(2022, 5, 26, tzinfo=UTC))
@@ -106,7 +106,7 @@ def test_a_chain_across_a_border_masks_the_other_districts_cases(
     a = _case(session, admin, people[0], "XA", "2022-04-29", r)
     contact_b = _link(session, admin, a, people[1], "2022-04-30")
     b = _case(session, admin, people[1], "XB", "2022-05-03", datetime(2022, 5, 4, tzinfo=UTC))
-    contacts.set_status(session, actor=admin, contact_id=contact_b, data=StatusUpdate(
+    service.set_status(session, actor=admin, contact_id=contact_b, data=StatusUpdate(
         status=ContactStatus.became_case, converted_case_id=b))
     _link(session, admin, b, people[2], "2022-05-03", Setting.workplace)
     c = _case(session, admin, people[2], "XC", "2022-05-25", datetime(2022, 5, 26, tzinfo=UTC))

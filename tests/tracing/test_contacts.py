@@ -19,7 +19,7 @@ from fangkong.core.errors import Conflict, Invalid
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.task.models import Task
-from fangkong.tracing import contacts, importer
+from fangkong.tracing import importer, service
 from fangkong.tracing.enums import ContactStatus, Origin, Review, Setting
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
 from tests.tracing.helpers import confirmed_case
@@ -69,8 +69,8 @@ def checkins(session: Session, admin: Actor, people: list[Person], venues: list[
 def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
         session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
     case_id = confirmed_case(session, admin, people[0])
-    report = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
-                              pack="cn_v9")
+    report = service.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                             pack="cn_v9")
     assert (report["household"], report["co_presence"], report["secondary"]) == (2, 1, 0)
     assert (report["window_start"], report["window_end"]) == (
         datetime(2022, 5, 3).date(), datetime(2022, 5, 7).date())
@@ -82,14 +82,14 @@ def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
     assert "V-MKT" in venue.reason and "30 min" in venue.reason
     assert "household" in by_person[people[1].id].reason
     # Running it again proposes nothing new.
-    again = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
-                             pack="cn_v9")
+    again = service.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                            pack="cn_v9")
     assert again["proposals"] == []
 
-    exposure = contacts.review(session, actor=admin, exposure_id=by_person[people[1].id].id,
-                               confirm=True)
+    exposure = service.review(session, actor=admin, exposure_id=by_person[people[1].id].id,
+                              confirm=True)
     assert exposure.review == Review.confirmed and exposure.contact_id is not None
-    contact = contacts.get_contact(session, actor=admin, contact_id=exposure.contact_id)
+    contact = service.get_contact(session, actor=admin, contact_id=exposure.contact_id)
     assert (contact.role, contact.pack, contact.status) == (
         "close_contact", "cn_v9", ContactStatus.identified)
     version = policy.get_pack("cn_v9").version
@@ -98,7 +98,7 @@ def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
     assert [p["kind"] for p in contact.plan["phases"]] == [
         "centralized_quarantine", "home_health_monitoring"]
     assert contact.release_date == datetime(2022, 5, 18).date()  # last exposure 05-07 + 10 + 1
-    assert contacts.hours_between(contact.case_reported_at, contact.identified_at) == 4.0
+    assert service.hours_between(contact.case_reported_at, contact.identified_at) == 4.0
     made = session.scalars(select(Task).where(Task.subject_type == "contact",
                                               Task.subject_id == contact.id)).all()
     assert {(t.type, t.owning_division_code, (t.due_at - NOW).total_seconds() / 3600)
@@ -106,20 +106,20 @@ def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
                                ("transfer_to_quarantine", people[1].division_code, 12.0)}
     assert {(t.pack_id, t.pack_version) for t in made} == {("cn_v9", version)}
     with pytest.raises(Conflict):
-        contacts.review(session, actor=admin, exposure_id=exposure.id, confirm=False)
-    rejected = contacts.review(session, actor=admin, exposure_id=venue.id, confirm=False)
+        service.review(session, actor=admin, exposure_id=exposure.id, confirm=False)
+    rejected = service.review(session, actor=admin, exposure_id=venue.id, confirm=False)
     assert (rejected.review, rejected.active, rejected.contact_id) == (
         Review.rejected, False, None)
 
     # Secondary contacts of the new close contact (cn_v9 identifies them).
-    second = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
-                              pack="cn_v9")
+    second = service.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                             pack="cn_v9")
     assert second["secondary"] == 1
     (sec,) = second["proposals"]
     assert (sec.exposed_person_id, sec.proposed_role, sec.source_contact_id) == (
         people[6].id, "secondary_contact", contact.id)
-    contacts.review(session, actor=admin, exposure_id=sec.id, confirm=True)
-    (sec_contact,) = [c for c in contacts.contacts_of(session, actor=admin, case_id=case_id)
+    service.review(session, actor=admin, exposure_id=sec.id, confirm=True)
+    (sec_contact,) = [c for c in service.contacts_of(session, actor=admin, case_id=case_id)
                       if c.role == "secondary_contact"]
     assert [p["kind"] for p in sec_contact.plan["phases"]] == ["home_quarantine"]
 
@@ -127,21 +127,21 @@ def test_proposals_say_why_and_confirmation_makes_a_managed_contact_with_tasks(
 def test_no_secondary_contacts_under_the_20_measures(
         session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
     case_id = confirmed_case(session, admin, people[0])
-    report = contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
-                              pack="cn_20_measures")
+    report = service.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                             pack="cn_20_measures")
     household = next(e for e in report["proposals"] if e.exposed_person_id == people[1].id)
     # the review reads the exposure's pack: no pack to give again, none to get wrong
-    confirmed = contacts.review(session, actor=admin, exposure_id=household.id, confirm=True)
-    contact = contacts.get_contact(session, actor=admin, contact_id=confirmed.contact_id)
+    confirmed = service.review(session, actor=admin, exposure_id=household.id, confirm=True)
+    contact = service.get_contact(session, actor=admin, contact_id=confirmed.contact_id)
     assert (household.pack_id, contact.pack) == ("cn_20_measures", "cn_20_measures")
-    assert contacts.propose(session, actor=admin, case_id=case_id, checkins=checkins,
-                            pack="cn_20_measures")["secondary"] == 0
+    assert service.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                           pack="cn_20_measures")["secondary"] == 0
 
 
 def test_status_history_hours_and_conversion_to_aconfirmed_case(
         session: Session, admin: Actor, people: list[Person]) -> None:
     case_id = confirmed_case(session, admin, people[0])
-    exposure = contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+    exposure = service.add_exposure(session, actor=admin, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=people[3].id,
         first_exposure=datetime(2022, 5, 4).date(), last_exposure=datetime(2022, 5, 6).date(),
         setting=Setting.workplace))
@@ -149,20 +149,20 @@ def test_status_history_hours_and_conversion_to_aconfirmed_case(
     cid = exposure.contact_id
     assert cid is not None
     with pytest.raises(Invalid):
-        contacts.set_status(session, actor=admin, contact_id=cid,
-                            data=StatusUpdate(status=ContactStatus.released))
-    contacts.set_status(session, actor=admin, contact_id=cid,
-                        data=StatusUpdate(status=ContactStatus.notified))
-    contact = contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
+        service.set_status(session, actor=admin, contact_id=cid,
+                           data=StatusUpdate(status=ContactStatus.released))
+    service.set_status(session, actor=admin, contact_id=cid,
+                       data=StatusUpdate(status=ContactStatus.notified))
+    contact = service.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
         status=ContactStatus.under_management, at=datetime(2022, 5, 7, 9, 0, tzinfo=UTC)))
-    assert contacts.hours_between(contact.case_reported_at,
-                                  contact.management_started_at) == 7.0
+    assert service.hours_between(contact.case_reported_at,
+                                 contact.management_started_at) == 7.0
     other = confirmed_case(session, admin, people[4], ref="TC2")
     with pytest.raises(Invalid):  # not the contact's own case
-        contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
+        service.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
             status=ContactStatus.became_case, converted_case_id=other))
     own = confirmed_case(session, admin, people[3], ref="TC3")
-    contact = contacts.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
+    contact = service.set_status(session, actor=admin, contact_id=cid, data=StatusUpdate(
         status=ContactStatus.became_case, converted_case_id=own))
     assert contact.converted_case_id == own and contact.index_case_id == case_id
     assert [h.to_status for h in contact.history] == [
@@ -173,17 +173,17 @@ def test_status_history_hours_and_conversion_to_aconfirmed_case(
 def test_exposures_to_a_discarded_case_stop_counting(
         session: Session, admin: Actor, people: list[Person]) -> None:
     case_id = confirmed_case(session, admin, people[0])
-    contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+    service.add_exposure(session, actor=admin, data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=people[3].id,
         first_exposure=datetime(2022, 5, 4).date(), last_exposure=datetime(2022, 5, 4).date(),
         setting=Setting.other))
     cases.reclassify(session, actor=admin, case_id=case_id,
                      data=Reclassify(classification=Classification.discarded))
-    assert contacts.deactivate_discarded(session, actor=admin, case_id=case_id) == 1
-    assert not any(e.active for e in contacts.exposures_of(session, actor=admin,
-                                                           case_id=case_id))
+    assert service.deactivate_discarded(session, actor=admin, case_id=case_id) == 1
+    assert not any(e.active for e in service.exposures_of(session, actor=admin,
+                                                          case_id=case_id))
     with pytest.raises(Invalid):
-        contacts.propose(session, actor=admin, case_id=case_id)
+        service.propose(session, actor=admin, case_id=case_id)
 
 
 def test_contacts_across_a_border(session: Session, admin: Actor,
@@ -202,15 +202,37 @@ def test_contacts_across_a_border(session: Session, admin: Actor,
     messages = []
     for person_id in (people[2].id, 99_999_999):
         with pytest.raises(Invalid) as caught:
-            contacts.add_exposure(session, actor=county, data=ExposureCreate(
+            service.add_exposure(session, actor=county, data=ExposureCreate(
                 source_case_id=case_id, exposed_person_id=person_id,
                 first_exposure=NOW.date(), last_exposure=NOW.date(),
                 setting=Setting.household))
         messages.append(caught.value.as_dict())
     assert messages[0] == messages[1]
-    contacts.propose(session, actor=county, case_id=case_id)
-    [proposal] = [e for e in contacts.exposures_of(session, actor=admin, case_id=case_id)
+    service.propose(session, actor=county, case_id=case_id)
+    [proposal] = [e for e in service.exposures_of(session, actor=admin, case_id=case_id)
                   if e.exposed_person_id == people[2].id]
-    contacts.review(session, actor=county, exposure_id=proposal.id, confirm=True)
+    service.review(session, actor=county, exposure_id=proposal.id, confirm=True)
     made = session.scalars(select(Task).where(Task.subject_type == "contact")).all()
     assert made and {t.owning_division_code for t in made} == {"440803001001"}
+
+
+def test_a_contact_the_pack_does_not_manage_gets_no_task(
+        session: Session, admin: Actor, people: list[Person], checkins: Path) -> None:
+    """cn_v9 declares venue contacts (涉疫场所暴露人员) but gives them no management: confirming
+    one counts the contact and asks nobody for work (before: a notify task that no event of the
+    contact would ever end, open and overdue on the supervision board); a household contact
+    confirmed in the same batch gets its tasks."""
+    case_id = confirmed_case(session, admin, people[0])
+    report = service.propose(session, actor=admin, case_id=case_id, checkins=checkins,
+                             pack="cn_v9")
+    by_origin = {e.origin: e for e in report["proposals"]}
+    venue, household = by_origin[Origin.co_presence], by_origin[Origin.household]
+    done = service.review_many(session, actor=admin, exposure_ids=[venue.id, household.id],
+                               confirm=True)
+    unmanaged, managed = (service.get_contact(session, actor=admin, contact_id=e.contact_id)
+                          for e in done if e.contact_id is not None)
+    assert (unmanaged.role, unmanaged.plan["managed"], unmanaged.status) == (
+        "venue_exposed", False, ContactStatus.identified)
+    made = {(t.subject_id, t.type) for t in session.scalars(select(Task).where(
+        Task.subject_type == "contact"))}
+    assert made == {(managed.id, "notify_contact"), (managed.id, "transfer_to_quarantine")}

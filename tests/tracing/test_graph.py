@@ -19,7 +19,7 @@ from fangkong.core.auth import Actor
 from fangkong.person import importer as person_importer
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
-from fangkong.tracing import chains, contacts, graph
+from fangkong.tracing import chains, graph, service
 from fangkong.tracing.enums import ContactStatus, Origin, Review, Setting
 from fangkong.tracing.models import Cluster, ClusterMember, ContactEpisode, Exposure, Link
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
@@ -68,7 +68,7 @@ def _step(session: Session, actor: Actor, rnd: random.Random, persons: list[Pers
         day = DAY0 + timedelta(days=rnd.randrange(20))
         setting = rnd.choice([Setting.household, Setting.workplace, Setting.venue])
         if kind == "expose":
-            contacts.add_exposure(session, actor=actor, data=ExposureCreate(
+            service.add_exposure(session, actor=actor, data=ExposureCreate(
                 source_case_id=source, exposed_person_id=person.id, first_exposure=day,
                 last_exposure=day, setting=setting))
             return f"expose {source}->{person.id}"
@@ -88,7 +88,7 @@ def _step(session: Session, actor: Actor, rnd: random.Random, persons: list[Pers
         session.add(exposure)
         session.flush()
         confirm = rnd.random() < 0.7
-        contacts.review(session, actor=actor, exposure_id=exposure.id, confirm=confirm)
+        service.review(session, actor=actor, exposure_id=exposure.id, confirm=confirm)
         return f"propose {source}->{person.id} confirmed={confirm}"
     exposures = list(session.scalars(select(Exposure).where(
         Exposure.review == Review.confirmed)))
@@ -115,8 +115,8 @@ def _step(session: Session, actor: Actor, rnd: random.Random, persons: list[Pers
                 ContactEpisode.status == ContactStatus.identified)):
             own = case_of.get(contact.person_id)
             if own is not None and own != contact.index_case_id:
-                contacts.set_status(session, actor=actor, contact_id=contact.id,
-                                    data=StatusUpdate(status=ContactStatus.became_case,
+                service.set_status(session, actor=actor, contact_id=contact.id,
+                                   data=StatusUpdate(status=ContactStatus.became_case,
                                                       converted_case_id=own))
                 return f"convert contact {contact.id}"
     return f"{kind} (nothing to do)"
@@ -152,7 +152,7 @@ def test_rebuild_and_a_write_that_bypasses_the_orm(session: Session, admin: Acto
     persons = _persons(session, 4, "GB")
     a = _report(session, admin, persons[0], "GB-A", DAY0)
     b = _report(session, admin, persons[1], "GB-B", DAY0 + timedelta(days=3))
-    contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+    service.add_exposure(session, actor=admin, data=ExposureCreate(
         source_case_id=a, exposed_person_id=persons[1].id, first_exposure=DAY0,
         last_exposure=DAY0, setting=Setting.household))
     graph.sync(session)

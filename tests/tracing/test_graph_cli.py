@@ -17,7 +17,7 @@ from fangkong.cli import app
 from fangkong.core.auth import system_actor
 from fangkong.core.db import get_engine, session_scope
 from fangkong.person.models import Person
-from fangkong.tracing import contacts
+from fangkong.tracing import service
 from fangkong.tracing.enums import Setting
 from fangkong.tracing.models import Link
 from fangkong.tracing.schemas import ExposureCreate
@@ -51,10 +51,10 @@ def test_chain_clusters_indicators_and_review(fresh_db: str, tmp_path: Path) -> 
         ids = {p.ref: p.id for p in s.scalars(select(Person))}
         a = report(s, "CA", "GC0", "2022-04-29", datetime(2022, 4, 30, tzinfo=UTC))
         b = report(s, "CB", "GC3", "2022-05-20", datetime(2022, 5, 21, tzinfo=UTC))
-        contacts.add_exposure(s, actor=actor, data=ExposureCreate(
+        service.add_exposure(s, actor=actor, data=ExposureCreate(
             source_case_id=a, exposed_person_id=ids["GC3"], first_exposure="2022-04-29",  # type: ignore[arg-type]
             last_exposure="2022-04-29", setting=Setting.workplace))  # type: ignore[arg-type]
-        contacts.propose(s, actor=actor, case_id=a)  # household members GC1, GC2
+        service.propose(s, actor=actor, case_id=a)  # household members GC1, GC2
 
     code, out = run("tracing", "chain", str(b), "--json")
     assert code == 0, out

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
 from fangkong.person.models import Person
-from fangkong.tracing import importer, service, store
+from fangkong.tracing import importer, store, venues
 
 HEAD = "person_id,venue_code,t_in,t_out\n"
 
@@ -102,13 +102,13 @@ def test_venue_import_is_atomic_and_idempotent(session: Session, admin: Actor) -
     head = "code,name,venue_type,division_code,latitude,longitude,capacity\n"
     good = head + "P1,Market 1,market,440802,21.2,110.4,300\nP2,Cafe,restaurant,440803,,,\n"
     kw = {"filename": "v.csv", "max_bytes": 10**6, "max_errors": 50}
-    assert service.import_venues(session, actor=admin, source=good.encode(), **kw) == {
+    assert venues.import_venues(session, actor=admin, source=good.encode(), **kw) == {
         "rows": 2, "created": 2, "unchanged": 0}
-    assert service.import_venues(session, actor=admin, source=good.encode(), **kw)[
+    assert venues.import_venues(session, actor=admin, source=good.encode(), **kw)[
         "unchanged"] == 2
     bad = head + "P3,X,disco,440802,,,\nP1,Market 1,market,440802,99,110.4,300\nP4,Y,market,1,,,\n"
     with pytest.raises(Invalid) as caught:
-        service.import_venues(session, actor=admin, source=bad.encode(), **kw)
+        venues.import_venues(session, actor=admin, source=bad.encode(), **kw)
     assert {(p.line, p.field) for p in caught.value.problems} == {
         (2, "venue_type"), (3, "latitude"), (4, "division_code")}
-    assert len(service.list_venues(session, actor=admin)) == 2
+    assert len(venues.list_venues(session, actor=admin)) == 2

@@ -128,7 +128,7 @@ def chain_and_transfer(session: Session, prefix: str = "W") -> int:
     from fangkong.isolation.models import Site
     from fangkong.isolation.schemas import TransferCreate, VehicleCreate
     from fangkong.person.models import Person
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
     from fangkong.tracing.schemas import ExposureCreate
 
     admin = make_actor()
@@ -136,7 +136,7 @@ def chain_and_transfer(session: Session, prefix: str = "W") -> int:
             for ref in ("C001", "C007", "C011")}
     day = (case["C001"].reported_at - timedelta(days=2)).date()
     for src, dst in (("C007", "C001"), ("C001", "C011")):
-        contacts.add_exposure(session, actor=admin, data=ExposureCreate(
+        service.add_exposure(session, actor=admin, data=ExposureCreate(
             source_case_id=case[src].id, exposed_person_id=case[dst].person_id,
             first_exposure=day, last_exposure=day, setting="household"))  # type: ignore[arg-type]
     person_ref = session.scalar(select(Person.ref).where(Person.id == case["C001"].person_id))

@@ -177,12 +177,12 @@ def test_measures_file_errors(tmp_path: Path) -> None:
 
 def test_brief_counts_contacts(session: Session, seeded: Seeded) -> None:
     from fangkong.person.models import Person
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
     from fangkong.tracing.schemas import ExposureCreate
 
     person = session.scalars(select(Person).where(Person.ref == "WA00000012")).one()
     today = local_today(ZONE)
-    contacts.add_exposure(session, actor=make_actor(), data=ExposureCreate(
+    service.add_exposure(session, actor=make_actor(), data=ExposureCreate(
         source_case_id=seeded.chikan_case_ids[0], exposed_person_id=person.id,
         first_exposure=today, last_exposure=today, setting="household"))
     figures = _figures(_doc(session, "440802"), "contacts")

@@ -321,13 +321,13 @@ def test_generated_task_titles_are_in_the_readers_language(
     none of the English message's words in the zh-Hans pages."""
     from fangkong.person.models import Person
     from fangkong.task.models import Task
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
     from fangkong.tracing.schemas import ExposureCreate
     from tests.conftest import make_actor
 
     case_id = seeded.chikan_case_ids[0]
     person = session.scalars(select(Person).where(Person.ref == "WA00000012")).one()
-    contacts.add_exposure(session, actor=make_actor(), data=ExposureCreate(
+    service.add_exposure(session, actor=make_actor(), data=ExposureCreate(
         source_case_id=case_id, exposed_person_id=person.id, first_exposure=utc_day(),
         last_exposure=utc_day(), setting="household"))  # type: ignore[arg-type]
     task = session.scalars(select(Task).where(Task.type == "notify_contact")).one()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -201,3 +202,22 @@ def list_(
         audit.record(session, actor, action="read", record_type="case",
                      record_ids=[c.id for c in cases], fields=FIELDS)
     return cases, nxt
+
+
+# --- for other domains that join cases with their own records ----------------------------------
+
+def columns() -> Select[int, int, str, Classification, date | None, date | None, datetime,
+                         str]:
+    """The columns of a case another domain may join with its own records (ids, person,
+    classification, dates, owning division; no free text), unscoped: make it a subquery to join
+    or narrow it, and scope it with :func:`fangkong.core.auth.scope` on
+    ``owning_division_code`` when an actor reads it (or use :func:`readable` for the whole
+    rule of reading a case)."""
+    return select(Case.id, Case.person_id, Case.ref, Case.classification, Case.onset_date,
+                  Case.first_positive_sample_date, Case.reported_at, Case.owning_division_code)
+
+
+def is_case(obj: object) -> bool:
+    """Whether ``obj`` is a case record (for a session listener of another domain that follows
+    changes to cases)."""
+    return isinstance(obj, Case)

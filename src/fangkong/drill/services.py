@@ -7,10 +7,10 @@ services, as a command's staff would use them:
 - the day's check-ins are ingested into the tracing check-in store
   (:func:`fangkong.tracing.importer.ingest`); each new case gets its proposals from the tracing
   service (household, venue co-presence by the co-presence engine:
-  :func:`fangkong.tracing.contacts.propose`), and the epidemiologists confirm them
-  (:func:`~fangkong.tracing.contacts.review`) for as many cases a day as there are tracers; the
+  :func:`fangkong.tracing.proposals.propose`), and the epidemiologists confirm them
+  (:func:`~fangkong.tracing.episodes.review`) for as many cases a day as there are tracers; the
   colleagues they learn of in the interview are added as exposures
-  (:func:`~fangkong.tracing.contacts.add_exposure`). Contact episodes carry the pack's plan;
+  (:func:`~fangkong.tracing.episodes.add_exposure`). Contact episodes carry the pack's plan;
 - towns with community infections are designated in the risk-zone registry, infections restart
   their clocks, and the daily evaluation's proposals are approved
   (:mod:`fangkong.zone.service`): the drill's zone levels are read back from the registry;
@@ -86,9 +86,9 @@ from fangkong.testing import service as testing
 from fangkong.testing.enums import MemberStatus
 from fangkong.testing.models import Followup, FollowupMember, Lab, Target, Tube
 from fangkong.testing.schemas import LabCreate, RoundCreate, TubeIssue
-from fangkong.tracing import contacts as tracing
 from fangkong.tracing import importer as checkins
-from fangkong.tracing import service as venues
+from fangkong.tracing import service as tracing
+from fangkong.tracing import venues
 from fangkong.tracing.enums import (
     TRANSITIONS,
     Certainty,

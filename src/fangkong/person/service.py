@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Select, Table, select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from fangkong.config import Settings, get_settings
@@ -245,3 +245,42 @@ def table() -> Table:
     ``household_ref``, and narrow it with :func:`readable_clause`. Other domains do not
     import the person model itself."""
     return cast(Table, Person.__table__)
+
+
+# --- for other domains that refer to persons by id (unscoped unless an actor is given) ---------
+
+def readable_divisions(session: Session, *, actor: Actor,
+                       person_ids: set[int]) -> dict[int, str]:
+    """:func:`divisions_of` those of ``person_ids`` the actor may read
+    (:func:`readable_clause`): any other id is answered as one that does not exist."""
+    found: dict[int, str] = {}
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), 900):
+        stmt = select(Person.id, Person.division_code).where(
+            Person.id.in_(ordered[start : start + 900]), readable_clause(actor))
+        found.update({i: c for i, c in session.execute(stmt)})
+    return found
+
+
+def housemates(session: Session, person_id: int) -> list[Person]:
+    """The other persons of the person's household (none without a household), by id."""
+    me = session.get(Person, person_id)
+    if me is None or not me.household_ref:
+        return []
+    return list(session.scalars(select(Person).where(
+        Person.household_ref == me.household_ref, Person.id != person_id).order_by(Person.id)))
+
+
+def known_ids(session: Session, ids: list[int]) -> list[int]:
+    """Those of ``ids`` (distinct) that are persons. When every id of their span exists, that
+    is one count and no row is read back."""
+    if ids:
+        lo, hi = min(ids), max(ids)
+        if session.scalar(select(func.count()).select_from(Person).where(
+                Person.id.between(lo, hi))) == hi - lo + 1:
+            return list(ids)
+    known: list[int] = []
+    for start in range(0, len(ids), 5000):
+        known += session.scalars(select(Person.id).where(
+            Person.id.in_(ids[start:start + 5000]))).all()
+    return known

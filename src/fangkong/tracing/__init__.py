@@ -7,8 +7,8 @@ CONTRIBUTES = Contribution(
     commands=(Command("tracing", "fangkong.tracing.cli:app",
                       "Tracing (流调溯源): co-presence, check-ins, contacts."),),
     listeners=(
-        Listener("case.reported", "fangkong.tracing.contacts:on_case_reported"),
-        Listener("transfer.arrived", "fangkong.tracing.contacts:on_transfer_arrived"),
+        Listener("case.reported", "fangkong.tracing.proposals:on_case_reported"),
+        Listener("transfer.arrived", "fangkong.tracing.status:on_transfer_arrived"),
     ),
     session_listeners=("fangkong.tracing.graph",),  # the transmission graph notes changed cases
 )

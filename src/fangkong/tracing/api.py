@@ -13,7 +13,7 @@ from fangkong.core.auth import Perm
 from fangkong.core.division import DivisionCode
 from fangkong.core.params import INT32_MAX, INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
-from fangkong.tracing import assist, chains, contacts, importer, service
+from fangkong.tracing import assist, chains, importer, service, venues
 from fangkong.tracing.models import AssistRequest, ContactEpisode
 from fangkong.tracing.schemas import (
     AssistAnswer,
@@ -38,29 +38,29 @@ router = APIRouter(prefix="/tracing", tags=["tracing"])
 def contact_read(contact: ContactEpisode) -> ContactRead:
     return ContactRead.model_validate({
         **{k: getattr(contact, k) for k in ContactRead.model_fields if hasattr(contact, k)},
-        "hours_to_identification": contacts.hours_between(contact.case_reported_at,
-                                                          contact.identified_at),
-        "hours_to_management": contacts.hours_between(contact.case_reported_at,
-                                                      contact.management_started_at)})
+        "hours_to_identification": service.hours_between(contact.case_reported_at,
+                                                         contact.identified_at),
+        "hours_to_management": service.hours_between(contact.case_reported_at,
+                                                     contact.management_started_at)})
 
 
 @router.get("/venue-types")
 def venue_types() -> list[dict[str, Any]]:
-    return service.venue_types()
+    return venues.venue_types()
 
 
 @router.post("/venues", response_model=VenueRead, status_code=201,
              dependencies=[needs(Perm.case_write)])
 def create_venue(session: DbSession, actor: CurrentActor, data: VenueCreate) -> Any:
-    return service.create_venue(session, actor=actor, data=data)
+    return venues.create_venue(session, actor=actor, data=data)
 
 
 @router.get("/venues", response_model=list[VenueRead])
 def list_venues(session: DbSession, actor: CurrentActor, settings: AppSettings,
                 division: DivisionCode | None = None,
                 limit: Annotated[int, Query(ge=1, le=INT64_MAX)] = 100) -> Any:
-    return service.list_venues(session, actor=actor, division=division,
-                               limit=min(limit, settings.page_size_max))
+    return venues.list_venues(session, actor=actor, division=division,
+                              limit=min(limit, settings.page_size_max))
 
 
 @router.post("/checkins/import", response_model=IngestReport,
@@ -80,24 +80,24 @@ def import_checkins(session: DbSession, actor: CurrentActor, settings: AppSettin
 def propose(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
     """Household members, people co-present at venues and (where the pack has them) secondary
     contacts, each with the reason; review them with POST /tracing/exposures/{id}/review."""
-    report = contacts.propose(session, actor=actor, case_id=case_id)
+    report = service.propose(session, actor=actor, case_id=case_id)
     return ProposalReport.model_validate(report, from_attributes=True)
 
 
 @router.get("/cases/{case_id}/exposures", response_model=list[ExposureRead])
 def case_exposures(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
-    return contacts.exposures_of(session, actor=actor, case_id=case_id)
+    return service.exposures_of(session, actor=actor, case_id=case_id)
 
 
 @router.get("/cases/{case_id}/contacts", response_model=list[ContactRead])
 def case_contacts(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
-    return [contact_read(c) for c in contacts.contacts_of(session, actor=actor, case_id=case_id)]
+    return [contact_read(c) for c in service.contacts_of(session, actor=actor, case_id=case_id)]
 
 
 @router.post("/exposures", response_model=ExposureRead, status_code=201,
              dependencies=[needs(Perm.case_write)])
 def add_exposure(session: DbSession, actor: CurrentActor, data: ExposureCreate) -> Any:
-    return contacts.add_exposure(session, actor=actor, data=data)
+    return service.add_exposure(session, actor=actor, data=data)
 
 
 @router.post("/exposures/review", response_model=list[ExposureRead],
@@ -105,28 +105,28 @@ def add_exposure(session: DbSession, actor: CurrentActor, data: ExposureCreate) 
 def review_many(session: DbSession, actor: CurrentActor, data: ReviewMany) -> Any:
     """Confirm or reject many proposals at once (an epidemiologist going through a case's
     list): all or nothing, in the order given."""
-    return contacts.review_many(session, actor=actor, exposure_ids=data.exposure_ids,
-                                confirm=data.confirm, note=data.note)
+    return service.review_many(session, actor=actor, exposure_ids=data.exposure_ids,
+                               confirm=data.confirm, note=data.note)
 
 
 @router.post("/exposures/{exposure_id}/review", response_model=ExposureRead,
              dependencies=[needs(Perm.case_write)])
 def review(session: DbSession, actor: CurrentActor, exposure_id: Int64, data: Review_) -> Any:
-    return contacts.review(session, actor=actor, exposure_id=exposure_id, confirm=data.confirm,
-                           note=data.note)
+    return service.review(session, actor=actor, exposure_id=exposure_id, confirm=data.confirm,
+                          note=data.note)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
 def get_contact(session: DbSession, actor: CurrentActor, contact_id: Int64) -> Any:
-    return contact_read(contacts.get_contact(session, actor=actor, contact_id=contact_id))
+    return contact_read(service.get_contact(session, actor=actor, contact_id=contact_id))
 
 
 @router.post("/contacts/{contact_id}/status", response_model=ContactRead,
              dependencies=[needs(Perm.case_write)])
 def set_status(session: DbSession, actor: CurrentActor, contact_id: Int64,
                data: StatusUpdate) -> Any:
-    return contact_read(contacts.set_status(session, actor=actor, contact_id=contact_id,
-                                            data=data))
+    return contact_read(service.set_status(session, actor=actor, contact_id=contact_id,
+                                           data=data))
 
 
 Layout = Literal["network", "timeline"]

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, aliased
 
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification
-from fangkong.case.models import Case
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import NotFound
 from fangkong.tracing import graph as maintained
 from fangkong.tracing.enums import ContactStatus
+from fangkong.tracing.episodes import case_values
 from fangkong.tracing.models import Cluster, ClusterMember, ContactEpisode, Link
 
 ACTIVE = (ContactStatus.identified, ContactStatus.notified, ContactStatus.under_management)
@@ -55,11 +55,8 @@ def _describe(session: Session, sub: nx.DiGraph, layout: str,
     gen = maintained.generations(sub)
     hidden = sorted(set(sub.nodes) - visible) if visible is not None else []
     alias = {n: -k for k, n in enumerate(hidden, start=1)}
-    county: dict[int, str] = {}
-    for start in range(0, len(hidden), 900):
-        county.update(session.execute(select(
-            Case.id, func.substr(Case.owning_division_code, 1, 6)).where(
-            Case.id.in_(hidden[start:start + 900]))).tuples().all())
+    county = {i: code[:6] for i, code in case_values(
+        session, "owning_division_code", hidden).items()}
     nodes = []
     for n in sorted(sub.nodes):
         c = rows[n]
@@ -88,8 +85,9 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
     size, span, generations, settings."""
     actor.require(Perm.case_read)
     maintained.sync(session)
-    visible = select(ClusterMember.cluster_id).join(Case, Case.id == ClusterMember.case_id
-                                                    ).where(cases.readable_clause(actor))
+    readable = cases.readable(actor).subquery()
+    visible = select(ClusterMember.cluster_id).join(readable,
+                                                    readable.c.id == ClusterMember.case_id)
     cols = ("cluster_id", "size", "first_date", "last_date", "span_days", "generations",
             "settings")
     stmt = select(*[getattr(Cluster, c) for c in cols]).where(Cluster.size >= min_size)
@@ -101,9 +99,8 @@ def clusters(session: Session, *, actor: Actor, min_size: int = 2) -> list[dict[
                  record_ids=[c["cluster_id"] for c in out])
     if not actor.national:  # a cluster named by another jurisdiction's case: not its id
         ids = [c["cluster_id"] for c in out]
-        mine = {i for start in range(0, len(ids), 900) for i in session.scalars(
-            select(Case.id).where(Case.id.in_(ids[start:start + 900]),
-                                  cases.readable_clause(actor)))}
+        mine = {i for start in range(0, len(ids), 900) for i in cases.readable_ids(
+            session, actor=actor, ids=ids[start:start + 900])}
         for c in out:
             c["cluster_id"] = c["cluster_id"] if c["cluster_id"] in mine else None
     return out
@@ -117,9 +114,8 @@ def chain(session: Session, *, actor: Actor, case_id: int,
     cases.get(session, actor=actor, case_id=case_id, audit_read=False)
     sub = component(session, case_id)
     comp = sorted(sub.nodes)
-    visible = {i for start in range(0, len(comp), 900) for i in session.scalars(
-        select(Case.id).where(Case.id.in_(comp[start:start + 900]),
-                              cases.readable_clause(actor)))}
+    visible = {i for start in range(0, len(comp), 900) for i in cases.readable_ids(
+        session, actor=actor, ids=comp[start:start + 900])}
     info = _describe(session, sub, layout, visible)
     audit.record(session, actor, action="read", record_type="chain",
                  record_ids=sorted(visible), fields=["onset_date", "reported_at"])
@@ -136,14 +132,15 @@ def cluster(session: Session, *, actor: Actor, cluster_id: int,
 
 
 def _ind_counts(session: Session, actor: Actor, lo: datetime, hi: datetime) -> Any:
-    known = exists().where(ContactEpisode.person_id == Case.person_id,
-                           ContactEpisode.identified_at <= Case.reported_at)
-    chained = exists().where(ClusterMember.case_id == Case.id)
+    case = cases.columns().subquery("c").c
+    known = exists().where(ContactEpisode.person_id == case.person_id,
+                           ContactEpisode.identified_at <= case.reported_at)
+    chained = exists().where(ClusterMember.case_id == case.id)
     return session.execute(scope(select(
         func.count(), func.count().filter(known), func.count().filter(chained)).where(
-        Case.reported_at >= lo, Case.reported_at < hi,
-        Case.classification != Classification.discarded), actor,
-        Case.owning_division_code)).one()
+        case.reported_at >= lo, case.reported_at < hi,
+        case.classification != Classification.discarded), actor,
+        case.owning_division_code)).one()
 
 
 def _ind_stale(session: Session, actor: Actor, cutoff: datetime) -> int:
@@ -153,15 +150,16 @@ def _ind_stale(session: Session, actor: Actor, cutoff: datetime) -> int:
 
 
 def _ind_gaps(session: Session, actor: Actor, max_onset_gap_days: int) -> list[dict[str, int]]:
-    src, dst = aliased(Case), aliased(Case)
+    src_case, dst_case = cases.columns().subquery("src"), cases.columns().subquery("dst")
+    src, dst = src_case.c, dst_case.c
     if session.get_bind().dialect.name == "postgresql":
         gap: Any = dst.onset_date - src.onset_date
     else:
         gap = func.cast(func.julianday(dst.onset_date) - func.julianday(src.onset_date),
                         Integer)
     suspicious = scope(select(Link.source_case_id, Link.target_case_id, gap)
-                       .join(src, src.id == Link.source_case_id)
-                       .join(dst, dst.id == Link.target_case_id)
+                       .join(src_case, src.id == Link.source_case_id)
+                       .join(dst_case, dst.id == Link.target_case_id)
                        .where(src.onset_date.is_not(None), dst.onset_date.is_not(None),
                               or_(gap < 0, gap > max_onset_gap_days)), actor,
                        src.owning_division_code, dst.owning_division_code)

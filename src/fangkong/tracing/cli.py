@@ -69,13 +69,13 @@ def import_venues(file: Path = typer.Argument(..., help="CSV or XLSX: code,name,
                   as_json: bool = JsonOpt) -> None:
     """Register venues (场所码) in bulk (atomic; idempotent)."""
     from fangkong.config import get_settings
-    from fangkong.tracing import service
+    from fangkong.tracing import venues
 
     settings = get_settings()
     with db_session() as session:
-        report = service.import_venues(session, actor=cli_actor(), source=file, filename=None,
-                                       max_bytes=settings.import_max_bytes,
-                                       max_errors=settings.import_max_errors)
+        report = venues.import_venues(session, actor=cli_actor(), source=file, filename=None,
+                                      max_bytes=settings.import_max_bytes,
+                                      max_errors=settings.import_max_errors)
     emit(report, as_json, lambda: console.print(
         f"{report['created']} venue(s) registered, {report['unchanged']} already known"))
 
@@ -105,9 +105,9 @@ def reindex(store_dir: Path | None = typer.Option(None, "--store", help="Check-i
             as_json: bool = JsonOpt) -> None:
     """Rewrite the sidecar indexes of every file in the check-in store (for a store written
     by an older version; without current sidecars the engine reads Parquet, more slowly)."""
-    from fangkong.tracing import importer, store
+    from fangkong.tracing import store
 
-    directory = store_dir or importer.checkin_dir()
+    directory = store_dir or store.checkin_dir()
     if not directory.is_dir():
         from fangkong.core.errors import Invalid
 
@@ -226,7 +226,7 @@ def proposals(case_id: int = typer.Argument(..., help="A case id."),
                                            "review."),
               as_json: bool = JsonOpt) -> None:
     """A case's exposures: proposals awaiting review, confirmed and rejected, with why."""
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
 
     with db_session() as session:
         rows = [{"exposure_id": e.id, "person_id": e.exposed_person_id,
@@ -234,7 +234,7 @@ def proposals(case_id: int = typer.Argument(..., help="A case id."),
                  "review": e.review.value, "active": e.active, "setting": e.setting.value,
                  "first_exposure": e.first_exposure, "last_exposure": e.last_exposure,
                  "reason": e.reason, "contact_id": e.contact_id}
-                for e in contacts.exposures_of(session, actor=cli_actor(), case_id=case_id)
+                for e in service.exposures_of(session, actor=cli_actor(), case_id=case_id)
                 if not pending or e.review.value == "proposed"]
 
     def text() -> None:
@@ -247,18 +247,18 @@ def proposals(case_id: int = typer.Argument(..., help="A case id."),
 
 def _review(exposure_ids: list[int], case_id: int | None, confirm: bool, note: str | None,
             as_json: bool) -> None:
-    from fangkong.tracing import contacts
+    from fangkong.tracing import service
 
     with db_session() as session:
         actor = cli_actor()
         ids = list(exposure_ids)
         if case_id is not None:  # every proposal of the case still awaiting review
-            ids += [e.id for e in contacts.exposures_of(session, actor=actor, case_id=case_id)
+            ids += [e.id for e in service.exposures_of(session, actor=actor, case_id=case_id)
                     if e.review.value == "proposed" and e.id not in ids]
         if not ids:
             raise Invalid("give exposure ids, or --case with proposals awaiting review")
-        done = contacts.review_many(session, actor=actor, exposure_ids=ids, confirm=confirm,
-                                    note=note)
+        done = service.review_many(session, actor=actor, exposure_ids=ids, confirm=confirm,
+                                   note=note)
         rows = [{"exposure_id": e.id, "review": e.review.value, "contact_id": e.contact_id}
                 for e in done]
     out: Any = rows[0] if len(rows) == 1 and case_id is None else rows

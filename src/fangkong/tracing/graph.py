@@ -25,10 +25,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, event, insert, inspect, select, text, tuple_, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from fangkong.case.enums import Classification
-from fangkong.case.models import Case
 from fangkong.core.clock import utc_now
 from fangkong.tracing.enums import Review
 from fangkong.tracing.models import (
@@ -42,6 +41,7 @@ from fangkong.tracing.models import (
 
 if TYPE_CHECKING:
     import networkx as nx
+    from sqlalchemy.sql.selectable import Subquery
 
 LinkRow = tuple[int, int, date, str]
 CHUNK = 5_000
@@ -62,6 +62,25 @@ def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
         yield items[i:i + CHUNK]
 
 
+def _cases(name: str | None = None) -> Subquery:
+    """The case columns the graph reads (:func:`fangkong.case.service.columns`), as a subquery.
+    The case service is imported when the graph is read or written, not with this module (which
+    the CLI loads at start-up for its session listener)."""
+    from fangkong.case import service as cases
+
+    return cases.columns().subquery(name)
+
+
+def _is_case(obj: object) -> bool:
+    """Whether a flushed object is a case record; the case service is imported only once an
+    object of the case domain is flushed."""
+    if not type(obj).__module__.startswith("fangkong.case."):
+        return False
+    from fangkong.case import service as cases
+
+    return cases.is_case(obj)
+
+
 def _setting(value: Any) -> str:
     return str(value.value if hasattr(value, "value") else value)
 
@@ -69,19 +88,20 @@ def _setting(value: Any) -> str:
 # --- links from the source tables --------------------------------------------------------------
 
 def _queries() -> tuple[Any, Any]:
-    src, dst = aliased(Case), aliased(Case)
+    src_case, dst_case = _cases("src"), _cases("dst")
+    src, dst = src_case.c, dst_case.c
     ok = (src.classification != Classification.discarded,
           dst.classification != Classification.discarded)
     by_exposure = (select(Exposure.source_case_id, dst.id, Exposure.last_exposure,
                           Exposure.setting)
-                   .join(src, src.id == Exposure.source_case_id)
-                   .join(dst, dst.person_id == Exposure.exposed_person_id)
+                   .join(src_case, src.id == Exposure.source_case_id)
+                   .join(dst_case, dst.person_id == Exposure.exposed_person_id)
                    .where(Exposure.active.is_(True), Exposure.review == Review.confirmed,
                           dst.id != src.id, *ok))
     by_conversion = (select(ContactEpisode.index_case_id, ContactEpisode.converted_case_id,
                             ContactEpisode.last_exposure)
-                     .join(src, src.id == ContactEpisode.index_case_id)
-                     .join(dst, dst.id == ContactEpisode.converted_case_id).where(*ok))
+                     .join(src_case, src.id == ContactEpisode.index_case_id)
+                     .join(dst_case, dst.id == ContactEpisode.converted_case_id).where(*ok))
     return by_exposure, by_conversion
 
 
@@ -108,12 +128,14 @@ def links(session: Session, cases_: set[int] | None = None) -> dict[tuple[int, i
     if cases_ is None:
         # Driven by the persons who are cases (few) through the index on the exposed person,
         # rather than by a scan of every exposure.
-        q1 = by_exposure.where(Exposure.exposed_person_id.in_(select(Case.person_id)))
+        q1 = by_exposure.where(Exposure.exposed_person_id.in_(
+            select(_cases().c.person_id)))
         return _merge(session.execute(q1).all(), session.execute(by_conversion).all())
     rows1: list[Any] = []
     rows2: list[Any] = []
+    case = _cases().c
     for ids in _chunks(cases_):
-        persons = list(session.scalars(select(Case.person_id).where(Case.id.in_(ids))))
+        persons = list(session.scalars(select(case.person_id).where(case.id.in_(ids))))
         rows1 += session.execute(by_exposure.where(Exposure.source_case_id.in_(ids))).all()
         rows2 += session.execute(by_conversion.where(
             ContactEpisode.index_case_id.in_(ids))).all()
@@ -129,10 +151,11 @@ def _with_same_person(session: Session, cases_: set[int], persons: set[int]) -> 
     """The cases, the cases of the given persons, and every other case of their persons."""
     out = set(cases_)
     people = set(persons)
+    case = _cases().c
     for ids in _chunks(cases_):
-        people.update(session.scalars(select(Case.person_id).where(Case.id.in_(ids))))
+        people.update(session.scalars(select(case.person_id).where(case.id.in_(ids))))
     for pids in _chunks(people):
-        out.update(session.scalars(select(Case.id).where(Case.person_id.in_(pids))))
+        out.update(session.scalars(select(case.id).where(case.person_id.in_(pids))))
     return out
 
 
@@ -166,10 +189,11 @@ def generations(sub: nx.DiGraph) -> dict[int, int]:
 def case_rows(session: Session, ids: Iterable[int]) -> dict[int, Any]:
     """What the graph shows of each case (plain rows: no ORM objects, no history)."""
     out: dict[int, Any] = {}
+    case = _cases().c
     for chunk in _chunks(ids):
         for row in session.execute(select(
-                Case.id, Case.ref, Case.classification, Case.onset_date,
-                Case.first_positive_sample_date, Case.reported_at).where(Case.id.in_(chunk))):
+                case.id, case.ref, case.classification, case.onset_date,
+                case.first_positive_sample_date, case.reported_at).where(case.id.in_(chunk))):
             out[row.id] = row
     return out
 
@@ -384,7 +408,7 @@ def _note_changes(session: Session, _context: Any) -> None:
     pending = session.info.setdefault(_PENDING, {"cases": set(), "persons": set()})
     for group, new in ((session.new, True), (session.dirty, False), (session.deleted, True)):
         for obj in group:
-            if isinstance(obj, Case):
+            if _is_case(obj):
                 changed, _ = _values(obj, _CASE_ATTRS, new)
                 if changed and obj.id is not None:
                     pending["cases"].add(obj.id)

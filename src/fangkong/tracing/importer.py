@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.config import get_settings
@@ -24,19 +24,13 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Invalid, Problem
-from fangkong.person.models import Person
+from fangkong.person import service as persons
 from fangkong.tracing import store
 from fangkong.tracing.enums import VenueType
 from fangkong.tracing.models import Venue
 from fangkong.tracing.schemas import IngestReport
 
 COLUMNS = ("person_id", "venue_code", "t_in", "t_out")
-_CHUNK = 5000
-
-
-def checkin_dir() -> Path:
-    """Where the check-in store lives: ``<data dir>/checkins``."""
-    return get_settings().data_dir / "checkins"
 
 
 def _digest(path: Path) -> str:
@@ -75,16 +69,7 @@ def _venues(session: Session) -> pa.Table:
 
 
 def _known_persons(session: Session, ids: list[int]) -> pa.Table:
-    if ids:  # every id of the span exists (ids are unique): all known, no row read back
-        lo, hi = min(ids), max(ids)
-        if session.scalar(select(func.count()).select_from(Person).where(
-                Person.id.between(lo, hi))) == hi - lo + 1:
-            return pa.table({"id": pa.array(ids, pa.int64())})
-    known: list[int] = []
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
-        known += session.scalars(select(Person.id).where(Person.id.in_(chunk))).all()
-    return pa.table({"id": pa.array(known, pa.int64())})
+    return pa.table({"id": pa.array(persons.known_ids(session, ids), pa.int64())})
 
 
 _PARSE = """
@@ -138,7 +123,7 @@ def ingest(session: Session, *, actor: Actor, source: Path,
     import duckdb
 
     actor.require(Perm.person_write)
-    directory = directory or checkin_dir()
+    directory = directory or store.checkin_dir()
     if not source.is_file():
         raise Invalid(f"{source}: no such file")
     size = source.stat().st_size

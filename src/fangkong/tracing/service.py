@@ -1,112 +1,116 @@
-"""Tracing services: venues; exposures, proposals and contact episodes are in
-:mod:`fangkong.tracing.contacts`. Services never commit."""
+"""The tracing service: a case's exposures and contacts, and the counts of contact episodes
+(services; they never commit). Its use cases live in their own modules and are part of this
+service:
+
+- :mod:`fangkong.tracing.proposals`: automatic proposals of a case's contacts (household,
+  venue co-presence, secondary contacts), on ``case.reported``;
+- :mod:`fangkong.tracing.episodes`: confirming proposals and adding exposures, which create or
+  extend contact episodes with the pack's plan and the tasks it requires;
+- :mod:`fangkong.tracing.status`: contact status changes and the events that end tasks.
+
+Venues are in :mod:`fangkong.tracing.venues`; the check-in store and its engine in
+:mod:`fangkong.tracing.store` and :mod:`fangkong.tracing.engine`; chains and clusters in
+:mod:`fangkong.tracing.chains`.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from statistics import median
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fangkong.case import service as cases
 from fangkong.core import audit
-from fangkong.core.auth import Actor, Perm, scope
-from fangkong.core.clock import utc_now
-from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
-from fangkong.core.tabular import Collector, open_table
-from fangkong.geo import service as geo
-from fangkong.tracing.enums import VenueType
-from fangkong.tracing.models import Venue
-from fangkong.tracing.schemas import VenueCreate
+from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.errors import NotFound
+from fangkong.tracing.enums import ContactStatus
+from fangkong.tracing.episodes import (
+    CONTACT_FIELDS,
+    add_exposure,
+    add_exposures,
+    case_values,
+    case_window,
+    contact_pack,
+    deactivate_discarded,
+    exposure_pack,
+    review,
+    review_many,
+)
+from fangkong.tracing.models import ContactEpisode, Exposure
+from fangkong.tracing.proposals import on_case_reported, propose, propose_many
+from fangkong.tracing.status import on_transfer_arrived, set_status, set_status_many
 
-VENUE_COLUMNS = ("code", "name", "venue_type", "division_code", "latitude", "longitude",
-                 "capacity")
+__all__ = [
+    "CONTACT_FIELDS", "add_exposure", "add_exposures", "case_window", "contact_pack",
+    "contacts_of", "deactivate_discarded", "exposure_pack", "exposures_of", "get_contact",
+    "hours_between", "on_case_reported", "on_transfer_arrived", "propose", "propose_many",
+    "review", "review_many", "set_status", "set_status_many", "summary",
+]
 
-
-def create_venue(session: Session, *, actor: Actor, data: VenueCreate) -> Venue:
-    actor.require(Perm.case_write)
-    geo.get(session, data.division_code)
-    if not actor.covers(data.division_code):
-        raise Invalid("the venue is outside your jurisdiction", problems=[
-            Problem("outside your jurisdiction", field="division_code")])
-    if session.scalar(select(Venue.id).where(Venue.code == data.code)) is not None:
-        raise Conflict(f"a venue with code {data.code} already exists",
-                       problems=[Problem("already exists", field="code")])
-    venue = Venue(**data.model_dump(), created_at=utc_now())
-    session.add(venue)
-    session.flush()
-    audit.record(session, actor, action="create", record_type="venue", record_ids=[venue.id])
-    return venue
-
-
-def get_venue(session: Session, *, actor: Actor, venue_id: int) -> Venue:
+def exposures_of(session: Session, *, actor: Actor, case_id: int) -> list[Exposure]:
     actor.require(Perm.case_read)
-    venue = session.scalar(scope(select(Venue).where(Venue.id == venue_id), actor,
-                                 Venue.division_code))
-    if venue is None:
-        raise NotFound(f"venue {venue_id} not found")
-    return venue
+    cases.get(session, actor=actor, case_id=case_id, audit_read=False)
+    found = list(session.scalars(select(Exposure).where(Exposure.source_case_id == case_id)
+                                 .order_by(Exposure.id)))
+    audit.record(session, actor, action="read", record_type="exposure",
+                 record_ids=[e.id for e in found], fields=["exposed_person_id"])
+    return found
 
 
-def list_venues(session: Session, *, actor: Actor, division: str | None = None,
-                limit: int = 100) -> list[Venue]:
+def contacts_of(session: Session, *, actor: Actor, case_id: int) -> list[ContactEpisode]:
     actor.require(Perm.case_read)
-    stmt = scope(select(Venue), actor, Venue.division_code)
-    if division:
-        stmt = stmt.where(Venue.division_code.startswith(division))
-    return list(session.scalars(stmt.order_by(Venue.id).limit(limit)))
+    cases.get(session, actor=actor, case_id=case_id, audit_read=False)
+    found = list(session.scalars(select(ContactEpisode).where(
+        ContactEpisode.index_case_id == case_id).order_by(ContactEpisode.id)))
+    audit.record(session, actor, action="read", record_type="contact",
+                 record_ids=[c.id for c in found], fields=CONTACT_FIELDS)
+    return found
 
 
-def import_venues(session: Session, *, actor: Actor, source: Any, filename: str | None,
-                  max_bytes: int, max_errors: int) -> dict[str, int]:
-    """Venues from CSV or XLSX (columns :data:`VENUE_COLUMNS`); atomic; a code already
-    registered with the same values is skipped, with other values it is a problem."""
-    actor.require(Perm.case_write)
-    table = open_table(source, filename=filename, expected=VENUE_COLUMNS,
-                       required=("code", "name", "venue_type", "division_code"),
-                       max_bytes=max_bytes)
-    errors = Collector(table.filename, max_errors)
-    rows: list[tuple[int, VenueCreate]] = []
-    for line, raw in errors.rows(table):
-        values = {k: (v if v not in ("", None) else None) for k, v in raw.items()}
-        try:
-            rows.append((line, VenueCreate.model_validate(values)))
-        except ValidationError as exc:
-            errors.add(line, [Problem(str(e["msg"]), field=".".join(map(str, e["loc"])))
-                              for e in exc.errors()])
-    known_div = geo.exists(session, {v.division_code for _, v in rows})
-    existing = {v.code: v for v in session.scalars(
-        select(Venue).where(Venue.code.in_([v.code for _, v in rows])))}
-    seen: dict[str, int] = {}
-    new: list[VenueCreate] = []
-    for line, v in rows:
-        problems = []
-        if v.division_code not in known_div:
-            problems.append(Problem(f"unknown division code {v.division_code}",
-                                    field="division_code"))
-        elif not actor.covers(v.division_code):
-            problems.append(Problem("outside your jurisdiction", field="division_code"))
-        if v.code in seen:
-            problems.append(Problem(f"duplicate of line {seen[v.code]}", field="code"))
-        seen.setdefault(v.code, line)
-        old = existing.get(v.code)
-        if old is not None and any(getattr(old, k) != getattr(v, k) for k in VENUE_COLUMNS):
-            problems.append(Problem("registered already with other values", field="code"))
-        errors.add(line, problems)
-        if not problems and old is None:
-            new.append(v)
-    errors.check()
-    now = utc_now()
-    venues = [Venue(**v.model_dump(), created_at=now) for v in new]
-    session.add_all(venues)
-    session.flush()
-    audit.record(session, actor, action="import", record_type="venue",
-                 record_ids=[v.id for v in venues], detail={"file": table.filename})
-    return {"rows": len(rows), "created": len(venues), "unchanged": len(rows) - len(venues)}
+def get_contact(session: Session, *, actor: Actor, contact_id: int) -> ContactEpisode:
+    actor.require(Perm.case_read)
+    contact = session.get(ContactEpisode, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    if not (actor.covers(contact.division_code) or actor.covers(case_values(
+            session, "owning_division_code", [contact.index_case_id]).get(
+            contact.index_case_id, ""))):
+        raise NotFound(f"contact {contact_id} not found")
+    audit.record(session, actor, action="read", record_type="contact", record_ids=[contact.id],
+                 fields=CONTACT_FIELDS)
+    return contact
 
 
-def venue_types() -> list[dict[str, Any]]:
-    from fangkong.tracing.enums import LABELS
+def hours_between(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else round((end - start).total_seconds() / 3600, 2)
 
-    return [{"type": t.value, "default_dwell_minutes": t.default_dwell_minutes,
-             "label": LABELS[t.value]} for t in VenueType]
+
+def summary(session: Session, *, actor: Actor, division: str, since: datetime,
+            until: datetime) -> dict[str, Any]:
+    """Counts of contact episodes in ``division`` (scoped): by status now, identified in
+    [since, until), and the median hours from the case's report to identification and to the
+    start of management of those identified then. Counts only: no personal data is read."""
+    actor.require(Perm.case_read)
+    where = [within(ContactEpisode.division_code, division)]
+    counts = scope(select(ContactEpisode.status, func.count()).where(*where)
+                   .group_by(ContactEpisode.status), actor, ContactEpisode.division_code)
+    by_status: dict[str, int] = {s.value: 0 for s in ContactStatus}
+    for status, n in session.execute(counts):
+        by_status[status.value] = int(n)
+    today = scope(select(ContactEpisode.case_reported_at, ContactEpisode.identified_at,
+                         ContactEpisode.management_started_at)
+                  .where(*where, ContactEpisode.identified_at >= since,
+                         ContactEpisode.identified_at < until),
+                  actor, ContactEpisode.division_code)
+    to_id, to_mgmt, new = [], [], 0
+    for reported, identified, managed in session.execute(today):
+        new += 1
+        to_id.append(hours_between(reported, identified) or 0.0)
+        if managed is not None:
+            to_mgmt.append(hours_between(reported, managed) or 0.0)
+    return {"by_status": by_status, "identified": new,
+            "median_hours_to_identification": median(to_id) if to_id else None,
+            "median_hours_to_management": median(to_mgmt) if to_mgmt else None}

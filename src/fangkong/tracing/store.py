@@ -30,6 +30,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fangkong.config import get_settings
+
 MANIFEST = "_manifest.json"
 ROW_GROUP_SIZE = 16_384
 STAY_SCHEMA = pa.schema([
@@ -38,6 +40,11 @@ STAY_SCHEMA = pa.schema([
     ("t_in", pa.timestamp("us", tz="UTC")),
     ("t_out", pa.timestamp("us", tz="UTC")),
 ])
+
+
+def checkin_dir() -> Path:
+    """Where the check-in store lives: ``<data dir>/checkins``."""
+    return get_settings().data_dir / "checkins"
 
 
 def parquet_files(directory: Path) -> list[Path]:

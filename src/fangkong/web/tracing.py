@@ -7,15 +7,15 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from fangkong.tracing import contacts
+from fangkong.tracing import service as tracing
 from fangkong.web.sections import Context, Figure, Section, provider
 
 
 @provider("contacts", title="sec.contacts", where={"overview", "brief"}, order=50)
 def contacts_section(ctx: Context) -> Section:
     start = datetime.combine(ctx.day, time(0), tzinfo=ZoneInfo(ctx.zone))
-    s = contacts.summary(ctx.session, actor=ctx.actor, division=ctx.root.code, since=start,
-                         until=start + timedelta(days=1))
+    s = tracing.summary(ctx.session, actor=ctx.actor, division=ctx.root.code, since=start,
+                        until=start + timedelta(days=1))
     by = s["by_status"]
     figures = [
         Figure("contacts_identified", ctx.t("contacts.identified_today"), s["identified"]),
