@@ -16,7 +16,9 @@ from fangkong.config import get_settings
 from fangkong.core.auth import system_actor
 from fangkong.core.errors import Invalid
 from fangkong.drill import report
+from fangkong.drill import runs as drill_runs
 from fangkong.drill.loop import COLUMNS, HOME_Q, Drill
+from fangkong.drill.names import name
 from fangkong.drill.services import ServiceResponder
 from fangkong.drill.strategy import Strategy, load
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
@@ -166,7 +168,11 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
     assert contacts and all(c.plan and c.pack == "cn_v9" for c in contacts)
     assert sum(r["contacts_identified"] for r in run.rows) == len(contacts)
     # Zones: in the registry; the drill's figure is the registry's.
-    zones = session.scalars(select(Zone).where(Zone.name.like(f"%(drill {prefix})"))).all()
+    assert drill.platform is not None
+    run_id = drill.platform.run_id
+    zones = session.scalars(select(Zone).where(Zone.id.in_(
+        drill_runs.tagged(session, "zone", run_id=run_id)))).all()
+    assert all(z.name.endswith(f"（演练 {prefix}）") for z in zones)
     active = [z for z in zones if z.status.value == "active"]
     assert zones and run.rows[-1]["zones_active"] == len(active)
     assert any(z.rounds for z in zones)
@@ -229,12 +235,15 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
         sum(r["tasks_on_time"] for r in run.rows) / due, 3)
     # The same drill again is a drill of its own with the same figures; the first one's
     # zones are lifted and its sites stand down.
-    again = Drill(strategy, session=session, actor=actor).run_all()
+    second = Drill(strategy, session=session, actor=actor)
+    again = second.run_all()
+    assert second.platform is not None
+    again_prefix = second.platform.case_prefix
     assert again.rows == run.rows
     # The first drill's cases were set aside as the second started: their persons' new
     # positives are the second drill's cases, not the first's.
     assert {c.classification.value for c in cases} == {"discarded"}
-    assert all("an earlier drill ended" in (c.history[-1].note or "") for c in cases)
+    assert all((c.history[-1].note or "") == name("ended", run=again_prefix) for c in cases)
     assert all(z.status.value == "lifted" for z in zones)
     assert all(s.status.value == "standby" for s in session.scalars(select(Site).where(
         Site.code.like(f"{prefix}%"))))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
+from fangkong.drill import runs as drill_runs
 from fangkong.drill.platform import NewCase, Platform
 from fangkong.drill.responder import CLOSE, ROUTES, CapacityResponder, Responder
 from fangkong.drill.strategy import Strategy
@@ -98,7 +99,8 @@ class Drill:
         self.engine = Engine(self.city, seed=strategy.seed)
         self.platform = (Platform(session, actor, self.city, run_key=self._run_key(),
                                   investigation_hours=strategy.response.investigation_hours,
-                                  pack=policy.pin(self.pack))
+                                  pack=policy.pin(self.pack), strategy=strategy.name,
+                                  days=strategy.days)
                          if session is not None and actor is not None else None)
         n = self.city.n
         self.status = np.zeros(n, dtype=np.int8)
@@ -486,6 +488,9 @@ class Drill:
             if progress:
                 progress(t)
         if self.platform is not None:
+            drill_runs.finish(self.platform.session, self.platform.run_id)
+            if self.service:
+                self.platform.session.commit()
             self.run.platform = {"persons_written": self.platform.persons_written,
                                  "cases_written": self.platform.cases_written,
                                  "tasks_written": self.platform.tasks_written,

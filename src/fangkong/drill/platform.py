@@ -32,6 +32,8 @@ from fangkong.config import get_settings
 from fangkong.core import clock
 from fangkong.core.auth import Actor
 from fangkong.demo.synthetic import GIVEN, SURNAMES
+from fangkong.drill import runs as drill_runs
+from fangkong.drill.names import name
 from fangkong.person import importer as person_importer
 from fangkong.person import service as persons
 from fangkong.person.models import Person
@@ -72,16 +74,23 @@ class NewCase:
 
 class Platform:
     def __init__(self, session: Session, actor: Actor, city: City, *, run_key: str,
-                 investigation_hours: int, pack: PackPin) -> None:
+                 investigation_hours: int, pack: PackPin, strategy: str = "",
+                 days: int = 0) -> None:
         self.session, self.actor, self.city = session, actor, city
         self.pack = pack  # the drill's: its cases are traced under it, whatever is active
         self.prefix = f"DR{city.code}N{city.n}S{city.seed}A"
         # Each run of a drill is a drill of its own (its cases, rounds, zones, sites): the
         # n-th run of the same strategy in this database is numbered n.
         key = "DC" + hashlib.sha256(run_key.encode()).hexdigest()[:8] + "R"
-        runs = session.scalars(select(Lab.code).where(Lab.code.like(f"{key}%LAB"))).all()
-        self.case_prefix = f"{key}{len(runs) + 1}"
-        self.run_number = len(runs) + 1
+        # The codes of a run's lab are unique: a number an untagged (older) run used is skipped.
+        labs = [c.removesuffix("LAB") for c in session.scalars(
+            select(Lab.code).where(Lab.code.like(f"{key}%LAB")))]
+        self.run_number = drill_runs.number(session, key, taken=labs)
+        self.case_prefix = f"{key}{self.run_number}"
+        self.run = drill_runs.start(session, actor, key=self.case_prefix, strategy=strategy,
+                                    pack=pack.id, city=city.code, agents=city.n,
+                                    seed=city.seed, days=days)
+        self.run_id = self.run.id
         self.registered = np.zeros(city.n, dtype=bool)
         self.investigation = timedelta(hours=investigation_hours)
         self.persons_written = self.cases_written = self.tasks_written = 0
@@ -115,13 +124,6 @@ class Platform:
             raise KeyError(f"person {person_id} is no agent of this drill")
         return int(order[i])
 
-    def owns_case(self, ref: str) -> bool:
-        """Whether a case of that ref is this run's: reported through the case importer
-        (``report_cases``) or by the testing service from this run's tubes."""
-        tail = ref.removeprefix(self.case_prefix)
-        return ref.startswith(f"NAT-{self.case_prefix}-") or (
-            tail != ref and len(tail) == 7 and tail.isdigit())
-
     def person_ref(self, agent: int) -> str:
         return f"{self.prefix}{agent:07d}"
 
@@ -142,6 +144,10 @@ class Platform:
                                              filename="drill-persons.csv")
         self.registered[agents] = True
         self.persons_written += report.inserted
+        refs = [r["ref"] for r in rows]
+        drill_runs.tag(self.session, self.run_id, "person", [
+            pid for k in range(0, len(refs), 900) for pid in self.session.scalars(
+                select(Person.id).where(Person.ref.in_(refs[k:k + 900])))])
 
     def _free_ids(self, rows: list[dict[str, str]], reference: date) -> None:
         """Give each row an ID number no other person holds (another drill's city in the same
@@ -255,6 +261,8 @@ class Platform:
             select(Task.id, Task.subject_id, Task.status).where(
                 Task.subject_type == "case", Task.type == "investigate_case",
                 Task.subject_id.in_([r[0] for r in rows])))}
+        drill_runs.tag(self.session, self.run_id, "case_episode", [r[0] for r in rows])
+        made: list[int] = []
         for case_id, ref, owning in rows:
             agent = refs[ref].agent
             self.case_of[agent] = case_id
@@ -269,6 +277,8 @@ class Platform:
                 due_at=refs[ref].reported_at + self.investigation))
             self.task_of[agent] = task.id
             self.tasks_written += 1
+            made.append(task.id)
+        drill_runs.tag(self.session, self.run_id, "task", made)
 
     def investigated(self, agents: np.ndarray, at: datetime) -> None:
         """The cases' 流调 is done (the responder traced them, at ``at`` of the simulated
@@ -279,7 +289,7 @@ class Platform:
                 if task_id is not None:
                     tasks.update(self.session, actor=self.actor, task_id=task_id,
                                  data=TaskUpdate(status=TaskStatus.done,
-                                                 note="traced by the drill's responder"))
+                                                 note=name("traced")))
                     self.tasks_done += 1
 
     def symptoms(self, agents: np.ndarray) -> None:
@@ -294,7 +304,7 @@ class Platform:
                 case_service.reclassify(self.session, actor=self.actor, case_id=case_id,
                                         data=Reclassify(classification=Classification.confirmed,
                                                         severity=Severity.mild, basis=Basis.rule,
-                                                        note="symptom onset (drill)"))
+                                                        note=name("symptoms")))
                 self.reclassified += 1
 
     def tasks_due(self, day: date) -> tuple[int, int]:

@@ -44,6 +44,8 @@ from fangkong.case.models import Case
 from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor
+from fangkong.drill import runs as drill_runs
+from fangkong.drill.names import name
 from fangkong.drill.platform import Platform, sim_clock
 from fangkong.drill.responder import (
     CLOSE,
@@ -77,7 +79,6 @@ from fangkong.isolation.schemas import (
     TransferCreate,
     VehicleCreate,
 )
-from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.sim.city import City
 from fangkong.sim.engine import Checkins, Engine
@@ -107,7 +108,6 @@ VENUE_TYPES = {"market": "market", "supermarket": "supermarket", "restaurant": "
 SLOT_START_HOUR = 7   # venue slot k runs from 07:00 + 2 h × k
 SLOT_MINUTES = 120
 ROOMS_PER_SITE = 500  # a quarantine hotel or a shelter hospital ward of this size (assumption)
-DRILL_ZONE = "(drill "  # zones of a drill are named "... (drill <its prefix>)"
 BATCH = 5000          # the isolation service's batch limit
 
 
@@ -153,9 +153,9 @@ class ServiceResponder(CapacityResponder):
         quarantine hotels and shelter hospitals with the strategy's rooms and beds."""
         p, city = self.platform, self.city
         with sim_clock(self.at(0, 6)):
-            self._stand_down_others()
             p.register(np.arange(city.n), self.date_of(0))
             p.load_person_ids()
+            self._stand_down_others()
             self._register_venues()
             self._sites()
             self._fleet()
@@ -163,9 +163,13 @@ class ServiceResponder(CapacityResponder):
             lab = self.session.scalar(select(Lab.id).where(Lab.code == code))
             self.lab_id = lab if lab is not None else testing.create_lab(
                 self.session, actor=self.actor, data=LabCreate(
-                    code=code, name="drill PCR lab", division_code=city.district_codes[0],
+                    code=code, name=name("lab"), division_code=city.district_codes[0],
                     daily_capacity=max(1, round(self.lab_per_day)))).id
+            self._tag("testing_lab", [self.lab_id])
         self.session.commit()
+
+    def _tag(self, record_type: str, ids: list[int]) -> None:
+        drill_runs.tag(self.session, self.platform.run_id, record_type, ids)
 
     def _stand_down_others(self) -> None:
         """Another drill recorded in this database ends here: its sites go to standby, its
@@ -174,30 +178,33 @@ class ServiceResponder(CapacityResponder):
         cases: the same persons found positive again in this drill are cases of this drill,
         not of the earlier one (a positive result joins the person's episode that is not
         discarded, :func:`fangkong.case.service.open_episode`)."""
-        mine = self.platform.case_prefix
-        note = f"drill {mine} starts: an earlier drill ended"
-        ended = [c for c in self.session.scalars(
-            select(Case).join(Person, Person.id == Case.person_id).where(
-                Person.ref.like(f"{self.platform.prefix}%"),
-                Case.classification != Classification.discarded).order_by(Case.id))
-            if not self.platform.owns_case(c.ref)]
+        mine, run = self.platform.case_prefix, self.platform.run_id
+        note = name("ended", run=mine)
+        persons = set(self.platform.person_id.tolist())
+        others = drill_runs.tagged(self.session, "case_episode", other_than=run)
+        ended = [c for k in range(0, len(others), 900) for c in self.session.scalars(
+            select(Case).where(Case.id.in_(others[k:k + 900]),
+                               Case.classification != Classification.discarded))
+            if c.person_id in persons]
+        ended.sort(key=lambda c: c.id)
         for case in ended:
             cases.apply_change(case, actor=self.actor, classification=Classification.discarded,
                                severity=None, basis=Basis.rule, note=note)
         if ended:
             audit.record(self.session, self.actor, action="update", record_type="case",
                          record_ids=[c.id for c in ended], fields=["classification"], note=note)
+        sites = drill_runs.tagged(self.session, "iso_site", other_than=run)
         for site in self.session.scalars(select(Site).where(
-                Site.code.like("DC%"), Site.status == SiteStatus.active)):
-            if not site.code.startswith(mine) and site.name.startswith("drill "):
-                site.status = SiteStatus.standby
-                audit.record(self.session, self.actor, action="update",
-                             record_type="iso_site", record_ids=[site.id], fields=["status"],
-                             note=f"drill {mine} starts: an earlier drill's site stands down")
+                Site.id.in_(sites), Site.status == SiteStatus.active).order_by(Site.id)):
+            site.status = SiteStatus.standby
+            audit.record(self.session, self.actor, action="update",
+                         record_type="iso_site", record_ids=[site.id], fields=["status"],
+                         note=name("stood_down", run=mine))
+        earlier = set(drill_runs.tagged(self.session, "zone", other_than=run))
         for zone in zones.list_(self.session, actor=self.actor):
-            if DRILL_ZONE in zone.name and not zone.name.endswith(f"{DRILL_ZONE}{mine})"):
+            if zone.id in earlier:
                 zones.lift(self.session, actor=self.actor, zone_id=zone.id,
-                           data=Lift(reason=f"drill {mine} starts: an earlier drill ended"))
+                           data=Lift(reason=note))
         self.session.flush()
 
     def _venue_code(self, v: int) -> str:
@@ -210,7 +217,8 @@ class ServiceResponder(CapacityResponder):
         w.writerow(["code", "name", "venue_type", "division_code", "latitude", "longitude"])
         for v in range(city.venue_kind.size):
             kind = city.venue_kinds[int(city.venue_kind[v])]
-            w.writerow([self._venue_code(v), f"{kind} {v}", VENUE_TYPES.get(kind, "other"),
+            w.writerow([self._venue_code(v), name("venue", kind=kind, number=v),
+                        VENUE_TYPES.get(kind, "other"),
                         city.district_codes[int(city.venue_district[v])],
                         round(float(city.venue_lat[v]), 6), round(float(city.venue_lon[v]), 6)])
         s = get_settings()
@@ -222,6 +230,7 @@ class ServiceResponder(CapacityResponder):
         self.venue_codes = np.array([self._venue_code(v) for v in range(city.venue_kind.size)],
                                     dtype=object)
         self.venue_ids = np.array([ids[c] for c in self.venue_codes], dtype=np.int64)
+        self._tag("tracing_venue", self.venue_ids.tolist())
 
     def _sites(self) -> None:
         """Sites per district, in proportion to its residents; codes name the drill."""
@@ -238,12 +247,14 @@ class ServiceResponder(CapacityResponder):
                         continue
                     n = min(ROOMS_PER_SITE, int(rooms) - k)
                     venue = int(city.venue_start[0, d])
-                    isolation.create_site(self.session, actor=self.actor, data=SiteCreate(
-                        code=code, name=f"drill {kind.value} {city.district_names[d]} "
-                                        f"{k // ROOMS_PER_SITE + 1}",
+                    site = isolation.create_site(self.session, actor=self.actor, data=SiteCreate(
+                        code=code, name=name("site", kind=kind.value,
+                                             district=city.district_names[d],
+                                             number=k // ROOMS_PER_SITE + 1),
                         type=kind, division_code=city.district_codes[d],
                         lon=float(city.venue_lon[venue]), lat=float(city.venue_lat[venue]),
                         rooms=[RoomSpec(label=f"{r + 1:04d}") for r in range(n)]))
+                    self._tag("iso_site", [site.id])
 
     def _fleet(self) -> None:
         """Buses for contacts and ambulances for cases: the strategy's vehicles of each."""
@@ -259,6 +270,7 @@ class ServiceResponder(CapacityResponder):
                     code=f"{p.case_prefix}{kind.value[0].upper()}{k:04d}", kind=kind,
                     capacity=cap.vehicle_seats, division_code=city.district_codes[d])).id)
             self.fleet[passenger] = ids
+            self._tag("iso_vehicle", ids)
 
     def record_transfers(self, people: np.ndarray, *, case: bool, clock_start: list[datetime],
                          arrival: list[datetime]) -> None:
@@ -423,7 +435,7 @@ class ServiceResponder(CapacityResponder):
                     last_exposure=self.date_of(int(last[0])), estimated=True,
                     setting=setting,
                     proximity=Proximity.direct, certainty=Certainty.probable,
-                    role="close_contact", reason=f"{setting.value}: named in the interview"))
+                    role="close_contact", reason=name("named", setting=setting.value)))
         return out
 
     def _traced(self, episode_ids: list[int], todo: np.ndarray) -> Traced:
@@ -465,13 +477,15 @@ class ServiceResponder(CapacityResponder):
                     continue
                 d = int(city.town_district[town])
                 zone = zones.designate(self.session, actor=self.actor, data=ZoneCreate(
-                    name=f"{city.district_names[d]} {city.town_names[town]} "
-                         f"{DRILL_ZONE}{self.platform.case_prefix})", level=levels[0],
+                    name=name("zone", district=city.district_names[d],
+                              town=city.town_names[town], run=self.platform.case_prefix),
+                    level=levels[0],
                     owning_division_code=city.district_codes[d],
                     members=[MemberIn(division_code=str(city.town_codes[town]))],
                     population=int((city.town == town).sum()), last_infection_date=today,
-                    reason="community infections (drill)", pack_id=self.pack_id))
+                    reason=name("zone_reason"), pack_id=self.pack_id))
                 self.zone_of[town] = zone.id
+                self._tag("zone", [zone.id])
             rows = [r for r in zones.evaluate(self.session, actor=self.actor, on=today,
                                               zone_ids=set(self.zone_of.values()))
                     if r.proposal_id is not None and not r.applied]
@@ -512,9 +526,10 @@ class ServiceResponder(CapacityResponder):
         towns = np.unique(city.town[people])
         with sim_clock(self.at(day, 7)):
             created = testing.create_round(self.session, actor=self.actor, data=RoundCreate(
-                name=f"drill area round day {day}", series=f"drill-{p.case_prefix}",
+                name=name("round", day=day), series=f"drill-{p.case_prefix}",
                 area=[str(city.town_codes[t]) for t in towns.tolist()],
                 start_at=self.at(day, 7), deadline_at=self.at(day, 19), pack=self.pack_id))
+            self._tag("testing_round", [created.round_id])
             target = dict.fromkeys(self.session.scalars(select(Target.person_id).where(
                 Target.round_id == created.round_id)))
             limits = {pid: (mx, hh) for pid, mx, hh in self.session.execute(
@@ -679,18 +694,20 @@ class ServiceResponder(CapacityResponder):
     def _cases(self) -> list[tuple[int, int]]:
         """Cases the testing service reported from this drill's tubes since the last look
         (their refs name the tube): the agents, with their sample day."""
-        out = []
+        out, made = [], []
         start = self.date_of(0)
         for case_id, person_id, sampled in self.session.execute(
                 select(Case.id, Case.person_id, Case.first_positive_sample_date).where(
                     Case.ref.like(f"NAT-{self.platform.case_prefix}-%"),
                     Case.id > self.last_case).order_by(Case.id)):
             self.last_case = max(self.last_case, case_id)
+            made.append(case_id)
             agent = self.platform.agent_of(person_id)
             if sampled is None:
                 continue
             self.platform.case_of.setdefault(agent, case_id)
             out.append((agent, (sampled - start).days))
+        self._tag("case_episode", made)
         return sorted(out)
 
     def _retest(self, positive_barcodes: list[str], day: int) -> None:
