@@ -6,8 +6,8 @@ cases, 流调 tasks, lab, rounds, zones, quarantine sites, vehicles). What the p
 then hang on them (exposures, contact episodes, stays, room nights, transfers, tubes, samples,
 follow-ups, tasks about them, their events and histories) is found by the database's own
 references when the run is removed: the foreign keys (read from the database), the references
-the samples and targets keep by trigger instead (migrations 0013, 0015, 0020), and a task's
-subject. Persons and venues that another run still lists stay. The audit log keeps its entries
+the samples and targets keep by trigger instead (migrations 0013, 0015, 0020), the
+transmission graph's clusters (named by their first case) and a task's subject. Persons and venues that another run still lists stay. The audit log keeps its entries
 (it is append-only); the removal is one more entry, with what was removed.
 """
 
@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, MetaData, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import sort_tables
 
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
@@ -34,7 +35,9 @@ SOFT_REFS = (("testing_sample", "tube_id", "testing_tube"),
              ("testing_sample", "round_id", "testing_round"),
              ("testing_target", "round_id", "testing_round"),
              ("testing_target", "person_id", "person"),
-             ("testing_tube", "lab_id", "testing_lab"))
+             ("testing_tube", "lab_id", "testing_lab"),
+             # a cluster of the transmission graph is named by its smallest case id
+             ("tracing_cluster", "cluster_id", "case_episode"))
 # A task's subject (``task.subject_type``) and the table it names.
 SUBJECTS = {"case": "case_episode", "contact": "tracing_contact", "person": "person",
             "person_stay": "person_stay", "zone": "zone", "iso_stay": "iso_stay",
@@ -218,9 +221,9 @@ def _remove(conn: Connection, roots: dict[str, set[int]],
             if fresh:
                 ids.setdefault(name, set()).update(fresh)
                 todo.append((name, fresh))
-    soft = {name for name, _, _ in SOFT_REFS}
-    order = [t for t in reversed(meta.sorted_tables) if t.name in soft] + [
-        t for t in reversed(meta.sorted_tables) if t.name not in soft]
+    extra = [(meta.tables[parent], meta.tables[name]) for name, _, parent in SOFT_REFS
+             if name in meta.tables and parent in meta.tables]
+    order = list(reversed(sort_tables(meta.tables.values(), extra_dependencies=extra)))
     removed: dict[str, int] = {}
     for table in order:
         n = 0
