@@ -31,7 +31,8 @@ def _counts(session: Session) -> dict[str, int]:
     meta = MetaData()
     meta.reflect(bind=session.connection())
     return {name: int(session.scalar(select(func.count()).select_from(table)) or 0)
-            for name, table in sorted(meta.tables.items()) if name not in ("audit_log", "tracing_graph_state")}
+            for name, table in sorted(meta.tables.items())
+            if name not in ("audit_log", "tracing_graph_state")}
 
 
 def test_a_run_is_removed_whole_and_shared_persons_stay_with_the_other_run(

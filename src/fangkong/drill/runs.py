@@ -7,8 +7,9 @@ then hang on them (exposures, contact episodes, stays, room nights, transfers, t
 follow-ups, tasks about them, their events and histories) is found by the database's own
 references when the run is removed: the foreign keys (read from the database), the references
 the samples and targets keep by trigger instead (migrations 0013, 0015, 0020), the
-transmission graph's clusters (named by their first case) and a task's subject. Persons and venues that another run still lists stay. The audit log keeps its entries
-(it is append-only); the removal is one more entry, with what was removed.
+transmission graph's clusters (named by their first case) and a task's subject. Persons and
+venues that another run still lists stay. The audit log keeps its entries (it is append-only);
+the removal is one more entry, with what was removed.
 """
 
 from __future__ import annotations
