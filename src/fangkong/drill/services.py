@@ -284,15 +284,27 @@ class ServiceResponder(CapacityResponder):
         seats = self.strategy.capacity.vehicle_seats
         for n, k in enumerate(range(0, len(order), seats)):
             load = order[k:k + seats]
+            leaves = min(arrival[i] for i in load) - timedelta(minutes=30)
+            # Each transfer is requested when its clock starts (the positive result, the
+            # identification), and at the latest when the vehicle leaves: requested, then
+            # dispatched, then arrived.
+            asked: dict[datetime, list[int]] = {}
+            for i in load:
+                asked.setdefault(min(clock_start[i], leaves), []).append(i)
+            id_of: dict[int, int] = {}
+            for when, group in sorted(asked.items()):
+                with sim_clock(when):
+                    made = transfers.request_many(
+                        self.session, actor=self.actor, data=[TransferCreate(
+                            person_ref=self.platform.person_ref(int(people[i])),
+                            to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
+                            clock_start=clock_start[i]) for i in group])
+                id_of.update((i, t.id) for i, t in zip(group, made, strict=True))
+            ids = [id_of[i] for i in load]
             with sim_clock(arrival[load[-1]]):
-                ids = [t.id for t in transfers.request_many(
-                    self.session, actor=self.actor, data=[TransferCreate(
-                        person_ref=self.platform.person_ref(int(people[i])),
-                        to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
-                        clock_start=clock_start[i]) for i in load])]
                 transfers.dispatch(self.session, actor=self.actor,
                                    vehicle_id=fleet[n % len(fleet)], transfer_ids=ids,
-                                   at=min(arrival[i] for i in load) - timedelta(minutes=30))
+                                   at=leaves)
                 transfers.arrive_many(self.session, actor=self.actor, arrivals=[
                     (transfer_id, arrival[i]) for i, transfer_id in zip(load, ids,
                                                                         strict=True)])
