@@ -19,7 +19,7 @@ from fangkong.drill import report
 from fangkong.drill import runs as drill_runs
 from fangkong.drill.loop import COLUMNS, HOME_Q, Drill
 from fangkong.drill.names import name
-from fangkong.drill.services import ServiceResponder
+from fangkong.drill.respond import PlatformResponder
 from fangkong.drill.strategy import Strategy, load
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
@@ -136,7 +136,7 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
     actor = system_actor()
     strategy = Strategy.model_validate({"agents": 3000, "days": 25, "seed": 13})
     drill = Drill(strategy, session=session, actor=actor)
-    assert isinstance(drill.responder, ServiceResponder)
+    assert isinstance(drill.responder, PlatformResponder)
     run = drill.run_all()
     prefix = drill.platform.case_prefix if drill.platform else ""
     found = sum(r["new_detected"] for r in run.rows)
@@ -336,8 +336,8 @@ def test_the_fast_responder_leaves_venue_exposed_people_to_the_pack() -> None:
     """Under cn_v9 the people found by venue co-presence (涉疫场所暴露人员) have no plan: the
     fast responder identifies and counts them, as the platform's tracing does, but does not
     quarantine them; a pack that manages them gets them quarantined."""
+    from fangkong.drill.capacity import CapacityResponder
     from fangkong.drill.loop import venue_managed
-    from fangkong.drill.responder import CapacityResponder
     from fangkong.sim.engine import Engine
 
     assert venue_managed("cn_v9") is False and venue_managed("who_2021") is True
