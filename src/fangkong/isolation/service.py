@@ -656,3 +656,33 @@ def assign_and_book(session: Session, *, actor: Actor, data: BatchAssign) -> dic
     """Assign a batch to the free rooms of the sites in the database and book every stay (all
     or nothing: a refusal rolls the batch back with the caller's transaction)."""
     return batch.assign_batch(session, actor=actor, data=data, create_stays=create_stays)
+
+
+def pending_tests(session: Session, person_ids: Sequence[int], on: date) -> list[tuple[int, int]]:
+    """(stay id, person id) of the active stays of these persons with a test on ``on`` still
+    without its result."""
+    out: list[tuple[int, int]] = []
+    for k in range(0, len(person_ids), 900):
+        out += [(s, p) for s, p in session.execute(
+            select(Stay.id, Stay.person_id).join(StayTest, StayTest.stay_id == Stay.id)
+            .where(Stay.person_id.in_(person_ids[k:k + 900]), Stay.status == StayStatus.active,
+                   StayTest.test_date == on, StayTest.result == SampleResult.pending))]
+    return out
+
+
+def site_id(session: Session, code: str) -> int | None:
+    return session.scalar(select(Site.id).where(Site.code == code))
+
+
+def stand_down(session: Session, *, actor: Actor, site_ids: Sequence[int], note: str) -> int:
+    """The active sites of ``site_ids`` go to standby (each audited, with ``note``)."""
+    actor.require(Perm.isolation_write)
+    n = 0
+    for site in session.scalars(select(Site).where(
+            Site.id.in_(list(site_ids)), Site.status == SiteStatus.active).order_by(Site.id)):
+        site.status = SiteStatus.standby
+        audit.record(session, actor, action="update", record_type="iso_site",
+                     record_ids=[site.id], fields=["status"], note=note)
+        n += 1
+    session.flush()
+    return n

@@ -9,7 +9,7 @@ and management plan of the policy pack, and the tasks to notify and transfer the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from statistics import median
@@ -733,3 +733,31 @@ def on_case_reported(session: Session, event: events.Event) -> None:
 
 events.subscribe("case.reported", on_case_reported)
 events.subscribe("transfer.arrived", on_transfer_arrived)
+
+
+def proposed_of(session: Session, case_ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    """(exposure id, source case id, proposed role) of the proposals still to review of these
+    cases."""
+    return [(i, c, r) for i, c, r in session.execute(
+        select(Exposure.id, Exposure.source_case_id, Exposure.proposed_role).where(
+            Exposure.source_case_id.in_(list(case_ids)), Exposure.review == Review.proposed))]
+
+
+def episode_rows(session: Session,
+                 ids: Collection[int]) -> list[tuple[int, int, date, str, int]]:
+    """(id, person id, last exposure, role, index case id) of these contact episodes."""
+    ordered, out = sorted(set(ids)), []
+    for k in range(0, len(ordered), 900):
+        out += [(i, p, d, r, c) for i, p, d, r, c in session.execute(
+            select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
+                   ContactEpisode.role, ContactEpisode.index_case_id).where(
+                ContactEpisode.id.in_(ordered[k:k + 900])))]
+    return out
+
+
+def episodes_by_id(session: Session, ids: Collection[int]) -> dict[int, ContactEpisode]:
+    ordered, out = sorted(set(ids)), {}
+    for k in range(0, len(ordered), 900):
+        out.update({c.id: c for c in session.scalars(select(ContactEpisode).where(
+            ContactEpisode.id.in_(ordered[k:k + 900])))})
+    return out

@@ -6,9 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 
-from fangkong.core import audit
 from fangkong.drill import runs as drill_runs
 from fangkong.drill.capacity import Rooms
 from fangkong.drill.names import name
@@ -22,11 +20,9 @@ from fangkong.isolation import transfers
 from fangkong.isolation.enums import (
     AssignRole,
     PassengerClass,
-    SiteStatus,
     SiteType,
     VehicleKind,
 )
-from fangkong.isolation.models import Site
 from fangkong.isolation.schemas import (
     BatchAssign,
     BatchPerson,
@@ -55,14 +51,10 @@ class Isolation(Serviced, Rooms):
 
     def init(self) -> None:
         mine, run = self.platform.case_prefix, self.platform.run_id
-        sites = drill_runs.tagged(self.session, "iso_site", other_than=run)
-        for site in self.session.scalars(select(Site).where(
-                Site.id.in_(sites), Site.status == SiteStatus.active).order_by(Site.id)):
-            site.status = SiteStatus.standby
-            audit.record(self.session, self.actor, action="update",
-                         record_type="iso_site", record_ids=[site.id], fields=["status"],
-                         note=name("stood_down", run=mine))
-        self.session.flush()
+        isolation.stand_down(self.session, actor=self.actor,
+                             site_ids=drill_runs.tagged(self.session, "iso_site",
+                                                        other_than=run),
+                             note=name("stood_down", run=mine))
         self._sites()
         self._fleet()
 
@@ -77,7 +69,7 @@ class Isolation(Serviced, Rooms):
             for d, rooms in enumerate(per):
                 for k in range(0, int(rooms), ROOMS_PER_SITE):
                     code = f"{p.case_prefix}{prefix}{d:02d}{k // ROOMS_PER_SITE:03d}"
-                    if self.session.scalar(select(Site.id).where(Site.code == code)):
+                    if isolation.site_id(self.session, code) is not None:
                         continue
                     n = min(ROOMS_PER_SITE, int(rooms) - k)
                     venue = int(city.venue_start[0, d])

@@ -6,13 +6,9 @@ import csv
 import io
 
 import numpy as np
-from sqlalchemy import select
 
 from fangkong.case import service as cases
-from fangkong.case.enums import Basis, Classification
-from fangkong.case.models import Case
 from fangkong.config import get_settings
-from fangkong.core import audit
 from fangkong.drill import runs as drill_runs
 from fangkong.drill.names import name
 from fangkong.drill.respond.common import Context, Serviced
@@ -20,7 +16,6 @@ from fangkong.drill.responder import (
     Capability,
 )
 from fangkong.tracing import service as venues
-from fangkong.tracing.models import Venue
 
 VENUE_TYPES = {"market": "market", "supermarket": "supermarket", "restaurant": "restaurant",
                "clinic": "hospital", "station": "transport"}
@@ -52,20 +47,11 @@ class Registry(Serviced, Capability):
         one (a positive result joins the person's episode that is not discarded,
         :func:`fangkong.case.service.open_episode`)."""
         mine, run = self.platform.case_prefix, self.platform.run_id
-        note = name("ended", run=mine)
-        persons = set(self.platform.person_id.tolist())
-        others = drill_runs.tagged(self.session, "case_episode", other_than=run)
-        ended = [c for k in range(0, len(others), 900) for c in self.session.scalars(
-            select(Case).where(Case.id.in_(others[k:k + 900]),
-                               Case.classification != Classification.discarded))
-            if c.person_id in persons]
-        ended.sort(key=lambda c: c.id)
-        for case in ended:
-            cases.apply_change(case, actor=self.actor, classification=Classification.discarded,
-                               severity=None, basis=Basis.rule, note=note)
-        if ended:
-            audit.record(self.session, self.actor, action="update", record_type="case",
-                         record_ids=[c.id for c in ended], fields=["classification"], note=note)
+        cases.set_aside(self.session, actor=self.actor,
+                        case_ids=drill_runs.tagged(self.session, "case_episode",
+                                                   other_than=run),
+                        person_ids=self.platform.person_id.tolist(),
+                        note=name("ended", run=mine))
         self.session.flush()
 
     def _venue_code(self, v: int) -> str:
@@ -86,8 +72,7 @@ class Registry(Serviced, Capability):
         venues.import_venues(self.session, actor=self.actor, source=buf.getvalue().encode(),
                              filename="drill-venues.csv", max_bytes=1 << 31,
                              max_errors=s.import_max_errors)
-        ids = dict(self.session.execute(select(Venue.code, Venue.id).where(
-            Venue.code.like(f"{self.platform.prefix}V%"))).all())
+        ids = venues.venue_ids(self.session, f"{self.platform.prefix}V")
         self.venue_codes = np.array([self._venue_code(v) for v in range(city.venue_kind.size)],
                                     dtype=object)
         self.venue_ids = np.array([ids[c] for c in self.venue_codes], dtype=np.int64)

@@ -8,9 +8,8 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import select
 
-from fangkong.case.models import Case
+from fangkong.case import service as cases
 from fangkong.drill.lab import Batch, Lab
 from fangkong.drill.names import name
 from fangkong.drill.platform import sim_clock
@@ -23,14 +22,9 @@ from fangkong.drill.responder import (
 from fangkong.isolation import service as isolation
 from fangkong.isolation.enums import (
     SampleResult,
-    StayStatus,
 )
-from fangkong.isolation.models import Stay, StayTest
 from fangkong.testing import importer as samples
 from fangkong.testing import service as testing
-from fangkong.testing.enums import MemberStatus
-from fangkong.testing.models import Followup, FollowupMember, Target, Tube
-from fangkong.testing.models import Lab as LabRecord
 from fangkong.testing.schemas import LabCreate, RoundCreate, TubeIssue
 
 
@@ -55,7 +49,7 @@ class Testing(Serviced, Lab):
     def init(self) -> None:
         p, city = self.platform, self.city
         code = f"{p.case_prefix}LAB"
-        lab = self.session.scalar(select(LabRecord.id).where(LabRecord.code == code))
+        lab = testing.lab_id(self.session, code)
         self.lab_id = lab if lab is not None else testing.create_lab(
             self.session, actor=self.actor, data=LabCreate(
                 code=code, name=name("lab"), division_code=city.district_codes[0],
@@ -76,12 +70,7 @@ class Testing(Serviced, Lab):
                 area=[str(city.town_codes[t]) for t in towns.tolist()],
                 start_at=self.at(day, 7), deadline_at=self.at(day, 19), pack=self.pack_id))
             self._tag("testing_round", [created.round_id])
-            target = dict.fromkeys(self.session.scalars(select(Target.person_id).where(
-                Target.round_id == created.round_id)))
-            limits = {pid: (mx, hh) for pid, mx, hh in self.session.execute(
-                select(Target.person_id, Target.pool_max, Target.household).where(
-                    Target.round_id == created.round_id))}
-            del target
+            limits = testing.target_limits(self.session, created.round_id)
             pids = p.person_id[people]
             size = np.array([limits.get(int(i), (1, False))[0] for i in pids], dtype=np.int64)
             household = np.array([limits.get(int(i), (1, False))[1] for i in pids], dtype=bool)
@@ -211,16 +200,8 @@ class Testing(Serviced, Lab):
         without its result (a sample on another day, a fever-clinic visit, is no stay's)."""
         agent_of = dict(zip(self.platform.person_id[people].tolist(), people.tolist(),
                             strict=True))
-        persons = sorted(agent_of)
-        out = []
-        for k in range(0, len(persons), 900):
-            for stay_id, person_id in self.session.execute(
-                    select(Stay.id, Stay.person_id).join(StayTest, StayTest.stay_id == Stay.id)
-                    .where(Stay.person_id.in_(persons[k:k + 900]),
-                           Stay.status == StayStatus.active, StayTest.test_date == on,
-                           StayTest.result == SampleResult.pending)):
-                out.append((stay_id, agent_of[person_id]))
-        return out
+        return [(stay_id, agent_of[person_id]) for stay_id, person_id
+                in isolation.pending_tests(self.session, sorted(agent_of), on)]
 
     def _stay_tests(self, day: int) -> None:
         """The results of quarantine tests released today, on the stays' tests (through the
@@ -242,10 +223,8 @@ class Testing(Serviced, Lab):
         (their refs name the tube): the agents, with their sample day."""
         out, made = [], []
         start = self.date_of(0)
-        for case_id, person_id, sampled in self.session.execute(
-                select(Case.id, Case.person_id, Case.first_positive_sample_date).where(
-                    Case.ref.like(f"NAT-{self.platform.case_prefix}-%"),
-                    Case.id > self.last_case).order_by(Case.id)):
+        for case_id, person_id, sampled in cases.with_ref_prefix(
+                self.session, f"NAT-{self.platform.case_prefix}-", after=self.last_case):
             self.last_case = max(self.last_case, case_id)
             made.append(case_id)
             agent = self.platform.agent_of(person_id)
@@ -260,13 +239,7 @@ class Testing(Serviced, Lab):
         """The members of positive pools still pending: single tubes, sampled this evening."""
         if not positive_barcodes:
             return
-        rows = self.session.execute(
-            select(FollowupMember.person_id, Followup.round_id)
-            .join(Followup, Followup.id == FollowupMember.followup_id)
-            .join(Tube, Tube.id == Followup.tube_id)
-            .where(Tube.barcode.in_(positive_barcodes),
-                   FollowupMember.status == MemberStatus.pending)
-            .order_by(Followup.round_id, FollowupMember.person_id)).all()
+        rows = testing.pending_followup_members(self.session, positive_barcodes)
         by_round: dict[int, list[int]] = {}
         for person_id, round_id in rows:
             by_round.setdefault(round_id, []).append(self.platform.agent_of(person_id))

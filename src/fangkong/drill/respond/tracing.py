@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
 
 from fangkong.config import get_settings
 from fangkong.drill.capacity import SimTracing
@@ -31,10 +30,8 @@ from fangkong.tracing.enums import (
     Certainty,
     ContactStatus,
     Proximity,
-    Review,
     Setting,
 )
-from fangkong.tracing.models import ContactEpisode, Exposure
 from fangkong.tracing.schemas import ExposureCreate, StatusUpdate
 
 SLOT_START_HOUR = 7   # venue slot k runs from 07:00 + 2 h × k
@@ -114,10 +111,8 @@ class Tracing(Serviced, SimTracing):
         case first), the workmates and classmates they named added in one batch."""
         order = [self.platform.case_of[int(a)] for a in agents]
         rank = {case_id: k for k, case_id in enumerate(order)}
-        proposed = [(rank[e.source_case_id], e.id) for e in self.session.execute(
-            select(Exposure.id, Exposure.source_case_id, Exposure.proposed_role).where(
-                Exposure.source_case_id.in_(order), Exposure.review == Review.proposed))
-            if self._role_known(e.proposed_role)]
+        proposed = [(rank[case_id], exposure) for exposure, case_id, role
+                    in tracing.proposed_of(self.session, order) if self._role_known(role)]
         found = [e.contact_id for e in tracing.review_many(
             self.session, actor=self.actor, exposure_ids=[i for _, i in sorted(proposed)],
             confirm=True)]
@@ -161,11 +156,8 @@ class Tracing(Serviced, SimTracing):
         agents, days, roles = [], [], []
         start = self.date_of(0)
         rank = {self.platform.case_of[int(a)]: k for k, a in enumerate(todo.tolist())}
-        rows = sorted(self.session.execute(
-            select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
-                   ContactEpisode.role, ContactEpisode.index_case_id).where(
-                ContactEpisode.id.in_(set(episode_ids)))).all(),
-            key=lambda r: (rank.get(r[4], len(rank)), r[0]))  # case by case, as confirmed
+        rows = sorted(tracing.episode_rows(self.session, episode_ids),
+                      key=lambda r: (rank.get(r[4], len(rank)), r[0]))  # as confirmed
         for episode, person_id, last, role, _ in rows:
             agents.append(self.platform.agent_of(person_id))
             if role in self.roles:
@@ -185,15 +177,13 @@ class Tracing(Serviced, SimTracing):
         when = at if isinstance(at, list) else [at] * people.size
         moves: list[tuple[int, StatusUpdate]] = []
         mine = sorted({e for a in people.tolist() for e in self.episodes.get(a, [])})
-        for k in range(0, len(mine), 900):  # read at once (not one by one below)
-            self.session.scalars(select(ContactEpisode).where(
-                ContactEpisode.id.in_(mine[k:k + 900]))).all()
+        episodes = tracing.episodes_by_id(self.session, mine)  # read at once
         for a, t in zip(people.tolist(), when, strict=True):
             keep = []
             for episode in self.episodes.get(a, []):
                 if wanted is ContactStatus.notified:  # told: the episode goes on
                     keep.append(episode)
-                contact = self.session.get(ContactEpisode, episode)
+                contact = episodes.get(episode)
                 if contact is None or wanted not in TRANSITIONS[contact.status]:
                     continue
                 case_id = (cases or {}).get(a)
