@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,9 +12,7 @@ from fangkong.drill.capacity import Rooms
 from fangkong.drill.names import name
 from fangkong.drill.platform import sim_clock
 from fangkong.drill.respond.common import BATCH, Context, Serviced
-from fangkong.drill.responder import (
-    EMPTY,
-)
+from fangkong.drill.responder import EMPTY
 from fangkong.isolation import service as isolation
 from fangkong.isolation import transfers
 from fangkong.isolation.enums import (
@@ -34,6 +32,9 @@ from fangkong.isolation.schemas import (
 
 ROOMS_PER_SITE = 500  # a quarantine hotel or a shelter hospital ward of this size (assumption)
 
+if TYPE_CHECKING:
+    from fangkong.drill.respond.tracing import Tracing
+
 
 class Isolation(Serviced, Rooms):
     """Quarantine hotels and shelter hospitals with the strategy's rooms and beds (an
@@ -47,7 +48,11 @@ class Isolation(Serviced, Rooms):
         self.isolated_on: dict[int, int] = {}  # agent -> day moved to isolation
         self.site_of: dict[int, int] = {}  # agent -> the site the assignment chose
         self.fleet: dict[PassengerClass, list[int]] = {}
-        self.tracer: Any = None  # the tracing capability (told of contacts' arrivals)
+        self.tracer: Tracing | None = None  # told of contacts' arrivals
+
+    def _tracer(self) -> Tracing:
+        assert self.tracer is not None, "the responder binds its tracing capability"
+        return self.tracer
 
     def init(self) -> None:
         mine, run = self.platform.case_prefix, self.platform.run_id
@@ -135,7 +140,7 @@ class Isolation(Serviced, Rooms):
                     (transfer_id, arrival[i]) for i, transfer_id in zip(load, ids,
                                                                         strict=True)])
         if not case:
-            self.tracer.contact_status(people[order], "under_management",
+            self._tracer().contact_status(people[order], "under_management",
                                 [arrival[i] for i in order])
 
     def assign_rooms(self, people: np.ndarray, day: int, *, in_use: int) -> np.ndarray:

@@ -12,9 +12,7 @@ from fangkong.config import get_settings
 from fangkong.drill import runs as drill_runs
 from fangkong.drill.names import name
 from fangkong.drill.respond.common import Context, Serviced
-from fangkong.drill.responder import (
-    Capability,
-)
+from fangkong.drill.responder import Capability
 from fangkong.tracing import service as venues
 
 VENUE_TYPES = {"market": "market", "supermarket": "supermarket", "restaurant": "restaurant",

@@ -14,15 +14,14 @@ from fangkong.drill.lab import Batch, Lab
 from fangkong.drill.names import name
 from fangkong.drill.platform import sim_clock
 from fangkong.drill.respond.common import Context, Serviced
+from fangkong.drill.respond.zoning import Zoning
 from fangkong.drill.responder import (
     PRIORITY,
     ROUTES,
     Results,
 )
 from fangkong.isolation import service as isolation
-from fangkong.isolation.enums import (
-    SampleResult,
-)
+from fangkong.isolation.enums import SampleResult
 from fangkong.testing import importer as samples
 from fangkong.testing import service as testing
 from fangkong.testing.schemas import LabCreate, RoundCreate, TubeIssue
@@ -34,7 +33,7 @@ class Testing(Serviced, Lab):
     results imported, positive pools followed up), quarantine tests on the stays; the tubes
     are tested by the world's lab (the drill's), within its capacity."""
 
-    def __init__(self, ctx: Context, rng: np.random.Generator, zoning: Any) -> None:
+    def __init__(self, ctx: Context, rng: np.random.Generator, zoning: Zoning) -> None:
         Lab.__init__(self, ctx.city, ctx.engine, ctx.strategy, rng)
         self._bind(ctx)
         self.zoning = zoning  # the zones capability (a round is recorded on its zones)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fangkong.config import get_settings
-from fangkong.drill.capacity import SimTracing
+from fangkong.drill.capacity import SimTracing, Window
 from fangkong.drill.names import name
 from fangkong.drill.platform import sim_clock
 from fangkong.drill.respond.common import Context, Serviced
+from fangkong.drill.respond.isolation import Isolation
 from fangkong.drill.responder import (
     CLOSE,
     EMPTY,
@@ -44,8 +45,8 @@ class Tracing(Serviced, SimTracing):
     day as there are tracers, oldest first; the colleagues named in the interview added;
     contact episodes moved on as the contacts are told, arrive, are released or fall ill."""
 
-    def __init__(self, ctx: Context, window: Any, rng: np.random.Generator,
-                 venue_codes: Any, isolation: Any) -> None:
+    def __init__(self, ctx: Context, window: Window, rng: np.random.Generator,
+                 venue_codes: Callable[[], np.ndarray], isolation: Isolation) -> None:
         SimTracing.__init__(self, ctx.city, ctx.engine, ctx.strategy, window, rng)
         self._bind(ctx)
         self.venue_codes = venue_codes  # () -> each venue's code (known once registered)

@@ -8,9 +8,7 @@ from fangkong.drill import runs as drill_runs
 from fangkong.drill.names import name
 from fangkong.drill.platform import sim_clock
 from fangkong.drill.respond.common import Context, Serviced
-from fangkong.drill.responder import (
-    Capability,
-)
+from fangkong.drill.responder import Capability
 from fangkong.zone import service as zones
 from fangkong.zone.schemas import InfectionIn, Lift, MemberIn, RoundIn, ZoneCreate
 
