@@ -4,6 +4,7 @@
 from fangkong.case.models import Case, ClassificationChange
 from fangkong.core.audit import AuditEntry
 from fangkong.core.db import Base
+from fangkong.drill.models import DrillRecord, DrillRun
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
@@ -50,7 +51,8 @@ metadata = Base.metadata
 
 __all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "AuditEntry", "Case",
            "ClassificationChange", "Cluster", "ClusterMember", "ContactEpisode",
-           "ContactStatusChange", "Division", "DivisionBoundary", "Exposure", "Followup",
+           "ContactStatusChange", "Division", "DivisionBoundary", "DrillRecord", "DrillRun",
+           "Exposure", "Followup",
            "FollowupMember", "GraphState", "KeyGroup", "KeyGroupMember", "Lab", "Link",
            "LoginThrottle", "Person", "PersonStay", "Point", "Room", "RoomNight", "Round",
            "RoundZone", "Sample", "SentinelReport", "SentinelRevision", "SentinelUnit", "Site",

@@ -16,8 +16,10 @@ from fangkong.config import get_settings
 from fangkong.core.auth import system_actor
 from fangkong.core.errors import Invalid
 from fangkong.drill import report
+from fangkong.drill import runs as drill_runs
 from fangkong.drill.loop import COLUMNS, HOME_Q, Drill
-from fangkong.drill.services import ServiceResponder
+from fangkong.drill.names import name
+from fangkong.drill.respond import PlatformResponder
 from fangkong.drill.strategy import Strategy, load
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
 from fangkong.person.models import Person
@@ -134,7 +136,7 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
     actor = system_actor()
     strategy = Strategy.model_validate({"agents": 3000, "days": 25, "seed": 13})
     drill = Drill(strategy, session=session, actor=actor)
-    assert isinstance(drill.responder, ServiceResponder)
+    assert isinstance(drill.responder, PlatformResponder)
     run = drill.run_all()
     prefix = drill.platform.case_prefix if drill.platform else ""
     found = sum(r["new_detected"] for r in run.rows)
@@ -166,7 +168,11 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
     assert contacts and all(c.plan and c.pack == "cn_v9" for c in contacts)
     assert sum(r["contacts_identified"] for r in run.rows) == len(contacts)
     # Zones: in the registry; the drill's figure is the registry's.
-    zones = session.scalars(select(Zone).where(Zone.name.like(f"%(drill {prefix})"))).all()
+    assert drill.platform is not None
+    run_id = drill.platform.run_id
+    zones = session.scalars(select(Zone).where(Zone.id.in_(
+        drill_runs.tagged(session, "zone", run_id=run_id)))).all()
+    assert all(z.name.endswith(f"（演练 {prefix}）") for z in zones)
     active = [z for z in zones if z.status.value == "active"]
     assert zones and run.rows[-1]["zones_active"] == len(active)
     assert any(z.rounds for z in zones)
@@ -193,6 +199,12 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
                                                    Transfer.status == "arrived")).all()
     assert len(moved) == sum(r["contacts_managed"] for r in run.rows) > 0
     assert all(t.arrived_at > t.clock_start for t in moved)
+    # Every transfer (contacts' and cases') is requested, then dispatched, then arrived; it is
+    # requested when its clock starts, unless the vehicle left earlier.
+    every = session.scalars(select(Transfer).where(Transfer.status == "arrived")).all()
+    assert {t.passenger_class.value for t in every} == {"contact", "case"}
+    assert all(t.created_at <= t.dispatched_at <= t.arrived_at for t in every)
+    assert all(t.created_at == min(t.clock_start, t.dispatched_at) for t in every)
     episodes = session.scalars(select(ContactEpisode)).all()
     assert {"released", "identified"} <= {c.status.value for c in episodes}
     assert all(c.management_started_at for c in episodes if c.status.value == "released")
@@ -229,12 +241,15 @@ def test_the_platform_responds_through_its_services(session: Session, tmp_path: 
         sum(r["tasks_on_time"] for r in run.rows) / due, 3)
     # The same drill again is a drill of its own with the same figures; the first one's
     # zones are lifted and its sites stand down.
-    again = Drill(strategy, session=session, actor=actor).run_all()
+    second = Drill(strategy, session=session, actor=actor)
+    again = second.run_all()
+    assert second.platform is not None
+    again_prefix = second.platform.case_prefix
     assert again.rows == run.rows
     # The first drill's cases were set aside as the second started: their persons' new
     # positives are the second drill's cases, not the first's.
     assert {c.classification.value for c in cases} == {"discarded"}
-    assert all("an earlier drill ended" in (c.history[-1].note or "") for c in cases)
+    assert all((c.history[-1].note or "") == name("ended", run=again_prefix) for c in cases)
     assert all(z.status.value == "lifted" for z in zones)
     assert all(s.status.value == "standby" for s in session.scalars(select(Site).where(
         Site.code.like(f"{prefix}%"))))
@@ -321,8 +336,8 @@ def test_the_fast_responder_leaves_venue_exposed_people_to_the_pack() -> None:
     """Under cn_v9 the people found by venue co-presence (涉疫场所暴露人员) have no plan: the
     fast responder identifies and counts them, as the platform's tracing does, but does not
     quarantine them; a pack that manages them gets them quarantined."""
+    from fangkong.drill.capacity import CapacityResponder
     from fangkong.drill.loop import venue_managed
-    from fangkong.drill.responder import CapacityResponder
     from fangkong.sim.engine import Engine
 
     assert venue_managed("cn_v9") is False and venue_managed("who_2021") is True

@@ -221,3 +221,53 @@ def is_case(obj: object) -> bool:
     """Whether ``obj`` is a case record (for a session listener of another domain that follows
     changes to cases)."""
     return isinstance(obj, Case)
+
+
+def ids_by_ref(session: Session, refs: Collection[str]) -> dict[str, tuple[int, str]]:
+    """Each found case's id and owning division, by ref."""
+    ordered, found = sorted(refs), {}
+    for start in range(0, len(ordered), 900):
+        found.update({r: (i, c) for r, i, c in session.execute(
+            select(Case.ref, Case.id, Case.owning_division_code).where(
+                Case.ref.in_(ordered[start:start + 900])))})
+    return found
+
+
+def owning_divisions(session: Session, ids: Collection[int]) -> dict[int, str]:
+    ordered, found = sorted(ids), {}
+    for start in range(0, len(ordered), 900):
+        found.update({i: c for i, c in session.execute(
+            select(Case.id, Case.owning_division_code).where(
+                Case.id.in_(ordered[start:start + 900])))})
+    return found
+
+
+def with_ref_prefix(session: Session, prefix: str, *,
+                    after: int = 0) -> list[tuple[int, int, date | None]]:
+    """(id, person id, first positive sample date) of the cases whose ref starts with
+    ``prefix`` and whose id is above ``after``, by id."""
+    return [(i, p, d) for i, p, d in session.execute(
+        select(Case.id, Case.person_id, Case.first_positive_sample_date).where(
+            Case.ref.like(f"{prefix}%"), Case.id > after).order_by(Case.id))]
+
+
+def set_aside(session: Session, *, actor: Actor, case_ids: Collection[int],
+              person_ids: Collection[int], note: str) -> list[int]:
+    """Discard (basis ``rule``, ``note`` in their history) the cases of ``case_ids`` that are
+    of ``person_ids`` and not discarded yet (an earlier drill's, when another starts); one
+    audit entry. Returns their ids."""
+    actor.require(Perm.case_write)
+    ordered, persons = sorted(case_ids), set(person_ids)
+    ended = [c for k in range(0, len(ordered), 900) for c in session.scalars(
+        select(Case).where(Case.id.in_(ordered[k:k + 900]),
+                           Case.classification != Classification.discarded))
+        if c.person_id in persons]
+    ended.sort(key=lambda c: c.id)
+    for case in ended:
+        apply_change(case, actor=actor, classification=Classification.discarded,
+                     severity=None, basis=Basis.rule, note=note)
+    if ended:
+        audit.record(session, actor, action="update", record_type="case",
+                     record_ids=[c.id for c in ended], fields=["classification"], note=note)
+    session.flush()
+    return [c.id for c in ended]

@@ -15,7 +15,6 @@ from datetime import timedelta
 from importlib import resources
 
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.case import importer as case_importer
@@ -26,11 +25,10 @@ from fangkong.demo.synthetic import people, to_csv
 from fangkong.geo import service as geo
 from fangkong.geo.enums import Level
 from fangkong.person import importer as person_importer
-from fangkong.person.models import Person
+from fangkong.person import service as persons
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
 from fangkong.user import service as users
-from fangkong.user.models import User
 from fangkong.user.schemas import UserCreate
 
 CITY = "4408"  # 湛江市
@@ -85,8 +83,8 @@ def _cases(session: Session, actor: Actor, seed: int, n: int) -> case_importer.C
     writer.writerow(["ref", "person_ref", "classification", "severity", "onset_date",
                      "reported_at", "detection_mode", "owning_division_code"])
 
-    picked = session.execute(select(Person.ref, Person.division_code).where(
-        Person.ref.like("ZJ%")).order_by(Person.id).limit(n * 37)).all()[::37][:n]
+    picked = [(ref, code) for ref, _, code in persons.refs_with_prefix(
+        session, "ZJ", limit=n * 37)][::37][:n]
     for i, (ref, code) in enumerate(picked):
         cls = rng.choice(["asymptomatic", "confirmed", "confirmed", "suspected"])
         reported = now - timedelta(days=rng.randrange(0, 10), hours=rng.randrange(0, 20))
@@ -100,9 +98,7 @@ def _cases(session: Session, actor: Actor, seed: int, n: int) -> case_importer.C
 
 
 def _tasks(session: Session, actor: Actor, seed: int) -> int:
-    from fangkong.task.models import Task
-
-    if session.scalar(select(Task.id).limit(1)) is not None:
+    if tasks.any_task(session):
         return 0
     rng = random.Random(seed)
     now = utc_now()
@@ -130,7 +126,7 @@ def _users(session: Session, actor: Actor) -> str:
     path = get_settings().data_dir / "demo-users.txt"
     lines = []
     for name, role, code in DEMO_USERS:
-        if session.scalar(select(User.id).where(User.username == name)) is not None:
+        if users.username_taken(session, name):
             continue
         password = secrets.token_urlsafe(12)
         users.create_user(session, actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -63,3 +64,53 @@ def run(
         console.print(f"[green]written[/] {out / 'metrics.csv'} and {out / 'report.html'}")
 
     emit({"out": str(out), "runs": table}, as_json, text)
+
+
+@app.command("runs")
+@handle_errors
+def runs(as_json: bool = JsonOpt) -> None:
+    """The drill runs recorded in the database, with how many records of each kind each made."""
+    from fangkong.drill import runs as drill_runs
+
+    with db_session() as session:
+        found = drill_runs.list_runs(session, actor=cli_actor())
+    rows = [dataclasses.asdict(r) for r in found]
+
+    def text() -> None:
+        if not found:
+            console.print("no drill runs")
+        for r in found:
+            done = f"finished {r.finished_at:%Y-%m-%d %H:%M}" if r.finished_at else "unfinished"
+            console.print(f"[bold]{r.key}[/] (id {r.id}) {r.strategy}, pack {r.pack}, city "
+                          f"{r.city}, {r.agents:,} agents, seed {r.seed}, {r.days} days; "
+                          f"started {r.started_at:%Y-%m-%d %H:%M} by {r.started_by}, {done}",
+                          highlight=False)
+            console.print("  " + ", ".join(f"{k} {v:,}" for k, v in r.records.items()),
+                          highlight=False)
+
+    emit(rows, as_json, text)
+
+
+@app.command("remove")
+@handle_errors
+def remove(run: str = typer.Argument(..., help="The run's key (DC…R…) or id, as `fangkong "
+                                     "drill runs` lists it."),
+           as_json: bool = JsonOpt) -> None:
+    """Remove a drill run and everything it made (one transaction, audited); persons and
+    venues of its city that another run still lists stay."""
+    import shutil
+
+    from fangkong.drill import runs as drill_runs
+
+    with db_session() as session:
+        done = drill_runs.remove(session, actor=cli_actor(), run=run)
+    shutil.rmtree(done.checkins, ignore_errors=True)  # the run's check-in store, once committed
+
+    def text() -> None:
+        console.print(f"[green]removed[/] drill run {done.run}: " + ", ".join(
+            f"{k} {v:,}" for k, v in done.removed.items()), highlight=False)
+        if done.kept:
+            console.print("kept (another run lists them): " + ", ".join(
+                f"{k} {v:,}" for k, v in done.kept.items()), highlight=False)
+
+    emit(dataclasses.asdict(done), as_json, text)

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
+from fangkong.drill.capacity import CapacityResponder
 from fangkong.drill.platform import NewCase, Platform
-from fangkong.drill.responder import CLOSE, ROUTES, CapacityResponder, Responder
+from fangkong.drill.responder import CLOSE, ROUTES, Responder
 from fangkong.drill.strategy import Strategy
 from fangkong.policy import service as policy
 from fangkong.sim.city import City, build_city
@@ -98,7 +99,8 @@ class Drill:
         self.engine = Engine(self.city, seed=strategy.seed)
         self.platform = (Platform(session, actor, self.city, run_key=self._run_key(),
                                   investigation_hours=strategy.response.investigation_hours,
-                                  pack=policy.pin(self.pack))
+                                  pack=policy.pin(self.pack), strategy=strategy.name,
+                                  days=strategy.days)
                          if session is not None and actor is not None else None)
         n = self.city.n
         self.status = np.zeros(n, dtype=np.int8)
@@ -108,17 +110,17 @@ class Drill:
             self.responder: Responder = responder
         elif self.platform is not None:
             # With a database the platform responds through its own services.
-            from fangkong.drill.services import ServiceResponder
+            from fangkong.drill.respond import PlatformResponder
 
             assert session is not None and actor is not None
-            self.responder = ServiceResponder(
+            self.responder = PlatformResponder(
                 self.city, self.engine, strategy, self._window, session=session, actor=actor,
                 platform=self.platform, pack_id=self.pack.id, date_of=self.date,
                 anchor=self.anchor)
         else:  # the abstract mode: the drill's own tracing, zones and rooms (fast comparisons)
             self.responder = CapacityResponder(self.city, self.engine, strategy, self._window,
                                                venue_managed=venue_managed(self.pack.id))
-        self.service = hasattr(self.responder, "zones")
+        self.service = self.responder.through_platform
         self.role = np.zeros(n, dtype=np.int8)
         self.since = np.zeros(n, dtype=np.int32)      # day the current wait started
         self.release = np.zeros(n, dtype=np.int32)    # isolation end
@@ -208,8 +210,7 @@ class Drill:
         leak = told_home & (self.leak_rng.random(city.n) >= s.response.home_compliance)
         out = ((st == FREE) & ~locked[city.town]) | leak
         day = eng.step(t, home=home, out=out, weekday=today.weekday() < 5)
-        if isinstance(resp, CapacityResponder):
-            resp.record_checkins(t, day.checkins)
+        resp.record_checkins(t, day.checkins)
         samples = self._sample(t)
         found = self._results(t, today)
         contacts = managed = 0
@@ -244,7 +245,7 @@ class Drill:
             "zones_medium": int((self.zone_level == 1).sum()),
             "zones_active": int((self.zone_level >= 0).sum()),
             "samples_taken": samples, "tests_used": resp.tubes_used,
-            "lab_backlog": _backlog(resp),
+            "lab_backlog": resp.lab_backlog,
             "hours_positive_to_transfer": _mean_hours(h_transfer),
             "hours_identified_to_quarantine": _mean_hours(h_quarantine),
             "rt": round(day.new.size / day.infectious_weight * mean_course, 3)
@@ -355,16 +356,15 @@ class Drill:
                 reported_at=self.platform.at(today, 10 + i % 10),
                 detection_mode=ROUTES[int(mode[i])]) for i, a in enumerate(agents)], today)
         if self.platform is not None:
-            self._tell("contact_status", was_contact, "became_case", t, 20,
-                       cases=self.platform.case_of)
+            self._tell(was_contact, "became_case", t, 20, cases=self.platform.case_of)
         return {"agents": agents, "routes": routes}
 
-    def _tell(self, hook: str, people: np.ndarray, status: str, t: int, hour: int,
+    def _tell(self, people: np.ndarray, status: str, t: int, hour: int,
               **extra: Any) -> None:
-        """Tell a responder that records contacts' status (the platform) of a change."""
-        record = getattr(self.responder, hook, None)
-        if record is not None and people.size and self.platform is not None:
-            record(people, status, self.platform.at(self.date(t), hour), **extra)
+        """Tell the responder that records contacts' status (the platform) of a change."""
+        if people.size and self.platform is not None:
+            self.responder.contact_status(people, status, self.platform.at(self.date(t), hour),
+                                          **extra)
 
     def _trace(self, cases: np.ndarray, t: int) -> int:
         traced = self.responder.trace(cases, t)
@@ -385,8 +385,8 @@ class Drill:
             self.role[agent] = role
             self.since[agent] = t
             self.since_hour[agent] = 12 + self.hour_rng.random(agent.size) * 8
-            record = getattr(self.responder, "contact_status", None)
-            if record is not None and self.platform is not None:
+            record = self.responder.contact_status
+            if self.platform is not None:
                 start = self.platform.at(self.date(t), 0)
                 # told when traced: those for a facility wait for a room, notified; home
                 # quarantine starts when told
@@ -427,9 +427,9 @@ class Drill:
     def _record_transfers(self, people: np.ndarray, day: np.ndarray, hour: np.ndarray,
                           hours: np.ndarray, *, case: bool) -> None:
         """Tell a responder that records transfers when each clock started and ended."""
-        record = getattr(self.responder, "record_transfers", None)
-        if record is None or people.size == 0:
+        if self.platform is None or people.size == 0:
             return
+        record = self.responder.record_transfers
         start = [self.platform.at(self.date(int(d)), 0) + timedelta(hours=float(h))
                  for d, h in zip(day, hour, strict=True)] if self.platform else []
         record(people, case=case, clock_start=start,
@@ -451,10 +451,10 @@ class Drill:
                 st[over & (st == FACILITY_Q)] = HOME_Q
                 home = np.flatnonzero(over & (st == WAITING))
                 st[home] = HOME_Q
-                self._tell("contact_status", home, "under_management", t, 8)
+                self._tell(home, "under_management", t, 8)
             done = mine & np.isin(st, (WAITING, FACILITY_Q, HOME_Q)) & (offset >= plan.release)
             st[done] = FREE
-            self._tell("contact_status", np.flatnonzero(done), "released", t, 9)
+            self._tell(np.flatnonzero(done), "released", t, 9)
             self.role[done] = 0
         st[(st == ISOLATED) & (self.release <= t)] = FREE
 
@@ -462,7 +462,7 @@ class Drill:
         if self.service:
             towns, self.new_zone_towns = self.new_zone_towns, np.zeros(0, dtype=np.int64)
             if self.levels and self.s.response.zones:
-                self.zone_level = self.responder.zones(t, towns, self.levels)  # type: ignore[attr-defined]
+                self.zone_level = self.responder.zones(t, towns, self.levels)
             return
         active = np.flatnonzero(self.zone_level >= 0)
         if not active.size:
@@ -476,15 +476,13 @@ class Drill:
     def run_all(self, progress: Callable[[int], None] | None = None) -> Run:
         seed = self._seed_agents()
         self.engine.infect(seed, 0)
-        prepare = getattr(self.responder, "prepare", None)
-        if prepare is not None:
-            prepare()
+        self.responder.init()
         for t in range(self.s.days):
             self.step(t)
-            if self.service and self.platform is not None:
-                self.platform.session.commit()
+            self.responder.step(t)
             if progress:
                 progress(t)
+        self.responder.finalize()
         if self.platform is not None:
             self.run.platform = {"persons_written": self.platform.persons_written,
                                  "cases_written": self.platform.cases_written,
@@ -525,7 +523,3 @@ def _lookback(pack_id: str, symptomatic: bool, anchor: int, isolated: int | None
 def _mean_hours(hours: np.ndarray) -> float | str:
     return round(float(hours.mean()), 1) if hours.size else ""
 
-
-def _backlog(resp: Responder) -> int:
-    lab = getattr(resp, "lab", None)
-    return int(sum(b.people.size for b in lab.queue)) if lab is not None else 0

@@ -19,22 +19,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, func, not_, select
 from sqlalchemy.orm import Session
 
 from fangkong.case import importer as case_importer
 from fangkong.case import service as case_service
 from fangkong.case.enums import Basis, Classification, Severity
-from fangkong.case.models import Case
 from fangkong.case.records import FIELDS as CASE_FIELDS
 from fangkong.case.schemas import Reclassify
 from fangkong.config import get_settings
 from fangkong.core import clock
 from fangkong.core.auth import Actor
 from fangkong.demo.synthetic import GIVEN, SURNAMES
+from fangkong.drill import runs as drill_runs
+from fangkong.drill.names import name
 from fangkong.person import importer as person_importer
 from fangkong.person import service as persons
-from fangkong.person.models import Person
 from fangkong.person.records import FIELDS as PERSON_FIELDS
 from fangkong.person.records import id_lookup_hash
 from fangkong.person.validation import check_digit
@@ -42,9 +41,8 @@ from fangkong.policy.service import PackPin
 from fangkong.sim.city import City
 from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
-from fangkong.task.models import Task
 from fangkong.task.schemas import TaskCreate, TaskUpdate
-from fangkong.testing.models import Lab
+from fangkong.testing import service as testing
 
 
 @contextmanager
@@ -72,16 +70,22 @@ class NewCase:
 
 class Platform:
     def __init__(self, session: Session, actor: Actor, city: City, *, run_key: str,
-                 investigation_hours: int, pack: PackPin) -> None:
+                 investigation_hours: int, pack: PackPin, strategy: str = "",
+                 days: int = 0) -> None:
         self.session, self.actor, self.city = session, actor, city
         self.pack = pack  # the drill's: its cases are traced under it, whatever is active
         self.prefix = f"DR{city.code}N{city.n}S{city.seed}A"
         # Each run of a drill is a drill of its own (its cases, rounds, zones, sites): the
         # n-th run of the same strategy in this database is numbered n.
         key = "DC" + hashlib.sha256(run_key.encode()).hexdigest()[:8] + "R"
-        runs = session.scalars(select(Lab.code).where(Lab.code.like(f"{key}%LAB"))).all()
-        self.case_prefix = f"{key}{len(runs) + 1}"
-        self.run_number = len(runs) + 1
+        # The codes of a run's lab are unique: a number an untagged (older) run used is skipped.
+        labs = [c.removesuffix("LAB") for c in testing.lab_codes(session, key)]
+        self.run_number = drill_runs.number(session, key, taken=labs)
+        self.case_prefix = f"{key}{self.run_number}"
+        self.run = drill_runs.start(session, actor, key=self.case_prefix, strategy=strategy,
+                                    pack=pack.id, city=city.code, agents=city.n,
+                                    seed=city.seed, days=days)
+        self.run_id = self.run.id
         self.registered = np.zeros(city.n, dtype=bool)
         self.investigation = timedelta(hours=investigation_hours)
         self.persons_written = self.cases_written = self.tasks_written = 0
@@ -90,7 +94,7 @@ class Platform:
         self._given_names: tuple[np.ndarray, np.ndarray] | None = None
         self.task_of: dict[int, int] = {}  # agent -> open 流调 task id
         # This run's tasks are those made after it started (the database may hold others).
-        self.first_task_id = session.scalar(select(func.max(Task.id))) or 0
+        self.first_task_id = tasks.last_id(session)
         self.zone = ZoneInfo(get_settings().timezone)
         # Where this city's ID numbers start in each (county, birth year, sex) block: cities of
         # other drills in the same database use other ranges (clashes are resolved below).
@@ -100,8 +104,7 @@ class Platform:
         """Every registered agent's person id (after :meth:`register` of the whole city)."""
         self.person_id = np.zeros(self.city.n, dtype=np.int64)
         cut = len(self.prefix)
-        for ref, pid in self.session.execute(select(Person.ref, Person.id).where(
-                Person.ref.like(f"{self.prefix}%"))):
+        for ref, pid, _ in persons.refs_with_prefix(self.session, self.prefix):
             tail = ref[cut:]
             if tail.isdigit():
                 self.person_id[int(tail)] = pid
@@ -114,13 +117,6 @@ class Platform:
         if i >= ids.size or ids[i] != person_id:
             raise KeyError(f"person {person_id} is no agent of this drill")
         return int(order[i])
-
-    def owns_case(self, ref: str) -> bool:
-        """Whether a case of that ref is this run's: reported through the case importer
-        (``report_cases``) or by the testing service from this run's tubes."""
-        tail = ref.removeprefix(self.case_prefix)
-        return ref.startswith(f"NAT-{self.case_prefix}-") or (
-            tail != ref and len(tail) == 7 and tail.isdigit())
 
     def person_ref(self, agent: int) -> str:
         return f"{self.prefix}{agent:07d}"
@@ -142,6 +138,8 @@ class Platform:
                                              filename="drill-persons.csv")
         self.registered[agents] = True
         self.persons_written += report.inserted
+        drill_runs.tag(self.session, self.run_id, "person", persons.ids_by_ref(
+            self.session, actor=self.actor, refs={r["ref"] for r in rows}).values())
 
     def _free_ids(self, rows: list[dict[str, str]], reference: date) -> None:
         """Give each row an ID number no other person holds (another drill's city in the same
@@ -155,13 +153,9 @@ class Platform:
                     clash.append(r)
                 else:
                     first[h] = r
-            hashes = list(first)
-            for start in range(0, len(hashes), 500):
-                for held, ref in self.session.execute(
-                        select(Person.id_number_hash, Person.ref).where(
-                            Person.id_number_hash.in_(hashes[start:start + 500]))):
-                    if held and first[held]["ref"] != ref:
-                        clash.append(first[held])
+            for held, ref in persons.refs_by_id_hash(self.session, list(first)):
+                if first[held]["ref"] != ref:
+                    clash.append(first[held])
             if not clash:
                 return
             for r in clash:
@@ -216,7 +210,7 @@ class Platform:
             return
         # Cases of an earlier run of the same drill are left as they are (re-running the drill
         # changes nothing, and a case reclassified since is not set back by its old line).
-        known = set(self.session.scalars(select(Case.ref).where(Case.ref.in_(list(refs)))))
+        known = set(case_service.ids_by_ref(self.session, refs))
         cases = [c for ref, c in refs.items() if ref not in known
                  and c.agent not in self.case_of]
         self.register(np.array([c.agent for c in refs.values()]), reference)
@@ -244,23 +238,23 @@ class Platform:
         # their own: they are found by id.
         other = {self.case_of[c.agent]: f"{self.case_prefix}{c.agent:07d}"
                  for c in refs.values() if c.agent in self.case_of}
-        rows = [(i, ref, code) for i, ref, code in self.session.execute(
-            select(Case.id, Case.ref, Case.owning_division_code).where(
-                Case.ref.in_(list(refs))))]
+        rows = [(i, ref, code) for ref, (i, code) in case_service.ids_by_ref(
+            self.session, refs).items()]
         if other:
-            rows += [(i, other[i], code) for i, code in self.session.execute(
-                select(Case.id, Case.owning_division_code).where(Case.id.in_(list(other))))]
+            rows += [(i, other[i], code) for i, code in case_service.owning_divisions(
+                self.session, other).items()]
         rows = [r for r in rows if r[0] == self.case_of.get(refs[r[1]].agent, r[0])]
-        have = {t.subject_id: t for t in self.session.execute(
-            select(Task.id, Task.subject_id, Task.status).where(
-                Task.subject_type == "case", Task.type == "investigate_case",
-                Task.subject_id.in_([r[0] for r in rows])))}
+        have = {subject: (task_id, status) for task_id, subject, status in tasks.about(
+            self.session, subject_type="case", type_="investigate_case",
+            subject_ids=[r[0] for r in rows])}
+        drill_runs.tag(self.session, self.run_id, "case_episode", [r[0] for r in rows])
+        made: list[int] = []
         for case_id, ref, owning in rows:
             agent = refs[ref].agent
             self.case_of[agent] = case_id
             if case_id in have:
-                if have[case_id].status.active:
-                    self.task_of[agent] = have[case_id].id
+                if have[case_id][1].active:
+                    self.task_of[agent] = have[case_id][0]
                 continue
             task = tasks.create(self.session, actor=self.actor, data=TaskCreate(
                 type="investigate_case", **tasks.titled("investigate_case", case=case_id),
@@ -269,6 +263,8 @@ class Platform:
                 due_at=refs[ref].reported_at + self.investigation))
             self.task_of[agent] = task.id
             self.tasks_written += 1
+            made.append(task.id)
+        drill_runs.tag(self.session, self.run_id, "task", made)
 
     def investigated(self, agents: np.ndarray, at: datetime) -> None:
         """The cases' 流调 is done (the responder traced them, at ``at`` of the simulated
@@ -279,7 +275,7 @@ class Platform:
                 if task_id is not None:
                     tasks.update(self.session, actor=self.actor, task_id=task_id,
                                  data=TaskUpdate(status=TaskStatus.done,
-                                                 note="traced by the drill's responder"))
+                                                 note=name("traced")))
                     self.tasks_done += 1
 
     def symptoms(self, agents: np.ndarray) -> None:
@@ -289,12 +285,13 @@ class Platform:
             case_id = self.case_of.get(int(a))
             if case_id is None:
                 continue
-            case = self.session.get(Case, case_id)
-            if case is not None and case.classification == Classification.asymptomatic:
+            case = case_service.get(self.session, actor=self.actor, case_id=case_id,
+                                    audit_read=False)
+            if case.classification == Classification.asymptomatic:
                 case_service.reclassify(self.session, actor=self.actor, case_id=case_id,
                                         data=Reclassify(classification=Classification.confirmed,
                                                         severity=Severity.mild, basis=Basis.rule,
-                                                        note="symptom onset (drill)"))
+                                                        note=name("symptoms")))
                 self.reclassified += 1
 
     def tasks_due(self, day: date) -> tuple[int, int]:
@@ -303,13 +300,8 @@ class Platform:
         (its event made it moot: the contact was released, the stay moved) is not counted;
         one still open, or ended after its due time, was late."""
         start = self.at(day, 0)
-        on_time = Task.completed_at <= Task.due_at
-        due, done = self.session.execute(select(
-            func.count(), func.count().filter(and_(Task.status == TaskStatus.done, on_time)))
-            .where(Task.id > self.first_task_id, Task.due_at >= start,
-                   Task.due_at < start + timedelta(days=1),
-                   not_(and_(Task.status == TaskStatus.cancelled, on_time)))).one()
-        return int(due), int(done)
+        return tasks.due_between(self.session, after_id=self.first_task_id, start=start,
+                                 end=start + timedelta(days=1))
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone)

@@ -18,9 +18,7 @@ from fangkong.core.auth import Actor, Perm, scope
 from fangkong.core.clock import utc_now
 from fangkong.core.db import insert_many_ids
 from fangkong.core.errors import Invalid, NotFound, Problem
-from fangkong.isolation.enums import (
-    SampleResult,
-)
+from fangkong.isolation.enums import SampleResult, StayStatus
 from fangkong.isolation.models import Stay, StayTest
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
@@ -153,3 +151,16 @@ def record_tests(session: Session, *, actor: Actor,
                  detail={"test_date": str(results[0][1]), "result": results[0][2].value}
                  if len(results) == 1 else {"results": len(results)})
     return out
+
+
+def pending_tests(session: Session, person_ids: Sequence[int], on: date) -> list[tuple[int, int]]:
+    """(stay id, person id) of the active stays of these persons with a test on ``on`` still
+    without its result."""
+    out: list[tuple[int, int]] = []
+    for k in range(0, len(person_ids), 900):
+        out += [(s, p) for s, p in session.execute(
+            select(Stay.id, Stay.person_id).join(StayTest, StayTest.stay_id == Stay.id)
+            .where(Stay.person_id.in_(person_ids[k:k + 900]), Stay.status == StayStatus.active,
+                   StayTest.test_date == on, StayTest.result == SampleResult.pending))]
+    return out
+

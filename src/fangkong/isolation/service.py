@@ -19,6 +19,7 @@ from fangkong.isolation import batch, planning, routing, solver
 from fangkong.isolation.release import move_stay, release, release_proposals, stay_pack
 from fangkong.isolation.sampling import (
     SAMPLING_TASK,
+    pending_tests,
     record_samples,
     record_test,
     record_tests,
@@ -32,6 +33,8 @@ from fangkong.isolation.sites import (
     occupancy,
     reserve,
     rooms_of,
+    site_id,
+    stand_down,
 )
 from fangkong.isolation.stays import (
     QUARANTINE_SITES,
@@ -43,12 +46,35 @@ from fangkong.isolation.stays import (
 )
 from fangkong.policy import service as policy
 
-__all__ = ["QUARANTINE_SITES", "SAMPLING_TASK", "STAY_FIELDS", "assign_and_book", "create_site",
-           "create_stay", "create_stays", "get_site", "get_stay", "list_sites",
-           "move_stay", "occupancy", "plan_assignment", "plan_transfers",
-           "record_samples", "record_test", "record_tests", "release",
-           "release_proposals", "reserve", "rooms_of", "stay_pack", "stay_read",
-           "tests_of"]
+__all__ = [
+    "QUARANTINE_SITES",
+    "SAMPLING_TASK",
+    "STAY_FIELDS",
+    "assign_and_book",
+    "create_site",
+    "create_stay",
+    "create_stays",
+    "get_site",
+    "get_stay",
+    "list_sites",
+    "move_stay",
+    "occupancy",
+    "pending_tests",
+    "plan_assignment",
+    "plan_transfers",
+    "record_samples",
+    "record_test",
+    "record_tests",
+    "release",
+    "release_proposals",
+    "reserve",
+    "rooms_of",
+    "site_id",
+    "stand_down",
+    "stay_pack",
+    "stay_read",
+    "tests_of",
+]
 
 
 # --- planning mode ----------------------------------------------------------------------------
@@ -78,3 +104,4 @@ def assign_and_book(session: Session, *, actor: Actor, data: BatchAssign) -> Bat
     """Assign a batch to the free rooms of the sites in the database and book every stay (all
     or nothing: a refusal rolls the batch back with the caller's transaction)."""
     return batch.assign_batch(session, actor=actor, data=data, create_stays=create_stays)
+

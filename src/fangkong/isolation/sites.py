@@ -5,6 +5,7 @@ night (read from the room nights that also forbid double booking)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -127,3 +128,21 @@ def occupancy(session: Session, *, actor: Actor, site_id: int, start: date, end:
                          rooms_occupied=found.get(d, (0, 0))[1], rooms=int(rooms),
                          beds=int(beds))
             for d in (start + timedelta(days=k) for k in range((end - start).days + 1))]
+
+
+def site_id(session: Session, code: str) -> int | None:
+    return session.scalar(select(Site.id).where(Site.code == code))
+
+
+def stand_down(session: Session, *, actor: Actor, site_ids: Sequence[int], note: str) -> int:
+    """The active sites of ``site_ids`` go to standby (each audited, with ``note``)."""
+    actor.require(Perm.isolation_write)
+    n = 0
+    for site in session.scalars(select(Site).where(
+            Site.id.in_(list(site_ids)), Site.status == SiteStatus.active).order_by(Site.id)):
+        site.status = SiteStatus.standby
+        audit.record(session, actor, action="update", record_type="iso_site",
+                     record_ids=[site.id], fields=["status"], note=note)
+        n += 1
+    session.flush()
+    return n

@@ -284,3 +284,24 @@ def known_ids(session: Session, ids: list[int]) -> list[int]:
         known += session.scalars(select(Person.id).where(
             Person.id.in_(ids[start:start + 5000]))).all()
     return known
+
+
+def refs_with_prefix(session: Session, prefix: str, *,
+                     limit: int | None = None) -> list[tuple[str, int, str]]:
+    """(ref, id, division code) of the persons whose ref starts with ``prefix``, by id (a
+    synthetic population's, as the demo and the drill name them)."""
+    stmt = select(Person.ref, Person.id, Person.division_code).where(
+        Person.ref.like(f"{prefix}%")).order_by(Person.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(r, i, c) for r, i, c in session.execute(stmt)]
+
+
+def refs_by_id_hash(session: Session, hashes: list[bytes]) -> list[tuple[bytes, str]]:
+    """(ID number lookup hash, ref) of the persons holding any of ``hashes``."""
+    out: list[tuple[bytes, str]] = []
+    for start in range(0, len(hashes), 500):
+        out += [(h, r) for h, r in session.execute(
+            select(Person.id_number_hash, Person.ref).where(
+                Person.id_number_hash.in_(hashes[start:start + 500]))) if h]
+    return out

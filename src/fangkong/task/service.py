@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, not_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -329,3 +329,38 @@ def _expire(session: Session, task_ids: list[int]) -> None:
 def end_tasks(session: Session, event: events.Event) -> None:
     on_event(session, event)
 
+
+
+
+def last_id(session: Session) -> int:
+    """The highest task id so far (0 without tasks): tasks made later have higher ids."""
+    return int(session.scalar(select(func.max(Task.id))) or 0)
+
+
+def about(session: Session, *, subject_type: str, type_: str,
+          subject_ids: Sequence[int]) -> list[tuple[int, int | None, TaskStatus]]:
+    """(id, subject id, status) of the tasks of ``type_`` about these subjects."""
+    ordered, out = sorted(set(subject_ids)), []
+    for start in range(0, len(ordered), 900):
+        out += [(i, s, st) for i, s, st in session.execute(
+            select(Task.id, Task.subject_id, Task.status).where(
+                Task.subject_type == subject_type, Task.type == type_,
+                Task.subject_id.in_(ordered[start:start + 900])))]
+    return out
+
+
+def due_between(session: Session, *, after_id: int, start: datetime,
+                end: datetime) -> tuple[int, int]:
+    """Tasks made after task ``after_id`` and due in [start, end), and those of them done by
+    their due time. One cancelled by its due time (its event made it moot) is not counted;
+    one still open, or ended after its due time, was late."""
+    on_time = Task.completed_at <= Task.due_at
+    due, done = session.execute(select(
+        func.count(), func.count().filter(and_(Task.status == TaskStatus.done, on_time)))
+        .where(Task.id > after_id, Task.due_at >= start, Task.due_at < end,
+               not_(and_(Task.status == TaskStatus.cancelled, on_time)))).one()
+    return int(due), int(done)
+
+
+def any_task(session: Session) -> bool:
+    return session.scalar(select(Task.id).limit(1)) is not None

@@ -771,3 +771,30 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
                      note=f"key group {group.code} compliance")
     out.sort(key=lambda r: (not r.overdue, r.due_at or now, r.person_ref))
     return out
+
+
+def lab_codes(session: Session, prefix: str) -> list[str]:
+    """The codes of the labs whose code starts with ``prefix``."""
+    return list(session.scalars(select(Lab.code).where(Lab.code.like(f"{prefix}%"))))
+
+
+def lab_id(session: Session, code: str) -> int | None:
+    return session.scalar(select(Lab.id).where(Lab.code == code))
+
+
+def target_limits(session: Session, round_id: int) -> dict[int, tuple[int, bool]]:
+    """Each target person's tube size limit and whether a household tube (1户1管) is due."""
+    return {p: (mx, hh) for p, mx, hh in session.execute(
+        select(Target.person_id, Target.pool_max, Target.household).where(
+            Target.round_id == round_id))}
+
+
+def pending_followup_members(session: Session, barcodes: list[str]) -> list[tuple[int, int]]:
+    """(person id, round id) of the members still pending of the follow-ups of these
+    (positive pool) tubes, by round and person."""
+    return [(p, r) for p, r in session.execute(
+        select(FollowupMember.person_id, Followup.round_id)
+        .join(Followup, Followup.id == FollowupMember.followup_id)
+        .join(Tube, Tube.id == Followup.tube_id)
+        .where(Tube.barcode.in_(barcodes), FollowupMember.status == MemberStatus.pending)
+        .order_by(Followup.round_id, FollowupMember.person_id))]

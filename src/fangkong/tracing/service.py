@@ -15,7 +15,8 @@ Venues are in :mod:`fangkong.tracing.venues`; the check-in store and its engine 
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from statistics import median
 from typing import Any
 
@@ -26,7 +27,7 @@ from fangkong.case import service as cases
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.errors import NotFound
-from fangkong.tracing.enums import ContactStatus
+from fangkong.tracing.enums import ContactStatus, Review
 from fangkong.tracing.episodes import (
     CONTACT_FIELDS,
     add_exposure,
@@ -114,3 +115,34 @@ def summary(session: Session, *, actor: Actor, division: str, since: datetime,
     return {"by_status": by_status, "identified": new,
             "median_hours_to_identification": median(to_id) if to_id else None,
             "median_hours_to_management": median(to_mgmt) if to_mgmt else None}
+
+
+# --- for the drill, which reads its own contacts back ---------------------------------------------
+
+def proposed_of(session: Session, case_ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    """(exposure id, source case id, proposed role) of the proposals still to review of these
+    cases."""
+    return [(i, c, r) for i, c, r in session.execute(
+        select(Exposure.id, Exposure.source_case_id, Exposure.proposed_role).where(
+            Exposure.source_case_id.in_(list(case_ids)), Exposure.review == Review.proposed))]
+
+
+def episode_rows(session: Session,
+                 ids: Collection[int]) -> list[tuple[int, int, date, str, int]]:
+    """(id, person id, last exposure, role, index case id) of these contact episodes."""
+    ordered, out = sorted(set(ids)), []
+    for k in range(0, len(ordered), 900):
+        out += [(i, p, d, r, c) for i, p, d, r, c in session.execute(
+            select(ContactEpisode.id, ContactEpisode.person_id, ContactEpisode.last_exposure,
+                   ContactEpisode.role, ContactEpisode.index_case_id).where(
+                ContactEpisode.id.in_(ordered[k:k + 900])))]
+    return out
+
+
+def episodes_by_id(session: Session, ids: Collection[int]) -> dict[int, ContactEpisode]:
+    """These contact episodes, by id."""
+    ordered, out = sorted(set(ids)), {}
+    for k in range(0, len(ordered), 900):
+        out.update({c.id: c for c in session.scalars(select(ContactEpisode).where(
+            ContactEpisode.id.in_(ordered[k:k + 900])))})
+    return out

@@ -110,3 +110,9 @@ def venue_types() -> list[dict[str, Any]]:
 
     return [{"type": t.value, "default_dwell_minutes": t.default_dwell_minutes,
              "label": LABELS[t.value]} for t in VenueType]
+
+
+def venue_ids(session: Session, prefix: str) -> dict[str, int]:
+    """The id of each venue whose code starts with ``prefix``, by code."""
+    return dict(session.execute(select(Venue.code, Venue.id).where(
+        Venue.code.like(f"{prefix}%"))).all())

@@ -397,3 +397,7 @@ def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
     if user is None or not any(actor.covers(g.division_code) for g in user.grants):
         raise NotFound(f"user {user_id} not found")
     return user
+
+
+def username_taken(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None

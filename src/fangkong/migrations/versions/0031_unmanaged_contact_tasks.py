@@ -24,7 +24,7 @@ from alembic import op
 from fangkong.core.db import UTCDateTime
 
 revision = "0031"
-down_revision = "0028"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
