@@ -1,7 +1,7 @@
 """tasks: the notify tasks of contacts whose role the pack does not manage end
 
 Revision ID: 0031
-Revises: 0028
+Revises: 0030
 Create Date: 2026-12-07
 
 A contact whose role the policy pack declares but does not manage (its plan says ``managed``
