@@ -5,11 +5,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, console, emit, handle_errors
+from fangkong.cliutil import JsonOpt, cli_lang, console, emit, handle_errors, say
 from fangkong.core.errors import Invalid, Problem
 from fangkong.policy import service
+from fangkong.policy.messages import P
 from fangkong.policy.schemas import ZoneFacts
 
 app = typer.Typer(help="Policy packs: plans, look-back windows, zone clocks, the nine "
@@ -151,9 +153,9 @@ def _read_measures(file: Path) -> object:
     try:
         return json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise Invalid(f"{file}: no such file") from None
+        raise Invalid(P("no_file", file=file)) from None
     except json.JSONDecodeError as exc:
-        raise Invalid("the measures file is not valid JSON", problems=[
+        raise Invalid(P("measures_not_json"), problems=[
             Problem(exc.msg, file=str(file), line=exc.lineno)]) from None
 
 
@@ -166,15 +168,19 @@ def check(measures: Path = typer.Option(..., help="JSON file: a list of measures
     parsed = service.parse_measures(_read_measures(measures), file=str(measures))
     report = service.check_measures(pack, parsed)
 
+    lang = cli_lang()
+
     def text() -> None:
         for v in report.violations:
-            console.print(f"[bold red]measure {v.measure}[/] breaks {v.prohibition} "
-                          f"({v.text}): {v.why}")
-        for note in report.notes:
-            console.print(f"[yellow]note[/] {note}")
+            console.print(f"[bold red]{escape(say(P('cli.measure', measure=v.measure)))}[/] "
+                          + escape(say(P("cli.breaks", prohibition=v.prohibition,
+                                         text=v.text_in(lang), why=v.why_in(lang)))))
+        for note in report.notes_in(lang):
+            console.print(f"[yellow]{say(P('cli.note'))}[/] {escape(note)}")
         if not report.violations:
-            console.print(f"[green]no prohibition broken[/] ({len(parsed)} measures)")
+            console.print(f"[green]{say(P('cli.none_broken'))}[/] "
+                          + say(P("cli.measures", count=len(parsed))))
 
-    emit(report, as_json, text)
+    emit(report.in_lang(lang), as_json, text)
     if report.violations:
         raise typer.Exit(1)

@@ -116,6 +116,16 @@ def _requires(day0: date, laid: _Laid) -> list[str]:
     return [t for t in texts if t]
 
 
+def _conditions(day0: date, laid: _Laid) -> list[Condition]:
+    """:func:`_requires` as data (what a reader's language renders)."""
+    out = [_condition("clean", day0, laid.start, day(laid.effective, -1))]
+    window = laid.round_window()
+    if window:
+        out.append(_condition("round", day0, *window))
+    out += [Condition(kind="confirm", text=e.text, confirm=e.id) for e in laid.spec.also_requires]
+    return out
+
+
 def schedule(pack: Pack, level: str, last_infection: date, *, path_level: str | None = None,
              level_since: date | None = None) -> ZoneSchedule:
     """The nominal steps of a zone at ``level`` whose last infection was reported on
@@ -124,7 +134,8 @@ def schedule(pack: Pack, level: str, last_infection: date, *, path_level: str | 
                  level_since=level_since)
     steps = [ZoneStep(from_level=s.from_level, to_level=s.spec.to_level,
                       lifts=is_base(pack, s.spec.to_level), effective=s.effective,
-                      requires=_requires(last_infection, s)) for s in laid]
+                      requires=_requires(last_infection, s),
+                      conditions=_conditions(last_infection, s)) for s in laid]
     return ZoneSchedule(pack=pack.id, pack_version=pack.version, level=level,
                         day0=last_infection, steps=steps, note=_note(pack, level, bool(steps)))
 
