@@ -115,7 +115,7 @@ class Catalogue:
         self.entries = dict(entries)
         CATALOGUES.append(self)
 
-    def __call__(self, key: str, **params: Any) -> Text:
+    def __call__(self, key: str, /, **params: Any) -> Text:
         texts = self.entries[key]
         missing = _fields(texts["en"]) - set(params)
         if missing:

@@ -20,6 +20,8 @@ from datetime import date
 from typing import Any
 
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
+from fangkong.policy.messages import P
 from fangkong.policy.pack import LevelDef, LiftStep, Pack
 from fangkong.policy.plans import day
 from fangkong.policy.schemas import Condition, ZoneFacts, ZoneSchedule, ZoneStep, ZoneVerdict
@@ -27,10 +29,10 @@ from fangkong.policy.schemas import Condition, ZoneFacts, ZoneSchedule, ZoneStep
 
 def level_def(pack: Pack, level: str) -> LevelDef:
     if pack.zones is None:
-        raise Invalid(f"pack {pack.id} defines no risk-area levels")
+        raise Invalid(P("no_levels", pack=pack.id))
     if level not in pack.zones.levels:
-        raise Invalid(f"pack {pack.id} has no level '{level}'", problems=[Problem(
-            f"expected one of: {', '.join(pack.levels())}", field="level")])
+        raise Invalid(P("no_level", pack=pack.id, level=level), problems=[Problem(
+            CORE("expected_one_of", values=", ".join(pack.levels())), field="level")])
     return pack.zones.levels[level]
 
 
@@ -77,8 +79,8 @@ def _laid(pack: Pack, level: str, day0: date, *, path_level: str,
     steps = level_def(pack, path_level).lifting
     froms = [path_level, *(s.to_level for s in steps)][:len(steps)]
     if level != path_level and level not in froms:
-        raise Invalid(f"level '{level}' is not on the lifting path of '{path_level}' in pack "
-                      f"{pack.id}", problems=[Problem("not on the path", field="path_level")])
+        raise Invalid(P("not_on_path", level=level, path=path_level, pack=pack.id),
+                      problems=[Problem(P("not_on_path_short"), field="path_level")])
     out: list[_Laid] = []
     start = day(day0, 1)
     for from_level, spec in zip(froms, steps, strict=True):
@@ -230,8 +232,9 @@ def evaluate(pack: Pack, *, level: str, last_infection: date, on: date,
     infection escalates when day 0 is after ``facts.level_since`` or the clock restarted."""
     facts = facts or ZoneFacts()
     if on < last_infection:
-        raise Invalid("the evaluation date is before the last infection",
-                      problems=[Problem(f"{on} is before {last_infection}", field="on")])
+        raise Invalid(P("before_last_infection"),
+                      problems=[Problem(P("date_before", on=on, last=last_infection),
+                                        field="on")])
     day0 = max([last_infection, *(d for d in facts.infections if d <= on)])
     clock = _Clock(level, day0, on, restarted=day0 > last_infection)
     target = level_def(pack, level).escalate_on_infection_to

@@ -7,11 +7,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors, say
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 from fangkong.surveillance import alerting, importer, service
 from fangkong.surveillance.enums import AlertStatus
+from fangkong.surveillance.messages import S
 from fangkong.surveillance.schemas import (
     AlertRead,
     RuleCreate,
@@ -29,7 +30,7 @@ def import_reports(file: Path, encoding: str | None = typer.Option(None, "--enco
                    as_json: bool = JsonOpt) -> None:
     """Import sentinel reports (unit_code,indicator,period,period_start,value[,reason])."""
     if not file.exists():
-        raise Invalid(f"{file}: no such file")
+        raise Invalid(S("cli.no_file", file=file))
     with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
         report = importer.import_file(session, actor=cli_actor(), source=file,
                                       encoding=encoding)
@@ -46,7 +47,7 @@ def evaluate(rule_id: int, date_from: str = typer.Option(..., "--from"),
     try:
         start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
     except ValueError:
-        raise Invalid("--from and --to must be dates (YYYY-MM-DD)") from None
+        raise Invalid(S("cli.dates")) from None
     with db_session() as session:
         report = alerting.evaluate_rule(session, actor=cli_actor(), rule_id=rule_id,
                                         start=start, end=end)
@@ -67,7 +68,8 @@ def add_sentinel(code: str, name: str = typer.Option(..., "--name"),
     with db_session() as session:
         unit = SentinelRead.model_validate(
             service.create_sentinel(session, actor=cli_actor(), data=data))
-    emit(unit, as_json, lambda: console.print(f"sentinel {unit.code} ({unit.id}) registered"))
+    emit(unit, as_json, lambda: console.print(
+        say(S("cli.sentinel", code=unit.code, id=unit.id))))
 
 
 @app.command("add-rule")
@@ -85,7 +87,7 @@ def add_rule(name: str, series: str = typer.Option(..., "--series", help="sentin
     try:
         parsed = json.loads(params)
     except json.JSONDecodeError as exc:
-        raise Invalid(f"--params is not JSON: {exc}") from None
+        raise Invalid(S("cli.params", error=exc)) from None
     data = RuleCreate.model_validate({
         "name": name, "series": series, "method": method, "division_codes": division,
         "indicator": indicator, "period": period, "case_split": case_split,
@@ -93,7 +95,7 @@ def add_rule(name: str, series: str = typer.Option(..., "--series", help="sentin
     with db_session() as session:
         rule = RuleRead.model_validate(alerting.create_rule(session, actor=cli_actor(),
                                                             data=data))
-    emit(rule, as_json, lambda: console.print(f"rule {rule.id} created"))
+    emit(rule, as_json, lambda: console.print(say(S("cli.rule", id=rule.id))))
 
 
 @app.command("alerts")

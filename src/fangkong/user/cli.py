@@ -3,11 +3,14 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors, say
 from fangkong.core.auth import Role
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import CORE
 from fangkong.user import service
+from fangkong.user.messages import U
 from fangkong.user.schemas import UserCreate, UserRead
 
 app = typer.Typer(help="Users, roles and jurisdiction grants.", no_args_is_help=True)
@@ -15,7 +18,7 @@ app = typer.Typer(help="Users, roles and jurisdiction grants.", no_args_is_help=
 
 def _stdin_password(password_stdin: bool) -> str:
     if not password_stdin:
-        raise Invalid("pass --password-stdin and send the password on standard input")
+        raise Invalid(CORE("password_stdin"))
     return sys.stdin.readline().rstrip("\r\n")
 
 
@@ -56,7 +59,7 @@ def password(
         actor = cli_actor()
         user = service.find_user(session, actor=actor, username=name)
         service.set_password_hash(session, actor=actor, user_id=user.id, password_hash=digest)
-    console.print(f"[green]password set[/] for {name}; their sessions were ended")
+    console.print(f"[green]{escape(say(U('cli.password_set', name=name)))}[/]")
 
 
 def _set_active(name: str, active: bool, as_json: bool) -> None:

@@ -36,6 +36,7 @@ from fangkong.core.errors import (
 from fangkong.core.security import hash_password, issue_token, read_token, verify_password
 from fangkong.geo import service as geo
 from fangkong.user import passwords
+from fangkong.user.messages import U
 from fangkong.user.models import LoginThrottle, User, UserGrant, UserSession
 from fangkong.user.schemas import UserCreate
 
@@ -66,9 +67,9 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate,
         if code != NATIONAL:
             geo.get(session, code)
         if not (actor.national or (code != NATIONAL and actor.covers(code))):
-            raise Forbidden(f"you may not grant jurisdiction {code}: it is outside your own")
+            raise Forbidden(U("grant_outside", code=code))
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise Conflict(f"user {data.username} already exists")
+        raise Conflict(U("exists", username=data.username))
     if password_hash is None:
         password_hash = new_password_hash(data.password, data.username)
     user = User(
@@ -283,10 +284,10 @@ def _live_session(session: Session, settings: Settings, token: str, kind: str
     row = session.get(UserSession, str(claims["jti"]))
     if (row is None or row.kind != kind or str(row.user_id) != str(claims["sub"])
             or row.revoked_at is not None or row.expires_at <= utc_now()):
-        raise Unauthenticated("session ended (signed out, expired or revoked): sign in again")
+        raise Unauthenticated(U("session_ended"))
     user = session.get(User, row.user_id)
     if user is None or not user.active:
-        raise Unauthenticated("account disabled or removed: sign in again")
+        raise Unauthenticated(U("disabled"))
     return row, user
 
 
@@ -332,8 +333,7 @@ def administered(session: Session, actor: Actor, user_id: int) -> User:
     actor.require(Perm.user_admin)
     user = get_user(session, actor=actor, user_id=user_id)
     if not all(actor.covers(g.division_code) for g in user.grants):
-        raise Forbidden(f"user {user.username} also acts outside your jurisdiction: an "
-                        "administrator of all of theirs must do this")
+        raise Forbidden(U("acts_outside", username=user.username))
     return user
 
 
@@ -341,7 +341,7 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) ->
     """Disable (revoking every session) or enable a user of the actor's jurisdictions."""
     user = administered(session, actor, user_id)
     if not active and actor.user_id == user.id:
-        raise Invalid("you may not disable yourself: ask another administrator")
+        raise Invalid(U("not_yourself"))
     user.active = active
     revoked = 0 if active else revoke_sessions(session, user.id, why="disabled")
     audit.record(session, actor, action="enable" if active else "disable", record_type="user",
@@ -357,10 +357,10 @@ def set_password_hash(session: Session, *, actor: Actor, user_id: int, password_
     (the old password was checked); otherwise an administrator of their jurisdiction sets it."""
     if own:
         if actor.user_id != user_id:
-            raise Forbidden("you may change only your own password this way")
+            raise Forbidden(U("own_password"))
         user = session.get(User, user_id)
         if user is None:
-            raise NotFound(f"user {user_id} not found")
+            raise NotFound(U("not_found", id=user_id))
     else:
         user = administered(session, actor, user_id)
     user.password_hash = password_hash
@@ -395,5 +395,5 @@ def list_users(session: Session, *, actor: Actor) -> list[User]:
 def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not any(actor.covers(g.division_code) for g in user.grants):
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(U("not_found", id=user_id))
     return user
