@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from fangkong.core.errors import AppError, Invalid, Problem, Unavailable
-from fangkong.core.messages import CORE, LANGS, Text, render
+from fangkong.core.messages import CORE, LANGS, render
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,7 +58,7 @@ def cli_lang() -> str:
         return lang_alone()
 
 
-def say(text: str | Text) -> str:
+def say(text: object) -> str:
     """A message in the command line's language."""
     return str(render(text, cli_lang()))
 

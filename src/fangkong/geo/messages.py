@@ -23,5 +23,8 @@ G = Catalogue("geo", {
     "division_not_found": m("行政区划 {code} 不存在", "行政區劃 {code} 不存在",
                             "division {code} not found"),
     # the CLI
+    "cli.loaded": m("已加载 {divisions} 个行政区划、{boundaries} 个边界",
+                    "已載入 {divisions} 個行政區劃、{boundaries} 個邊界",
+                    "loaded {divisions} divisions and {boundaries} boundaries"),
     "cli.children": m("{count} 个下级：{shown}", "{count} 個下級：{shown}", "{count} children: {shown}"),
 })

@@ -31,12 +31,13 @@ def import_reports(file: Path, encoding: str | None = typer.Option(None, "--enco
     """Import sentinel reports (unit_code,indicator,period,period_start,value[,reason])."""
     if not file.exists():
         raise Invalid(S("cli.no_file", file=file))
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(say(S("cli.importing", file=file.name)), quiet=as_json):
         report = importer.import_file(session, actor=cli_actor(), source=file,
                                       encoding=encoding)
-    emit(report, as_json, lambda: console.print(
-        f"[green]{report.file}[/]: {report.rows:,} rows, {report.inserted:,} inserted, "
-        f"{report.corrected:,} corrected, {report.unchanged:,} unchanged"))
+    emit(report, as_json, lambda: console.print(say(S(
+        "cli.imported", file=report.file, rows=f"{report.rows:,}",
+        inserted=f"{report.inserted:,}", corrected=f"{report.corrected:,}",
+        unchanged=f"{report.unchanged:,}"))))
 
 
 @app.command("evaluate")
@@ -51,9 +52,9 @@ def evaluate(rule_id: int, date_from: str = typer.Option(..., "--from"),
     with db_session() as session:
         report = alerting.evaluate_rule(session, actor=cli_actor(), rule_id=rule_id,
                                         start=start, end=end)
-    emit(report, as_json, lambda: console.print(
-        f"rule {report.rule_id}: {report.divisions} division(s) x {report.periods} period(s), "
-        f"{report.alarms} alarm(s), {report.new_alerts} new alert(s)"))
+    emit(report, as_json, lambda: console.print(say(S(
+        "cli.evaluated", id=report.rule_id, divisions=report.divisions, periods=report.periods,
+        alarms=report.alarms, new=report.new_alerts))))
 
 
 @app.command("add-sentinel")
@@ -107,7 +108,8 @@ def alerts(status: AlertStatus | None = typer.Option(None, "--status"),
     with db_session() as session:
         rows = [AlertRead.model_validate(a) for a in alerting.list_alerts(
             session, actor=cli_actor(), status=status, division=division)]
-    table = Table("id", "rule", "division", "period", "observed", "bound", "status")
+    table = Table(*(say(S(f"col.{c}")) for c in ("id", "rule", "division", "period",
+                                                  "observed", "bound", "status")))
     for a in rows:
         table.add_row(str(a.id), str(a.rule_id), a.division_code, a.period_start.isoformat(),
                       f"{a.observed:g}", f"{a.upperbound:.4g}", a.status.value)

@@ -34,6 +34,22 @@ S = Catalogue("surveillance", {
                                 "預警 {id} 狀態為 {status}，不能展開調查",
                                 "alert {id} is {status}; it cannot be investigated"),
     # the CLI
+    "cli.importing": m("正在导入 {file}…", "正在匯入 {file}…", "importing {file}…"),
+    "cli.imported": m("{file}：{rows} 行，新增 {inserted}，更正 {corrected}，未变 {unchanged}",
+                      "{file}：{rows} 行，新增 {inserted}，更正 {corrected}，未變 {unchanged}",
+                      "{file}: {rows} rows, {inserted} inserted, {corrected} corrected, "
+                      "{unchanged} unchanged"),
+    "cli.evaluated": m("规则 {id}：{divisions} 个区划 × {periods} 个周期，{alarms} 次超阈值，新增预警 {new} 条",
+                       "規則 {id}：{divisions} 個區劃 × {periods} 個週期，{alarms} 次超閾值，新增預警 {new} 條",
+                       "rule {id}: {divisions} division(s) x {periods} period(s), {alarms} "
+                       "alarm(s), {new} new alert(s)"),
+    "col.id": m("序号", "序號", "id"),
+    "col.rule": m("规则", "規則", "rule"),
+    "col.division": m("区划", "區劃", "division"),
+    "col.period": m("周期起", "週期起", "period"),
+    "col.observed": m("观测值", "觀測值", "observed"),
+    "col.bound": m("预警阈值", "預警閾值", "bound"),
+    "col.status": m("状态", "狀態", "status"),
     "cli.no_file": m("{file}：文件不存在", "{file}：檔案不存在", "{file}: no such file"),
     "cli.dates": m("--from 和 --to 必须是日期（YYYY-MM-DD）", "--from 和 --to 必須是日期（YYYY-MM-DD）",
                    "--from and --to must be dates (YYYY-MM-DD)"),

@@ -42,8 +42,8 @@ def add(
         user = UserRead.model_validate(service.create_user(session, actor=cli_actor(),
                                                            data=data, password_hash=digest))
     where = ", ".join(user.jurisdictions)
-    emit(user, as_json, lambda: console.print(
-        f"[green]created[/] {user.username} ({user.role.value}) in {where}"))
+    emit(user, as_json, lambda: console.print(say(
+        U("cli.created", username=user.username, role=user.role.value, where=where))))
 
 
 @app.command("password")
@@ -68,9 +68,8 @@ def _set_active(name: str, active: bool, as_json: bool) -> None:
         user = service.find_user(session, actor=actor, username=name)
         read = UserRead.model_validate(service.set_active(session, actor=actor,
                                                           user_id=user.id, active=active))
-    emit(read, as_json, lambda: console.print(
-        f"[green]{'enabled' if active else 'disabled'}[/] {name}"
-        + ("" if active else "; their sessions were ended")))
+    emit(read, as_json, lambda: console.print(say(
+        U("cli.enabled" if active else "cli.disabled", name=name))))
 
 
 @app.command("disable")

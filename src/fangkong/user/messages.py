@@ -27,7 +27,23 @@ U = Catalogue("user", {
                        "請先登入：POST /api/v1/auth/token，然後傳送「Authorization: Bearer <token>」",
                        "sign in first: POST /api/v1/auth/token, then send 'Authorization: "
                        "Bearer <token>'"),
+    "wrong": m("用户名或密码错误", "使用者名稱或密碼錯誤", "wrong username or password"),
+    "wrong_current": m("当前密码错误", "目前密碼錯誤", "the current password is wrong"),
+    "locked": m("登录失败次数过多：请 {seconds} 秒后再试", "登入失敗次數過多：請 {seconds} 秒後再試",
+                "too many failed sign-ins: try again in {seconds} s"),
+    "refused": m("密码不可用：{why}", "密碼不可用：{why}", "password refused: {why}"),
+    "too_short": m("只有 {length} 个字符；至少需要 {min} 个", "只有 {length} 個字元；至少需要 {min} 個",
+                   "it has {length} characters; at least {min} are needed"),
+    "one_character": m("是同一字符重复", "是同一字元重複", "it is one character repeated"),
+    "contains_username": m("包含用户名", "包含使用者名稱", "it contains the username"),
+    "common": m("是常见密码", "是常見密碼", "it is in a list of common passwords"),
     # the CLI
+    "cli.created": m("已创建用户 {username}（{role}），辖区 {where}",
+                     "已建立使用者 {username}（{role}），轄區 {where}",
+                     "created {username} ({role}) in {where}"),
+    "cli.enabled": m("已启用 {name}", "已啟用 {name}", "enabled {name}"),
+    "cli.disabled": m("已停用 {name}；其会话已全部结束", "已停用 {name}；其工作階段已全部結束",
+                      "disabled {name}; their sessions were ended"),
     "cli.password_set": m("已为 {name} 设置密码；其会话已全部结束", "已為 {name} 設定密碼；其工作階段已全部結束",
                           "password set for {name}; their sessions were ended"),
 })

@@ -33,6 +33,7 @@ from fangkong.core.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from fangkong.core.messages import Text
 from fangkong.core.security import hash_password, issue_token, read_token, verify_password
 from fangkong.geo import service as geo
 from fangkong.user import passwords
@@ -43,7 +44,7 @@ from fangkong.user.schemas import UserCreate
 Transactions = Callable[[], AbstractContextManager[Session]]
 """Opens one transaction: committed when the block ends, rolled back on an error."""
 
-WRONG = "wrong username or password"
+WRONG = U("wrong")
 
 
 def check_password(password: str, username: str) -> None:
@@ -178,8 +179,7 @@ def _record_failure(session: Session, settings: Settings, attempt: Attempt, *,
 
 
 def _locked_out(seconds: int) -> TooManyAttempts:
-    return TooManyAttempts(f"too many failed sign-ins: try again in {seconds} s",
-                           retry_after=seconds)
+    return TooManyAttempts(U("locked", seconds=seconds), retry_after=seconds)
 
 
 def _refuse_if_locked(session: Session, attempt: Attempt) -> int:
@@ -211,7 +211,7 @@ def _stored(session: Session, username: str) -> _Stored | None:
 
 
 def _check(transaction: Transactions, settings: Settings, attempt: Attempt, password: str, *,
-           wrong: str) -> _Stored:
+           wrong: Text) -> _Stored:
     """The password check of a sign-in: refused while the username or the address is locked
     out (without looking at the password); a failure is counted and audited, and answered
     with ``wrong`` (401) or the lockout it earned (429). The hash is verified with no
@@ -377,7 +377,7 @@ def change_own_password(transaction: Transactions, settings: Settings, *, actor:
     failed sign-in, towards lockout). Every session of theirs is revoked; returns a token of
     a new session of ``kind``."""
     stored = _check(transaction, settings, Attempt(actor.username, address, actor.source), old,
-                    wrong="the current password is wrong")
+                    wrong=U("wrong_current"))
     digest = new_password_hash(new, stored.username)
     with transaction() as session:
         user = set_password_hash(session, actor=actor, user_id=stored.id, password_hash=digest,
