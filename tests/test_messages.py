@@ -235,3 +235,25 @@ def test_an_unknown_lang_option_is_refused() -> None:
     result = runner.invoke(cli_app, ["--lang", "fr", "policy", "list"])
     assert result.exit_code == 2
     assert "--lang fr" in result.stderr and "zh-Hans, zh-Hant, en" in result.stderr
+
+
+def test_an_import_files_problems_speak_the_requests_language(client: TestClient,
+                                                              session: Session) -> None:
+    """Problems found line by line (the import's collector) keep their translations."""
+    auth = login(client, session, "lang_import", Role.epidemiologist, "4408")
+    data = (b"ref,person_ref,classification,severity,reported_at,detection_mode,"
+            b"owning_division_code\n"
+            b"C1,P1,confirmed,,2022-05-01 10:00,community_screening,440802\n"
+            b"C2,P2,martian,,2022-05-01 10:00,community_screening,440802\n")
+    answers = {}
+    for lang in ("en", "zh-Hans", "zh-Hant"):
+        resp = client.post("/api/v1/cases/import", headers={**auth, "Accept-Language": lang},
+                           files={"file": ("cases.csv", data, "text/csv")})
+        assert resp.status_code == 422, resp.text
+        answers[lang] = {(p["line"], p["field"]): p["message"]
+                         for p in _error(resp)["problems"]}
+    assert answers["en"][(2, "severity")] == ("a confirmed case needs a severity (mild, "
+                                              "moderate, severe, critical)")
+    assert answers["zh-Hans"][(2, "severity")].startswith("确诊病例需要临床分型")
+    assert answers["zh-Hant"][(2, "severity")].startswith("確診病例需要臨床分型")
+    assert answers["zh-Hant"][(3, "classification")].startswith("必須是以下之一：")

@@ -33,6 +33,8 @@ S = Catalogue("surveillance", {
     "alert_no_investigation": m("预警 {id} 状态为 {status}，不能开展调查",
                                 "預警 {id} 狀態為 {status}，不能展開調查",
                                 "alert {id} is {status}; it cannot be investigated"),
+    "same_report": m("同一报告已在第 {line} 行", "同一報告已在第 {line} 行",
+                     "the same report is already on line {line}"),
     # the CLI
     "cli.importing": m("正在导入 {file}…", "正在匯入 {file}…", "importing {file}…"),
     "cli.imported": m("{file}：{rows} 行，新增 {inserted}，更正 {corrected}，未变 {unchanged}",
