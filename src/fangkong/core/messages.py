@@ -62,11 +62,6 @@ class Text:
     def __str__(self) -> str:
         return self.render("en")
 
-    def plain_params(self) -> dict[str, Any]:
-        """The parameters as JSON values (a nested message as its English text)."""
-        return {k: v if isinstance(v, (int, float)) else str(render(v, "en"))
-                for k, v in self.params.items()}
-
 
 @dataclass(frozen=True)
 class Joined:
@@ -147,7 +142,6 @@ CORE = Catalogue("core", {
                   "--lang {value}：沒有這種語言；可選：{allowed}",
                   "--lang {value}: no such language; allowed: {allowed}"),
     "more": m("… 另有 {count} 项", "… 另有 {count} 項", "… and {count} more"),
-    "done": m("{what} 完成（{seconds} 秒）", "{what} 完成（{seconds} 秒）", "{what} done ({seconds} s)"),
     "password_stdin": m("请使用 --password-stdin 并在标准输入中提供密码",
                         "請使用 --password-stdin 並在標準輸入中提供密碼",
                         "pass --password-stdin and send the password on standard input"),

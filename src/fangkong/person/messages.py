@@ -5,6 +5,10 @@ from __future__ import annotations
 from fangkong.core.messages import Catalogue, m
 
 PM = Catalogue("person", {
+    "unknown_division": m("未知的行政区划代码 {code}", "未知的行政區劃代碼 {code}",
+                          "unknown division code {code}"),
+    "outside": m("行政区划 {code} 超出您的辖区", "行政區劃 {code} 超出您的轄區",
+                 "division {code} is outside your jurisdiction"),
     "invalid": m("人员记录无效", "人員記錄無效", "the person record is not valid"),
     "id_taken": m("另一人员已登记此身份证件号码", "另一人員已登記此身分證件號碼",
                   "another person already has this identity document number"),

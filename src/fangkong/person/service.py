@@ -59,10 +59,9 @@ def _checked(session: Session, actor: Actor, raw: dict[str, Any]) -> dict[str, A
     values, problems = records.normalise(raw)
     code = values.get("division_code")
     if code and not problems and not geo.exists(session, {code}):
-        problems.append(Problem(f"unknown division code {code}", field="division_code"))
+        problems.append(Problem(PM("unknown_division", code=code), field="division_code"))
     if code and not actor.covers(code):
-        problems.append(Problem(f"division {code} is outside your jurisdiction",
-                                field="division_code"))
+        problems.append(Problem(PM("outside", code=code), field="division_code"))
     if problems:
         raise Invalid(PM("invalid"), problems=problems)
     return values

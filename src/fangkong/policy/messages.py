@@ -5,7 +5,6 @@ next step, and the engine's errors. The English texts are those the engine alway
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fangkong.core.messages import LANGS, Catalogue, Day, Term, Text, m, term, traditional
 from fangkong.policy.enums import NO_ZONE, PHASE_LABELS, HealthCode, PatientKind, PhaseKind
@@ -261,8 +260,3 @@ def condition(c: Condition) -> Text:
     assert c.first is not None and c.last is not None
     key = f"cond.{c.kind}" + ("_one" if c.first == c.last else "")
     return P(key, a=c.first_day, b=c.last_day, first=Day(c.first), last=Day(c.last))
-
-
-def plain(value: Any) -> Term:
-    """A value shown the same in every language."""
-    return Term({lang: str(value) for lang in LANGS})

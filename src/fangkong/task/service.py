@@ -49,16 +49,16 @@ def _ending(data: Sequence[TaskCreate]) -> None:
     problems = []
     for k, d in enumerate(data):
         for name in ("completes_on", "cancels_on"):
-            problems += [Problem(f"unknown event {e}; expected one of: "
-                                 f"{', '.join(sorted(events.CATALOGUE))}", field=f"{name}{at(k)}")
+            problems += [Problem(T("unknown_event", event=e,
+                                   known=", ".join(sorted(events.CATALOGUE))),
+                                 field=f"{name}{at(k)}")
                          for e in getattr(d, name) if e not in events.CATALOGUE]
             if getattr(d, name) and (d.subject_type is None or d.subject_id is None):
-                problems.append(Problem("an event ends the task of a subject: give "
-                                        "subject_type and subject_id", field=f"{name}{at(k)}"))
+                problems.append(Problem(T("needs_subject"), field=f"{name}{at(k)}"))
         both = set(d.completes_on) & set(d.cancels_on)
         if both:
-            problems.append(Problem(f"{', '.join(sorted(both))} cannot both complete and "
-                                    "cancel the task", field=f"cancels_on{at(k)}"))
+            problems.append(Problem(T("both", events=", ".join(sorted(both))),
+                                    field=f"cancels_on{at(k)}"))
     if problems:
         raise Invalid(T("ending_invalid"), problems=problems[:50])
 
@@ -72,11 +72,11 @@ def _packs(data: Sequence[TaskCreate]) -> None:
         if d.pack_id is None and d.pack_version is None:
             continue
         if d.pack_id not in known:
-            problems.append(Problem(f"unknown policy pack {d.pack_id}; expected one of: "
-                                    f"{', '.join(sorted(known))}", field=f"pack_id{at(k)}"))
+            problems.append(Problem(T("unknown_pack", pack=d.pack_id,
+                                      known=", ".join(sorted(known))), field=f"pack_id{at(k)}"))
         elif d.pack_version != known[d.pack_id]:
-            problems.append(Problem(f"expected {d.pack_id}'s version on disk, "
-                                    f"{known[d.pack_id]}", field=f"pack_version{at(k)}"))
+            problems.append(Problem(T("pack_version", pack=d.pack_id, version=known[d.pack_id]),
+                                    field=f"pack_version{at(k)}"))
     if problems:
         raise Invalid(T("pack_invalid"), problems=problems[:50])
 
