@@ -22,6 +22,9 @@ os.environ.update({
     "FANGKONG_ENCRYPTION_KEY": base64.b64encode(b"e" * 32).decode(),
     "FANGKONG_LOOKUP_KEY": base64.b64encode(b"k" * 32).decode(),
     "FANGKONG_IMPORT_MAX_BYTES": str(2 * 1024 * 1024),
+    # The suite reads the command line in English (its default is zh-Hans); the languages
+    # are tested explicitly (tests/test_messages.py).
+    "FANGKONG_LANG": "en",
 })
 
 from fastapi import Request  # noqa: E402

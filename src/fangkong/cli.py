@@ -87,13 +87,16 @@ app = typer.Typer(cls=LazyGroup, no_args_is_help=True, pretty_exceptions_enable=
 
 
 @app.callback()
-def _start(ctx: typer.Context) -> None:
+def _start(ctx: typer.Context, lang: str | None = typer.Option(
+        None, "--lang", help="Language of the messages: zh-Hans, zh-Hant or en (default: "
+        "FANGKONG_LANG, else zh-Hans).")) -> None:
     # Runs before every command: refuse bad settings, name what the domains listen to.
     if ctx.resilient_parsing:
         return
-    from fangkong.cliutil import fail, listen_on_session, show_warnings
+    from fangkong.cliutil import choose_lang, fail, listen_on_session, show_warnings
     from fangkong.config import SettingError, get_settings
 
+    choose_lang(lang, as_json=bool(ctx.meta.get(_JSON)))
     try:
         get_settings()
     except SettingError as exc:

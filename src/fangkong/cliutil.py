@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from fangkong.core.errors import AppError, Invalid, Problem, Unavailable
+from fangkong.core.messages import CORE, LANGS, render
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,6 +37,37 @@ R = TypeVar("R")
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON (errors too: the "
                        "API's error object, on standard output).")
 _session_listeners: list[str] = []
+_lang: list[str] = []  # the root's --lang, when given
+
+
+def set_lang(lang: str | None) -> None:
+    """The language the root command's ``--lang`` chose (over ``FANGKONG_LANG``)."""
+    _lang[:] = [lang] if lang else []
+
+
+def cli_lang() -> str:
+    """The language of the command line's messages: ``--lang``, else ``FANGKONG_LANG``, else
+    zh-Hans (``FANGKONG_LANG`` alone when the other settings cannot be read)."""
+    if _lang:
+        return _lang[0]
+    from fangkong.config import SettingError, get_settings, lang_alone
+
+    try:
+        return get_settings().lang
+    except SettingError:
+        return lang_alone()
+
+
+def say(text: object) -> str:
+    """A message in the command line's language."""
+    return str(render(text, cli_lang()))
+
+
+def choose_lang(value: str | None, as_json: bool) -> None:
+    """Take the root's ``--lang`` (refused, in the default language, when it names none)."""
+    if value is not None and value not in LANGS:
+        fail(Invalid(CORE("bad_lang", value=value, allowed=", ".join(LANGS))), as_json)
+    set_lang(value)
 
 
 def listen_on_session(*modules: str) -> None:
@@ -49,19 +81,22 @@ def fail(exc: AppError, as_json: bool) -> NoReturn:
     """Report ``exc`` and exit with its code: under ``--json`` the API's error object
     (``{"error": {"code", "message", "problems"}}``) on standard output, else one red line on
     standard error followed by the problems found."""
+    lang = cli_lang()
     if as_json:
-        sys.stdout.write(json.dumps(exc.as_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(exc.as_dict(lang), ensure_ascii=False) + "\n")
     else:
         # soft_wrap: one line however long (the terminal wraps it; grep finds it whole)
-        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False,
-                          soft_wrap=True)
+        message = exc.render(lang)
+        err_console.print(f"[bold red]{escape(CORE('error').render(lang))}[/]"
+                          f"{escape(message)}", highlight=False, soft_wrap=True)
         problems = exc.problems
-        if len(problems) == 1 and str(problems[0]) == exc.message:
+        if len(problems) == 1 and problems[0].render(lang) == message:
             problems = []  # the line says it already
         for problem in problems[:50]:
-            err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+            err_console.print(f"  {problem.render(lang)}", highlight=False, markup=False,
+                              soft_wrap=True)
         if len(problems) > 50:
-            err_console.print(f"  … and {len(problems) - 50} more")
+            err_console.print("  " + CORE("more", count=len(problems) - 50).render(lang))
     raise typer.Exit(exc.exit_code)
 
 
@@ -76,7 +111,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             except ValidationError as exc:
                 problems = [Problem(str(e["msg"]), field=".".join(str(p) for p in e["loc"]))
                             for e in exc.errors()]
-                raise Invalid("invalid input", problems=problems) from None
+                raise Invalid(CORE("invalid_input"), problems=problems) from None
         except AppError as exc:
             fail(exc, bool(kwargs.get("as_json")))
 
@@ -107,7 +142,7 @@ def db_session(check_schema: bool = True) -> Iterator[Session]:
 
         check_writable(engine)
         if not is_current(engine):
-            raise Unavailable("the database schema is not up to date: run `fangkong db upgrade`")
+            raise Unavailable(CORE("schema_old"))
     with session_scope(engine) as session:
         yield session
 

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from fangkong.core.errors import AppError, Problem
+from fangkong.core.messages import LANGS
 
 PREFIX = "FANGKONG_"
 BUILTIN_NOTIFIERS = ("log", "email")
@@ -191,6 +192,10 @@ class Settings(BaseSettings):
                                       "e-mails (needed by the `email` notifier).")
     duckdb_threads: int = Field(0, ge=0, description="Threads of the co-presence engine "
                                 "(DuckDB); 0: one per core.")
+    lang: str = Field(
+        "zh-Hans", description="Language of the command line's messages and errors: `zh-Hans`, "
+        "`zh-Hant` or `en` (a command's `--lang` overrides it). Chinese by default, as the web "
+        "pages, whatever the server's locale: a server's locale is rarely the staff's.")
     host: str = Field("127.0.0.1", description="Address `fangkong serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `fangkong serve` binds to.")
 
@@ -241,6 +246,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise _bad("no such time zone; allowed: an IANA zone name such as Asia/Shanghai, "
                        "Asia/Hong_Kong or UTC") from None
+        return value
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        if value not in LANGS:
+            raise _bad("no such language; allowed: {allowed}", allowed=", ".join(LANGS))
         return value
 
     @field_validator("active_policy_pack")
@@ -419,6 +431,14 @@ def load() -> Settings:
         raise SettingError(f"{len(problems)} settings are not valid; Fangkong does not start",
                            problems=problems)
     return settings
+
+
+def lang_alone() -> str:
+    """``FANGKONG_LANG`` when the settings as a whole cannot be read (the language to refuse
+    them in), or the default."""
+    value = os.environ.get(env_name("lang"))
+    default = Settings.model_fields["lang"].default
+    return value if value in LANGS else str(default)
 
 
 @lru_cache

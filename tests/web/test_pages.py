@@ -76,7 +76,8 @@ def test_county_user_sees_only_the_county(client: TestClient, seeded: Seeded) ->
     listed = client.get("/cases").text
     assert count_on(listed) == 10 and "WC011" not in listed
     other = client.get(f"/cases/{seeded.xiashan_case_ids[0]}")
-    assert other.status_code == 404 and "not found" in other.text
+    # the error page speaks the viewer's language (zh-Hans by default)
+    assert other.status_code == 404 and f"病例 {seeded.xiashan_case_ids[0]} 不存在" in other.text
     assert client.get("/?j=440803").status_code == 404
     assert client.get("/map/4408.geojson").status_code == 404
 

@@ -196,6 +196,14 @@ def test_a_zone_held_past_its_lifting_date_breaks_prohibition_3(
     on[0] = D("2022-05-19")  # due to be medium since 05-18, still high
     [breach] = service.prohibition_breaches(session, actor=admin)
     assert (breach.zone_id, breach.prohibition) == (zone_id, 3)
+    # the reason in the reader's language (pages, API, CLI), English as it always was
+    assert breach.why.startswith("a 'high' zone whose last infection was reported on "
+                                 "2022-05-10 should become 'medium' on 2022-05-18")
+    assert breach.why_in("zh-Hans").startswith(
+        "末例感染者于2022年5月10日报告的高风险区应于2022年5月18日调整为中风险区")
+    hant = breach.in_lang("zh-Hant")
+    assert hant.why.startswith("末例感染者於2022年5月10日報告的高風險區")
+    assert hant.text.startswith("不準隨意延長")
     service.change_level(session, actor=admin, zone_id=zone_id,
                          data=LevelChange(to_level="medium", reason="evaluation"))
     assert service.prohibition_breaches(session, actor=admin) == []

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from fangkong.case import records
 from fangkong.case import service as cases
 from fangkong.case.enums import Basis
+from fangkong.case.messages import C
 from fangkong.case.models import Case
 from fangkong.case.schemas import CaseImportReport
 from fangkong.config import get_settings
@@ -50,7 +51,7 @@ def import_file(
         values, problems = records.normalise(raw, zone=settings.timezone)
         ref = values["ref"]
         if ref in refs:
-            problems.append(Problem(f"ref {ref} is already on line {refs[ref]}", field="ref"))
+            problems.append(Problem(C("ref_repeated", ref=ref, line=refs[ref]), field="ref"))
         elif ref:
             refs[ref] = line
         if not problems:
@@ -61,13 +62,12 @@ def import_file(
     existing = _existing(session, {v["ref"] for _, v in rows})
     for line, values in rows:
         if values["person_ref"] not in people:
-            collector.add(line, [Problem(f"no person with ref {values['person_ref']} in your "
-                                         "jurisdiction", field="person_ref")])
+            collector.add(line, [Problem(C("no_person", ref=values["person_ref"]),
+                                         field="person_ref")])
         found = existing.get(values["ref"])
         if found is not None and not (actor.covers(found.owning_division_code)
                                       or actor.covers(found.current_division_code)):
-            collector.add(line, [Problem("this ref cannot be written from your jurisdiction",
-                                         field="ref")])
+            collector.add(line, [Problem(C("ref_not_yours"), field="ref")])
     collector.check()
     report = _write(session, actor, rows, people, existing, table.filename, pack)
     digest = hashlib.sha256(source.read_bytes() if isinstance(source, Path) else source)

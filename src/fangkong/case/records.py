@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fangkong.case.enums import Classification, DetectionMode, Severity
+from fangkong.case.messages import C
 from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.errors import Problem
 from fangkong.person.records import parse_date
@@ -31,7 +32,7 @@ def normalise(raw: Mapping[str, Any], *, zone: str) -> tuple[dict[str, Any], lis
     problems: list[Problem] = []
     for field in REQUIRED:
         if _blank(raw.get(field)):
-            problems.append(Problem("is required", field=field))
+            problems.append(Problem(C("required"), field=field))
     for field in ("ref", "person_ref", "owning_division_code", "current_division_code"):
         if not _blank(raw.get(field)):
             out[field] = str(raw[field]).strip()
@@ -42,7 +43,7 @@ def normalise(raw: Mapping[str, Any], *, zone: str) -> tuple[dict[str, Any], lis
                 out[field] = enum(str(raw[field]).strip().lower())
             except ValueError:
                 allowed = ", ".join(e.value for e in enum)  # type: ignore[attr-defined]
-                problems.append(Problem(f"must be one of: {allowed}", field=field))
+                problems.append(Problem(C("one_of", allowed=allowed), field=field))
     for field in ("onset_date", "first_positive_sample_date"):
         if not _blank(raw.get(field)):
             try:
@@ -53,7 +54,7 @@ def normalise(raw: Mapping[str, Any], *, zone: str) -> tuple[dict[str, Any], lis
         try:
             out["reported_at"] = parse_datetime(raw["reported_at"], zone)
             if out["reported_at"] > utc_now():
-                problems.append(Problem("is in the future", field="reported_at"))
+                problems.append(Problem(C("in_future"), field="reported_at"))
         except ValueError as exc:
             problems.append(Problem(str(exc), field="reported_at"))
     out["current_division_code"] = out["current_division_code"] or out["owning_division_code"]
@@ -66,20 +67,20 @@ def consistency(values: Mapping[str, Any], *, zone: str) -> list[Problem]:
     problems = []
     cls, sev = values.get("classification"), values.get("severity")
     if cls == Classification.confirmed and sev is None:
-        problems.append(Problem("a confirmed case needs a severity (mild, moderate, severe, "
-                                "critical)", field="severity"))
+        problems.append(Problem(C("needs_severity"), field="severity"))
     if cls not in (None, Classification.confirmed) and sev is not None:
-        problems.append(Problem(f"severity applies to confirmed cases only, not {cls}",
+        problems.append(Problem(C("severity_confirmed_only", classification=cls),
                                 field="severity"))
     onset: date | None = values.get("onset_date")
     reported = values.get("reported_at")
     if reported is not None:
         reported = reported.astimezone(ZoneInfo(zone))
     if onset and reported and onset > reported.date():
-        problems.append(Problem("onset is after the report", field="onset_date"))
+        problems.append(Problem(C("onset_after_report"), field="onset_date"))
     sampled: date | None = values.get("first_positive_sample_date")
     if sampled and reported and sampled > reported.date():
-        problems.append(Problem("sampled after the report", field="first_positive_sample_date"))
+        problems.append(Problem(C("sampled_after_report"),
+                                field="first_positive_sample_date"))
     return problems
 
 

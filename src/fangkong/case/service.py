@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.case import records
 from fangkong.case.enums import Basis, Classification
+from fangkong.case.messages import C
 from fangkong.case.models import Case, ClassificationChange
 from fangkong.case.schemas import CaseCreate, Reclassify
 from fangkong.config import get_settings
@@ -18,6 +19,7 @@ from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
 from fangkong.person import service as persons
@@ -35,11 +37,11 @@ def check_places(session: Session, actor: Actor, values: dict[str, Any]) -> list
     for field in ("owning_division_code", "current_division_code"):
         code = values.get(field)
         if code and code not in known:
-            problems.append(Problem(f"unknown division code {code}", field=field))
+            problems.append(Problem(C("unknown_division", code=code), field=field))
         # a case is neither owned nor located outside the jurisdiction of whoever writes it
         # (its location makes it readable there: see readable_clause)
         elif code and not actor.covers(code):
-            problems.append(Problem("outside your jurisdiction", field=field))
+            problems.append(Problem(CORE("outside_jurisdiction"), field=field))
     return problems
 
 
@@ -55,13 +57,12 @@ def create(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     person_id = persons.ids_by_ref(session, actor=actor, refs={values["person_ref"]}).get(
         values["person_ref"])
     if person_id is None:
-        problems.append(Problem(f"no person with ref {values['person_ref']} in your "
-                                "jurisdiction", field="person_ref"))
+        problems.append(Problem(C("no_person", ref=values["person_ref"]), field="person_ref"))
     if problems:
-        raise Invalid("the case record is not valid", problems=problems)
+        raise Invalid(C("invalid"), problems=problems)
     if session.scalar(select(Case.id).where(Case.ref == values["ref"])) is not None:
-        raise Conflict(f"a case with ref {values['ref']} already exists",
-                       problems=[Problem("already exists", field="ref")])
+        raise Conflict(C("exists", ref=values["ref"]),
+                       problems=[Problem(CORE("already_exists"), field="ref")])
     assert person_id is not None
     case = insert(session, actor=actor, values=values, person_id=person_id, note=None)
     audit.record(session, actor, action="create", record_type="case", record_ids=[case.id],
@@ -116,7 +117,7 @@ def apply_change(case: Case, *, actor: Actor, classification: Classification,
     problems = records.consistency({"classification": classification, "severity": severity},
                                    zone=get_settings().timezone)
     if problems:
-        raise Invalid("the new classification is not valid", problems=problems)
+        raise Invalid(C("invalid_classification"), problems=problems)
     now = utc_now()
     case.history.append(ClassificationChange(
         from_classification=case.classification, from_severity=case.severity,
@@ -167,7 +168,7 @@ def readable_ids(session: Session, *, actor: Actor, ids: Collection[int]) -> set
 def get(session: Session, *, actor: Actor, case_id: int, audit_read: bool = True) -> Case:
     case = session.scalar(readable(actor).where(Case.id == case_id))
     if case is None:
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound(C("not_found", id=case_id))
     if audit_read:
         audit.record(session, actor, action="read", record_type="case", record_ids=[case.id],
                      fields=FIELDS)

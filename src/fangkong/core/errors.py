@@ -1,29 +1,52 @@
 """One error hierarchy for services, rendered as one JSON shape by the API and one red line by
-the CLI. Messages say what is wrong and, where it helps, what to do next."""
+the CLI. Messages say what is wrong and, where it helps, what to do next.
+
+A message is a :class:`~fangkong.core.messages.Text` (a key of a domain's catalogue and its
+parameters) or, where nobody reads it in another language, a plain string; ``message`` is the
+English text, :meth:`AppError.as_dict` and :meth:`AppError.render` give it in the reader's
+language."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from typing import Any
 
+from fangkong.core.messages import Text, render
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class Problem:
     """One thing wrong with an input: where (file, line, field) and what."""
 
-    message: str
+    message: str  # English; a Text given is kept for the other languages
     field: str | None = None
     line: int | None = None
     file: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+    text: str | Text = dataclass_field(default="", repr=False, compare=False)
 
-    def __str__(self) -> str:
+    def __init__(self, message: str | Text, field: str | None = None, line: int | None = None,
+                 file: str | None = None) -> None:
+        for name, value in (("message", str(message)), ("field", field), ("line", line),
+                            ("file", file), ("text", message)):
+            object.__setattr__(self, name, value)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)
+               if f.name != "text" and getattr(self, f.name) is not None}
+        out["message"] = str(render(self.text, lang))
+        return out
+
+    def render(self, lang: str = "en") -> str:
+        message = str(render(self.text, lang))
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
         if self.field:
             where = f"{where} {self.field}" if where else self.field
-        return f"{where}: {self.message}" if where else self.message
+        return f"{where}: {message}" if where else message
+
+    def __str__(self) -> str:
+        return self.render("en")
 
 
 class AppError(Exception):
@@ -31,15 +54,21 @@ class AppError(Exception):
     code = "error"
     exit_code = 1
 
-    def __init__(self, message: str, *, problems: list[Problem] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text, *, problems: list[Problem] | None = None) -> None:
+        self.text = message
+        self.message = str(message)  # English
+        super().__init__(self.message)
         self.problems = problems or []
 
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang``."""
+        return str(render(self.text, lang))
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The one error shape, its message and problems in ``lang``."""
+        body: dict[str, Any] = {"code": self.code, "message": self.render(lang)}
         if self.problems:
-            body["problems"] = [p.as_dict() for p in self.problems]
+            body["problems"] = [p.as_dict(lang) for p in self.problems]
         return {"error": body}
 
     def headers(self) -> dict[str, str] | None:
@@ -91,7 +120,7 @@ class TooManyAttempts(AppError):
     code = "too_many_attempts"
     exit_code = 5
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str | Text, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fangkong.core.errors import AppError, Problem
+from fangkong.core.messages import CORE, Text, lang_of, render
 
 log = logging.getLogger("fangkong")
 
@@ -107,10 +108,11 @@ and a busy database answer it with Retry-After). Codes an operation declares its
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def error_body(code: str, message: str, problems: list[Problem] | None = None) -> dict[str, object]:
-    body: dict[str, object] = {"code": code, "message": message}
+def error_body(code: str, message: str | Text, problems: list[Problem] | None = None,
+               lang: str = "en") -> dict[str, object]:
+    body: dict[str, object] = {"code": code, "message": render(message, lang)}
     if problems:
-        body["problems"] = [p.as_dict() for p in problems]
+        body["problems"] = [p.as_dict(lang) for p in problems]
     return {"error": body}
 
 
@@ -130,14 +132,16 @@ def request_lang(request: Request) -> str:
     """The platform language (zh-Hans, zh-Hant, en) the request's ``Accept-Language`` asks for
     first; English, the API's language, when it names none of them."""
     for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")):
-            return "zh-Hant"
-        if tag.startswith("zh"):
-            return "zh-Hans"
-        if tag.startswith("en"):
-            return "en"
+        lang = lang_of(part.split(";")[0])
+        if lang:
+            return lang
     return "en"
+
+
+def error_response(request: Request, exc: AppError) -> JSONResponse:
+    """An AppError as the one error shape, in the language the request asks for."""
+    return JSONResponse(exc.as_dict(request_lang(request)), status_code=exc.status_code,
+                        headers=exc.headers())
 
 
 def _message(error: Any, lang: str) -> str:
@@ -151,8 +155,8 @@ def _message(error: Any, lang: str) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=exc.headers())
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -162,7 +166,7 @@ def install_error_handlers(app: FastAPI) -> None:
                     field=".".join(str(p) for p in e.get("loc", ())[1:]) or None)
             for e in exc.errors()
         ]
-        return JSONResponse(error_body("invalid", "the request is not valid", problems), 422)
+        return JSONResponse(error_body("invalid", CORE("invalid_request"), problems, lang), 422)
 
     @app.exception_handler(ValidationError)
     async def invalid_inside(request: Request, exc: ValidationError) -> JSONResponse:
@@ -171,7 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
         lang = request_lang(request)
         problems = [Problem(_message(e, lang), field=".".join(str(p) for p in e["loc"]) or None)
                     for e in exc.errors()]
-        return JSONResponse(error_body("invalid", "the request is not valid", problems), 422)
+        return JSONResponse(error_body("invalid", CORE("invalid_request"), problems, lang), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -179,28 +183,27 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
 
     @app.exception_handler(IntegrityError)
-    async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # Two requests creating the same record at once both pass the service's check; the
         # database's unique key refuses the second at its INSERT or its commit.
         if is_unique_violation(exc):
-            return JSONResponse(error_body(
-                "conflict", "the record already exists (created at the same time by another "
-                "request); reload and try again"), 409)
+            return JSONResponse(error_body("conflict", CORE("exists"),
+                                           lang=request_lang(request)), 409)
         log.exception("integrity error", exc_info=exc)
-        return JSONResponse(error_body("internal", "unexpected server error; it was logged"),
+        return JSONResponse(error_body("internal", CORE("internal"), lang=request_lang(request)),
                             500)
 
     @app.exception_handler(OperationalError)
-    async def operational(_: Request, exc: OperationalError) -> JSONResponse:
+    async def operational(request: Request, exc: OperationalError) -> JSONResponse:
+        lang = request_lang(request)
         if is_busy(exc):
-            return JSONResponse(error_body("busy", "the database is busy; try again shortly"),
+            return JSONResponse(error_body("busy", CORE("busy"), lang=lang),
                                 503, headers={"Retry-After": "2"})
         log.exception("database error", exc_info=exc)
-        return JSONResponse(error_body("unavailable", "the database could not complete the "
-                                       "request; nothing was saved"), 503)
+        return JSONResponse(error_body("unavailable", CORE("unavailable"), lang=lang), 503)
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(error_body("internal", "unexpected server error; it was logged"),
+        return JSONResponse(error_body("internal", CORE("internal"), lang=request_lang(request)),
                             500)

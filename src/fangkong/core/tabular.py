@@ -201,7 +201,7 @@ class Collector:
             self.total += 1
             self.bad_lines.add(line)
             if len(self.problems) < self.limit:
-                self.problems.append(Problem(p.message, field=p.field, line=line,
+                self.problems.append(Problem(p.text, field=p.field, line=line,
                                              file=self.filename))
 
     def rows(self, table: Table) -> Iterator[tuple[int, dict[str, Any]]]:

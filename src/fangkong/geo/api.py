@@ -10,6 +10,7 @@ from fangkong.core.errors import NotFound
 from fangkong.deps import CurrentActor, DbSession, needs
 from fangkong.geo import service
 from fangkong.geo.enums import Level
+from fangkong.geo.messages import G
 from fangkong.geo.schemas import DivisionDetail, DivisionRead, UnitCreate, UnitRead
 
 router = APIRouter(tags=["divisions"])
@@ -57,5 +58,5 @@ def list_units(session: DbSession, _: CurrentActor, code: DivisionCode) -> list[
 def create_unit(session: DbSession, actor: CurrentActor, data: UnitCreate) -> Any:
     actor.require(Perm.task_write)
     if not actor.covers(data.division_code):
-        raise NotFound(f"division {data.division_code} not found")
+        raise NotFound(G("division_not_found", code=data.division_code))
     return service.create_unit(session, data=data)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from fangkong.cliutil import JsonOpt, console, db_session, emit, handle_errors, progress
+from fangkong.cliutil import JsonOpt, console, db_session, emit, handle_errors, progress, say
 from fangkong.geo import service
+from fangkong.geo.messages import G
 
 app = typer.Typer(help="Administrative divisions and field units (指挥体系).",
                   no_args_is_help=True)
@@ -25,8 +26,8 @@ def load(
 
     with db_session() as session, progress(quiet=as_json, transient=True) as tick:
         report = service.load(session, province=province, progress=advance)
-    emit(report, as_json, lambda: console.print(
-        f"[green]loaded[/] {report.divisions:,} divisions and {report.boundaries} boundaries"))
+    emit(report, as_json, lambda: console.print(say(G(
+        "cli.loaded", divisions=f"{report.divisions:,}", boundaries=report.boundaries))))
 
 
 @app.command("show")
@@ -44,6 +45,7 @@ def show(code: str, as_json: bool = JsonOpt) -> None:
     def text() -> None:
         console.print(" › ".join(f"{d.code} {d.name}" for d in chain))
         shown = ", ".join(f"{k.code} {k.name}" for k in kids[:30])
-        console.print(f"{len(kids)} children: {shown}" + (" …" if len(kids) > 30 else ""))
+        console.print(say(G("cli.children", count=len(kids), shown=shown))
+                      + (" …" if len(kids) > 30 else ""))
 
     emit(data, as_json, text)

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from fangkong.core.auth import within
 from fangkong.core.db import upsert
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.geo.enums import CODE_LENGTHS, PREFIX_LENGTHS, Level
+from fangkong.geo.messages import G
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.geo.schemas import LoadReport, UnitCreate
 
@@ -39,8 +41,8 @@ def level_of(code: str) -> Level:
         return CODE_LENGTHS[len(code)]
     except KeyError:
         raise Invalid(
-            f"division code {code!r} has {len(code)} digits; expected 2, 4, 6, 9 or 12",
-            problems=[Problem("not a division code", field="code")],
+            G("bad_code", code=repr(code), digits=len(code)),
+            problems=[Problem(G("not_a_code"), field="code")],
         ) from None
 
 
@@ -74,7 +76,8 @@ def _division_rows(province: str | None) -> Iterator[dict[str, Any]]:
                         continue
                     parent = row[parent_col].strip() if parent_col else None
                     if parent and not code.startswith(parent):
-                        raise Invalid(f"{path.name}:{line}: code {code} is not inside {parent}")
+                        raise Invalid(G("not_inside", where=f"{path.name}:{line}", code=code,
+                                                  parent=parent))
                     yield {"code": code, "name": row["name"].strip(),
                            "level": level_of(code), "parent_code": parent}
 
@@ -105,10 +108,10 @@ def load(
     """Load divisions and boundaries shipped with the package. Idempotent: re-running updates
     names and parents in place and adds nothing twice."""
     if province is not None and len(province) != 2:
-        raise Invalid(f"--province takes a 2-digit code such as 44, not {province!r}")
+        raise Invalid(G("province", value=repr(province)))
     rows = list(_division_rows(province))
     if province and not rows:
-        raise NotFound(f"no division data for province {province}")
+        raise NotFound(G("no_province", province=province))
     for start in range(0, len(rows), 2000):
         chunk = rows[start : start + 2000]
         upsert(session, Division.__table__, chunk, key=["code"])
@@ -126,7 +129,7 @@ def load(
 def get(session: Session, code: str) -> Division:
     division = session.get(Division, code)
     if division is None:
-        raise NotFound(f"division {code} not found; run `fangkong geo load` to load divisions")
+        raise NotFound(CORE("division_not_found", code=code))
     return division
 
 
@@ -174,14 +177,14 @@ def count(session: Session) -> int:
 def boundary(session: Session, code: str) -> DivisionBoundary:
     found = session.get(DivisionBoundary, code)
     if found is None:
-        raise NotFound(f"no boundary for division {code}")
+        raise NotFound(G("no_boundary", code=code))
     return found
 
 
 def create_unit(session: Session, *, data: UnitCreate) -> Unit:
     get(session, data.division_code)
     if session.scalar(select(Unit.id).where(Unit.code == data.code)) is not None:
-        raise Conflict(f"unit code {data.code} already exists")
+        raise Conflict(G("unit_exists", code=data.code))
     unit = Unit(**data.model_dump())
     session.add(unit)
     session.flush()
@@ -191,7 +194,7 @@ def create_unit(session: Session, *, data: UnitCreate) -> Unit:
 def get_unit(session: Session, unit_id: int) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"unit {unit_id} not found")
+        raise NotFound(CORE("unit_not_found", id=unit_id))
     return unit
 
 

@@ -13,12 +13,14 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.core.security import FieldCipher
 from fangkong.geo import service as geo
 from fangkong.person import records
 from fangkong.person import validation as v
 from fangkong.person.enums import IdType
+from fangkong.person.messages import PM
 from fangkong.person.models import Person
 from fangkong.person.schemas import PersonCreate, PersonIdentifiers, PersonUpdate
 
@@ -57,12 +59,11 @@ def _checked(session: Session, actor: Actor, raw: dict[str, Any]) -> dict[str, A
     values, problems = records.normalise(raw)
     code = values.get("division_code")
     if code and not problems and not geo.exists(session, {code}):
-        problems.append(Problem(f"unknown division code {code}", field="division_code"))
+        problems.append(Problem(PM("unknown_division", code=code), field="division_code"))
     if code and not actor.covers(code):
-        problems.append(Problem(f"division {code} is outside your jurisdiction",
-                                field="division_code"))
+        problems.append(Problem(PM("outside", code=code), field="division_code"))
     if problems:
-        raise Invalid("the person record is not valid", problems=problems)
+        raise Invalid(PM("invalid"), problems=problems)
     return values
 
 
@@ -72,8 +73,8 @@ def _id_taken(session: Session, columns: dict[str, Any], person_id: int | None) 
     other = session.scalar(select(Person.id).where(
         Person.id_number_hash == columns["id_number_hash"]))
     if other is not None and other != person_id:
-        raise Conflict("another person already has this identity document number",
-                       problems=[Problem("already recorded for another person",
+        raise Conflict(PM("id_taken"),
+                       problems=[Problem(PM("id_taken_short"),
                                          field="id_number")])
 
 
@@ -81,8 +82,8 @@ def create(session: Session, *, actor: Actor, data: PersonCreate) -> Person:
     actor.require(Perm.person_write)
     values = _checked(session, actor, data.model_dump())
     if session.scalar(select(Person.id).where(Person.ref == values["ref"])) is not None:
-        raise Conflict(f"a person with ref {values['ref']} already exists",
-                       problems=[Problem("already exists", field="ref")])
+        raise Conflict(PM("exists", ref=values["ref"]),
+                       problems=[Problem(CORE("already_exists"), field="ref")])
     columns = records.to_columns(values, cipher(), digest_key(), utc_now())
     _id_taken(session, columns, None)
     person = Person(**columns)
@@ -130,7 +131,7 @@ def get(session: Session, *, actor: Actor, person_id: int, audit_read: bool = Tr
     actor.require(Perm.person_read)
     person = session.scalar(readable(actor).where(Person.id == person_id))
     if person is None:
-        raise NotFound(f"person {person_id} not found")
+        raise NotFound(PM("not_found", id=person_id))
     if audit_read:
         audit.record(session, actor, action="read", record_type="person",
                      record_ids=[person.id], fields=LIST_FIELDS)
@@ -140,14 +141,14 @@ def get(session: Session, *, actor: Actor, person_id: int, audit_read: bool = Tr
 def get_by_ref(session: Session, *, actor: Actor, ref: str) -> Person:
     person = session.scalar(readable(actor).where(Person.ref == ref))
     if person is None:
-        raise NotFound(f"person with ref {ref} not found")
+        raise NotFound(PM("ref_not_found", ref=ref))
     return person
 
 
 def identifiers(session: Session, *, actor: Actor, person_id: int) -> PersonIdentifiers:
     """Unmasked identity number and phone, audited as such."""
     if not actor.can(Perm.person_write):
-        raise Forbidden("only roles that may edit persons may see unmasked identifiers")
+        raise Forbidden(PM("identifiers"))
     person = get(session, actor=actor, person_id=person_id, audit_read=False)
     plain = _plain(person)
     audit.record(session, actor, action="read", record_type="person", record_ids=[person.id],

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from fangkong.core.http import request_lang
 from fangkong.deps import CurrentActor
 from fangkong.policy import service
 from fangkong.policy.schemas import CheckReport, PackSummary, Plan, Window, ZoneSchedule
@@ -56,5 +57,7 @@ class CheckIn(BaseModel):
 
 
 @router.post("/check", response_model=CheckReport)
-def check(_: CurrentActor, data: CheckIn) -> CheckReport:
-    return service.check_measures(data.pack, service.parse_measures(data.measures))
+def check(request: Request, _: CurrentActor, data: CheckIn) -> CheckReport:
+    """Each reason and note in the language of ``Accept-Language`` (English by default)."""
+    report = service.check_measures(data.pack, service.parse_measures(data.measures))
+    return report.in_lang(request_lang(request))

@@ -5,11 +5,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, console, emit, handle_errors
+from fangkong.cliutil import JsonOpt, cli_lang, console, emit, handle_errors, say
 from fangkong.core.errors import Invalid, Problem
-from fangkong.policy import service
+from fangkong.core.messages import SEMICOLON, Day, joined
+from fangkong.policy import messages, service
+from fangkong.policy.messages import P
 from fangkong.policy.schemas import ZoneFacts
 
 app = typer.Typer(help="Policy packs: plans, look-back windows, zone clocks, the nine "
@@ -65,15 +68,19 @@ def plan(role: str = typer.Option(..., help="e.g. close_contact, from_high_risk_
     def text() -> None:
         console.print(f"[bold]{result.pack}[/] {result.pack_version} · {role} · day 0 = "
                       f"{result.anchor} ({result.anchor_meaning})")
+        lang = cli_lang()
         if not result.managed:
-            console.print(f"not managed: {result.explanation}")
+            console.print(say(P("cli.not_managed",
+                                why=messages.pack_text(result.explanation or ""))))
         for p in result.phases:
-            tests = ", ".join(d.strftime("%m-%d") for d in p.test_dates) or "none"
-            console.print(f"  {p.kind.label['zh-Hans']} {p.start}..{p.end}  tests: {tests}")
+            tests = ", ".join(d.strftime("%m-%d") for d in p.test_dates) or say(P("cli.no_tests"))
+            console.print(f"  {p.kind.label[lang]} {p.start}..{p.end}  "
+                          + say(P("cli.tests", days=tests)))
         if result.release_date:
-            console.print(f"  released on [green]{result.release_date}[/]")
+            console.print(f"  {say(P('cli.released'))} [green]{result.release_date}[/]")
         for c in result.conditions:
-            console.print(f"  if {c.when}: {c.then}")
+            console.print("  " + escape(say(P("cli.if", when=messages.pack_text(c.when),
+                                              then=messages.pack_text(c.then)))))
 
     emit(result, as_json, text)
 
@@ -111,8 +118,11 @@ def zone_schedule(level: str = typer.Option(...),
 
     def text() -> None:
         for step in result.steps:
-            console.print(f"{step.from_level} → [bold]{step.to_level}[/] on {step.effective}"
-                          f"{' (lifted)' if step.lifts else ''}: {'; '.join(step.requires)}")
+            requires = joined(map(messages.condition, step.conditions), SEMICOLON)
+            console.print(f"{step.from_level} → [bold]{step.to_level}[/] "
+                          + escape(say(P("cli.step", when=Day(step.effective)))
+                                   + (say(P("cli.lifted")) if step.lifts else "")
+                                   + ": " + say(requires)))
         if result.note:
             console.print(result.note)
 
@@ -141,8 +151,8 @@ def zone_evaluate(level: str = typer.Option(...),
 
     def text() -> None:
         console.print(result.reason)
-        for missing in result.requires:
-            console.print(f"  missing: {missing}")
+        for missing in result.conditions:
+            console.print("  " + escape(say(P("cli.missing", what=messages.condition(missing)))))
 
     emit(result, as_json, text)
 
@@ -151,9 +161,9 @@ def _read_measures(file: Path) -> object:
     try:
         return json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise Invalid(f"{file}: no such file") from None
+        raise Invalid(P("no_file", file=file)) from None
     except json.JSONDecodeError as exc:
-        raise Invalid("the measures file is not valid JSON", problems=[
+        raise Invalid(P("measures_not_json"), problems=[
             Problem(exc.msg, file=str(file), line=exc.lineno)]) from None
 
 
@@ -166,15 +176,19 @@ def check(measures: Path = typer.Option(..., help="JSON file: a list of measures
     parsed = service.parse_measures(_read_measures(measures), file=str(measures))
     report = service.check_measures(pack, parsed)
 
+    lang = cli_lang()
+
     def text() -> None:
         for v in report.violations:
-            console.print(f"[bold red]measure {v.measure}[/] breaks {v.prohibition} "
-                          f"({v.text}): {v.why}")
-        for note in report.notes:
-            console.print(f"[yellow]note[/] {note}")
+            console.print(f"[bold red]{escape(say(P('cli.measure', measure=v.measure)))}[/] "
+                          + escape(say(P("cli.breaks", prohibition=v.prohibition,
+                                         text=v.text_in(lang), why=v.why_in(lang)))))
+        for note in report.notes_in(lang):
+            console.print(f"[yellow]{say(P('cli.note'))}[/] {escape(note)}")
         if not report.violations:
-            console.print(f"[green]no prohibition broken[/] ({len(parsed)} measures)")
+            console.print(f"[green]{say(P('cli.none_broken'))}[/] "
+                          + say(P("cli.measures", count=len(parsed))))
 
-    emit(report, as_json, text)
+    emit(report.in_lang(lang), as_json, text)
     if report.violations:
         raise typer.Exit(1)

@@ -27,6 +27,7 @@ import yaml
 from pydantic import ValidationError
 
 from fangkong.core.errors import Invalid, NotFound, Problem
+from fangkong.policy.messages import P
 from fangkong.policy.pack import Pack, cross_check
 
 PACKS_DIR = Path(__file__).parent / "packs"
@@ -207,7 +208,7 @@ def _load(files: _Files, seeds: dict[str, Path]) -> dict[str, Pack]:
             packs[pack_id] = pack
     if files.problems:
         count = len({p.file for p in files.problems})
-        raise Invalid(f"{count} policy pack file(s) are not valid; fix them and load again",
+        raise Invalid(P("packs_invalid", count=count),
                       problems=files.problems)
     return packs
 
@@ -235,5 +236,5 @@ def _shipped() -> dict[str, Pack]:
 def get(pack_id: str, directory: Path | None = None) -> Pack:
     packs = load_packs(directory)
     if pack_id not in packs:
-        raise NotFound(f"no policy pack '{pack_id}'; available: {', '.join(sorted(packs))}")
+        raise NotFound(P("no_pack", pack=pack_id, available=", ".join(sorted(packs))))
     return packs[pack_id]

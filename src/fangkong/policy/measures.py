@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from fangkong.core.errors import Invalid, Problem
 from fangkong.policy.enums import HealthCode, MeasureKind, PatientKind, PhaseKind
 from fangkong.policy.loader import describe, dotted
+from fangkong.policy.messages import P
 
 
 class _Data(BaseModel):
@@ -113,4 +114,4 @@ def parse_measures(data: Any, *, file: str | None = None) -> list[Measure]:
     except ValidationError as exc:
         problems = [Problem(_message(e), field=dotted(_loc(tuple(e["loc"]))) or "measures",
                             file=file) for e in exc.errors()]
-        raise Invalid("the measures are not valid", problems=problems) from None
+        raise Invalid(P("measures_invalid"), problems=problems) from None

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
+from fangkong.policy.messages import P
 from fangkong.policy.pack import (
     Condition,
     Lookback,
@@ -36,8 +38,8 @@ def day(anchor: date, n: int) -> date:
 
 def role_def(pack: Pack, role: str) -> RoleDef:
     if role not in pack.roles:
-        raise Invalid(f"pack {pack.id} has no role '{role}'", problems=[Problem(
-            f"expected one of: {', '.join(pack.roles)}", field="role")])
+        raise Invalid(P("no_role", pack=pack.id, role=role), problems=[Problem(
+            CORE("expected_one_of", values=", ".join(pack.roles)), field="role")])
     return pack.roles[role]
 
 
@@ -80,7 +82,7 @@ def build_plan(pack: Pack, role: str, anchor: date) -> Plan:
 
 def _lookback(pack: Pack) -> Lookback:
     if pack.lookback is None:
-        raise Invalid(f"pack {pack.id} defines no look-back window")
+        raise Invalid(P("no_lookback", pack=pack.id))
     return pack.lookback
 
 
@@ -92,8 +94,8 @@ def _window_start(rules: Lookback, *, anchor: date, symptomatic: bool,
                   last_negative_sample: date | None) -> tuple[date, str]:
     if last_negative_sample is not None and rules.frequently_tested is not None:
         if last_negative_sample > anchor:
-            raise Invalid("the last negative sample is after the onset or first positive sample",
-                          problems=[Problem("must not be after the anchor",
+            raise Invalid(P("negative_after_anchor"),
+                          problems=[Problem(P("not_after_anchor"),
                                             field="last_negative_sample")])
         return (_start(rules.frequently_tested.start, last_negative_sample),
                 "from the last negative sample (infection found by repeated testing)")
@@ -126,15 +128,15 @@ def lookback_window(pack: Pack, *, onset: date | None = None,
     rules = _lookback(pack)
     anchor = onset or first_positive_sample
     if anchor is None:
-        raise Invalid("give the symptom onset date or the first positive sample date",
-                      problems=[Problem("one of the two is required", field="onset")])
+        raise Invalid(P("anchor_needed"),
+                      problems=[Problem(P("one_of_two"), field="onset")])
     start, basis = _window_start(rules, anchor=anchor, symptomatic=onset is not None,
                                  last_negative_sample=last_negative_sample)
     end, until = _end(rules.end, anchor=anchor, symptomatic=onset is not None,
                       isolated_on=isolated_on, symptoms_resolved=symptoms_resolved)
     if end is not None and end < start:
-        raise Invalid("the window would end before it starts", problems=[Problem(
-            f"{end} is before the window's start {start}", field="isolated_on")])
+        raise Invalid(P("window_ends_early"), problems=[Problem(
+            P("end_before_start", end=end, start=start), field="isolated_on")])
     return Window(pack=pack.id, pack_version=pack.version, start=start, end=end,
                   basis=f"{basis}, {until}")
 
@@ -144,11 +146,11 @@ def secondary_window(pack: Pack, *, close_contact_first_exposure: date,
     """The days in which contact with a close contact makes a secondary contact (次密接): from
     the close contact's first exposure to the case until the close contact was isolated."""
     if _lookback(pack).secondary is None:
-        raise Invalid(f"pack {pack.id} has no look-back window for secondary contacts (次密接)")
+        raise Invalid(P("no_secondary", pack=pack.id))
     end = close_contact_isolated_on
     if end is not None and end < close_contact_first_exposure:
-        raise Invalid("the close contact was isolated before the first exposure", problems=[
-            Problem("must not be before close_contact_first_exposure",
+        raise Invalid(P("isolated_before_exposure"), problems=[
+            Problem(P("not_before_exposure"),
                     field="close_contact_isolated_on")])
     return Window(pack=pack.id, pack_version=pack.version, start=close_contact_first_exposure,
                   end=end, basis="from the close contact's first exposure to the case until "

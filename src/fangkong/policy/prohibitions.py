@@ -19,6 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import AND, COMMA, PLUS, SEMICOLON, Day, Text, joined
+from fangkong.policy import messages
 from fangkong.policy.enums import PhaseKind
 from fangkong.policy.measures import (
     AreaControl,
@@ -32,33 +34,35 @@ from fangkong.policy.measures import (
     StudentQuarantine,
     TravelRestriction,
 )
+from fangkong.policy.messages import P
 from fangkong.policy.pack import CheckpointPass, Pack, Prohibitions, RoleDef
 from fangkong.policy.schemas import CheckReport, Violation, ZoneFacts
 from fangkong.policy.zones import evaluate, is_base, schedule
 
 LOW_RISK_ROLE = "from_low_risk_area"
-Findings = tuple[list[tuple[int, str]], list[str]]
+Findings = tuple[list[tuple[int, Text]], list[Text]]
 Profile = dict[int, PhaseKind]
 
 
 def rules_of(pack: Pack) -> Prohibitions:
     if pack.prohibitions is None:
-        raise Invalid(f"pack {pack.id} defines no prohibitions (九不准 were issued with the "
-                      "9th edition; check against cn_v9 or a later pack)")
+        raise Invalid(P("no_prohibitions", pack=pack.id))
     return pack.prohibitions
 
 
 def check(pack: Pack, measures: list[Measure]) -> CheckReport:
+    """The prohibitions each measure breaks; each reason (and each note) is a message shown in
+    its reader's language (``Violation.why_in``); ``why`` and ``notes`` hold the English."""
     rules = rules_of(pack)
     violations: list[Violation] = []
-    notes: list[str] = []
+    notes: list[Text] = []
     for index, measure in enumerate(measures):
         found, said = CHECKS[measure.kind](pack, rules, measure)
-        violations += [Violation(measure=index, prohibition=n, text=rules.texts[n], why=why)
+        violations += [Violation.of(measure=index, prohibition=n, text=rules.texts[n], why=why)
                        for n, why in found]
-        notes += [f"measure {index}: {note}" for note in said]
-    return CheckReport(pack=pack.id, pack_version=pack.version, violations=violations,
-                       notes=notes)
+        notes += [P("note.measure", index=index, note=note) for note in said]
+    return CheckReport.of(pack=pack.id, pack_version=pack.version, violations=violations,
+                          notes=notes)
 
 
 # --- management ------------------------------------------------------------------------------
@@ -86,41 +90,51 @@ def _ranges(days: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
-def _describe(phases: list[MeasurePhase]) -> str:
-    return " + ".join(f"{p.days} days {p.kind.value}" for p in phases) or "nothing"
+def _phases(phases: list[Any], empty: str) -> Any:
+    if not phases:
+        return P(empty)
+    return joined((P("phase", days=p.days, kind=messages.phase_kind(p.kind)) for p in phases),
+                  PLUS)
 
 
-def _plan_text(role: RoleDef) -> str:
-    return " + ".join(f"{p.days} days {p.kind.value}" for p in role.phases) or "no phases"
+def _describe(phases: list[MeasurePhase]) -> Any:
+    return _phases(phases, "nothing")
 
 
-def _excess(plan: Profile, measure: Profile) -> list[str]:
+def _plan_text(role: RoleDef) -> Any:
+    return _phases(role.phases, "no_phases")
+
+
+def _excess(plan: Profile, measure: Profile) -> list[Text]:
     """How the measure restricts more than the plan: longer, and stricter on some days."""
     plan_last = max(_restricted(plan), default=0)
     mine = _restricted(measure)
     out = []
     if mine and mine[-1] > plan_last:
-        out.append(f"restricts until day {mine[-1]} where the pack's plan restricts until day "
-                   f"{plan_last} ({mine[-1] - plan_last} days longer)")
+        out.append(P("p5.longer", last=mine[-1], plan_last=plan_last,
+                     longer=mine[-1] - plan_last))
     stricter = [d for d in mine if d <= plan_last
                 and measure[d].severity > (plan[d].severity if d in plan else -1)]
     if stricter:
-        kinds = sorted({f"{measure[d].value} instead of {plan[d].value if d in plan else 'none'}"
+        pairs = sorted({(measure[d].value, plan[d].value if d in plan else "none")
                         for d in stricter})
-        out.append(f"stricter on days {_ranges(stricter)} ({'; '.join(kinds)})")
+        kinds = [P("p5.instead", kind=messages.phase_kind(PhaseKind(a)),
+                   plan_kind=messages.phase_kind(PhaseKind(b) if b != "none" else None))
+                 for a, b in pairs]
+        out.append(P("p5.stricter", days=_ranges(stricter), kinds=joined(kinds, SEMICOLON)))
     return out
 
 
 def _low_risk(pack: Pack, m: Management) -> Findings:
     found = []
     if m.forced_return:
-        found.append((2, "arrivals from low-risk areas are turned back (劝返)"))
+        found.append((2, P("p2.forced_return")))
     restrictive = [p for p in m.phases if p.kind.restrictive]
     if restrictive:
         plan = pack.roles.get(LOW_RISK_ROLE)
-        allowed = _plan_text(plan) if plan else "nothing"
-        found.append((2, f"people from low-risk areas are put under {_describe(restrictive)}; "
-                         f"pack {pack.id} gives them {allowed}"))
+        allowed = _plan_text(plan) if plan else P("nothing")
+        found.append((2, P("p2.restricted", measure=_describe(restrictive), pack=pack.id,
+                           allowed=allowed)))
     return found, []
 
 
@@ -130,23 +144,29 @@ def _management(pack: Pack, _: Prohibitions, m: Any) -> Findings:
         return _low_risk(pack, m)
     role = pack.roles.get(m.role)
     restrictive = [p for p in m.phases if p.kind.restrictive]
+    who = messages.role(pack, m.role)
     if role is None or not role.risk_person:
         if not restrictive:
             return [], []
-        why = (f"'{m.role}' is not a role of pack {pack.id}" if role is None else
-               f"pack {pack.id} does not class '{m.role}' as risk persons"
-               + (f" ({role.explanation})" if role.explanation else ""))
-        return [(4, f"{why}, yet they are put under {_describe(restrictive)}")], []
+        measure = _describe(restrictive)
+        if role is None:
+            why = P("p4.unknown_role", role=who, pack=pack.id, measure=measure)
+        elif role.explanation:
+            why = P("p4.not_risk_why", role=who, pack=pack.id,
+                    explanation=messages.pack_text(role.explanation), measure=measure)
+        else:
+            why = P("p4.not_risk", role=who, pack=pack.id, measure=measure)
+        return [(4, why)], []
     if not role.managed:
-        return [], [f"pack {pack.id} gives '{m.role}' no plan to compare with "
-                    f"({role.explanation})"]
+        return [], [P("note.no_plan", pack=pack.id, role=who,
+                      explanation=messages.pack_text(role.explanation or ""))]
     plan = _profile([(p.kind, p.days) for p in role.phases], role.start_day)
     measure = _profile([(p.kind, p.days) for p in m.phases], m.start_day)
     excess = _excess(plan, measure)
     if not excess:
         return [], []
-    return [(5, f"'{m.role}': the measure ({_describe(m.phases)}) "
-                f"{' and '.join(excess)}; pack {pack.id} plans {_plan_text(role)}")], []
+    return [(5, P("p5.longer_or_stricter", role=who, measure=_describe(m.phases),
+                  excess=joined(excess, AND), pack=pack.id, plan=_plan_text(role)))], []
 
 
 # --- areas, travel, checkpoints, venues, care, students --------------------------------------
@@ -154,13 +174,14 @@ def _management(pack: Pack, _: Prohibitions, m: Any) -> Findings:
 def _area(pack: Pack, _: Prohibitions, m: Any) -> Findings:
     assert isinstance(m, AreaControl)
     if m.level not in (pack.zones.levels if pack.zones else {}):
-        return [], [f"'{m.level}' is not a level of pack {pack.id}; not checked"]
+        return [], [P("note.unknown_level", level=m.level, pack=pack.id)]
+    level = messages.level(pack, m.level)
     if is_base(pack, m.level):
-        return [], [f"'{m.level}' is the base level, not a controlled zone; not checked"]
+        return [], [P("note.base_level", level=level)]
     plan = schedule(pack, m.level, m.last_infection, path_level=m.path_level,
                     level_since=m.level_since)
     if not plan.steps:
-        return [], [plan.note or "no lifting clock; not checked"]
+        return [], [P("note.no_clock", level=level)]
     step = plan.steps[0]
     effective = step.effective
     if m.negative_rounds is not None:
@@ -174,9 +195,10 @@ def _area(pack: Pack, _: Prohibitions, m: Any) -> Findings:
     elif m.held_until < effective:
         return [], []
     late = (m.held_until - effective).days + 1
-    return [(3, f"a '{m.level}' zone whose last infection was reported on {m.last_infection} "
-                f"should become '{step.to_level}' on {effective} ({'; '.join(step.requires)}), "
-                f"but is held until {m.held_until} ({late} days too long)")], []
+    requires = joined((messages.condition(c) for c in step.conditions), SEMICOLON)
+    return [(3, P("p3.held", level=level, last=Day(m.last_infection),
+                  to=messages.level(pack, step.to_level), effective=Day(effective),
+                  requires=requires, held=Day(m.held_until), late=late))], []
 
 
 def _extras(pack: Pack, m: AreaControl) -> list[str]:
@@ -186,13 +208,17 @@ def _extras(pack: Pack, m: AreaControl) -> list[str]:
     return [e.id for step in level.lifting for e in step.also_requires]
 
 
+def _levels(pack: Pack, names: list[str], separators: dict[str, str] = COMMA) -> Any:
+    return joined((messages.level(pack, n) for n in names), separators)
+
+
 def _travel(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
     assert isinstance(m, TravelRestriction)
     beyond = [lvl for lvl in m.from_levels if lvl not in rules.travel_restricted_levels]
     if not beyond:
         return [], []
-    return [(1, f"restricts travel from {', '.join(beyond)} areas; pack {pack.id} restricts "
-                f"only {', '.join(rules.travel_restricted_levels)}")], []
+    return [(1, P("p1.beyond", beyond=_levels(pack, beyond), pack=pack.id,
+                  allowed=_levels(pack, rules.travel_restricted_levels)))], []
 
 
 def meets(rule: CheckpointPass, driver: Driver) -> bool:
@@ -203,12 +229,16 @@ def meets(rule: CheckpointPass, driver: Driver) -> bool:
     return nat_ok and code_ok and driver.from_level in rule.from_levels
 
 
-def _conditions(rule: CheckpointPass) -> str:
-    parts = [f"negative test within {rule.nat_within_hours} h" if rule.nat_within_hours
-             else "no test required",
-             f"health code {'/'.join(rule.health_codes)}" if rule.health_codes
-             else "no health code check", f"from {'/'.join(rule.from_levels)} areas"]
-    return ", ".join(parts)
+_SLASH = {"zh-Hans": "/", "zh-Hant": "/", "en": "/"}
+
+
+def _conditions(pack: Pack, rule: CheckpointPass) -> Any:
+    parts = [P("p8.nat", hours=rule.nat_within_hours) if rule.nat_within_hours
+             else P("p8.no_nat"),
+             P("p8.codes", codes=joined((messages.health_code(c) for c in rule.health_codes),
+                                        _SLASH)) if rule.health_codes else P("p8.no_codes"),
+             P("p8.from", levels=_levels(pack, rule.from_levels, _SLASH))]
+    return joined(parts, COMMA)
 
 
 def _checkpoint(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
@@ -216,9 +246,8 @@ def _checkpoint(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
     blocked = [i for i, d in enumerate(m.blocks) if meets(rules.checkpoint_pass, d)]
     if not blocked:
         return [], []
-    return [(8, f"turns back drivers who meet pack {pack.id}'s conditions "
-                f"({_conditions(rules.checkpoint_pass)}): blocks entries "
-                f"{', '.join(map(str, blocked))}")], []
+    return [(8, P("p8.blocks", pack=pack.id, conditions=_conditions(pack, rules.checkpoint_pass),
+                  entries=", ".join(map(str, blocked))))], []
 
 
 def _venues(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
@@ -226,9 +255,10 @@ def _venues(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
     policy = rules.venue_closure
     if m.area_level in policy.allowed_levels or (policy.essential_only and not m.essential):
         return [], []
-    what = "essential venues" if m.essential else "venues"
-    return [(9, f"closes {what} ({m.venue_type}) in a '{m.area_level}' area; pack {pack.id} "
-                f"allows closures only in {', '.join(policy.allowed_levels)} areas")], []
+    key = "p9.closes_essential" if m.essential else "p9.closes"
+    return [(9, P(key, venue=messages.pack_text(m.venue_type),
+                  level=messages.level(pack, m.area_level), pack=pack.id,
+                  allowed=_levels(pack, policy.allowed_levels)))], []
 
 
 def _care(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
@@ -236,21 +266,21 @@ def _care(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
     if (m.patient not in rules.protected_patients or m.grounds != "epidemic_control"
             or m.arranged_referral):
         return [], []
-    return [(6, f"refuses care to a {m.patient.value} patient on epidemic-control grounds "
-                "with no transfer arranged")], []
+    return [(6, P("p6.refuses", patient=messages.patient(m.patient)))], []
 
 
 def _students(pack: Pack, rules: Prohibitions, m: Any) -> Findings:
     assert isinstance(m, StudentQuarantine)
+    level = messages.level(pack, m.from_level)
     if m.from_level not in rules.students.protected_levels:
-        return [], [f"students leaving a '{m.from_level}' area are managed by their area's "
-                    "rules: check it as a management measure"]
+        return [], [P("note.students", level=level)]
     restrictive = [p for p in m.phases if p.kind.restrictive]
     if not (m.returning_home and m.meets_conditions and restrictive):
         return [], []
-    return [(7, f"students returning home from a '{m.from_level}' area who meet the "
-                f"conditions ({'; '.join(rules.students.conditions)}) are put under "
-                f"{_describe(restrictive)}")], []
+    return [(7, P("p7.students", level=level,
+                  conditions=joined(map(messages.pack_text, rules.students.conditions),
+                                    SEMICOLON),
+                  measure=_describe(restrictive)))], []
 
 
 CHECKS: dict[str, Callable[[Pack, Prohibitions, Any], Findings]] = {

@@ -4,9 +4,11 @@ Every result names the pack and the pack version it was computed from."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
+from fangkong.core.messages import render, traditional
 from fangkong.policy.enums import PhaseKind
 
 
@@ -75,12 +77,30 @@ class Window(Stamped):
         return self.start <= day and (self.end is None or day <= self.end)
 
 
+class Condition(BaseModel):
+    """A condition still missing, as data (``requires`` gives it as English text): ``clean``
+    (no new infection on days ``first_day``..``last_day``, dates ``first``..``last``),
+    ``round`` (a negative area-wide round on one of those days) or ``confirm`` (the pack's
+    ``text``, confirmed by hand as ``confirm``)."""
+
+    kind: str
+    first: date | None = None
+    last: date | None = None
+    first_day: int | None = None
+    last_day: int | None = None
+    text: str | None = None
+    confirm: str | None = None
+
+
 class ZoneStep(BaseModel):
     from_level: str
     to_level: str
     lifts: bool = Field(description="True when to_level is the pack's base level: the zone ends.")
     effective: date
     requires: list[str]
+    conditions: list[Condition] = Field(
+        default_factory=list, description="The same conditions as data, for a reader's "
+        "language.")
 
 
 class ZoneSchedule(Stamped):
@@ -107,21 +127,6 @@ class ZoneFacts(BaseModel):
                                    "it has since been lowered (default: its current level).")
 
 
-class Condition(BaseModel):
-    """A condition still missing, as data (``requires`` gives it as English text): ``clean``
-    (no new infection on days ``first_day``..``last_day``, dates ``first``..``last``),
-    ``round`` (a negative area-wide round on one of those days) or ``confirm`` (the pack's
-    ``text``, confirmed by hand as ``confirm``)."""
-
-    kind: str
-    first: date | None = None
-    last: date | None = None
-    first_day: int | None = None
-    last_day: int | None = None
-    text: str | None = None
-    confirm: str | None = None
-
-
 class ZoneVerdict(Stamped):
     level: str
     day0: date
@@ -143,10 +148,49 @@ class Violation(BaseModel):
     measure: int = Field(description="Index of the measure in the list checked (from 0).")
     prohibition: int = Field(ge=1, le=9)
     text: str
-    why: str
+    why: str = Field(description="Why the measure breaks the prohibition, in the language "
+                     "asked for (Accept-Language; English by default).")
+    _why: Any = PrivateAttr(None)
+
+    @classmethod
+    def of(cls, *, why: Any, **fields: Any) -> Violation:
+        """A violation whose reason is a message (:class:`fangkong.core.messages.Text`)."""
+        out = cls(why=str(why), **fields)
+        out._why = why
+        return out
+
+    @property
+    def reason(self) -> Any:
+        """The reason as a message (or as the English text of a violation read back)."""
+        return self._why if self._why is not None else self.why
+
+    def why_in(self, lang: str) -> str:
+        """The reason in ``lang``."""
+        return str(render(self.reason, lang))
+
+    def text_in(self, lang: str) -> str:
+        """The prohibition's text (the pack's, in simplified characters) for ``lang``."""
+        return traditional(self.text) if lang == "zh-Hant" else self.text
 
 
 class CheckReport(Stamped):
     violations: list[Violation]
     notes: list[str] = Field(default_factory=list,
                              description="Measures that could not be fully checked, and why.")
+    _notes: list[Any] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def of(cls, *, notes: list[Any], **fields: Any) -> CheckReport:
+        """A report whose notes are messages."""
+        out = cls(notes=[str(n) for n in notes], **fields)
+        out._notes = list(notes)
+        return out
+
+    def notes_in(self, lang: str) -> list[str]:
+        return [str(render(n, lang)) for n in self._notes] if self._notes else self.notes
+
+    def in_lang(self, lang: str) -> CheckReport:
+        """The report with its reasons and notes in ``lang`` (what the API and CLI show)."""
+        return self.model_copy(update={
+            "violations": [v.model_copy(update={"why": v.why_in(lang)}) for v in self.violations],
+            "notes": self.notes_in(lang)})

@@ -24,6 +24,7 @@ from fangkong.core.errors import Conflict, Invalid
 from fangkong.policy import loader, plans, prohibitions, zones
 from fangkong.policy.isolation_rules import IsolationRules
 from fangkong.policy.measures import Measure, parse_measures
+from fangkong.policy.messages import P
 from fangkong.policy.pack import Pack
 from fangkong.policy.schemas import (
     CheckReport,
@@ -178,8 +179,7 @@ def isolation_rules(pack: PackRef) -> tuple[Pack, IsolationRules]:
     the pack has none."""
     found = resolve(pack)
     if found.isolation is None:
-        raise Invalid(f"pack {found.id} defines no isolation rules (section 'isolation:'); "
-                      "choose another pack with --pack")
+        raise Invalid(P("no_isolation", pack=found.id))
     return found, found.isolation
 
 
@@ -189,7 +189,7 @@ def tracing_rules(pack: PackRef) -> TracingRules:
     if resolved.tracing is None:
         from fangkong.core.errors import Invalid
 
-        raise Invalid(f"pack {resolved.id} has no tracing rules (a 'tracing:' section)")
+        raise Invalid(P("no_tracing", pack=resolved.id))
     return resolved.tracing
 
 
@@ -205,12 +205,11 @@ def testing_rules(pack: PackRef) -> Testing:
     resolved = resolve(pack)
     rules = resolved.testing
     if rules is None:
-        raise Invalid(f"policy pack {resolved.id} has no testing rules (section 'testing')")
+        raise Invalid(P("no_testing", pack=resolved.id))
     levels = set(resolved.levels())
     unknown = sorted(set(rules.pooling.by_level) - levels)
     if unknown:
-        raise Invalid(f"policy pack {resolved.id}: testing.pooling.by_level names unknown "
-                      f"level(s) {', '.join(unknown)}")
+        raise Invalid(P("testing_levels", pack=resolved.id, levels=", ".join(unknown)))
     return rules
 
 

@@ -20,6 +20,8 @@ from datetime import date
 from typing import Any
 
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
+from fangkong.policy.messages import P
 from fangkong.policy.pack import LevelDef, LiftStep, Pack
 from fangkong.policy.plans import day
 from fangkong.policy.schemas import Condition, ZoneFacts, ZoneSchedule, ZoneStep, ZoneVerdict
@@ -27,10 +29,10 @@ from fangkong.policy.schemas import Condition, ZoneFacts, ZoneSchedule, ZoneStep
 
 def level_def(pack: Pack, level: str) -> LevelDef:
     if pack.zones is None:
-        raise Invalid(f"pack {pack.id} defines no risk-area levels")
+        raise Invalid(P("no_levels", pack=pack.id))
     if level not in pack.zones.levels:
-        raise Invalid(f"pack {pack.id} has no level '{level}'", problems=[Problem(
-            f"expected one of: {', '.join(pack.levels())}", field="level")])
+        raise Invalid(P("no_level", pack=pack.id, level=level), problems=[Problem(
+            CORE("expected_one_of", values=", ".join(pack.levels())), field="level")])
     return pack.zones.levels[level]
 
 
@@ -77,8 +79,8 @@ def _laid(pack: Pack, level: str, day0: date, *, path_level: str,
     steps = level_def(pack, path_level).lifting
     froms = [path_level, *(s.to_level for s in steps)][:len(steps)]
     if level != path_level and level not in froms:
-        raise Invalid(f"level '{level}' is not on the lifting path of '{path_level}' in pack "
-                      f"{pack.id}", problems=[Problem("not on the path", field="path_level")])
+        raise Invalid(P("not_on_path", level=level, path=path_level, pack=pack.id),
+                      problems=[Problem(P("not_on_path_short"), field="path_level")])
     out: list[_Laid] = []
     start = day(day0, 1)
     for from_level, spec in zip(froms, steps, strict=True):
@@ -116,6 +118,16 @@ def _requires(day0: date, laid: _Laid) -> list[str]:
     return [t for t in texts if t]
 
 
+def _conditions(day0: date, laid: _Laid) -> list[Condition]:
+    """:func:`_requires` as data (what a reader's language renders)."""
+    out = [_condition("clean", day0, laid.start, day(laid.effective, -1))]
+    window = laid.round_window()
+    if window:
+        out.append(_condition("round", day0, *window))
+    out += [Condition(kind="confirm", text=e.text, confirm=e.id) for e in laid.spec.also_requires]
+    return out
+
+
 def schedule(pack: Pack, level: str, last_infection: date, *, path_level: str | None = None,
              level_since: date | None = None) -> ZoneSchedule:
     """The nominal steps of a zone at ``level`` whose last infection was reported on
@@ -124,7 +136,8 @@ def schedule(pack: Pack, level: str, last_infection: date, *, path_level: str | 
                  level_since=level_since)
     steps = [ZoneStep(from_level=s.from_level, to_level=s.spec.to_level,
                       lifts=is_base(pack, s.spec.to_level), effective=s.effective,
-                      requires=_requires(last_infection, s)) for s in laid]
+                      requires=_requires(last_infection, s),
+                      conditions=_conditions(last_infection, s)) for s in laid]
     return ZoneSchedule(pack=pack.id, pack_version=pack.version, level=level,
                         day0=last_infection, steps=steps, note=_note(pack, level, bool(steps)))
 
@@ -219,8 +232,9 @@ def evaluate(pack: Pack, *, level: str, last_infection: date, on: date,
     infection escalates when day 0 is after ``facts.level_since`` or the clock restarted."""
     facts = facts or ZoneFacts()
     if on < last_infection:
-        raise Invalid("the evaluation date is before the last infection",
-                      problems=[Problem(f"{on} is before {last_infection}", field="on")])
+        raise Invalid(P("before_last_infection"),
+                      problems=[Problem(P("date_before", on=on, last=last_infection),
+                                        field="on")])
     day0 = max([last_infection, *(d for d in facts.infections if d <= on)])
     clock = _Clock(level, day0, on, restarted=day0 > last_infection)
     target = level_def(pack, level).escalate_on_infection_to

@@ -24,9 +24,11 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.geo import service as geo
 from fangkong.surveillance import curves, notify
 from fangkong.surveillance.enums import AlertStatus, Period, SeriesKind
+from fangkong.surveillance.messages import S
 from fangkong.surveillance.models import Alert, AlertEvent, AlertRule, SentinelReport
 from fangkong.surveillance.schemas import EvaluationReport, Investigate, RuleCreate
 from fangkong.task import service as tasks
@@ -46,17 +48,19 @@ def create_rule(session: Session, *, actor: Actor, data: RuleCreate) -> AlertRul
     check_params(data.method.value, data.params)
     problems = []
     if data.series == SeriesKind.sentinel and data.indicator is None:
-        problems.append(Problem("a sentinel rule needs an indicator", field="indicator"))
+        problems.append(Problem(S("needs_indicator"), field="indicator"))
     known = geo.exists(session, set(data.division_codes))
     for i, code in enumerate(data.division_codes):
         if code not in known:
-            problems.append(Problem(f"unknown division code {code}", field=f"division_codes.{i}"))
+            problems.append(Problem(S("unknown_division", code=code),
+                                    field=f"division_codes.{i}"))
         elif not actor.covers(code):
-            problems.append(Problem("outside your jurisdiction", field=f"division_codes.{i}"))
+            problems.append(Problem(CORE("outside_jurisdiction"),
+                                    field=f"division_codes.{i}"))
     if problems:
-        raise Invalid("the alert rule is not valid", problems=problems)
+        raise Invalid(S("rule_invalid"), problems=problems)
     if session.scalar(select(AlertRule.id).where(AlertRule.name == data.name)):
-        raise Conflict(f"a rule named {data.name!r} already exists")
+        raise Conflict(S("rule_exists", name=repr(data.name)))
     rule = AlertRule(**data.model_dump(), active=True, created_by=actor.username,
                      created_at=utc_now())
     session.add(rule)
@@ -70,7 +74,7 @@ def get_rule(session: Session, *, actor: Actor, rule_id: int) -> AlertRule:
     actor.require(Perm.case_read)
     rule = session.get(AlertRule, rule_id)
     if rule is None or not any(actor.covers(c) for c in rule.division_codes):
-        raise NotFound(f"alert rule {rule_id} not found")
+        raise NotFound(S("rule_not_found", id=rule_id))
     return rule
 
 
@@ -134,7 +138,7 @@ def evaluate_rule(session: Session, *, actor: Actor, rule_id: int, start: date, 
     actor.require(Perm.case_write)
     rule = get_rule(session, actor=actor, rule_id=rule_id)
     if end < start:
-        raise Invalid("the evaluation's end is before its start")
+        raise Invalid(S("end_before_start"))
     divisions = [c for c in rule.division_codes if actor.covers(c)]
     freq = 52 if rule.period == Period.weekly else 365
     step = 7 if rule.period == Period.weekly else 1
@@ -144,7 +148,7 @@ def evaluate_rule(session: Session, *, actor: Actor, rule_id: int, start: date, 
     in_range = [i + 1 for i, d in enumerate(periods)
                 if (_monday(start) if step == 7 else start) <= d <= end]
     if not in_range:
-        raise Invalid("no period of the rule falls in the range")
+        raise Invalid(S("no_period"))
     series = (_sentinel_series if rule.series == SeriesKind.sentinel else _case_series)(
         session, actor, rule, divisions, periods)
     det = detect(rule.method.value, series, in_range, rule.params, freq=freq,
@@ -197,7 +201,7 @@ def get_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert:
     alert = session.scalar(scope(select(Alert).where(Alert.id == alert_id), actor,
                                  Alert.division_code))
     if alert is None:
-        raise NotFound(f"alert {alert_id} not found")
+        raise NotFound(S("alert_not_found", id=alert_id))
     return alert
 
 
@@ -218,8 +222,7 @@ def list_alerts(session: Session, *, actor: Actor, status: AlertStatus | None = 
 def _move(session: Session, actor: Actor, alert: Alert, to: AlertStatus, note: str | None
           ) -> Alert:
     if to not in NEXT[alert.status]:
-        raise Conflict(f"alert {alert.id} is {alert.status.value}; it cannot become "
-                       f"{to.value}")
+        raise Conflict(S("alert_cannot", id=alert.id, status=alert.status.value, to=to.value))
     now = utc_now()
     alert.history.append(AlertEvent(at=now, by=actor.username, from_status=alert.status,
                                     to_status=to, note=note))
@@ -249,7 +252,7 @@ def investigate(session: Session, *, actor: Actor, alert_id: int, data: Investig
     actor.require(Perm.case_write)
     alert = get_alert(session, actor=actor, alert_id=alert_id)
     if AlertStatus.investigating not in NEXT[alert.status]:
-        raise Conflict(f"alert {alert.id} is {alert.status.value}; it cannot be investigated")
+        raise Conflict(S("alert_no_investigation", id=alert.id, status=alert.status.value))
     task = tasks.create(session, actor=actor, data=TaskCreate(
         type="investigate_alert",
         title=data.title or f"核查预警 #{alert.id} {alert.division_code} "

@@ -7,11 +7,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors, say
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 from fangkong.surveillance import alerting, importer, service
 from fangkong.surveillance.enums import AlertStatus
+from fangkong.surveillance.messages import S
 from fangkong.surveillance.schemas import (
     AlertRead,
     RuleCreate,
@@ -29,13 +30,14 @@ def import_reports(file: Path, encoding: str | None = typer.Option(None, "--enco
                    as_json: bool = JsonOpt) -> None:
     """Import sentinel reports (unit_code,indicator,period,period_start,value[,reason])."""
     if not file.exists():
-        raise Invalid(f"{file}: no such file")
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+        raise Invalid(S("cli.no_file", file=file))
+    with db_session() as session, busy(say(S("cli.importing", file=file.name)), quiet=as_json):
         report = importer.import_file(session, actor=cli_actor(), source=file,
                                       encoding=encoding)
-    emit(report, as_json, lambda: console.print(
-        f"[green]{report.file}[/]: {report.rows:,} rows, {report.inserted:,} inserted, "
-        f"{report.corrected:,} corrected, {report.unchanged:,} unchanged"))
+    emit(report, as_json, lambda: console.print(say(S(
+        "cli.imported", file=report.file, rows=f"{report.rows:,}",
+        inserted=f"{report.inserted:,}", corrected=f"{report.corrected:,}",
+        unchanged=f"{report.unchanged:,}"))))
 
 
 @app.command("evaluate")
@@ -46,13 +48,13 @@ def evaluate(rule_id: int, date_from: str = typer.Option(..., "--from"),
     try:
         start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
     except ValueError:
-        raise Invalid("--from and --to must be dates (YYYY-MM-DD)") from None
+        raise Invalid(S("cli.dates")) from None
     with db_session() as session:
         report = alerting.evaluate_rule(session, actor=cli_actor(), rule_id=rule_id,
                                         start=start, end=end)
-    emit(report, as_json, lambda: console.print(
-        f"rule {report.rule_id}: {report.divisions} division(s) x {report.periods} period(s), "
-        f"{report.alarms} alarm(s), {report.new_alerts} new alert(s)"))
+    emit(report, as_json, lambda: console.print(say(S(
+        "cli.evaluated", id=report.rule_id, divisions=report.divisions, periods=report.periods,
+        alarms=report.alarms, new=report.new_alerts))))
 
 
 @app.command("add-sentinel")
@@ -67,7 +69,8 @@ def add_sentinel(code: str, name: str = typer.Option(..., "--name"),
     with db_session() as session:
         unit = SentinelRead.model_validate(
             service.create_sentinel(session, actor=cli_actor(), data=data))
-    emit(unit, as_json, lambda: console.print(f"sentinel {unit.code} ({unit.id}) registered"))
+    emit(unit, as_json, lambda: console.print(
+        say(S("cli.sentinel", code=unit.code, id=unit.id))))
 
 
 @app.command("add-rule")
@@ -85,7 +88,7 @@ def add_rule(name: str, series: str = typer.Option(..., "--series", help="sentin
     try:
         parsed = json.loads(params)
     except json.JSONDecodeError as exc:
-        raise Invalid(f"--params is not JSON: {exc}") from None
+        raise Invalid(S("cli.params", error=exc)) from None
     data = RuleCreate.model_validate({
         "name": name, "series": series, "method": method, "division_codes": division,
         "indicator": indicator, "period": period, "case_split": case_split,
@@ -93,7 +96,7 @@ def add_rule(name: str, series: str = typer.Option(..., "--series", help="sentin
     with db_session() as session:
         rule = RuleRead.model_validate(alerting.create_rule(session, actor=cli_actor(),
                                                             data=data))
-    emit(rule, as_json, lambda: console.print(f"rule {rule.id} created"))
+    emit(rule, as_json, lambda: console.print(say(S("cli.rule", id=rule.id))))
 
 
 @app.command("alerts")
@@ -105,7 +108,8 @@ def alerts(status: AlertStatus | None = typer.Option(None, "--status"),
     with db_session() as session:
         rows = [AlertRead.model_validate(a) for a in alerting.list_alerts(
             session, actor=cli_actor(), status=status, division=division)]
-    table = Table("id", "rule", "division", "period", "observed", "bound", "status")
+    table = Table(*(say(S(f"col.{c}")) for c in ("id", "rule", "division", "period",
+                                                  "observed", "bound", "status")))
     for a in rows:
         table.add_row(str(a.id), str(a.rule_id), a.division_code, a.period_start.isoformat(),
                       f"{a.observed:g}", f"{a.upperbound:.4g}", a.status.value)

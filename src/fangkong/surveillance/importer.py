@@ -22,6 +22,7 @@ from fangkong.core.auth import Actor, Perm
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.surveillance import service
+from fangkong.surveillance.messages import S
 from fangkong.surveillance.schemas import ReportImportReport, ReportIn
 
 FIELDS = ["unit_code", "indicator", "period", "period_start", "value", "reason"]
@@ -54,15 +55,15 @@ def import_file(session: Session, *, actor: Actor, source: Path | bytes,
             key = (values["unit_code"], values["indicator"], values["period"],
                    values["period_start"])
             if key in seen:
-                problems.append(Problem(f"the same report is already on line {seen[key]}",
+                problems.append(Problem(S("same_report", line=seen[key]),
                                         field="period_start"))
             seen.setdefault(key, line)
         collector.add(line, problems) if problems else rows.append((line, values))
     units = service.units_by_code(session, actor=actor, codes={v["unit_code"] for _, v in rows})
     for line, values in rows:
         if values["unit_code"] not in units:
-            collector.add(line, [Problem(f"no active sentinel {values['unit_code']} in your "
-                                         "jurisdiction", field="unit_code")])
+            collector.add(line, [Problem(S("no_sentinel", code=values["unit_code"]),
+                                         field="unit_code")])
     collector.check()
     keys = {(units[v["unit_code"]].id, v["indicator"], v["period"], v["period_start"])
             for _, v in rows}

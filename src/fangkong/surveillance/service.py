@@ -16,8 +16,10 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.geo import service as geo
 from fangkong.surveillance.enums import Indicator, Period
+from fangkong.surveillance.messages import S
 from fangkong.surveillance.models import SentinelReport, SentinelRevision, SentinelUnit
 from fangkong.surveillance.schemas import ReportIn, SentinelCreate
 
@@ -26,15 +28,15 @@ def create_sentinel(session: Session, *, actor: Actor, data: SentinelCreate) -> 
     actor.require(Perm.case_write)
     problems = []
     if not geo.exists(session, {data.division_code}):
-        problems.append(Problem(f"unknown division code {data.division_code}",
+        problems.append(Problem(S("unknown_division", code=data.division_code),
                                 field="division_code"))
     elif not actor.covers(data.division_code):
-        problems.append(Problem("outside your jurisdiction", field="division_code"))
+        problems.append(Problem(CORE("outside_jurisdiction"), field="division_code"))
     if problems:
-        raise Invalid("the sentinel is not valid", problems=problems)
+        raise Invalid(S("sentinel_invalid"), problems=problems)
     if session.scalar(select(SentinelUnit.id).where(SentinelUnit.code == data.code)):
-        raise Conflict(f"a sentinel with code {data.code} already exists",
-                       problems=[Problem("already exists", field="code")])
+        raise Conflict(S("sentinel_exists", code=data.code),
+                       problems=[Problem(CORE("already_exists"), field="code")])
     unit = SentinelUnit(**data.model_dump(), active=True, created_at=utc_now())
     session.add(unit)
     session.flush()
@@ -68,10 +70,10 @@ def check_report(values: dict[str, Any]) -> list[Problem]:
     problems = []
     start: date = values["period_start"]
     if values["period"] == Period.weekly and start.isoweekday() != 1:
-        problems.append(Problem("a weekly report's period_start must be a Monday",
+        problems.append(Problem(S("monday"),
                                 field="period_start"))
     if start > utc_now().date():
-        problems.append(Problem("period_start is in the future", field="period_start"))
+        problems.append(Problem(S("start_future"), field="period_start"))
     return problems
 
 
@@ -124,10 +126,10 @@ def submit_report(session: Session, *, actor: Actor, data: ReportIn
     unit = units_by_code(session, actor=actor, codes={data.unit_code}).get(data.unit_code)
     problems = check_report(values)
     if unit is None:
-        problems.append(Problem(f"no active sentinel {data.unit_code} in your jurisdiction",
+        problems.append(Problem(S("no_sentinel", code=data.unit_code),
                                 field="unit_code"))
     if problems:
-        raise Invalid("the report is not valid", problems=problems)
+        raise Invalid(S("report_invalid"), problems=problems)
     assert unit is not None
     key = (unit.id, data.indicator, data.period, data.period_start)
     report, status = write_report(session, actor=actor, unit=unit, values=values,
@@ -144,7 +146,7 @@ def get_report(session: Session, *, actor: Actor, report_id: int) -> SentinelRep
     report = session.scalar(scope(select(SentinelReport).where(SentinelReport.id == report_id),
                                   actor, SentinelReport.division_code))
     if report is None:
-        raise NotFound(f"report {report_id} not found")
+        raise NotFound(S("report_not_found", id=report_id))
     return report
 
 

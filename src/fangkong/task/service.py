@@ -16,12 +16,14 @@ from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.db import insert_many, insert_many_ids
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.geo import service as geo
 from fangkong.geo.service import ancestor_codes
 from fangkong.policy import service as policy
 from fangkong.task import titles
 from fangkong.task.enums import ACTIVE, TaskStatus
+from fangkong.task.messages import T
 from fangkong.task.models import Task, TaskEvent
 from fangkong.task.schemas import EscalationReport, OverdueRow, TaskCreate, TaskUpdate
 from fangkong.user import service as users
@@ -36,7 +38,7 @@ def _check_refs(session: Session, actor: Actor, unit_id: int | None,
     if unit_id is not None:
         unit = geo.get_unit(session, unit_id)
         if not actor.covers(unit.division_code):
-            raise NotFound(f"unit {unit_id} not found")
+            raise NotFound(CORE("unit_not_found", id=unit_id))
     if assignee_id is not None:
         users.get_user(session, actor=actor, user_id=assignee_id)
 
@@ -47,18 +49,18 @@ def _ending(data: Sequence[TaskCreate]) -> None:
     problems = []
     for k, d in enumerate(data):
         for name in ("completes_on", "cancels_on"):
-            problems += [Problem(f"unknown event {e}; expected one of: "
-                                 f"{', '.join(sorted(events.CATALOGUE))}", field=f"{name}{at(k)}")
+            problems += [Problem(T("unknown_event", event=e,
+                                   known=", ".join(sorted(events.CATALOGUE))),
+                                 field=f"{name}{at(k)}")
                          for e in getattr(d, name) if e not in events.CATALOGUE]
             if getattr(d, name) and (d.subject_type is None or d.subject_id is None):
-                problems.append(Problem("an event ends the task of a subject: give "
-                                        "subject_type and subject_id", field=f"{name}{at(k)}"))
+                problems.append(Problem(T("needs_subject"), field=f"{name}{at(k)}"))
         both = set(d.completes_on) & set(d.cancels_on)
         if both:
-            problems.append(Problem(f"{', '.join(sorted(both))} cannot both complete and "
-                                    "cancel the task", field=f"cancels_on{at(k)}"))
+            problems.append(Problem(T("both", events=", ".join(sorted(both))),
+                                    field=f"cancels_on{at(k)}"))
     if problems:
-        raise Invalid("the events that end the task are not valid", problems=problems[:50])
+        raise Invalid(T("ending_invalid"), problems=problems[:50])
 
 
 def _packs(data: Sequence[TaskCreate]) -> None:
@@ -70,13 +72,13 @@ def _packs(data: Sequence[TaskCreate]) -> None:
         if d.pack_id is None and d.pack_version is None:
             continue
         if d.pack_id not in known:
-            problems.append(Problem(f"unknown policy pack {d.pack_id}; expected one of: "
-                                    f"{', '.join(sorted(known))}", field=f"pack_id{at(k)}"))
+            problems.append(Problem(T("unknown_pack", pack=d.pack_id,
+                                      known=", ".join(sorted(known))), field=f"pack_id{at(k)}"))
         elif d.pack_version != known[d.pack_id]:
-            problems.append(Problem(f"expected {d.pack_id}'s version on disk, "
-                                    f"{known[d.pack_id]}", field=f"pack_version{at(k)}"))
+            problems.append(Problem(T("pack_version", pack=d.pack_id, version=known[d.pack_id]),
+                                    field=f"pack_version{at(k)}"))
     if problems:
-        raise Invalid("the task's policy pack is not valid", problems=problems[:50])
+        raise Invalid(T("pack_invalid"), problems=problems[:50])
 
 
 titled = titles.titled
@@ -93,8 +95,8 @@ def create(session: Session, *, actor: Actor, data: TaskCreate) -> Task:
     actor.require(Perm.task_write)
     geo.get(session, data.owning_division_code)
     if not actor.covers(data.owning_division_code):
-        raise Invalid("the task's jurisdiction is outside yours", problems=[
-            Problem("outside your jurisdiction", field="owning_division_code")])
+        raise Invalid(T("outside"), problems=[
+            Problem(CORE("outside_jurisdiction"), field="owning_division_code")])
     _check_refs(session, actor, data.unit_id, data.assignee_id)
     _ending([data])
     _packs([data])
@@ -121,12 +123,11 @@ def create_many(session: Session, *, actor: Actor, data: list[TaskCreate]) -> li
     codes = {d.owning_division_code for d in data}
     missing = codes - geo.exists(session, codes)
     if missing:
-        raise NotFound(f"division {min(missing)} not found; run `fangkong geo load` to load "
-                       "divisions")
+        raise NotFound(CORE("division_not_found", code=min(missing)))
     outside = sorted(c for c in codes if not actor.covers(c))
     if outside:
-        raise Invalid("the task's jurisdiction is outside yours", problems=[
-            Problem(f"{c} is outside your jurisdiction", field="owning_division_code")
+        raise Invalid(T("outside"), problems=[
+            Problem(T("code_outside", code=c), field="owning_division_code")
             for c in outside[:50]])
     for unit_id in sorted({d.unit_id for d in data if d.unit_id is not None}):
         _check_refs(session, actor, unit_id, None)
@@ -155,7 +156,7 @@ def get(session: Session, *, actor: Actor, task_id: int) -> Task:
     task = session.scalar(scope(select(Task).where(Task.id == task_id), actor,
                                 Task.owning_division_code))
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound(T("not_found", id=task_id))
     return task
 
 
@@ -169,7 +170,7 @@ def update(session: Session, *, actor: Actor, task_id: int, data: TaskUpdate) ->
         _event(task, actor.username, "assigned", str(task.assignee_id))
     if changes.get("status") and changes["status"] != task.status:
         if not task.status.active:
-            raise Conflict(f"task {task.id} is {task.status.value}; it cannot change any more")
+            raise Conflict(T("closed", id=task.id, status=task.status.value))
         task.status = changes["status"]
         if not task.status.active:
             task.completed_at = utc_now()

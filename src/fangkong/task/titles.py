@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
+from fangkong.task.messages import T
 
 
 def _m(hans: str, hant: str, en: str) -> dict[str, str]:
@@ -85,13 +87,13 @@ def check(key: str | None, params: dict[str, Any] | None) -> None:
     if key is None:
         return
     if key not in TITLES:
-        raise Invalid(f"unknown title_key {key}", problems=[Problem(
-            f"expected one of: {', '.join(sorted(TITLES))}", field="title_key")])
+        raise Invalid(T("unknown_title", key=key), problems=[Problem(
+            CORE("expected_one_of", values=", ".join(sorted(TITLES))), field="title_key")])
     try:
         _text(key, params or {}, "en")
     except KeyError as missing:
-        raise Invalid(f"title_params: {missing} is missing for {key}",
-                      problems=[Problem("missing", field=f"title_params.{missing.args[0]}")]
+        raise Invalid(T("title_param", missing=missing, key=key),
+                      problems=[Problem(CORE("missing"), field=f"title_params.{missing.args[0]}")]
                       ) from None
 
 

@@ -19,6 +19,7 @@ from fangkong.deps import (
     source_of,
 )
 from fangkong.user import service
+from fangkong.user.messages import U
 from fangkong.user.schemas import PasswordChange, PasswordSet, Token, UserCreate, UserRead
 
 router = APIRouter(tags=["users"])
@@ -27,8 +28,7 @@ Bearer = Annotated[str | None, Depends(oauth2)]
 
 def _bearer(token: str | None) -> str:
     if not token:
-        raise Unauthenticated("sign in first: POST /api/v1/auth/token, then send "
-                              "'Authorization: Bearer <token>'")
+        raise Unauthenticated(U("sign_in_first"))
     return token
 
 

@@ -6,17 +6,20 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors, say
 from fangkong.core.auth import Role
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import CORE
+from fangkong.user.messages import U
 
 app = typer.Typer(help="Users, roles and jurisdiction grants.", no_args_is_help=True)
 
 
 def _stdin_password(password_stdin: bool) -> str:
     if not password_stdin:
-        raise Invalid("pass --password-stdin and send the password on standard input")
+        raise Invalid(CORE("password_stdin"))
     return sys.stdin.readline().rstrip("\r\n")
 
 
@@ -43,8 +46,8 @@ def add(
         user = UserRead.model_validate(service.create_user(session, actor=cli_actor(),
                                                            data=data, password_hash=digest))
     where = ", ".join(user.jurisdictions)
-    emit(user, as_json, lambda: console.print(
-        f"[green]created[/] {user.username} ({user.role.value}) in {where}"))
+    emit(user, as_json, lambda: console.print(say(
+        U("cli.created", username=user.username, role=user.role.value, where=where))))
 
 
 @app.command("password")
@@ -62,7 +65,7 @@ def password(
         actor = cli_actor()
         user = service.find_user(session, actor=actor, username=name)
         service.set_password_hash(session, actor=actor, user_id=user.id, password_hash=digest)
-    console.print(f"[green]password set[/] for {name}; their sessions were ended")
+    console.print(f"[green]{escape(say(U('cli.password_set', name=name)))}[/]")
 
 
 def _set_active(name: str, active: bool, as_json: bool) -> None:
@@ -74,9 +77,8 @@ def _set_active(name: str, active: bool, as_json: bool) -> None:
         user = service.find_user(session, actor=actor, username=name)
         read = UserRead.model_validate(service.set_active(session, actor=actor,
                                                           user_id=user.id, active=active))
-    emit(read, as_json, lambda: console.print(
-        f"[green]{'enabled' if active else 'disabled'}[/] {name}"
-        + ("" if active else "; their sessions were ended")))
+    emit(read, as_json, lambda: console.print(say(
+        U("cli.enabled" if active else "cli.disabled", name=name))))
 
 
 @app.command("disable")

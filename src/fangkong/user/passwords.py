@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import Text
+from fangkong.user.messages import U
 
 RULES = ("too_short", "one_character", "contains_username", "common")
 """The rules, by the name an error gives in ``rule`` (the pages translate them by it)."""
@@ -19,8 +21,8 @@ RULES = ("too_short", "one_character", "contains_username", "common")
 class PasswordRejected(Invalid):
     """A password that breaks a rule of the policy; ``rule`` names which (one of RULES)."""
 
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"password refused: {message}",
+    def __init__(self, rule: str, message: Text) -> None:
+        super().__init__(U("refused", why=message),
                          problems=[Problem(message, field="password")])
         self.rule = rule
 
@@ -36,10 +38,10 @@ def check(password: str, *, username: str, min_length: int) -> None:
     """Raise :class:`PasswordRejected` naming the first rule ``password`` breaks."""
     if len(password) < min_length:
         raise PasswordRejected(
-            "too_short", f"it has {len(password)} characters; at least {min_length} are needed")
+            "too_short", U("too_short", length=len(password), min=min_length))
     if len(set(password)) == 1:
-        raise PasswordRejected("one_character", "it is one character repeated")
+        raise PasswordRejected("one_character", U("one_character"))
     if username and username.lower() in password.lower():
-        raise PasswordRejected("contains_username", "it contains the username")
+        raise PasswordRejected("contains_username", U("contains_username"))
     if password.lower() in common_passwords() or password.strip().lower() in common_passwords():
-        raise PasswordRejected("common", "it is in a list of common passwords")
+        raise PasswordRejected("common", U("common"))

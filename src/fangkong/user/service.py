@@ -33,16 +33,18 @@ from fangkong.core.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from fangkong.core.messages import Text
 from fangkong.core.security import hash_password, issue_token, read_token, verify_password
 from fangkong.geo import service as geo
 from fangkong.user import passwords
+from fangkong.user.messages import U
 from fangkong.user.models import LoginThrottle, User, UserGrant, UserSession
 from fangkong.user.schemas import UserCreate
 
 Transactions = Callable[[], AbstractContextManager[Session]]
 """Opens one transaction: committed when the block ends, rolled back on an error."""
 
-WRONG = "wrong username or password"
+WRONG = U("wrong")
 
 
 def check_password(password: str, username: str) -> None:
@@ -66,9 +68,9 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate,
         if code != NATIONAL:
             geo.get(session, code)
         if not (actor.national or (code != NATIONAL and actor.covers(code))):
-            raise Forbidden(f"you may not grant jurisdiction {code}: it is outside your own")
+            raise Forbidden(U("grant_outside", code=code))
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise Conflict(f"user {data.username} already exists")
+        raise Conflict(U("exists", username=data.username))
     if password_hash is None:
         password_hash = new_password_hash(data.password, data.username)
     user = User(
@@ -177,8 +179,7 @@ def _record_failure(session: Session, settings: Settings, attempt: Attempt, *,
 
 
 def _locked_out(seconds: int) -> TooManyAttempts:
-    return TooManyAttempts(f"too many failed sign-ins: try again in {seconds} s",
-                           retry_after=seconds)
+    return TooManyAttempts(U("locked", seconds=seconds), retry_after=seconds)
 
 
 def _refuse_if_locked(session: Session, attempt: Attempt) -> int:
@@ -210,7 +211,7 @@ def _stored(session: Session, username: str) -> _Stored | None:
 
 
 def _check(transaction: Transactions, settings: Settings, attempt: Attempt, password: str, *,
-           wrong: str) -> _Stored:
+           wrong: Text) -> _Stored:
     """The password check of a sign-in: refused while the username or the address is locked
     out (without looking at the password); a failure is counted and audited, and answered
     with ``wrong`` (401) or the lockout it earned (429). The hash is verified with no
@@ -283,10 +284,10 @@ def _live_session(session: Session, settings: Settings, token: str, kind: str
     row = session.get(UserSession, str(claims["jti"]))
     if (row is None or row.kind != kind or str(row.user_id) != str(claims["sub"])
             or row.revoked_at is not None or row.expires_at <= utc_now()):
-        raise Unauthenticated("session ended (signed out, expired or revoked): sign in again")
+        raise Unauthenticated(U("session_ended"))
     user = session.get(User, row.user_id)
     if user is None or not user.active:
-        raise Unauthenticated("account disabled or removed: sign in again")
+        raise Unauthenticated(U("disabled"))
     return row, user
 
 
@@ -332,8 +333,7 @@ def administered(session: Session, actor: Actor, user_id: int) -> User:
     actor.require(Perm.user_admin)
     user = get_user(session, actor=actor, user_id=user_id)
     if not all(actor.covers(g.division_code) for g in user.grants):
-        raise Forbidden(f"user {user.username} also acts outside your jurisdiction: an "
-                        "administrator of all of theirs must do this")
+        raise Forbidden(U("acts_outside", username=user.username))
     return user
 
 
@@ -341,7 +341,7 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) ->
     """Disable (revoking every session) or enable a user of the actor's jurisdictions."""
     user = administered(session, actor, user_id)
     if not active and actor.user_id == user.id:
-        raise Invalid("you may not disable yourself: ask another administrator")
+        raise Invalid(U("not_yourself"))
     user.active = active
     revoked = 0 if active else revoke_sessions(session, user.id, why="disabled")
     audit.record(session, actor, action="enable" if active else "disable", record_type="user",
@@ -357,10 +357,10 @@ def set_password_hash(session: Session, *, actor: Actor, user_id: int, password_
     (the old password was checked); otherwise an administrator of their jurisdiction sets it."""
     if own:
         if actor.user_id != user_id:
-            raise Forbidden("you may change only your own password this way")
+            raise Forbidden(U("own_password"))
         user = session.get(User, user_id)
         if user is None:
-            raise NotFound(f"user {user_id} not found")
+            raise NotFound(U("not_found", id=user_id))
     else:
         user = administered(session, actor, user_id)
     user.password_hash = password_hash
@@ -377,7 +377,7 @@ def change_own_password(transaction: Transactions, settings: Settings, *, actor:
     failed sign-in, towards lockout). Every session of theirs is revoked; returns a token of
     a new session of ``kind``."""
     stored = _check(transaction, settings, Attempt(actor.username, address, actor.source), old,
-                    wrong="the current password is wrong")
+                    wrong=U("wrong_current"))
     digest = new_password_hash(new, stored.username)
     with transaction() as session:
         user = set_password_hash(session, actor=actor, user_id=stored.id, password_hash=digest,
@@ -395,7 +395,7 @@ def list_users(session: Session, *, actor: Actor) -> list[User]:
 def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not any(actor.covers(g.division_code) for g in user.grants):
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(U("not_found", id=user_id))
     return user
 
 

@@ -19,6 +19,7 @@ from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import AppError, Forbidden, Invalid, TooManyAttempts, Unauthenticated
+from fangkong.core.http import error_response
 from fangkong.deps import AppSettings, DbSession, Transactions, client_address
 from fangkong.user import service as users
 from fangkong.user.passwords import PasswordRejected
@@ -133,7 +134,7 @@ def password_error(exc: AppError, lang: str, min_length: int) -> str:
         return i18n.translate("login.locked", lang).format(minutes=math.ceil(exc.retry_after / 60))
     if isinstance(exc, Unauthenticated):
         return i18n.translate("password.wrong_old", lang)
-    return exc.message
+    return exc.render(lang)
 
 
 @router.post("/password")
@@ -313,8 +314,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse(exc.as_dict(), status_code=exc.status_code,
-                                headers=exc.headers())
+            return error_response(request, exc)
         lang = i18n.lang_or_default(request.cookies.get(LANG_COOKIE))
         return render(request, None, "error.html", lang=lang,
                       zone=request.app.state.settings.timezone, status=exc.status_code,

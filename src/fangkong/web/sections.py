@@ -357,7 +357,8 @@ def prohibitions(ctx: Context) -> Section:
                        notes=[ctx.t("brief.prohibitions.none"),
                               f"{ctx.t('brief.pack')}: {pack.id} {pack.version}"])
     report = policy.check_measures(pack, ctx.measures)
-    rows = [[Cell(v.measure + 1), Cell(v.prohibition), Cell(v.text), Cell(v.why)]
+    rows = [[Cell(v.measure + 1), Cell(v.prohibition), Cell(v.text_in(ctx.lang)),
+             Cell(v.why_in(ctx.lang))]
             for v in report.violations]
     notes = [f"{ctx.t('brief.pack')}: {report.pack} {report.pack_version}"]
     if not rows:

@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from fangkong.core.auth import Perm
 from fangkong.core.division import DivisionCode
 from fangkong.core.headers import csp_nonce
+from fangkong.core.http import request_lang
 from fangkong.core.params import Int64
 from fangkong.deps import CurrentActor, DbSession, needs
 from fangkong.zone import service
@@ -124,9 +125,11 @@ def confirm_condition(session: DbSession, actor: CurrentActor, zone_id: Int64,
 
 
 @checks_router.get("/prohibitions", response_model=list[ZoneBreach])
-def prohibition_breaches(session: DbSession, actor: CurrentActor, on: date | None = None) -> Any:
+def prohibition_breaches(request: Request, session: DbSession, actor: CurrentActor,
+                         on: date | None = None) -> Any:
     """Active zones whose handling breaks one of the nine prohibitions (九不准)."""
-    return service.prohibition_breaches(session, actor=actor, on=on)
+    lang = request_lang(request)
+    return [b.in_lang(lang) for b in service.prohibition_breaches(session, actor=actor, on=on)]
 
 
 _templates = Environment(loader=PackageLoader("fangkong.zone", "templates"),

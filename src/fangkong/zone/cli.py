@@ -7,10 +7,21 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import (
+    JsonOpt,
+    cli_actor,
+    cli_lang,
+    console,
+    db_session,
+    emit,
+    handle_errors,
+    say,
+)
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
 from fangkong.zone import service
+from fangkong.zone.messages import Z
 from fangkong.zone.schemas import ZoneCreate, ZoneDetail, ZoneRead
 
 app = typer.Typer(help="Risk areas (风险区 / 三区).", no_args_is_help=True)
@@ -26,7 +37,7 @@ def evaluate(
     day = date.fromisoformat(on) if on else None
     with db_session() as session:
         rows = service.evaluate(session, actor=cli_actor(), on=day)
-    table = Table("zone", "level", "due", "still required")
+    table = Table(*(say(Z(f"col.{c}")) for c in ("zone", "level", "due", "required")))
     for r in rows:
         due = (r.due or "-") + (" (applied)" if r.applied else "")
         table.add_row(r.code, r.level, due, "; ".join(r.requires))
@@ -41,7 +52,7 @@ def notice(division: str | None = typer.Option(None, help="Only zones inside thi
     """The public notice of risk areas, with the changes since yesterday."""
     with db_session() as session:
         result = service.public_notice(session, division=division)
-    table = Table("code", "level", "name", "places")
+    table = Table(*(say(Z(f"col.{c}")) for c in ("code", "level", "name", "places")))
     for z in result.zones:
         table.add_row(z.code, z.level_label.get("zh-Hans", z.level), z.name, "、".join(z.divisions))
     emit(result, as_json, lambda: console.print(table))
@@ -56,11 +67,12 @@ def designate(file: Path = typer.Argument(..., help="JSON file with the zone: na
     try:
         data = ZoneCreate.model_validate(json.loads(file.read_text(encoding="utf-8")))
     except (OSError, json.JSONDecodeError) as exc:
-        raise Invalid(f"{file}: cannot be read as JSON",
+        raise Invalid(CORE("not_json", file=file),
                       problems=[Problem(str(exc), file=str(file))]) from None
     with db_session() as session:
         zone = ZoneDetail.model_validate(service.designate(session, actor=cli_actor(), data=data))
-    emit(zone, as_json, lambda: console.print(f"[green]designated[/] {zone.code} ({zone.level})"))
+    emit(zone, as_json, lambda: console.print(
+        f"[green]{say(Z('cli.designated'))}[/] {zone.code} ({zone.level})"))
 
 
 @app.command("list")
@@ -72,7 +84,7 @@ def list_zones(division: str | None = typer.Option(None, help="Only zones inside
     with db_session() as session:
         zones = [ZoneRead.model_validate(z) for z in service.list_(session, actor=cli_actor(),
                                                                    division=division)]
-    table = Table("id", "code", "level", "name", "day 0", "since")
+    table = Table(*(say(Z(f"col.{c}")) for c in ("id", "code", "level", "name", "day0", "since")))
     for z in zones:
         table.add_row(str(z.id), z.code, z.level, z.name, str(z.last_infection_date),
                       str(z.designated_on))
@@ -83,7 +95,8 @@ def _decide(proposal_id: int, approve: bool, as_json: bool) -> None:
     with db_session() as session:
         p = service.decide(session, actor=cli_actor(), proposal_id=proposal_id, approve=approve)
         out = {"proposal_id": p.id, "status": p.status.value, "zone_id": p.zone_id}
-    emit(out, as_json, lambda: console.print(f"proposal {proposal_id}: {out['status']}"))
+    emit(out, as_json, lambda: console.print(
+        say(Z("cli.proposal", id=proposal_id, status=out["status"]))))
 
 
 @app.command("approve")
@@ -106,8 +119,10 @@ def check(as_json: bool = JsonOpt) -> None:
     """The nine-prohibition checks (九不准) on the active zones."""
     with db_session() as session:
         breaches = service.prohibition_breaches(session, actor=cli_actor())
-    table = Table("zone", "level", "prohibition", "why")
-    for b in breaches:
+    lang = cli_lang()
+    shown = [b.in_lang(lang) for b in breaches]
+    table = Table(*(say(Z(f"col.{c}")) for c in ("zone", "level", "prohibition", "why")))
+    for b in shown:
         table.add_row(b.code, b.level, f"{b.prohibition}: {b.text}", b.why)
-    emit([b.model_dump(mode="json") for b in breaches], as_json,
-         lambda: console.print(table if breaches else "[green]no breach[/]"))
+    emit([b.model_dump(mode="json") for b in shown], as_json,
+         lambda: console.print(table if breaches else f"[green]{say(Z('cli.no_breach'))}[/]"))

@@ -17,6 +17,7 @@ from fangkong.policy.measures import AreaControl
 from fangkong.policy.pack import LiftStep
 from fangkong.policy.schemas import Condition, ZoneFacts, ZoneVerdict
 from fangkong.zone.enums import EventKind
+from fangkong.zone.messages import Z
 from fangkong.zone.models import Zone
 
 _LEVEL_EVENTS = (EventKind.designated, EventKind.level_changed)
@@ -93,8 +94,8 @@ def _as_of(zone: Zone, on: date) -> tuple[str, date]:
     ones when no later infection has moved its clock since."""
     day0 = day0_on(zone, on)
     if day0 is None:
-        raise Invalid(f"zone {zone.code} had no known infection on {on}",
-                      problems=[Problem(f"{on} is before its infections", field="on")])
+        raise Invalid(Z("no_infection", code=zone.code, on=on),
+                      problems=[Problem(Z("before_infections", on=on), field="on")])
     if day0 == zone.last_infection_date:
         return zone.level, day0
     return _level_on(zone, on), day0

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from fangkong.core.division import DivisionCode
+from fangkong.core.messages import render, traditional
 from fangkong.core.params import INT32_MAX, Int64
 from fangkong.zone.enums import EventKind, ProposalStatus, ZoneStatus
 
@@ -138,7 +139,25 @@ class ZoneBreach(BaseModel):
     level: str
     prohibition: int
     text: str
-    why: str
+    why: str = Field(description="Why, in the language asked for (Accept-Language; English "
+                     "by default).")
+    _why: Any = PrivateAttr(None)
+
+    @classmethod
+    def of(cls, *, why: Any, **fields: Any) -> ZoneBreach:
+        """A breach whose reason is a message (:class:`fangkong.core.messages.Text`)."""
+        out = cls(why=str(why), **fields)
+        out._why = why
+        return out
+
+    def why_in(self, lang: str) -> str:
+        return str(render(self._why if self._why is not None else self.why, lang))
+
+    def in_lang(self, lang: str) -> ZoneBreach:
+        out = self.model_copy(update={"why": self.why_in(lang),
+                                      "text": traditional(self.text) if lang == "zh-Hant"
+                                      else self.text})
+        return out
 
 
 class PublicZone(BaseModel):

@@ -17,10 +17,12 @@ from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.geo import service as geo
 from fangkong.policy import service as policy
 from fangkong.zone import rules
 from fangkong.zone.enums import LEVEL_LABELS, EventKind, ProposalStatus, ZoneStatus
+from fangkong.zone.messages import Z
 from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, ZoneRound
 from fangkong.zone.schemas import (
     ConditionIn,
@@ -61,17 +63,17 @@ def designate(session: Session, *, actor: Actor, data: ZoneCreate) -> Zone:
     version = rules.check_level(pack_id, data.level)
     codes = {data.owning_division_code} | {m.division_code for m in data.members}
     unknown = codes - geo.exists(session, codes)
-    problems = [Problem(f"unknown division code {c}", field="members") for c in sorted(unknown)]
-    problems += [Problem(f"division {c} is outside your jurisdiction", field="members")
+    problems = [Problem(Z("unknown_division", code=c), field="members") for c in sorted(unknown)]
+    problems += [Problem(Z("outside", code=c), field="members")
                  for c in sorted(codes - unknown) if not actor.covers(c)]
-    problems += [Problem(f"member {m.division_code} is not inside {data.owning_division_code}",
+    problems += [Problem(Z("not_inside", member=m.division_code, owner=data.owning_division_code),
                          field="members") for m in data.members
                  if not geo.is_within(m.division_code, data.owning_division_code)]
     if data.last_infection_date > today():
-        problems.append(Problem("is in the future", field="last_infection_date"))
+        problems.append(Problem(Z("in_future"), field="last_infection_date"))
     problems += _unknown_cases(session, actor, data.case_ids, "case_ids")
     if problems:
-        raise Invalid("the zone is not valid", problems=problems)
+        raise Invalid(Z("invalid"), problems=problems)
     now = utc_now()
     zone = Zone(code="pending", name=data.name, level=data.level, status=ZoneStatus.active,
                 pack_id=pack_id, pack_version=version,
@@ -99,7 +101,7 @@ def get(session: Session, *, actor: Actor, zone_id: int) -> Zone:
     zone = session.scalar(scope(select(Zone).where(Zone.id == zone_id), actor,
                                 Zone.owning_division_code))
     if zone is None:
-        raise NotFound(f"zone {zone_id} not found")
+        raise NotFound(Z("not_found", id=zone_id))
     return zone
 
 
@@ -107,7 +109,7 @@ def _active(session: Session, actor: Actor, zone_id: int) -> Zone:
     actor.require(Perm.case_write)
     zone = get(session, actor=actor, zone_id=zone_id)
     if zone.status is not ZoneStatus.active:
-        raise Conflict(f"zone {zone.code} was lifted on {zone.lifted_on}; designate a new one")
+        raise Conflict(Z("lifted", code=zone.code, on=zone.lifted_on))
     return zone
 
 
@@ -130,7 +132,7 @@ def change_level(session: Session, *, actor: Actor, zone_id: int, data: LevelCha
     zone = _active(session, actor, zone_id)
     rules.check_level(rules.zone_pack(zone), data.to_level)
     if data.to_level == zone.level:
-        raise Conflict(f"zone {zone.code} is already {zone.level}")
+        raise Conflict(Z("already_level", code=zone.code, level=zone.level))
     _event(zone, actor, EventKind.level_changed, from_level=zone.level, to_level=data.to_level,
            reason=data.reason, basis=basis)
     zone.level = data.to_level
@@ -158,15 +160,15 @@ def lift(session: Session, *, actor: Actor, zone_id: int, data: Lift,
 
 def _unknown_cases(session: Session, actor: Actor, ids: list[int], field: str) -> list[Problem]:
     known = cases.readable_ids(session, actor=actor, ids=ids)
-    return [Problem(f"case {i} not found", field=field) for i in ids if i not in known]
+    return [Problem(Z("case_not_found", id=i), field=field) for i in ids if i not in known]
 
 
 def add_infection(session: Session, *, actor: Actor, zone_id: int, data: InfectionIn) -> Zone:
     """A new infection in the zone: its report date becomes day 0 of the lifting clock."""
     zone = _active(session, actor, zone_id)
     if data.reported_date > today():
-        raise Invalid("the report date is in the future",
-                      problems=[Problem("is in the future", field="reported_date")])
+        raise Invalid(Z("report_in_future"),
+                      problems=[Problem(Z("in_future"), field="reported_date")])
     missing = _unknown_cases(session, actor, [data.case_id] if data.case_id else [], "case_id")
     if missing:
         raise Invalid(missing[0].message, problems=missing)
@@ -279,10 +281,10 @@ def decide(session: Session, *, actor: Actor, proposal_id: int, approve: bool,
     _may_decide(actor, basis)
     proposal = session.get(ZoneProposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"proposal {proposal_id} not found")
+        raise NotFound(Z("proposal_not_found", id=proposal_id))
     zone = _active(session, actor, proposal.zone_id)
     if proposal.status is not ProposalStatus.pending:
-        raise Conflict(f"proposal {proposal_id} is already {proposal.status.value}")
+        raise Conflict(Z("proposal_decided", id=proposal_id, status=proposal.status.value))
     reason = f"{'rule' if basis == 'rule' else 'approved'}: {proposal.reason}"
     if approve and proposal.lift:
         lift(session, actor=actor, zone_id=zone.id, data=Lift(reason=reason), basis=basis)
@@ -305,10 +307,10 @@ def confirm_condition(session: Session, *, actor: Actor, zone_id: int,
     zone = _active(session, actor, zone_id)
     known = {c.id for step in rules.lifting_steps(zone) for c in step.also_requires}
     if data.condition not in known:
-        raise Invalid(f"the pack's lifting path of zone {zone.code} has no condition "
-                      f"'{data.condition}'", problems=[Problem(
-                          f"expected one of: {', '.join(sorted(known)) or '(none)'}",
-                          field="condition")])
+        raise Invalid(Z("no_condition", code=zone.code, condition=data.condition),
+                      problems=[Problem(CORE("expected_one_of",
+                                             values=", ".join(sorted(known)) or "(none)"),
+                                        field="condition")])
     _event(zone, actor, EventKind.condition_confirmed, condition=data.condition,
            reason=data.note)
     session.flush()
@@ -327,8 +329,8 @@ def prohibition_breaches(session: Session, *, actor: Actor,
             continue
         measures: list[policy.Measure] = [rules.as_measure(zone, on)]
         report = policy.check_measures(rules.zone_pack(zone), measures)
-        out += [ZoneBreach(zone_id=zone.id, code=zone.code, level=zone.level,
-                           prohibition=v.prohibition, text=v.text, why=v.why)
+        out += [ZoneBreach.of(zone_id=zone.id, code=zone.code, level=zone.level,
+                              prohibition=v.prohibition, text=v.text, why=v.reason)
                 for v in report.violations]
     return out
 

@@ -1,0 +1,214 @@
+"""Messages a person reads (errors, reasons, CLI lines) as a key and its parameters, rendered in
+the reader's language (zh-Hans, zh-Hant, en) when shown.
+
+A domain keeps its messages in a :class:`Catalogue` (its ``messages`` module); calling the
+catalogue with a key and parameters gives a :class:`Text`, which an error, a problem or a
+result carries instead of a finished sentence. ``str(text)`` is the English text (what logs,
+tests and clients that send no ``Accept-Language`` read); :meth:`Text.render` gives it in
+another language. A parameter that is itself a :class:`Text` (a role, a level, a list of
+them) is rendered in the same language. A catalogue refuses, when it is built (at import), an
+entry that lacks a language or whose languages do not take the same parameters: a message
+cannot be complete in one language and missing in another."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+LANGS = ("zh-Hans", "zh-Hant", "en")
+DEFAULT_LANG = "zh-Hans"
+CATALOGUES: list[Catalogue] = []
+"""Every catalogue built so far (the completeness test imports every ``messages`` module)."""
+
+
+def lang_of(value: str | None) -> str | None:
+    """The platform language a tag names (``zh-Hans``, ``zh_CN``, ``zh-TW``, ``en-GB``...),
+    or None."""
+    tag = (value or "").strip().replace("_", "-").lower()
+    if tag.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")):
+        return "zh-Hant"
+    if tag.startswith("zh"):
+        return "zh-Hans"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def m(hans: str, hant: str, en: str) -> dict[str, str]:
+    """One catalogue entry: its text in zh-Hans, zh-Hant and en."""
+    return {"zh-Hans": hans, "zh-Hant": hant, "en": en}
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message: its key, its parameters and its texts in each language."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def render(self, lang: str) -> str:
+        template = self.texts.get(lang) or self.texts["en"]
+        return template.format(**{k: render(v, lang) for k, v in self.params.items()})
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Several parameters shown as one, joined by the separator of each language."""
+
+    parts: tuple[Any, ...]
+    separators: Mapping[str, str]
+
+    def render(self, lang: str) -> str:
+        sep = self.separators.get(lang) or self.separators["en"]
+        return sep.join(str(render(p, lang)) for p in self.parts)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+COMMA = m("、", "、", ", ")
+SEMICOLON = m("；", "；", "; ")
+AND = m("，并且", "，並且", " and ")
+PLUS = m(" + ", " + ", " + ")
+
+
+def joined(parts: Iterable[Any], separators: Mapping[str, str] = COMMA) -> Joined:
+    return Joined(tuple(parts), separators)
+
+
+def render(value: Any, lang: str) -> Any:
+    """``value`` in ``lang`` when it is a message (or a joined list of them), as is otherwise."""
+    if isinstance(value, (Text, Joined, Term, Day)):
+        return value.render(lang)
+    return value
+
+
+class Catalogue:
+    """A domain's messages: key -> texts in the three languages (checked when built)."""
+
+    def __init__(self, name: str, entries: Mapping[str, Mapping[str, str]]) -> None:
+        for key, texts in entries.items():
+            if set(texts) != set(LANGS) or not all(texts.values()):
+                raise ValueError(f"message {name}:{key} lacks a language: {sorted(texts)}")
+            wanted = {lang: _fields(t) for lang, t in texts.items()}
+            if len({frozenset(f) for f in wanted.values()}) != 1:
+                raise ValueError(f"message {name}:{key}: its languages take different "
+                                 f"parameters: {wanted}")
+        self.name = name
+        self.entries = dict(entries)
+        CATALOGUES.append(self)
+
+    def __call__(self, key: str, /, **params: Any) -> Text:
+        texts = self.entries[key]
+        missing = _fields(texts["en"]) - set(params)
+        if missing:
+            raise KeyError(f"message {self.name}:{key} needs {sorted(missing)}")
+        return Text(key, params, texts)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+
+CORE = Catalogue("core", {
+    "invalid_request": m("请求无效", "請求無效", "the request is not valid"),
+    "invalid_input": m("输入无效", "輸入無效", "invalid input"),
+    "exists": m("记录已存在（另一个请求同时创建了它）；请刷新后重试",
+                "記錄已存在（另一個請求同時建立了它）；請重新整理後再試",
+                "the record already exists (created at the same time by another request); "
+                "reload and try again"),
+    "internal": m("服务器意外出错，已记录日志", "伺服器意外出錯，已記錄日誌",
+                  "unexpected server error; it was logged"),
+    "busy": m("数据库繁忙，请稍后再试", "資料庫繁忙，請稍後再試",
+              "the database is busy; try again shortly"),
+    "unavailable": m("数据库未能完成请求，未保存任何内容", "資料庫未能完成請求，未儲存任何內容",
+                     "the database could not complete the request; nothing was saved"),
+    "schema_old": m("数据库结构不是最新版本：请运行 `fangkong db upgrade`",
+                    "資料庫結構不是最新版本：請執行 `fangkong db upgrade`",
+                    "the database schema is not up to date: run `fangkong db upgrade`"),
+    "error": m("错误：", "錯誤：", "error: "),
+    "bad_lang": m("--lang {value}：没有这种语言；可选：{allowed}",
+                  "--lang {value}：沒有這種語言；可選：{allowed}",
+                  "--lang {value}: no such language; allowed: {allowed}"),
+    "more": m("… 另有 {count} 项", "… 另有 {count} 項", "… and {count} more"),
+    "password_stdin": m("请使用 --password-stdin 并在标准输入中提供密码",
+                        "請使用 --password-stdin 並在標準輸入中提供密碼",
+                        "pass --password-stdin and send the password on standard input"),
+    "not_json": m("{file}：无法按 JSON 读取", "{file}：無法按 JSON 讀取",
+                  "{file}: cannot be read as JSON"),
+    "expected_one_of": m("应为以下之一：{values}", "應為以下之一：{values}",
+                         "expected one of: {values}"),
+    "missing": m("缺少", "缺少", "missing"),
+    "already_exists": m("已存在", "已存在", "already exists"),
+    "in_future": m("晚于今天", "晚於今天", "is in the future"),
+    "outside_jurisdiction": m("超出您的辖区", "超出您的轄區", "outside your jurisdiction"),
+    "division_not_found": m("行政区划 {code} 不存在；请运行 `fangkong geo load` 加载行政区划",
+                            "行政區劃 {code} 不存在；請執行 `fangkong geo load` 載入行政區劃",
+                            "division {code} not found; run `fangkong geo load` to load "
+                            "divisions"),
+    "unit_not_found": m("单位 {id} 不存在", "單位 {id} 不存在", "unit {id} not found"),
+})
+"""Messages of the platform's own machinery (the API's error handlers, the CLI)."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word given in each language (a vocabulary's label, a pack's label), shown as is."""
+
+    texts: Mapping[str, str]
+
+    def render(self, lang: str) -> str:
+        return self.texts.get(lang) or self.texts["en"]
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+def term(hans: str, en: str, hant: str | None = None) -> Term:
+    """A word in simplified Chinese and English; its traditional form converted (OpenCC)
+    unless given."""
+    return Term({"zh-Hans": hans, "zh-Hant": hant if hant is not None else traditional(hans),
+                 "en": en})
+
+
+@dataclass(frozen=True)
+class Day:
+    """A date: ISO in English (as the API gives it), 2022年5月3日 in Chinese."""
+
+    value: date
+
+    def render(self, lang: str) -> str:
+        if lang == "en":
+            return self.value.isoformat()
+        return f"{self.value.year}年{self.value.month}月{self.value.day}日"
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+@lru_cache(maxsize=4096)
+def traditional(text: str) -> str:
+    """``text`` (simplified characters) in traditional characters (OpenCC s2tw: characters
+    only, no Taiwan phrase substitutions)."""
+    if not text:
+        return text
+    out: str = _converter().convert(text)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2tw")
