@@ -317,9 +317,17 @@ def test_case_curve_by_onset_split_by_how_found(session: Session, admin: Actor,
     with pytest.raises(Invalid, match="unknown level"):
         curves.curve(session, actor=admin, division="4408", start=date(2022, 5, 1),
                      end=date(2022, 5, 1), level="street")
-    with pytest.raises(Invalid, match="above"):
+    with pytest.raises(Invalid, match="above") as above:
         curves.curve(session, actor=admin, division="440802", start=date(2022, 5, 1),
                      end=date(2022, 5, 1), level="city")
+    # the refusal reads in the reader's language
+    assert above.value.as_dict("zh-Hans")["error"]["message"] == "层级 city 高于区划 440802"
+    with pytest.raises(Invalid) as outside:
+        curves.curve(session, actor=local, division="440802", start=date(2022, 5, 1),
+                     end=date(2022, 5, 1))
+    assert outside.value.as_dict("zh-Hant")["error"] == {
+        "code": "invalid", "message": "區劃 440802 不在您的轄區內",
+        "problems": [{"message": "不在您的轄區內", "field": "division"}]}
 
 
 def test_case_rule_community_only(session: Session, admin: Actor, case_data: None) -> None:

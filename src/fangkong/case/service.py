@@ -10,13 +10,13 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from fangkong.case import records
-from fangkong.case.enums import Basis, Classification
+from fangkong.case.enums import Basis, Classification, DetectionMode
 from fangkong.case.messages import C
 from fangkong.case.models import Case, ClassificationChange
 from fangkong.case.schemas import CaseCreate, Reclassify
 from fangkong.config import get_settings
 from fangkong.core import audit, events
-from fangkong.core.auth import Actor, Perm, scope_clause, within
+from fangkong.core.auth import Actor, Perm, scope, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE
@@ -216,6 +216,27 @@ def columns() -> Select[int, int, str, Classification, date | None, date | None,
     rule of reading a case)."""
     return select(Case.id, Case.person_id, Case.ref, Case.classification, Case.onset_date,
                   Case.first_positive_sample_date, Case.reported_at, Case.owning_division_code)
+
+
+def dated(actor: Actor, *, division: str, disease: str | None = None,
+          onset: tuple[date, date] | None = None,
+          reported: tuple[datetime, datetime] | None = None
+          ) -> Select[date | None, datetime, DetectionMode, str, int]:
+    """(onset date, report time, detection mode, owning division, id) of the cases that count
+    for a division's figures: owned in ``division`` and in the actor's jurisdiction (a case
+    counts where it is owned, once), not discarded, of ``disease`` if given, with the onset
+    date in ``onset`` (inclusive) or the report time in ``reported`` ([from, to))."""
+    stmt = scope(select(Case.onset_date, Case.reported_at, Case.detection_mode,
+                        Case.owning_division_code, Case.id), actor, Case.owning_division_code)
+    stmt = stmt.where(within(Case.owning_division_code, division),
+                      Case.classification != Classification.discarded)
+    if disease:
+        stmt = stmt.where(Case.disease == disease)
+    if onset is not None:
+        stmt = stmt.where(Case.onset_date >= onset[0], Case.onset_date <= onset[1])
+    if reported is not None:
+        stmt = stmt.where(Case.reported_at >= reported[0], Case.reported_at < reported[1])
+    return stmt
 
 
 def is_case(obj: object) -> bool:

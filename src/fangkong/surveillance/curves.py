@@ -11,16 +11,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.case.enums import Classification
-from fangkong.case.models import Case
+from fangkong.case import service as cases
 from fangkong.config import get_settings
 from fangkong.core import audit
-from fangkong.core.auth import Actor, Perm, scope, within
+from fangkong.core.auth import Actor, Perm
 from fangkong.core.errors import Invalid, Problem
 from fangkong.surveillance.enums import CaseSplit, DateBasis
+from fangkong.surveillance.messages import S
 from fangkong.surveillance.schemas import CurvePoint
 
 LEVELS = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
@@ -30,18 +29,12 @@ def _rows(session: Session, actor: Actor, division: str, basis: DateBasis,
           disease: str | None, start: date, end: date
           ) -> list[tuple[date, str, bool]]:
     zone = ZoneInfo(get_settings().timezone)
-    stmt = scope(select(Case.onset_date, Case.reported_at, Case.detection_mode,
-                        Case.owning_division_code, Case.id), actor, Case.owning_division_code)
-    stmt = stmt.where(within(Case.owning_division_code, division),
-                      Case.classification != Classification.discarded)
-    if disease:
-        stmt = stmt.where(Case.disease == disease)
     if basis == DateBasis.onset:
-        stmt = stmt.where(Case.onset_date >= start, Case.onset_date <= end)
+        stmt = cases.dated(actor, division=division, disease=disease, onset=(start, end))
     else:  # a day's margin either side for the zone; the exact local day is checked below
         lo = datetime.combine(start - timedelta(days=1), time.min, tzinfo=UTC)
         hi = datetime.combine(end + timedelta(days=2), time.min, tzinfo=UTC)
-        stmt = stmt.where(Case.reported_at >= lo, Case.reported_at < hi)
+        stmt = cases.dated(actor, division=division, disease=disease, reported=(lo, hi))
     out = []
     ids = []
     for onset, reported, mode, code, cid in session.execute(stmt):
@@ -65,19 +58,19 @@ def curve(session: Session, *, actor: Actor, division: str, start: date, end: da
     the range present (zeros included)."""
     actor.require(Perm.case_read)
     if end < start:
-        raise Invalid("the curve's end is before its start")
+        raise Invalid(S("curve.end_before_start"))
     if (end - start).days > 3660:
-        raise Invalid("a curve covers at most ten years")
+        raise Invalid(S("curve.too_long"))
     if level is not None and level not in LEVELS:
-        raise Invalid(f"unknown level {level!r}; use one of {', '.join(LEVELS)}",
-                      problems=[Problem("unknown level", field="level")])
+        raise Invalid(S("curve.unknown_level", level=repr(level), allowed=", ".join(LEVELS)),
+                      problems=[Problem(S("curve.level_unknown"), field="level")])
     if not (actor.covers(division) or any(g.startswith(division) for g in actor.grants)):
         # a curve of zeros would read as "no cases there"; the pages refuse it the same way
-        raise Invalid(f"division {division} is not in your jurisdiction",
-                      problems=[Problem("not in your jurisdiction", field="division")])
+        raise Invalid(S("curve.not_yours", code=division),
+                      problems=[Problem(S("curve.not_yours_short"), field="division")])
     digits = LEVELS[level] if level else len(division)
     if level and digits < len(division):
-        raise Invalid(f"level {level} is above the division {division}")
+        raise Invalid(S("curve.level_above", level=level, code=division))
     counts: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
     for day, code, community in _rows(session, actor, division, basis, disease, start, end):
         counts[(day, code[:digits])][0 if community else 1] += 1

@@ -35,6 +35,18 @@ S = Catalogue("surveillance", {
                                 "alert {id} is {status}; it cannot be investigated"),
     "same_report": m("同一报告已在第 {line} 行", "同一報告已在第 {line} 行",
                      "the same report is already on line {line}"),
+    # epidemic curves
+    "curve.end_before_start": m("曲线的结束早于开始", "曲線的結束早於開始",
+                                "the curve's end is before its start"),
+    "curve.too_long": m("一条曲线最长十年", "一條曲線最長十年", "a curve covers at most ten years"),
+    "curve.unknown_level": m("未知的层级 {level}；可用：{allowed}", "未知的層級 {level}；可用：{allowed}",
+                             "unknown level {level}; use one of {allowed}"),
+    "curve.level_unknown": m("未知的层级", "未知的層級", "unknown level"),
+    "curve.not_yours": m("区划 {code} 不在您的辖区内", "區劃 {code} 不在您的轄區內",
+                         "division {code} is not in your jurisdiction"),
+    "curve.not_yours_short": m("不在您的辖区内", "不在您的轄區內", "not in your jurisdiction"),
+    "curve.level_above": m("层级 {level} 高于区划 {code}", "層級 {level} 高於區劃 {code}",
+                           "level {level} is above the division {code}"),
     # the CLI
     "cli.importing": m("正在导入 {file}…", "正在匯入 {file}…", "importing {file}…"),
     "cli.imported": m("{file}：{rows} 行，新增 {inserted}，更正 {corrected}，未变 {unchanged}",
