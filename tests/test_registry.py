@@ -203,3 +203,23 @@ def test_each_domain_declares_its_contribution_in_its_package_file() -> None:
         tree = ast.parse((SRC / package.split(".")[1] / "__init__.py").read_text())
         imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
         assert [getattr(n, "module", None) for n in imports] == ["fangkong.registry"], package
+
+
+def test_every_record_that_carries_a_pack_is_declared() -> None:
+    """``fangkong db check-packs`` reads the registry's ``packed`` declarations: every mapped
+    table with a pack version column is declared by its own domain (a new domain's records
+    cannot be forgotten), and every declaration names real columns."""
+    import fangkong.models  # noqa: F401  (every domain's models mapped)
+    from fangkong.core.db import Base
+
+    declared = {}
+    for package, contribution in registry.contributions().items():
+        for packed in contribution.packed:
+            model = registry.resolve(packed.model)
+            assert packed.model.startswith(f"{package}."), (package, packed.model)
+            assert {packed.pack, packed.version} <= set(model.__table__.c.keys()), packed
+            declared[model.__table__.name] = packed.kind
+    carrying = {mapper.local_table.name for mapper in Base.registry.mappers
+                if "pack_version" in mapper.local_table.c}
+    assert carrying == set(declared), carrying ^ set(declared)
+    assert len(set(declared.values())) == len(declared)  # one name per kind of record

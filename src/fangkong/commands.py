@@ -47,20 +47,15 @@ def db_check_packs(as_json: bool = JsonOpt) -> None:
     4 (conflict) naming each group of records whose stored version is no longer there."""
     from sqlalchemy import func, select
 
+    from fangkong import registry
     from fangkong.core.errors import AppError, Conflict, Problem
-    from fangkong.isolation.models import Stay
     from fangkong.policy import service as policy
-    from fangkong.task.models import Task
-    from fangkong.testing.models import Round
-    from fangkong.tracing.models import ContactEpisode, Exposure
-    from fangkong.zone.models import Zone
 
-    stored = [("exposure", Exposure.id, Exposure.pack_id, Exposure.pack_version),
-              ("contact", ContactEpisode.id, ContactEpisode.pack, ContactEpisode.pack_version),
-              ("stay", Stay.id, Stay.pack, Stay.pack_version),
-              ("zone", Zone.id, Zone.pack_id, Zone.pack_version),
-              ("testing round", Round.id, Round.pack_id, Round.pack_version),
-              ("task", Task.id, Task.pack_id, Task.pack_version)]
+    stored = []  # each domain's records that carry their pack (the registry's declarations)
+    for packed in registry.packed():
+        model = registry.resolve(packed.model)
+        stored.append((packed.kind, model.id, getattr(model, packed.pack),
+                       getattr(model, packed.version)))
     rows: list[dict[str, object]] = []
     problems: list[Problem] = []
     total = 0

@@ -61,6 +61,18 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Packed:
+    """Records made under a policy pack that name it: ``model`` (``"module:Class"``) stores
+    the pack's id in ``pack`` and its version in ``version`` (``fangkong db check-packs``
+    checks that each version is still on disk). ``kind`` names the records to the user."""
+
+    kind: str
+    model: str
+    pack: str = "pack_id"
+    version: str = "pack_version"
+
+
+@dataclass(frozen=True)
 class Contribution:
     routers: tuple[str, ...] = ()
     """FastAPI routers, mounted under ``/api/v1``."""
@@ -73,6 +85,8 @@ class Contribution:
     mounts: tuple[str, ...] = ()
     """``target(app)`` functions that add to the app what is not an API router (the pages),
     called after the API's routers and error handlers."""
+    packed: tuple[Packed, ...] = ()
+    """The domain's records that carry the policy pack they were made under."""
 
 
 DOMAINS: tuple[str, ...] = (
@@ -143,6 +157,10 @@ def jobs() -> list[Job]:
     """The domains' jobs, then the platform's (the audit chain's anchor, last, takes in what
     the tick wrote)."""
     return [j for c in contributions().values() for j in c.jobs]
+
+
+def packed() -> list[Packed]:
+    return [x for c in contributions().values() for x in c.packed]
 
 
 def mounts() -> list[str]:

@@ -1,6 +1,6 @@
 """Tasks and supervision (督查督办): what is to be done, by whom, by when; escalation."""
 
-from fangkong.registry import Command, Contribution, Job, Listener
+from fangkong.registry import Command, Contribution, Job, Listener, Packed
 
 CONTRIBUTES = Contribution(
     routers=("fangkong.task.api:router",),
@@ -11,4 +11,5 @@ CONTRIBUTES = Contribution(
         Listener("*", "fangkong.task.service:end_tasks"),
     ),
     jobs=(Job("escalate overdue tasks", "fangkong.task.jobs:escalate"),),
+    packed=(Packed("task", "fangkong.task.models:Task"),),
 )

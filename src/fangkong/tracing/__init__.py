@@ -1,6 +1,6 @@
 """Tracing (流调溯源): exposures, contacts, venue check-ins, the co-presence (时空伴随) engine."""
 
-from fangkong.registry import Command, Contribution, Listener
+from fangkong.registry import Command, Contribution, Listener, Packed
 
 CONTRIBUTES = Contribution(
     routers=("fangkong.tracing.api:router",),
@@ -11,4 +11,6 @@ CONTRIBUTES = Contribution(
         Listener("transfer.arrived", "fangkong.tracing.status:on_transfer_arrived"),
     ),
     session_listeners=("fangkong.tracing.graph",),  # the transmission graph notes changed cases
+    packed=(Packed("exposure", "fangkong.tracing.models:Exposure"),
+            Packed("contact", "fangkong.tracing.models:ContactEpisode", pack="pack")),
 )

@@ -1,6 +1,6 @@
 """Risk areas (风险区 / 三区): designation, rounds, the daily evaluation, lifting."""
 
-from fangkong.registry import Command, Contribution, Job
+from fangkong.registry import Command, Contribution, Job, Packed
 
 CONTRIBUTES = Contribution(
     routers=("fangkong.zone.api:router", "fangkong.zone.api:checks_router",
@@ -8,4 +8,5 @@ CONTRIBUTES = Contribution(
     commands=(Command("zone", "fangkong.zone.cli:app",
                       "Risk areas (风险区 / 三区)."),),
     jobs=(Job("evaluate the risk areas", "fangkong.zone.jobs:evaluate", daily=True),),
+    packed=(Packed("zone", "fangkong.zone.models:Zone"),),
 )
