@@ -92,6 +92,9 @@ def test_remove_is_all_or_nothing_and_lists_and_removes_from_the_command_line(
     assert result.exit_code == 0, result.output
     (run,) = json.loads(result.output)
     assert run["records"]["person"] == 2000 and run["records"]["case_episode"] > 0
+    listed = runner.invoke(app, ["--lang", "zh-Hans", "drill", "runs"])
+    assert f"{run['key']}（编号 {run['id']}）" in listed.output and "种子 3，6 天" in listed.output
+    assert "agents" not in listed.output
     store = get_settings().data_dir / "drill" / f"checkins-{run['key']}"
     assert store.exists()
     from fangkong.core.db import get_engine
@@ -125,6 +128,8 @@ def test_remove_is_all_or_nothing_and_lists_and_removes_from_the_command_line(
     assert {t: count(t) for t in held} == dict.fromkeys(held, 0) and not store.exists()
     result = runner.invoke(app, ["drill", "runs", "--json"])
     assert json.loads(result.output) == []
+    listed = runner.invoke(app, ["--lang", "zh-Hant", "drill", "runs"])
+    assert listed.output.strip() == "沒有演練記錄"
     with get_engine().connect() as conn:
         assert conn.execute(select(func.count()).select_from(DrillRecord)).scalar_one() == 0
     result = runner.invoke(app, ["drill", "remove", run["key"]])

@@ -6,9 +6,20 @@ import dataclasses
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors, progress
+from fangkong.cliutil import (
+    JsonOpt,
+    cli_actor,
+    console,
+    db_session,
+    emit,
+    handle_errors,
+    progress,
+    say,
+)
 from fangkong.drill import report, service, strategy
+from fangkong.drill.messages import D
 
 app = typer.Typer(help="Drills (平战结合): a simulated outbreak the platform responds to.",
                   no_args_is_help=True)
@@ -61,7 +72,8 @@ def run(
     def text() -> None:
         for t in table:
             console.print(", ".join(f"{k} {v}" for k, v in t.items()), highlight=False)
-        console.print(f"[green]written[/] {out / 'metrics.csv'} and {out / 'report.html'}")
+        console.print(say(D("cli.written", metrics=out / "metrics.csv",
+                            report=out / "report.html")), highlight=False)
 
     emit({"out": str(out), "runs": table}, as_json, text)
 
@@ -78,13 +90,15 @@ def runs(as_json: bool = JsonOpt) -> None:
 
     def text() -> None:
         if not found:
-            console.print("no drill runs")
+            console.print(say(D("cli.no_runs")))
         for r in found:
-            done = f"finished {r.finished_at:%Y-%m-%d %H:%M}" if r.finished_at else "unfinished"
-            console.print(f"[bold]{r.key}[/] (id {r.id}) {r.strategy}, pack {r.pack}, city "
-                          f"{r.city}, {r.agents:,} agents, seed {r.seed}, {r.days} days; "
-                          f"started {r.started_at:%Y-%m-%d %H:%M} by {r.started_by}, {done}",
-                          highlight=False)
+            done = (D("cli.finished", at=f"{r.finished_at:%Y-%m-%d %H:%M}") if r.finished_at
+                    else D("cli.unfinished"))
+            console.print(escape(say(D(
+                "cli.run", key=r.key, id=r.id, strategy=r.strategy, pack=r.pack, city=r.city,
+                agents=f"{r.agents:,}", seed=r.seed, days=r.days,
+                started=f"{r.started_at:%Y-%m-%d %H:%M}", by=r.started_by, done=say(done)))),
+                highlight=False)
             console.print("  " + ", ".join(f"{k} {v:,}" for k, v in r.records.items()),
                           highlight=False)
 
@@ -107,10 +121,10 @@ def remove(run: str = typer.Argument(..., help="The run's key (DC…R…) or id,
     shutil.rmtree(done.checkins, ignore_errors=True)  # the run's check-in store, once committed
 
     def text() -> None:
-        console.print(f"[green]removed[/] drill run {done.run}: " + ", ".join(
-            f"{k} {v:,}" for k, v in done.removed.items()), highlight=False)
+        console.print(escape(say(D("cli.removed", run=done.run, counts=", ".join(
+            f"{k} {v:,}" for k, v in done.removed.items())))), highlight=False)
         if done.kept:
-            console.print("kept (another run lists them): " + ", ".join(
-                f"{k} {v:,}" for k, v in done.kept.items()), highlight=False)
+            console.print(escape(say(D("cli.kept", counts=", ".join(
+                f"{k} {v:,}" for k, v in done.kept.items())))), highlight=False)
 
     emit(dataclasses.asdict(done), as_json, text)
