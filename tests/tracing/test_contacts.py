@@ -236,3 +236,39 @@ def test_a_contact_the_pack_does_not_manage_gets_no_task(
     made = {(t.subject_id, t.type) for t in session.scalars(select(Task).where(
         Task.subject_type == "contact"))}
     assert made == {(managed.id, "notify_contact"), (managed.id, "transfer_to_quarantine")}
+
+
+def test_a_contact_already_in_isolation_or_already_a_case_needs_no_one_sent(
+        session: Session, admin: Actor, people: list[Person]) -> None:
+    """Named as the contact of a new case: a person already in a stay (here quarantine at
+    home) is under management at once, one already a case of the disease has become one (that
+    case named); neither gets a notify or transfer task, which no later event would end
+    (before: 873 such tasks open after the demo). A third contact gets its tasks."""
+    from fangkong.isolation import service as isolation
+    from fangkong.isolation.enums import StayKind
+    from fangkong.isolation.schemas import StayCreate
+
+    staying, ill, fresh = people[3], people[4], people[5]
+    isolation.create_stay(session, actor=admin, data=StayCreate(
+        person_ref=staying.ref, kind=StayKind.quarantine, role="close_contact",
+        anchor=datetime(2022, 5, 3).date(), pack="cn_v9"))
+    their_case = confirmed_case(session, admin, ill, ref="TC9")
+    case_id = confirmed_case(session, admin, people[0])
+    made = service.add_exposures(session, actor=admin, data=[ExposureCreate(
+        source_case_id=case_id, exposed_person_id=p.id, first_exposure=datetime(2022, 5, 4).date(),
+        last_exposure=datetime(2022, 5, 6).date(), setting=Setting.workplace)
+        for p in (staying, ill, fresh)])
+    contacts = {c.person_id: c for c in (
+        service.get_contact(session, actor=admin, contact_id=e.contact_id)
+        for e in made if e.contact_id is not None)}
+    assert contacts[staying.id].status == ContactStatus.under_management
+    assert contacts[staying.id].management_started_at is not None
+    assert contacts[ill.id].status == ContactStatus.became_case
+    assert contacts[ill.id].converted_case_id == their_case
+    assert contacts[fresh.id].status == ContactStatus.identified
+    assert [h.to_status for h in contacts[ill.id].history] == [
+        ContactStatus.identified, ContactStatus.became_case]
+    assert "already case" in (contacts[ill.id].history[-1].note or "")
+    tasks_of = {t.subject_id for t in session.scalars(select(Task).where(
+        Task.subject_type == "contact"))}
+    assert tasks_of == {contacts[fresh.id].id}

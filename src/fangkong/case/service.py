@@ -109,6 +109,19 @@ def open_episode(session: Session, *, person_id: int, disease: str) -> Case | No
         Case.classification != Classification.discarded).order_by(Case.id.desc()).limit(1))
 
 
+def open_episodes(session: Session, *, person_ids: Collection[int],
+                  disease: str) -> dict[int, int]:
+    """:func:`open_episode` of many persons: the id of each one's latest episode of the
+    disease that is not discarded, by person (persons without one left out)."""
+    ordered, found = sorted(set(person_ids)), {}
+    for start in range(0, len(ordered), 900):
+        for person, case_id in session.execute(select(Case.person_id, Case.id).where(
+                Case.person_id.in_(ordered[start:start + 900]), Case.disease == disease,
+                Case.classification != Classification.discarded).order_by(Case.id)):
+            found[person] = case_id  # the latest wins
+    return found
+
+
 def apply_change(case: Case, *, actor: Actor, classification: Classification,
                  severity: Any, basis: Basis, note: str | None) -> bool:
     """Move a case to a new classification, recording the step. False if nothing changed."""

@@ -39,6 +39,7 @@ from fangkong.isolation.sites import (
 from fangkong.isolation.stays import (
     QUARANTINE_SITES,
     STAY_FIELDS,
+    active_stays,
     create_stay,
     create_stays,
     get_stay,
@@ -50,6 +51,7 @@ __all__ = [
     "QUARANTINE_SITES",
     "SAMPLING_TASK",
     "STAY_FIELDS",
+    "active_stays",
     "assign_and_book",
     "create_site",
     "create_stay",

@@ -203,6 +203,16 @@ def create_stays(session: Session, *, actor: Actor, data: Sequence[StayCreate]) 
     return stays
 
 
+def active_stays(session: Session, person_ids: Sequence[int]) -> dict[int, int]:
+    """The id of each of these persons' active stay (in quarantine, health monitoring at a
+    site or treatment now), by person; persons without one left out."""
+    found: dict[int, int] = {}
+    for chunk in chunks(sorted(set(person_ids))):
+        found.update(session.execute(select(Stay.person_id, Stay.id).where(
+            Stay.person_id.in_(chunk), Stay.status == StayStatus.active)).tuples().all())
+    return found
+
+
 def get_stay(session: Session, *, actor: Actor, stay_id: int, audit_read: bool = True) -> Stay:
     actor.require(Perm.isolation_read)
     stay = session.scalar(scope(select(Stay).where(Stay.id == stay_id), actor,

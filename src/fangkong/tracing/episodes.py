@@ -12,7 +12,7 @@ is read under).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, acting_for
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.isolation import service as isolation
 from fangkong.person import service as persons
 from fangkong.policy import service as policy
 from fangkong.policy.schemas import Window
@@ -266,6 +267,8 @@ def _contacts_for(session: Session, actor: Actor,
         out.append(contact)
     session.flush()
     if created:
+        created = _already(session, actor, created, now,
+                           {case.id: case.disease for _, case in items})
         _tasks(session, actor, created)
         audit.record(session, actor, action="create", record_type="contact",
                      record_ids=[c.id for c in created], fields=CONTACT_FIELDS)
@@ -274,6 +277,38 @@ def _contacts_for(session: Session, actor: Actor,
                      record_ids=[c.id for c in changed.values()],
                      fields=["first_exposure", "last_exposure", "plan"])
     return out
+
+
+def _already(session: Session, actor: Actor, contacts: list[ContactEpisode], now: datetime,
+             disease_of: dict[int, str]) -> list[ContactEpisode]:
+    """New contacts whose person is already a case of the disease, or already in an isolation
+    stay, need no one to tell them or take them anywhere: the first end at once as having
+    become a case (their case named), the second start under management (the stay is it).
+    Each step is in the history with the reason. Returns the other contacts, who get tasks."""
+    people = [c.person_id for c in contacts]
+    as_case: dict[tuple[str, int], int] = {}
+    for disease in sorted(set(disease_of.values())):
+        as_case.update(((disease, p), c) for p, c in cases.open_episodes(
+            session, person_ids=people, disease=disease).items())
+    staying = isolation.active_stays(session, people)
+    rest = []
+    for contact in contacts:
+        case_id = as_case.get((disease_of[contact.index_case_id], contact.person_id))
+        stay_id = staying.get(contact.person_id)
+        if case_id is not None and case_id != contact.index_case_id:
+            to, note = ContactStatus.became_case, f"already case {case_id}"
+            contact.converted_case_id = case_id
+        elif stay_id is not None:
+            to, note = ContactStatus.under_management, f"already in isolation stay {stay_id}"
+            contact.management_started_at = now
+        else:
+            rest.append(contact)
+            continue
+        contact.history.append(ContactStatusChange(
+            from_status=contact.status, to_status=to, at=now, by=actor.username, note=note))
+        contact.status, contact.status_changed_at = to, now
+    session.flush()
+    return rest
 
 
 def _tasks(session: Session, actor: Actor, contacts: Sequence[ContactEpisode]) -> None:
