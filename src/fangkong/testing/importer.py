@@ -59,7 +59,7 @@ from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector
 from fangkong.person import service as persons
 from fangkong.person.models import Person
-from fangkong.testing import bulk, followup, service
+from fangkong.testing import bulk, figures, followup, service
 from fangkong.testing.enums import RESULT_ALIASES, MemberStatus, Result
 from fangkong.testing.models import FollowupMember, Lab, Point, Round, Sample, Target, Tube
 from fangkong.testing.schemas import ImportReport
@@ -360,7 +360,8 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
                                   collector, rules.pooling.elsewhere, several, sampled_before)
         clock.lap("check")
         collector.check()
-        inserted = _merge_samples(session, round_, res.table, agg.table, repeated, clock)
+        inserted = _merge_samples(session, round_, res.table, agg.table, repeated, clock,
+                                  sampled_before)
     audit.record(session, actor, action="import", record_type="testing_sample",
                  record_ids=[round_.id], fields=SAMPLE_COLUMNS,
                  detail={"file": frame.filename, "sha256": frame.sha256, "rows": rows,
@@ -538,9 +539,11 @@ def _check_full(session: Session, r: Table, agg: Table, collector: Collector) ->
 
 
 def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
-                   repeated: list[int], clock: _Clock) -> int:
+                   repeated: list[int], clock: _Clock, sampled_before: bool) -> int:
     sm = cast(Table, Sample.__table__)
     fresh = r.c.known == 0
+    # the round's kept figures: the target persons sampled for the first time now
+    figures.add_sampled(session, round_.id, select(r.c.person_id).where(fresh), sampled_before)
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
     if is_postgres(session):
@@ -573,6 +576,7 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     t = cast(Table, Tube.__table__)
     session.execute(update(t).where(t.c.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
+    figures.place_tubes(session, round_.id, select(agg.c.tube_id))
     _expire_tubes(session)
     clock.lap("merge: tubes")
     if is_postgres(session) and inserted > _ANALYZE_AFTER:
@@ -762,6 +766,8 @@ def _merge_results(session: Session, s: Table, clock: _Clock) -> int:
         .values(result=s.c.result, reported_at=s.c.reported_at, lab_id=s.c.lab_id,
                 ct=s.c.ct, received_at=s.c.received_at, tested_at=s.c.tested_at))
     fresh = int(done.rowcount)  # type: ignore[attr-defined]
+    if fresh:  # answered tubes wait no more (the round's kept figures)
+        figures.answer_tubes(session, select(t.c.id).where(t.c.barcode.in_(select(s.c.barcode))))
     _expire_tubes(session)
     clock.lap("merge: update")
     if is_postgres(session) and fresh > _ANALYZE_AFTER:

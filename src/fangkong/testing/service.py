@@ -35,7 +35,7 @@ from fangkong.person import stays
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.policy.testing_rules import HOUSEHOLD, Testing
-from fangkong.testing import planning
+from fangkong.testing import figures, planning
 from fangkong.testing.enums import FollowupStatus, MemberStatus, Result, RoundStatus
 from fangkong.testing.models import (
     Followup,
@@ -133,6 +133,7 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> RoundC
     _fill_target(session, round_, rules, area, {len(c) for c in zone_levels})
     if site_ids:
         _add_site_persons(session, round_, rules, sorted(site_ids.values()))
+    figures.add_targets(session, round_.id)
     by_ratio = {("household" if hh else str(k)): n for k, hh, n in session.execute(
         select(Target.pool_max, Target.household, func.count())
         .where(Target.round_id == round_.id).group_by(Target.pool_max, Target.household))}
@@ -460,11 +461,24 @@ def _target_of(round_id: Any) -> Any:
     return and_(Target.round_id == round_id, Target.person_id == Sample.person_id + 0)
 
 
-def round_totals(session: Session, *, actor: Actor, rounds: list[Round], within_code: str
+def round_totals(session: Session, *, actor: Actor, rounds: list[Round], within_code: str | None
                  ) -> dict[int, tuple[int, int, int]]:
     """(target, sampled, tubes past due) of each of several rounds, within a division, in the
     actor's jurisdiction: the figures ``coverage`` gives per division, summed per round, in
     three queries grouped by round for all of them (the dashboard's open rounds)."""
+    if not rounds:
+        return {}
+    if within_code and figures.is_kept(within_code) and actor.covers(within_code):
+        # the whole division is the actor's: its kept figures, a few rows
+        return figures.totals(session, rounds, within_code, utc_now())
+    return computed_round_totals(session, actor=actor, rounds=rounds, within_code=within_code)
+
+
+def computed_round_totals(session: Session, *, actor: Actor, rounds: list[Round],
+                          within_code: str | None, now: datetime | None = None
+                          ) -> dict[int, tuple[int, int, int]]:
+    """:func:`round_totals` computed from the records (what the kept figures must equal), at
+    ``now`` (default: now)."""
     if not rounds:
         return {}
     ids = [r.id for r in rounds]
@@ -478,7 +492,7 @@ def round_totals(session: Session, *, actor: Actor, rounds: list[Round], within_
         select(Target.round_id, func.count()).where(*where, exists().where(
             Sample.round_id == Target.round_id, Sample.person_id == Target.person_id))
         .group_by(Target.round_id)).tuples().all())
-    now = utc_now()
+    now = now or utc_now()
     late_tubes = select(Tube.id).where(or_(*(_past_due(r, now) for r in rounds)))
     late = dict(session.execute(
         select(Target.round_id, func.count(func.distinct(Sample.tube_id)))
