@@ -70,12 +70,18 @@ def add_sampled(session: Session, round_id: int, person_ids: Any,
     the samples are inserted; ``sampled_before``: whether the round has any sample yet."""
     new = person_ids.subquery()
     pid = new.c[0]
-    stmt = (select(Target.division_code, func.count(func.distinct(pid)))
-            .join(Target, and_(Target.round_id == round_id, Target.person_id == pid)))
+    # each new person's target division by its key, from the new persons (a join let SQLite,
+    # which has no statistics, start at the round's targets and scan the new ones for each)
+    code = (select(Target.division_code)
+            .where(Target.round_id == round_id, Target.person_id == pid)
+            .scalar_subquery())
+    first = select(pid.label("person_id"), code.label("code")).distinct()
     if sampled_before:
-        stmt = stmt.where(~exists().where(Sample.round_id == round_id,
-                                          Sample.person_id == pid))
-    per_code = session.execute(stmt.group_by(Target.division_code)).tuples()
+        first = first.where(~exists().where(Sample.round_id == round_id,
+                                            Sample.person_id == pid))
+    got = first.subquery()
+    stmt = select(got.c.code, func.count()).where(got.c.code.is_not(None))
+    per_code = session.execute(stmt.group_by(got.c.code)).tuples()
     rows = [{"r": round_id, "c": c, "n": n} for c, n in sorted(spread(per_code).items())]
     if rows:
         session.execute(
@@ -91,8 +97,8 @@ def place_tubes(session: Session, round_id: int, tube_ids: Any) -> None:
     sm, tg, t = Sample.__table__, Target.__table__, Tube.__table__
     members = (select(sm.c.tube_id, tg.c.division_code, t.c.first_sampled_at).distinct()
                .select_from(sm.join(t, t.c.id == sm.c.tube_id)
-                            .join(tg, and_(tg.c.round_id == sm.c.round_id,
-                                           tg.c.person_id == sm.c.person_id)))
+                            .join(tg, and_(tg.c.round_id == round_id,
+                                           tg.c.person_id == sm.c.person_id + 0)))
                .where(sm.c.tube_id.in_(tube_ids), sm.c.round_id == round_id,
                       t.c.result.is_(None), t.c.members > 0)).cte("members")
     code = members.c.division_code
