@@ -327,9 +327,7 @@ def cases_by_mode(ctx: Context) -> Section:
 def tasks_table(ctx: Context) -> Section:
     section = tasks_figures(ctx)
     rows = []
-    for r in q.overdue_by_unit(ctx.session, ctx.actor, ctx.now):
-        if not r["division"].startswith(ctx.root.code):
-            continue
+    for r in q.overdue_by_unit(ctx.session, ctx.actor, ctx.now, ctx.root.code):
         flt = q.TaskFilter(division=r["division"], overdue=True, unit=r["unit_id"])
         rows.append([Cell(ctx.place(r["division_name"])),
                      Cell(r["unit_name"] or ctx.t("tasks.no_unit")),

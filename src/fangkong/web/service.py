@@ -341,16 +341,21 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime,
     return rows
 
 
-def overdue_by_unit(session: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:
-    """Overdue and escalated counts per (owning division, unit), the most overdue first."""
-    flt = TaskFilter(overdue=True)
-    stmt = _task_stmt(actor, flt, select(
-        Task.owning_division_code, Division.name, Task.unit_id, Unit.name, func.count(),
-        func.count().filter(Task.escalation_level > 0)), now)
-    stmt = (stmt.join(Division, Division.code == Task.owning_division_code)
-            .outerjoin(Unit, Unit.id == Task.unit_id)
-            .group_by(Task.owning_division_code, Division.name, Task.unit_id, Unit.name)
-            .order_by(func.count().desc(), Task.owning_division_code))
+def overdue_by_unit(session: Session, actor: Actor, now: datetime,
+                    division: str | None = None) -> list[dict[str, Any]]:
+    """Overdue and escalated counts per (owning division, unit), the most overdue first
+    (inside ``division`` if given)."""
+    flt = TaskFilter(overdue=True, division=division)
+    # counted per (division, unit) from the tasks' index first, then the few groups named
+    n = func.count().label("n")
+    per = _task_stmt(actor, flt, select(
+        Task.owning_division_code.label("code"), Task.unit_id.label("unit"), n,
+        func.count().filter(Task.escalation_level > 0).label("e")), now
+                     ).group_by(Task.owning_division_code, Task.unit_id).subquery()
+    stmt = (select(per.c.code, Division.name, per.c.unit, Unit.name, per.c.n, per.c.e)
+            .join(Division, Division.code == per.c.code)
+            .outerjoin(Unit, Unit.id == per.c.unit)
+            .order_by(per.c.n.desc(), per.c.code))
     return [{"division": d, "division_name": dn, "unit_id": u, "unit_name": un, "overdue": n,
              "escalated": e} for d, dn, u, un, n, e in session.execute(stmt)]
 

@@ -15,6 +15,10 @@ that has members and no result once per division of its target members, with its
 indexed by (round, division, first sample). Round creation and the samples and results imports
 keep both in their own transactions (``fangkong.testing.figures``). This migration fills them
 for the rounds there are.
+
+The index ``ix_task_status_division_due`` (status, owning division, due, escalation level,
+unit) answers the dashboard's counts of a division's active, overdue and escalated tasks and
+its overdue tasks per unit without reading the tasks.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ def upgrade() -> None:
         sa.Column("first_sampled_at", UTCDateTime(timezone=True), nullable=False))
     op.create_index("ix_testing_tube_place_due", "testing_tube_place",
                     ["round_id", "division_code", "first_sampled_at"])
+    # the dashboard's task counts of a division from this index alone
+    op.create_index("ix_task_status_division_due", "task",
+                    ["status", "owning_division_code", "due_at", "escalation_level", "unit_id"])
     bind = op.get_bind()
     # the figures of the rounds there are: per stored code, then into every division holding it
     per_code = bind.execute(sa.text(
@@ -85,6 +92,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_status_division_due", table_name="task")
     op.drop_index("ix_testing_tube_place_due", table_name="testing_tube_place")
     op.drop_table("testing_tube_place")
     op.drop_table("testing_round_figures")
