@@ -8,8 +8,9 @@ rows whatever the size of the city (migration 0029).
 - ``testing_tube_place``: each tube with members and no result, once per division of its
   target members, with its first sample; rewritten for the tubes a samples import fills
   (:func:`place_tubes`) and removed for the tubes a results import answers
-  (:func:`answer_tubes`). A division's tubes past due at any instant are then a range of an
-  index.
+  (:func:`answer_tubes`); ``testing_round_figures.waiting`` counts them per division. A
+  division's tubes past due at any instant are the waiting ones less those sampled within the
+  due hours: a short range of an index, however long the lab's backlog.
 
 A target person's division counts in every division that holds it: the code cut to each of
 :data:`LEVELS` digits below its own length, and the code itself. The figures equal what
@@ -57,7 +58,7 @@ def add_targets(session: Session, round_id: int) -> None:
     per_code = session.execute(select(Target.division_code, func.count())
                                .where(Target.round_id == round_id)
                                .group_by(Target.division_code)).tuples()
-    rows = [{"round_id": round_id, "division_code": c, "target": n, "sampled": 0}
+    rows = [{"round_id": round_id, "division_code": c, "target": n, "sampled": 0, "waiting": 0}
             for c, n in sorted(spread(per_code).items())]
     for start in range(0, len(rows), 5000):
         session.execute(_FIGURES.insert(), rows[start:start + 5000])
@@ -90,9 +91,24 @@ def add_sampled(session: Session, round_id: int, person_ids: Any,
             .values(sampled=_FIGURES.c.sampled + bindparam("n")), rows)
 
 
+def _waiting(session: Session, tube_ids: Any, sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) the places of the tubes in ``tube_ids`` to or from
+    the divisions' counts of waiting tubes."""
+    rows = [{"r": r, "c": c, "n": sign * n} for r, c, n in session.execute(
+        select(_PLACES.c.round_id, _PLACES.c.division_code, func.count())
+        .where(_PLACES.c.tube_id.in_(tube_ids))
+        .group_by(_PLACES.c.round_id, _PLACES.c.division_code))]
+    if rows:
+        session.execute(
+            _FIGURES.update().where(_FIGURES.c.round_id == bindparam("r"),
+                                    _FIGURES.c.division_code == bindparam("c"))
+            .values(waiting=_FIGURES.c.waiting + bindparam("n")), rows)
+
+
 def place_tubes(session: Session, round_id: int, tube_ids: Any) -> None:
     """Rewrite the places of the tubes in ``tube_ids`` (a one-column select), after their
     samples and first sample time are written."""
+    _waiting(session, tube_ids, -1)
     session.execute(delete(_PLACES).where(_PLACES.c.tube_id.in_(tube_ids)))
     sm, tg, t = Sample.__table__, Target.__table__, Tube.__table__
     members = (select(sm.c.tube_id, tg.c.division_code, t.c.first_sampled_at).distinct()
@@ -108,10 +124,12 @@ def place_tubes(session: Session, round_id: int, tube_ids: Any) -> None:
                         members.c.first_sampled_at))
     session.execute(_PLACES.insert().from_select(
         ["tube_id", "division_code", "round_id", "first_sampled_at"], union(*parts)))
+    _waiting(session, tube_ids, 1)
 
 
 def answer_tubes(session: Session, tube_ids: Any) -> None:
     """The tubes in ``tube_ids`` have their result: they are no longer waiting anywhere."""
+    _waiting(session, tube_ids, -1)
     session.execute(delete(_PLACES).where(_PLACES.c.tube_id.in_(tube_ids)))
 
 
@@ -122,14 +140,20 @@ def totals(session: Session, rounds: Sequence[Round], division: str, now: dateti
     if not rounds:
         return {}
     ids = [r.id for r in rounds]
-    kept = {i: (t, s) for i, t, s in session.execute(
-        select(RoundFigures.round_id, RoundFigures.target, RoundFigures.sampled)
+    kept = {i: (t, s, w) for i, t, s, w in session.execute(
+        select(RoundFigures.round_id, RoundFigures.target, RoundFigures.sampled,
+               RoundFigures.waiting)
         .where(RoundFigures.round_id.in_(ids), RoundFigures.division_code == division))}
-    late = dict(session.execute(
+    # the waiting tubes not past due yet: sampled within the due hours (a short range)
+    recent = dict(session.execute(
         select(TubePlace.round_id, func.count())
         .where(TubePlace.division_code == division, or_(*(and_(
             TubePlace.round_id == r.id,
-            TubePlace.first_sampled_at < now - timedelta(hours=r.result_due_hours))
+            TubePlace.first_sampled_at >= now - timedelta(hours=r.result_due_hours))
             for r in rounds)))
         .group_by(TubePlace.round_id)).tuples().all())
-    return {i: (*kept.get(i, (0, 0)), late.get(i, 0)) for i in ids}
+    out = {}
+    for i in ids:
+        target, sampled, waiting = kept.get(i, (0, 0, 0))
+        out[i] = (target, sampled, waiting - recent.get(i, 0))
+    return out

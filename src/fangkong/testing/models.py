@@ -223,6 +223,9 @@ class RoundFigures(Base):
     division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     target: Mapped[int] = mapped_column(Integer)
     sampled: Mapped[int] = mapped_column(Integer)
+    # tubes with members there and no result (its rows of testing_tube_place): those past due
+    # are these less the ones sampled within the due hours, a short range of that index
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TubePlace(Base):

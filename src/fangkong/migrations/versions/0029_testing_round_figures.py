@@ -10,7 +10,8 @@ tubes past due for the viewer's division by joining the round's targets with its
 the late tubes' samples with the targets) on every request: 2.4-5 s for a city or province user
 after ``fangkong demo``. ``testing_round_figures`` keeps, per round and division (every target
 person counted in each division that holds theirs: the code cut to 2, 4, 6, 9, 12 digits, and
-the code itself), the target and the sampled persons; ``testing_tube_place`` keeps each tube
+the code itself), the target and the sampled persons and the tubes waiting for a result;
+``testing_tube_place`` keeps each tube
 that has members and no result once per division of its target members, with its first sample,
 indexed by (round, division, first sample). Round creation and the samples and results imports
 keep both in their own transactions (``fangkong.testing.figures``). This migration fills them
@@ -47,7 +48,8 @@ def upgrade() -> None:
                   primary_key=True),
         sa.Column("division_code", sa.String(12), primary_key=True),
         sa.Column("target", sa.Integer(), nullable=False),
-        sa.Column("sampled", sa.Integer(), nullable=False))
+        sa.Column("sampled", sa.Integer(), nullable=False),
+        sa.Column("waiting", sa.Integer(), nullable=False))
     op.create_table(
         "testing_tube_place",
         sa.Column("tube_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -75,7 +77,7 @@ def upgrade() -> None:
             got[1] += int(sampled or 0)
     rows = [{"r": r, "c": c, "t": t, "s": s} for (r, c), (t, s) in sorted(figures.items())]
     insert = sa.text("INSERT INTO testing_round_figures (round_id, division_code, target, "
-                     "sampled) VALUES (:r, :c, :t, :s)")
+                     "sampled, waiting) VALUES (:r, :c, :t, :s, 0)")
     for start in range(0, len(rows), 5000):
         bind.execute(insert, rows[start:start + 5000])
     # the tubes waiting for a result, at each division of their target members
@@ -89,6 +91,9 @@ def upgrade() -> None:
     parts.append("SELECT tube_id, code, round_id, first_sampled_at FROM m")
     op.execute(f"INSERT INTO testing_tube_place (tube_id, division_code, round_id, "
                f"first_sampled_at) WITH m AS ({members}) {' UNION '.join(parts)}")
+    op.execute("UPDATE testing_round_figures SET waiting = (SELECT count(*) FROM "
+               "testing_tube_place p WHERE p.round_id = testing_round_figures.round_id AND "
+               "p.division_code = testing_round_figures.division_code)")
 
 
 def downgrade() -> None:
