@@ -217,10 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/"
                     "fangkong_bench_pages",
                     help="PostgreSQL URL; THAT DATABASE IS DROPPED AND CREATED AFRESH")
+    ap.add_argument("--keep", type=Path, help="with --persons: build in this directory and "
+                    "keep it (its SQLite database bench.db)")
     args = ap.parse_args(argv)
     if args.persons:
         if args.cases > args.persons:
             ap.error("--cases cannot exceed --persons (one case per person)")
+        if args.keep:  # build there and leave it (to look at it afterwards)
+            args.keep.mkdir(parents=True, exist_ok=True)
+            return measure(args, build(args, args.keep))
         with tempfile.TemporaryDirectory(prefix="fangkong-bench-pages-") as name:
             who = build(args, Path(name))
             return measure(args, who)

@@ -32,6 +32,8 @@ from fangkong.task.models import Task
 INFECTIONS = (Classification.confirmed, Classification.asymptomatic)
 UNDER_CONTROL = tuple(m for m in DetectionMode if not m.community)
 ACTIVE_WINDOW_DAYS = 14
+SHORT_WINDOW_DAYS = 15
+"""A case filter reported within fewer days than this is counted from the report-time index."""
 PAGE = 50
 
 
@@ -85,6 +87,11 @@ class CaseFilter:
             raise Invalid("the filter is not valid", problems=problems)
         return cls(**values)
 
+    def short_window(self) -> bool:
+        """Reported within at most :data:`SHORT_WINDOW_DAYS` days (today, the map's 14)."""
+        return (self.reported_from is not None and self.reported_to is not None
+                and (self.reported_to - self.reported_from).days < SHORT_WINDOW_DAYS)
+
     def query(self, **extra: str) -> str:
         items = {f.name: getattr(self, f.name) for f in fields(self)}
         items = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in items.items()
@@ -96,7 +103,13 @@ class CaseFilter:
 
     def apply(self, stmt: Any, zone: str) -> Any:
         if self.division:
-            stmt = stmt.where(within(Case.owning_division_code, self.division))
+            code: Any = Case.owning_division_code
+            if self.short_window():
+                # the report-time index serves a few days of cases; SQLite, which has no
+                # statistics, otherwise took the division's range (a province's or city's
+                # every case, read row by row: 50-80 ms for today's count of 20,000 cases)
+                code = code.concat("")
+            stmt = stmt.where(within(code, self.division))
         if self.classification == "infection":
             stmt = stmt.where(Case.classification.in_(INFECTIONS))
         elif self.classification:
