@@ -9,20 +9,39 @@ max in ms per page and user, and each p50 as a ratio of the baseline measured in
 process: the sign-in page (the same templates and middleware, no query). A page whose p95 is
 over ``--goal-ms`` (300) is flagged, and the exit code is then 1.
 
+With ``--persons N`` it builds a database of its own instead (a temporary directory; SQLite,
+or PostgreSQL with ``--db postgresql``, whose ``--pg-url`` database is dropped and created
+afresh): N synthetic persons over Zhanjiang's villages, ``--cases`` cases and ``--tasks`` tasks
+(``bench_dashboard.load``), and a city-wide testing round (every person a target) of which a
+share ``--sampled`` of the persons is sampled, ten to a tube by village, over the last 20
+hours, and a share ``--answered`` of the tubes has its result (the rest wait, many past due).
+It signs in as that database's province and city commanders and its county epidemiologist
+(``--district``, default 440802).
+
+Besides the sign-in page, ``/healthz`` (routing and middleware, no template, no query) is
+measured in the same process as a second baseline.
+
 Usage::
 
     FANGKONG_DATA_DIR=/tmp/demo fangkong demo --no-serve          # once
     FANGKONG_DATA_DIR=/tmp/demo .venv/bin/python bench/bench_pages.py [--runs 20]
+    .venv/bin/python bench/bench_pages.py --persons 1000000 [--db postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import random
 import statistics
 import sys
+import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PAGES = ["/", "/cases", "/tasks", "/testing", "/zones", "/brief"]
 PROVINCE_USER, PROVINCE_PASSWORD = "bench-province", "Zhanjiang-drill-review-2026"
@@ -87,31 +106,149 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def add_round(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
+    """A city-wide round: every person a target; ``--sampled`` of them sampled (ten to a tube,
+    by village, over the last 20 hours, through the samples import), ``--answered`` of the
+    tubes answered negative (the results import)."""
+    from sqlalchemy import select
+
+    from fangkong.core.auth import system_actor
+    from fangkong.core.clock import utc_now
+    from fangkong.core.db import session_scope
+    from fangkong.person.models import Person
+    from fangkong.testing import importer, service
+    from fangkong.testing.schemas import LabCreate, RoundCreate, TubeIssue
+
+    actor = system_actor("bench")
+    now = utc_now()
+    rng = random.Random(args.seed + 7)
+    t0 = time.perf_counter()
+    with session_scope(engine) as session:
+        service.create_lab(session, actor=actor, data=LabCreate(
+            code="LAB1", name="bench lab", division_code="440802", daily_capacity=2_000_000))
+        created = service.create_round(session, actor=actor, data=RoundCreate(
+            name="bench city round", area=["4408"], start_at=now - timedelta(hours=21),
+            deadline_at=now + timedelta(hours=3)))
+        people = session.execute(select(Person.ref, Person.division_code)
+                                 .order_by(Person.division_code, Person.id)).all()
+    print(f"round: target {created.target:,} in {time.perf_counter() - t0:.1f} s", flush=True)
+    picked = [p for p in people if rng.random() < args.sampled]
+    tubes: list[str] = []
+    samples = tmp / "samples.csv"
+    with samples.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["tube_id", "person_ref", "sampled_at", "point_id"])
+        village, size = None, 0
+        for ref, code in picked:
+            if code != village or size == 10:
+                tubes.append(f"B{len(tubes):09d}")
+                village, size = code, 0
+                at = now - timedelta(seconds=rng.randrange(600, 20 * 3600))
+            w.writerow([tubes[-1], ref, at.isoformat(timespec="seconds"), ""])
+            size += 1
+    results = tmp / "results.csv"
+    answered = [b for b in tubes if rng.random() < args.answered]
+    with results.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["tube_id", "result", "reported_at", "lab_id", "ct"])
+        for b in answered:
+            w.writerow([b, "negative", now.isoformat(timespec="seconds"), "LAB1", ""])
+    t0 = time.perf_counter()
+    with session_scope(engine) as session:
+        service.issue_tubes(session, actor=actor, round_id=created.round_id,
+                            data=TubeIssue(barcodes=tubes, capacity=10))
+    with session_scope(engine) as session:
+        importer.import_samples(session, actor=actor, round_id=created.round_id,
+                                source=samples, filename="samples.csv")
+    with session_scope(engine) as session:
+        importer.import_results(session, actor=actor, source=results, filename="results.csv")
+    print(f"{len(picked):,} samples in {len(tubes):,} tubes, {len(answered):,} answered: "
+          f"{time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def build(args: argparse.Namespace, tmp: Path) -> list[tuple[str, str, str]]:
+    """A database of ``--persons`` persons (see the module's text); the users to sign in as."""
+    from sqlalchemy import text
+
+    import bench_dashboard
+    from bench_persons import use_database
+    from fangkong.core.db import session_scope
+
+    url = bench_dashboard.open_database(args.db, args.pg_url, tmp)
+    engine = use_database(url)
+    print(f"building: {args.persons:,} persons, {args.cases:,} cases, {args.tasks:,} tasks, "
+          f"{args.sampled:.0%} sampled, {args.answered:.0%} of the tubes answered, "
+          f"on {args.db}", flush=True)
+    bench_dashboard.load(engine, args, tmp)
+    add_round(engine, args, tmp)
+    if args.db == "postgresql":
+        with session_scope(engine) as session:
+            session.execute(text("ANALYZE"))
+    pw = bench_dashboard.PASSWORD
+    return [("province 44", "province", pw), ("city 4408", "city", pw),
+            (f"county {args.district}", "district", pw)]
+
+
+def demo_who(settings: Any) -> list[tuple[str, str, str]]:
+    users = demo_users(settings.data_dir)
+    ensure_province_user()
+    return [("province 44", PROVINCE_USER, PROVINCE_PASSWORD),
+            ("city 4408", "commander", users["commander"]),
+            ("county 440802", "chikan_epi", users["chikan_epi"])]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--goal-ms", type=float, default=300)
     ap.add_argument("--pages", default=",".join(PAGES))
+    ap.add_argument("--persons", type=int, default=0,
+                    help="build a database of this many persons instead of the demo's")
+    ap.add_argument("--cases", type=int, default=20_000)
+    ap.add_argument("--tasks", type=int, default=5_000)
+    ap.add_argument("--days", type=int, default=60, help="cases are reported over these days")
+    ap.add_argument("--batch", type=int, default=20_000, help="cases per imported file")
+    ap.add_argument("--sampled", type=float, default=0.6, help="share of persons sampled")
+    ap.add_argument("--answered", type=float, default=0.5, help="share of tubes answered")
+    ap.add_argument("--district", default="440802")
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="sqlite")
+    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/"
+                    "fangkong_bench_pages",
+                    help="PostgreSQL URL; THAT DATABASE IS DROPPED AND CREATED AFRESH")
+    ap.add_argument("--keep", type=Path, help="with --persons: build in this directory and "
+                    "keep it (its SQLite database bench.db)")
     args = ap.parse_args(argv)
+    if args.persons:
+        if args.cases > args.persons:
+            ap.error("--cases cannot exceed --persons (one case per person)")
+        if args.keep:  # build there and leave it (to look at it afterwards)
+            args.keep.mkdir(parents=True, exist_ok=True)
+            return measure(args, build(args, args.keep))
+        with tempfile.TemporaryDirectory(prefix="fangkong-bench-pages-") as name:
+            who = build(args, Path(name))
+            return measure(args, who)
+    from fangkong.config import get_settings
 
+    return measure(args, demo_who(get_settings()))
+
+
+def measure(args: argparse.Namespace, who: list[tuple[str, str, str]]) -> int:
     from fangkong.app import create_app
     from fangkong.config import get_settings
 
     settings = get_settings()
-    users = demo_users(settings.data_dir)
-    ensure_province_user()
     app = create_app(settings)
-    who = [("province 44", PROVINCE_USER, PROVINCE_PASSWORD),
-           ("city 4408", "commander", users["commander"]),
-           ("county 440802", "chikan_epi", users["chikan_epi"])]
     flagged = 0
     print(f"bench_pages on {settings.resolved_database_url.split('///')[-1]}, "
           f"{args.runs} runs per page")
     for label, name, password in who:
         client = sign_in(app, name, password)
         base = statistics.median(timed(client, "/login", args.runs, args.warmup))
-        print(f"\n{label} ({name}); baseline sign-in page p50 {base * 1000:.1f} ms")
+        health = statistics.median(timed(client, "/healthz", args.runs, args.warmup))
+        print(f"\n{label} ({name}); baselines p50: sign-in page {base * 1000:.1f} ms, "
+              f"/healthz {health * 1000:.1f} ms")
         for path in args.pages.split(","):
             got = timed(client, path, args.runs, args.warmup)
             p95 = pct(got, 0.95)
@@ -119,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             flagged += bool(flag)
             print(f"  {path:10s} p50 {statistics.median(got) * 1000:8.1f}  p95 "
                   f"{p95 * 1000:8.1f}  max {max(got) * 1000:8.1f} ms   "
-                  f"x{statistics.median(got) / base:6.1f} sign-in{flag}", flush=True)
+                  f"x{statistics.median(got) / base:6.1f} sign-in "
+                  f"x{statistics.median(got) / health:6.1f} healthz{flag}", flush=True)
     return 1 if flagged else 0
 
 

@@ -143,6 +143,14 @@ def exists(session: Session, codes: set[str]) -> set[str]:
     return found
 
 
+def names(session: Session, codes: set[str]) -> dict[str, str]:
+    """The names of the divisions of ``codes`` that exist, in one query."""
+    if not codes:
+        return {}
+    return dict(session.execute(select(Division.code, Division.name)
+                                .where(Division.code.in_(codes))).tuples().all())
+
+
 def ancestors(session: Session, code: str) -> list[Division]:
     codes = ancestor_codes(code)
     found = {d.code: d for d in session.scalars(select(Division).where(Division.code.in_(codes)))}

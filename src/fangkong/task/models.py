@@ -27,6 +27,10 @@ class Task(Base):
         Index("ix_task_owning_division_code_id", "owning_division_code", "id"),
         Index("ix_task_status_due_at", "status", "due_at"),
         Index("ix_task_subject", "subject_type", "subject_id"),
+        # the dashboard's counts of active, overdue and escalated tasks of a division, and
+        # the overdue ones per unit, read from the index alone (migration 0029)
+        Index("ix_task_status_division_due", "status", "owning_division_code", "due_at",
+              "escalation_level", "unit_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

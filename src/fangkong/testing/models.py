@@ -210,6 +210,41 @@ class FollowupMember(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_episode.id"))
 
 
+class RoundFigures(Base):
+    """A round's target persons and how many of them are sampled, per division: each target
+    person counts in every division that holds theirs (their code cut to 2, 4, 6, 9 and 12
+    digits), so a dashboard's figures for any division are one row per round. Kept in the
+    transactions that write targets and samples (``fangkong.testing.figures``; migration
+    0029 filled it for the rounds before it)."""
+
+    __tablename__ = "testing_round_figures"
+
+    round_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    target: Mapped[int] = mapped_column(Integer)
+    sampled: Mapped[int] = mapped_column(Integer)
+    # tubes with members there and no result (its rows of testing_tube_place): those past due
+    # are these less the ones sampled within the due hours, a short range of that index
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TubePlace(Base):
+    """A tube with members and no result yet, once for each division (cut to each level, as
+    in :class:`RoundFigures`) that counts one of its members in the round's target, with its
+    first sample: the tubes past due of a division are a range of the index (round,
+    division, first sample). Rows are written with a tube's samples and removed with its
+    result (``fangkong.testing.figures``; migration 0029)."""
+
+    __tablename__ = "testing_tube_place"
+    __table_args__ = (Index("ix_testing_tube_place_due", "round_id", "division_code",
+                            "first_sampled_at"),)
+
+    tube_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    round_id: Mapped[int] = mapped_column(BigId)
+    first_sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class KeyGroup(Base):
     """A key group (重点人群) with its routine testing interval (from the pack or set here)."""
 
@@ -233,4 +268,4 @@ class KeyGroupMember(Base):
 
 
 ALL: list[Any] = [Round, RoundZone, Target, Point, Lab, Tube, Sample, Followup, FollowupMember,
-                  KeyGroup, KeyGroupMember]
+                  KeyGroup, KeyGroupMember, RoundFigures, TubePlace]

@@ -28,7 +28,7 @@ from fangkong.core.auth import Actor, Perm
 from fangkong.core.db import UTCDateTime, is_postgres
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector
-from fangkong.testing import bulk, followup, service, staging
+from fangkong.testing import bulk, figures, followup, service, staging
 from fangkong.testing.enums import RESULT_ALIASES, MemberStatus, Result
 from fangkong.testing.models import FollowupMember, Lab, Sample, Tube
 from fangkong.testing.schemas import ImportReport
@@ -195,6 +195,8 @@ def _merge_results(session: Session, s: Table, clock: staging.Clock) -> int:
         .values(result=s.c.result, reported_at=s.c.reported_at, lab_id=s.c.lab_id,
                 ct=s.c.ct, received_at=s.c.received_at, tested_at=s.c.tested_at))
     fresh = int(done.rowcount)  # type: ignore[attr-defined]
+    if fresh:  # answered tubes wait no more (the round's kept figures)
+        figures.answer_tubes(session, select(t.c.id).where(t.c.barcode.in_(select(s.c.barcode))))
     staging.expire_tubes(session)
     clock.lap("merge: update")
     if is_postgres(session) and fresh > staging.ANALYZE_AFTER:

@@ -38,7 +38,7 @@ from fangkong.core.db import UTCDateTime, is_postgres
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector
 from fangkong.person import service as persons
-from fangkong.testing import bulk, service, staging
+from fangkong.testing import bulk, figures, service, staging
 from fangkong.testing.enums import Result
 from fangkong.testing.models import Point, Round, Sample, Target, Tube
 from fangkong.testing.schemas import ImportReport
@@ -113,7 +113,8 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
                                   collector, rules.pooling.elsewhere, several, sampled_before)
         clock.lap("check")
         collector.check()
-        inserted = _merge_samples(session, round_, res.table, agg.table, repeated, clock)
+        inserted = _merge_samples(session, round_, res.table, agg.table, repeated, clock,
+                                  sampled_before)
         swabbed = _resampled(session, res.table) if inserted else {}
     if swabbed:
         # the swab a re-collection task asked for is taken: the task is done (its result,
@@ -300,9 +301,11 @@ def _check_full(session: Session, r: Table, agg: Table, collector: Collector) ->
 
 
 def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
-                   repeated: list[int], clock: staging.Clock) -> int:
+                   repeated: list[int], clock: staging.Clock, sampled_before: bool) -> int:
     sm = cast(Table, Sample.__table__)
     fresh = r.c.known == 0
+    # the round's kept figures: the target persons sampled for the first time now
+    figures.add_sampled(session, round_.id, select(r.c.person_id).where(fresh), sampled_before)
     src = select(literal(round_.id), r.c.tube_id, r.c.person_id, r.c.sampled_at, r.c.point_id,
                  literal(False)).where(fresh)
     if is_postgres(session):
@@ -335,6 +338,7 @@ def _merge_samples(session: Session, round_: Round, r: Table, agg: Table,
     t = cast(Table, Tube.__table__)
     session.execute(update(t).where(t.c.id == agg.c.tube_id)
                     .values(members=agg.c.n, first_sampled_at=agg.c.first))
+    figures.place_tubes(session, round_.id, select(agg.c.tube_id))
     staging.expire_tubes(session)
     clock.lap("merge: tubes")
     if is_postgres(session) and inserted > staging.ANALYZE_AFTER:

@@ -9,10 +9,13 @@ lands later registers its provider under the key of the placeholder it replaces,
     def contacts(ctx: Context) -> Section: ...
 
 Placeholders for capabilities not built yet return ``available=False`` and no figures at all.
+The domains' provider modules are listed in :data:`CONTRIBUTED` (data, not imports) and loaded
+before the sections first run.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,6 +105,28 @@ class Registered:
 
 REGISTRY: dict[str, Registered] = {}
 
+# What each domain contributes to the overview and the brief: the modules of its section
+# providers, read (imported, so that they register) before the sections are first run. The
+# providers import this module for its types and ``provider``; this module names them as
+# data and never imports them, so there is no import cycle between them.
+CONTRIBUTED: dict[str, tuple[str, ...]] = {
+    "isolation": ("fangkong.web.isolation",),
+    "surveillance": ("fangkong.web.surveillance",),
+    "testing": ("fangkong.web.testing",),
+    "tracing": ("fangkong.web.tracing",),
+    "zone": ("fangkong.web.zones",),
+}
+_loaded: set[str] = set()
+
+
+def load_contributed() -> None:
+    """Import every contributed provider module not imported yet (they register on import)."""
+    for modules in CONTRIBUTED.values():
+        for name in modules:
+            if name not in _loaded:
+                importlib.import_module(name)
+                _loaded.add(name)
+
 
 def provider(key: str, *, title: str, where: Where, order: int
              ) -> Callable[[Provider], Provider]:
@@ -113,6 +138,7 @@ def provider(key: str, *, title: str, where: Where, order: int
 
 
 def run(where: str, ctx: Context) -> list[Section]:
+    load_contributed()
     chosen = sorted((r for r in REGISTRY.values() if where in r.where),
                     key=lambda r: (r.order, r.key))
     return [r.fn(ctx) for r in chosen]
@@ -120,6 +146,7 @@ def run(where: str, ctx: Context) -> list[Section]:
 
 def run_keys(keys: tuple[str, ...], ctx: Context) -> list[Section]:
     """The sections named, in that order (a domain's own page)."""
+    load_contributed()
     return [REGISTRY[k].fn(ctx) for k in keys if k in REGISTRY]
 
 
@@ -327,9 +354,7 @@ def cases_by_mode(ctx: Context) -> Section:
 def tasks_table(ctx: Context) -> Section:
     section = tasks_figures(ctx)
     rows = []
-    for r in q.overdue_by_unit(ctx.session, ctx.actor, ctx.now):
-        if not r["division"].startswith(ctx.root.code):
-            continue
+    for r in q.overdue_by_unit(ctx.session, ctx.actor, ctx.now, ctx.root.code):
         flt = q.TaskFilter(division=r["division"], overdue=True, unit=r["unit_id"])
         rows.append([Cell(ctx.place(r["division_name"])),
                      Cell(r["unit_name"] or ctx.t("tasks.no_unit")),
@@ -371,11 +396,5 @@ def prohibitions(ctx: Context) -> Section:
                       rows)] if rows else [], notes=notes)
 
 
-# The providers of the domains that have landed register themselves on import.
-from fangkong.web import isolation as _isolation  # noqa: E402, F401
-from fangkong.web import surveillance as _surveillance  # noqa: E402, F401
-from fangkong.web import testing as _testing  # noqa: E402, F401
-from fangkong.web import tracing as _tracing  # noqa: E402, F401
-from fangkong.web import zones as _zones  # noqa: E402, F401
 
 __all__ = ["Cell", "Classification", "Context", "Figure", "Section", "Table", "provider", "run"]

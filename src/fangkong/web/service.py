@@ -32,6 +32,8 @@ from fangkong.task.models import Task
 INFECTIONS = (Classification.confirmed, Classification.asymptomatic)
 UNDER_CONTROL = tuple(m for m in DetectionMode if not m.community)
 ACTIVE_WINDOW_DAYS = 14
+SHORT_WINDOW_DAYS = 15
+"""A case filter reported within fewer days than this is counted from the report-time index."""
 PAGE = 50
 
 
@@ -85,6 +87,11 @@ class CaseFilter:
             raise Invalid("the filter is not valid", problems=problems)
         return cls(**values)
 
+    def short_window(self) -> bool:
+        """Reported within at most :data:`SHORT_WINDOW_DAYS` days (today, the map's 14)."""
+        return (self.reported_from is not None and self.reported_to is not None
+                and (self.reported_to - self.reported_from).days < SHORT_WINDOW_DAYS)
+
     def query(self, **extra: str) -> str:
         items = {f.name: getattr(self, f.name) for f in fields(self)}
         items = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in items.items()
@@ -96,7 +103,13 @@ class CaseFilter:
 
     def apply(self, stmt: Any, zone: str) -> Any:
         if self.division:
-            stmt = stmt.where(within(Case.owning_division_code, self.division))
+            code: Any = Case.owning_division_code
+            if self.short_window():
+                # the report-time index serves a few days of cases; SQLite, which has no
+                # statistics, otherwise took the division's range (a province's or city's
+                # every case, read row by row: 50-80 ms for today's count of 20,000 cases)
+                code = code.concat("")
+            stmt = stmt.where(within(code, self.division))
         if self.classification == "infection":
             stmt = stmt.where(Case.classification.in_(INFECTIONS))
         elif self.classification:
@@ -341,16 +354,21 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime,
     return rows
 
 
-def overdue_by_unit(session: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:
-    """Overdue and escalated counts per (owning division, unit), the most overdue first."""
-    flt = TaskFilter(overdue=True)
-    stmt = _task_stmt(actor, flt, select(
-        Task.owning_division_code, Division.name, Task.unit_id, Unit.name, func.count(),
-        func.count().filter(Task.escalation_level > 0)), now)
-    stmt = (stmt.join(Division, Division.code == Task.owning_division_code)
-            .outerjoin(Unit, Unit.id == Task.unit_id)
-            .group_by(Task.owning_division_code, Division.name, Task.unit_id, Unit.name)
-            .order_by(func.count().desc(), Task.owning_division_code))
+def overdue_by_unit(session: Session, actor: Actor, now: datetime,
+                    division: str | None = None) -> list[dict[str, Any]]:
+    """Overdue and escalated counts per (owning division, unit), the most overdue first
+    (inside ``division`` if given)."""
+    flt = TaskFilter(overdue=True, division=division)
+    # counted per (division, unit) from the tasks' index first, then the few groups named
+    n = func.count().label("n")
+    per = _task_stmt(actor, flt, select(
+        Task.owning_division_code.label("code"), Task.unit_id.label("unit"), n,
+        func.count().filter(Task.escalation_level > 0).label("e")), now
+                     ).group_by(Task.owning_division_code, Task.unit_id).subquery()
+    stmt = (select(per.c.code, Division.name, per.c.unit, Unit.name, per.c.n, per.c.e)
+            .join(Division, Division.code == per.c.code)
+            .outerjoin(Unit, Unit.id == per.c.unit)
+            .order_by(per.c.n.desc(), per.c.code))
     return [{"division": d, "division_name": dn, "unit_id": u, "unit_name": un, "overdue": n,
              "escalated": e} for d, dn, u, un, n, e in session.execute(stmt)]
 

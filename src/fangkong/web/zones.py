@@ -43,8 +43,8 @@ def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
             for zone in shown]
     ids = {zone.id for zone in shown}
     pending = [p for p in zones.proposals(ctx.session, actor=ctx.actor) if p.zone_id in ids]
-    breaches = [b for b in zones.prohibition_breaches(ctx.session, actor=ctx.actor, on=ctx.day)
-                if b.zone_id in ids]
+    breaches = [b for b in zones.prohibition_breaches(ctx.session, actor=ctx.actor, on=ctx.day,
+                                                      zones=every) if b.zone_id in ids]
     changes = [(e, z) for z in every for e in z.events
                if e.kind in (EventKind.designated, EventKind.level_changed, EventKind.lifted)
                and ctx.day - timedelta(days=1) <= e.on_date <= ctx.day]

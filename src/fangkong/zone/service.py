@@ -318,13 +318,14 @@ def confirm_condition(session: Session, *, actor: Actor, zone_id: int,
     return zone
 
 
-def prohibition_breaches(session: Session, *, actor: Actor,
-                         on: date | None = None) -> list[ZoneBreach]:
+def prohibition_breaches(session: Session, *, actor: Actor, on: date | None = None,
+                         zones: list[Zone] | None = None) -> list[ZoneBreach]:
     """The nine-prohibition checks run on the platform's own active zones: a zone held at its
-    level past the date the pack lifts or lowers it breaks prohibition 3 (不得随意延长封控时间)."""
+    level past the date the pack lifts or lowers it breaks prohibition 3 (不得随意延长封控时间).
+    ``zones``: the zones the caller listed already (``list_`` with no status), else all."""
     on = on or today()
     out = []
-    for zone in list_(session, actor=actor, status=None):
+    for zone in list_(session, actor=actor, status=None) if zones is None else zones:
         if not rules.existed_on(zone, on):
             continue
         measures: list[policy.Measure] = [rules.as_measure(zone, on)]
@@ -384,8 +385,10 @@ def public_notice(session: Session, *, division: str | None = None,
 
 def place_names(session: Session, codes: set[str]) -> dict[str, str]:
     """Full names of divisions below city level (e.g. 赤坎区中华街道…), by code."""
-    out = {}
-    for code in codes:
-        path = [*geo.ancestors(session, code), geo.get(session, code)]
-        out[code] = "".join(d.name for d in path if len(d.code) > 4)
-    return out
+    wanted = {c for code in codes for c in geo.ancestor_codes(code) if len(c) > 4}
+    names = geo.names(session, wanted | codes)
+    for code in codes:  # an unknown division is an error, as it was with one query per code
+        if code not in names:
+            geo.get(session, code)
+    return {code: "".join(names[c] for c in [*geo.ancestor_codes(code), code]
+                          if len(c) > 4 and c in names) for code in codes}

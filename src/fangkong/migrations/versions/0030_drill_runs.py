@@ -1,7 +1,7 @@
 """drill runs are tagged: each run a row, the records it made listed with its id
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-07
 
 A drill's records were recognised by their names (case and site codes, ``drill `` site names,
@@ -19,7 +19,7 @@ from alembic import op
 from fangkong.core.db import UTCDateTime
 
 revision = "0030"
-down_revision = "0028"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
