@@ -3,8 +3,8 @@
 Each domain package declares in its ``__init__`` a :class:`Contribution` named ``CONTRIBUTES``:
 its API routers, its command group, the handlers of domain events it listens to, the modules
 that listen to every database session, the scheduled jobs it runs and what it mounts on the
-app (the pages). Everything is named by dotted path (``"package.module:attribute"``) and
-nothing is imported to declare it, so reading the registry imports only the domains' package
+app (the pages), its dashboard sections and its records that carry a policy pack. Everything
+is named by dotted path (``"package.module:attribute"``) and nothing is imported to declare it, so reading the registry imports only the domains' package
 files (a few lines each): ``fangkong --help`` lists every command with its help without
 importing a domain, and a command imports only its own module.
 
@@ -87,6 +87,10 @@ class Contribution:
     called after the API's routers and error handlers."""
     packed: tuple[Packed, ...] = ()
     """The domain's records that carry the policy pack they were made under."""
+    sections: tuple[str, ...] = ()
+    """Modules of the domain's dashboard sections (they register their providers with
+    :func:`fangkong.web.sections.provider` when imported), loaded before the sections first
+    run."""
 
 
 DOMAINS: tuple[str, ...] = (
@@ -157,6 +161,10 @@ def jobs() -> list[Job]:
     """The domains' jobs, then the platform's (the audit chain's anchor, last, takes in what
     the tick wrote)."""
     return [j for c in contributions().values() for j in c.jobs]
+
+
+def sections() -> list[str]:
+    return [m for c in contributions().values() for m in c.sections]
 
 
 def packed() -> list[Packed]:

@@ -7,4 +7,5 @@ CONTRIBUTES = Contribution(
     commands=(Command("isolation", "fangkong.isolation.cli:app",
                       "Transfer and isolation (转运隔离): sites, rooms, assignment."),),
     packed=(Packed("stay", "fangkong.isolation.models:Stay", pack="pack"),),
+    sections=("fangkong.web.isolation",),  # its dashboard sections (the web layer draws them)
 )

@@ -8,4 +8,5 @@ CONTRIBUTES = Contribution(
                       "Mass testing (筛查检测): rounds, pooled tubes, labs, positive pools, "
                       "coverage."),),
     packed=(Packed("testing round", "fangkong.testing.models:Round"),),
+    sections=("fangkong.web.testing",),  # its dashboard sections (the web layer draws them)
 )

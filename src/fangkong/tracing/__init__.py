@@ -13,4 +13,5 @@ CONTRIBUTES = Contribution(
     session_listeners=("fangkong.tracing.graph",),  # the transmission graph notes changed cases
     packed=(Packed("exposure", "fangkong.tracing.models:Exposure"),
             Packed("contact", "fangkong.tracing.models:ContactEpisode", pack="pack")),
+    sections=("fangkong.web.tracing",),  # its dashboard sections (the web layer draws them)
 )

@@ -9,8 +9,8 @@ lands later registers its provider under the key of the placeholder it replaces,
     def contacts(ctx: Context) -> Section: ...
 
 Placeholders for capabilities not built yet return ``available=False`` and no figures at all.
-The domains' provider modules are listed in :data:`CONTRIBUTED` (data, not imports) and loaded
-before the sections first run.
+The domains name their provider modules in the registry (``sections`` of their contribution:
+data, not imports), loaded before the sections first run.
 """
 
 from __future__ import annotations
@@ -105,27 +105,21 @@ class Registered:
 
 REGISTRY: dict[str, Registered] = {}
 
-# What each domain contributes to the overview and the brief: the modules of its section
-# providers, read (imported, so that they register) before the sections are first run. The
-# providers import this module for its types and ``provider``; this module names them as
-# data and never imports them, so there is no import cycle between them.
-CONTRIBUTED: dict[str, tuple[str, ...]] = {
-    "isolation": ("fangkong.web.isolation",),
-    "surveillance": ("fangkong.web.surveillance",),
-    "testing": ("fangkong.web.testing",),
-    "tracing": ("fangkong.web.tracing",),
-    "zone": ("fangkong.web.zones",),
-}
+# The provider modules the domains name in the registry are imported (so that they register)
+# before the sections first run. They import this module for its types and ``provider``; this
+# module never imports them, so there is no import cycle between them.
 _loaded: set[str] = set()
 
 
 def load_contributed() -> None:
-    """Import every contributed provider module not imported yet (they register on import)."""
-    for modules in CONTRIBUTED.values():
-        for name in modules:
-            if name not in _loaded:
-                importlib.import_module(name)
-                _loaded.add(name)
+    """Import every provider module the domains contribute (``sections`` in each domain's
+    contribution to :mod:`fangkong.registry`) not imported yet (they register on import)."""
+    from fangkong import registry
+
+    for name in registry.sections():
+        if name not in _loaded:
+            importlib.import_module(name)
+            _loaded.add(name)
 
 
 def provider(key: str, *, title: str, where: Where, order: int

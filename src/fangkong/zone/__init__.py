@@ -9,4 +9,5 @@ CONTRIBUTES = Contribution(
                       "Risk areas (风险区 / 三区)."),),
     jobs=(Job("evaluate the risk areas", "fangkong.zone.jobs:evaluate", daily=True),),
     packed=(Packed("zone", "fangkong.zone.models:Zone"),),
+    sections=("fangkong.web.zones",),  # its dashboard sections (the web layer draws them)
 )
