@@ -5,8 +5,9 @@ its API routers, its command group, the handlers of domain events it listens to,
 that listen to every database session, the scheduled jobs it runs and what it mounts on the
 app (the pages), its dashboard sections and its records that carry a policy pack. Everything
 is named by dotted path (``"package.module:attribute"``) and nothing is imported to declare it,
-so reading the registry imports only the domains' package files (a few lines each): ``fangkong --help`` lists every command with its help without
-importing a domain, and a command imports only its own module.
+so reading the registry imports only the domains' package files (a few lines each):
+``fangkong --help`` lists every command with its help without importing a domain, and a
+command imports only its own module.
 
 :data:`DOMAINS` is the one list of the domains, in order (of ``fangkong --help``, of the
 routers under ``/api/v1``, of the handlers of one event, of the jobs in a scheduler tick);
