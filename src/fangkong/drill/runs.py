@@ -37,6 +37,9 @@ SOFT_REFS = (("testing_sample", "tube_id", "testing_tube"),
              ("testing_target", "round_id", "testing_round"),
              ("testing_target", "person_id", "person"),
              ("testing_tube", "lab_id", "testing_lab"),
+             # the rounds' kept figures (migration 0029)
+             ("testing_round_figures", "round_id", "testing_round"),
+             ("testing_tube_place", "round_id", "testing_round"),
              # a cluster of the transmission graph is named by its smallest case id
              ("tracing_cluster", "cluster_id", "case_episode"))
 # A task's subject (``task.subject_type``) and the table it names.
