@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.orm import Session
 
 from fangkong.case import records
@@ -250,6 +250,14 @@ def dated(actor: Actor, *, division: str, disease: str | None = None,
     if reported is not None:
         stmt = stmt.where(Case.reported_at >= reported[0], Case.reported_at < reported[1])
     return stmt
+
+
+def table() -> Table:
+    """The cases' table, for another domain's set-based joins with its own records (a
+    follow-up member's case ref): read its ``id``, ``ref``, ``person_id`` and the division
+    columns, and narrow it with :func:`readable_clause` when an actor reads it. Other domains
+    do not import the case model itself."""
+    return cast(Table, Case.__table__)
 
 
 def is_case(obj: object) -> bool:

@@ -15,7 +15,7 @@ from fangkong.core.auth import within
 from fangkong.core.db import upsert
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE
-from fangkong.geo.enums import CODE_LENGTHS, PREFIX_LENGTHS, Level
+from fangkong.geo.enums import CODE_LENGTHS, PREFIX_LENGTHS, Level, UnitKind
 from fangkong.geo.messages import G
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.geo.schemas import LoadReport, UnitCreate
@@ -204,6 +204,11 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     if unit is None:
         raise NotFound(CORE("unit_not_found", id=unit_id))
     return unit
+
+
+def units_of_kind(session: Session, kind: UnitKind) -> list[Unit]:
+    """The field units of ``kind``, the newest first."""
+    return list(session.scalars(select(Unit).where(Unit.kind == kind).order_by(Unit.id.desc())))
 
 
 def units_within(session: Session, code: str) -> list[Unit]:

@@ -24,7 +24,7 @@ from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Invalid
-from fangkong.person.models import Person
+from fangkong.person import service as persons
 from fangkong.testing import figures
 from fangkong.testing.enums import FollowupStatus, MemberStatus, Result
 from fangkong.testing.models import (
@@ -99,16 +99,17 @@ def status(session: Session, *, actor: Actor, round_id: int) -> Status:
         select(Tube.barcode).where(*mine, Tube.result == Result.positive)
         .order_by(Tube.barcode).limit(_LIST_LIMIT)))
     member_scope = scope_clause(actor, FollowupMember.division_code)
+    person = persons.table()
     pending = list(session.scalars(
-        select(Person.ref).join(FollowupMember, FollowupMember.person_id == Person.id)
+        select(person.c.ref).join(FollowupMember, FollowupMember.person_id == person.c.id)
         .join(Followup, Followup.id == FollowupMember.followup_id)
         .where(Followup.round_id == round_.id, FollowupMember.status == MemberStatus.pending,
-               member_scope).order_by(Person.ref).distinct().limit(_LIST_LIMIT)))
+               member_scope).order_by(person.c.ref).distinct().limit(_LIST_LIMIT)))
     cases = list(session.scalars(
-        select(Person.ref).join(FollowupMember, FollowupMember.person_id == Person.id)
+        select(person.c.ref).join(FollowupMember, FollowupMember.person_id == person.c.id)
         .join(Followup, Followup.id == FollowupMember.followup_id)
         .where(Followup.round_id == round_.id, FollowupMember.case_id.is_not(None),
-               member_scope).order_by(Person.ref).distinct().limit(_LIST_LIMIT)))
+               member_scope).order_by(person.c.ref).distinct().limit(_LIST_LIMIT)))
     if pending or cases:
         audit.record(session, actor, action="read", record_type="testing_status",
                      record_ids=[round_.id], fields=["pending_persons", "cases"])
@@ -233,9 +234,10 @@ def unsampled(session: Session, *, actor: Actor, round_id: int, within_code: str
     round_ = get_round(session, actor=actor, round_id=round_id)
     s = select(Sample.tube_id).where(Sample.round_id == round_.id,
                                 Sample.person_id == Target.person_id).exists()
-    stmt = (select(Person.id, Person.ref, Person.name, Target.division_code,
-                   Person.household_ref)
-            .join(Person, Person.id == Target.person_id)
+    person = persons.table()
+    stmt = (select(person.c.id, person.c.ref, person.c.name, Target.division_code,
+                   person.c.household_ref)
+            .join(person, person.c.id == Target.person_id)
             .where(Target.round_id == round_.id, ~s, Target.person_id > after_id,
                    scope_clause(actor, Target.division_code))
             .order_by(Target.person_id).limit(limit))
@@ -337,12 +339,13 @@ def queue(session: Session, *, actor: Actor, round_id: int | None = None,
     ids = [f.id for f, _ in found]
     members: dict[int, list[FollowupMemberRead]] = {i: [] for i in ids}
     if ids:
-        from fangkong.case.models import Case
+        from fangkong.case import service as case_service
 
+        person, case = persons.table(), case_service.table()
         for m, ref, case_ref in session.execute(
-                select(FollowupMember, Person.ref, Case.ref)
-                .join(Person, Person.id == FollowupMember.person_id)
-                .outerjoin(Case, Case.id == FollowupMember.case_id)
+                select(FollowupMember, person.c.ref, case.c.ref)
+                .join(person, person.c.id == FollowupMember.person_id)
+                .outerjoin(case, case.c.id == FollowupMember.case_id)
                 .where(FollowupMember.followup_id.in_(ids)).order_by(FollowupMember.id)):
             members[m.followup_id].append(FollowupMemberRead(
                 person_ref=ref, division_code=m.division_code, status=m.status.value,

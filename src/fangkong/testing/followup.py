@@ -33,16 +33,15 @@ from sqlalchemy.orm import Session, aliased
 
 from fangkong.case import service as cases
 from fangkong.case.enums import Basis, Classification, DetectionMode
-from fangkong.case.models import Case
 from fangkong.case.records import row_hash
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, acting_for, handover
 from fangkong.core.clock import utc_now
 from fangkong.core.db import insert_many, insert_many_ids
+from fangkong.geo import service as geo
 from fangkong.geo.enums import UnitKind
-from fangkong.geo.models import Unit
-from fangkong.geo.service import ancestor_codes
-from fangkong.person.models import Person
+from fangkong.geo.service import Unit, ancestor_codes
+from fangkong.person import service as person_service
 from fangkong.policy import service as policy
 from fangkong.policy.testing_rules import Testing
 from fangkong.task import service as tasks
@@ -84,8 +83,7 @@ class _Units:
         if code not in self.cache:
             if self.by_code is None:
                 self.by_code = {}
-                for unit in self.session.scalars(select(Unit).where(
-                        Unit.kind == UnitKind.community).order_by(Unit.id.desc())):
+                for unit in geo.units_of_kind(self.session, UnitKind.community):
                     self.by_code[unit.division_code] = unit  # the lowest id per division
             found = [self.by_code[c] for c in (code, *ancestor_codes(code))
                      if c in self.by_code]
@@ -102,15 +100,16 @@ def _members_of(session: Session, tube_ids: list[int]
                 ) -> dict[int, list[tuple[int, str, str, bool, datetime]]]:
     """The members of many tubes, by tube, each tube's ordered by person id."""
     found: dict[int, list[tuple[int, str, str, bool, datetime]]] = {}
+    person = person_service.table()
     for start in range(0, len(tube_ids), 5000):
         rows = session.execute(
-            select(Sample.tube_id, Person.id, Person.ref, Person.division_code,
+            select(Sample.tube_id, person.c.id, person.c.ref, person.c.division_code,
                    func.coalesce(Target.at_site, False), Sample.sampled_at)
-            .join(Sample, Sample.person_id == Person.id)
+            .join(Sample, Sample.person_id == person.c.id)
             .outerjoin(Target, (Target.round_id == Sample.round_id)
                        & (Target.person_id == Sample.person_id))
             .where(Sample.tube_id.in_(tube_ids[start:start + 5000]))
-            .order_by(Sample.tube_id, Person.id)).all()
+            .order_by(Sample.tube_id, person.c.id)).all()
         for tube_id, i, r, d, site, t in rows:
             found.setdefault(tube_id, []).append((i, r, d, bool(site), t))
     return found
@@ -301,28 +300,29 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
                    member: FollowupMember, tube: Tube, effects: Effects) -> None:
     """A pending member's single-tube re-test result."""
     now = utc_now()
-    person = session.get(Person, member.person_id)
-    assert person is not None and tube.result is not None
+    people = person_service.table()
+    ref = session.scalar(select(people.c.ref).where(people.c.id == member.person_id))
+    assert ref is not None and tube.result is not None
     member.retest_tube_id = tube.id
     if tube.result == Result.invalid:
-        _retested(session, actor, person.id, f"re-test tube {tube.barcode} invalid")
+        _retested(session, actor, member.person_id, f"re-test tube {tube.barcode} invalid")
         member.retests += 1
         member.task_id, _ = _resample_task(
-            session, actor, units, rules, person_id=person.id, ref=person.ref,
+            session, actor, units, rules, person_id=member.person_id, ref=ref,
             code=member.division_code, barcode=tube.barcode, now=now, why="invalid re-test")
         session.flush()
         return
     effects.members_resolved += 1
-    _retested(session, actor, person.id, f"re-test tube {tube.barcode}: {tube.result.value}")
+    _retested(session, actor, member.person_id, f"re-test tube {tube.barcode}: {tube.result.value}")
     if tube.result == Result.negative:
         member.status, member.control_ended_at = MemberStatus.released, now
     else:
         sampled = session.scalar(select(Sample.sampled_at).where(Sample.tube_id == tube.id))
         member.status = MemberStatus.positive
-        member.case_id = _report_case(session, actor, rules, person_id=person.id,
-                                      ref=person.ref, code=member.division_code, at_site=False,
+        member.case_id = _report_case(session, actor, rules, person_id=member.person_id,
+                                      ref=ref, code=member.division_code, at_site=False,
                                       tube=tube, sampled_at=sampled or now, effects=effects)
-        _hand_over_case(session, actor, member.case_id, person.ref, member.division_code,
+        _hand_over_case(session, actor, member.case_id, ref, member.division_code,
                         tube, now, effects)
     session.flush()
     followup = session.get(Followup, member.followup_id)
@@ -338,7 +338,7 @@ def resolve_member(session: Session, actor: Actor, rules: Testing, units: _Units
         followup.outcome = Outcome.case_found if found else Outcome.released
     audit.record(session, actor, action="update", record_type="testing_followup",
                  record_ids=[followup.id], fields=["status"],
-                 detail={"person": person.id, "result": tube.result.value})
+                 detail={"person": member.person_id, "result": tube.result.value})
 
 
 def invalid_tube(session: Session, actor: Actor, rules: Testing, units: _Units,
@@ -406,8 +406,8 @@ def process(session: Session, actor: Actor, fresh_tube_ids: list[int]) -> Effect
     for pin, infections in by_pack.items():
         codes = [] if actor.national else [c for start in range(
             0, len(infections), 5000) for c in session.scalars(
-            select(Case.owning_division_code).where(
-                Case.id.in_(infections[start:start + 5000])))]
+            select(cases.table().c.owning_division_code).where(
+                cases.table().c.id.in_(infections[start:start + 5000])))]
         cases.reported(session, actor=acting_for(actor, codes), case_ids=infections,
                        reason="positive screening result", pack=pin)
     return effects

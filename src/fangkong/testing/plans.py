@@ -18,7 +18,6 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
-from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.testing import planning
 from fangkong.testing.models import (
@@ -72,8 +71,9 @@ def plan(session: Session, *, actor: Actor, area: list[str], pack: str | None = 
             for c in outside[:50]])
     resolved = policy.resolve(pack)
     rules = policy.testing_rules(resolved)
-    population = session.scalar(select(func.count()).select_from(Person).where(
-        or_(*[within(Person.division_code, c) for c in area]),
+    person = persons.table()
+    population = session.scalar(select(func.count()).select_from(person).where(
+        or_(*[within(person.c.division_code, c) for c in area]),
         persons.readable_clause(actor))) or 0
     points, samplers = session.execute(select(func.count(), func.coalesce(
         func.sum(Point.samplers), 0)).where(or_(*[within(Point.division_code, c)
@@ -170,11 +170,12 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
     if group is None or not actor.covers(group.division_code):
         raise NotFound(f"key group {group_id} not found")
     now = now or utc_now()
-    last = (select(func.max(Sample.sampled_at)).where(Sample.person_id == Person.id)
-            .correlate(Person).scalar_subquery())
+    person = persons.table()
+    last = (select(func.max(Sample.sampled_at)).where(Sample.person_id == person.c.id)
+            .correlate(person).scalar_subquery())
     rows = session.execute(
-        select(Person.id, Person.ref, Person.division_code, last, KeyGroupMember.since)
-        .join(KeyGroupMember, KeyGroupMember.person_id == Person.id)
+        select(person.c.id, person.c.ref, person.c.division_code, last, KeyGroupMember.since)
+        .join(KeyGroupMember, KeyGroupMember.person_id == person.c.id)
         .where(KeyGroupMember.group_id == group.id,
                persons.readable_clause(actor))).all()
     step = timedelta(days=group.every_days)

@@ -28,8 +28,8 @@ from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
+from fangkong.person import service as persons
 from fangkong.person import stays
-from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.policy.testing_rules import HOUSEHOLD, Testing
 from fangkong.testing import figures
@@ -143,7 +143,7 @@ def _fill_target(session: Session, round_: Round, rules: Testing, area: list[str
     the area during the round (person.stays; counted where they stay), each with their tube
     size: the zone level of the most specific zone code that contains their division (one
     equality join per code length, which hash joins answer in one pass over the persons)."""
-    p = Person.__table__
+    p = persons.table()
     residents = select(p.c.id.label("person_id"), p.c.division_code).where(
         or_(*[within(p.c.division_code, c) for c in area]))
     _insert_target(session, round_, rules, residents.subquery(), lengths)
@@ -195,8 +195,7 @@ def _add_site_persons(session: Session, round_: Round, rules: Testing,
             Target.round_id == round_.id, Target.person_id.in_(chunk))))
         missing = [i for i in chunk if i not in present]
         if missing:
-            rows = session.execute(select(Person.id, Person.division_code)
-                                   .where(Person.id.in_(missing))).all()
+            rows = sorted(persons.divisions_of(session, set(missing)).items())
             session.execute(_TARGET.insert(), [
                 {"round_id": round_.id, "person_id": i, "division_code": d,
                  "pool_max": ratio, "household": False, "at_site": True} for i, d in rows])
