@@ -10,7 +10,7 @@ CONTRIBUTES = Contribution(
         Listener("case.reported", "fangkong.tracing.proposals:on_case_reported"),
         Listener("transfer.arrived", "fangkong.tracing.status:on_transfer_arrived"),
     ),
-    session_listeners=("fangkong.tracing.graph",),  # the transmission graph notes changed cases
+    session_listeners=("fangkong.tracing.graph_hook",),  # the graph notes changed cases
     packed=(Packed("exposure", "fangkong.tracing.models:Exposure"),
             Packed("contact", "fangkong.tracing.models:ContactEpisode", pack="pack")),
     sections=("fangkong.web.tracing",),  # its dashboard sections (the web layer draws them)

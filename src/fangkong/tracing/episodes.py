@@ -32,7 +32,7 @@ from fangkong.policy import service as policy
 from fangkong.policy.schemas import Window
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
-from fangkong.tracing import graph as _graph  # noqa: F401  (keeps the graph up to date)
+from fangkong.tracing import graph_hook as _graph_hook  # noqa: F401  (keeps the graph up to date)
 from fangkong.tracing.enums import ContactStatus, Origin, Review
 from fangkong.tracing.models import ContactEpisode, ContactStatusChange, Exposure
 from fangkong.tracing.schemas import ExposureCreate

@@ -6,9 +6,10 @@ A case-to-case link is a confirmed, active exposure whose exposed person has a c
 (neither case discarded), or a contact episode converted to a case. Clusters are the weakly
 connected components of those links, named by their smallest case id.
 
-How it stays up to date: a session listener notes, at every flush, the cases whose links or
-dates may have changed (a case added, reclassified, its dates edited; an exposure added,
-confirmed, rejected or deactivated; a contact episode converted). Before the transaction
+How it stays up to date: a session listener (:mod:`fangkong.tracing.graph_hook`) notes, at
+every flush, the cases whose links or dates may have changed (a case added, reclassified, its
+dates edited; an exposure added, confirmed, rejected or deactivated; a contact episode
+converted). Before the transaction
 commits, and before any read of the graph, :func:`sync` recomputes the links touching those
 cases from the source tables, applies the difference, and recomputes only the clusters that
 contain an endpoint of a changed link: their components (merges and splits alike) and their
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, event, insert, inspect, select, text, tuple_, update
+from sqlalchemy import delete, insert, inspect, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from fangkong.case.enums import Classification
@@ -403,8 +404,10 @@ def _values(obj: Any, attrs: tuple[str, ...], new: bool) -> tuple[bool, set[Any]
     return changed, values
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changes(session: Session, _context: Any) -> None:
+def note_changes(session: Session) -> None:
+    """Note in the session the cases and persons whose links a flush changed (called after
+    each flush that holds a case, an exposure or a contact episode, by
+    :mod:`fangkong.tracing.graph_hook`)."""
     pending = session.info.setdefault(_PENDING, {"cases": set(), "persons": set()})
     for group, new in ((session.new, True), (session.dirty, False), (session.deleted, True)):
         for obj in group:
@@ -430,7 +433,3 @@ def _note_changes(session: Session, _context: Any) -> None:
                     _, ends = _values(obj, ("index_case_id", "converted_case_id"), False)
                     pending["cases"].update(ends)
 
-
-@event.listens_for(Session, "before_commit")
-def _sync_before_commit(session: Session) -> None:
-    sync(session, build=False)
