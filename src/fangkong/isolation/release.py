@@ -4,6 +4,7 @@ facility (an inter-facility transfer, the tests left cancelled)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -65,6 +66,37 @@ def release(session: Session, *, actor: Actor, stay_id: int, on: date
                                          subject_ids=[stay.id],
                                          reason=f"stay {stay.id} released on {on}"))
     return stay, nxt, transfer
+
+
+def end_stays(session: Session, *, actor: Actor, person_ids: Sequence[int], on: date,
+              note: str) -> list[int]:
+    """End the active stays of these persons on ``on`` (or on their first day, when later)
+    without the release checks: the stays of an earlier drill, when another starts in the same
+    database. Their room nights from that day are freed, ``stay.released`` ends their tasks;
+    one audit entry with ``note``. Returns their ids."""
+    actor.require(Perm.isolation_write)
+    found: list[Stay] = []
+    for chunk in stays.chunks(sorted(set(person_ids))):
+        found += session.scalars(select(Stay).where(
+            Stay.person_id.in_(chunk), Stay.status == StayStatus.active)).all()
+    found.sort(key=lambda s: s.id)
+    now = utc_now()
+    for stay in found:
+        end = max(on, stay.start_date)
+        stay.status, stay.actual_end, stay.released_at = StayStatus.released, end, now
+        if stay.room_id is not None:
+            for row in session.scalars(select(RoomNight).where(RoomNight.stay_id == stay.id,
+                                                               RoomNight.night >= end)):
+                session.delete(row)
+    session.flush()
+    if found:
+        ids = [s.id for s in found]
+        audit.record(session, actor, action="update", record_type="iso_stay", record_ids=ids,
+                     fields=["status", "actual_end"], note=note)
+        events.publish(session, events.Event("stay.released", actor=actor,
+                                             subject_type="iso_stay", subject_ids=ids,
+                                             reason=note))
+    return [s.id for s in found]
 
 
 def release_proposals(session: Session, *, actor: Actor, on: date,

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 from fangkong.isolation import batch, planning, routing, solver
-from fangkong.isolation.release import move_stay, release, release_proposals, stay_pack
+from fangkong.isolation.release import (
+    end_stays,
+    move_stay,
+    release,
+    release_proposals,
+    stay_pack,
+)
 from fangkong.isolation.sampling import (
     SAMPLING_TASK,
     pending_tests,
@@ -56,6 +62,7 @@ __all__ = [
     "create_site",
     "create_stay",
     "create_stays",
+    "end_stays",
     "get_site",
     "get_stay",
     "list_sites",

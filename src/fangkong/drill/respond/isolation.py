@@ -65,6 +65,13 @@ class Isolation(Serviced, Rooms):
                              site_ids=drill_runs.tagged(self.session, "iso_site",
                                                         other_than=run),
                              note=name("stood_down", run=mine))
+        # the earlier drill's people leave its stays (its cases were set aside): else this
+        # drill's contacts among them would start under management, and one drill run twice
+        # in a database would not give the same figures
+        isolation.end_stays(self.session, actor=self.actor,
+                            person_ids=drill_runs.tagged(self.session, "person",
+                                                         other_than=run),
+                            on=self.date_of(0), note=name("stays_ended", run=mine))
         self._sites()
         self._fleet()
 
