@@ -159,6 +159,23 @@ def test_the_case_page_draws_its_chain_and_transfers(page: Page, base_url: str,
     shot(page, f"case-chain-{width}")
 
 
+def test_the_overview_on_a_phone_is_one_column_without_overlap(page: Page,
+                                                               base_url: str) -> None:
+    """At 390 px every card of the overview is the page's width, one under the other (the
+    map's two-column span once made a second, empty column: cards overlapped)."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in(page, base_url, "bchikan")
+    expect(page.locator("[data-chart]:not([data-ready])")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    boxes = [b for b in (c.bounding_box() for c in page.locator(".grid > section").all()) if b]
+    assert len(boxes) > 3
+    for i, a in enumerate(boxes):
+        assert a["x"] >= 0 and a["x"] + a["width"] <= 390 + 1
+        for b in boxes[i + 1:]:
+            assert a["y"] + a["height"] <= b["y"] + 1 or b["y"] + b["height"] <= a["y"] + 1
+    shot(page, "overview-390")
+
+
 def test_map_click_opens_the_district(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "bcity")
     expect(page.locator(".chart-map[data-ready]")).to_have_count(1)
