@@ -164,8 +164,12 @@ def test_the_overview_on_a_phone_is_one_column_without_overlap(page: Page,
     """At 390 px every card of the overview is the page's width, one under the other (the
     map's two-column span once made a second, empty column: cards overlapped)."""
     page.set_viewport_size({"width": 390, "height": 900})
+    failed: list[str] = []  # every resource the page asks for is there (the icon too)
+    page.on("console", lambda m: failed.append(m.text) if "Failed to load" in m.text else None)
     sign_in(page, base_url, "bchikan")
     expect(page.locator("[data-chart]:not([data-ready])")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    assert failed == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     boxes = [b for b in (c.bounding_box() for c in page.locator(".grid > section").all()) if b]
     assert len(boxes) > 3
