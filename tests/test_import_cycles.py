@@ -5,41 +5,14 @@ pyproject.toml keeps packages free of cycles between them."""
 from __future__ import annotations
 
 import grimp
+import networkx as nx
 
 
 def cycles(graph: grimp.ImportGraph) -> list[frozenset[str]]:
-    """The strongly connected components of more than one module (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[frozenset[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph.find_modules_directly_imported_by(v):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = set()
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.add(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                found.append(frozenset(component))
-
-    for module in sorted(graph.modules):
-        if module not in index:
-            visit(module)
-    return found
+    """The strongly connected components of more than one module (networkx)."""
+    g = nx.DiGraph((m, w) for m in graph.modules
+                   for w in graph.find_modules_directly_imported_by(m))
+    return [frozenset(c) for c in nx.strongly_connected_components(g) if len(c) > 1]
 
 
 def test_the_package_has_no_import_cycle() -> None:

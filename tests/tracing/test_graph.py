@@ -163,3 +163,12 @@ def test_rebuild_and_a_write_that_bypasses_the_orm(session: Session, admin: Acto
     assert graph.check(session) != []
     assert graph.rebuild(session) == {"links": 1, "clusters": 1, "cases_in_clusters": 2}
     assert graph.check(session) == []
+
+
+def test_the_light_hook_notes_and_syncs_under_the_graphs_key() -> None:
+    """The session hook (imported by every process) and the graph agree on the session key
+    of the pending changes: the hook syncs at commit only when the graph noted something."""
+    from fangkong.tracing import graph, graph_hook
+
+    assert graph_hook.PENDING == graph._PENDING
+    assert {"fangkong.case.models", "fangkong.tracing.models"} == graph_hook.WATCHED

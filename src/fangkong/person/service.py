@@ -210,12 +210,18 @@ def ids_by_ref(session: Session, *, actor: Actor, refs: set[str]) -> dict[str, i
     return found
 
 
-def divisions_of(session: Session, person_ids: set[int]) -> dict[int, str]:
+def divisions_of(session: Session, person_ids: set[int], *,
+                 actor: Actor | None = None) -> dict[int, str]:
+    """The division code of each of ``person_ids`` that is a person, by id; with ``actor``,
+    only those the actor may read (:func:`readable_clause`): any other id is answered as one
+    that does not exist."""
     found: dict[int, str] = {}
     ordered = sorted(person_ids)
     for start in range(0, len(ordered), 900):
         stmt = select(Person.id, Person.division_code).where(
             Person.id.in_(ordered[start : start + 900]))
+        if actor is not None:
+            stmt = stmt.where(readable_clause(actor))
         found.update({i: c for i, c in session.execute(stmt)})
     return found
 
@@ -249,19 +255,6 @@ def table() -> Table:
 
 
 # --- for other domains that refer to persons by id (unscoped unless an actor is given) ---------
-
-def readable_divisions(session: Session, *, actor: Actor,
-                       person_ids: set[int]) -> dict[int, str]:
-    """:func:`divisions_of` those of ``person_ids`` the actor may read
-    (:func:`readable_clause`): any other id is answered as one that does not exist."""
-    found: dict[int, str] = {}
-    ordered = sorted(person_ids)
-    for start in range(0, len(ordered), 900):
-        stmt = select(Person.id, Person.division_code).where(
-            Person.id.in_(ordered[start : start + 900]), readable_clause(actor))
-        found.update({i: c for i, c in session.execute(stmt)})
-    return found
-
 
 def housemates(session: Session, person_id: int) -> list[Person]:
     """The other persons of the person's household (none without a household), by id."""

@@ -83,12 +83,8 @@ def add_sampled(session: Session, round_id: int, person_ids: Any,
     got = first.subquery()
     stmt = select(got.c.code, func.count()).where(got.c.code.is_not(None))
     per_code = session.execute(stmt.group_by(got.c.code)).tuples()
-    rows = [{"r": round_id, "c": c, "n": n} for c, n in sorted(spread(per_code).items())]
-    if rows:
-        session.execute(
-            _FIGURES.update().where(_FIGURES.c.round_id == bindparam("r"),
-                                    _FIGURES.c.division_code == bindparam("c"))
-            .values(sampled=_FIGURES.c.sampled + bindparam("n")), rows)
+    _add(session, "sampled",
+         [{"r": round_id, "c": c, "n": n} for c, n in sorted(spread(per_code).items())])
 
 
 def _waiting(session: Session, tube_ids: Any, sign: int) -> None:
@@ -98,11 +94,16 @@ def _waiting(session: Session, tube_ids: Any, sign: int) -> None:
         select(_PLACES.c.round_id, _PLACES.c.division_code, func.count())
         .where(_PLACES.c.tube_id.in_(tube_ids))
         .group_by(_PLACES.c.round_id, _PLACES.c.division_code))]
+    _add(session, "waiting", rows)
+
+
+def _add(session: Session, column: str, rows: list[dict[str, Any]]) -> None:
+    """Add ``n`` to ``column`` of the figures of each (round ``r``, division ``c``) row."""
     if rows:
         session.execute(
             _FIGURES.update().where(_FIGURES.c.round_id == bindparam("r"),
                                     _FIGURES.c.division_code == bindparam("c"))
-            .values(waiting=_FIGURES.c.waiting + bindparam("n")), rows)
+            .values({column: _FIGURES.c[column] + bindparam("n")}), rows)
 
 
 def place_tubes(session: Session, round_id: int, tube_ids: Any) -> None:

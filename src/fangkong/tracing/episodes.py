@@ -163,7 +163,7 @@ def add_exposures(session: Session, *, actor: Actor, data: Sequence[ExposureCrea
     by_case = {cid: traced_case(session, actor, cid)
                for cid in dict.fromkeys(d.source_case_id for d in items)}
     # a person the tracer may read: any other id is "no such person", as for none
-    divisions = persons.readable_divisions(session, actor=actor, person_ids={
+    divisions = persons.divisions_of(session, actor=actor, person_ids={
         d.exposed_person_id for d in items})
     resolved = policy.resolve(pack)
     at = (lambda k: "") if len(items) == 1 else (lambda k: f"[{k}]")
