@@ -67,7 +67,7 @@ def test_a_stay_follows_the_pack_plan_with_sampling_tasks(session: Session, admi
     assert len(tasks) == 5 and {t.type for t in tasks} == {"isolation_sampling"}
     assert {(t.id, t.subject_id) for t in tasks} == {(t.task_id, t.id) for t in tests}
     assert {(tuple(t.completes_on.split()), t.cancels_on) for t in tasks if t.completes_on} == {
-        (("stay.sampled", "stay.tested"), "stay.moved")}
+        (("stay.sampled", "stay.tested"), "stay.moved stay.ended")}
     assert session.scalar(select(AuditEntry).where(AuditEntry.record_type == "iso_stay")
                           .order_by(AuditEntry.seq.desc()).limit(1)).action == "create"
 

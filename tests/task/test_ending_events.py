@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from fangkong.case import importer as case_importer
 from fangkong.case.models import Case
 from fangkong.core import events
+from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import Actor
 from fangkong.core.clock import set_clock
 from fangkong.core.errors import Invalid
 from fangkong.isolation import service as isolation
 from fangkong.isolation import transfers
-from fangkong.isolation.enums import SampleResult, StayKind
+from fangkong.isolation.enums import SampleResult, StayKind, StayStatus
 from fangkong.isolation.schemas import (
     RoomSpec,
     SiteCreate,
@@ -185,6 +186,49 @@ def test_a_stay_test_recorded_or_moved_ends_its_sampling_tasks(
                TaskStatus.cancelled, "stay.moved")
     assert all(_tasks(session, "iso_stay_test", t.id)["isolation_sampling"].status
                is TaskStatus.done for t in tests[:2])  # ended once
+
+
+def test_a_stay_ended_early_frees_its_nights_and_ends_its_tasks(
+        session: Session, admin: Actor, people: list[Person]) -> None:
+    """``end_stays`` (an earlier drill's stays when another starts): the room's nights from
+    the end day are freed and those before kept, the tasks waiting for the stay's release are
+    done, the sampling tasks of tests still to take cancelled (``stay.ended``), a test already
+    recorded keeps its done task; one audit entry; another person's stay is left alone."""
+    site = isolation.create_site(session, actor=admin, data=SiteCreate(
+        code="EVE", name="E", type="quarantine_hotel", division_code="440802",
+        rooms=[RoomSpec(label="1"), RoomSpec(label="2")]))
+    room, other_room = isolation.rooms_of(session, site.id)
+    stay, other = (isolation.create_stay(session, actor=admin, data=StayCreate(
+        person_ref=p.ref, kind=StayKind.quarantine, site_id=site.id, room_id=r.id,
+        role="close_contact", anchor=date(2022, 7, 1), pack="cn_v9"))
+        for p, r in ((people[3], room), (people[4], other_room)))
+    tests = isolation.tests_of(session, stay.id)
+    isolation.record_test(session, actor=admin, stay_id=stay.id, test_date=tests[0].test_date,
+                          result=SampleResult.negative)
+    waiting = _task(session, admin, ("iso_stay", stay.id), completes_on=["stay.released"])
+    end = date(2022, 7, 5)
+    assert isolation.end_stays(session, actor=admin, person_ids=[people[3].id], on=end,
+                               note="drill 2 starts") == [stay.id]
+    session.expire_all()
+    assert (stay.status, stay.actual_end) == (StayStatus.released, end)
+    nights = isolation.occupancy(session, actor=admin, site_id=site.id,
+                                 start=date(2022, 7, 2), end=date(2022, 7, 8))
+    assert {d.day.day: d.people for d in nights} == {2: 2, 3: 2, 4: 2, 5: 1, 6: 1, 7: 1, 8: 1}
+    _ended(waiting, TaskStatus.done, "stay.released")
+    _ended(_tasks(session, "iso_stay_test", tests[0].id)["isolation_sampling"],
+           TaskStatus.done, "stay.tested")
+    for test in tests[1:]:
+        _ended(_tasks(session, "iso_stay_test", test.id)["isolation_sampling"],
+               TaskStatus.cancelled, "stay.ended")
+    assert {t.status for t in (_tasks(session, "iso_stay_test", x.id)["isolation_sampling"]
+                               for x in isolation.tests_of(session, other.id))} == {
+        TaskStatus.open}
+    assert other.status is StayStatus.active
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.record_type == "iso_stay")
+                            .order_by(AuditEntry.seq.desc())).first()
+    assert entry is not None and entry.note == "drill 2 starts"
+    assert isolation.end_stays(session, actor=admin, person_ids=[people[3].id], on=end,
+                               note="again") == []
 
 
 def _task(session: Session, actor: Actor, subject: tuple[str, int], **kw: object) -> Task:

@@ -60,6 +60,9 @@ CATALOGUE: dict[str, str] = {
     "stay.released": "a stay was released (subject: iso_stay)",
     "stay.moved": "a stay ended by a move to another facility (subject: its tests still "
                   "to take, iso_stay_test)",
+    "stay.ended": "a stay ended early without the release checks (an earlier drill's stays "
+                  "when another starts): its tests still to take are moot (subject: "
+                  "iso_stay_test)",
     "zone.lifted": "a risk zone was lifted (subject: zone)",
     "testing.resampled": "a person asked for a single-tube re-collection (a member of a "
                          "positive pool, or of an invalid tube) was swabbed in a single tube "

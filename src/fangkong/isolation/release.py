@@ -72,8 +72,9 @@ def end_stays(session: Session, *, actor: Actor, person_ids: Sequence[int], on: 
               note: str) -> list[int]:
     """End the active stays of these persons on ``on`` (or on their first day, when later)
     without the release checks: the stays of an earlier drill, when another starts in the same
-    database. Their room nights from that day are freed, ``stay.released`` ends their tasks;
-    one audit entry with ``note``. Returns their ids."""
+    database. Their room nights from that day are freed, ``stay.released`` ends the tasks
+    about the stays and ``stay.ended`` the sampling tasks of their tests still to take; one
+    audit entry with ``note``. Returns their ids."""
     actor.require(Perm.isolation_write)
     found: list[Stay] = []
     for chunk in stays.chunks(sorted(set(person_ids))):
@@ -96,6 +97,11 @@ def end_stays(session: Session, *, actor: Actor, person_ids: Sequence[int], on: 
         events.publish(session, events.Event("stay.released", actor=actor,
                                              subject_type="iso_stay", subject_ids=ids,
                                              reason=note))
+        pending = session.scalars(select(StayTest.id).where(
+            StayTest.stay_id.in_(ids), StayTest.result == SampleResult.pending)).all()
+        events.publish(session, events.Event("stay.ended", actor=actor,
+                                             subject_type="iso_stay_test",
+                                             subject_ids=list(pending), reason=note))
     return [s.id for s in found]
 
 

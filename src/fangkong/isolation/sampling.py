@@ -40,7 +40,8 @@ def plan_tests(session: Session, actor: Actor, plans: Sequence[tuple[Stay, list[
               ) -> None:
     """Each stay's sampling days: the test to record and its task (all created at once), the
     task about the test, done when its sample is taken (``stay.sampled``) or its result
-    recorded (``stay.tested``), cancelled when the stay moves before it (``stay.moved``).
+    recorded (``stay.tested``), cancelled when the stay moves before it (``stay.moved``) or
+    ends early without the release checks (``stay.ended``).
 
     A task is never due before the stay was booked: a person booked late into their plan
     (a contact found days after the exposure) is sampled for the plan's days already gone
@@ -57,7 +58,7 @@ def plan_tests(session: Session, actor: Actor, plans: Sequence[tuple[Stay, list[
                                            day=day.isoformat()),
         subject_type="iso_stay_test", subject_id=test_id,
         completes_on=["stay.sampled", "stay.tested"],
-        cancels_on=["stay.moved"], owning_division_code=stay.division_code,
+        cancels_on=["stay.moved", "stay.ended"], owning_division_code=stay.division_code,
         due_at=_due(max(day, booked)),
         pack_id=stay.pack, pack_version=stay.pack_version)
         for (stay, day, where), test_id in zip(wanted, test_ids, strict=True)])
