@@ -94,7 +94,7 @@ def _start(ctx: typer.Context, lang: str | None = typer.Option(
     if ctx.resilient_parsing:
         return
     from fangkong.cliutil import choose_lang, fail, listen_on_session, show_warnings
-    from fangkong.config import SettingError, get_settings
+    from fangkong.core.config import SettingError, get_settings
 
     choose_lang(lang, as_json=bool(ctx.meta.get(_JSON)))
     try:

@@ -26,8 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from fangkong.config import Settings, get_settings
 from fangkong.core.clock import as_utc
+from fangkong.core.config import Settings, get_settings
 from fangkong.core.errors import Unavailable
 
 NAMING_CONVENTION = {
