@@ -170,6 +170,26 @@ def test_help_imports_no_heavy_library(args: list[str]) -> None:
         assert not _imported(found["modules"], lib), (args, lib)
 
 
+def test_a_command_freezes_its_objects_and_closes_its_database_at_exit(tmp_path: Path) -> None:
+    """`fangkong.cli.main` freezes the objects out of the collector's passes at exit; the
+    database connections are closed all the same (SQLite's write-ahead log folded back into
+    the file, none of its side files left)."""
+    env = {**os.environ, "FANGKONG_DATA_DIR": str(tmp_path),
+           "FANGKONG_DATABASE_URL": f"sqlite:///{tmp_path / 'fk.db'}"}
+    code = ("import gc, sys\n"
+            "from fangkong.cli import main\n"
+            "sys.argv[1:] = sys.argv[1].split()\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+            "print(gc.get_freeze_count())\n")
+    for args, stdin in (("db upgrade", ""),
+                        ("user add li --role epidemiologist --jurisdiction CN --password-stdin",
+                         "a-long-password\n")):
+        done = subprocess.run([sys.executable, "-c", code, args], input=stdin, env=env,
+                              capture_output=True, text=True, check=True, timeout=120)
+        assert int(done.stdout.splitlines()[-1]) > 1000, done.stdout
+        assert sorted(p.name for p in tmp_path.glob("fk.db*")) == ["fk.db"], args
+
+
 def test_the_dummy_password_hash_has_the_hashers_parameters() -> None:
     from fangkong.core.security import _hasher
     from fangkong.user.service import _DUMMY_HASH
