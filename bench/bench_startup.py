@@ -82,7 +82,9 @@ def measure(name: str, cmd: list[str], env: dict[str, str], runs: int,
 
 
 # Runs in a fresh interpreter: the CPU seconds after each part, then those of the command run
-# in the same process (its imports done: parsing, the database work, the hash) and of a hash.
+# in the same process (its imports done: parsing, the database work, the hash) and of a hash;
+# the process's start is the CPU before its first line, its end what the whole process took
+# (the parent's count) after the last.
 _PARTS = """
 import io, json, sys, time
 cpu = time.process_time
@@ -109,9 +111,11 @@ try:
 except SystemExit as exit:
     assert not exit.code, exit.code
 ran = cpu() - start
-out = {name: b - a for (_, a), (name, b) in zip(marks, marks[1:])}
+out = {"the interpreter's start": marks[0][1]}
+out.update({name: b - a for (_, a), (name, b) in zip(marks, marks[1:])})
 out["one argon2id hash"] = hashed
 out["the command's own work (parsing, database)"] = ran - hashed
+out["until here"] = cpu()
 print(json.dumps(out))
 """
 
@@ -122,20 +126,25 @@ def parts(env: dict[str, str], runs: int) -> None:
     rows: dict[str, list[float]] = {}
     base: list[float] = []
     for i in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run([sys.executable, "-c", code, f"p{os.getpid()}x{i}",
                                PASSWORD.strip()], capture_output=True, text=True, env=env,
                               check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         base.append(timed([sys.executable, "-c", "pass"], env, None)[1])
         if i:  # the first run warms the caches
-            for name, value in json.loads(done.stdout.splitlines()[-1]).items():
+            out = json.loads(done.stdout.splitlines()[-1])
+            whole = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            out["the process's end (after the command)"] = whole - out.pop("until here")
+            for name, value in out.items():
                 rows.setdefault(name, []).append(value)
-    medians = {"python -c pass": statistics.median(base[1:]),
-               **{name: statistics.median(values) for name, values in rows.items()}}
+    medians = {name: statistics.median(values) for name, values in rows.items()}
     total = sum(medians.values())
     print(f"fangkong user add, CPU by part (median of {runs} runs each):")
     for name, value in medians.items():
         print(f"  {name:<46} {value:6.3f} s  {100 * value / total:4.1f} %")
-    print(f"  {'sum':<46} {total:6.3f} s")
+    print(f"  {'sum':<46} {total:6.3f} s   (python -c pass, whole: "
+          f"{statistics.median(base[1:]):.3f} s)")
 
 
 def main() -> None:
