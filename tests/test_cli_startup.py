@@ -88,6 +88,7 @@ USER_ADD_LIBRARIES = frozenset({
     "fangkong", "typer", "shellingham", "annotated-doc", "rich", "pydantic", "pydantic-core",
     "pydantic-settings", "python-dotenv", "typing-extensions", "typing-inspection",
     "annotated-types", "sqlalchemy", "argon2-cffi", "argon2-cffi-bindings", "cffi", "zxcvbn",
+    "psycopg", "psycopg-binary", "psycopg-c",  # PostgreSQL's driver, on PostgreSQL
 })
 
 
