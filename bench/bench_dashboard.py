@@ -142,7 +142,7 @@ def measure(engine: Any, args: argparse.Namespace) -> int:
 
     from fangkong.app import create_app
     from fangkong.case.models import Case
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
     from fangkong.core.db import session_scope
     from fangkong.web.service import local_today
 

@@ -229,14 +229,14 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="fangkong-bench-pages-") as name:
             who = build(args, Path(name))
             return measure(args, who)
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     return measure(args, demo_who(get_settings()))
 
 
 def measure(args: argparse.Namespace, who: list[tuple[str, str, str]]) -> int:
     from fangkong.app import create_app
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     settings = get_settings()
     app = create_app(settings)

@@ -61,7 +61,7 @@ def configure(data_dir: Path) -> None:
 
 def use_database(url: str) -> Any:
     """Make ``url`` the configured database and return its (cached) engine."""
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
     from fangkong.core.db import get_engine
 
     os.environ["FANGKONG_DATABASE_URL"] = url
@@ -469,7 +469,7 @@ def bench_database(kind: str, url: str, csv_path: Path, args: argparse.Namespace
     n = args.n
     if args.second_process:
         os.environ["FANGKONG_IMPORT_SECOND_PROCESS"] = "true"
-        from fangkong.config import get_settings
+        from fangkong.core.config import get_settings
 
         get_settings.cache_clear()
         print("PostgreSQL chunks staged in a second process (--second-process)")

@@ -14,12 +14,20 @@ that a busy machine slows both; it prints the median wall and CPU (user + system
 seconds of each, the ratio of the medians, and the median of the run-by-run ratios. On a
 machine shared by other work, read CPU: wall time waits for the processors too.
 
-Usage: ``flock /tmp/fangkong-bench.lock .venv/bin/python bench/bench_startup.py [--runs 9]``
+Then, with ``--parts``, what ``fangkong user add`` spends its CPU on: a fresh interpreter
+imports, part after part, what the command imports (typer, rich, pydantic with
+pydantic-settings and the settings read, SQLAlchemy with its ORM, Fangkong's own modules of the
+command, the common-password list), hashes one password, then runs the command itself; the
+CPU seconds of each part (median over the runs) beside ``python -c pass``.
+
+Usage: ``flock /tmp/fangkong-bench.lock .venv/bin/python bench/bench_startup.py [--runs 9]
+[--parts]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -73,9 +81,77 @@ def measure(name: str, cmd: list[str], env: dict[str, str], runs: int,
     return out
 
 
+# Runs in a fresh interpreter: the CPU seconds after each part, then those of the command run
+# in the same process (its imports done: parsing, the database work, the hash) and of a hash;
+# the process's start is the CPU before its first line, its end what the whole process took
+# (the parent's count) after the last.
+_PARTS = """
+import io, json, sys, time
+cpu = time.process_time
+marks = [("start", cpu())]
+def mark(name): marks.append((name, cpu()))
+import typer, typer.main, typer.core; mark("typer (with its click)")
+import rich.console, rich.markup; mark("rich")
+import pydantic, pydantic_settings; mark("pydantic, pydantic-settings")
+from fangkong.core.config import get_settings; get_settings(); mark("the settings read")
+import sqlalchemy, sqlalchemy.orm; mark("SQLAlchemy and its ORM")
+import fangkong.cli, fangkong.cliutil, fangkong.user.cli, fangkong.user.service
+import fangkong.user.schemas, fangkong.core.migrate, fangkong.tracing.graph_hook
+mark("Fangkong's modules of the command")
+from fangkong.user.passwords import common_passwords; common_passwords()
+mark("the common-password list (zxcvbn)")
+from fangkong.core.security import hash_password
+start = cpu(); hash_password(sys.argv[2]); hashed = cpu() - start
+sys.argv[1:] = ["user", "add", sys.argv[1], "--role", "epidemiologist", "--jurisdiction",
+                "440802", "--password-stdin"]
+sys.stdin = io.StringIO("{password}")
+start = cpu()
+try:
+    fangkong.cli.main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+ran = cpu() - start
+out = {"the interpreter's start": marks[0][1]}
+out.update({name: b - a for (_, a), (name, b) in zip(marks, marks[1:])})
+out["one argon2id hash"] = hashed
+out["the command's own work (parsing, database)"] = ran - hashed
+out["until here"] = cpu()
+print(json.dumps(out))
+"""
+
+
+def parts(env: dict[str, str], runs: int) -> None:
+    """What ``fangkong user add`` spends its CPU on, part by part (see the module's doc)."""
+    code = _PARTS.replace("{password}", PASSWORD.replace("\n", "\\n"))
+    rows: dict[str, list[float]] = {}
+    base: list[float] = []
+    for i in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run([sys.executable, "-c", code, f"p{os.getpid()}x{i}",
+                               PASSWORD.strip()], capture_output=True, text=True, env=env,
+                              check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        base.append(timed([sys.executable, "-c", "pass"], env, None)[1])
+        if i:  # the first run warms the caches
+            out = json.loads(done.stdout.splitlines()[-1])
+            whole = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            out["the process's end (after the command)"] = whole - out.pop("until here")
+            for name, value in out.items():
+                rows.setdefault(name, []).append(value)
+    medians = {name: statistics.median(values) for name, values in rows.items()}
+    total = sum(medians.values())
+    print(f"fangkong user add, CPU by part (median of {runs} runs each):")
+    for name, value in medians.items():
+        print(f"  {name:<46} {value:6.3f} s  {100 * value / total:4.1f} %")
+    print(f"  {'sum':<46} {total:6.3f} s   (python -c pass, whole: "
+          f"{statistics.median(base[1:]):.3f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="counted runs of each command")
+    parser.add_argument("--parts", action="store_true",
+                        help="also what `fangkong user add` spends its CPU on, part by part")
     args = parser.parse_args()
     cmd = fangkong()
     with tempfile.TemporaryDirectory(prefix="fangkong-bench-startup-") as tmp:
@@ -90,6 +166,8 @@ def main() -> None:
         measure("fangkong user add", [*cmd, "user", "add", "u{n}", "--role", "epidemiologist",
                                       "--jurisdiction", "440802", "--password-stdin"],
                 env, args.runs, stdin=PASSWORD, vary=True)
+        if args.parts:
+            parts(env, args.runs)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from fangkong import registry  # noqa: E402
-from fangkong.config import get_settings  # noqa: E402
 from fangkong.core.auth import NATIONAL, Actor, Role  # noqa: E402
+from fangkong.core.config import get_settings  # noqa: E402
 from fangkong.core.db import DEFERRED_WRITES, get_engine, session_scope  # noqa: E402
 from fangkong.deps import READ_METHODS  # noqa: E402
 

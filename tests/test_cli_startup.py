@@ -7,8 +7,10 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,30 @@ def _modules_after(args: list[str], env: dict[str, str] | None = None,
     return out
 
 
+# Every library `fangkong user add` imports (distributions, as pip names them): each one is
+# CPU that every command writing to the database pays before it starts
+# (`bench/bench_startup.py --parts`). A library that joins them fails the test below: import it
+# where it is used, or add it here when the command does need it.
+USER_ADD_LIBRARIES = frozenset({
+    "fangkong", "typer", "shellingham", "annotated-doc", "rich", "pydantic", "pydantic-core",
+    "pydantic-settings", "python-dotenv", "typing-extensions", "typing-inspection",
+    "annotated-types", "sqlalchemy", "argon2-cffi", "argon2-cffi-bindings", "cffi", "zxcvbn",
+    "psycopg", "psycopg-binary", "psycopg-c",  # PostgreSQL's driver, on PostgreSQL
+})
+
+
+def _libraries(modules: object) -> set[str]:
+    """The distributions that ``modules`` come from, less those the interpreter imports at
+    start-up (a ``.pth`` hook) and the standard library."""
+    assert isinstance(modules, list)
+    at_start = set(json.loads(subprocess.run(
+        [sys.executable, "-c", "import json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True).stdout))
+    owners = packages_distributions()
+    return {re.sub(r"[-_.]+", "-", dist).lower() for m in modules if m not in at_start
+            for dist in owners.get(m.partition(".")[0], ())}
+
+
 def _imported(modules: object, prefix: str) -> list[str]:
     assert isinstance(modules, list)
     return [m for m in modules if m == prefix or m.startswith(prefix + ".")]
@@ -107,6 +133,8 @@ def test_user_add_imports_no_heavy_library(fresh_db: str, tmp_path: Path) -> Non
     assert json.loads(str(found["output"]))["username"] == "li"
     for lib in HEAVY:
         assert not _imported(found["modules"], lib), lib
+    assert _libraries(found["modules"]) <= USER_ADD_LIBRARIES, (
+        sorted(_libraries(found["modules"]) - USER_ADD_LIBRARIES))
     # Other domains are not imported, yet their listeners are in place: the graph listens to
     # the session, and a reported case reaches tracing when it is published.
     assert "fangkong.tracing.graph_hook" in found["modules"]  # type: ignore[operator]
@@ -141,6 +169,26 @@ def test_help_imports_no_heavy_library(args: list[str]) -> None:
     assert "Usage: " in str(found["output"])
     for lib in (*NUMERICAL, *HEAVY, "sqlalchemy"):
         assert not _imported(found["modules"], lib), (args, lib)
+
+
+def test_a_command_freezes_its_objects_and_closes_its_database_at_exit(tmp_path: Path) -> None:
+    """`fangkong.cli.main` freezes the objects out of the collector's passes at exit; the
+    database connections are closed all the same (SQLite's write-ahead log folded back into
+    the file, none of its side files left)."""
+    env = {**os.environ, "FANGKONG_DATA_DIR": str(tmp_path),
+           "FANGKONG_DATABASE_URL": f"sqlite:///{tmp_path / 'fk.db'}"}
+    code = ("import gc, sys\n"
+            "from fangkong.cli import main\n"
+            "sys.argv[1:] = sys.argv[1].split()\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+            "print(gc.get_freeze_count())\n")
+    for args, stdin in (("db upgrade", ""),
+                        ("user add li --role epidemiologist --jurisdiction CN --password-stdin",
+                         "a-long-password\n")):
+        done = subprocess.run([sys.executable, "-c", code, args], input=stdin, env=env,
+                              capture_output=True, text=True, check=True, timeout=120)
+        assert int(done.stdout.splitlines()[-1]) > 1000, done.stdout
+        assert sorted(p.name for p in tmp_path.glob("fk.db*")) == ["fk.db"], args
 
 
 def test_the_dummy_password_hash_has_the_hashers_parameters() -> None:

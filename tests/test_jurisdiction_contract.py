@@ -33,9 +33,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fangkong.app import create_app
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor, Role
 from fangkong.core.clock import set_clock, utc_now
+from fangkong.core.config import get_settings
 from fangkong.deps import get_actor, get_session, get_transactions
 from fangkong.user.api import actor_outside
 from fangkong.web.auth import Viewer, get_viewer, viewer_outside

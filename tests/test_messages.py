@@ -188,7 +188,7 @@ PLAN = ["policy", "plan", "--role", "no_such_role", "--anchor", "2022-05-01"]
 ])
 def test_cli_errors_speak_the_chosen_language(monkeypatch: pytest.MonkeyPatch, env: str,
                                               option: str | None, line: str) -> None:
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     monkeypatch.setenv("FANGKONG_LANG", env)
     get_settings.cache_clear()
@@ -213,7 +213,7 @@ def test_cli_json_errors_follow_the_language(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_cli_language_defaults_to_simplified_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fangkong.config import Settings, get_settings
+    from fangkong.core.config import Settings, get_settings
 
     monkeypatch.delenv("FANGKONG_LANG")
     get_settings.cache_clear()

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from fangkong.app import create_app
-from fangkong.config import get_settings
 from fangkong.core.auth import ROLE_PERMS, Actor, Perm, Role
+from fangkong.core.config import get_settings
 from fangkong.deps import get_actor, get_session
 from fangkong.user.api import actor_outside
 from tests.conftest import make_actor

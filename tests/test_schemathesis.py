@@ -28,7 +28,7 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 from sqlalchemy import Engine
 
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from tests.conftest import seeded_engine
 
 EXAMPLES = int(os.environ.get("FANGKONG_SCHEMATHESIS_EXAMPLES", "10"))

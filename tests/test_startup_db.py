@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from fangkong.cli import app
-from fangkong.config import get_settings
 from fangkong.core import db
+from fangkong.core.config import get_settings
 
 
 def run(*args: str) -> tuple[int, str]:

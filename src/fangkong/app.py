@@ -17,13 +17,14 @@ from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fangkong import __version__, registry
-from fangkong.config import Settings, get_settings
 from fangkong.core.admission import AdmissionLimit, Scope
 from fangkong.core.auth import system_actor
 from fangkong.core.clock import utc_now
+from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.headers import SecurityHeaders, with_nonce
 from fangkong.core.http import declare_error_responses, install_error_handlers, request_lang
+from fangkong.user.service import actor_from_token
 
 log = logging.getLogger("fangkong")
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
               description="Epidemic prevention-and-control command platform API.",
               docs_url=None, redoc_url=None)  # served below, their scripts with the nonce
     app.state.settings, app.state.engine = settings, engine
+    app.state.actor_of = actor_from_token  # who a token's actor is (fangkong.deps.get_actor)
     registry.install()  # the domains' event listeners and session listeners
     api = APIRouter(prefix="/api/v1")
     for router in registry.routers():

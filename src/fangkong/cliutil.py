@@ -50,7 +50,7 @@ def cli_lang() -> str:
     zh-Hans (``FANGKONG_LANG`` alone when the other settings cannot be read)."""
     if _lang:
         return _lang[0]
-    from fangkong.config import SettingError, get_settings, lang_alone
+    from fangkong.core.config import SettingError, get_settings, lang_alone
 
     try:
         return get_settings().lang

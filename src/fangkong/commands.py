@@ -181,7 +181,7 @@ def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 
     import uvicorn
 
     from fangkong.app import create_app
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     settings = get_settings()
     with db_session():
@@ -203,7 +203,7 @@ def demo(
 ) -> None:
     """The main job: a drill of Zhanjiang (湛江) with the platform in the loop, the report,
     then the API (the database is left filled with the drill's persons, cases and tasks)."""
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
     from fangkong.core.db import get_engine
     from fangkong.core.migrate import upgrade
     from fangkong.demo.city import ensure_demo_users

@@ -1,20 +1,23 @@
-"""FastAPI dependencies shared by every router: the request's session and the signed-in actor."""
+"""FastAPI dependencies shared by every router: the request's session and the signed-in actor.
+
+Who the actor of a token is belongs to the user domain (its sessions and users):
+:func:`fangkong.app.create_app` hands its reader over as ``app.state.actor_of``, so that this
+module, which every domain's API imports, imports no domain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from fangkong.config import Settings
 from fangkong.core.auth import Actor, Perm
+from fangkong.core.config import Settings
 from fangkong.core.db import read_scope, session_scope
 from fangkong.core.errors import Unauthenticated
-from fangkong.user import service as users
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -39,7 +42,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_transactions(request: Request) -> users.Transactions:
+def get_transactions(request: Request) -> Callable[[], AbstractContextManager[Session]]:
     """Short transactions the endpoint opens itself, for sign-in and passwords: their argon2
     hashing runs between two transactions, never inside one."""
     engine = request.app.state.engine
@@ -52,7 +55,8 @@ def get_transactions(request: Request) -> users.Transactions:
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
-Transactions = Annotated[users.Transactions, Depends(get_transactions)]
+Transactions = Annotated[Callable[[], AbstractContextManager[Session]],
+                         Depends(get_transactions)]
 
 
 def client_address(request: Request) -> str:
@@ -61,6 +65,13 @@ def client_address(request: Request) -> str:
 
 def source_of(request: Request) -> str:
     return f"api:{client_address(request)}"
+
+
+class ActorOf(Protocol):
+    """The actor of a token of a live session (``fangkong.user.service.actor_from_token``)."""
+
+    def __call__(self, session: Session, settings: Settings, token: str, *,
+                 source: str) -> Actor: ...
 
 
 def get_actor(
@@ -72,7 +83,8 @@ def get_actor(
     if not token:
         raise Unauthenticated("sign in first: POST /api/v1/auth/token, then send "
                               "'Authorization: Bearer <token>'")
-    return users.actor_from_token(session, settings, token, source=source_of(request))
+    actor_of: ActorOf = request.app.state.actor_of
+    return actor_of(session, settings, token, source=source_of(request))
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -12,10 +12,10 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from fangkong.config import Settings, get_settings
 from fangkong.core import audit
 from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import Actor
+from fangkong.core.config import Settings, get_settings
 from tests.conftest import make_actor
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from fangkong.config import Settings, get_settings
 from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import NATIONAL, Role
+from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import make_engine, read_scope, session_scope
 from fangkong.person.models import Person
 

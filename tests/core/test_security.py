@@ -56,7 +56,7 @@ def test_passwords() -> None:
 
 
 def test_tokens() -> None:
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     settings = get_settings()
     later = utc_now() + timedelta(minutes=5)
@@ -75,7 +75,7 @@ def test_tokens() -> None:
 def test_a_token_without_a_required_claim_is_refused(missing: str) -> None:
     """A token signed with our key but without ``exp`` would never expire (issue 19 item 7);
     without ``jti`` it names no session that could be revoked."""
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     settings = get_settings()
     now = utc_now()
@@ -87,7 +87,7 @@ def test_a_token_without_a_required_claim_is_refused(missing: str) -> None:
 
 
 def test_an_expired_token_is_refused() -> None:
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     settings = get_settings()
     token = issue_token(settings, subject="7", session_id="s1",

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fangkong.case.models import Case
-from fangkong.config import get_settings
 from fangkong.core.auth import system_actor
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Invalid
 from fangkong.drill import report
 from fangkong.drill import runs as drill_runs

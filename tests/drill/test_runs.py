@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from fangkong.cli import app
-from fangkong.config import get_settings
 from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import system_actor
+from fangkong.core.config import get_settings
 from fangkong.core.errors import NotFound
 from fangkong.drill import runs as drill_runs
 from fangkong.drill.loop import Drill

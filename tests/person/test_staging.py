@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor
+from fangkong.core.config import get_settings
 from fangkong.core.security import FieldCipher
 from fangkong.person import importer, merge, records, service, staging
 from fangkong.person.enums import IdType, Sex

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from fangkong.core.errors import NotFound
 from fangkong.policy import loader, service
 from fangkong.policy.enums import STANDARD_ROLES

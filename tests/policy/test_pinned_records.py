@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor
 from fangkong.core.clock import set_clock
+from fangkong.core.config import get_settings
 from fangkong.isolation import service as isolation
 from fangkong.isolation.enums import SampleResult
 from fangkong.policy import service as policy

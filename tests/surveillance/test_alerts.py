@@ -14,8 +14,8 @@ from fangkong.analytics.ears import ears
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode, Severity
 from fangkong.case.schemas import CaseCreate
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor, Role
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid, NotFound
 from fangkong.person import importer as person_importer
 from fangkong.surveillance import alerting, curves, importer, notify

@@ -89,7 +89,7 @@ def test_the_scheduled_check_proposes_due_risk_area_changes(fresh_db: str) -> No
 
 def test_the_scheduled_check_writes_the_morning_briefs(fresh_db: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     monkeypatch.setenv("FANGKONG_BRIEF_JURISDICTIONS", '["440802"]')
     monkeypatch.setenv("FANGKONG_BRIEF_HOUR", "0")

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor
+from fangkong.core.config import get_settings
 from fangkong.person.models import Person
 from fangkong.policy import service as policy
 from fangkong.task.models import Task

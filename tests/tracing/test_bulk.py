@@ -34,7 +34,7 @@ NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _manual(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     monkeypatch.setenv("FANGKONG_TRACING_AUTO_PROPOSE", "false")
     get_settings.cache_clear()

@@ -31,7 +31,7 @@ NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)  # the case was reported at 02:00 U
 @pytest.fixture(autouse=True)
 def _manual_proposals(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """These tests call ``propose`` themselves: no proposals when a case is reported."""
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     monkeypatch.setenv("FANGKONG_TRACING_AUTO_PROPOSE", "false")
     get_settings.cache_clear()

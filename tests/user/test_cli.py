@@ -7,8 +7,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from fangkong.cli import app
-from fangkong.config import get_settings
 from fangkong.core.audit import AuditEntry
+from fangkong.core.config import get_settings
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.errors import Unauthenticated
 from fangkong.core.migrate import upgrade

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from fangkong.config import get_settings
 from fangkong.core.auth import NATIONAL, Role
+from fangkong.core.config import get_settings
 from fangkong.core.db import get_engine, session_scope
 from fangkong.core.migrate import upgrade
 from fangkong.user import service as users

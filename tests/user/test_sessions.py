@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import Role
 from fangkong.core.clock import set_clock, utc_now
+from fangkong.core.config import get_settings
 from fangkong.deps import get_settings_dep
 from fangkong.user import service as users
 from fangkong.user.models import User, UserSession

@@ -40,7 +40,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     from fangkong.app import create_app
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
     from fangkong.core.db import session_scope
     from tests.conftest import seeded_engine
     from tests.web.seed import chain_and_transfer

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from fangkong.web.models import WebPreference
 from tests.web.seed import PASSWORD, Seeded, seed
 from tests.web.test_pages import form, sign_in

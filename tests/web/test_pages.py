@@ -177,7 +177,7 @@ def test_language_choice_is_stored_per_user(client: TestClient, session: Session
 def test_unavailable_capabilities_show_no_figures(client: TestClient, seeded: Seeded,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # Rt needs the pack's serial interval; who_2021 gives none: a labelled placeholder
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     monkeypatch.setenv("FANGKONG_ACTIVE_POLICY_PACK", "who_2021")
     get_settings.cache_clear()

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core.audit import AuditEntry
 from fangkong.core.auth import Actor, Role
 from fangkong.core.clock import set_clock
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid, NotFound
 from fangkong.zone import service
 from fangkong.zone.enums import EventKind, ProposalStatus, ZoneStatus

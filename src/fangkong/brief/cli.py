@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from fangkong.brief import render, service
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 
 log = logging.getLogger("fangkong")
 

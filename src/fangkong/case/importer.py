@@ -19,10 +19,10 @@ from fangkong.case.enums import Basis
 from fangkong.case.messages import C
 from fangkong.case.models import Case
 from fangkong.case.schemas import CaseImportReport
-from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.person import service as persons

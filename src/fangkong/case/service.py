@@ -14,10 +14,10 @@ from fangkong.case.enums import Basis, Classification, DetectionMode
 from fangkong.case.messages import C
 from fangkong.case.models import Case, ClassificationChange
 from fangkong.case.schemas import CaseCreate, Reclassify
-from fangkong.config import get_settings
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, scope_clause, within
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE
 from fangkong.core.pagination import cut_page, decode_cursor

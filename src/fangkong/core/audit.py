@@ -45,9 +45,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, SmallInteger, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from fangkong.config import Settings, get_settings
 from fangkong.core.auth import Actor
 from fangkong.core.clock import as_utc, utc_now
+from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import DEFERRED_WRITES, Base, BigId, UTCDateTime, is_postgres
 
 GENESIS = "0" * 64

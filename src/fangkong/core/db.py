@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 from collections.abc import Iterator
@@ -26,8 +27,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from fangkong.config import Settings, get_settings
 from fangkong.core.clock import as_utc
+from fangkong.core.config import Settings, get_settings
 from fangkong.core.errors import Unavailable
 
 NAMING_CONVENTION = {
@@ -185,10 +186,15 @@ _engines: dict[str, Engine] = {}
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
+    """The process's engine of the configured database. Its connections are closed when the
+    process ends (SQLite folds its write-ahead log back into the file then), not left to the
+    garbage collector: a command freezes its objects out of the collector's reach before it
+    exits (:func:`fangkong.cli.main`)."""
     settings = settings or get_settings()
     url = settings.resolved_database_url
     if url not in _engines:
-        _engines[url] = make_engine(url, pool_size=settings.db_pool_size)
+        _engines[url] = engine = make_engine(url, pool_size=settings.db_pool_size)
+        atexit.register(engine.dispose)
     return _engines[url]
 
 

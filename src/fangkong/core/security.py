@@ -11,8 +11,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from fangkong.config import Settings
 from fangkong.core.clock import utc_now
+from fangkong.core.config import Settings
 from fangkong.core.errors import Unauthenticated
 
 _KEY_VERSION = b"\x01"

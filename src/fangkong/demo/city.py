@@ -18,9 +18,9 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from fangkong.case import importer as case_importer
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor, Role
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.demo.synthetic import people, to_csv
 from fangkong.geo import service as geo
 from fangkong.geo.enums import Level

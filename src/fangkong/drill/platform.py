@@ -26,9 +26,9 @@ from fangkong.case import service as case_service
 from fangkong.case.enums import Basis, Classification, Severity
 from fangkong.case.records import FIELDS as CASE_FIELDS
 from fangkong.case.schemas import Reclassify
-from fangkong.config import get_settings
 from fangkong.core import clock
 from fangkong.core.auth import Actor
+from fangkong.core.config import get_settings
 from fangkong.demo.synthetic import GIVEN, SURNAMES
 from fangkong.drill import runs as drill_runs
 from fangkong.drill.names import name

@@ -179,7 +179,7 @@ def remove(session: Session, *, actor: Actor, run: str) -> Removal:
                  record_ids=[found.id], detail={"key": found.key, "removed": removed,
                                                 "kept": kept},
                  note=f"drill run {found.key} removed with everything it made")
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     store = get_settings().data_dir / "drill" / f"checkins-{found.key}"
     return Removal(run=found.key, removed=removed, kept=kept, checkins=str(store))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.isolation.enums import AssignRole, MedicalLevel, Need, SiteType

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.db import insert_many_ids
 from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.isolation.enums import SampleResult, StayStatus

@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.geo import service as geo
 from fangkong.isolation.enums import (

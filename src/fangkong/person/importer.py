@@ -43,9 +43,9 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core import audit, frames
 from fangkong.core.auth import Actor, Perm
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector, open_table, read_source
 from fangkong.person import records

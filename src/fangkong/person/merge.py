@@ -19,9 +19,9 @@ from sqlalchemy import Column, MetaData, Table, func, not_, select, text, true, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor, scope_clause
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Problem
 from fangkong.core.tabular import Collector

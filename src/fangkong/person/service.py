@@ -8,10 +8,10 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import ColumnElement, Select, Table, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from fangkong.config import Settings, get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope_clause, within
 from fangkong.core.clock import utc_now
+from fangkong.core.config import Settings, get_settings
 from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE
 from fangkong.core.pagination import cut_page, decode_cursor

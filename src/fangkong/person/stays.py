@@ -39,10 +39,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, handover, scope_clause, within
 from fangkong.core.clock import parse_datetime, utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.db import Base, BigId, UTCDateTime
 from fangkong.core.division import DivisionCode
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid
 from fangkong.policy import loader, plans, prohibitions, zones
 from fangkong.policy.isolation_rules import IsolationRules

@@ -14,9 +14,9 @@ from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
-from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Invalid, Problem
 from fangkong.surveillance.enums import CaseSplit, DateBasis
 from fangkong.surveillance.messages import S

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector, open_table
 from fangkong.surveillance import service

@@ -3,7 +3,7 @@
 A notifier is any object with a ``name`` and ``send(message)``. Built in: ``log`` (the Python
 logger ``fangkong.alerts``) and ``email`` (SMTP). Which ones run is the setting
 ``alert_notifiers`` (``FANGKONG_ALERT_NOTIFIERS``, default ``log``); the e-mail notifier takes
-the ``smtp_*`` and ``alert_email_*`` settings (see :mod:`fangkong.config`, which checks them at
+the ``smtp_*`` and ``alert_email_*`` settings (see :mod:`fangkong.core.config`, which checks them at
 start-up). Other notifiers (SMS, WeCom…) are entry points in the group ``fangkong.notifiers`` (a
 factory taking no arguments), or registered in code with :func:`register` and named to
 :func:`configured`. A failing notifier is logged and never undoes the alert.
@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from fangkong.config import Settings, get_settings
+from fangkong.core.config import Settings, get_settings
 
 log = logging.getLogger("fangkong.alerts")
 

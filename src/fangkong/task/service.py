@@ -10,10 +10,10 @@ from sqlalchemy import Table, and_, bindparam, func, insert, not_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import as_utc, utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.db import insert_many, insert_many_ids
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
-from fangkong.config import get_settings
 from fangkong.core.clock import parse_datetime
+from fangkong.core.config import get_settings
 from fangkong.core.division import cli_list_option, cli_option
 from fangkong.core.errors import Invalid, Problem
 from fangkong.core.tabular import csv_writer

@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.ddl import CreateTableAs
 
-from fangkong.config import get_settings
 from fangkong.core import pgcopy
 from fangkong.core.clock import parse_datetime, utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.db import UTCDateTime, is_postgres
 from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector

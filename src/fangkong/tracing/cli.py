@@ -68,7 +68,7 @@ def import_venues(file: Path = typer.Argument(..., help="CSV or XLSX: code,name,
                                               "division_code[,latitude,longitude,capacity]"),
                   as_json: bool = JsonOpt) -> None:
     """Register venues (场所码) in bulk (atomic; idempotent)."""
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
     from fangkong.tracing import venues
 
     settings = get_settings()

@@ -91,7 +91,7 @@ def colocate(checkins: Path, cases: pa.Table, params: Params, *,
 def _connect() -> Any:
     import duckdb
 
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
 
     threads = get_settings().duckdb_threads or os.cpu_count() or 1
     con = duckdb.connect(config={"threads": threads})

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification
-from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, acting_for
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.isolation import service as isolation
 from fangkong.person import service as persons

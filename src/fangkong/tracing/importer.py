@@ -19,10 +19,10 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Invalid, Problem
 from fangkong.person import service as persons
 from fangkong.tracing import store

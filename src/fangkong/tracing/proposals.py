@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
-from fangkong.config import get_settings
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.person import service as persons
 from fangkong.policy import service as policy
 from fangkong.tracing.enums import Certainty, ContactStatus, Origin, Proximity, Review, Setting

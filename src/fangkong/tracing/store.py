@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 
 MANIFEST = "_manifest.json"
 ROW_GROUP_SIZE = 16_384

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from fangkong.config import Settings, get_settings
 from fangkong.core import audit
 from fangkong.core.auth import NATIONAL, Actor, Perm, Role, scope_clause
 from fangkong.core.clock import utc_now
+from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import upsert
 from fangkong.core.errors import (
     Conflict,

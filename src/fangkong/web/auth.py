@@ -11,9 +11,9 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from fangkong.config import Settings
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
+from fangkong.core.config import Settings
 from fangkong.core.errors import AppError
 from fangkong.deps import AppSettings, DbSession, Transactions, source_of
 from fangkong.user import service as users

@@ -25,7 +25,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.types import Scope, Send
 
-from fangkong.config import Settings
+from fangkong.core.config import Settings
 
 COOKIE = "fangkong_csrf"
 FIELD = "csrftoken"  # asgi-csrf's form field and (as X-CSRFToken) header

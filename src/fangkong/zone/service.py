@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.case import service as cases
-from fangkong.config import get_settings
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
+from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE
 from fangkong.geo import service as geo

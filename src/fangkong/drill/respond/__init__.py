@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from fangkong.config import get_settings
 from fangkong.core.auth import Actor
+from fangkong.core.config import get_settings
 from fangkong.drill.capacity import Composed, Window
 from fangkong.drill.platform import Platform, sim_clock
 from fangkong.drill.respond.common import Context

@@ -8,7 +8,7 @@ import io
 import numpy as np
 
 from fangkong.case import service as cases
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from fangkong.drill import runs as drill_runs
 from fangkong.drill.names import name
 from fangkong.drill.respond.common import Context, Serviced

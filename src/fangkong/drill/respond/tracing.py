@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fangkong.config import get_settings
+from fangkong.core.config import get_settings
 from fangkong.drill.capacity import SimTracing, Window
 from fangkong.drill.names import name
 from fangkong.drill.platform import sim_clock
