@@ -36,6 +36,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.isolation": _m("隔离管控", "隔離管控", "Isolation"),
     "nav.surveillance": _m("监测预警", "監測預警", "Surveillance"),
     "nav.brief": _m("每日研判", "每日研判", "Daily brief"),
+    "nav.report": _m("报告病例", "報告病例", "Report a case"),
+    "nav.community": _m("社区管控", "社區管控", "Community"),
     "login.title": _m("登录", "登入", "Sign in"),
     "login.username": _m("用户名", "使用者名稱", "Username"),
     "login.password": _m("密码", "密碼", "Password"),
