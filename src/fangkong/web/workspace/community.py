@@ -33,7 +33,9 @@ from fangkong.web.workspace.common import division_names, page, person_row, rout
 from fangkong.web.workspace.forms import FormState
 from fangkong.web.workspace.messages import W
 
-ROLE_OF_TASK = {"notify_contact"}  # ended by recording the notification, not by "done"
+# Tasks a person at the door closes by hand; the others end with the event that completes
+# them (a contact notified, a transfer arrived).
+CLOSABLE = {"isolation_sampling"}
 REACHABLE = (ContactStatus.identified, ContactStatus.notified, ContactStatus.under_management)
 
 
@@ -74,7 +76,7 @@ def worklist(session: DbSession, viewer: Viewer, zone: str) -> list[dict[str, An
     def task_row(t: Any) -> dict[str, Any]:
         return {"id": t.id, "type": t.type, "title": t, "due": t.due_at,
                 "overdue": as_utc(t.due_at) < now, "version": task_version(t),
-                "closable": t.type not in ROLE_OF_TASK}
+                "closable": t.type in CLOSABLE or not t.completes_on}
 
     entries: dict[int, dict[str, Any]] = {}
 

@@ -216,7 +216,8 @@ def _contacts_page(request: Request, viewer: Viewer, session: DbSession, case_id
     role = titles.VALUES["role"]
     proposed = [{"id": e.id, "person": who(e.exposed_person_id), "origin": _label(e.origin, lang),
                  "role": i18n.label(role, e.proposed_role, lang),
-                 "setting": _label(e.setting, lang), "first": e.first_exposure,
+                 "setting": None if e.setting.value == e.origin.value else _label(e.setting, lang),
+                 "first": e.first_exposure,
                  "last": e.last_exposure, "reason": e.reason}
                 for e in exposures if e.review == Review.proposed]
     listed = [{"id": c.id, "person": who(c.person_id), "role": i18n.label(role, c.role, lang),
@@ -226,7 +227,8 @@ def _contacts_page(request: Request, viewer: Viewer, session: DbSession, case_id
     return page(request, viewer, "ws_contacts.html", nav="report", case=case, status=status,
                 person=who(case.person_id), proposed=proposed, contacts=listed,
                 version=_case_version(exposures), review_form=review_form or FormState(),
-                form=add, done=done,
+                form=add, done=done, window=bool(case.onset_date
+                                                 or case.first_positive_sample_date),
                 settings=[(v.value, _label(v, lang)) for v in Setting],
                 proximities=[(v.value, _label(v, lang)) for v in Proximity])
 
