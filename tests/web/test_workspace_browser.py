@@ -226,3 +226,16 @@ def test_a_community_worker_records_the_days_work(page: Page, base_url: str,
         done.click()
         expect(page.locator("#done")).to_contain_text(words["recorded"])
         screens(page, "community-recorded", lang)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_the_search_box_finds_a_person_and_a_case(page: Page, base_url: str, lang: str) -> None:
+    sign_in(page, base_url, "kchikan", lang, "/search")
+    page.locator("#q").fill("KC001")
+    page.locator("#q").press("Enter")
+    expect(page.locator("#cases a")).to_have_text("KC001")
+    screens(page, "search-case", lang)
+    page.locator("#q").fill("KA00000003")
+    page.locator("#q").press("Enter")
+    expect(page.locator("#people tbody tr")).to_have_count(1)
+    screens(page, "search-person", lang)

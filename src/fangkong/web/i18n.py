@@ -38,6 +38,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.brief": _m("每日研判", "每日研判", "Daily brief"),
     "nav.report": _m("报告病例", "報告病例", "Report a case"),
     "nav.community": _m("社区管控", "社區管控", "Community"),
+    "nav.search": _m("查询", "查詢", "Search"),
     "login.title": _m("登录", "登入", "Sign in"),
     "login.username": _m("用户名", "使用者名稱", "Username"),
     "login.password": _m("密码", "密碼", "Password"),

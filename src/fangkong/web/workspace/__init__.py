@@ -9,7 +9,7 @@ from fastapi import FastAPI
 def install(app: FastAPI) -> None:
     """Mount the workspace's pages (after :func:`fangkong.web.pages.install`, whose CSRF
     check and error pages they share)."""
-    from fangkong.web.workspace import community, epi  # noqa: F401  (their routes)
+    from fangkong.web.workspace import community, epi, search  # noqa: F401  (their routes)
     from fangkong.web.workspace.common import router
 
     app.include_router(router)
