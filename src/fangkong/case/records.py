@@ -8,10 +8,11 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fangkong.case.enums import Classification, DetectionMode, Severity
+from fangkong.case.enums import LABELS, Classification, DetectionMode, Severity
 from fangkong.case.messages import C
 from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.errors import Problem
+from fangkong.core.messages import Term
 from fangkong.person.records import parse_date
 
 FIELDS = ("ref", "person_ref", "disease", "classification", "severity", "onset_date",
@@ -69,7 +70,8 @@ def consistency(values: Mapping[str, Any], *, zone: str) -> list[Problem]:
     if cls == Classification.confirmed and sev is None:
         problems.append(Problem(C("needs_severity"), field="severity"))
     if cls not in (None, Classification.confirmed) and sev is not None:
-        problems.append(Problem(C("severity_confirmed_only", classification=cls),
+        problems.append(Problem(C("severity_confirmed_only",
+                                  classification=Term(LABELS.get(cls, {"en": str(cls)}))),
                                 field="severity"))
     onset: date | None = values.get("onset_date")
     reported = values.get("reported_at")

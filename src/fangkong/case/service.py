@@ -188,6 +188,16 @@ def get(session: Session, *, actor: Actor, case_id: int, audit_read: bool = True
     return case
 
 
+def find_by_ref(session: Session, *, actor: Actor, ref: str) -> Case | None:
+    """The case with this case number, if the actor may read it (:func:`readable_clause`);
+    None for one outside the jurisdiction, as for one that does not exist."""
+    case = session.scalar(readable(actor).where(Case.ref == ref.strip()))
+    if case is not None:
+        audit.record(session, actor, action="read", record_type="case", record_ids=[case.id],
+                     fields=FIELDS)
+    return case
+
+
 def list_(
     session: Session,
     *,

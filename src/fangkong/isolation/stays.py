@@ -21,12 +21,13 @@ from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.isolation import sampling
 from fangkong.isolation.enums import (
+    SampleResult,
     SiteStatus,
     SiteType,
     StayKind,
     StayStatus,
 )
-from fangkong.isolation.models import Room, RoomNight, Site, Stay
+from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest
 from fangkong.isolation.schemas import (
     StayCreate,
     StayRead,
@@ -211,6 +212,32 @@ def active_stays(session: Session, person_ids: Sequence[int]) -> dict[int, int]:
         found.update(session.execute(select(Stay.person_id, Stay.id).where(
             Stay.person_id.in_(chunk), Stay.status == StayStatus.active)).tuples().all())
     return found
+
+
+def at_home(session: Session, *, actor: Actor, limit: int = 500
+            ) -> list[tuple[Stay, list[tuple[date, int | None]]]]:
+    """The active stays at home (no site, a site of type ``home``, or home health monitoring) of
+    the persons of the actor's jurisdiction, the community's to follow (a person reader may
+    list them: they are the people of the grid), by start then id; each with its tests still
+    without a sample or a result, as (test date, sampling task id)."""
+    actor.require(Perm.person_read)
+    homes = select(Site.id).where(Site.type == SiteType.home)
+    stmt = scope(select(Stay).where(
+        Stay.status == StayStatus.active,
+        Stay.site_id.is_(None) | Stay.site_id.in_(homes)
+        | (Stay.kind == StayKind.home_health_monitoring)),
+        actor, Stay.division_code).order_by(Stay.start_date, Stay.id).limit(limit)
+    found = list(session.scalars(stmt))
+    tests: dict[int, list[tuple[date, int | None]]] = defaultdict(list)
+    for chunk in chunks([s.id for s in found]):
+        for t in session.scalars(select(StayTest).where(
+                StayTest.stay_id.in_(chunk), StayTest.sampled_at.is_(None),
+                StayTest.result == SampleResult.pending).order_by(StayTest.test_date)):
+            tests[t.stay_id].append((t.test_date, t.task_id))
+    if found:
+        audit.record(session, actor, action="read", record_type="iso_stay",
+                     record_ids=[s.id for s in found], fields=STAY_FIELDS)
+    return [(s, tests[s.id]) for s in found]
 
 
 def get_stay(session: Session, *, actor: Actor, stay_id: int, audit_read: bool = True) -> Stay:

@@ -35,5 +35,7 @@ KNOWN_TYPES = {
                      "en": "visitor stay request"},
     "assist_case": {"zh-Hans": "病例协查", "zh-Hant": "病例協查",
                     "en": "case handed over"},
+    "isolation_sampling": {"zh-Hans": "隔离采样", "zh-Hant": "隔離採樣",
+                           "en": "sampling in isolation"},
     "other": {"zh-Hans": "其他", "zh-Hant": "其他", "en": "other"},
 }

@@ -223,6 +223,16 @@ def list_(
     return cut_page(rows, limit, lambda t: [as_utc(t.due_at).isoformat(), t.id])
 
 
+def due_by(session: Session, *, actor: Actor, until: datetime,
+           limit: int = 1000) -> list[Task]:
+    """The active tasks in the actor's jurisdiction due before ``until`` (overdue ones
+    included), soonest first."""
+    actor.require(Perm.task_read)
+    stmt = scope(select(Task).where(Task.status.in_(ACTIVE), Task.due_at < until), actor,
+                 Task.owning_division_code)
+    return list(session.scalars(stmt.order_by(Task.due_at, Task.id).limit(limit)))
+
+
 def overdue_by_unit(session: Session, *, actor: Actor) -> list[OverdueRow]:
     """Overdue tasks per owning division and unit: the supervision board's first column."""
     actor.require(Perm.task_read)

@@ -60,6 +60,9 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "from_medium_risk_area": _m("中风险区旅居人员", "中風險區旅居人員",
                                     "person from a medium-risk area"),
     },
+    "where": {
+        "home": _m("居家", "居家", "home"),
+    },
     "why": {
         "positive pool": _m("混管阳性", "混管陽性", "positive pool"),
         "invalid": _m("无效", "無效", "invalid"),

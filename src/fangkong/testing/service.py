@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fangkong.core.auth import Actor
+from fangkong.core.errors import NotFound
 from fangkong.testing.coverage import (
     WORK_MEM,
     computed_round_totals,
@@ -71,9 +73,23 @@ __all__ = [
     "series_advice",
     "status",
     "target_limits",
+    "tube_by_barcode",
     "turnaround",
     "unsampled",
 ]
+
+
+def tube_by_barcode(session: Session, *, actor: Actor, barcode: str) -> tuple[Tube, str] | None:
+    """The tube with this barcode and its round's name, when the round is one the actor may
+    read (:func:`get_round`); None otherwise, as for a barcode never issued."""
+    tube = session.scalar(select(Tube).where(Tube.barcode == barcode.strip()))
+    if tube is None:
+        return None
+    try:
+        round_ = get_round(session, actor=actor, round_id=tube.round_id)
+    except NotFound:
+        return None
+    return tube, round_.name
 
 
 # --- lookups for the drill, which reads back what it made ----------------------------------------

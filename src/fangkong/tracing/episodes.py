@@ -34,6 +34,7 @@ from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
 from fangkong.tracing import graph_hook as _graph_hook  # noqa: F401  (keeps the graph up to date)
 from fangkong.tracing.enums import ContactStatus, Origin, Review
+from fangkong.tracing.messages import TR
 from fangkong.tracing.models import ContactEpisode, ContactStatusChange, Exposure
 from fangkong.tracing.schemas import ExposureCreate
 
@@ -170,12 +171,12 @@ def add_exposures(session: Session, *, actor: Actor, data: Sequence[ExposureCrea
     for k, d in enumerate(items):
         if (d.exposed_person_id not in divisions
                 or d.exposed_person_id == by_case[d.source_case_id].person_id):
-            raise Invalid("unknown exposed person", problems=[Problem(
-                "no such person (or the case's own person)",
+            raise Invalid(TR("unknown_person"), problems=[Problem(
+                TR("no_person"),
                 field=f"exposed_person_id{at(k)}")])
         if d.last_exposure < d.first_exposure:
-            raise Invalid("the exposure ends before it starts", problems=[Problem(
-                "must not be before first_exposure", field=f"last_exposure{at(k)}")])
+            raise Invalid(TR("ends_before"), problems=[Problem(
+                TR("not_before_first"), field=f"last_exposure{at(k)}")])
         policy.plan(resolved, d.role or "close_contact", d.last_exposure)  # unknown: refused
     now = utc_now()
     exposures = [Exposure(

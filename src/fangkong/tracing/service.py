@@ -42,13 +42,20 @@ from fangkong.tracing.episodes import (
 )
 from fangkong.tracing.models import ContactEpisode, Exposure
 from fangkong.tracing.proposals import on_case_reported, propose, propose_many
-from fangkong.tracing.status import on_transfer_arrived, set_status, set_status_many
+from fangkong.tracing.status import (
+    follow_up,
+    in_care,
+    on_transfer_arrived,
+    set_status,
+    set_status_many,
+)
 
 __all__ = [
     "CONTACT_FIELDS", "add_exposure", "add_exposures", "case_window", "contact_pack",
-    "contacts_of", "deactivate_discarded", "exposure_pack", "exposures_of", "get_contact",
-    "hours_between", "on_case_reported", "on_transfer_arrived", "propose", "propose_many",
-    "review", "review_many", "set_status", "set_status_many", "summary",
+    "contacts_of", "deactivate_discarded", "exposure_pack", "exposures_of", "follow_up",
+    "get_contact", "hours_between", "in_care", "on_case_reported", "on_transfer_arrived",
+    "propose", "propose_many", "review", "review_many", "set_status", "set_status_many",
+    "summary",
 ]
 
 def exposures_of(session: Session, *, actor: Actor, case_id: int) -> list[Exposure]:

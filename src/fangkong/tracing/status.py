@@ -6,14 +6,14 @@ the arrival of a contact's transfer to quarantine ends its transfer task.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fangkong.core import audit, events
-from fangkong.core.auth import Actor, Perm
+from fangkong.core.auth import Actor, Perm, scope
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.errors import Invalid, NotFound, Problem
 from fangkong.task import service as tasks
@@ -40,6 +40,51 @@ def set_status_many(session: Session, *, actor: Actor,
     (a contact given twice moves twice). All or nothing: a contact outside the jurisdiction or
     a move its status does not allow refuses the batch."""
     actor.require(Perm.case_write)
+    return _move(session, actor, updates)
+
+
+# What the person who follows a contact up at home records (the community worker, who has no
+# say over cases): the contact was told, or could not be reached.
+FOLLOW_UP = (ContactStatus.notified, ContactStatus.lost_to_follow_up)
+IN_CARE = (ContactStatus.identified, ContactStatus.notified, ContactStatus.under_management,
+           ContactStatus.lost_to_follow_up)
+
+
+def follow_up(session: Session, *, actor: Actor, contact_id: int, data: StatusUpdate,
+              check: Callable[[ContactEpisode], None] | None = None) -> ContactEpisode:
+    """Record a follow-up of a contact living in the actor's jurisdiction: notified, or lost
+    to follow-up (could not be reached). Those who do the follow-up tasks (``task:write``)
+    may; the same transitions, history, audit and events as :func:`set_status` (the
+    contact's notify task ends on ``contact.notified``). ``check`` sees the contact first and
+    may refuse the move (a form shown before the contact changed)."""
+    actor.require(Perm.task_write)
+    if data.status not in FOLLOW_UP:
+        raise Invalid(f"a follow-up records {' or '.join(s.value for s in FOLLOW_UP)}",
+                      problems=[Problem(f"not {data.status.value}", field="status")])
+    contact = session.get(ContactEpisode, contact_id)
+    if contact is None or not actor.covers(contact.division_code):
+        raise NotFound(f"contact {contact_id} not found")
+    if check is not None:
+        check(contact)
+    return _move(session, actor, [(contact_id, data)])[0]
+
+
+def in_care(session: Session, *, actor: Actor, limit: int = 500) -> list[ContactEpisode]:
+    """The contact episodes still to follow (identified, notified, under management, lost)
+    of the persons living in the actor's jurisdiction, the community's list; a person reader
+    may list them (they are the people of the grid). Oldest identified first."""
+    actor.require(Perm.person_read)
+    found = list(session.scalars(scope(select(ContactEpisode).where(
+        ContactEpisode.status.in_(IN_CARE)), actor, ContactEpisode.division_code)
+        .order_by(ContactEpisode.identified_at, ContactEpisode.id).limit(limit)))
+    if found:
+        audit.record(session, actor, action="read", record_type="contact",
+                     record_ids=[c.id for c in found], fields=CONTACT_FIELDS)
+    return found
+
+
+def _move(session: Session, actor: Actor,
+          updates: Sequence[tuple[int, StatusUpdate]]) -> list[ContactEpisode]:
     if not updates:
         return []
     ids = list(dict.fromkeys(cid for cid, _ in updates))

@@ -3,5 +3,6 @@
 from fangkong.registry import Contribution
 
 CONTRIBUTES = Contribution(
-    mounts=("fangkong.web.pages:install",),  # the pages, after the API's error handlers
+    mounts=("fangkong.web.pages:install",  # the pages, after the API's error handlers
+            "fangkong.web.workspace:install"),  # the workspace's forms
 )

@@ -1,0 +1,190 @@
+"""The community worker's workspace: the people of the jurisdiction under management
+(contacts to follow, stays at home) with the tasks due today, and what is recorded at the
+door: the contact told, the contact not reached, a sampling task done. Every write goes
+through the tracing and task services the API calls."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from fangkong.core.clock import as_utc, utc_now
+from fangkong.core.errors import AppError, Invalid, Problem
+from fangkong.deps import DbSession
+from fangkong.isolation import service as isolation
+from fangkong.isolation.enums import LABELS as ISO_LABELS
+from fangkong.person import service as persons
+from fangkong.task import service as tasks
+from fangkong.task import titles
+from fangkong.task.enums import TaskStatus
+from fangkong.task.schemas import TaskUpdate
+from fangkong.tracing import service as tracing
+from fangkong.tracing.enums import LABELS as TRACING_LABELS
+from fangkong.tracing.enums import ContactStatus
+from fangkong.tracing.schemas import StatusUpdate
+from fangkong.web import i18n
+from fangkong.web.auth import CurrentViewer, Viewer
+from fangkong.web.workspace import forms
+from fangkong.web.workspace.common import division_names, page, person_row, router
+from fangkong.web.workspace.forms import FormState
+from fangkong.web.workspace.messages import W
+
+# Tasks a person at the door closes by hand; the others end with the event that completes
+# them (a contact notified, a transfer arrived).
+CLOSABLE = {"isolation_sampling"}
+REACHABLE = (ContactStatus.identified, ContactStatus.notified, ContactStatus.under_management)
+
+
+def contact_version(contact: Any) -> str:
+    return forms.version(contact.updated_at, contact.status.value)
+
+
+def task_version(task: Any) -> str:
+    return forms.version(task.status.value, task.due_at, task.assignee_id,
+                         task.escalation_level)
+
+
+def _end_of_today(zone: str) -> datetime:
+    tz = ZoneInfo(zone)
+    today = utc_now().astimezone(tz).date()
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def worklist(session: DbSession, viewer: Viewer, zone: str) -> list[dict[str, Any]]:
+    """One entry per person to follow: who, why (a contact of a case, a stay at home), and
+    the tasks about them due by the end of today, soonest first; people with something due
+    first."""
+    lang = viewer.lang
+    actor = viewer.actor
+    contacts = tracing.in_care(session, actor=actor)
+    stays = isolation.at_home(session, actor=actor)
+    people = persons.get_many(session, actor=actor, person_ids={
+        *(c.person_id for c in contacts), *(s.person_id for s, _ in stays)})
+    names = division_names(session, {p.division_code for p in people.values()})
+    now = utc_now()
+    due = tasks.due_by(session, actor=actor, until=_end_of_today(zone))
+    by_contact: dict[int, list[Any]] = {}
+    by_task = {t.id: t for t in due}
+    for t in due:
+        if t.subject_type == "contact" and t.subject_id is not None:
+            by_contact.setdefault(t.subject_id, []).append(t)
+
+    def task_row(t: Any) -> dict[str, Any]:
+        return {"id": t.id, "type": t.type, "title": t, "due": t.due_at,
+                "overdue": as_utc(t.due_at) < now, "version": task_version(t),
+                "closable": t.type in CLOSABLE or not t.completes_on}
+
+    entries: dict[int, dict[str, Any]] = {}
+
+    def entry(person_id: int) -> dict[str, Any] | None:
+        person = people.get(person_id)
+        if person is None:
+            return None
+        return entries.setdefault(person_id, {
+            "person": person_row(person, names, lang), "contacts": [], "stays": [],
+            "tasks": []})
+
+    role = titles.VALUES["role"]
+    for c in contacts:
+        e = entry(c.person_id)
+        if e is None:
+            continue
+        e["contacts"].append({
+            "id": c.id, "status": c.status.value,
+            "status_label": i18n.label(TRACING_LABELS, c.status.value, lang),
+            "role": i18n.label(role, c.role, lang), "last": c.last_exposure,
+            "release": c.release_date, "version": contact_version(c),
+            "can_notify": c.status == ContactStatus.identified,
+            "can_miss": c.status in REACHABLE})
+        e["tasks"] += [task_row(t) for t in by_contact.get(c.id, [])]
+    for s, pending in stays:
+        e = entry(s.person_id)
+        if e is None:
+            continue
+        e["stays"].append({"id": s.id, "kind": i18n.label(ISO_LABELS, s.kind.value, lang),
+                           "start": s.start_date, "end": s.planned_end})
+        e["tasks"] += [task_row(by_task[k]) for _, k in pending if k in by_task]
+    for e in entries.values():
+        e["tasks"].sort(key=lambda r: (as_utc(r["due"]), r["id"]))
+    return sorted(entries.values(), key=lambda e: (
+        not e["tasks"], as_utc(e["tasks"][0]["due"]) if e["tasks"] else now,
+        e["person"]["id"]))
+
+
+def _page(request: Request, viewer: Viewer, session: DbSession, *, done: str | None = None,
+          form: FormState | None = None, failed_for: str | None = None,
+          status: int = 200) -> HTMLResponse:
+    zone = request.app.state.settings.timezone
+    rows = worklist(session, viewer, zone)
+    return page(request, viewer, "ws_community.html", nav="community", rows=rows, done=done,
+                form=form or FormState(), failed_for=failed_for, status=status,
+                due_count=sum(len(r["tasks"]) for r in rows))
+
+
+@router.get("/community")
+def community(request: Request, viewer: CurrentViewer, session: DbSession) -> HTMLResponse:
+    return _page(request, viewer, session)
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
+def _name(session: DbSession, viewer: Viewer, person_id: int) -> str:
+    found = persons.get_many(session, actor=viewer.actor, person_ids={person_id})
+    return found[person_id].name if person_id in found else ""
+
+
+@router.post("/community/contacts/{contact_id}/{outcome}")
+async def follow_up(request: Request, viewer: CurrentViewer, session: DbSession,
+                    contact_id: int, outcome: str) -> Response:
+    """``notified`` or ``missed`` (lost to follow-up, with what happened)."""
+    raw = await _fields(request)
+    note = raw.get("note", "").strip()
+    typed = {"note": note}
+    where = f"contact-{contact_id}"
+    try:
+        if outcome not in ("notified", "missed"):
+            raise Invalid(W("refused"))
+        if outcome == "missed" and not note:
+            raise Invalid(W("form_failed"), problems=[Problem(W("required"), field="note")])
+        status = ContactStatus.notified if outcome == "notified" else (
+            ContactStatus.lost_to_follow_up)
+        with session.begin_nested():
+            contact = tracing.follow_up(
+                session, actor=viewer.actor, contact_id=contact_id,
+                data=StatusUpdate(status=status, note=note or None),
+                check=lambda c: forms.check_version(raw.get("version"), c.updated_at,
+                                                    c.status.value))
+    except AppError as exc:
+        if exc.status_code == 404:
+            raise
+        return _page(request, viewer, session, status=exc.status_code, failed_for=where,
+                     form=forms.refused(exc, viewer.lang, typed))
+    name = _name(session, viewer, contact.person_id)
+    return _page(request, viewer, session,
+                 done=W("community.saved", name=name).render(viewer.lang))
+
+
+@router.post("/community/tasks/{task_id}/done")
+async def task_done(request: Request, viewer: CurrentViewer, session: DbSession,
+                    task_id: int) -> Response:
+    raw = await _fields(request)
+    task = tasks.get(session, actor=viewer.actor, task_id=task_id)  # 404 outside
+    try:
+        forms.check_version(raw.get("version"), task.status.value, task.due_at,
+                            task.assignee_id, task.escalation_level)
+        with session.begin_nested():
+            tasks.update(session, actor=viewer.actor, task_id=task_id, data=TaskUpdate(
+                status=TaskStatus.done,
+                note=W("community.task_done_note").render(viewer.lang)))
+    except AppError as exc:
+        return _page(request, viewer, session, status=exc.status_code,
+                     failed_for=f"task-{task_id}", form=forms.refused(exc, viewer.lang, {}))
+    title = titles.render(task.title, task.title_key, task.title_params, viewer.lang)
+    return _page(request, viewer, session,
+                 done=W("community.saved", name=title).render(viewer.lang))
