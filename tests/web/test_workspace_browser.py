@@ -44,7 +44,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from fangkong.app import create_app
     from fangkong.case.models import Case
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
     from fangkong.core.db import session_scope
     from tests.conftest import seeded_engine
     from tests.web.test_community import community_day
