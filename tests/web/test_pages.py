@@ -356,3 +356,34 @@ def test_generated_task_titles_are_in_the_readers_language(
 def utc_day() -> str:
     from fangkong.core.clock import utc_now
     return utc_now().date().isoformat()
+
+
+def test_each_role_is_shown_only_the_pages_it_can_open(client: TestClient, session: Session,
+                                                       seeded: Seeded) -> None:
+    """Every role signs in and lands on a page it can read (a community worker, who reads no
+    cases, on the community page); every page of its navigation answers 200, and no page
+    that would refuse it is offered."""
+    from fangkong.core.auth import ROLE_PERMS, Role
+    from fangkong.user import service as users
+    from fangkong.user.schemas import UserCreate
+    from fangkong.web.pages import NAV
+    from tests.conftest import make_actor
+    from tests.web.seed import CHIKAN
+
+    for role in Role:
+        users.create_user(session, actor=make_actor(), data=UserCreate(
+            username=f"nav{role.value}", role=role, jurisdictions=[CHIKAN], password=PASSWORD))
+    session.flush()
+    for role in Role:
+        client.cookies.clear()
+        resp = client.post("/login", data=form(client, username=f"nav{role.value}",
+                                               password=PASSWORD, next="/"))
+        assert resp.status_code == 200, (role, resp.status_code)
+        shown = re.findall(r'<nav aria-label="[^"]*">(.*?)</nav>', resp.text, re.S)[0]
+        links = re.findall(r'<a href="([^"]+)"', shown)
+        assert links == [path for _, path, perm in NAV if perm in ROLE_PERMS[role]], role
+        assert links, role
+        if role is Role.community_worker:
+            assert str(resp.url).endswith("/community")
+        for path in links:
+            assert client.get(path).status_code == 200, (role, path)

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from fangkong.case import service as cases
 from fangkong.case.enums import Classification, DetectionMode
+from fangkong.core.auth import Perm
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import AppError, Forbidden, Invalid, TooManyAttempts, Unauthenticated
 from fangkong.core.http import error_response
@@ -49,9 +50,28 @@ SECTION_PAGES = {"isolation": ("nav.isolation", ("isolation", "clocks")),
                  "testing": ("nav.testing", ("testing",))}
 
 
+# The navigation: each page with the permission its reading needs; a user is shown only the
+# pages their role can open (a community worker has no case:read: no overview, no cases).
+NAV: tuple[tuple[str, str, Perm], ...] = (
+    ("overview", "/", Perm.case_read), ("cases", "/cases", Perm.case_read),
+    ("tasks", "/tasks", Perm.task_read), ("zones", "/zones", Perm.case_read),
+    ("testing", "/testing", Perm.person_read), ("isolation", "/isolation", Perm.isolation_read),
+    ("surveillance", "/surveillance", Perm.case_read), ("brief", "/brief", Perm.case_read),
+    ("report", "/report", Perm.case_write), ("community", "/community", Perm.task_write),
+    ("search", "/search", Perm.person_read))
+
+
+def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:
+    """The (key, path) of the pages this viewer's role may open, in the navigation's order."""
+    if viewer is None:
+        return []
+    return [(key, path) for key, path, perm in NAV if viewer.actor.can(perm)]
+
+
 def render(request: Request, viewer: Viewer | None, name: str, *, lang: str, zone: str,
            status: int = 200, **context: Any) -> HTMLResponse:
-    ctx = {**helpers(lang, zone), "viewer": viewer, "request": request, **context}
+    ctx = {**helpers(lang, zone), "viewer": viewer, "request": request,
+           "nav_items": nav_for(viewer), **context}
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
@@ -180,7 +200,12 @@ def save_preferences(viewer: CurrentViewer, session: DbSession,
 
 @router.get("/")
 def overview(request: Request, viewer: CurrentViewer, session: DbSession,
-             settings: AppSettings, j: str | None = None) -> HTMLResponse:
+             settings: AppSettings, j: str | None = None) -> Response:
+    if not viewer.actor.can(Perm.case_read):  # the home of a role that reads no cases
+        paths = [path for _, path in nav_for(viewer)]
+        if paths:
+            home = "/community" if "/community" in paths else paths[0]
+            return RedirectResponse(home, status_code=303)
     ctx = _context(request, viewer, session, settings, j)
     return render(request, viewer, "overview.html", lang=viewer.lang, zone=settings.timezone,
                   nav="overview", root=ctx.root, day=ctx.day, now=ctx.now,
