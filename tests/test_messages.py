@@ -257,3 +257,59 @@ def test_an_import_files_problems_speak_the_requests_language(client: TestClient
     assert answers["zh-Hans"][(2, "severity")].startswith("确诊病例需要临床分型")
     assert answers["zh-Hant"][(2, "severity")].startswith("確診病例需要臨床分型")
     assert answers["zh-Hant"][(3, "classification")].startswith("必須是以下之一：")
+
+
+# --- pydantic's own validation messages ----------------------------------------------------
+
+def test_the_validation_catalogue_names_pydantic_error_types() -> None:
+    """A key that is not one of pydantic's error types would never be used (a typo)."""
+    from typing import get_args
+
+    from pydantic_core.core_schema import ErrorType
+
+    from fangkong.core.validation import V
+
+    assert set(V.entries) - {"other"} <= set(get_args(ErrorType))
+
+
+@pytest.mark.parametrize(("lang", "day", "missing", "too_small"), [
+    ("en", "input should be a valid date (YYYY-MM-DD)", "field required",
+     "should be greater than or equal to 1"),
+    ("zh-Hans", "应为日期（YYYY-MM-DD）", "必填项缺失", "应大于或等于 1"),
+    ("zh-Hant", "應為日期（YYYY-MM-DD）", "必填項缺失", "應大於或等於 1"),
+])
+def test_a_422_from_pydantic_says_what_and_where_in_each_language(
+        client: TestClient, session: Session, lang: str, day: str, missing: str,
+        too_small: str) -> None:
+    auth = login(client, session, "lang_422", Role.epidemiologist, "4408")
+    resp = client.post("/api/v1/zones", headers={**auth, "Accept-Language": lang}, json={
+        "level": "high", "owning_division_code": "440802",
+        "members": [{"division_code": "440802001"}], "last_infection_date": "May 1st"})
+    assert resp.status_code == 422, resp.text
+    problems = {p["field"]: p["message"] for p in _error(resp)["problems"]}
+    assert problems["name"] == missing
+    assert problems["last_infection_date"] == day
+    resp = client.get("/api/v1/cases?limit=0", headers={**auth, "Accept-Language": lang})
+    assert resp.status_code == 422, resp.text
+    assert {"field": "limit", "message": too_small} in _error(resp)["problems"]
+
+
+def test_a_validator_error_carrying_a_catalogue_text_keeps_it() -> None:
+    from pydantic import BaseModel, ValidationError, field_validator
+
+    from fangkong.case.messages import C
+    from fangkong.core.validation import problems
+
+    class Probe(BaseModel):
+        id: int
+
+        @field_validator("id")
+        @classmethod
+        def known(cls, value: int) -> int:
+            raise ValueError(C("not_found", id=value))
+
+    with pytest.raises(ValidationError) as caught:
+        Probe(id=7)
+    [problem] = problems(caught.value.errors())
+    assert problem.field == "id" and problem.render("zh-Hans") == "id: 病例 7 不存在"
+    assert problem.message == "case 7 not found"

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from fangkong.core.errors import AppError, Invalid, Problem, Unavailable
+from fangkong.core import validation
+from fangkong.core.errors import AppError, Invalid, Unavailable
 from fangkong.core.messages import CORE, LANGS, render
 
 if TYPE_CHECKING:
@@ -109,9 +110,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             try:
                 return fn(*args, **kwargs)
             except ValidationError as exc:
-                problems = [Problem(str(e["msg"]), field=".".join(str(p) for p in e["loc"]))
-                            for e in exc.errors()]
-                raise Invalid(CORE("invalid_input"), problems=problems) from None
+                raise Invalid(CORE("invalid_input"),
+                              problems=validation.problems(exc.errors())) from None
         except AppError as exc:
             fail(exc, bool(kwargs.get("as_json")))
 

@@ -43,8 +43,12 @@ def m(hans: str, hant: str, en: str) -> dict[str, str]:
     return {"zh-Hans": hans, "zh-Hant": hant, "en": en}
 
 
-def _fields(template: str) -> set[str]:
+def fields_of(template: str) -> set[str]:
+    """The parameters a template takes."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+_fields = fields_of
 
 
 @dataclass(frozen=True)
