@@ -43,6 +43,15 @@ def m(hans: str, hant: str, en: str) -> dict[str, str]:
     return {"zh-Hans": hans, "zh-Hant": hant, "en": en}
 
 
+def mt(hans: str, en: str) -> dict[str, str]:
+    """One catalogue entry whose traditional text is converted from the simplified one
+    (:func:`traditional`, OpenCC s2tw: characters only), its quotes “” ‘’ as 「」 『』."""
+    return m(hans, traditional(hans).translate(_QUOTES), en)
+
+
+_QUOTES = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "』"})
+
+
 def fields_of(template: str) -> set[str]:
     """The parameters a template takes."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -177,6 +186,15 @@ class Term:
 
     def __str__(self) -> str:
         return self.render("en")
+
+
+def value_term(labels: Mapping[str, Mapping[str, str]], value: object) -> Term:
+    """A vocabulary value (an enum's, as the API gives it): its label in Chinese (a domain's
+    ``LABELS``), the value itself in English."""
+    raw = str(getattr(value, "value", value))
+    texts = labels.get(raw, {})
+    return Term({"zh-Hans": texts.get("zh-Hans", raw), "zh-Hant": texts.get("zh-Hant", raw),
+                 "en": raw})
 
 
 def term(hans: str, en: str, hant: str | None = None) -> Term:

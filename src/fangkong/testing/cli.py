@@ -17,6 +17,7 @@ from fangkong.core.division import cli_list_option, cli_option
 from fangkong.core.errors import Invalid, Problem
 from fangkong.core.tabular import csv_writer
 from fangkong.testing import importer, service
+from fangkong.testing.messages import T
 from fangkong.testing.schemas import (
     KeyGroupCreate,
     LabCreate,
@@ -52,7 +53,7 @@ def _codes(value: str) -> list[str]:
 
 def _lines(path: Path) -> list[str]:
     if not path.is_file():
-        raise Invalid(f"{path}: no such file")
+        raise Invalid(T("no_file", path=path))
     return [x.strip() for x in path.read_text(encoding="utf-8-sig").splitlines() if x.strip()]
 
 
@@ -76,7 +77,7 @@ def round_create(
     for item in zone:
         code, sep, level = item.partition("=")
         if not sep:
-            raise Invalid(f"--zone {item!r}: expected CODE=LEVEL")
+            raise Invalid(T("zone_option", item=repr(item)))
         zones[code.strip()] = level.strip()
     data = RoundCreate(name=name, area=_codes(area), start_at=_when(start, "start"),
                        deadline_at=_when(deadline, "deadline"), series=series, zones=zones,
@@ -125,7 +126,7 @@ def tubes_issue(
     barcodes = _lines(file) if file else [f"{prefix}{n:0{width}d}"
                                           for n in range(first, first + count)]
     if not barcodes or (not file and not prefix):
-        raise Invalid("give --file, or --prefix and --count")
+        raise Invalid(T("give_barcodes"))
     with db_session() as session:
         report = service.issue_tubes(session, actor=cli_actor(), round_id=round_id,
                                      data=TubeIssue(barcodes=barcodes, capacity=capacity))
