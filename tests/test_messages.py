@@ -34,6 +34,7 @@ def _fields(text: str) -> set[str]:
 
 
 def _every_catalogue() -> list[messages.Catalogue]:
+    importlib.import_module("fangkong.core.validation")  # pydantic's messages
     for info in pkgutil.walk_packages(fangkong.__path__, "fangkong."):
         if info.name.rsplit(".", 1)[-1] == "messages":
             importlib.import_module(info.name)
@@ -47,7 +48,8 @@ def test_every_catalogue_has_every_key_in_every_language() -> None:
     catalogues = _every_catalogue()
     names = {c.name for c in catalogues}
     assert {"core", "policy", "zone", "case", "geo", "user", "person", "task",
-            "surveillance"} <= names
+            "surveillance", "testing", "tracing", "isolation", "validation",
+            "task_history"} <= names
     tables: list[tuple[str, dict[str, dict[str, str]]]] = [
         (c.name, c.entries) for c in catalogues]
     tables += [("web", MESSAGES), ("task titles", TITLES)]

@@ -12,6 +12,7 @@ cannot be complete in one language and missing in another."""
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -132,6 +133,34 @@ class Catalogue:
 
     def __contains__(self, key: str) -> bool:
         return key in self.entries
+
+    def parse(self, text: str, prefix: str = "") -> Text | None:
+        """The message (of the keys starting with ``prefix``) whose English text ``text`` is,
+        its parameters read back as strings; None if none fits. What was stored as English
+        (a history note, a reason) is shown in another language this way."""
+        for key, pattern in _patterns(self, prefix):
+            found = pattern.fullmatch(text)
+            if found:
+                return Text(key, found.groupdict(), self.entries[key])
+        return None
+
+
+@lru_cache(maxsize=64)
+def _patterns(catalogue: Catalogue, prefix: str) -> list[tuple[str, re.Pattern[str]]]:
+    out = []
+    for key, texts in catalogue.entries.items():
+        if not key.startswith(prefix):
+            continue
+        parts = []
+        for literal, name, _, _ in string.Formatter().parse(texts["en"]):
+            parts.append(re.escape(literal))
+            if name:
+                parts.append(f"(?P<{name}>.+?)")
+        out.append((key, re.compile("".join(parts), re.DOTALL)))
+    # the most specific first: more literal text, then fewer parameters
+    out.sort(key=lambda kp: (-len(re.sub(r"\(\?P<\w+>\.\+\?\)", "", kp[1].pattern)),
+                             kp[1].pattern.count("(?P<")))
+    return out
 
 
 CORE = Catalogue("core", {
