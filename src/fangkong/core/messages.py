@@ -200,6 +200,23 @@ CORE = Catalogue("core", {
                             "division {code} not found; run `fangkong geo load` to load "
                             "divisions"),
     "unit_not_found": m("单位 {id} 不存在", "單位 {id} 不存在", "unit {id} not found"),
+    # progress of long commands
+    "done_in": m("{what} 完成（{seconds} 秒）", "{what} 完成（{seconds} 秒）",
+                 "{what} done ({seconds} s)"),
+    "progress": m("{name}：{count}（{seconds} 秒）", "{name}：{count}（{seconds} 秒）",
+                  "{name}: {count} ({seconds} s)"),
+    "progress_unit": m("{name}：{count} {unit}（{seconds} 秒）", "{name}：{count} {unit}（{seconds} 秒）",
+                       "{name}: {count} {unit} ({seconds} s)"),
+    "importing": m("正在导入 {file}…", "正在匯入 {file}…", "importing {file}…"),
+    "migrating": m("正在迁移数据库…", "正在遷移資料庫…", "migrating the database…"),
+    "loading_guangdong": m("正在加载广东省行政区划…", "正在載入廣東省行政區劃…",
+                           "loading Guangdong divisions…"),
+    "loading_divisions": m("加载行政区划", "載入行政區劃", "loading divisions"),
+    "days": m("天", "天", "days"),
+    "imported": m("{file}：{rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}",
+                  "{file}：{rows} 行，新增 {inserted}，更新 {updated}，未變 {unchanged}",
+                  "{file}: {rows} rows, {inserted} inserted, {updated} updated, {unchanged} "
+                  "unchanged"),
 })
 """Messages of the platform's own machinery (the API's error handlers, the CLI)."""
 

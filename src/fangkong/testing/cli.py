@@ -15,6 +15,7 @@ from fangkong.config import get_settings
 from fangkong.core.clock import parse_datetime
 from fangkong.core.division import cli_list_option, cli_option
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
 from fangkong.core.tabular import csv_writer
 from fangkong.testing import importer, service
 from fangkong.testing.messages import T
@@ -167,7 +168,7 @@ def import_samples(file: Path, round_id: int = typer.Option(..., "--round"),
                    encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
     """Import sample registrations: tube_id,person_ref,sampled_at,point_id (atomic,
     idempotent)."""
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         report = importer.import_samples(session, actor=cli_actor(), round_id=round_id,
                                          source=file, encoding=encoding)
     emit(report, as_json, lambda: console.print(
@@ -181,7 +182,7 @@ def import_results(file: Path, encoding: str | None = EncodingOpt,
                    as_json: bool = JsonOpt) -> None:
     """Import lab results: tube_id,result,reported_at,lab_id[,ct] (atomic, idempotent);
     positive pools are followed up at once."""
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         report = importer.import_results(session, actor=cli_actor(), source=file,
                                          encoding=encoding)
     emit(report, as_json, lambda: console.print(

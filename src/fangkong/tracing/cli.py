@@ -12,6 +12,7 @@ import typer
 
 from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import CORE
 from fangkong.tracing.messages import T
 
 app = typer.Typer(help="Tracing (流调溯源): co-presence, check-ins, contacts.",
@@ -91,7 +92,7 @@ def ingest(file: Path = typer.Argument(..., help="CSV or Parquet: person_id,venu
     """Add check-ins to the day-partitioned store (atomic per file; re-ingesting is a no-op)."""
     from fangkong.tracing import importer
 
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         report = importer.ingest(session, actor=cli_actor(), source=file, directory=store_dir)
     emit(report, as_json, lambda: console.print(
         "unchanged: this file was ingested before" if report.unchanged else
