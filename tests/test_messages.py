@@ -454,3 +454,33 @@ def test_pack_loader_diagnostics_in_each_language(tmp_path: Any) -> None:
     assert second.message == "expected 'wrong' (the file's name), got 'child'"
     assert second.render("zh-Hant") == (f"{tmp_path / 'child.yaml'} id: "
                                          "應為「wrong」（文件名），實際為 'child'")
+
+
+def test_a_zone_verdicts_reason_in_each_language_and_read_back_from_storage() -> None:
+    """The reason of a zone's daily verdict: English as the engine always wrote it, Chinese
+    with the pack's level labels and Chinese dates; the English text a proposal stores is
+    read back as the same message."""
+    from datetime import date
+
+    from fangkong.policy.messages import verdict_reason
+    from fangkong.policy.schemas import ZoneFacts
+    from fangkong.policy.zones import evaluate
+
+    pack = policy.resolve("cn_v9")
+    verdict = evaluate(pack, level="high", last_infection=date(2022, 5, 10),
+                       on=date(2022, 5, 20), facts=ZoneFacts(negative_rounds=[date(2022, 5, 17)]))
+    assert verdict.reason == (
+        "'high' → 'medium' due: no new infection on days 1-7 (2022-05-11..2022-05-17); a "
+        "negative area-wide round on day 7 (2022-05-17)")
+    hans = ("高风险区 → 中风险区 已到期：第1至7天（2022年5月11日至2022年5月17日）无新增感染；"
+            "第7天（2022年5月17日）区域核酸筛查全部阴性")
+    assert verdict.in_lang("zh-Hans").reason == hans
+    assert verdict.in_lang("zh-Hant").reason.startswith("高風險區 → 中風險區 已到期：")
+    stored = verdict_reason(pack, verdict.reason)
+    assert str(stored) == verdict.reason and messages.render(stored, "zh-Hans") == hans
+    assert verdict_reason(pack, "the command decided") == "the command decided"
+    restarted = evaluate(pack, level="high", last_infection=date(2022, 5, 10),
+                         on=date(2022, 5, 20), facts=ZoneFacts(infections=[date(2022, 5, 15)]))
+    assert restarted.in_lang("zh-Hans").reason == (
+        "高风险区 → 中风险区 尚未到期（已重新计时）：尚缺 2 项条件")
+    assert not _english_words(restarted.in_lang("zh-Hant").reason)

@@ -49,11 +49,12 @@ def lookback(request: Request, _: CurrentActor, onset: date | None = None,
 
 
 @router.get("/zone-schedule", response_model=ZoneSchedule)
-def zone_schedule(_: CurrentActor, level: str, last_infection: date,
+def zone_schedule(request: Request, _: CurrentActor, level: str, last_infection: date,
                   path_level: str | None = None, level_since: date | None = None,
                   pack: str | None = PackQuery) -> ZoneSchedule:
+    """The note in the language of ``Accept-Language`` (English by default)."""
     return service.zone_schedule(pack, level, last_infection, path_level=path_level,
-                                 level_since=level_since)
+                                 level_since=level_since).in_lang(request_lang(request))
 
 
 class CheckIn(BaseModel):

@@ -5,8 +5,22 @@ next step, and the engine's errors. The English texts are those the engine alway
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
-from fangkong.core.messages import LANGS, Catalogue, Day, Term, Text, m, mt, term, traditional
+from fangkong.core.messages import (
+    LANGS,
+    SEMICOLON,
+    Catalogue,
+    Day,
+    Term,
+    Text,
+    joined,
+    m,
+    mt,
+    term,
+    traditional,
+)
 from fangkong.policy.enums import NO_ZONE, PHASE_LABELS, HealthCode, PatientKind, PhaseKind
 from fangkong.policy.pack import Pack
 from fangkong.policy.schemas import Condition
@@ -200,6 +214,24 @@ P = Catalogue("policy", {
     "cli.day0": mt("第 0 天 = {day}（{meaning}）", "day 0 = {day} ({meaning})"),
     "cli.window": mt("{start} 至 {end} 的暴露：{basis}", "exposures from {start} to {end}: {basis}"),
     "cli.open": mt("（未结束）", "(open)"),
+    # --- a zone's verdict and schedule ------------------------------------------------------
+    "verdict.escalates": mt("{day}报告新增感染：{level}升级为{to}，重新计时",
+                            "new infection reported on {day}: '{level}' becomes '{to}' and the "
+                            "clock restarts"),
+    "verdict.not_due": mt("{level} → {to} 尚未到期：尚缺 {count} 项条件",
+                          "'{level}' → '{to}' not yet due: {count} condition(s) missing"),
+    "verdict.not_due_restarted": mt("{level} → {to} 尚未到期（已重新计时）：尚缺 {count} 项条件",
+                                    "'{level}' → '{to}' not yet due (clock restarted): {count} "
+                                    "condition(s) missing"),
+    "verdict.due": mt("{level} → {to} 已到期：{met}", "'{level}' → '{to}' due: {met}"),
+    "verdict.due_restarted": mt("{level} → {to} 已到期（已重新计时）：{met}",
+                                "'{level}' → '{to}' due (clock restarted): {met}"),
+    "zone_note.base": mt("{level}为基础等级：受影响县区的其余地区，县区内没有更高等级的风险区时恢复常态；"
+                    "本身不计时",
+                    "'{level}' is the base level: the rest of an affected county, returned to "
+                    "normal when no zone above it remains in the county; no clock of its own"),
+    "zone_note.no_clock": mt("政策包未给{level}规定解除计时；由指挥部决定",
+                        "the pack gives level '{level}' no lifting clock; the command decides"),
     # --- the pack loader's diagnostics ------------------------------------------------------
     "load.id_mismatch": mt("应为“{expected}”（文件名），实际为 {got}",
                            "expected '{expected}' (the file's name), got {got}"),
@@ -300,3 +332,35 @@ def condition(c: Condition) -> Text:
     assert c.first is not None and c.last is not None
     key = f"cond.{c.kind}" + ("_one" if c.first == c.last else "")
     return P(key, a=c.first_day, b=c.last_day, first=Day(c.first), last=Day(c.last))
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _read_condition(text: str) -> Text | str:
+    found = P.parse(text, "cond.")
+    if found is None:
+        return text
+    params: dict[str, Any] = {k: Day(date.fromisoformat(v)) if _ISO_DAY.fullmatch(v) else v
+                              for k, v in found.params.items()}
+    if "text" in found.params:
+        params["text"] = pack_text(found.params["text"])
+    return P(found.key, **params)
+
+
+def verdict_reason(pack: Pack, text: str) -> Text | str:
+    """A zone verdict's reason as stored (its English text) read back as a message, so that a
+    proposal or a history made from it reads in its reader's language; a text that is not one
+    (a person's own reason) as it is."""
+    found = P.parse(text, "verdict.") or P.parse(text, "zone_note.")
+    if found is None:
+        return text
+    params: dict[str, Any] = dict(found.params)
+    for name in ("level", "to"):
+        if name in params:
+            params[name] = level(pack, params[name])
+    if "day" in params and _ISO_DAY.fullmatch(params["day"]):
+        params["day"] = Day(date.fromisoformat(params["day"]))
+    if "met" in params:
+        params["met"] = joined((_read_condition(t) for t in params["met"].split("; ")), SEMICOLON)
+    return P(found.key, **params)

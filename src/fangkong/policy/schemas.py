@@ -124,7 +124,7 @@ class ZoneStep(BaseModel):
         "language.")
 
 
-class ZoneSchedule(Stamped):
+class ZoneSchedule(Stamped, Told):
     level: str
     day0: date
     steps: list[ZoneStep]
@@ -148,7 +148,7 @@ class ZoneFacts(BaseModel):
                                    "it has since been lowered (default: its current level).")
 
 
-class ZoneVerdict(Stamped):
+class ZoneVerdict(Stamped, Told):
     level: str
     day0: date
     on: date
