@@ -87,8 +87,7 @@ def db_check_packs(as_json: bool = JsonOpt) -> None:
                 rows.append({"records": kind, "pack_id": pack_id, "pack_version": pack_version,
                              "count": int(n), "ok": ok})
     if problems:
-        raise Conflict(f"{len(problems)} group(s) of records name a policy pack version that "
-                       "is not on disk", problems=problems)
+        raise Conflict(CORE("packs_missing", count=len(problems)), problems=problems)
     emit(rows, as_json, lambda: console.print(
         f"[green]every record's pack is on disk[/] ({total:,} records "
         f"in {len(rows)} group(s))"))
@@ -100,7 +99,7 @@ def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
     from fangkong.person import stays
 
     if not file.exists():
-        raise Invalid(f"{file}: no such file")
+        raise Invalid(CORE("no_file", file=file))
     with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         if kind == "persons":
             report = person_importer.import_file(session, actor=cli_actor(), source=file,
@@ -157,7 +156,7 @@ def audit_verify(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> 
 
     path = anchors or audit.anchor_file()
     if anchors and not anchors.exists():
-        raise Invalid(f"{anchors}: no such file")
+        raise Invalid(CORE("no_file", file=anchors))
     with db_session() as session:
         result = audit.verify(session, anchors=path)
     emit(result.__dict__, as_json, lambda: console.print(
