@@ -36,7 +36,7 @@ T = Catalogue("testing", {
                         "unknown level {level}; the pack {pack} has {levels}"),
     "round_invalid": mt("检测轮次无效", "the round is not valid"),
     "round_not_found": mt("检测轮次 {id} 不存在", "round {id} not found"),
-    "round_outside": mt("检测轮次 {id} 覆盖{codes}，超出您的辖区：只有辖区覆盖其全部区域的用户"
+    "round_outside": mt("检测轮次 {id} 覆盖 {codes}，超出您的辖区：只有辖区覆盖其全部区域的用户"
                         "才能结束它",
                         "round {id} covers {codes}, outside your jurisdiction: only a user "
                         "over its whole area closes it"),
