@@ -101,3 +101,18 @@ def test_progress_lines_when_not_a_terminal(migrated: str, tmp_path: Path) -> No
     quiet = runner.invoke(app, ["drill", "run", "--agents", "500", "--days", "3",
                                 "--no-platform", "--out", str(out), "--json"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_progress_lines_in_the_chosen_language(migrated: str, tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_bytes(csv_bytes(person_rows(20)))
+    result = runner.invoke(app, ["--lang", "zh-Hans", "import", "persons", str(people)])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"正在导入 people\.csv…\n正在导入 people\.csv… 完成（\d+\.\d 秒）\n",
+                        result.stderr), result.stderr
+    assert result.stdout.startswith("people.csv：20 行，新增 20，")
+    result = runner.invoke(app, ["--lang", "zh-Hant", "drill", "run", "--agents", "500",
+                                 "--days", "3", "--no-platform", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("baseline：1/3 天（") and lines[-1].endswith(" 秒）"), lines

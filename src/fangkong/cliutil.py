@@ -21,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from fangkong.core.errors import AppError, Invalid, Problem, Unavailable
+from fangkong.core import validation
+from fangkong.core.errors import AppError, Invalid, Unavailable
 from fangkong.core.messages import CORE, LANGS, render
 
 if TYPE_CHECKING:
@@ -109,9 +110,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             try:
                 return fn(*args, **kwargs)
             except ValidationError as exc:
-                problems = [Problem(str(e["msg"]), field=".".join(str(p) for p in e["loc"]))
-                            for e in exc.errors()]
-                raise Invalid(CORE("invalid_input"), problems=problems) from None
+                raise Invalid(CORE("invalid_input"),
+                              problems=validation.problems(exc.errors())) from None
         except AppError as exc:
             fail(exc, bool(kwargs.get("as_json")))
 
@@ -162,31 +162,33 @@ def _line(text: str) -> None:
 
 
 @contextmanager
-def busy(message: str, *, quiet: bool = False) -> Iterator[None]:
+def busy(message: Any, *, quiet: bool = False) -> Iterator[None]:
     """A spinner while the work runs, on a terminal. Elsewhere (a pipe, a log file, CI), where
     a spinner shows nothing, one plain line on standard error when the work starts and one
-    when it ends, with the time it took."""
+    when it ends, with the time it took. ``message`` (a catalogue message) in the command
+    line's language."""
     if quiet:
         yield
     elif console.is_terminal:
-        with console.status(message, spinner="dots"):
+        with console.status(say(message), spinner="dots"):
             yield
     else:
         start = time.monotonic()
-        _line(message)
+        _line(say(message))
         yield
-        _line(f"{message} done ({time.monotonic() - start:.1f} s)")
+        _line(say(CORE("done_in", what=message, seconds=f"{time.monotonic() - start:.1f}")))
 
 
-Tick = Callable[[str, int, "int | None"], None]
+Tick = Callable[[Any, int, "int | None"], None]
 
 
 @contextmanager
-def progress(unit: str = "", *, quiet: bool = False, transient: bool = False,
+def progress(unit: Any = "", *, quiet: bool = False, transient: bool = False,
              every_s: float = 10.0) -> Iterator[Tick]:
     """``tick(name, done, total)`` for long work in steps: bars on a terminal; elsewhere a
     plain line on standard error at every tenth of ``total`` (at most every ``every_s``
-    seconds when the total is not known) and when a task ends."""
+    seconds when the total is not known) and when a task ends. ``unit`` and a ``name`` may
+    be catalogue messages: they are shown in the command line's language."""
     if quiet:
         yield lambda _name, _done, _total: None
         return
@@ -201,13 +203,13 @@ def progress(unit: str = "", *, quiet: bool = False, transient: bool = False,
 
         tasks: dict[str, Any] = {}
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn(unit), TimeElapsedColumn(), console=console,
+                      TextColumn(say(unit)), TimeElapsedColumn(), console=console,
                       transient=transient) as bar:
 
-            def tick(name: str, done: int, total: int | None) -> None:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(name, total=total)
-                bar.update(tasks[name], completed=done, total=total)
+            def tick(name: Any, done: int, total: int | None) -> None:
+                if str(name) not in tasks:
+                    tasks[str(name)] = bar.add_task(say(name), total=total)
+                bar.update(tasks[str(name)], completed=done, total=total)
 
             yield tick
         return
@@ -215,19 +217,21 @@ def progress(unit: str = "", *, quiet: bool = False, transient: bool = False,
     start = time.monotonic()
     shown: dict[str, tuple[int, float]] = {}  # name -> (tenth or count shown, when)
 
-    def plain(name: str, done: int, total: int | None) -> None:
-        now = time.monotonic()
+    def plain(name: Any, done: int, total: int | None) -> None:
+        now, key = time.monotonic(), str(name)
         if total:
             step = done * 10 // total
-            if name in shown and shown[name][0] >= step:
+            if key in shown and shown[key][0] >= step:
                 return
         else:
-            if name in shown and now - shown[name][1] < every_s:
+            if key in shown and now - shown[key][1] < every_s:
                 return
             step = done
-        shown[name] = (step, now)
+        shown[key] = (step, now)
         count = f"{done:,}/{total:,}" if total else f"{done:,}"
-        _line(" ".join(p for p in (f"{name}:", count, unit, f"({now - start:.0f} s)") if p))
+        seconds = f"{now - start:.0f}"
+        _line(say(CORE("progress_unit", name=name, count=count, unit=unit, seconds=seconds)
+                  if unit else CORE("progress", name=name, count=count, seconds=seconds)))
 
     yield plain
 

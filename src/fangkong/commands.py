@@ -6,9 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import (
+    JsonOpt,
+    busy,
+    cli_actor,
+    console,
+    db_session,
+    emit,
+    handle_errors,
+    say,
+)
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import CORE
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports from CSV or XLSX (atomic, idempotent).",
@@ -76,8 +87,7 @@ def db_check_packs(as_json: bool = JsonOpt) -> None:
                 rows.append({"records": kind, "pack_id": pack_id, "pack_version": pack_version,
                              "count": int(n), "ok": ok})
     if problems:
-        raise Conflict(f"{len(problems)} group(s) of records name a policy pack version that "
-                       "is not on disk", problems=problems)
+        raise Conflict(CORE("packs_missing", count=len(problems)), problems=problems)
     emit(rows, as_json, lambda: console.print(
         f"[green]every record's pack is on disk[/] ({total:,} records "
         f"in {len(rows)} group(s))"))
@@ -89,8 +99,8 @@ def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
     from fangkong.person import stays
 
     if not file.exists():
-        raise Invalid(f"{file}: no such file")
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+        raise Invalid(CORE("no_file", file=file))
+    with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         if kind == "persons":
             report = person_importer.import_file(session, actor=cli_actor(), source=file,
                                                  encoding=encoding)
@@ -100,9 +110,9 @@ def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
         else:
             report = case_importer.import_file(session, actor=cli_actor(), source=file,
                                                encoding=encoding)  # type: ignore[assignment]
-    emit(report, as_json, lambda: console.print(
-        f"[green]{report.file}[/]: {report.rows:,} rows, {report.inserted:,} inserted, "
-        f"{report.updated:,} updated, {report.unchanged:,} unchanged"))
+    emit(report, as_json, lambda: console.print(escape(say(CORE(
+        "imported", file=report.file, rows=f"{report.rows:,}", inserted=f"{report.inserted:,}",
+        updated=f"{report.updated:,}", unchanged=f"{report.unchanged:,}")))))
 
 
 EncodingOpt = typer.Option(None, help="Text encoding of a CSV file (default UTF-8), e.g. gb18030.")
@@ -146,7 +156,7 @@ def audit_verify(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> 
 
     path = anchors or audit.anchor_file()
     if anchors and not anchors.exists():
-        raise Invalid(f"{anchors}: no such file")
+        raise Invalid(CORE("no_file", file=anchors))
     with db_session() as session:
         result = audit.verify(session, anchors=path)
     emit(result.__dict__, as_json, lambda: console.print(
@@ -211,12 +221,12 @@ def demo(
     from fangkong.drill.cli import run_and_report
     from fangkong.geo import service as geo
 
-    with busy("migrating the database…"):
+    with busy(CORE("migrating")):
         upgrade(get_engine())
     target = out or get_settings().data_dir / "drill"
     with db_session() as session:
         if geo.count(session) == 0:
-            with busy("loading Guangdong divisions…"):
+            with busy(CORE("loading_guangdong")):
                 geo.load(session, province="44")
         users = ensure_demo_users(session)
     from fangkong.zone.service import today

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import UploadFile
 
 from fangkong.core.errors import TooLarge
+from fangkong.core.messages import CORE
 
 
 def read_upload(file: UploadFile, max_bytes: int) -> tuple[bytes, str]:
     name = file.filename or "upload"
     data = file.file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise TooLarge(f"{name}: over the limit of {max_bytes:,} bytes "
-                       "(FANGKONG_IMPORT_MAX_BYTES); split the file into batches")
+        raise TooLarge(CORE("upload_over", file=name, limit=f"{max_bytes:,}"))
     return data, name

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import typer
 
+from fangkong.brief.messages import B
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.config import get_settings
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import joined
 
 
 @handle_errors
@@ -38,15 +40,15 @@ def brief(
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     bad = [f for f in wanted if f not in render.FORMATS]
     if bad or not wanted:
-        raise Invalid(f"unknown format(s) {', '.join(bad) or '(none)'}; "
-                      f"choose from {', '.join(render.FORMATS)}")
+        raise Invalid(B("formats", bad=joined(bad) if bad else B("none"),
+                        formats=joined(render.FORMATS)))
     if lang not in LANGS:
-        raise Invalid(f"unknown language {lang}; choose from {', '.join(LANGS)}")
+        raise Invalid(B("lang", lang=lang, langs=joined(LANGS)))
     settings = get_settings()
     try:
         on = date.fromisoformat(day) if day else local_today(settings.timezone)
     except ValueError:
-        raise Invalid(f"--date: not a date (YYYY-MM-DD): {day}") from None
+        raise Invalid(B("date", day=day)) from None
     listed = service.read_measures(measures) if measures else None
     with db_session() as session:
         written = [str(p) for p in service.write(

@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from fangkong.brief import render as brief_render
 from fangkong.brief import service as brief
+from fangkong.brief.messages import B
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import joined
 from fangkong.deps import AppSettings, DbSession
 from fangkong.web.auth import CurrentViewer
 from fangkong.web.pages import _context, render
@@ -37,7 +39,7 @@ def brief_download(request: Request, viewer: CurrentViewer, session: DbSession,
                    settings: AppSettings, format: str = "pdf", j: str | None = None,
                    day: date | None = None) -> Response:
     if format not in brief_render.FORMATS:
-        raise Invalid(f"unknown format {format}; one of {', '.join(brief_render.FORMATS)}")
+        raise Invalid(B("format", format=format, formats=joined(brief_render.FORMATS)))
     ctx = _context(request, viewer, session, settings, j, day)
     doc = brief.build(ctx)
     body, media = brief_render.render(doc, format)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.brief import render
 from fangkong.brief.doc import BriefDoc, filename
+from fangkong.brief.messages import B
 from fangkong.core.auth import Actor
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Invalid
@@ -39,17 +40,17 @@ def read_measures(path: Path) -> list[dict[str, Any]]:
     """Local measures to check against the nine prohibitions: a YAML or JSON list (see
     policy/MEASURES.md), or a mapping with a ``measures`` list."""
     if not path.exists():
-        raise Invalid(f"{path}: no such file")
+        raise Invalid(B("no_file", path=path))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise Invalid(f"{path}{where}: not valid YAML or JSON") from None
+        raise Invalid(B("not_yaml", where=f"{path}{where}")) from None
     if isinstance(data, dict):
         data = data.get("measures")
     if not isinstance(data, list) or not all(isinstance(m, dict) for m in data):
-        raise Invalid(f"{path}: expected a list of measures (or a mapping with 'measures')")
+        raise Invalid(B("not_measures", path=path))
     return data
 
 

@@ -25,6 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import CORE
 from fangkong.core.tabular import XLSX_MAGIC, Collector, _check_header, open_table, read_source
 
 PARQUET_MAGIC = b"PAR1"
@@ -116,7 +117,7 @@ def _parquet(name: str, data: bytes, expected: Sequence[str], required: Sequence
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
-        raise Invalid(f"{name}: not a readable Parquet file ({exc})") from None
+        raise Invalid(CORE("bad_parquet", file=name, error=exc)) from None
     header = list(table.column_names)
     columns = _check_header(name, header, expected, required)
     out: dict[str, pa.Array] = {}

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fangkong.core import validation
 from fangkong.core.errors import AppError, Problem
 from fangkong.core.messages import CORE, Text, lang_of, render
 
@@ -144,15 +145,6 @@ def error_response(request: Request, exc: AppError) -> JSONResponse:
                         headers=exc.headers())
 
 
-def _message(error: Any, lang: str) -> str:
-    """A validation error's message, in ``lang`` when the error carries its translations
-    (``ctx["messages"]``, as :func:`fangkong.core.division.check` gives)."""
-    messages = (error.get("ctx") or {}).get("messages")
-    if isinstance(messages, dict) and lang in messages:
-        return str(messages[lang])
-    return str(error.get("msg"))
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -160,22 +152,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        lang = request_lang(request)
-        problems = [
-            Problem(_message(e, lang),
-                    field=".".join(str(p) for p in e.get("loc", ())[1:]) or None)
-            for e in exc.errors()
-        ]
-        return JSONResponse(error_body("invalid", CORE("invalid_request"), problems, lang), 422)
+        # loc[0] is where the value came from (body, query, path): the field is the rest
+        return JSONResponse(error_body("invalid", CORE("invalid_request"),
+                                       validation.problems(exc.errors(), skip=1),
+                                       request_lang(request)), 422)
 
     @app.exception_handler(ValidationError)
     async def invalid_inside(request: Request, exc: ValidationError) -> JSONResponse:
         """A model a service builds from the request's data refused it: the client's input,
         as the CLI reports it (not a server error)."""
-        lang = request_lang(request)
-        problems = [Problem(_message(e, lang), field=".".join(str(p) for p in e["loc"]) or None)
-                    for e in exc.errors()]
-        return JSONResponse(error_body("invalid", CORE("invalid_request"), problems, lang), 422)
+        return JSONResponse(error_body("invalid", CORE("invalid_request"),
+                                       validation.problems(exc.errors()),
+                                       request_lang(request)), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -12,6 +12,7 @@ cannot be complete in one language and missing in another."""
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,8 +44,21 @@ def m(hans: str, hant: str, en: str) -> dict[str, str]:
     return {"zh-Hans": hans, "zh-Hant": hant, "en": en}
 
 
-def _fields(template: str) -> set[str]:
+def mt(hans: str, en: str) -> dict[str, str]:
+    """One catalogue entry whose traditional text is converted from the simplified one
+    (:func:`traditional`, OpenCC s2tw: characters only), its quotes “” ‘’ as 「」 『』."""
+    return m(hans, traditional(hans).translate(_QUOTES), en)
+
+
+_QUOTES = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "』"})
+
+
+def fields_of(template: str) -> set[str]:
+    """The parameters a template takes."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+_fields = fields_of
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,34 @@ class Catalogue:
     def __contains__(self, key: str) -> bool:
         return key in self.entries
 
+    def parse(self, text: str, prefix: str = "") -> Text | None:
+        """The message (of the keys starting with ``prefix``) whose English text ``text`` is,
+        its parameters read back as strings; None if none fits. What was stored as English
+        (a history note, a reason) is shown in another language this way."""
+        for key, pattern in _patterns(self, prefix):
+            found = pattern.fullmatch(text)
+            if found:
+                return Text(key, found.groupdict(), self.entries[key])
+        return None
+
+
+@lru_cache(maxsize=64)
+def _patterns(catalogue: Catalogue, prefix: str) -> list[tuple[str, re.Pattern[str]]]:
+    out = []
+    for key, texts in catalogue.entries.items():
+        if not key.startswith(prefix):
+            continue
+        parts = []
+        for literal, name, _, _ in string.Formatter().parse(texts["en"]):
+            parts.append(re.escape(literal))
+            if name:
+                parts.append(f"(?P<{name}>.+?)")
+        out.append((key, re.compile("".join(parts), re.DOTALL)))
+    # the most specific first: more literal text, then fewer parameters
+    out.sort(key=lambda kp: (-len(re.sub(r"\(\?P<\w+>\.\+\?\)", "", kp[1].pattern)),
+                             kp[1].pattern.count("(?P<")))
+    return out
+
 
 CORE = Catalogue("core", {
     "invalid_request": m("请求无效", "請求無效", "the request is not valid"),
@@ -158,6 +200,90 @@ CORE = Catalogue("core", {
                             "division {code} not found; run `fangkong geo load` to load "
                             "divisions"),
     "unit_not_found": m("单位 {id} 不存在", "單位 {id} 不存在", "unit {id} not found"),
+    # progress of long commands
+    "done_in": m("{what} 完成（{seconds} 秒）", "{what} 完成（{seconds} 秒）",
+                 "{what} done ({seconds} s)"),
+    "progress": m("{name}：{count}（{seconds} 秒）", "{name}：{count}（{seconds} 秒）",
+                  "{name}: {count} ({seconds} s)"),
+    "progress_unit": m("{name}：{count} {unit}（{seconds} 秒）", "{name}：{count} {unit}（{seconds} 秒）",
+                       "{name}: {count} {unit} ({seconds} s)"),
+    "importing": m("正在导入 {file}…", "正在匯入 {file}…", "importing {file}…"),
+    "migrating": m("正在迁移数据库…", "正在遷移資料庫…", "migrating the database…"),
+    "loading_guangdong": m("正在加载广东省行政区划…", "正在載入廣東省行政區劃…",
+                           "loading Guangdong divisions…"),
+    "loading_divisions": m("加载行政区划", "載入行政區劃", "loading divisions"),
+    "days": m("天", "天", "days"),
+    # files read by imports (core.tabular), tokens, cursors, permissions
+    "no_file": m("{file}：文件不存在", "{file}：檔案不存在", "{file}: no such file"),
+    "over_limit": m("{file}：{size} 字节，超过上限 {limit}（FANGKONG_IMPORT_MAX_BYTES）；请分批导入",
+                    "{file}：{size} 位元組，超過上限 {limit}（FANGKONG_IMPORT_MAX_BYTES）；請分批匯入",
+                    "{file}: {size} bytes is over the limit of {limit} "
+                    "(FANGKONG_IMPORT_MAX_BYTES); split the file into batches"),
+    "upload_over": m("{file}：超过上限 {limit} 字节（FANGKONG_IMPORT_MAX_BYTES）；请分批导入",
+                     "{file}：超過上限 {limit} 位元組（FANGKONG_IMPORT_MAX_BYTES）；請分批匯入",
+                     "{file}: over the limit of {limit} bytes (FANGKONG_IMPORT_MAX_BYTES); "
+                     "split the file into batches"),
+    "packs_missing": m("{count} 组记录所用的政策包版本不在磁盘上", "{count} 組記錄所用的政策包版本不在磁碟上",
+                       "{count} group(s) of records name a policy pack version that is not on "
+                       "disk"),
+    "file_empty": m("{file}：文件为空", "{file}：檔案為空", "{file}: the file is empty"),
+    "unknown_encoding": m("{file}：未知的编码 {encoding}", "{file}：未知的編碼 {encoding}",
+                          "{file}: unknown encoding {encoding}"),
+    "bad_text": m("{file}：第 {line} 行不是有效的 {encoding} 文本（字节 0x{byte}）。",
+                  "{file}：第 {line} 行不是有效的 {encoding} 文字（位元組 0x{byte}）。",
+                  "{file}: line {line} is not valid {encoding} text (byte 0x{byte})."),
+    "bad_text_gbk": m("{file}：第 {line} 行不是有效的 {encoding} 文本（字节 0x{byte}）。看来是 "
+                      "GBK/GB18030（中文 Windows 的 Excel 所存）：请另存为 UTF-8，或加 "
+                      "--encoding gb18030。",
+                      "{file}：第 {line} 行不是有效的 {encoding} 文字（位元組 0x{byte}）。看來是 "
+                      "GBK/GB18030（中文 Windows 的 Excel 所存）：請另存為 UTF-8，或加 "
+                      "--encoding gb18030。",
+                      "{file}: line {line} is not valid {encoding} text (byte 0x{byte}). It "
+                      "looks like GBK/GB18030 (as Excel saves it in Chinese Windows): re-save "
+                      "it as UTF-8, or pass --encoding gb18030."),
+    "not_text": m("不是此编码的有效文本", "不是此編碼的有效文字", "not valid text in this encoding"),
+    "no_header": m("{file}：没有表头行", "{file}：沒有表頭行", "{file}: no header line"),
+    "bad_csv": m("{file}:{line}：CSV 格式错误（{error}）", "{file}:{line}：CSV 格式錯誤（{error}）",
+                 "{file}:{line}: malformed CSV ({error})"),
+    "bad_xlsx": m("{file}：无法读取的 XLSX 工作簿（{error}）", "{file}：無法讀取的 XLSX 活頁簿（{error}）",
+                  "{file}: not a readable XLSX workbook ({error})"),
+    "bad_parquet": m("{file}：无法读取的 Parquet 文件（{error}）", "{file}：無法讀取的 Parquet 檔案（{error}）",
+                     "{file}: not a readable Parquet file ({error})"),
+    "sheet_empty": m("{file}：第一个工作表为空", "{file}：第一個工作表為空",
+                     "{file}: the first sheet is empty"),
+    "unknown_column": m("未知的列 {column}；应为以下若干项：{expected}",
+                        "未知的欄 {column}；應為以下若干項：{expected}",
+                        "unknown column {column}; expected some of: {expected}"),
+    "column_missing": m("缺少必需的列", "缺少必需的欄", "required column is missing"),
+    "column_twice": m("列重复出现", "欄重複出現", "column appears twice"),
+    "bad_header": m("{file}：表头行与本导入的要求不符", "{file}：表頭行與本匯入的要求不符",
+                    "{file}: the header line is not what this import expects"),
+    "extra_cells": m("{cells} 个单元格，但表头只有 {columns} 列",
+                     "{cells} 個儲存格，但表頭只有 {columns} 欄",
+                     "{cells} cells, but the header has {columns} columns"),
+    "file_problems": m("{file}：{count} 个问题，涉及 {lines} 行；未导入任何内容。请修正后重新导入。",
+                       "{file}：{count} 個問題，涉及 {lines} 行；未匯入任何內容。請修正後重新匯入。",
+                       "{file}: {count} problem(s) on {lines} line(s); nothing was imported. "
+                       "Fix them and import the file again."),
+    "file_problems_first": m("{file}：{count} 个问题，涉及 {lines} 行（列出前 {limit} 个）；未导入任何"
+                             "内容。请修正后重新导入。",
+                             "{file}：{count} 個問題，涉及 {lines} 行（列出前 {limit} 個）；未匯入任何"
+                             "內容。請修正後重新匯入。",
+                             "{file}: {count} problem(s) on {lines} line(s) (first {limit} listed); "
+                             "nothing was imported. Fix them and import the file again."),
+    "bad_cursor": m("游标无效", "游標無效", "bad cursor"),
+    "foreign_cursor": m("不是本 API 发出的游标", "不是本 API 發出的游標", "not a cursor this API issued"),
+    "token_expired": m("登录已过期：请在 /api/v1/auth/token 重新登录",
+                       "登入已過期：請在 /api/v1/auth/token 重新登入",
+                       "token expired: sign in again at /api/v1/auth/token"),
+    "token_invalid": m("令牌无效：请在 /api/v1/auth/token 登录", "權杖無效：請在 /api/v1/auth/token 登入",
+                       "invalid token: sign in at /api/v1/auth/token"),
+    "role_may_not": m("角色 {role} 无权执行 {perm}", "角色 {role} 無權執行 {perm}",
+                      "role {role} may not {perm}"),
+    "imported": m("{file}：{rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}",
+                  "{file}：{rows} 行，新增 {inserted}，更新 {updated}，未變 {unchanged}",
+                  "{file}: {rows} rows, {inserted} inserted, {updated} updated, {unchanged} "
+                  "unchanged"),
 })
 """Messages of the platform's own machinery (the API's error handlers, the CLI)."""
 
@@ -173,6 +299,15 @@ class Term:
 
     def __str__(self) -> str:
         return self.render("en")
+
+
+def value_term(labels: Mapping[str, Mapping[str, str]], value: object) -> Term:
+    """A vocabulary value (an enum's, as the API gives it): its label in Chinese (a domain's
+    ``LABELS``), the value itself in English."""
+    raw = str(getattr(value, "value", value))
+    texts = labels.get(raw, {})
+    return Term({"zh-Hans": texts.get("zh-Hans", raw), "zh-Hant": texts.get("zh-Hant", raw),
+                 "en": raw})
 
 
 def term(hans: str, en: str, hant: str | None = None) -> Term:

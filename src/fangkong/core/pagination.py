@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,9 +39,9 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded))
     except ValueError as exc:
-        raise Invalid("bad cursor", problems=[Problem("not a cursor this API issued",
-                                                      field="cursor")]) from exc
+        raise Invalid(CORE("bad_cursor"), problems=[Problem(CORE("foreign_cursor"),
+                                                            field="cursor")]) from exc
     if not isinstance(key, list) or len(key) != arity:
-        raise Invalid("bad cursor", problems=[Problem("not a cursor this API issued",
-                                                      field="cursor")])
+        raise Invalid(CORE("bad_cursor"), problems=[Problem(CORE("foreign_cursor"),
+                                                            field="cursor")])
     return key

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fangkong.core.clock import utc_now
 from fangkong.core.config import Settings
 from fangkong.core.errors import Unauthenticated
+from fangkong.core.messages import CORE
 
 _KEY_VERSION = b"\x01"
 
@@ -125,7 +126,7 @@ def read_token(settings: Settings, token: str) -> dict[str, Any]:
             options={"require": _REQUIRED_CLAIMS},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("token expired: sign in again at /api/v1/auth/token") from exc
+        raise Unauthenticated(CORE("token_expired")) from exc
     except jwt.PyJWTError as exc:
-        raise Unauthenticated("invalid token: sign in at /api/v1/auth/token") from exc
+        raise Unauthenticated(CORE("token_invalid")) from exc
     return claims

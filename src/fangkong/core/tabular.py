@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fangkong.core.errors import Invalid, Problem, TooLarge
+from fangkong.core.messages import CORE, joined
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -41,16 +42,16 @@ def read_source(source: Path | bytes, *, filename: str | None, max_bytes: int) -
     if isinstance(source, Path):
         name = filename or source.name
         if not source.is_file():
-            raise Invalid(f"{name}: no such file")
+            raise Invalid(CORE("no_file", file=name))
         size = source.stat().st_size
         if size > max_bytes:
-            raise TooLarge(f"{name}: {size:,} bytes is over the limit of {max_bytes:,} "
-                           "(FANGKONG_IMPORT_MAX_BYTES); split the file into batches")
+            raise TooLarge(CORE("over_limit", file=name, size=f"{size:,}",
+                                limit=f"{max_bytes:,}"))
         return name, source.read_bytes()
     name = filename or "upload"
     if len(source) > max_bytes:
-        raise TooLarge(f"{name}: {len(source):,} bytes is over the limit of {max_bytes:,} "
-                       "(FANGKONG_IMPORT_MAX_BYTES); split the file into batches")
+        raise TooLarge(CORE("over_limit", file=name, size=f"{len(source):,}",
+                            limit=f"{max_bytes:,}"))
     return name, source
 
 
@@ -65,7 +66,7 @@ def open_table(
 ) -> Table:
     name, data = read_source(source, filename=filename, max_bytes=max_bytes)
     if not data.strip():
-        raise Invalid(f"{name}: the file is empty")
+        raise Invalid(CORE("file_empty", file=name))
     if data.startswith(XLSX_MAGIC) or name.lower().endswith((".xlsx", ".xlsm")):
         header, rows = _xlsx(name, data)
     else:
@@ -79,20 +80,19 @@ def _decode(name: str, data: bytes, encoding: str | None) -> str:
         return data.decode(encoding or "utf-8-sig")
     except (UnicodeDecodeError, LookupError) as exc:
         if isinstance(exc, LookupError):
-            raise Invalid(f"{name}: unknown encoding {encoding!r}") from None
+            raise Invalid(CORE("unknown_encoding", file=name, encoding=repr(encoding))) from None
         line = data[: exc.start].count(b"\n") + 1
-        hint = ""
+        key = "bad_text"
         if encoding is None:
             try:
                 data.decode("gb18030")
-                hint = " It looks like GBK/GB18030 (as Excel saves it in Chinese Windows):" \
-                       " re-save it as UTF-8, or pass --encoding gb18030."
+                key = "bad_text_gbk"
             except UnicodeDecodeError:
                 pass
         raise Invalid(
-            f"{name}: line {line} is not valid {encoding or 'UTF-8'} text "
-            f"(byte 0x{data[exc.start]:02x}).{hint}",
-            problems=[Problem("not valid text in this encoding", file=name, line=line)],
+            CORE(key, file=name, line=line, encoding=encoding or "UTF-8",
+                 byte=f"{data[exc.start]:02x}"),
+            problems=[Problem(CORE("not_text"), file=name, line=line)],
         ) from None
 
 
@@ -105,14 +105,14 @@ def _csv(name: str, data: bytes, encoding: str | None
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        raise Invalid(f"{name}: no header line") from exc
+        raise Invalid(CORE("no_header", file=name)) from exc
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
             for record in reader:
                 yield reader.line_num, record
         except csv.Error as exc:
-            raise Invalid(f"{name}:{reader.line_num}: malformed CSV ({exc})",
+            raise Invalid(CORE("bad_csv", file=name, line=reader.line_num, error=exc),
                           problems=[Problem(str(exc), file=name, line=reader.line_num)]) from None
 
     return header, rows()
@@ -134,12 +134,12 @@ def _xlsx(name: str, data: bytes) -> tuple[list[str], Iterator[tuple[int, list[A
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise Invalid(f"{name}: not a readable XLSX workbook ({exc.__class__.__name__})") from None
+        raise Invalid(CORE("bad_xlsx", file=name, error=exc.__class__.__name__)) from None
     sheet = book.worksheets[0]
     it = sheet.iter_rows(values_only=True)
     first = next(it, None)
     if first is None:
-        raise Invalid(f"{name}: the first sheet is empty")
+        raise Invalid(CORE("sheet_empty", file=name))
     header = ["" if c is None else str(c) for c in first]
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -153,15 +153,14 @@ def _xlsx(name: str, data: bytes) -> tuple[list[str], Iterator[tuple[int, list[A
 def _check_header(name: str, header: list[str], expected: Sequence[str],
                   required: Sequence[str]) -> list[str]:
     columns = [h.strip().lower() for h in header]
-    problems = [Problem(f"unknown column {c!r}; expected some of: {', '.join(expected)}",
+    problems = [Problem(CORE("unknown_column", column=repr(c), expected=joined(expected)),
                         file=name, line=1, field=c) for c in columns if c and c not in expected]
-    problems += [Problem("required column is missing", file=name, line=1, field=c)
+    problems += [Problem(CORE("column_missing"), file=name, line=1, field=c)
                  for c in required if c not in columns]
     dupes = {c for c in columns if c and columns.count(c) > 1}
-    problems += [Problem("column appears twice", file=name, line=1, field=c) for c in dupes]
+    problems += [Problem(CORE("column_twice"), file=name, line=1, field=c) for c in dupes]
     if problems:
-        raise Invalid(f"{name}: the header line is not what this import expects",
-                      problems=problems)
+        raise Invalid(CORE("bad_header", file=name), problems=problems)
     return columns
 
 
@@ -208,17 +207,17 @@ class Collector:
         """The table's rows, with lines that have cells beyond the header reported."""
         for line, row in table.rows:
             if "__extra__" in row:
-                self.add(line, [Problem(f"{row['__extra__']} cells, but the header has "
-                                        f"{len(table.columns)} columns")])
+                self.add(line, [Problem(CORE("extra_cells", cells=row["__extra__"],
+                                             columns=len(table.columns)))])
                 continue
             yield line, row
 
     def check(self) -> None:
         if self.total:
-            shown = "" if self.total <= self.limit else f" (first {self.limit} listed)"
             raise Invalid(
-                f"{self.filename}: {self.total} problem(s) on {len(self.bad_lines)} line(s)"
-                f"{shown}; nothing was imported. Fix them and import the file again.",
+                CORE("file_problems" if self.total <= self.limit else "file_problems_first",
+                     file=self.filename, count=self.total, lines=len(self.bad_lines),
+                     limit=self.limit),
                 problems=self.problems,
             )
 

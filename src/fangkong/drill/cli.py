@@ -18,6 +18,7 @@ from fangkong.cliutil import (
     progress,
     say,
 )
+from fangkong.core.messages import CORE
 from fangkong.drill import report, service, strategy
 from fangkong.drill.messages import D
 
@@ -27,7 +28,7 @@ app = typer.Typer(help="Drills (平战结合): a simulated outbreak the platform
 
 def run_and_report(strategies: list[strategy.Strategy], out: Path, *, platform: bool,
                    quiet: bool = False) -> list[dict[str, object]]:
-    with progress("days", quiet=quiet) as tick:
+    with progress(CORE("days"), quiet=quiet) as tick:
         if platform:
             with db_session() as session:
                 runs = service.run(session, actor=cli_actor(), strategies=strategies, out=out,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
 from fangkong.drill.capacity import CapacityResponder
+from fangkong.drill.messages import D
 from fangkong.drill.platform import NewCase, Platform
 from fangkong.drill.responder import CLOSE, ROUTES, Responder
 from fangkong.drill.strategy import Strategy
@@ -494,7 +495,7 @@ class Drill:
     def _seed_agents(self) -> np.ndarray:
         o, city = self.s.outbreak, self.city
         if o.district not in city.district_codes:
-            raise Invalid(f"outbreak.district {o.district} is not a district of {city.name}")
+            raise Invalid(D("not_district", district=o.district, city=city.name))
         d = city.district_codes.index(o.district)
         pool = np.flatnonzero((city.district == d) & (city.key_group if o.key_group else True))
         if pool.size == 0:

@@ -3,7 +3,7 @@ records are in :mod:`fangkong.drill.names`)."""
 
 from __future__ import annotations
 
-from fangkong.core.messages import Catalogue, m
+from fangkong.core.messages import Catalogue, m, mt
 
 D = Catalogue("drill", {
     "cli.written": m("已写入 {metrics} 和 {report}", "已寫入 {metrics} 和 {report}",
@@ -21,4 +21,12 @@ D = Catalogue("drill", {
                      "removed drill run {run}: {counts}"),
     "cli.kept": m("保留（另一次演练仍在使用）：{counts}", "保留（另一次演練仍在使用）：{counts}",
                   "kept (another run lists them): {counts}"),
+    # errors
+    "no_file": mt("{path}：文件不存在", "{path}: no such file"),
+    "not_yaml": mt("{path}：不是有效的 YAML", "{path}: not valid YAML"),
+    "not_mapping": mt("{path}：应为策略参数的键值映射", "{path}: expected a mapping of strategy knobs"),
+    "invalid": mt("{path}：策略无效", "{path}: the strategy is not valid"),
+    "not_district": mt("outbreak.district {district} 不是{city}的区县",
+                       "outbreak.district {district} is not a district of {city}"),
+    "run_not_found": mt("演练记录 {run} 不存在", "drill run {run} not found"),
 })

@@ -26,6 +26,7 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import NotFound
+from fangkong.drill.messages import D
 from fangkong.drill.models import DrillRecord, DrillRun
 
 CHUNK = 900  # ids per IN list (SQLite's bound parameters)
@@ -141,7 +142,7 @@ def find(session: Session, run: str) -> DrillRun:
     if found is None and run.isdigit():
         found = session.get(DrillRun, int(run))
     if found is None:
-        raise NotFound(f"drill run {run} not found")
+        raise NotFound(D("run_not_found", run=run))
     return found
 
 

@@ -9,7 +9,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fangkong.core import validation
 from fangkong.core.errors import Invalid, Problem
+from fangkong.drill.messages import D
 
 
 class _Strict(BaseModel):
@@ -111,20 +113,20 @@ def _line(root: yaml.Node | None, loc: tuple[object, ...]) -> int | None:
 
 def load(path: Path) -> Strategy:
     if not path.exists():
-        raise Invalid(f"{path}: no such file")
+        raise Invalid(D("no_file", path=path))
     try:
         data = yaml.safe_load(path.read_text("utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise Invalid(f"{path}: not valid YAML", problems=[Problem(
+        raise Invalid(D("not_yaml", path=path), problems=[Problem(
             str(exc).splitlines()[0], file=path.name,
             line=mark.line + 1 if mark else None)]) from None
     if not isinstance(data, dict):
-        raise Invalid(f"{path}: expected a mapping of strategy knobs")
+        raise Invalid(D("not_mapping", path=path))
     try:
         return Strategy.model_validate(data)
     except ValidationError as exc:
         root = yaml.compose(path.read_text("utf-8"))
-        raise Invalid(f"{path}: the strategy is not valid", problems=[
-            Problem(str(e["msg"]), file=path.name, line=_line(root, tuple(e["loc"])),
-                    field=".".join(str(p) for p in e["loc"])) for e in exc.errors()]) from None
+        raise Invalid(D("invalid", path=path), problems=[
+            Problem(validation.text(e), file=path.name, line=_line(root, tuple(e["loc"])),
+                    field=validation.where(e["loc"])) for e in exc.errors()]) from None

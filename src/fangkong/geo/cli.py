@@ -3,6 +3,7 @@ from __future__ import annotations
 import typer
 
 from fangkong.cliutil import JsonOpt, console, db_session, emit, handle_errors, progress, say
+from fangkong.core.messages import CORE
 from fangkong.geo import service
 from fangkong.geo.messages import G
 
@@ -22,7 +23,7 @@ def load(
     def advance(_what: str, n: int) -> None:
         nonlocal done
         done += n
-        tick("loading divisions", done, None)
+        tick(CORE("loading_divisions"), done, None)
 
     with db_session() as session, progress(quiet=as_json, transient=True) as tick:
         report = service.load(session, province=province, progress=advance)

@@ -14,6 +14,7 @@ from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.errors import Invalid, Problem
 from fangkong.isolation import solver
 from fangkong.isolation.enums import MedicalLevel, SiteStatus, SiteType, StayKind
+from fangkong.isolation.messages import ISO
 from fangkong.isolation.models import Room, RoomNight, Site
 from fangkong.isolation.planning import PlanPerson, PlanSite
 from fangkong.isolation.schemas import BatchAssign, BatchResult, StayCreate
@@ -30,23 +31,23 @@ def _period(data: BatchAssign) -> tuple[date, date]:
     contacts = {p.role.value for p in data.people if p.role.value not in CASE_KIND}
     for role in contacts:
         if data.anchor is None:
-            raise Invalid("contacts follow the pack's plan: give its anchor date",
-                          problems=[Problem("required for contacts", field="anchor")])
+            raise Invalid(ISO("anchor_needed"),
+                          problems=[Problem(ISO("for_contacts"), field="anchor")])
         plan = policy.plan(data.pack, role, data.anchor)
         if plan.phases:
             starts.append(plan.phases[0].start)
             ends.append(plan.phases[0].end + timedelta(days=1))
     if any(p.role.value in CASE_KIND for p in data.people):
         if data.start_date is None or data.planned_end is None:
-            raise Invalid("cases stay from start_date to planned_end: give both",
-                          problems=[Problem("required for cases", field="planned_end")])
+            raise Invalid(ISO("case_dates"),
+                          problems=[Problem(ISO("for_cases"), field="planned_end")])
         if data.planned_end <= data.start_date:
-            raise Invalid("planned_end must be after start_date",
-                          problems=[Problem("not after start_date", field="planned_end")])
+            raise Invalid(ISO("end_after_start"),
+                          problems=[Problem(ISO("not_after_start"), field="planned_end")])
         starts.append(data.start_date)
         ends.append(data.planned_end)
     if not starts:
-        raise Invalid("nobody in the batch needs a room")
+        raise Invalid(ISO("nobody"))
     return min(starts), max(ends)
 
 
@@ -102,8 +103,8 @@ def assign_batch(session: Session, *, actor: Actor, data: BatchAssign,
               for k, p in enumerate(data.people)]
     refs = [p.ref for p in people]
     if len(set(refs)) != len(refs):
-        raise Invalid("a person appears twice in the batch", problems=[Problem(
-            "duplicate", field="people")])
+        raise Invalid(ISO("person_twice"), problems=[Problem(
+            ISO("duplicate"), field="people")])
     plan = solver.assign(people, plan_sites, rules, classes)
     by_ref = {p.person_ref: p for p in data.people}
     wanted: list[StayCreate] = []

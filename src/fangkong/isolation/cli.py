@@ -13,6 +13,7 @@ from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 from fangkong.isolation import service, transfers
 from fangkong.isolation.enums import MedicalLevel, SampleResult, SiteStatus, SiteType, StayKind
+from fangkong.isolation.messages import ISO
 from fangkong.isolation.schemas import (
     ReleaseResult,
     RoomSpec,
@@ -179,7 +180,7 @@ def stay_add(
         if site_id is not None:
             found = {r.label: r.id for r in service.rooms_of(session, site_id)}
             if room not in found:
-                raise Invalid(f"site {site_id} has no room {room!r}")
+                raise Invalid(ISO("no_room", site=site_id, room=repr(room)))
             room_id = found[room]
         stay = service.create_stay(session, actor=cli_actor(), data=StayCreate(
             person_ref=person, kind=kind, site_id=site_id, room_id=room_id, role=role,

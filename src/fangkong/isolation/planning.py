@@ -11,8 +11,10 @@ from typing import Any
 
 from fangkong.core.config import get_settings
 from fangkong.core.errors import Problem
+from fangkong.core.messages import joined
 from fangkong.core.tabular import Collector, open_table
 from fangkong.isolation.enums import AssignRole, MedicalLevel, Need, SiteType
+from fangkong.isolation.messages import ISO
 
 PEOPLE_COLUMNS = ["person_ref", "household_ref", "role", "needs", "lon", "lat", "case_ref"]
 PEOPLE_REQUIRED = ["person_ref", "role", "lon", "lat"]
@@ -61,11 +63,11 @@ def _coordinate(raw: dict[str, Any], field: str, limit: float,
     try:
         value = float(text)
     except ValueError:
-        problems.append(Problem(f"expected a number in degrees, got {text!r}" if text
-                                else "required", field=field))
+        problems.append(Problem(ISO("expected_degrees", raw=repr(text)) if text
+                                else ISO("required"), field=field))
         return 0.0
     if not math.isfinite(value) or not -limit <= value <= limit:
-        problems.append(Problem(f"{text} is outside -{limit:g}..{limit:g}", field=field))
+        problems.append(Problem(ISO("outside_limit", text=text, limit=f"{limit:g}"), field=field))
     return value
 
 
@@ -77,11 +79,11 @@ def _count(raw: dict[str, Any], field: str, low: int, high: int, default: int | 
     try:
         value = int(text)
     except ValueError:
-        problems.append(Problem(f"expected a whole number, got {text!r}" if text
-                                else "required", field=field))
+        problems.append(Problem(ISO("expected_whole", raw=repr(text)) if text
+                                else ISO("required"), field=field))
         return low
     if not low <= value <= high:
-        problems.append(Problem(f"{value} is outside {low}..{high}", field=field))
+        problems.append(Problem(ISO("outside_range", value=value, low=low, high=high), field=field))
     return value
 
 
@@ -93,8 +95,9 @@ def _choice(raw: dict[str, Any], field: str, enum: Any, problems: list[Problem],
     try:
         return enum(text)
     except ValueError:
-        problems.append(Problem(f"unknown value {text!r}; expected one of: "
-                                f"{', '.join(e.value for e in enum)}" if text else "required",
+        problems.append(Problem(ISO("unknown_value", raw=repr(text),
+                                    values=joined(e.value for e in enum))
+                                if text else ISO("required"),
                                 field=field))
         return None
 
@@ -110,9 +113,9 @@ def read_people(source: Path | bytes, filename: str | None = None) -> list[PlanP
         problems: list[Problem] = []
         ref = _text(raw, "person_ref")
         if not ref:
-            problems.append(Problem("required", field="person_ref"))
+            problems.append(Problem(ISO("required"), field="person_ref"))
         elif ref in seen:
-            problems.append(Problem(f"person_ref {ref} is already on line {seen[ref]}",
+            problems.append(Problem(ISO("ref_again", ref=ref, line=seen[ref]),
                                     field="person_ref"))
         else:
             seen[ref] = line
@@ -122,8 +125,8 @@ def read_people(source: Path | bytes, filename: str | None = None) -> list[PlanP
             try:
                 needs.add(Need(token))
             except ValueError:
-                problems.append(Problem(f"unknown need {token!r}; expected some of: "
-                                        f"{', '.join(n.value for n in Need)} (';'-separated)",
+                problems.append(Problem(ISO("unknown_need", raw=repr(token),
+                                            values=joined(n.value for n in Need)),
                                         field="needs"))
         lon = _coordinate(raw, "lon", 180, problems)
         lat = _coordinate(raw, "lat", 90, problems)
@@ -148,19 +151,17 @@ def read_sites(source: Path | bytes, filename: str | None = None) -> list[PlanSi
         problems: list[Problem] = []
         site_id = _text(raw, "site_id")
         if not site_id:
-            problems.append(Problem("required", field="site_id"))
+            problems.append(Problem(ISO("required"), field="site_id"))
         elif site_id == "home":
-            problems.append(Problem("'home' is the virtual site of home quarantine; give "
-                                    "another id", field="site_id"))
+            problems.append(Problem(ISO("home_reserved"), field="site_id"))
         elif site_id in seen:
-            problems.append(Problem(f"site_id {site_id} is already on line {seen[site_id]}",
+            problems.append(Problem(ISO("site_again", id=site_id, line=seen[site_id]),
                                     field="site_id"))
         else:
             seen[site_id] = line
         kind = _choice(raw, "type", SiteType, problems)
         if kind is SiteType.home:
-            problems.append(Problem("home is virtual (home quarantine needs no room); list "
-                                    "only real sites", field="type"))
+            problems.append(Problem(ISO("home_virtual"), field="type"))
         lon = _coordinate(raw, "lon", 180, problems)
         lat = _coordinate(raw, "lat", 90, problems)
         rooms = _count(raw, "rooms", 0, MAX_ROOMS, None, problems)
@@ -169,13 +170,13 @@ def read_sites(source: Path | bytes, filename: str | None = None) -> list[PlanSi
         accessible = _count(raw, "accessible_rooms", 0, MAX_ROOMS, 0, problems)
         level = _choice(raw, "medical_level", MedicalLevel, problems, MedicalLevel.none)
         if family > rooms:
-            problems.append(Problem(f"{family} family rooms but only {rooms} rooms",
+            problems.append(Problem(ISO("family_over", family=family, rooms=rooms),
                                     field="family_rooms"))
         if accessible > rooms:
-            problems.append(Problem(f"{accessible} accessible rooms but only {rooms} rooms",
+            problems.append(Problem(ISO("accessible_over", accessible=accessible, rooms=rooms),
                                     field="accessible_rooms"))
         if family and capacity < 2:
-            problems.append(Problem("a family room holds at least 2 people",
+            problems.append(Problem(ISO("family_two"),
                                     field="room_capacity"))
         if problems:
             collector.add(line, problems)

@@ -14,6 +14,7 @@ from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, Problem
+from fangkong.core.messages import Day, joined
 from fangkong.isolation import sampling, sites, stays
 from fangkong.isolation.enums import (
     PassengerClass,
@@ -24,6 +25,7 @@ from fangkong.isolation.enums import (
     TransferKind,
 )
 from fangkong.isolation.enums import TransferStatus as TStatus
+from fangkong.isolation.messages import ISO, label
 from fangkong.isolation.models import Room, RoomNight, Stay, StayTest, Transfer
 from fangkong.isolation.schemas import (
     ReleaseProposal,
@@ -40,19 +42,20 @@ def release(session: Session, *, actor: Actor, stay_id: int, on: date
     actor.require(Perm.isolation_write)
     stay = stays.get_stay(session, actor=actor, stay_id=stay_id, audit_read=False)
     if stay.status is StayStatus.released:
-        raise Conflict(f"stay {stay.id} was already released on {stay.actual_end}")
+        raise Conflict(ISO("already_released", id=stay.id,
+                           on=stay.actual_end and Day(stay.actual_end)))
     if on < stay.planned_end:
-        raise Conflict(f"stay {stay.id} runs until {stay.planned_end}; it cannot be released "
-                       f"on {on}", problems=[Problem("before the end of the period",
-                                                     field="on")])
+        raise Conflict(ISO("runs_until", id=stay.id, end=Day(stay.planned_end), on=Day(on)),
+                       problems=[Problem(ISO("before_end"), field="on")])
     missing = [t for t in sampling.tests_of(session, stay.id)
                if t.result is not SampleResult.negative]
     if missing:
         raise Conflict(
-            f"release refused: {len(missing)} required test(s) not negative: "
-            + ", ".join(f"{t.test_date} ({t.result.value})" for t in missing),
-            problems=[Problem(f"test of {t.test_date} is {t.result.value}", field="tests")
-                      for t in missing])
+            ISO("release_refused", count=len(missing), tests=joined(
+                ISO("test_result", day=Day(t.test_date), result=label(t.result))
+                for t in missing)),
+            problems=[Problem(ISO("test_is", day=Day(t.test_date), result=label(t.result)),
+                              field="tests") for t in missing])
     stay.status, stay.actual_end, stay.released_at = StayStatus.released, on, utc_now()
     if stay.room_id is not None:
         for row in session.scalars(select(RoomNight).where(RoomNight.stay_id == stay.id,
@@ -179,23 +182,23 @@ def move_stay(session: Session, *, actor: Actor, stay_id: int, to_site_id: int,
     actor.require(Perm.isolation_write)
     stay = stays.get_stay(session, actor=actor, stay_id=stay_id, audit_read=False)
     if stay.status is not StayStatus.active:
-        raise Conflict(f"stay {stay.id} is {stay.status.value}")
+        raise Conflict(ISO("stay_is", id=stay.id, status=label(stay.status)))
     if not stay.start_date <= on:
-        raise Invalid("the move is before the stay starts", problems=[Problem(
-            f"expected {stay.start_date} or later", field="on")])
+        raise Invalid(ISO("move_before_start"), problems=[Problem(
+            ISO("expected_from", day=Day(stay.start_date)), field="on")])
     site = sites.get_site(session, actor=actor, site_id=to_site_id)
     room = session.get(Room, to_room_id)
     if room is None or room.site_id != site.id:
-        raise Invalid(f"room {to_room_id} is not a room of site {site.code}",
-                      problems=[Problem("not in this site", field="to_room_id")])
+        raise Invalid(ISO("room_not_of_site", room=to_room_id, site=site.code),
+                      problems=[Problem(ISO("not_in_site"), field="to_room_id")])
     if site.status is not SiteStatus.active:
-        raise Conflict(f"site {site.code} is {site.status.value}: activate it first")
+        raise Conflict(ISO("site_inactive", site=site.code, status=label(site.status)))
     stays.check_kind(kind, site)
     stays.lock_rooms(session, [room.id])
     end = planned_end or max(stay.planned_end, on + timedelta(days=1))
     if end <= on:
-        raise Invalid("planned_end must be after the move", problems=[Problem(
-            "not after on", field="planned_end")])
+        raise Invalid(ISO("end_after_move"), problems=[Problem(
+            ISO("not_after_on"), field="planned_end")])
     for row in session.scalars(select(RoomNight).where(RoomNight.stay_id == stay.id,
                                                        RoomNight.night >= on)):
         session.delete(row)

@@ -22,8 +22,10 @@ from typing import Any
 
 from fangkong.core.config import get_settings
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import joined
 from fangkong.core.tabular import Collector, open_table
 from fangkong.isolation.enums import AssignRole
+from fangkong.isolation.messages import ISO
 from fangkong.isolation.planning import PlanSite
 from fangkong.isolation.schemas import NotPlaced, Route, RoutePlan, RouteStop
 from fangkong.isolation.solver import haversine_km
@@ -75,10 +77,10 @@ def _minute(raw: dict[str, Any], field: str, default: int, problems: list[Proble
         else:
             value = int(text)
     except ValueError:
-        problems.append(Problem(f"expected HH:MM or minutes, got {text!r}", field=field))
+        problems.append(Problem(ISO("expected_minutes", raw=repr(text)), field=field))
         return default
     if not 0 <= value <= HORIZON_MIN:
-        problems.append(Problem(f"{text} is outside the day (00:00..24:00)", field=field))
+        problems.append(Problem(ISO("outside_day", text=text), field=field))
     return value
 
 
@@ -87,11 +89,11 @@ def _float(raw: dict[str, Any], field: str, limit: float, problems: list[Problem
     try:
         value = float(text)
     except ValueError:
-        problems.append(Problem(f"expected a number, got {text!r}" if text else "required",
+        problems.append(Problem(ISO("expected_number", raw=repr(text)) if text else ISO("required"),
                                 field=field))
         return 0.0
     if not math.isfinite(value) or abs(value) > limit:
-        problems.append(Problem(f"{text} is outside -{limit:g}..{limit:g}", field=field))
+        problems.append(Problem(ISO("outside_limit", text=text, limit=f"{limit:g}"), field=field))
     return value
 
 
@@ -107,22 +109,22 @@ def read_requests(source: Path | bytes, sites: list[PlanSite],
         problems: list[Problem] = []
         ref = str(raw.get("person_ref") or "").strip()
         if not ref or ref in seen:
-            problems.append(Problem("required" if not ref else f"{ref} appears twice",
+            problems.append(Problem(ISO("required") if not ref else ISO("twice", value=ref),
                                     field="person_ref"))
         seen.add(ref)
         role_text = str(raw.get("role") or "").strip()
         role = AssignRole(role_text) if role_text in AssignRole.__members__ else None
         if role is None:
-            problems.append(Problem(f"unknown role {role_text!r}", field="role"))
+            problems.append(Problem(ISO("unknown_role", raw=repr(role_text)), field="role"))
         site_id = str(raw.get("site_id") or "").strip()
         if site_id not in known:
-            problems.append(Problem(f"unknown site {site_id!r} (not in the sites file)",
+            problems.append(Problem(ISO("unknown_site", raw=repr(site_id)),
                                     field="site_id"))
         lon, lat = _float(raw, "lon", 180, problems), _float(raw, "lat", 90, problems)
         earliest = _minute(raw, "earliest", 0, problems)
         latest = _minute(raw, "latest", HORIZON_MIN, problems)
         if latest < earliest:
-            problems.append(Problem("latest is before earliest", field="latest"))
+            problems.append(Problem(ISO("latest_first"), field="latest"))
         if problems:
             collector.add(line, problems)
             continue
@@ -142,19 +144,20 @@ def read_vehicles(source: Path | bytes, filename: str | None = None) -> list[Veh
         problems: list[Problem] = []
         vid = str(raw.get("vehicle_id") or "").strip()
         if not vid or vid in seen:
-            problems.append(Problem("required" if not vid else f"{vid} appears twice",
+            problems.append(Problem(ISO("required") if not vid else ISO("twice", value=vid),
                                     field="vehicle_id"))
         seen.add(vid)
         kind = str(raw.get("kind") or "").strip()
         if kind not in VEHICLE_KINDS:
-            problems.append(Problem(f"unknown kind {kind!r}; expected one of: "
-                                    f"{', '.join(VEHICLE_KINDS)}", field="kind"))
+            problems.append(Problem(ISO("unknown_kind", raw=repr(kind),
+                                        values=joined(VEHICLE_KINDS)),
+                                    field="kind"))
         try:
             capacity = int(str(raw.get("capacity") or ""))
             if not 1 <= capacity <= 100:
                 raise ValueError
         except ValueError:
-            problems.append(Problem("expected a whole number 1..100", field="capacity"))
+            problems.append(Problem(ISO("capacity"), field="capacity"))
             capacity = 1
         lon, lat = _float(raw, "lon", 180, problems), _float(raw, "lat", 90, problems)
         if problems:
@@ -204,7 +207,7 @@ def plan_routes(requests: list[Request], sites: list[PlanSite], vehicles: list[V
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # imported when used
 
     if not vehicles:
-        raise Invalid("the vehicles file lists no vehicle")
+        raise Invalid(ISO("no_vehicle"))
     jobs, unserved = batches(requests, sites, vehicles)
     # nodes: 0..V-1 vehicle bases, then a pickup and a dropoff per batch
     points = [(v.lon, v.lat) for v in vehicles]
@@ -269,7 +272,7 @@ def plan_routes(requests: list[Request], sites: list[PlanSite], vehicles: list[V
     params.time_limit.FromMilliseconds(int(seconds * 1000))
     solution = routing.SolveWithParameters(params)
     if solution is None:
-        raise Invalid("no transfer plan found (the routing solver found no solution)")
+        raise Invalid(ISO("no_route"))
     routes, total, served = [], 0.0, set()
     for v, vehicle in enumerate(vehicles):
         index, stops, dist = routing.Start(v), [], 0

@@ -18,7 +18,9 @@ from fangkong.core.clock import utc_now
 from fangkong.core.config import get_settings
 from fangkong.core.db import insert_many_ids
 from fangkong.core.errors import Invalid, NotFound, Problem
+from fangkong.core.messages import Day, joined
 from fangkong.isolation.enums import SampleResult, StayStatus
+from fangkong.isolation.messages import ISO
 from fangkong.isolation.models import Stay, StayTest
 from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
@@ -94,12 +96,13 @@ def _stay_tests(session: Session, actor: Actor, wanted: Sequence[tuple[int, date
     out = []
     for stay_id, test_date in wanted:
         if stay_id not in stays:
-            raise NotFound(f"stay {stay_id} not found")
+            raise NotFound(ISO("stay_not_found", id=stay_id))
         test = tests.get((stay_id, test_date))
         if test is None:
             dates = sorted(d for s, d in tests if s == stay_id)
-            raise Invalid(f"stay {stay_id} has no test on {test_date}", problems=[Problem(
-                f"expected one of: {', '.join(str(d) for d in dates)}", field="test_date")])
+            raise Invalid(ISO("no_test_on", id=stay_id, day=Day(test_date)), problems=[Problem(
+                ISO("expected_one_of", values=joined(Day(d) for d in dates)),
+                field="test_date")])
         out.append(test)
     return out
 

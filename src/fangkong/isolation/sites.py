@@ -16,11 +16,13 @@ from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.config import get_settings
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.geo import service as geo
 from fangkong.isolation.enums import (
     SiteStatus,
     SiteType,
 )
+from fangkong.isolation.messages import ISO
 from fangkong.isolation.models import Room, RoomNight, Site
 from fangkong.isolation.schemas import (
     OccupancyDay,
@@ -33,11 +35,11 @@ def create_site(session: Session, *, actor: Actor, data: SiteCreate) -> Site:
     actor.require(Perm.isolation_write)
     geo.get(session, data.division_code)
     if not actor.covers(data.division_code):
-        raise Invalid("the site's division is outside your jurisdiction", problems=[
-            Problem("outside your jurisdiction", field="division_code")])
+        raise Invalid(ISO("site_outside"), problems=[
+            Problem(CORE("outside_jurisdiction"), field="division_code")])
     if session.scalar(select(Site.id).where(Site.code == data.code)) is not None:
-        raise Conflict(f"a site with code {data.code} already exists",
-                       problems=[Problem("already exists", field="code")])
+        raise Conflict(ISO("site_exists", code=data.code),
+                       problems=[Problem(CORE("already_exists"), field="code")])
     site = Site(**data.model_dump(exclude={"rooms"}), created_at=utc_now())
     session.add(site)
     session.flush()
@@ -53,7 +55,7 @@ def get_site(session: Session, *, actor: Actor, site_id: int) -> Site:
     site = session.scalar(scope(select(Site).where(Site.id == site_id), actor,
                                 Site.division_code))
     if site is None:
-        raise NotFound(f"site {site_id} not found")
+        raise NotFound(ISO("site_not_found", id=site_id))
     return site
 
 
@@ -115,7 +117,7 @@ def occupancy(session: Session, *, actor: Actor, site_id: int, start: date, end:
     from the room-night rows that also forbid double booking."""
     site = get_site(session, actor=actor, site_id=site_id)
     if end < start or (end - start).days > 366:
-        raise Invalid("give a range of at most a year, start before end")
+        raise Invalid(ISO("range"))
     rooms, beds = session.execute(select(func.count(Room.id), func.coalesce(
         func.sum(Room.capacity), 0)).where(Room.site_id == site.id)).one()
     rows = session.execute(

@@ -19,6 +19,7 @@ from fangkong.core.auth import Actor, Perm, scope
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import Day, joined
 from fangkong.isolation import sampling
 from fangkong.isolation.enums import (
     SampleResult,
@@ -27,6 +28,7 @@ from fangkong.isolation.enums import (
     StayKind,
     StayStatus,
 )
+from fangkong.isolation.messages import ISO, label
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest
 from fangkong.isolation.schemas import (
     StayCreate,
@@ -86,17 +88,15 @@ def book(session: Session, bookings: Sequence[tuple[Stay, Room]]) -> None:
         for night in nights:
             for _, other_household, other_stay in mine.get(night, []):
                 if not room.family or other_household is None or other_household != household:
-                    raise Conflict(f"room {room.label} is already booked on {night} (stay "
-                                   f"{other_stay})" + ("" if room.family else
-                                                       ": a room that is not a family room "
-                                                       "holds one person"),
-                                   problems=[Problem("already booked", field="room_id")])
+                    raise Conflict(ISO("booked" if room.family else "booked_single",
+                                       room=room.label, night=Day(night), stay=other_stay),
+                                   problems=[Problem(ISO("already_booked"), field="room_id")])
         for night in nights:
             used = {slot for slot, _, _ in mine.get(night, [])}
             free = [s for s in range(room.capacity) if s not in used]
             if not free:
-                raise Conflict(f"family room {room.label} is full on {night}",
-                               problems=[Problem("full", field="room_id")])
+                raise Conflict(ISO("family_full", room=room.label, night=Day(night)),
+                               problems=[Problem(ISO("full"), field="room_id")])
             mine.setdefault(night, []).append((free[0], household, stay.id))
             rows.append({"room_id": room.id, "night": night, "slot": free[0],
                          "stay_id": stay.id, "household_ref": household})
@@ -105,9 +105,8 @@ def book(session: Session, bookings: Sequence[tuple[Stay, Room]]) -> None:
             session.execute(insert(RoomNight), rows)
     except IntegrityError:
         labels = sorted({room.label for _, room in bookings})
-        raise Conflict(f"room {', '.join(labels[:10])} was booked by someone else at the same "
-                       "moment; choose another room", problems=[Problem(
-                           "already booked", field="room_id")]) from None
+        raise Conflict(ISO("booked_meanwhile", rooms=joined(labels[:10])), problems=[Problem(
+                           ISO("already_booked"), field="room_id")]) from None
 
 
 
@@ -119,8 +118,8 @@ def check_kind(kind: StayKind, site: Site) -> None:
     (quarantine) never in a hospital."""
     infected = kind in (StayKind.isolation, StayKind.treatment)
     if infected == (site.type in QUARANTINE_SITES):
-        raise Invalid(f"a stay of kind {kind.value} does not belong in a {site.type.value}",
-                      problems=[Problem("wrong kind of site", field="site_id")])
+        raise Invalid(ISO("wrong_site_kind", kind=label(kind), site=label(site.type)),
+                      problems=[Problem(ISO("wrong_kind"), field="site_id")])
 
 
 def create_stay(session: Session, *, actor: Actor, data: StayCreate) -> Stay:
@@ -140,8 +139,8 @@ def create_stays(session: Session, *, actor: Actor, data: Sequence[StayCreate]) 
     ids = persons.ids_by_ref(session, actor=actor, refs={d.person_ref for d in items})
     for k, d in enumerate(items):
         if d.person_ref not in ids:
-            raise Invalid(f"no person with ref {d.person_ref} in your jurisdiction",
-                          problems=[Problem("unknown", field=f"person_ref{at(k)}")])
+            raise Invalid(ISO("no_person", ref=d.person_ref),
+                          problems=[Problem(ISO("unknown"), field=f"person_ref{at(k)}")])
     homes = persons.homes(session, set(ids.values()))
     sites: dict[int, Site] = {}
     rooms: dict[int, Room] = {}
@@ -155,11 +154,11 @@ def create_stays(session: Session, *, actor: Actor, data: Sequence[StayCreate]) 
             sites[d.site_id] = get_site(session, actor=actor, site_id=d.site_id)
         site = sites[d.site_id]
         if site.status is not SiteStatus.active:
-            raise Conflict(f"site {site.code} is {site.status.value}: activate it first")
+            raise Conflict(ISO("site_inactive", site=site.code, status=label(site.status)))
         room = rooms.get(d.room_id or 0)
         if room is None or room.site_id != site.id:
-            raise Invalid(f"room {d.room_id} is not a room of site {site.code}",
-                          problems=[Problem("not in this site", field=f"room_id{at(k)}")])
+            raise Invalid(ISO("room_not_of_site", room=d.room_id, site=site.code),
+                          problems=[Problem(ISO("not_in_site"), field=f"room_id{at(k)}")])
         check_kind(d.kind, site)
     lock_rooms(session, wanted)
     plans: dict[tuple[str | None, str, date], Any] = {}
@@ -178,8 +177,8 @@ def create_stays(session: Session, *, actor: Actor, data: Sequence[StayCreate]) 
                 plans[key] = policy.plan(d.pack, d.role, d.anchor)
             plan = plans[key]
             if not plan.phases:
-                raise Invalid(f"the pack manages no plan for role {d.role}",
-                              problems=[Problem(plan.explanation or "unmanaged",
+                raise Invalid(ISO("no_plan", role=d.role),
+                              problems=[Problem(plan.explanation or ISO("unmanaged"),
                                                 field=f"role{at(k)}")])
             phase = plan.phases[0]
             start, end = phase.start, phase.end + timedelta(days=1)
@@ -245,7 +244,7 @@ def get_stay(session: Session, *, actor: Actor, stay_id: int, audit_read: bool =
     stay = session.scalar(scope(select(Stay).where(Stay.id == stay_id), actor,
                                 Stay.division_code))
     if stay is None:
-        raise NotFound(f"stay {stay_id} not found")
+        raise NotFound(ISO("stay_not_found", id=stay_id))
     if audit_read:
         audit.record(session, actor, action="read", record_type="iso_stay",
                      record_ids=[stay.id], fields=STAY_FIELDS)

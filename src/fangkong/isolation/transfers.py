@@ -17,6 +17,7 @@ from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE, joined
 from fangkong.geo import service as geo
 from fangkong.isolation.enums import (
     MedicalLevel,
@@ -26,6 +27,7 @@ from fangkong.isolation.enums import (
     TransferStatus,
     VehicleKind,
 )
+from fangkong.isolation.messages import ISO, label
 from fangkong.isolation.models import Room, RoomNight, Site, Transfer, Vehicle
 from fangkong.isolation.schemas import (
     BedsRow,
@@ -53,11 +55,11 @@ def create_vehicle(session: Session, *, actor: Actor, data: VehicleCreate) -> Ve
     actor.require(Perm.isolation_write)
     geo.get(session, data.division_code)
     if not actor.covers(data.division_code):
-        raise Invalid("the vehicle's division is outside your jurisdiction",
-                      problems=[Problem("outside your jurisdiction", field="division_code")])
+        raise Invalid(ISO("vehicle_outside"),
+                      problems=[Problem(CORE("outside_jurisdiction"), field="division_code")])
     if session.scalar(select(Vehicle.id).where(Vehicle.code == data.code)) is not None:
-        raise Conflict(f"a vehicle with code {data.code} already exists",
-                       problems=[Problem("already exists", field="code")])
+        raise Conflict(ISO("vehicle_exists", code=data.code),
+                       problems=[Problem(CORE("already_exists"), field="code")])
     vehicle = Vehicle(**data.model_dump(), in_service=True, created_at=utc_now())
     session.add(vehicle)
     session.flush()
@@ -86,18 +88,19 @@ def request_many(session: Session, *, actor: Actor, data: Sequence[TransferCreat
     sites: dict[int, Site | None] = {}
     for k, d in enumerate(items):
         if d.person_ref not in ids:
-            raise Invalid(f"no person with ref {d.person_ref} in your jurisdiction",
-                          problems=[Problem("unknown", field=f"person_ref{at(k)}")])
+            raise Invalid(ISO("no_person", ref=d.person_ref),
+                          problems=[Problem(ISO("unknown"), field=f"person_ref{at(k)}")])
         if d.to_site_id not in sites:
             sites[d.to_site_id] = session.scalar(scope(select(Site).where(
                 Site.id == d.to_site_id), actor, Site.division_code))
         site = sites[d.to_site_id]
         if site is None:
-            raise NotFound(f"site {d.to_site_id} not found")
+            raise NotFound(ISO("site_not_found", id=d.to_site_id))
         allowed = HOSPITALS if d.passenger_class is PassengerClass.case else QUARANTINE
         if site.type not in allowed:
-            raise Invalid(f"a {d.passenger_class.value} is not taken to a {site.type.value}",
-                          problems=[Problem(f"expected one of: {', '.join(allowed)}",
+            raise Invalid(ISO("not_taken_to", passenger=label(d.passenger_class),
+                              site=label(site.type)),
+                          problems=[Problem(ISO("expected_one_of", values=joined(allowed)),
                                             field=f"to_site_id{at(k)}")])
     now = utc_now()
     made = []
@@ -121,7 +124,7 @@ def _transfer(session: Session, actor: Actor, transfer_id: int) -> Transfer:
     found = session.scalar(scope(select(Transfer).where(Transfer.id == transfer_id), actor,
                                  Transfer.division_code))
     if found is None:
-        raise NotFound(f"transfer {transfer_id} not found")
+        raise NotFound(ISO("transfer_not_found", id=transfer_id))
     return found
 
 
@@ -132,32 +135,32 @@ def dispatch(session: Session, *, actor: Actor, vehicle_id: int, transfer_ids: l
     be over capacity."""
     actor.require(Perm.isolation_write)
     if not transfer_ids:
-        raise Invalid("give at least one transfer")
+        raise Invalid(ISO("give_transfer"))
     query = select(Vehicle).where(Vehicle.id == vehicle_id)
     if is_postgres(session):
         query = query.with_for_update()  # two dispatchers of one vehicle wait for each other
     vehicle = session.scalar(scope(query, actor, Vehicle.division_code))
     if vehicle is None or not vehicle.in_service:
-        raise NotFound(f"vehicle {vehicle_id} not found or out of service")
+        raise NotFound(ISO("vehicle_not_found", id=vehicle_id))
     batch = [_transfer(session, actor, t) for t in dict.fromkeys(transfer_ids)]
     aboard = list(session.scalars(select(Transfer).where(
         Transfer.vehicle_id == vehicle.id, Transfer.status == TransferStatus.dispatched)))
-    problems = [Problem(f"transfer {t.id} is {t.status.value}", field="transfer_ids")
+    problems = [Problem(ISO("transfer_is", id=t.id, status=label(t.status)), field="transfer_ids")
                 for t in batch if t.status is not TransferStatus.planned]
     carries = CARRIES[vehicle.kind]
-    problems += [Problem(f"transfer {t.id} is a {t.passenger_class.value}; a "
-                         f"{vehicle.kind.value} carries {carries.value}s only",
+    problems += [Problem(ISO("carries_only", id=t.id, passenger=label(t.passenger_class),
+                             vehicle=label(vehicle.kind), carries=label(carries)),
                          field="transfer_ids")
                  for t in batch if t.passenger_class is not carries]
     classes = {t.passenger_class for t in batch + aboard}
     if len(classes) > 1:
-        problems.append(Problem("cases and contacts never share a vehicle",
+        problems.append(Problem(ISO("never_share"),
                                 field="transfer_ids"))
     if len(batch) + len(aboard) > vehicle.capacity:
-        problems.append(Problem(f"{len(aboard)} aboard + {len(batch)} is over the capacity of "
-                                f"{vehicle.capacity}", field="transfer_ids"))
+        problems.append(Problem(ISO("over_capacity", aboard=len(aboard), batch=len(batch),
+                                    capacity=vehicle.capacity), field="transfer_ids"))
     if problems:
-        raise Conflict(f"vehicle {vehicle.code} cannot take this batch", problems=problems)
+        raise Conflict(ISO("cannot_take", code=vehicle.code), problems=problems)
     ref = uuid.uuid4().hex[:12]
     for t in batch:
         t.status, t.vehicle_id, t.dispatched_at, t.batch_ref = (TransferStatus.dispatched,
@@ -183,8 +186,8 @@ def arrive_many(session: Session, *, actor: Actor, arrivals: Sequence[tuple[int,
     counts = Counter(t for t, _ in arrivals)
     twice = sorted(t for t, n in counts.items() if n > 1)
     if twice:
-        raise Invalid("a transfer arrives only once: it is given twice", problems=[
-            Problem(f"transfer {t} is given more than once", field="arrivals")
+        raise Invalid(ISO("arrives_once"), problems=[
+            Problem(ISO("given_twice", id=t), field="arrivals")
             for t in twice[:50]])
     wanted = sorted(counts)
     found: dict[int, Transfer] = {}
@@ -194,12 +197,12 @@ def arrive_many(session: Session, *, actor: Actor, arrivals: Sequence[tuple[int,
     for transfer_id, at in arrivals:
         transfer = found.get(transfer_id)
         if transfer is None:
-            raise NotFound(f"transfer {transfer_id} not found")
+            raise NotFound(ISO("transfer_not_found", id=transfer_id))
         if transfer.status is not TransferStatus.dispatched:
-            raise Conflict(f"transfer {transfer.id} is {transfer.status.value}, not dispatched")
+            raise Conflict(ISO("not_dispatched", id=transfer.id, status=label(transfer.status)))
         if transfer.dispatched_at and at < transfer.dispatched_at:
-            raise Invalid("arrival before dispatch", problems=[Problem("before dispatch",
-                                                                       field="at")])
+            raise Invalid(ISO("arrival_before"), problems=[Problem(ISO("before_dispatch"),
+                                                                  field="at")])
     for transfer_id, at in arrivals:
         found[transfer_id].status, found[transfer_id].arrived_at = TransferStatus.arrived, at
     session.flush()

@@ -50,6 +50,7 @@ from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector, open_table, read_source
 from fangkong.person import records
 from fangkong.person.merge import CHUNK, Batch, Clock
+from fangkong.person.messages import PM
 from fangkong.person.schemas import ImportReport
 
 COLUMNS = [c for c in records.FIELDS]
@@ -155,18 +156,18 @@ def _check_lines(actor: Actor, collector: Collector,
     for n, (line, values, problems) in enumerate(lines, start=1):
         ref, number = values.get("ref"), values.get("id_number")
         if ref in refs:
-            problems = [*problems, Problem(f"ref {ref} is already on line {refs[ref]}",
+            problems = [*problems, Problem(PM("ref_again", ref=ref, line=refs[ref]),
                                            field="ref")]
         elif ref:
             refs[ref] = line
         if number in numbers:
-            problems = [*problems, Problem(f"same ID number as line {numbers[number]}",
+            problems = [*problems, Problem(PM("same_id", line=numbers[number]),
                                            field="id_number")]
         elif number:
             numbers[number] = line
         code = values.get("division_code")
         if code and not everywhere and not actor.covers(code):
-            problems = [*problems, Problem(f"division {code} is outside your jurisdiction",
+            problems = [*problems, Problem(PM("outside", code=code),
                                            field="division_code")]
         if problems:
             collector.add(line, problems)

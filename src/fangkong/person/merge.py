@@ -28,6 +28,7 @@ from fangkong.core.tabular import Collector
 from fangkong.geo import service as geo
 from fangkong.person import records, staging
 from fangkong.person.enums import IdType, Sex
+from fangkong.person.messages import PM
 from fangkong.person.models import Person
 from fangkong.person.schemas import ImportReport
 from fangkong.person.service import cipher, digest_key
@@ -392,15 +393,14 @@ class Batch:
         self._wait()
         t = self.clock.add("waiting for the database", t)
         for line, code in self.unknown:
-            self.collector.add(line, [Problem(f"unknown division code {code}",
+            self.collector.add(line, [Problem(PM("unknown_division", code=code),
                                               field="division_code")])
         self.collector.check()
         for line in self.taken:
-            self.collector.add(line, [Problem("ID number already recorded for another person",
+            self.collector.add(line, [Problem(PM("id_recorded"),
                                               field="id_number")])
         for line in self.hidden:
-            self.collector.add(line, [Problem("this ref cannot be written from your "
-                                              "jurisdiction", field="ref")])
+            self.collector.add(line, [Problem(PM("ref_hidden"), field="ref")])
         self.collector.check()
         if self.postgres:
             self.session.execute(text("ANALYZE person"))
@@ -471,6 +471,5 @@ def merge(session: Session, stage: Table, *, new_only: bool) -> None:
 
 def _conflict(error: BaseException | None) -> Conflict:
     return Conflict(
-        "persons with the same refs or ID numbers were written by someone else while this "
-        "file was imported; nothing was imported: import the file again",
+        PM("written_meanwhile"),
         problems=[Problem(str(error).splitlines()[0], field="ref")])

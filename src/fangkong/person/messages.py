@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fangkong.core.messages import Catalogue, m
+from fangkong.core.messages import Catalogue, m, mt
 
 PM = Catalogue("person", {
     "unknown_division": m("未知的行政区划代码 {code}", "未知的行政區劃代碼 {code}",
@@ -21,4 +21,25 @@ PM = Catalogue("person", {
     "identifiers": m("只有可编辑人员信息的角色才能查看未脱敏的证件号码和电话",
                      "只有可編輯人員資訊的角色才能檢視未遮罩的證件號碼和電話",
                      "only roles that may edit persons may see unmasked identifiers"),
+    # imports of persons and of their stays (where they live or stay)
+    "ref_again": mt("编号 {ref} 已在第 {line} 行出现", "ref {ref} is already on line {line}"),
+    "same_id": mt("证件号码与第 {line} 行相同", "same ID number as line {line}"),
+    "id_recorded": mt("证件号码已登记给另一人员", "ID number already recorded for another person"),
+    "ref_hidden": mt("您的辖区不能写入此编号", "this ref cannot be written from your jurisdiction"),
+    "written_meanwhile": mt("导入本文件期间，他人写入了编号或证件号码相同的人员；未导入任何内容："
+                            "请重新导入",
+                            "persons with the same refs or ID numbers were written by someone "
+                            "else while this file was imported; nothing was imported: import "
+                            "the file again"),
+    "required": mt("必填", "is required"),
+    "no_person_ref": mt("没有编号为 {ref} 的人员", "no person with ref {ref}"),
+    "person_ref_not_found": mt("人员 {ref} 不存在", "person {ref} not found"),
+    "before_since": mt("早于 since", "is before since"),
+    "same_stay": mt("人员、行政区划和 since 与第 {line} 行相同",
+                    "same person, division and since as line {line}"),
+    "one_of_two": mt("请给出 person_ref 或 id_number（二者之一）",
+                     "give person_ref or id_number (one of them)"),
+    "stay_invalid": mt("居住申请无效", "the stay request is not valid"),
+    "stay_not_found": mt("居住申请 {id} 不存在", "stay request {id} not found"),
+    "stay_already": mt("居住申请 {id} 已是“{status}”状态", "stay request {id} is {status} already"),
 })

@@ -51,6 +51,7 @@ from fangkong.geo import service as geo
 from fangkong.person import records
 from fangkong.person import service as persons
 from fangkong.person.enums import IdType
+from fangkong.person.messages import PM
 from fangkong.person.models import Person
 from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
@@ -169,7 +170,7 @@ def list_for(session: Session, *, actor: Actor, person_ref: str) -> list[StayRea
         Person.ref == person_ref, or_(persons.readable_clause(actor), exists().where(
             PersonStay.person_id == Person.id, here))))
     if person_id is None:
-        raise NotFound(f"person {person_ref} not found")
+        raise NotFound(PM("person_ref_not_found", ref=person_ref))
     rows = session.execute(select(PersonStay).where(PersonStay.person_id == person_id, here)
                            .order_by(PersonStay.since.desc())).scalars()
     return [StayRead(person_ref=person_ref, division_code=s.division_code, since=s.since,
@@ -191,9 +192,9 @@ def import_file(session: Session, *, actor: Actor, source: Path | bytes,
         ref = str(raw.get("person_ref") or "").strip()
         code = str(raw.get("division_code") or "").strip()
         if not ref:
-            problems.append(Problem("is required", field="person_ref"))
+            problems.append(Problem(PM("required"), field="person_ref"))
         if not code:
-            problems.append(Problem("is required", field="division_code"))
+            problems.append(Problem(PM("required"), field="division_code"))
         stamps: dict[str, datetime | None] = {"since": None, "until": None}
         for key in ("since", "until"):
             if raw.get(key):
@@ -202,7 +203,7 @@ def import_file(session: Session, *, actor: Actor, source: Path | bytes,
                 except ValueError as exc:
                     problems.append(Problem(str(exc), field=key))
             elif key == "since":
-                problems.append(Problem("is required", field=key))
+                problems.append(Problem(PM("required"), field=key))
         if problems:
             collector.add(line, problems)
             continue
@@ -224,17 +225,17 @@ def _write(session: Session, actor: Actor, name: str,
     for line, ref, code, since, until in lines:
         problems = []
         if ref not in ids:
-            problems.append(Problem(f"no person with ref {ref}", field="person_ref"))
+            problems.append(Problem(PM("no_person_ref", ref=ref), field="person_ref"))
         if code not in known:
-            problems.append(Problem(f"unknown division code {code}", field="division_code"))
+            problems.append(Problem(PM("unknown_division", code=code), field="division_code"))
         elif not actor.covers(code):
-            problems.append(Problem(f"division {code} is outside your jurisdiction",
+            problems.append(Problem(PM("outside", code=code),
                                     field="division_code"))
         if until is not None and until < since:
-            problems.append(Problem("is before since", field="until"))
+            problems.append(Problem(PM("before_since"), field="until"))
         seen = first.setdefault((ref, code, since), line)
         if seen != line:
-            problems.append(Problem(f"same person, division and since as line {seen}",
+            problems.append(Problem(PM("same_stay", line=seen),
                                     field="since"))
         if problems:
             collector.add(line, problems)
@@ -285,18 +286,18 @@ def request(session: Session, *, actor: Actor, data: StayRequestIn) -> StayReque
     actor.require(Perm.person_write)
     problems = []
     if (data.person_ref is None) == (data.id_number is None):
-        problems.append(Problem("give person_ref or id_number (one of them)",
+        problems.append(Problem(PM("one_of_two"),
                                 field="person_ref"))
     code = data.division_code.strip()
     if not geo.exists(session, {code}):
-        problems.append(Problem(f"unknown division code {code}", field="division_code"))
+        problems.append(Problem(PM("unknown_division", code=code), field="division_code"))
     elif not actor.covers(code):
-        problems.append(Problem(f"division {code} is outside your jurisdiction",
+        problems.append(Problem(PM("outside", code=code),
                                 field="division_code"))
     if data.until is not None and data.until < data.since:
-        problems.append(Problem("is before since", field="until"))
+        problems.append(Problem(PM("before_since"), field="until"))
     if problems:
-        raise Invalid("the stay request is not valid", problems=problems)
+        raise Invalid(PM("stay_invalid"), problems=problems)
     person = _find_anywhere(session, data)
     audit.record(session, actor, action="create", record_type="person_stay_request",
                  fields=["division_code", "since", "until"],
@@ -359,10 +360,10 @@ def decide(session: Session, *, actor: Actor, stay_id: int, accept: bool) -> Sta
     actor.require(Perm.person_write)
     row = session.execute(_requests(actor).where(PersonStay.id == stay_id)).first()
     if row is None:
-        raise NotFound(f"stay request {stay_id} not found")
+        raise NotFound(PM("stay_not_found", id=stay_id))
     stay, ref = row
     if stay.status != REQUESTED:
-        raise Conflict(f"stay request {stay_id} is {stay.status} already")
+        raise Conflict(PM("stay_already", id=stay_id, status=stay.status))
     stay.status, stay.updated_at = (ACCEPTED if accept else DECLINED), utc_now()
     if stay.task_id is not None:
         tasks.update(session, actor=handover(actor), task_id=stay.task_id,

@@ -29,26 +29,32 @@ def get_pack(_: CurrentActor, pack_id: str) -> dict[str, Any]:
 
 
 @router.get("/plan", response_model=Plan)
-def plan(_: CurrentActor, role: str, anchor: date, pack: str | None = PackQuery) -> Plan:
-    return service.plan(pack, role, anchor)
+def plan(request: Request, _: CurrentActor, role: str, anchor: date,
+         pack: str | None = PackQuery) -> Plan:
+    """What day 0 is, in the language of ``Accept-Language`` (English by default)."""
+    return service.plan(pack, role, anchor).in_lang(request_lang(request))
 
 
 @router.get("/lookback", response_model=Window)
-def lookback(_: CurrentActor, onset: date | None = None, first_positive_sample: date | None = None,
-             isolated_on: date | None = None, last_negative_sample: date | None = None,
-             symptoms_resolved: date | None = None, pack: str | None = PackQuery) -> Window:
+def lookback(request: Request, _: CurrentActor, onset: date | None = None,
+             first_positive_sample: date | None = None, isolated_on: date | None = None,
+             last_negative_sample: date | None = None, symptoms_resolved: date | None = None,
+             pack: str | None = PackQuery) -> Window:
+    """The basis in the language of ``Accept-Language`` (English by default)."""
     return service.lookback_window(pack, onset=onset, first_positive_sample=first_positive_sample,
                                    isolated_on=isolated_on,
                                    last_negative_sample=last_negative_sample,
-                                   symptoms_resolved=symptoms_resolved)
+                                   symptoms_resolved=symptoms_resolved).in_lang(
+                                       request_lang(request))
 
 
 @router.get("/zone-schedule", response_model=ZoneSchedule)
-def zone_schedule(_: CurrentActor, level: str, last_infection: date,
+def zone_schedule(request: Request, _: CurrentActor, level: str, last_infection: date,
                   path_level: str | None = None, level_since: date | None = None,
                   pack: str | None = PackQuery) -> ZoneSchedule:
+    """The note in the language of ``Accept-Language`` (English by default)."""
     return service.zone_schedule(pack, level, last_infection, path_level=path_level,
-                                 level_since=level_since)
+                                 level_since=level_since).in_lang(request_lang(request))
 
 
 class CheckIn(BaseModel):

@@ -66,9 +66,10 @@ def plan(role: str = typer.Option(..., help="e.g. close_contact, from_high_risk_
     result = service.plan(pack, role, anchor.date())
 
     def text() -> None:
-        console.print(f"[bold]{result.pack}[/] {result.pack_version} · {role} · day 0 = "
-                      f"{result.anchor} ({result.anchor_meaning})")
         lang = cli_lang()
+        console.print(f"[bold]{result.pack}[/] {result.pack_version} · {role} · "
+                      + escape(say(P("cli.day0", day=Day(result.anchor),
+                                     meaning=result.in_lang(lang).anchor_meaning))))
         if not result.managed:
             console.print(say(P("cli.not_managed",
                                 why=messages.pack_text(result.explanation or ""))))
@@ -99,8 +100,9 @@ def lookback(onset: datetime | None = typer.Option(None, formats=DATE),
         pack, onset=_day(onset), first_positive_sample=_day(first_positive),
         isolated_on=_day(isolated), last_negative_sample=_day(last_negative),
         symptoms_resolved=_day(symptoms_resolved))
-    emit(result, as_json, lambda: console.print(
-        f"exposures from {result.start} to {result.end or '(open)'}: {result.basis}"))
+    emit(result, as_json, lambda: console.print(escape(say(P(
+        "cli.window", start=Day(result.start), end=Day(result.end) if result.end else P("cli.open"),
+        basis=result.in_lang(cli_lang()).basis)))))
 
 
 @app.command("zone-schedule")

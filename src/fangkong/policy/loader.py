@@ -53,8 +53,9 @@ class _Files:
         if data is None:
             return None
         if data.get("id") != pack_id:
-            self.problems.append(Problem(f"expected '{pack_id}' (the file's name), "
-                                         f"got {data.get('id')!r}", field="id", file=str(path)))
+            self.problems.append(Problem(P("load.id_mismatch", expected=pack_id,
+                                           got=repr(data.get("id"))), field="id",
+                                         file=str(path)))
             return None
         self.raw[pack_id], self.paths[pack_id] = data, path
         return data
@@ -64,16 +65,15 @@ def _read_yaml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        problems.append(Problem("no such pack file", file=str(path)))
+        problems.append(Problem(P("load.no_file"), file=str(path)))
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+        problems.append(Problem(P("load.not_yaml", problem=getattr(exc, "problem", None) or exc),
                                 file=str(path), line=mark.line + 1 if mark else None))
         return None
     if not isinstance(data, dict):
-        problems.append(Problem(f"expected a mapping of keys at the top, got "
-                                f"{type(data).__name__}", file=str(path)))
+        problems.append(Problem(P("load.not_mapping", got=type(data).__name__), file=str(path)))
         return None
     return data
 
@@ -101,21 +101,22 @@ def _chain(files: _Files, pack_id: str) -> list[str] | None:
             return chain
         where = files.paths[chain[-1]]
         if not isinstance(parent, str):
-            files.problems.append(Problem(f"expected a pack id, got {parent!r}",
+            files.problems.append(Problem(P("load.not_id", got=repr(parent)),
                                           field="extends", file=str(where)))
             return None
         if parent in chain:
-            files.problems.append(Problem(f"extends cycle: {' → '.join([*chain, parent])}",
+            files.problems.append(Problem(P("load.cycle", chain=" → ".join([*chain, parent])),
                                           field="extends", file=str(where)))
             return None
         if parent not in files.raw and not (files.directory / f"{parent}.yaml").exists():
-            files.problems.append(Problem(f"parent pack '{parent}' not found: no file "
-                                          f"{parent}.yaml in {files.directory}",
-                                          field="extends", file=str(where)))
+            files.problems.append(Problem(
+                P("load.no_parent", parent=parent, directory=files.directory),
+                field="extends", file=str(where)))
             return None
         if files.read(parent) is None:
-            files.problems.append(Problem(f"parent pack '{parent}' cannot be loaded from "
-                                          f"{files.directory}", field="extends", file=str(where)))
+            files.problems.append(Problem(
+                P("load.bad_parent", parent=parent, directory=files.directory),
+                field="extends", file=str(where)))
             return None
         chain.append(parent)
 

@@ -5,8 +5,22 @@ next step, and the engine's errors. The English texts are those the engine alway
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
-from fangkong.core.messages import LANGS, Catalogue, Day, Term, Text, m, term, traditional
+from fangkong.core.messages import (
+    LANGS,
+    SEMICOLON,
+    Catalogue,
+    Day,
+    Term,
+    Text,
+    joined,
+    m,
+    mt,
+    term,
+    traditional,
+)
 from fangkong.policy.enums import NO_ZONE, PHASE_LABELS, HealthCode, PatientKind, PhaseKind
 from fangkong.policy.pack import Pack
 from fangkong.policy.schemas import Condition
@@ -197,6 +211,64 @@ P = Catalogue("policy", {
     "cli.note": m("注", "註", "note"),
     "cli.none_broken": m("未违反“九不准”", "未違反「九不准」", "no prohibition broken"),
     "cli.measures": m("（{count} 项措施）", "（{count} 項措施）", "({count} measures)"),
+    "cli.day0": mt("第 0 天 = {day}（{meaning}）", "day 0 = {day} ({meaning})"),
+    "cli.window": mt("{start} 至 {end} 的暴露：{basis}", "exposures from {start} to {end}: {basis}"),
+    "cli.open": mt("（未结束）", "(open)"),
+    # --- a zone's verdict and schedule ------------------------------------------------------
+    "verdict.escalates": mt("{day}报告新增感染：{level}升级为{to}，重新计时",
+                            "new infection reported on {day}: '{level}' becomes '{to}' and the "
+                            "clock restarts"),
+    "verdict.not_due": mt("{level} → {to} 尚未到期：尚缺 {count} 项条件",
+                          "'{level}' → '{to}' not yet due: {count} condition(s) missing"),
+    "verdict.not_due_restarted": mt("{level} → {to} 尚未到期（已重新计时）：尚缺 {count} 项条件",
+                                    "'{level}' → '{to}' not yet due (clock restarted): {count} "
+                                    "condition(s) missing"),
+    "verdict.due": mt("{level} → {to} 已到期：{met}", "'{level}' → '{to}' due: {met}"),
+    "verdict.due_restarted": mt("{level} → {to} 已到期（已重新计时）：{met}",
+                                "'{level}' → '{to}' due (clock restarted): {met}"),
+    "zone_note.base": mt("{level}为基础等级：受影响县区的其余地区，县区内没有更高等级的风险区时恢复常态；"
+                    "本身不计时",
+                    "'{level}' is the base level: the rest of an affected county, returned to "
+                    "normal when no zone above it remains in the county; no clock of its own"),
+    "zone_note.no_clock": mt("政策包未给{level}规定解除计时；由指挥部决定",
+                        "the pack gives level '{level}' no lifting clock; the command decides"),
+    # --- the pack loader's diagnostics ------------------------------------------------------
+    "load.id_mismatch": mt("应为“{expected}”（文件名），实际为 {got}",
+                           "expected '{expected}' (the file's name), got {got}"),
+    "load.no_file": mt("政策包文件不存在", "no such pack file"),
+    "load.not_yaml": mt("不是有效的 YAML：{problem}", "not valid YAML: {problem}"),
+    "load.not_mapping": mt("顶层应为键值映射，实际为 {got}",
+                           "expected a mapping of keys at the top, got {got}"),
+    "load.not_id": mt("应为政策包编号，实际为 {got}", "expected a pack id, got {got}"),
+    "load.cycle": mt("extends 形成循环：{chain}", "extends cycle: {chain}"),
+    "load.no_parent": mt("上级政策包“{parent}”不存在：{directory} 中没有文件 {parent}.yaml",
+                         "parent pack '{parent}' not found: no file {parent}.yaml in "
+                         "{directory}"),
+    "load.bad_parent": mt("无法从 {directory} 加载上级政策包“{parent}”",
+                          "parent pack '{parent}' cannot be loaded from {directory}"),
+    # --- the bases of plans and look-back windows --------------------------------------------
+    "basis.joined": mt("{start}，{end}", "{start}, {end}"),
+    "basis.last_negative": mt("自末次阴性采样起（通过重复检测发现的感染）",
+                              "from the last negative sample (infection found by repeated "
+                              "testing)"),
+    "basis.before_onset": mt("自发病前 {days} 天起", "from {days} days before symptom onset"),
+    "basis.before_sample": mt("自首次阳性采样前 {days} 天起",
+                              "from {days} days before the first positive sample"),
+    "basis.until_isolated": mt("至病例被隔离时止", "until the case was isolated"),
+    "basis.until_isolated_yet": mt("至病例被隔离时止（尚未隔离）",
+                                   "until the case was isolated (not yet)"),
+    "basis.after_sample": mt("至采样后 {days} 天止", "until {days} days after the sample"),
+    "basis.after_onset": mt("至发病后 {days} 天且症状消失 {free} 天止（至少 {least} 天）",
+                            "until {days} days after onset plus {free} days without symptoms "
+                            "(at least {least} days)"),
+    "basis.secondary": mt("自密接首次暴露于病例起，至该密接被隔离时止",
+                          "from the close contact's first exposure to the case until the close "
+                          "contact was isolated"),
+    "anchor.last_exposure": mt("末次暴露", "last exposure (末次暴露)"),
+    "anchor.arrival": mt("入境/抵达", "arrival (入境/抵达)"),
+    "anchor.left_area": mt("离开风险区之日", "the day the person left the risk area (离开风险区)"),
+    "anchor.shift_end": mt("闭环作业结束", "the end of the closed-loop shift (闭环作业结束)"),
+    "anchor.diagnosis": mt("确诊/检测阳性之日", "the day the infection was confirmed (确诊/检测阳性)"),
 })
 
 _NONE = term("未划定风险区的地区", "none")
@@ -260,3 +332,35 @@ def condition(c: Condition) -> Text:
     assert c.first is not None and c.last is not None
     key = f"cond.{c.kind}" + ("_one" if c.first == c.last else "")
     return P(key, a=c.first_day, b=c.last_day, first=Day(c.first), last=Day(c.last))
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _read_condition(text: str) -> Text | str:
+    found = P.parse(text, "cond.")
+    if found is None:
+        return text
+    params: dict[str, Any] = {k: Day(date.fromisoformat(v)) if _ISO_DAY.fullmatch(v) else v
+                              for k, v in found.params.items()}
+    if "text" in found.params:
+        params["text"] = pack_text(found.params["text"])
+    return P(found.key, **params)
+
+
+def verdict_reason(pack: Pack, text: str) -> Text | str:
+    """A zone verdict's reason as stored (its English text) read back as a message, so that a
+    proposal or a history made from it reads in its reader's language; a text that is not one
+    (a person's own reason) as it is."""
+    found = P.parse(text, "verdict.") or P.parse(text, "zone_note.")
+    if found is None:
+        return text
+    params: dict[str, Any] = dict(found.params)
+    for name in ("level", "to"):
+        if name in params:
+            params[name] = level(pack, params[name])
+    if "day" in params and _ISO_DAY.fullmatch(params["day"]):
+        params["day"] = Day(date.fromisoformat(params["day"]))
+    if "met" in params:
+        params["met"] = joined((_read_condition(t) for t in params["met"].split("; ")), SEMICOLON)
+    return P(found.key, **params)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fangkong.core.errors import Invalid, Problem
-from fangkong.core.messages import CORE
+from fangkong.core.messages import CORE, Text
 from fangkong.policy.messages import P
 from fangkong.policy.pack import (
     Condition,
@@ -22,14 +22,6 @@ from fangkong.policy.pack import (
     WindowStart,
 )
 from fangkong.policy.schemas import ConditionRead, PhaseRead, Plan, Window
-
-ANCHORS = {
-    "last_exposure": "last exposure (末次暴露)",
-    "arrival": "arrival (入境/抵达)",
-    "left_area": "the day the person left the risk area (离开风险区)",
-    "shift_end": "the end of the closed-loop shift (闭环作业结束)",
-    "diagnosis": "the day the infection was confirmed (确诊/检测阳性)",
-}
 
 
 def day(anchor: date, n: int) -> date:
@@ -71,8 +63,8 @@ def build_plan(pack: Pack, role: str, anchor: date) -> Plan:
     spec = role_def(pack, role)
     laid = phases(spec, anchor)
     conditions = [*spec.conditions, *(pack.common_conditions if spec.managed else [])]
-    return Plan(pack=pack.id, pack_version=pack.version, role=role, anchor=anchor,
-                anchor_meaning=ANCHORS[spec.anchor], managed=spec.managed,
+    return Plan.of(pack=pack.id, pack_version=pack.version, role=role, anchor=anchor,
+                anchor_meaning=P(f"anchor.{spec.anchor}"), managed=spec.managed,
                 explanation=spec.explanation, phases=laid,
                 release_date=day(laid[-1].end, 1) if laid else None,
                 conditions=[_condition(c) for c in conditions], source=spec.source)
@@ -91,30 +83,31 @@ def _start(rule: WindowStart, anchor: date) -> date:
 
 
 def _window_start(rules: Lookback, *, anchor: date, symptomatic: bool,
-                  last_negative_sample: date | None) -> tuple[date, str]:
+                  last_negative_sample: date | None) -> tuple[date, Text]:
     if last_negative_sample is not None and rules.frequently_tested is not None:
         if last_negative_sample > anchor:
             raise Invalid(P("negative_after_anchor"),
                           problems=[Problem(P("not_after_anchor"),
                                             field="last_negative_sample")])
         return (_start(rules.frequently_tested.start, last_negative_sample),
-                "from the last negative sample (infection found by repeated testing)")
+                P("basis.last_negative"))
     rule = rules.symptomatic if symptomatic else rules.asymptomatic
-    return _start(rule, anchor), f"from {rule.days_before} days before " + (
-        "symptom onset" if symptomatic else "the first positive sample")
+    return _start(rule, anchor), P("basis.before_onset" if symptomatic
+                                   else "basis.before_sample", days=rule.days_before)
 
 
 def _end(rule: WindowEnd, *, anchor: date, symptomatic: bool, isolated_on: date | None,
-         symptoms_resolved: date | None) -> tuple[date | None, str]:
+         symptoms_resolved: date | None) -> tuple[date | None, Text]:
     if rule.rule == "isolation":
-        return isolated_on, "until the case was isolated" + ("" if isolated_on else " (not yet)")
+        return isolated_on, P("basis.until_isolated" if isolated_on
+                              else "basis.until_isolated_yet")
     if not symptomatic:
-        return day(anchor, rule.days_after), f"until {rule.days_after} days after the sample"
+        return day(anchor, rule.days_after), P("basis.after_sample", days=rule.days_after)
     end = day(anchor, max(rule.days_after, rule.min_days_after_onset))
     if symptoms_resolved is not None:
         end = max(end, day(symptoms_resolved, rule.symptom_free_days))
-    return end, (f"until {rule.days_after} days after onset plus {rule.symptom_free_days} "
-                 f"days without symptoms (at least {rule.min_days_after_onset} days)")
+    return end, P("basis.after_onset", days=rule.days_after, free=rule.symptom_free_days,
+                  least=rule.min_days_after_onset)
 
 
 def lookback_window(pack: Pack, *, onset: date | None = None,
@@ -137,8 +130,8 @@ def lookback_window(pack: Pack, *, onset: date | None = None,
     if end is not None and end < start:
         raise Invalid(P("window_ends_early"), problems=[Problem(
             P("end_before_start", end=end, start=start), field="isolated_on")])
-    return Window(pack=pack.id, pack_version=pack.version, start=start, end=end,
-                  basis=f"{basis}, {until}")
+    return Window.of(pack=pack.id, pack_version=pack.version, start=start, end=end,
+                     basis=P("basis.joined", start=basis, end=until))
 
 
 def secondary_window(pack: Pack, *, close_contact_first_exposure: date,
@@ -152,6 +145,5 @@ def secondary_window(pack: Pack, *, close_contact_first_exposure: date,
         raise Invalid(P("isolated_before_exposure"), problems=[
             Problem(P("not_before_exposure"),
                     field="close_contact_isolated_on")])
-    return Window(pack=pack.id, pack_version=pack.version, start=close_contact_first_exposure,
-                  end=end, basis="from the close contact's first exposure to the case until "
-                                 "the close contact was isolated")
+    return Window.of(pack=pack.id, pack_version=pack.version,
+                     start=close_contact_first_exposure, end=end, basis=P("basis.secondary"))

@@ -4,11 +4,11 @@ Every result names the pack and the pack version it was computed from."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from fangkong.core.messages import render, traditional
+from fangkong.core.messages import Text, render, traditional
 from fangkong.policy.enums import PhaseKind
 
 
@@ -33,6 +33,25 @@ class Stamped(BaseModel):
     pack_version: str
 
 
+class Told(BaseModel):
+    """A model some of whose fields are messages: built with :meth:`of`, a message field holds
+    its English text and keeps the message, which :meth:`in_lang` renders in another
+    language."""
+
+    _told: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def of(cls, **fields: Any) -> Self:
+        told = {k: v for k, v in fields.items() if isinstance(v, Text)}
+        out = cls(**{**fields, **{k: str(v) for k, v in told.items()}})
+        out._told = told
+        return out
+
+    def in_lang(self, lang: str) -> Self:
+        """The model with its message fields in ``lang``."""
+        return self.model_copy(update={k: str(render(v, lang)) for k, v in self._told.items()})
+
+
 class PhaseRead(BaseModel):
     kind: PhaseKind
     start: date
@@ -54,10 +73,11 @@ class ConditionRead(BaseModel):
     source: list[str]
 
 
-class Plan(Stamped):
+class Plan(Stamped, Told):
     role: str
     anchor: date
-    anchor_meaning: str
+    anchor_meaning: str = Field(description="What day 0 is, in the language asked for "
+                                "(Accept-Language; English by default).")
     managed: bool
     explanation: str | None = None
     phases: list[PhaseRead]
@@ -66,12 +86,13 @@ class Plan(Stamped):
     source: list[str]
 
 
-class Window(Stamped):
+class Window(Stamped, Told):
     """Exposures on days ``start``..``end`` (both included) count; ``end`` None = still open."""
 
     start: date
     end: date | None
-    basis: str
+    basis: str = Field(description="Why these days, in the language asked for "
+                       "(Accept-Language; English by default).")
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -103,7 +124,7 @@ class ZoneStep(BaseModel):
         "language.")
 
 
-class ZoneSchedule(Stamped):
+class ZoneSchedule(Stamped, Told):
     level: str
     day0: date
     steps: list[ZoneStep]
@@ -127,7 +148,7 @@ class ZoneFacts(BaseModel):
                                    "it has since been lowered (default: its current level).")
 
 
-class ZoneVerdict(Stamped):
+class ZoneVerdict(Stamped, Told):
     level: str
     day0: date
     on: date

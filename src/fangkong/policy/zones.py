@@ -20,8 +20,10 @@ from datetime import date
 from typing import Any
 
 from fangkong.core.errors import Invalid, Problem
-from fangkong.core.messages import CORE
+from fangkong.core.messages import CORE, SEMICOLON, Day, Text, joined
 from fangkong.policy.messages import P
+from fangkong.policy.messages import condition as condition_text
+from fangkong.policy.messages import level as level_term
 from fangkong.policy.pack import LevelDef, LiftStep, Pack
 from fangkong.policy.plans import day
 from fangkong.policy.schemas import Condition, ZoneFacts, ZoneSchedule, ZoneStep, ZoneVerdict
@@ -93,33 +95,13 @@ def _laid(pack: Pack, level: str, day0: date, *, path_level: str,
     return out
 
 
-def _span(day0: date, first: date, last: date) -> str:
-    a, b = (first - day0).days, (last - day0).days
-    days = f"day {a}" if a == b else f"days {a}-{b}"
-    return f"{days} ({first})" if a == b else f"{days} ({first}..{last})"
-
-
-def _clean_text(day0: date, laid: _Laid) -> str:
-    return f"no new infection on {_span(day0, laid.start, day(laid.effective, -1))}"
-
-
-def _round_text(day0: date, laid: _Laid) -> str | None:
-    window = laid.round_window()
-    if window is None:
-        return None
-    first, last = window
-    which = "on" if first == last else "on one of"
-    return f"a negative area-wide round {which} {_span(day0, first, last)}"
-
-
 def _requires(day0: date, laid: _Laid) -> list[str]:
-    texts = [_clean_text(day0, laid), _round_text(day0, laid)]
-    texts += [f"{e.text} [confirm: {e.id}]" for e in laid.spec.also_requires]
-    return [t for t in texts if t]
+    """The step's conditions in English (a verdict's ``requires``)."""
+    return [str(condition_text(c)) for c in _conditions(day0, laid)]
 
 
 def _conditions(day0: date, laid: _Laid) -> list[Condition]:
-    """:func:`_requires` as data (what a reader's language renders)."""
+    """The step's conditions as data (what a reader's language renders)."""
     out = [_condition("clean", day0, laid.start, day(laid.effective, -1))]
     window = laid.round_window()
     if window:
@@ -138,17 +120,15 @@ def schedule(pack: Pack, level: str, last_infection: date, *, path_level: str | 
                       lifts=is_base(pack, s.spec.to_level), effective=s.effective,
                       requires=_requires(last_infection, s),
                       conditions=_conditions(last_infection, s)) for s in laid]
-    return ZoneSchedule(pack=pack.id, pack_version=pack.version, level=level,
-                        day0=last_infection, steps=steps, note=_note(pack, level, bool(steps)))
+    return ZoneSchedule.of(pack=pack.id, pack_version=pack.version, level=level,
+                           day0=last_infection, steps=steps, note=_note(pack, level, bool(steps)))
 
 
-def _note(pack: Pack, level: str, has_steps: bool) -> str | None:
+def _note(pack: Pack, level: str, has_steps: bool) -> Text | None:
     if has_steps:
         return None
-    if is_base(pack, level):
-        return (f"'{level}' is the base level: the rest of an affected county, returned to "
-                "normal when no zone above it remains in the county; no clock of its own")
-    return f"the pack gives level '{level}' no lifting clock; the command decides"
+    return P("zone_note.base" if is_base(pack, level) else "zone_note.no_clock",
+             level=level_term(pack, level))
 
 
 # --- the daily evaluation --------------------------------------------------------------------
@@ -181,34 +161,21 @@ def _condition(kind: str, day0: date, first: date, last: date) -> Condition:
 
 
 def _check(day0: date, laid: _Laid, facts: ZoneFacts, on: date
-           ) -> tuple[list[str], list[str], list[Condition]]:
-    """(met, missing) conditions of the step on ``on`` (English), and the missing ones as
-    :class:`Condition` (what a page shows in its reader's language)."""
-    met: list[str] = []
-    missing: list[str] = []
-    wanted: list[Condition] = []
-    clean = _clean_text(day0, laid)
-    if on >= laid.effective:
-        met.append(clean)
-    else:
-        missing.append(clean)
-        wanted.append(_condition("clean", day0, laid.start, day(laid.effective, -1)))
-    rnd = _round_text(day0, laid)
+           ) -> tuple[list[Condition], list[Condition]]:
+    """The (met, missing) conditions of the step on ``on``, as :class:`Condition` (given as
+    English text by the verdict's ``met`` and ``requires``, and as messages by its reason)."""
+    met: list[Condition] = []
+    missing: list[Condition] = []
+    clean = _condition("clean", day0, laid.start, day(laid.effective, -1))
+    (met if on >= laid.effective else missing).append(clean)
     window = laid.round_window()
-    if rnd and window:
-        if _round_done(day0, laid, facts, on):
-            met.append(rnd)
-        else:
-            missing.append(rnd)
-            wanted.append(_condition("round", day0, *window))
+    if window:
+        rnd = _condition("round", day0, *window)
+        (met if _round_done(day0, laid, facts, on) else missing).append(rnd)
     for extra in laid.spec.also_requires:
-        text = f"{extra.text} [confirm: {extra.id}]"
-        if extra.id in facts.confirmed:
-            met.append(text)
-        else:
-            missing.append(text)
-            wanted.append(Condition(kind="confirm", text=extra.text, confirm=extra.id))
-    return met, missing, wanted
+        (met if extra.id in facts.confirmed else missing).append(
+            Condition(kind="confirm", text=extra.text, confirm=extra.id))
+    return met, missing
 
 
 @dataclass(frozen=True)
@@ -220,8 +187,8 @@ class _Clock:
 
 
 def _verdict(pack: Pack, clock: _Clock, **fields: Any) -> ZoneVerdict:
-    return ZoneVerdict(pack=pack.id, pack_version=pack.version, level=clock.level,
-                       day0=clock.day0, on=clock.on, restarted=clock.restarted, **fields)
+    return ZoneVerdict.of(pack=pack.id, pack_version=pack.version, level=clock.level,
+                          day0=clock.day0, on=clock.on, restarted=clock.restarted, **fields)
 
 
 def evaluate(pack: Pack, *, level: str, last_infection: date, on: date,
@@ -241,27 +208,28 @@ def evaluate(pack: Pack, *, level: str, last_infection: date, on: date,
     since = facts.level_since
     if target and (clock.restarted or (since is not None and day0 > since)):
         return _verdict(pack, clock, due=target, escalation=True, effective=on,
-                        reason=f"new infection reported on {day0}: '{level}' becomes "
-                               f"'{target}' and the clock restarts")
+                        reason=P("verdict.escalates", day=Day(day0), level=level_term(pack, level),
+                                 to=level_term(pack, target)))
     laid = _laid(pack, level, day0,
                  path_level=level if clock.restarted else facts.path_level or level,
                  level_since=None if clock.restarted else facts.level_since,
                  not_before=facts.level_since)
     if not laid:
-        return _verdict(pack, clock, reason=_note(pack, level, False) or "")
+        return _verdict(pack, clock, reason=_note(pack, level, False))
     return _step_verdict(pack, clock, laid[0], facts)
 
 
 def _step_verdict(pack: Pack, clock: _Clock, laid: _Laid, facts: ZoneFacts) -> ZoneVerdict:
-    met, missing, wanted = _check(clock.day0, laid, facts, clock.on)
+    met, missing = _check(clock.day0, laid, facts, clock.on)
     to = laid.spec.to_level
     effective = _effective(laid, _round_done(clock.day0, laid, facts, clock.on), clock.on)
-    step = f"'{laid.from_level}' → '{to}'"
-    restart = " (clock restarted)" if clock.restarted else ""
+    step = {"level": level_term(pack, laid.from_level), "to": level_term(pack, to)}
+    restarted = "_restarted" if clock.restarted else ""
+    met_texts = [str(condition_text(c)) for c in met]
     if missing:
-        return _verdict(pack, clock, effective=effective, requires=missing, met=met,
-                        conditions=wanted,
-                        reason=f"{step} not yet due{restart}: {len(missing)} condition(s) "
-                               "missing")
-    return _verdict(pack, clock, due=to, lifts=is_base(pack, to), effective=effective, met=met,
-                    reason=f"{step} due{restart}: " + "; ".join(met))
+        return _verdict(pack, clock, effective=effective, met=met_texts, conditions=missing,
+                        requires=[str(condition_text(c)) for c in missing],
+                        reason=P(f"verdict.not_due{restarted}", **step, count=len(missing)))
+    return _verdict(pack, clock, due=to, lifts=is_base(pack, to), effective=effective,
+                    met=met_texts, reason=P(f"verdict.due{restarted}", **step, met=joined(
+                        (condition_text(c) for c in met), SEMICOLON)))

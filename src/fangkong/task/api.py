@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from fangkong.core.auth import Perm
 from fangkong.core.division import DivisionCode
+from fangkong.core.http import request_lang
+from fangkong.core.messages import render
 from fangkong.core.pagination import Page
 from fangkong.core.params import INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
 from fangkong.task import service
 from fangkong.task.enums import TaskStatus
+from fangkong.task.messages import history_note
 from fangkong.task.models import Task
 from fangkong.task.schemas import (
     EscalationReport,
@@ -24,9 +27,12 @@ from fangkong.task.schemas import (
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 
-def _read(task: Task, detail: bool = False) -> TaskRead:
+def _read(task: Task, detail: bool = False, lang: str = "en") -> TaskRead:
     schema = TaskDetail if detail else TaskRead
     data = {k: getattr(task, k) for k in schema.model_fields if hasattr(task, k)}
+    if detail:  # the history's notes in the reader's language (Accept-Language)
+        data["events"] = [{"at": e.at, "by": e.by, "kind": e.kind,
+                           "detail": render(history_note(e.detail), lang)} for e in task.events]
     return schema.model_validate({**data, "overdue": service.is_overdue(task)})
 
 
@@ -45,8 +51,10 @@ def list_tasks(
 
 
 @router.post("", response_model=TaskDetail, status_code=201, dependencies=[needs(Perm.task_write)])
-def create_task(session: DbSession, actor: CurrentActor, data: TaskCreate) -> Any:
-    return _read(service.create(session, actor=actor, data=data), detail=True)
+def create_task(request: Request, session: DbSession, actor: CurrentActor,
+                data: TaskCreate) -> Any:
+    return _read(service.create(session, actor=actor, data=data), detail=True,
+                 lang=request_lang(request))
 
 
 @router.get("/overdue", response_model=list[OverdueRow])
@@ -63,10 +71,14 @@ def escalate(session: DbSession, actor: CurrentActor) -> Any:
 
 
 @router.get("/{task_id}", response_model=TaskDetail)
-def get_task(session: DbSession, actor: CurrentActor, task_id: Int64) -> Any:
-    return _read(service.get(session, actor=actor, task_id=task_id), detail=True)
+def get_task(request: Request, session: DbSession, actor: CurrentActor, task_id: Int64) -> Any:
+    """The task with its history, whose notes follow Accept-Language (English by default)."""
+    return _read(service.get(session, actor=actor, task_id=task_id), detail=True,
+                 lang=request_lang(request))
 
 
 @router.patch("/{task_id}", response_model=TaskDetail, dependencies=[needs(Perm.task_write)])
-def update_task(session: DbSession, actor: CurrentActor, task_id: Int64, data: TaskUpdate) -> Any:
-    return _read(service.update(session, actor=actor, task_id=task_id, data=data), detail=True)
+def update_task(request: Request, session: DbSession, actor: CurrentActor, task_id: Int64,
+                data: TaskUpdate) -> Any:
+    return _read(service.update(session, actor=actor, task_id=task_id, data=data), detail=True,
+                 lang=request_lang(request))

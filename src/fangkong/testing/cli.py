@@ -15,8 +15,10 @@ from fangkong.core.clock import parse_datetime
 from fangkong.core.config import get_settings
 from fangkong.core.division import cli_list_option, cli_option
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import CORE
 from fangkong.core.tabular import csv_writer
 from fangkong.testing import importer, service
+from fangkong.testing.messages import T
 from fangkong.testing.schemas import (
     KeyGroupCreate,
     LabCreate,
@@ -52,7 +54,7 @@ def _codes(value: str) -> list[str]:
 
 def _lines(path: Path) -> list[str]:
     if not path.is_file():
-        raise Invalid(f"{path}: no such file")
+        raise Invalid(T("no_file", path=path))
     return [x.strip() for x in path.read_text(encoding="utf-8-sig").splitlines() if x.strip()]
 
 
@@ -76,7 +78,7 @@ def round_create(
     for item in zone:
         code, sep, level = item.partition("=")
         if not sep:
-            raise Invalid(f"--zone {item!r}: expected CODE=LEVEL")
+            raise Invalid(T("zone_option", item=repr(item)))
         zones[code.strip()] = level.strip()
     data = RoundCreate(name=name, area=_codes(area), start_at=_when(start, "start"),
                        deadline_at=_when(deadline, "deadline"), series=series, zones=zones,
@@ -125,7 +127,7 @@ def tubes_issue(
     barcodes = _lines(file) if file else [f"{prefix}{n:0{width}d}"
                                           for n in range(first, first + count)]
     if not barcodes or (not file and not prefix):
-        raise Invalid("give --file, or --prefix and --count")
+        raise Invalid(T("give_barcodes"))
     with db_session() as session:
         report = service.issue_tubes(session, actor=cli_actor(), round_id=round_id,
                                      data=TubeIssue(barcodes=barcodes, capacity=capacity))
@@ -166,7 +168,7 @@ def import_samples(file: Path, round_id: int = typer.Option(..., "--round"),
                    encoding: str | None = EncodingOpt, as_json: bool = JsonOpt) -> None:
     """Import sample registrations: tube_id,person_ref,sampled_at,point_id (atomic,
     idempotent)."""
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         report = importer.import_samples(session, actor=cli_actor(), round_id=round_id,
                                          source=file, encoding=encoding)
     emit(report, as_json, lambda: console.print(
@@ -180,7 +182,7 @@ def import_results(file: Path, encoding: str | None = EncodingOpt,
                    as_json: bool = JsonOpt) -> None:
     """Import lab results: tube_id,result,reported_at,lab_id[,ct] (atomic, idempotent);
     positive pools are followed up at once."""
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         report = importer.import_results(session, actor=cli_actor(), source=file,
                                          encoding=encoding)
     emit(report, as_json, lambda: console.print(

@@ -27,6 +27,7 @@ from fangkong.core.errors import Invalid
 from fangkong.person import service as persons
 from fangkong.testing import figures
 from fangkong.testing.enums import FollowupStatus, MemberStatus, Result
+from fangkong.testing.messages import T
 from fangkong.testing.models import (
     Followup,
     FollowupMember,
@@ -125,7 +126,7 @@ def coverage(session: Session, *, actor: Actor, round_id: int, within_code: str 
     6 county, 9 town, 12 village), in the actor's jurisdiction. Three grouped scans: the
     target by division, the target persons with a sample, the late tubes' samples."""
     if digits not in (2, 4, 6, 9, 12):
-        raise Invalid("digits is one of 2, 4, 6, 9, 12 (province … village)")
+        raise Invalid(T("digits"))
     round_ = get_round(session, actor=actor, round_id=round_id)
     code = Target.division_code
     where = [Target.round_id == round_.id, scope_clause(actor, code)]

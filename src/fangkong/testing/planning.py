@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from fangkong.core.errors import Invalid
 from fangkong.policy.testing_rules import Testing
+from fangkong.testing.messages import T
 from fangkong.testing.schemas import Advice, PoolOption, SeriesAdvice
 
 
@@ -25,9 +26,9 @@ def advise(rules: Testing, pack: str, *, prevalence: float, population: int,
     """The expected tests per person for each pool size the pack allows, the best one, and the
     tests (reagent) and lab hours a round of ``population`` people needs."""
     if not 0 <= prevalence < 1:
-        raise Invalid("the prevalence is a fraction between 0 and 1 (e.g. 0.0001)")
+        raise Invalid(T("prevalence"))
     if population < 0:
-        raise Invalid("the population cannot be negative")
+        raise Invalid(T("population"))
     options = []
     for size in sorted(set(rules.pooling.allowed_sizes)):
         per = tests_per_person(prevalence, size)
@@ -65,7 +66,7 @@ def series_advice(rules: Testing, pack: str, series: str,
     rule = rules.stop_rule
     rounds = sorted(rounds)
     if not rounds:
-        raise Invalid(f"series {series!r} has no rounds")
+        raise Invalid(T("series_empty", series=repr(series)))
     streak = 0
     for _, infections in reversed(rounds):
         if infections:

@@ -18,8 +18,10 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, within
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.policy import service as policy
 from fangkong.testing import planning
+from fangkong.testing.messages import T
 from fangkong.testing.models import (
     Followup,
     FollowupMember,
@@ -66,8 +68,8 @@ def plan(session: Session, *, actor: Actor, area: list[str], pack: str | None = 
     actor.require(Perm.person_read)
     outside = [c for c in area if not actor.covers(c)]
     if outside:
-        raise Invalid("the area is outside your jurisdiction", problems=[
-            Problem(f"division {c} is outside your jurisdiction", field="area")
+        raise Invalid(T("area_outside"), problems=[
+            Problem(T("division_outside", code=c), field="area")
             for c in outside[:50]])
     resolved = policy.resolve(pack)
     rules = policy.testing_rules(resolved)
@@ -93,7 +95,7 @@ def series_advice(session: Session, *, actor: Actor, series: str) -> SeriesAdvic
     rounds = session.scalars(select(Round).where(Round.series == series)
                              .order_by(Round.start_at)).all()
     if not rounds:
-        raise NotFound(f"no rounds in series {series!r}")
+        raise NotFound(T("no_rounds", series=repr(series)))
     found = dict(session.execute(
         select(Followup.round_id, func.count(FollowupMember.case_id))
         .join(FollowupMember, FollowupMember.followup_id == Followup.id)
@@ -118,14 +120,14 @@ def create_key_group(session: Session, *, actor: Actor, data: KeyGroupCreate,
     resolved = policy.resolve(pack)
     known = policy.testing_rules(resolved).key_groups.get(data.code)
     if data.every_days is None and known is None:
-        raise Invalid(f"{data.code} is not a key group of pack {resolved.id}: give every_days",
-                      problems=[Problem("required for a local group", field="every_days")])
+        raise Invalid(T("not_key_group", code=data.code, pack=resolved.id),
+                      problems=[Problem(T("local_group_days"), field="every_days")])
     every = data.every_days or (known.every_days if known else 1)
     source = "local" if data.every_days else f"pack {resolved.id} {resolved.version}"
     name = data.name or (known.label.get("zh-Hans", data.code) if known else data.code)
     if session.scalar(select(KeyGroup.id).where(KeyGroup.code == data.code)) is not None:
-        raise Conflict(f"key group {data.code} exists",
-                       problems=[Problem("already exists", field="code")])
+        raise Conflict(T("key_group_exists", code=data.code),
+                       problems=[Problem(CORE("already_exists"), field="code")])
     group = KeyGroup(code=data.code, name=name, division_code=data.division_code,
                      every_days=every, schedule_source=source)
     session.add(group)
@@ -140,12 +142,12 @@ def add_key_group_members(session: Session, *, actor: Actor, group_id: int,
     actor.require(Perm.testing_write)
     group = session.get(KeyGroup, group_id)
     if group is None or not actor.covers(group.division_code):
-        raise NotFound(f"key group {group_id} not found")
+        raise NotFound(T("key_group_not_found", id=group_id))
     ids = persons.ids_by_ref(session, actor=actor, refs=set(refs))
     missing = [r for r in refs if r not in ids]
     if missing:
-        raise Invalid("unknown persons", problems=[
-            Problem(f"no person with ref {r} in your jurisdiction", field="refs")
+        raise Invalid(T("unknown_persons"), problems=[
+            Problem(T("no_person", ref=r), field="refs")
             for r in missing[:50]])
     present = set(session.scalars(select(KeyGroupMember.person_id).where(
         KeyGroupMember.group_id == group.id)))
@@ -168,7 +170,7 @@ def compliance(session: Session, *, actor: Actor, group_id: int, overdue_only: b
     actor.require(Perm.person_read)
     group = session.get(KeyGroup, group_id)
     if group is None or not actor.covers(group.division_code):
-        raise NotFound(f"key group {group_id} not found")
+        raise NotFound(T("key_group_not_found", id=group_id))
     now = now or utc_now()
     person = persons.table()
     last = (select(func.max(Sample.sampled_at)).where(Sample.person_id == person.c.id)

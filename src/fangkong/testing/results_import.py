@@ -30,6 +30,7 @@ from fangkong.core.errors import Problem
 from fangkong.core.tabular import Collector
 from fangkong.testing import bulk, figures, followup, service, staging
 from fangkong.testing.enums import RESULT_ALIASES, MemberStatus, Result
+from fangkong.testing.messages import T
 from fangkong.testing.models import FollowupMember, Lab, Sample, Tube
 from fangkong.testing.schemas import ImportReport
 
@@ -108,7 +109,7 @@ def _same_tube(lines: Any, barcode: pa.Array, collector: Collector) -> None:
                                   value_set=again.column("barcode").combine_chunks()))
     for row in sorted(picked.to_pylist(), key=lambda row: row["line"]):
         if row["line"] != first[row["barcode"]]:
-            collector.add(row["line"], [Problem(f"same tube as line {first[row['barcode']]}",
+            collector.add(row["line"], [Problem(T("same_tube", line=first[row["barcode"]]),
                                                 field="tube_id")])
 
 

@@ -27,6 +27,7 @@ from fangkong.core.auth import Actor, Perm, within
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE, joined
 from fangkong.geo import service as geo
 from fangkong.person import service as persons
 from fangkong.person import stays
@@ -34,6 +35,7 @@ from fangkong.policy import service as policy
 from fangkong.policy.testing_rules import HOUSEHOLD, Testing
 from fangkong.testing import figures
 from fangkong.testing.enums import RoundStatus
+from fangkong.testing.messages import T
 from fangkong.testing.models import (
     Lab,
     Point,
@@ -73,27 +75,27 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> RoundC
     area = sorted({c.strip() for c in data.area if c.strip()})
     codes = set(area) | set(data.zones)
     known = geo.exists(session, codes)
-    problems += [Problem(f"unknown division code {c}", field="area") for c in area
+    problems += [Problem(T("unknown_division", code=c), field="area") for c in area
                  if c not in known]
-    problems += [Problem(f"division {c} is outside your jurisdiction", field="area")
+    problems += [Problem(T("division_outside", code=c), field="area")
                  for c in area if c in known and not actor.covers(c)]
     levels = pack.levels()
     for code, level in sorted(data.zones.items()):
         if code not in known:
-            problems.append(Problem(f"unknown division code {code}", field=f"zones.{code}"))
+            problems.append(Problem(T("unknown_division", code=code), field=f"zones.{code}"))
         if level not in levels:
-            problems.append(Problem(f"unknown level {level!r}; the pack {pack.id} has "
-                                    f"{', '.join(levels)}", field=f"zones.{code}"))
+            problems.append(Problem(T("unknown_level", level=repr(level), pack=pack.id,
+                                      levels=joined(levels)), field=f"zones.{code}"))
     site_ids: dict[str, int] = {}
     if data.site_person_refs:
         from fangkong.person import service as persons
 
         site_ids = persons.ids_by_ref(session, actor=actor, refs=set(data.site_person_refs))
-        problems += [Problem(f"no person with ref {r} in your jurisdiction",
+        problems += [Problem(T("no_person", ref=r),
                              field="site_person_refs") for r in data.site_person_refs
                      if r not in site_ids]
     if problems:
-        raise Invalid("the round is not valid", problems=problems)
+        raise Invalid(T("round_invalid"), problems=problems)
     zone_levels = dict(data.zones) or _registry_levels(session, actor, area, pack)
     now = utc_now()
     round_ = Round(name=data.name, series=data.series, area_codes=area,
@@ -207,7 +209,7 @@ def get_round(session: Session, *, actor: Actor, round_id: int) -> Round:
     if round_ is None or not (actor.national or any(
             actor.covers(c) or any(g.startswith(c) for g in actor.grants)
             for c in round_.area_codes)):
-        raise NotFound(f"round {round_id} not found")
+        raise NotFound(T("round_not_found", id=round_id))
     return round_
 
 
@@ -219,8 +221,7 @@ def close_round(session: Session, *, actor: Actor, round_id: int) -> Round:
     round_ = get_round(session, actor=actor, round_id=round_id)
     outside = [c for c in round_.area_codes if not actor.covers(c)]
     if outside:  # a county sees the city's round (it samples its part) but ends it for no one
-        raise Forbidden(f"round {round_id} covers {', '.join(outside)}, outside your "
-                        "jurisdiction: only a user over its whole area closes it")
+        raise Forbidden(T("round_outside", id=round_id, codes=joined(outside)))
     if round_.status != RoundStatus.closed:
         round_.status = RoundStatus.closed
         session.flush()
@@ -253,16 +254,16 @@ def issue_tubes(session: Session, *, actor: Actor, round_id: int,
     barcodes = list(dict.fromkeys(b.strip() for b in data.barcodes if b.strip()))
     bad = [b for b in barcodes if len(b) > 64]
     if bad:
-        raise Invalid("barcodes are at most 64 characters", problems=[
-            Problem(f"too long: {b[:70]}", field="barcodes") for b in bad[:50]])
+        raise Invalid(T("barcodes_long"), problems=[
+            Problem(T("too_long", barcode=b[:70]), field="barcodes") for b in bad[:50]])
     existing: dict[str, int] = {}
     for start in range(0, len(barcodes), 5000):
         existing.update(session.execute(select(Tube.barcode, Tube.round_id).where(
             Tube.barcode.in_(barcodes[start:start + 5000]))).all())
     elsewhere = [b for b, r in existing.items() if r != round_.id]
     if elsewhere:
-        raise Conflict("some barcodes were issued to another round", problems=[
-            Problem(f"barcode {b} belongs to round {existing[b]}", field="barcodes")
+        raise Conflict(T("barcodes_elsewhere"), problems=[
+            Problem(T("barcode_elsewhere", barcode=b, round=existing[b]), field="barcodes")
             for b in elsewhere[:50]])
     new = [b for b in barcodes if b not in existing]
     for start in range(0, len(new), 10_000):
@@ -275,16 +276,16 @@ def issue_tubes(session: Session, *, actor: Actor, round_id: int,
 def _check_division(session: Session, actor: Actor, code: str) -> None:
     geo.get(session, code)
     if not actor.covers(code):
-        raise Invalid("outside your jurisdiction", problems=[
-            Problem("outside your jurisdiction", field="division_code")])
+        raise Invalid(CORE("outside_jurisdiction"), problems=[
+            Problem(CORE("outside_jurisdiction"), field="division_code")])
 
 
 def create_point(session: Session, *, actor: Actor, data: PointCreate) -> Point:
     actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Point.id).where(Point.code == data.code)) is not None:
-        raise Conflict(f"a point with code {data.code} exists",
-                       problems=[Problem("already exists", field="code")])
+        raise Conflict(T("point_exists", code=data.code),
+                       problems=[Problem(CORE("already_exists"), field="code")])
     point = Point(**data.model_dump())
     session.add(point)
     session.flush()
@@ -295,8 +296,8 @@ def create_lab(session: Session, *, actor: Actor, data: LabCreate) -> Lab:
     actor.require(Perm.testing_write)
     _check_division(session, actor, data.division_code)
     if session.scalar(select(Lab.id).where(Lab.code == data.code)) is not None:
-        raise Conflict(f"a lab with code {data.code} exists",
-                       problems=[Problem("already exists", field="code")])
+        raise Conflict(T("lab_exists", code=data.code),
+                       problems=[Problem(CORE("already_exists"), field="code")])
     lab = Lab(**data.model_dump())
     session.add(lab)
     session.flush()

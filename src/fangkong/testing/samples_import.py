@@ -40,6 +40,7 @@ from fangkong.core.tabular import Collector
 from fangkong.person import service as persons
 from fangkong.testing import bulk, figures, service, staging
 from fangkong.testing.enums import Result
+from fangkong.testing.messages import T
 from fangkong.testing.models import Point, Round, Sample, Target, Tube
 from fangkong.testing.schemas import ImportReport
 
@@ -144,7 +145,7 @@ def _same_lines(lines: Any, barcode: pa.Array, ref: pa.Array, collector: Collect
     for row in sorted(picked.to_pylist(), key=lambda row: row["line"]):
         first = seen.setdefault((row["barcode"], row["ref"]), row["line"])
         if first != row["line"]:
-            collector.add(row["line"], [Problem(f"same tube and person as line {first}",
+            collector.add(row["line"], [Problem(T("same_tube_person", line=first),
                                                 field="tube_id")])
     return True
 

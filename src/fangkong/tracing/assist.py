@@ -24,6 +24,7 @@ from fangkong.task import service as tasks
 from fangkong.task.enums import TaskStatus
 from fangkong.task.schemas import TaskCreate, TaskUpdate
 from fangkong.tracing.enums import AssistOutcome, AssistStatus
+from fangkong.tracing.messages import T, state
 from fangkong.tracing.models import AssistItem, AssistRequest, ContactEpisode
 from fangkong.tracing.schemas import AssistAnswer, AssistCreate
 
@@ -32,25 +33,25 @@ def send(session: Session, *, actor: Actor, data: AssistCreate) -> AssistRequest
     actor.require(Perm.case_write)
     case = cases.get(session, actor=actor, case_id=data.case_id, audit_read=False)
     if not actor.covers(case.owning_division_code):
-        raise Forbidden("only the case's own jurisdiction sends assistance requests")
+        raise Forbidden(T("assist_own_only"))
     geo.get(session, data.to_division_code)
     if case.owning_division_code.startswith(data.to_division_code) or \
             data.to_division_code.startswith(case.owning_division_code):
-        raise Invalid("the receiving jurisdiction must be another one", problems=[Problem(
-            "inside or above the case's own jurisdiction", field="to_division_code")])
+        raise Invalid(T("assist_other"), problems=[Problem(
+            T("assist_inside"), field="to_division_code")])
     found = {c.id: c for c in session.scalars(select(ContactEpisode).where(
         ContactEpisode.id.in_(data.contact_ids)))}
     problems = []
     for i, cid in enumerate(data.contact_ids):
         c = found.get(cid)
         if c is None or c.index_case_id != case.id:
-            problems.append(Problem(f"contact {cid} is not a contact of case {case.id}",
+            problems.append(Problem(T("assist_not_contact", contact=cid, case=case.id),
                                     field=f"contact_ids.{i}"))
         elif not c.division_code.startswith(data.to_division_code):
-            problems.append(Problem(f"contact {cid} does not live in {data.to_division_code}",
+            problems.append(Problem(T("assist_not_living", contact=cid, code=data.to_division_code),
                                     field=f"contact_ids.{i}"))
     if problems:
-        raise Invalid("some contacts cannot be sent there", problems=problems)
+        raise Invalid(T("assist_cannot_send"), problems=problems)
     now = utc_now()
     request = AssistRequest(case_id=case.id, from_division_code=case.owning_division_code,
                             to_division_code=data.to_division_code, status=AssistStatus.sent,
@@ -84,7 +85,7 @@ def get(session: Session, *, actor: Actor, request_id: int) -> AssistRequest:
     actor.require(Perm.case_read)
     request = session.get(AssistRequest, request_id)
     if request is None or not any(_sides(actor, request)):
-        raise NotFound(f"assistance request {request_id} not found")
+        raise NotFound(T("assist_not_found", id=request_id))
     audit.record(session, actor, action="read", record_type="assist_request",
                  record_ids=[request.id], fields=["person_id", "outcome"])
     return request
@@ -104,9 +105,9 @@ def accept(session: Session, *, actor: Actor, request_id: int) -> AssistRequest:
     actor.require(Perm.case_write)
     request = get(session, actor=actor, request_id=request_id)
     if not _sides(actor, request)[1]:
-        raise Forbidden("only the receiving jurisdiction accepts a request")
+        raise Forbidden(T("assist_accept_receiver"))
     if request.status != AssistStatus.sent:
-        raise Conflict(f"request {request_id} is {request.status.value} already")
+        raise Conflict(T("assist_already", id=request_id, status=state(request.status)))
     request.status, request.accepted_by, request.accepted_at = (
         AssistStatus.accepted, actor.username, utc_now())
     if request.task_id is not None:
@@ -125,15 +126,15 @@ def answer(session: Session, *, actor: Actor, request_id: int,
     actor.require(Perm.case_write)
     request = get(session, actor=actor, request_id=request_id)
     if not _sides(actor, request)[1]:
-        raise Forbidden("only the receiving jurisdiction answers a request")
+        raise Forbidden(T("assist_answer_receiver"))
     if request.status == AssistStatus.sent:
-        raise Invalid("accept the request before answering it")
+        raise Invalid(T("assist_accept_first"))
     items = {i.person_id: i for i in request.items}
-    problems = [Problem(f"person {a.person_id} is not in this request",
+    problems = [Problem(T("assist_not_in", person=a.person_id),
                         field=f"items.{n}.person_id")
                 for n, a in enumerate(data.items) if a.person_id not in items]
     if problems:
-        raise Invalid("unknown persons in the answer", problems=problems)
+        raise Invalid(T("assist_unknown"), problems=problems)
     now = utc_now()
     for a in data.items:
         item = items[a.person_id]

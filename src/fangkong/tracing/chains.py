@@ -21,6 +21,7 @@ from fangkong.core.errors import NotFound
 from fangkong.tracing import graph as maintained
 from fangkong.tracing.enums import ContactStatus
 from fangkong.tracing.episodes import case_values
+from fangkong.tracing.messages import T
 from fangkong.tracing.models import Cluster, ClusterMember, ContactEpisode, Link
 
 ACTIVE = (ContactStatus.identified, ContactStatus.notified, ContactStatus.under_management)
@@ -126,8 +127,7 @@ def cluster(session: Session, *, actor: Actor, cluster_id: int,
             layout: str = "network") -> dict[str, Any]:
     info = chain(session, actor=actor, case_id=cluster_id, layout=layout)
     if info["cluster_id"] != cluster_id:
-        raise NotFound(f"cluster {cluster_id} not found (its case is in cluster "
-                       f"{info['cluster_id']})")
+        raise NotFound(T("cluster_not_found", id=cluster_id, actual=info["cluster_id"]))
     return info
 
 

@@ -12,6 +12,8 @@ import typer
 
 from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import CORE
+from fangkong.tracing.messages import T
 
 app = typer.Typer(help="Tracing (流调溯源): co-presence, check-ins, contacts.",
                   no_args_is_help=True)
@@ -38,7 +40,7 @@ def colocate(
     from fangkong.tracing import engine as eng
 
     if engine not in ("duckdb", "spark"):
-        raise Invalid(f"unknown engine {engine!r}; expected duckdb or spark")
+        raise Invalid(T("unknown_engine", engine=repr(engine)))
     if min_overlap_minutes is None or linger_minutes is None:
         from fangkong.policy import service as policy
 
@@ -90,7 +92,7 @@ def ingest(file: Path = typer.Argument(..., help="CSV or Parquet: person_id,venu
     """Add check-ins to the day-partitioned store (atomic per file; re-ingesting is a no-op)."""
     from fangkong.tracing import importer
 
-    with db_session() as session, busy(f"importing {file.name}…", quiet=as_json):
+    with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         report = importer.ingest(session, actor=cli_actor(), source=file, directory=store_dir)
     emit(report, as_json, lambda: console.print(
         "unchanged: this file was ingested before" if report.unchanged else
@@ -111,7 +113,7 @@ def reindex(store_dir: Path | None = typer.Option(None, "--store", help="Check-i
     if not directory.is_dir():
         from fangkong.core.errors import Invalid
 
-        raise Invalid(f"{directory}: no such directory")
+        raise Invalid(T("no_directory", path=directory))
     with store.locked(directory):
         files = store.reindex(directory)
     report = {"files": files, "store": str(directory)}
@@ -134,7 +136,7 @@ def chain(case_id: int = typer.Argument(..., help="A case id."),
     from fangkong.tracing import chains
 
     if layout not in ("network", "timeline"):
-        raise Invalid(f"unknown layout {layout!r}; expected network or timeline")
+        raise Invalid(T("unknown_layout", layout=repr(layout)))
     with db_session() as session:
         info = chains.chain(session, actor=cli_actor(), case_id=case_id, layout=layout)
 
@@ -194,7 +196,7 @@ def indicators(
     last = end.date() if end else utc_now().date()
     first = start.date() if start else last - timedelta(days=13)
     if first > last:
-        raise Invalid("--start is after --end")
+        raise Invalid(T("start_after_end"))
     with db_session() as session:
         ind = chains.indicators(session, actor=cli_actor(), start=first, end=last,
                                 not_seen_days=not_seen_days,
@@ -256,7 +258,7 @@ def _review(exposure_ids: list[int], case_id: int | None, confirm: bool, note: s
             ids += [e.id for e in service.exposures_of(session, actor=actor, case_id=case_id)
                     if e.review.value == "proposed" and e.id not in ids]
         if not ids:
-            raise Invalid("give exposure ids, or --case with proposals awaiting review")
+            raise Invalid(T("give_exposures"))
         done = service.review_many(session, actor=actor, exposure_ids=ids, confirm=confirm,
                                    note=note)
         rows = [{"exposure_id": e.id, "review": e.review.value, "contact_id": e.contact_id}

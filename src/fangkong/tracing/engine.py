@@ -22,7 +22,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fangkong.core.messages import joined
 from fangkong.tracing import index, store
+from fangkong.tracing.messages import T
 
 Engine = Literal["duckdb", "spark"]
 SQL_FILES = ("case_stays", "max_dwell", "colocate")
@@ -280,7 +282,7 @@ def read_cases(path: Path) -> pa.Table:
     from fangkong.core.errors import Invalid, Problem
 
     if not path.is_file():
-        raise Invalid(f"{path}: no such file")
+        raise Invalid(T("no_file", path=path))
     problems: list[Problem] = []
     rows: list[tuple[int, datetime, datetime]] = []
     seen: dict[int, int] = {}
@@ -288,8 +290,8 @@ def read_cases(path: Path) -> pa.Table:
         reader = csv.DictReader(handle)
         missing = [c for c in CASES_SCHEMA.names if c not in (reader.fieldnames or [])]
         if missing:
-            raise Invalid(f"{path.name}: missing column(s) {', '.join(missing)}", problems=[
-                Problem("expected the header person_id,window_start,window_end", line=1,
+            raise Invalid(T("missing_columns", file=path.name, columns=joined(missing)), problems=[
+                Problem(T("expected_header"), line=1,
                         file=path.name)])
         for record in reader:
             line = reader.line_num
@@ -299,23 +301,23 @@ def read_cases(path: Path) -> pa.Table:
                 try:
                     parsed[name] = int(raw) if name == "person_id" else _timestamp(raw)
                 except ValueError:
-                    kind = "a whole number" if name == "person_id" else "an ISO timestamp"
-                    problems.append(Problem(f"expected {kind}, got {raw!r}", field=name,
+                    kind = "expected_whole" if name == "person_id" else "expected_timestamp"
+                    problems.append(Problem(T(kind, raw=repr(raw)), field=name,
                                             line=line, file=path.name))
             if len(parsed) < 3:
                 continue
             if parsed["window_end"] <= parsed["window_start"]:
-                problems.append(Problem("must be after window_start", field="window_end",
+                problems.append(Problem(T("after_start"), field="window_end",
                                         line=line, file=path.name))
             elif parsed["person_id"] in seen:
-                problems.append(Problem(f"person listed again (first on line "
-                                        f"{seen[parsed['person_id']]})", field="person_id",
+                problems.append(Problem(T("person_again", line=seen[parsed["person_id"]]),
+                                        field="person_id",
                                         line=line, file=path.name))
             else:
                 seen[parsed["person_id"]] = line
                 rows.append((parsed["person_id"], parsed["window_start"], parsed["window_end"]))
     if problems:
-        raise Invalid(f"{path.name}: {len(problems)} bad row(s); nothing was run",
+        raise Invalid(T("bad_rows_run", file=path.name, count=len(problems)),
                       problems=problems)
     return cases_table(rows)
 

@@ -34,7 +34,7 @@ from fangkong.task import service as tasks
 from fangkong.task.schemas import TaskCreate
 from fangkong.tracing import graph_hook as _graph_hook  # noqa: F401  (keeps the graph up to date)
 from fangkong.tracing.enums import ContactStatus, Origin, Review
-from fangkong.tracing.messages import TR
+from fangkong.tracing.messages import T, state
 from fangkong.tracing.models import ContactEpisode, ContactStatusChange, Exposure
 from fangkong.tracing.schemas import ExposureCreate
 
@@ -57,7 +57,7 @@ def case_window(case: cases.Case, pack: policy.PackRef = None,
 def traced_case(session: Session, actor: Actor, case_id: int) -> cases.Case:
     case = cases.get(session, actor=actor, case_id=case_id, audit_read=False)
     if case.classification == Classification.discarded:
-        raise Invalid(f"case {case_id} was discarded: its exposures no longer count")
+        raise Invalid(T("case_discarded", id=case_id))
     return case
 
 
@@ -110,24 +110,26 @@ def review_many(session: Session, *, actor: Actor, exposure_ids: Sequence[int], 
     ids = list(exposure_ids)
     if len(set(ids)) != len(ids):
         twice = sorted({i for i in ids if ids.count(i) > 1})
-        raise Invalid("an exposure appears twice in the batch", problems=[Problem(
-            f"exposure {i} is given more than once", field="exposure_ids") for i in twice[:50]])
+        raise Invalid(T("exposure_twice"), problems=[Problem(
+            T("exposure_given_twice", id=i), field="exposure_ids") for i in twice[:50]])
     found: dict[int, Exposure] = {}
     for chunk in chunks(ids):
         found.update((e.id, e) for e in session.scalars(select(Exposure).where(
             Exposure.id.in_(chunk))))
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFound(f"exposure {missing[0]} not found" + (
-            f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        raise NotFound(T("exposure_not_found_more", id=missing[0], more=len(missing) - 1)
+                       if len(missing) > 1 else T("exposure_not_found", id=missing[0]))
     exposures = [found[i] for i in ids]
     by_case = {cid: traced_case(session, actor, cid)
                for cid in dict.fromkeys(e.source_case_id for e in exposures)}
     done = [e for e in exposures if e.review != Review.proposed]
     if done:
-        raise Conflict(f"exposure {done[0].id} was {done[0].review.value} already" + (
-            f" (and {len(done) - 1} more)" if len(done) > 1 else ""), problems=[Problem(
-                f"exposure {e.id} was {e.review.value} already", field="exposure_ids")
+        raise Conflict(T("exposure_done_more", id=done[0].id, review=state(done[0].review),
+                         more=len(done) - 1) if len(done) > 1 else
+                       T("exposure_done", id=done[0].id, review=state(done[0].review)),
+                       problems=[Problem(
+                T("exposure_done", id=e.id, review=state(e.review)), field="exposure_ids")
                 for e in done[:50]])
     now = utc_now()
     for e in exposures:
@@ -171,12 +173,12 @@ def add_exposures(session: Session, *, actor: Actor, data: Sequence[ExposureCrea
     for k, d in enumerate(items):
         if (d.exposed_person_id not in divisions
                 or d.exposed_person_id == by_case[d.source_case_id].person_id):
-            raise Invalid(TR("unknown_person"), problems=[Problem(
-                TR("no_person"),
+            raise Invalid(T("exposed_unknown"), problems=[Problem(
+                T("exposed_no_such"),
                 field=f"exposed_person_id{at(k)}")])
         if d.last_exposure < d.first_exposure:
-            raise Invalid(TR("ends_before"), problems=[Problem(
-                TR("not_before_first"), field=f"last_exposure{at(k)}")])
+            raise Invalid(T("exposure_order"), problems=[Problem(
+                T("not_before_first"), field=f"last_exposure{at(k)}")])
         policy.plan(resolved, d.role or "close_contact", d.last_exposure)  # unknown: refused
     now = utc_now()
     exposures = [Exposure(

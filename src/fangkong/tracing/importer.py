@@ -24,9 +24,11 @@ from fangkong.core.auth import Actor, Perm
 from fangkong.core.clock import utc_now
 from fangkong.core.config import get_settings
 from fangkong.core.errors import Invalid, Problem
+from fangkong.core.messages import joined
 from fangkong.person import service as persons
 from fangkong.tracing import store
 from fangkong.tracing.enums import VenueType
+from fangkong.tracing.messages import T
 from fangkong.tracing.models import Venue
 from fangkong.tracing.schemas import IngestReport
 
@@ -51,12 +53,13 @@ def _load(con: Any, path: Path) -> int:
         con.execute(f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () + 1 AS line, * "
                     f"FROM read_csv('{quoted}', all_varchar = true, header = true)")
     else:
-        raise Invalid(f"{path.name}: expected a .csv or .parquet file")
+        raise Invalid(T("csv_or_parquet", file=path.name))
     names = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE raw)").fetchall()]
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        raise Invalid(f"{path.name}: missing column(s) {', '.join(missing)}", problems=[
-            Problem(f"expected the columns {','.join(COLUMNS)}", line=1, file=path.name)])
+        raise Invalid(T("missing_columns", file=path.name, columns=joined(missing)), problems=[
+            Problem(T("expected_columns", columns=",".join(COLUMNS)), line=1,
+                    file=path.name)])
     return int(con.execute("SELECT count(*) FROM raw").fetchall()[0][0])
 
 
@@ -125,11 +128,11 @@ def ingest(session: Session, *, actor: Actor, source: Path,
     actor.require(Perm.person_write)
     directory = directory or store.checkin_dir()
     if not source.is_file():
-        raise Invalid(f"{source}: no such file")
+        raise Invalid(T("no_file", path=source))
     size = source.stat().st_size
     if size > get_settings().import_max_bytes:
-        raise Invalid(f"{source.name}: {size} bytes is more than the limit "
-                      f"({get_settings().import_max_bytes}; FANGKONG_IMPORT_MAX_BYTES)")
+        raise Invalid(T("too_big", file=source.name, size=size,
+                        limit=get_settings().import_max_bytes))
     digest = _digest(source)
     batch = digest[:24]
     with store.locked(directory):
@@ -149,7 +152,7 @@ def ingest(session: Session, *, actor: Actor, source: Path,
             found = con.execute(_PROBLEMS.format(
                 limit=get_settings().import_max_errors)).fetchall()
             if found:
-                raise Invalid(f"{source.name}: bad rows; nothing was stored", problems=[
+                raise Invalid(T("bad_rows_stored", file=source.name), problems=[
                     Problem(msg, field=field, line=int(line), file=source.name)
                     for line, field, msg in found])
             con.execute("CREATE TEMP TABLE good AS SELECT person_id, venue_id, t_in, "

@@ -40,6 +40,7 @@ from fangkong.tracing.episodes import (
     review,
     review_many,
 )
+from fangkong.tracing.messages import T
 from fangkong.tracing.models import ContactEpisode, Exposure
 from fangkong.tracing.proposals import on_case_reported, propose, propose_many
 from fangkong.tracing.status import (
@@ -82,11 +83,11 @@ def get_contact(session: Session, *, actor: Actor, contact_id: int) -> ContactEp
     actor.require(Perm.case_read)
     contact = session.get(ContactEpisode, contact_id)
     if contact is None:
-        raise NotFound(f"contact {contact_id} not found")
+        raise NotFound(T("contact_not_found", id=contact_id))
     if not (actor.covers(contact.division_code) or actor.covers(case_values(
             session, "owning_division_code", [contact.index_case_id]).get(
             contact.index_case_id, ""))):
-        raise NotFound(f"contact {contact_id} not found")
+        raise NotFound(T("contact_not_found", id=contact_id))
     audit.record(session, actor, action="read", record_type="contact", record_ids=[contact.id],
                  fields=CONTACT_FIELDS)
     return contact

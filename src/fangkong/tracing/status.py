@@ -16,9 +16,11 @@ from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.errors import Invalid, NotFound, Problem
+from fangkong.core.messages import joined
 from fangkong.task import service as tasks
 from fangkong.tracing.enums import TRANSITIONS, ContactStatus
 from fangkong.tracing.episodes import CONTACT_FIELDS, case_values, chunks
+from fangkong.tracing.messages import T, state
 from fangkong.tracing.models import ContactEpisode, ContactStatusChange
 from fangkong.tracing.schemas import StatusUpdate
 
@@ -59,11 +61,12 @@ def follow_up(session: Session, *, actor: Actor, contact_id: int, data: StatusUp
     may refuse the move (a form shown before the contact changed)."""
     actor.require(Perm.task_write)
     if data.status not in FOLLOW_UP:
-        raise Invalid(f"a follow-up records {' or '.join(s.value for s in FOLLOW_UP)}",
-                      problems=[Problem(f"not {data.status.value}", field="status")])
+        raise Invalid(T("follow_up_only", allowed=joined(state(s) for s in FOLLOW_UP)),
+                      problems=[Problem(T("not_status", status=state(data.status)),
+                                        field="status")])
     contact = session.get(ContactEpisode, contact_id)
     if contact is None or not actor.covers(contact.division_code):
-        raise NotFound(f"contact {contact_id} not found")
+        raise NotFound(T("contact_not_found", id=contact_id))
     if check is not None:
         check(contact)
     return _move(session, actor, [(contact_id, data)])[0]
@@ -98,7 +101,7 @@ def _move(session: Session, actor: Actor,
         contact = found.get(cid)
         if contact is None or not (actor.covers(contact.division_code) or actor.covers(
                 owners.get(contact.index_case_id, ""))):
-            raise NotFound(f"contact {cid} not found")
+            raise NotFound(T("contact_not_found", id=cid))
     audit.record(session, actor, action="read", record_type="contact", record_ids=ids,
                  fields=CONTACT_FIELDS)
     wanted = sorted({d.converted_case_id for _, d in updates
@@ -108,15 +111,16 @@ def _move(session: Session, actor: Actor,
     for cid, data in updates:  # every move checked before any is made
         contact = found[cid]
         if data.status not in TRANSITIONS[status[cid]]:
-            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[status[cid]])) or "none"
-            raise Invalid(f"a contact who is {status[cid].value} cannot become "
-                          f"{data.status.value}" + ("" if len(updates) == 1 else
-                                                    f" (contact {cid})"),
-                          problems=[Problem(f"allowed: {allowed}", field="status")])
+            nexts = sorted(s.value for s in TRANSITIONS[status[cid]])
+            allowed = joined(state(s) for s in nexts) if nexts else T("none")
+            before, after = state(status[cid]), state(data.status)
+            raise Invalid(T("contact_transition", status=before, to=after) if len(updates) == 1
+                          else T("contact_transition_of", status=before, to=after, id=cid),
+                          problems=[Problem(T("allowed", allowed=allowed), field="status")])
         if (data.status == ContactStatus.became_case
                 and case_person.get(data.converted_case_id or 0) != contact.person_id):
-            raise Invalid("give the contact's own new case", problems=[Problem(
-                "a case of the same person is required", field="converted_case_id")])
+            raise Invalid(T("own_case"), problems=[Problem(
+                T("same_person_case"), field="converted_case_id")])
         status[cid] = data.status
     out = []
     for cid, data in updates:

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fangkong.core.config import get_settings
+from fangkong.tracing.messages import T
 
 MANIFEST = "_manifest.json"
 ROW_GROUP_SIZE = 16_384
@@ -52,7 +53,7 @@ def parquet_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         from fangkong.core.errors import Invalid
 
-        raise Invalid(f"{directory}: no such directory")
+        raise Invalid(T("no_directory", path=directory))
     return sorted(p for p in directory.rglob("*.parquet") if not p.name.startswith("."))
 
 

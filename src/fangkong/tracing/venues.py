@@ -13,9 +13,11 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm, scope
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
+from fangkong.core.messages import CORE
 from fangkong.core.tabular import Collector, open_table
 from fangkong.geo import service as geo
 from fangkong.tracing.enums import VenueType
+from fangkong.tracing.messages import T
 from fangkong.tracing.models import Venue
 from fangkong.tracing.schemas import VenueCreate
 
@@ -27,11 +29,11 @@ def create_venue(session: Session, *, actor: Actor, data: VenueCreate) -> Venue:
     actor.require(Perm.case_write)
     geo.get(session, data.division_code)
     if not actor.covers(data.division_code):
-        raise Invalid("the venue is outside your jurisdiction", problems=[
-            Problem("outside your jurisdiction", field="division_code")])
+        raise Invalid(T("venue_outside"), problems=[
+            Problem(CORE("outside_jurisdiction"), field="division_code")])
     if session.scalar(select(Venue.id).where(Venue.code == data.code)) is not None:
-        raise Conflict(f"a venue with code {data.code} already exists",
-                       problems=[Problem("already exists", field="code")])
+        raise Conflict(T("venue_exists", code=data.code),
+                       problems=[Problem(CORE("already_exists"), field="code")])
     venue = Venue(**data.model_dump(), created_at=utc_now())
     session.add(venue)
     session.flush()
@@ -44,7 +46,7 @@ def get_venue(session: Session, *, actor: Actor, venue_id: int) -> Venue:
     venue = session.scalar(scope(select(Venue).where(Venue.id == venue_id), actor,
                                  Venue.division_code))
     if venue is None:
-        raise NotFound(f"venue {venue_id} not found")
+        raise NotFound(T("venue_not_found", id=venue_id))
     return venue
 
 
@@ -82,16 +84,16 @@ def import_venues(session: Session, *, actor: Actor, source: Any, filename: str 
     for line, v in rows:
         problems = []
         if v.division_code not in known_div:
-            problems.append(Problem(f"unknown division code {v.division_code}",
+            problems.append(Problem(T("unknown_division", code=v.division_code),
                                     field="division_code"))
         elif not actor.covers(v.division_code):
-            problems.append(Problem("outside your jurisdiction", field="division_code"))
+            problems.append(Problem(CORE("outside_jurisdiction"), field="division_code"))
         if v.code in seen:
-            problems.append(Problem(f"duplicate of line {seen[v.code]}", field="code"))
+            problems.append(Problem(T("duplicate_line", line=seen[v.code]), field="code"))
         seen.setdefault(v.code, line)
         old = existing.get(v.code)
         if old is not None and any(getattr(old, k) != getattr(v, k) for k in VENUE_COLUMNS):
-            problems.append(Problem("registered already with other values", field="code"))
+            problems.append(Problem(T("registered_other"), field="code"))
         errors.add(line, problems)
         if not problems and old is None:
             new.append(v)
