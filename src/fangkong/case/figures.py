@@ -145,18 +145,32 @@ def counts_by_division(session: Session, actor: Actor, flt: CaseFilter, zone: st
 
 def daily_counts(session: Session, actor: Actor, flt: CaseFilter, zone: str, first: date,
                  last: date) -> list[tuple[date, int]]:
-    """Cases per local report day from ``first`` to ``last`` (inclusive), zeros included.
+    """Cases per local report day from ``first`` to ``last`` (inclusive), zeros included."""
+    return [(d, n) for d, n, _ in _daily(session, actor, flt, zone, first, last, None)]
 
-    One query on both databases: each row falls in the bucket of the first local midnight
+
+def daily_counts_with_mode(session: Session, actor: Actor, flt: CaseFilter, zone: str,
+                           first: date, last: date, mode: DetectionMode
+                           ) -> list[tuple[date, int, int]]:
+    """(day, cases, those of them found by ``mode``) per local report day from ``first`` to
+    ``last`` (inclusive), zeros included, in one query."""
+    return _daily(session, actor, flt, zone, first, last, mode)
+
+
+def _daily(session: Session, actor: Actor, flt: CaseFilter, zone: str, first: date, last: date,
+           mode: DetectionMode | None) -> list[tuple[date, int, int]]:
+    """One query on both databases: each row falls in the bucket of the first local midnight
     (converted to UTC, so daylight-saving zones stay exact) after its report time."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     ends = [day_bounds(d, zone)[1] for d in days]
     start = day_bounds(first, zone)[0]
     bucket = case(*[(Case.reported_at < end, i) for i, end in enumerate(ends)], else_=-1)
-    stmt = flt.statement(actor, bucket, func.count(), zone=zone)
+    of_mode = (func.count().filter(Case.detection_mode == mode) if mode is not None
+               else func.count())
+    stmt = flt.statement(actor, bucket, func.count(), of_mode, zone=zone)
     stmt = stmt.where(Case.reported_at >= start, Case.reported_at < ends[-1]).group_by(bucket)
-    per = {int(i): int(n) for i, n in session.execute(stmt)}
-    return [(d, per.get(i, 0)) for i, d in enumerate(days)]
+    per = {int(i): (int(n), int(m)) for i, n, m in session.execute(stmt)}
+    return [(d, *per.get(i, (0, 0))) for i, d in enumerate(days)]
 
 
 @dataclass

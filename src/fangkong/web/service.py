@@ -70,6 +70,13 @@ def daily_counts(session: Session, actor: Actor, flt: CaseFilter, zone: str, fir
     return case_figures.daily_counts(session, actor, flt, zone, first, last)
 
 
+def daily_counts_with_mode(session: Session, actor: Actor, flt: CaseFilter, zone: str,
+                           first: date, last: date, mode: DetectionMode
+                           ) -> list[tuple[date, int, int]]:
+    """(day, cases, those found by ``mode``) per local report day, zeros included."""
+    return case_figures.daily_counts_with_mode(session, actor, flt, zone, first, last, mode)
+
+
 @dataclass
 class CaseRow:
     id: int
