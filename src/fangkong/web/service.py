@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from fangkong.case import figures as case_figures
-from fangkong.case.enums import Classification, DetectionMode, Severity
+from fangkong.case.enums import DetectionMode
 from fangkong.case.figures import (
     INFECTIONS,
     SHORT_WINDOW_DAYS,
@@ -78,16 +78,11 @@ def daily_counts_with_mode(session: Session, actor: Actor, flt: CaseFilter, zone
 
 
 @dataclass
-class CaseRow:
-    id: int
-    ref: str
+class CaseRow(case_figures.CaseRow):
+    """A row of the cases list: the case's listed fields, its person's name and its owning
+    division's name."""
+
     name: str
-    classification: Classification
-    severity: Severity | None
-    detection_mode: DetectionMode
-    onset_date: date | None
-    reported_at: datetime
-    owning_division_code: str
     owning_division_name: str
 
 
@@ -101,10 +96,7 @@ def list_cases(session: Session, actor: Actor, flt: CaseFilter, zone: str, *,
     names = persons.names_behind(session, actor=actor, person_ids={r.person_id for r in rows},
                                  via="web:cases")
     places = division_names(session, {r.owning_division_code for r in rows})
-    return [CaseRow(id=r.id, ref=r.ref, name=names.get(r.person_id, ""),
-                    classification=r.classification, severity=r.severity,
-                    detection_mode=r.detection_mode, onset_date=r.onset_date,
-                    reported_at=r.reported_at, owning_division_code=r.owning_division_code,
+    return [CaseRow(**vars(r), name=names.get(r.person_id, ""),
                     owning_division_name=places[r.owning_division_code]) for r in rows], nxt
 
 
