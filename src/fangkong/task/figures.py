@@ -51,6 +51,17 @@ def count(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -> int
     return int(session.scalar(stmt) or 0)
 
 
+def counts(session: Session, actor: Actor, division: str, now: datetime
+           ) -> tuple[int, int, int]:
+    """(overdue, escalated, active) counts of the active tasks inside ``division``, in one
+    pass over the tasks' index: each the :func:`count` of the filter with that flag."""
+    stmt = TaskFilter(division=division).statement(actor, select(
+        func.count().filter(Task.due_at < now), func.count().filter(Task.escalation_level > 0),
+        func.count()).select_from(Task), now)
+    overdue, escalated, active = session.execute(stmt).one()
+    return int(overdue), int(escalated), int(active)
+
+
 @dataclass
 class BoardRow:
     task: Task

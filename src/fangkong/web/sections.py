@@ -207,14 +207,14 @@ def new_today(ctx: Context) -> Section:
 
 @provider("tasks", title="ov.tasks", where={"overview"}, order=30)
 def tasks_figures(ctx: Context) -> Section:
+    counted = q.task_counts(ctx.session, ctx.actor, ctx.root.code, ctx.now)
     figures = []
-    for key, label, flt in (
+    for n, (key, label, flt) in zip(counted, (
             ("overdue", "ov.tasks.overdue", q.TaskFilter(division=ctx.root.code, overdue=True)),
             ("escalated", "ov.tasks.escalated",
              q.TaskFilter(division=ctx.root.code, escalated=True)),
-            ("active", "ov.tasks.active", q.TaskFilter(division=ctx.root.code))):
-        figures.append(Figure(key, ctx.t(label),
-                              q.count_tasks(ctx.session, ctx.actor, flt, ctx.now), flt.href()))
+            ("active", "ov.tasks.active", q.TaskFilter(division=ctx.root.code))), strict=True):
+        figures.append(Figure(key, ctx.t(label), n, flt.href()))
     return Section(key="tasks", title=ctx.t("ov.tasks"), figures=figures)
 
 

@@ -149,6 +149,12 @@ def count_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) 
     return task_figures.count(session, actor, flt, now)
 
 
+def task_counts(session: Session, actor: Actor, division: str, now: datetime
+                ) -> tuple[int, int, int]:
+    """(overdue, escalated, active) tasks inside ``division``, in one query."""
+    return task_figures.counts(session, actor, division, now)
+
+
 def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime,
                limit: int = 200) -> list[BoardRow]:
     """Active tasks, overdue first (earliest due first), then the rest by due time."""
