@@ -88,16 +88,24 @@ def sign_in(app: Any, username: str, password: str) -> Any:
     return client
 
 
+CPU: list[float] = []
+"""The process's CPU time of each request timed last (all its threads: on SQLite that is the
+page's whole work, the database's included), a figure less swayed than the wall time by the
+other work of a shared machine."""
+
+
 def timed(client: Any, path: str, runs: int, warmup: int) -> list[float]:
     out = []
+    CPU.clear()
     for i in range(warmup + runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         resp = client.get(path)
-        took = time.perf_counter() - t0
+        took, cpu = time.perf_counter() - t0, time.process_time() - c0
         if resp.status_code != 200:
             raise SystemExit(f"{path}: {resp.status_code} {resp.text[:200]}")
         if i >= warmup:
             out.append(took)
+            CPU.append(cpu)
     return out
 
 
@@ -217,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/"
                     "fangkong_bench_pages",
                     help="PostgreSQL URL; THAT DATABASE IS DROPPED AND CREATED AFRESH")
+    ap.add_argument("--sections", action="store_true",
+                    help="also time each overview and brief section provider per user "
+                    "(best and p95 of --runs, in a read transaction as a page has)")
+    ap.add_argument("--profile", type=Path, help="with --sections: a pyinstrument HTML "
+                    "profile of each user's overview and brief sections, to PATH.<user>.html")
     ap.add_argument("--keep", type=Path, help="with --persons: build in this directory and "
                     "keep it (its SQLite database bench.db)")
     args = ap.parse_args(argv)
@@ -257,8 +270,69 @@ def measure(args: argparse.Namespace, who: list[tuple[str, str, str]]) -> int:
             print(f"  {path:10s} p50 {statistics.median(got) * 1000:8.1f}  p95 "
                   f"{p95 * 1000:8.1f}  max {max(got) * 1000:8.1f} ms   "
                   f"x{statistics.median(got) / base:6.1f} sign-in "
-                  f"x{statistics.median(got) / health:6.1f} healthz{flag}", flush=True)
+                  f"x{statistics.median(got) / health:6.1f} healthz  cpu p50 "
+                  f"{statistics.median(CPU) * 1000:6.1f} p95 {pct(CPU, 0.95) * 1000:6.1f}{flag}",
+                  flush=True)
+        if args.sections:
+            time_sections(args, name, label)
     return 1 if flagged else 0
+
+
+def time_sections(args: argparse.Namespace, username: str, label: str) -> None:
+    """Each overview and brief section provider of ``username``, timed alone: p50 and p95 of
+    ``--runs`` calls (after ``--warmup``), each in a read transaction of its own."""
+    from sqlalchemy import select
+
+    from fangkong.config import get_settings
+    from fangkong.core.db import read_scope
+    from fangkong.user import service as users
+    from fangkong.user.models import User
+    from fangkong.web import sections
+    from fangkong.web import service as queries
+
+    settings = get_settings()
+    with read_scope() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        actor = users.actor_for(user, source="bench")
+    sections.load_contributed()
+    chosen = sorted((r for r in sections.REGISTRY.values()
+                     if r.where & {"overview", "brief"}), key=lambda r: (r.order, r.key))
+
+    def once(fn: Any) -> None:
+        with read_scope() as session:
+            ctx = sections.Context(
+                session=session, actor=actor,
+                root=queries.jurisdiction_of(session, actor, None),
+                day=queries.local_today(settings.timezone), zone=settings.timezone,
+                lang="zh-Hans", now=utc_now())
+            fn(ctx)
+
+    from fangkong.core.clock import utc_now
+
+    print(f"  sections of {label}, ms (p50 / p95 of {args.runs}):")
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+    for r in chosen:
+        got = []
+        for i in range(args.warmup + args.runs):
+            if profiler is not None and i == args.warmup:
+                profiler.start()
+            t0 = time.perf_counter()
+            once(r.fn)
+            if i >= args.warmup:
+                got.append(time.perf_counter() - t0)
+            if profiler is not None and i == args.warmup:
+                profiler.stop()
+        print(f"    {r.key:24s} {statistics.median(got) * 1000:8.1f} / "
+              f"{pct(got, 0.95) * 1000:8.1f}   ({','.join(sorted(r.where))})", flush=True)
+    if profiler is not None:
+        out = Path(f"{args.profile}.{username}.html")
+        out.write_text(profiler.output_html(), encoding="utf-8")
+        print(f"  profile: {out}")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fangkong.case.models import Case
 from fangkong.core.auth import Role
 from fangkong.web import service as q
 from tests.conftest import make_actor
@@ -18,8 +16,7 @@ from tests.conftest import make_actor
 
 def _plan(session: Session, flt: q.CaseFilter) -> list[str]:
     actor = make_actor(Role.commander, "4408")
-    stmt = flt.apply(q.scoped_cases(actor, select(func.count()).select_from(Case)),
-                     "Asia/Shanghai")
+    stmt = flt.statement(actor, zone="Asia/Shanghai")
     compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
     return [row[3] for row in session.connection().exec_driver_sql(
         f"EXPLAIN QUERY PLAN {compiled}")]

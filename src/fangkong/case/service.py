@@ -266,7 +266,11 @@ def table() -> Table:
     """The cases' table, for another domain's set-based joins with its own records (a
     follow-up member's case ref): read its ``id``, ``ref``, ``person_id`` and the division
     columns, and narrow it with :func:`readable_clause` when an actor reads it. Other domains
-    do not import the case model itself."""
+    do not import the case model itself.
+
+    Kept on purpose (issue 18): its users are testing's coverage and follow-up statements,
+    joined in SQL with their own tables over a round's whole area; the pages and the brief
+    count and list cases through :mod:`fangkong.case.figures` instead."""
     return cast(Table, Case.__table__)
 
 

@@ -151,6 +151,53 @@ def names(session: Session, codes: set[str]) -> dict[str, str]:
                                 .where(Division.code.in_(codes))).tuples().all())
 
 
+def unit_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """The names of the units of ``ids`` that exist, by id."""
+    found: dict[int, str] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 900):
+        stmt = select(Unit.id, Unit.name).where(Unit.id.in_(ordered[start : start + 900]))
+        found.update(session.execute(stmt).tuples().all())
+    return found
+
+
+def mapped_children(session: Session, root: str) -> list[tuple[str, str]]:
+    """(code, name) of the divisions a map of ``root`` shows: its children that have a
+    boundary, or the root itself when none has (a county whose towns have no polygons)."""
+    stmt = (select(Division.code, Division.name)
+            .join(DivisionBoundary, DivisionBoundary.code == Division.code)
+            .where(Division.parent_code == root).order_by(Division.code))
+    rows = [(c, n) for c, n in session.execute(stmt)]
+    if rows:
+        return rows
+    own = session.execute(select(Division.code, Division.name)
+                          .join(DivisionBoundary, DivisionBoundary.code == Division.code)
+                          .where(Division.code == root)).first()
+    return [(own[0], own[1])] if own else []
+
+
+def child_names(session: Session, code: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the children of ``code`` (the provinces for None), by code."""
+    stmt = select(Division.code, Division.name).where(
+        Division.parent_code.is_(None) if code is None else Division.parent_code == code)
+    return [(c, n) for c, n in session.execute(stmt.order_by(Division.code))]
+
+
+def geojson(session: Session, codes: list[str]) -> dict[str, Any]:
+    """A FeatureCollection of the divisions' boundaries (name and code as properties)."""
+    stmt = (select(Division.code, Division.name, DivisionBoundary.geometry,
+                   DivisionBoundary.label_lon, DivisionBoundary.label_lat)
+            .join(DivisionBoundary, DivisionBoundary.code == Division.code)
+            .where(Division.code.in_(codes)))
+    feats = []
+    for c, n, g, lon, lat in session.execute(stmt):
+        props: dict[str, Any] = {"name": n, "code": c}
+        if lon is not None and lat is not None:
+            props["cp"] = [lon, lat]  # where ECharts puts the label
+        feats.append({"type": "Feature", "id": c, "properties": props, "geometry": g})
+    return {"type": "FeatureCollection", "features": feats}
+
+
 def ancestors(session: Session, code: str) -> list[Division]:
     codes = ancestor_codes(code)
     found = {d.code: d for d in session.scalars(select(Division).where(Division.code.in_(codes)))}

@@ -19,7 +19,7 @@ from fangkong.core.security import FieldCipher
 from fangkong.geo import service as geo
 from fangkong.person import records
 from fangkong.person import validation as v
-from fangkong.person.enums import IdType
+from fangkong.person.enums import IdType, Sex
 from fangkong.person.messages import PM
 from fangkong.person.models import Person
 from fangkong.person.schemas import PersonCreate, PersonIdentifiers, PersonUpdate
@@ -241,6 +241,42 @@ def divisions_of(session: Session, person_ids: set[int], *,
     return found
 
 
+class Summary(NamedTuple):
+    """What a page shows of the person behind a record the reader may see (a case)."""
+
+    name: str
+    sex: Sex
+    birth_year: int | None
+    ref: str
+
+
+def summary(session: Session, *, actor: Actor, person_id: int, via: str) -> Summary:
+    """The person behind a record the actor may read (the caller checked that record): name,
+    sex, birth year and ref, audited as a read ``via`` the caller."""
+    row = session.execute(select(Person.name, Person.sex, Person.birth_date, Person.ref)
+                          .where(Person.id == person_id)).first()
+    if row is None:
+        raise NotFound(PM("not_found", id=person_id))
+    audit.record(session, actor, action="read", record_type="person", record_ids=[person_id],
+                 fields=["name", "sex", "birth_date", "ref"], detail={"via": via})
+    return Summary(row[0], row[1], row[2].year if row[2] else None, row[3])
+
+
+def names_behind(session: Session, *, actor: Actor, person_ids: set[int], via: str
+                 ) -> dict[int, str]:
+    """The names of the persons behind records the actor may read (a page of cases), by id,
+    audited as a read of the names ``via`` the caller."""
+    found: dict[int, str] = {}
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), 900):
+        stmt = select(Person.id, Person.name).where(Person.id.in_(ordered[start : start + 900]))
+        found.update({i: n for i, n in session.execute(stmt)})
+    if found:
+        audit.record(session, actor, action="read", record_type="person",
+                     record_ids=sorted(found), fields=["name"], detail={"via": via})
+    return found
+
+
 class Home(NamedTuple):
     """Where a person lives and their household: what another domain's record about them
     (a stay) takes from their master record."""
@@ -265,7 +301,12 @@ def table() -> Table:
     """The persons' table, for another domain's set-based joins (a bulk import's staging
     table joined with persons by ref): read its ``id``, ``ref``, ``division_code`` and
     ``household_ref``, and narrow it with :func:`readable_clause`. Other domains do not
-    import the person model itself."""
+    import the person model itself.
+
+    Kept on purpose (issue 18): its users are testing's set-based statements over up to every
+    person of a city (a round's targets from its area, the samples import joined with persons
+    by ref in one INSERT ... SELECT, coverage and follow-up counts), which a list of ids through
+    Python would make a million-row round trip; the web layer no longer uses it."""
     return cast(Table, Person.__table__)
 
 

@@ -62,6 +62,8 @@ class ContactEpisode(Base):
     __table_args__ = (
         UniqueConstraint("person_id", "index_case_id", name="uq_tracing_contact_person_case"),
         Index("ix_tracing_contact_division_code_id", "division_code", "id"),
+        # the dashboard's counts per status of a jurisdiction, from the index alone
+        Index("ix_tracing_contact_division_code_status", "division_code", "status"),
         Index("ix_tracing_contact_status_status_changed_at", "status", "status_changed_at"),
         # "was a known contact before the report" (the indicators) without reading the rows
         Index("ix_tracing_contact_person_id_identified_at", "person_id", "identified_at"),

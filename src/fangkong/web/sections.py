@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from fangkong.case.enums import LABELS as CASE_LABELS
 from fangkong.case.enums import Classification, DetectionMode
-from fangkong.case.models import Case
 from fangkong.core.auth import Actor
 from fangkong.web import service as q
 from fangkong.web.i18n import fmt_datetime, place, translate
@@ -208,14 +207,14 @@ def new_today(ctx: Context) -> Section:
 
 @provider("tasks", title="ov.tasks", where={"overview"}, order=30)
 def tasks_figures(ctx: Context) -> Section:
+    counted = q.task_counts(ctx.session, ctx.actor, ctx.root.code, ctx.now)
     figures = []
-    for key, label, flt in (
+    for n, (key, label, flt) in zip(counted, (
             ("overdue", "ov.tasks.overdue", q.TaskFilter(division=ctx.root.code, overdue=True)),
             ("escalated", "ov.tasks.escalated",
              q.TaskFilter(division=ctx.root.code, escalated=True)),
-            ("active", "ov.tasks.active", q.TaskFilter(division=ctx.root.code))):
-        figures.append(Figure(key, ctx.t(label),
-                              q.count_tasks(ctx.session, ctx.actor, flt, ctx.now), flt.href()))
+            ("active", "ov.tasks.active", q.TaskFilter(division=ctx.root.code))), strict=True):
+        figures.append(Figure(key, ctx.t(label), n, flt.href()))
     return Section(key="tasks", title=ctx.t("ov.tasks"), figures=figures)
 
 
@@ -326,8 +325,8 @@ def cases_by_division(ctx: Context) -> Section:
 def cases_by_mode(ctx: Context) -> Section:
     day = _day_filter(ctx)
     cum = q.CaseFilter(division=ctx.root.code, classification="infection", reported_to=ctx.day)
-    new = q.counts_by(ctx.session, ctx.actor, day, ctx.zone, Case.detection_mode)
-    total = q.counts_by(ctx.session, ctx.actor, cum, ctx.zone, Case.detection_mode)
+    new = q.counts_by_mode(ctx.session, ctx.actor, day, ctx.zone)
+    total = q.counts_by_mode(ctx.session, ctx.actor, cum, ctx.zone)
     rows = []
     for mode in DetectionMode:
         if not (new.get(mode) or total.get(mode)):
@@ -349,13 +348,12 @@ def tasks_table(ctx: Context) -> Section:
     section = tasks_figures(ctx)
     rows = []
     for r in q.overdue_by_unit(ctx.session, ctx.actor, ctx.now, ctx.root.code):
-        flt = q.TaskFilter(division=r["division"], overdue=True, unit=r["unit_id"])
-        rows.append([Cell(ctx.place(r["division_name"])),
-                     Cell(r["unit_name"] or ctx.t("tasks.no_unit")),
-                     Cell(r["overdue"], flt.href()),
-                     Cell(r["escalated"], q.TaskFilter(division=r["division"], overdue=True,
-                                                       escalated=True,
-                                                       unit=r["unit_id"]).href())])
+        flt = q.TaskFilter(division=r.division, overdue=True, unit=r.unit_id)
+        rows.append([Cell(ctx.place(r.division_name)),
+                     Cell(r.unit_name or ctx.t("tasks.no_unit")),
+                     Cell(r.overdue, flt.href()),
+                     Cell(r.escalated, q.TaskFilter(division=r.division, overdue=True,
+                                                    escalated=True, unit=r.unit_id).href())])
     section.key, section.title = "brief.tasks", ctx.t("brief.tasks")
     section.tables = [Table(ctx.t("tasks.by_unit"),
                             [ctx.t("col.division"), ctx.t("tasks.unit"),

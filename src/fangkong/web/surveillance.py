@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from fangkong.analytics.rt import estimate_rt
+from fangkong.case.enums import DetectionMode
 from fangkong.policy import service as policy
 from fangkong.surveillance import alerting
 from fangkong.surveillance.enums import LABELS, AlertStatus
@@ -57,12 +58,11 @@ def rt(ctx: Context) -> Section:
                        notes=[ctx.t("rt.no_si") + f"{pack.id} {pack.version}"])
     first = ctx.day - timedelta(days=RT_DAYS - 1)
     infections = q.CaseFilter(division=ctx.root.code, classification="infection")
-    imported_flt = q.CaseFilter(division=ctx.root.code, classification="infection",
-                                mode=IMPORTED)
-    total = np.array([n for _, n in q.daily_counts(ctx.session, ctx.actor, infections,
-                                                   ctx.zone, first, ctx.day)], dtype=float)
-    imported = np.array([n for _, n in q.daily_counts(ctx.session, ctx.actor, imported_flt,
-                                                      ctx.zone, first, ctx.day)], dtype=float)
+    # the infections per day and, in the same query, those of them imported (IMPORTED)
+    days = q.daily_counts_with_mode(ctx.session, ctx.actor, infections, ctx.zone, first,
+                                    ctx.day, DetectionMode(IMPORTED))
+    total = np.array([n for _, n, _ in days], dtype=float)
+    imported = np.array([m for _, _, m in days], dtype=float)
     res = estimate_rt(total - imported, imported, si_mean=si.mean, si_sd=si.sd,
                       window=pack.surveillance.rt_window_days)
 

@@ -30,16 +30,19 @@ def condition_text(c: Condition, lang: str) -> str:
         last=i18n.fmt_date(c.last, lang))
 
 
-def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
+def board(ctx: Context, level: str | None = None, *, texts: bool = True) -> dict[str, Any]:
     """Everything the zones page and section show, for the viewer's chosen jurisdiction (the
-    zone rows narrowed to ``level`` when given; ``levels`` lists every active level)."""
+    zone rows narrowed to ``level`` when given; ``levels`` lists every active level). Without
+    ``texts`` (the section, which shows counts and dates), no row carries its missing
+    conditions as text (``requires`` empty) and no place is named (``names`` empty)."""
     every = zones.list_(ctx.session, actor=ctx.actor, division=ctx.root.code, status=None)
     # the zones in force on the day (a past day's brief: as they stood then)
     active = [z for z in every if rules.existed_on(z, ctx.day)]
     shown = [z for z in active if level is None or z.level == level]
     rows = [{"zone": zone, "verdict": (verdict := zones.next_step(zone, ctx.day)),
              "label": level_label(zone.level, ctx.lang),
-             "requires": [condition_text(c, ctx.lang) for c in verdict.conditions]}
+             "requires": [condition_text(c, ctx.lang) for c in verdict.conditions]
+             if texts else []}
             for zone in shown]
     ids = {zone.id for zone in shown}
     pending = [p for p in zones.proposals(ctx.session, actor=ctx.actor) if p.zone_id in ids]
@@ -48,7 +51,8 @@ def board(ctx: Context, level: str | None = None) -> dict[str, Any]:
     changes = [(e, z) for z in every for e in z.events
                if e.kind in (EventKind.designated, EventKind.level_changed, EventKind.lifted)
                and ctx.day - timedelta(days=1) <= e.on_date <= ctx.day]
-    names = zones.place_names(ctx.session, {m.division_code for z in shown for m in z.members})
+    names = zones.place_names(ctx.session, {m.division_code for z in shown for m in z.members}
+                              ) if texts else {}
     return {"rows": rows, "pending": pending, "breaches": breaches, "changes": changes,
             "names": names, "levels": sorted({z.level for z in active})}
 
@@ -60,7 +64,7 @@ def _soonest_first(row: dict[str, Any]) -> tuple[date, str]:
 
 @provider("zones", title="sec.zones", where={"overview", "brief"}, order=58)
 def zones_section(ctx: Context) -> Section:
-    data = board(ctx)
+    data = board(ctx, texts=False)
     by_level: dict[str, int] = {}
     for r in data["rows"]:
         by_level[r["zone"].level] = by_level.get(r["zone"].level, 0) + 1
