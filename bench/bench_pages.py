@@ -283,7 +283,7 @@ def time_sections(args: argparse.Namespace, username: str, label: str) -> None:
     ``--runs`` calls (after ``--warmup``), each in a read transaction of its own."""
     from sqlalchemy import select
 
-    from fangkong.config import get_settings
+    from fangkong.core.config import get_settings
     from fangkong.core.db import read_scope
     from fangkong.user import service as users
     from fangkong.user.models import User

@@ -1,7 +1,7 @@
 """tasks: a stay's sampling tasks also end when the stay is ended early
 
 Revision ID: 0037
-Revises: 0031
+Revises: 0032
 Create Date: 2026-12-07
 
 When a drill starts in a database that holds an earlier drill, the earlier drill's active stays
@@ -24,7 +24,7 @@ from alembic import op
 from fangkong.core.db import UTCDateTime
 
 revision = "0037"
-down_revision = "0031"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
