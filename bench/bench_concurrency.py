@@ -112,9 +112,11 @@ def sample_ids(engine: Any, accounts: list[Account], per: int, seed: int) -> Non
         acc.case_ids = rng.sample(mine, min(per, len(mine)))
 
 
-def start_server(url: str, data_dir: Path, port: int, pool: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, data_dir: Path, port: int, pool: int,
+                 workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FANGKONG_DATABASE_URL": url, "FANGKONG_DATA_DIR": str(data_dir),
-           "FANGKONG_DB_POOL_SIZE": str(pool), "FANGKONG_ESCALATION_INTERVAL_SECONDS": "0"}
+           "FANGKONG_DB_POOL_SIZE": str(pool), "FANGKONG_ESCALATION_INTERVAL_SECONDS": "0",
+           "FANGKONG_WORKERS": str(workers)}
     exe = Path(sys.executable).with_name("fangkong")
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 (the server's lifetime)
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=log,
@@ -144,14 +146,17 @@ class Outcome:
 
 async def run_users(base: str, users: list[Account], requests: int,
                     make: Any, seed: int, think_s: float = 0.0) -> Outcome:
-    import httpx
+    """Each user makes ``requests`` requests one after the other on a keep-alive connection of
+    its own (aiohttp: less client CPU per request than httpx, which matters here:
+    the client shares the machine's cores with the server)."""
+    import aiohttp
 
     out = Outcome()
     # keep-alive shorter than the server's (uvicorn: 5 s), so a connection is never reused just
     # as the server closes it
-    limits = httpx.Limits(max_connections=len(users) + 10, max_keepalive_connections=len(users),
-                          keepalive_expiry=2)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+    connector = aiohttp.TCPConnector(limit=len(users) + 10, keepalive_timeout=2)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as client:
 
         async def one_user(k: int, acc: Account) -> None:
             rng = random.Random(seed * 1000 + k)
@@ -162,9 +167,10 @@ async def run_users(base: str, users: list[Account], requests: int,
                 headers = {"Authorization": f"Bearer {acc.token}"} if acc.token else {}
                 t0 = time.perf_counter()
                 try:
-                    resp = await client.request(method, path, headers=headers, **kwargs)
-                    status = resp.status_code
-                except httpx.HTTPError:
+                    async with client.request(method, path, headers=headers, **kwargs) as resp:
+                        await resp.read()
+                        status = resp.status
+                except (aiohttp.ClientError, TimeoutError):
                     status = -1
                 out.latencies.append(time.perf_counter() - t0)
                 out.statuses[status] += 1
@@ -187,9 +193,9 @@ def reads(mix: dict[str, float]) -> Any:
         if kind == "case" and acc.case_ids:
             return "GET", f"/api/v1/cases/{rng.choice(acc.case_ids)}", {}
         if kind == "cases":
-            return "GET", "/api/v1/cases", {"params": {"limit": 50}}
+            return "GET", "/api/v1/cases", {"params": {"limit": "50"}}
         return "GET", "/api/v1/persons", {"params": {"division": acc.jurisdiction,
-                                                     "limit": 50}}
+                                                     "limit": "50"}}
     return make
 
 
@@ -213,18 +219,17 @@ def signins(acc: Account, _rng: random.Random, _k: int, _i: int) -> tuple[str, s
 
 async def sign_in_all(base: str, accounts: list[Account], users: list[Account],
                       concurrency: int) -> list[Account]:
-    import httpx
+    import aiohttp
 
     sem = asyncio.Semaphore(concurrency)
     tokens: dict[str, str] = {}
-    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+    async with aiohttp.ClientSession(base, timeout=aiohttp.ClientTimeout(total=120)) as client:
 
         async def one(acc: Account) -> None:
-            async with sem:
-                resp = await client.post("/api/v1/auth/token", data={
-                    "username": acc.name, "password": PASSWORD})
+            async with sem, client.post("/api/v1/auth/token", data={
+                    "username": acc.name, "password": PASSWORD}) as resp:
                 resp.raise_for_status()
-                tokens[acc.name] = resp.json()["access_token"]
+                tokens[acc.name] = (await resp.json())["access_token"]
 
         await asyncio.gather(*(one(a) for a in accounts))
     out = []
@@ -271,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                     "runs; default 0: each user sends its next request at once, so the users "
                     "are the requests in flight)")
     ap.add_argument("--pool", type=int, default=20, help="FANGKONG_DB_POOL_SIZE of the server")
+    ap.add_argument("--workers", type=int, default=1, help="FANGKONG_WORKERS of the server")
     ap.add_argument("--login-concurrency", type=int, default=8)
     ap.add_argument("--p95-goal-ms", type=float, default=500)
     ap.add_argument("--seed", type=int, default=3)
@@ -282,14 +288,15 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(name)
         url = open_database(args.db, args.pg_url, tmp)
         print(f"bench_concurrency on {args.db}: {args.persons:,} persons, {args.cases:,} "
-              f"cases, {args.accounts} accounts, pool {args.pool}", flush=True)
+              f"cases, {args.accounts} accounts, pool {args.pool}, {args.workers} server "
+              f"process(es)", flush=True)
         engine = use_database(url)
         load(engine, args, tmp)
         accounts = make_accounts(engine, args.accounts)
         sample_ids(engine, accounts, 50, args.seed)
         engine.dispose()
         port = free_port()
-        server = start_server(url, tmp, port, args.pool)
+        server = start_server(url, tmp, port, args.pool, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             runs = [(n, think) for n in counts for think in (args.think_ms or [0.0])]
@@ -300,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
                 users = asyncio.run(sign_in_all(base, accounts, users, args.login_concurrency))
                 print(f"\n{n} users at once, {args.requests} requests each, think "
                       f"{think_ms:.0f} ms "
-                      f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s)")
+                      f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s; "
+                      f"load average {os.getloadavg()[0]:.1f})")
                 base_o = asyncio.run(run_users(base, users, args.requests, healthz, args.seed))
                 b95 = pct(base_o.latencies, 0.95)
                 print(report("baseline: /healthz", base_o, None), flush=True)
