@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
@@ -113,10 +114,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     declare_error_responses(app)
     for mount in registry.mounts():  # the pages (after the API's handlers: HTML errors off /api/)
         registry.resolve(mount)(app)
+    signing_in = (settings.login_concurrency or os.cpu_count() or 1,
+                  settings.login_queue_seconds)
     app.add_middleware(AdmissionLimit, limit=settings.db_pool_size,
-                       wait_s=settings.request_queue_seconds, message=busy_message)
+                       wait_s=settings.request_queue_seconds, message=busy_message,
+                       lanes={("POST", path): signing_in for path in SIGN_IN_PATHS})
     return app
 
+
+SIGN_IN_PATHS = ("/api/v1/auth/token", "/login")
+"""The requests that check a password (argon2): admitted in a lane of their own."""
 
 _BUSY = {"zh-Hans": "服务器繁忙，请稍后再试", "zh-Hant": "伺服器繁忙，請稍後再試",
          "en": "the server is busy; try again shortly"}
