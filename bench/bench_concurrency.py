@@ -137,11 +137,37 @@ def start_server(url: str, data_dir: Path, port: int, pool: int,
     raise SystemExit("the server did not answer in 2 minutes")
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the process ``pid`` and its descendants
+    (the server's worker processes), from /proc: what a request costs the server, whatever
+    else runs on the machine. (The database server's own CPU is not counted.)"""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family, todo = {pid}, [pid]
+    while todo:
+        parent = todo.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in family]
+        family.update(children)
+        todo.extend(children)
+    return sum(cpu.get(p, 0.0) for p in family)
+
+
 @dataclass
 class Outcome:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     took: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds of the server's processes during the scenario
 
     @property
     def errors(self) -> int:
@@ -254,7 +280,8 @@ def report(name: str, o: Outcome, base_p95: float | None) -> str:
     ratio = f"  p95 x{pct(lat, 0.95) / base_p95:6.1f} baseline" if base_p95 else ""
     return (f"  {name:26s} {len(lat):6d} req  errors {o.errors:4d}  "
             f"p50 {statistics.median(lat) * 1000:7.1f}  p95 {pct(lat, 0.95) * 1000:7.1f}  "
-            f"max {max(lat) * 1000:7.1f} ms  {len(lat) / o.took:7.1f} req/s{ratio}  [{codes}]")
+            f"max {max(lat) * 1000:7.1f} ms  {len(lat) / o.took:7.1f} req/s{ratio}  "
+            f"server CPU {o.server_cpu / len(lat) * 1000:5.1f} ms/req  [{codes}]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,16 +340,20 @@ def main(argv: list[str] | None = None) -> int:
                       f"{think_ms:.0f} ms "
                       f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s; "
                       f"load average {os.getloadavg()[0]:.1f})")
-                base_o = asyncio.run(run_users(base, users, args.requests, healthz, args.seed))
+                def measured(*a: Any, pid: int = server.pid) -> Outcome:
+                    cpu0 = server_cpu_s(pid)
+                    out = asyncio.run(run_users(base, *a))
+                    out.server_cpu = server_cpu_s(pid) - cpu0
+                    return out
+
+                base_o = measured(users, args.requests, healthz, args.seed)
                 b95 = pct(base_o.latencies, 0.95)
                 print(report("baseline: /healthz", base_o, None), flush=True)
-                r = asyncio.run(run_users(base, users, args.requests, reads(mix), args.seed,
-                                          think))
+                r = measured(users, args.requests, reads(mix), args.seed, think)
                 print(report("reads (list and detail)", r, b95), flush=True)
-                w = asyncio.run(run_users(base, users, max(1, args.requests // 4),
-                                          writes(run), args.seed, think))
+                w = measured(users, max(1, args.requests // 4), writes(run), args.seed, think)
                 print(report("writes (create person)", w, b95), flush=True)
-                s = asyncio.run(run_users(base, users, 1, signins, args.seed))
+                s = measured(users, 1, signins, args.seed)
                 print(report("sign-ins, all at once", s, b95), flush=True)
                 over = pct(r.latencies, 0.95) * 1000 > args.p95_goal_ms
                 failed |= bool(r.errors or w.errors or over)
