@@ -180,8 +180,8 @@ def test_a_get_through_the_app_is_audited_on_the_real_engine(engine: Engine,
     from fastapi.testclient import TestClient
 
     from fangkong.app import create_app
-    from fangkong.core.config import get_settings
     from fangkong.core.auth import NATIONAL, Role
+    from fangkong.core.config import get_settings
     from fangkong.core.db import session_scope
     from fangkong.geo import service as geo
     from fangkong.person import service as persons
