@@ -7,15 +7,17 @@ dropped and created afresh) it
    Zhanjiang's villages, M cases, T tasks) and creates ``--accounts`` users of several roles
    and jurisdictions (the city's commander, county epidemiologists and testing officers);
 2. starts ``fangkong serve`` in a process of its own (its admission limit and pool as
-   configured: ``--pool``), signs every virtual user in (``--login-concurrency`` at a time),
-   then runs the scenarios, each with U virtual users at once, each user making R requests
-   one after the other, pausing ``--think-ms`` on average between them (exponentially
-   distributed; with 0, the default, U is the number of requests in flight: a stress test):
+   configured: ``--pool``; ``--workers`` server processes), signs every virtual user in
+   (``--login-concurrency`` at a time), then runs the scenarios, each with U virtual users
+   at once, each user making R requests one after the other, pausing ``--think-ms`` on
+   average between them (exponentially distributed; with 0, the default, U is the number
+   of requests in flight: a stress test):
 
    - **reads**: the persons list of the user's jurisdiction, a person's record, the cases
      list, a case's record, chosen at random (``--mix`` weights);
    - **writes**: each user creates persons (``POST /api/v1/persons``);
-   - **sign-ins**: every user signs in again at once (argon2 in the worker threads);
+   - **sign-ins**: every user signs in again at once (argon2, in the sign-in lane of the
+     admission limit: ``FANGKONG_LOGIN_CONCURRENCY`` at once per process);
 
 3. as the baseline, the same U users call ``/healthz`` (no database, no admission) R times.
 
@@ -25,7 +27,7 @@ of the reads or writes failed, or if the reads' p95 is over ``--p95-goal-ms``.
 
 Usage::
 
-    .venv/bin/python bench/bench_concurrency.py --db postgresql --users 200
+    .venv/bin/python bench/bench_concurrency.py --db postgresql --users 200 --workers 2
     .venv/bin/python bench/bench_concurrency.py --db sqlite --users 50 --users 200
 
 Only 127.0.0.1 is contacted; every loop is bounded by ``--requests``.
@@ -112,23 +114,52 @@ def sample_ids(engine: Any, accounts: list[Account], per: int, seed: int) -> Non
         acc.case_ids = rng.sample(mine, min(per, len(mine)))
 
 
-def start_server(url: str, data_dir: Path, port: int, pool: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, data_dir: Path, port: int, pool: int,
+                 workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FANGKONG_DATABASE_URL": url, "FANGKONG_DATA_DIR": str(data_dir),
-           "FANGKONG_DB_POOL_SIZE": str(pool), "FANGKONG_ESCALATION_INTERVAL_SECONDS": "0"}
+           "FANGKONG_DB_POOL_SIZE": str(pool), "FANGKONG_ESCALATION_INTERVAL_SECONDS": "0",
+           "FANGKONG_WORKERS": str(workers)}
     exe = Path(sys.executable).with_name("fangkong")
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 (the server's lifetime)
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
-    for _ in range(300):
+    import urllib.request
+
+    for _ in range(1200):  # a loaded machine takes a minute to import and start it
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return proc  # answering, in every worker it has started
         except OSError:
             if proc.poll() is not None:
                 raise SystemExit(f"the server stopped: see {data_dir / 'server.log'}") from None
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the server did not start in 30 s")
+    raise SystemExit("the server did not answer in 2 minutes")
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the process ``pid`` and its descendants
+    (the server's worker processes), from /proc: what a request costs the server, whatever
+    else runs on the machine. (The database server's own CPU is not counted.)"""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family, todo = {pid}, [pid]
+    while todo:
+        parent = todo.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in family]
+        family.update(children)
+        todo.extend(children)
+    return sum(cpu.get(p, 0.0) for p in family)
 
 
 @dataclass
@@ -136,6 +167,7 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     took: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds of the server's processes during the scenario
 
     @property
     def errors(self) -> int:
@@ -144,14 +176,17 @@ class Outcome:
 
 async def run_users(base: str, users: list[Account], requests: int,
                     make: Any, seed: int, think_s: float = 0.0) -> Outcome:
-    import httpx
+    """Each user makes ``requests`` requests one after the other on a keep-alive connection of
+    its own (aiohttp: less client CPU per request than httpx, which matters here:
+    the client shares the machine's cores with the server)."""
+    import aiohttp
 
     out = Outcome()
     # keep-alive shorter than the server's (uvicorn: 5 s), so a connection is never reused just
     # as the server closes it
-    limits = httpx.Limits(max_connections=len(users) + 10, max_keepalive_connections=len(users),
-                          keepalive_expiry=2)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+    connector = aiohttp.TCPConnector(limit=len(users) + 10, keepalive_timeout=2)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as client:
 
         async def one_user(k: int, acc: Account) -> None:
             rng = random.Random(seed * 1000 + k)
@@ -162,9 +197,10 @@ async def run_users(base: str, users: list[Account], requests: int,
                 headers = {"Authorization": f"Bearer {acc.token}"} if acc.token else {}
                 t0 = time.perf_counter()
                 try:
-                    resp = await client.request(method, path, headers=headers, **kwargs)
-                    status = resp.status_code
-                except httpx.HTTPError:
+                    async with client.request(method, path, headers=headers, **kwargs) as resp:
+                        await resp.read()
+                        status = resp.status
+                except (aiohttp.ClientError, TimeoutError):
                     status = -1
                 out.latencies.append(time.perf_counter() - t0)
                 out.statuses[status] += 1
@@ -187,9 +223,9 @@ def reads(mix: dict[str, float]) -> Any:
         if kind == "case" and acc.case_ids:
             return "GET", f"/api/v1/cases/{rng.choice(acc.case_ids)}", {}
         if kind == "cases":
-            return "GET", "/api/v1/cases", {"params": {"limit": 50}}
+            return "GET", "/api/v1/cases", {"params": {"limit": "50"}}
         return "GET", "/api/v1/persons", {"params": {"division": acc.jurisdiction,
-                                                     "limit": 50}}
+                                                     "limit": "50"}}
     return make
 
 
@@ -213,18 +249,17 @@ def signins(acc: Account, _rng: random.Random, _k: int, _i: int) -> tuple[str, s
 
 async def sign_in_all(base: str, accounts: list[Account], users: list[Account],
                       concurrency: int) -> list[Account]:
-    import httpx
+    import aiohttp
 
     sem = asyncio.Semaphore(concurrency)
     tokens: dict[str, str] = {}
-    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+    async with aiohttp.ClientSession(base, timeout=aiohttp.ClientTimeout(total=120)) as client:
 
         async def one(acc: Account) -> None:
-            async with sem:
-                resp = await client.post("/api/v1/auth/token", data={
-                    "username": acc.name, "password": PASSWORD})
+            async with sem, client.post("/api/v1/auth/token", data={
+                    "username": acc.name, "password": PASSWORD}) as resp:
                 resp.raise_for_status()
-                tokens[acc.name] = resp.json()["access_token"]
+                tokens[acc.name] = (await resp.json())["access_token"]
 
         await asyncio.gather(*(one(a) for a in accounts))
     out = []
@@ -245,7 +280,8 @@ def report(name: str, o: Outcome, base_p95: float | None) -> str:
     ratio = f"  p95 x{pct(lat, 0.95) / base_p95:6.1f} baseline" if base_p95 else ""
     return (f"  {name:26s} {len(lat):6d} req  errors {o.errors:4d}  "
             f"p50 {statistics.median(lat) * 1000:7.1f}  p95 {pct(lat, 0.95) * 1000:7.1f}  "
-            f"max {max(lat) * 1000:7.1f} ms  {len(lat) / o.took:7.1f} req/s{ratio}  [{codes}]")
+            f"max {max(lat) * 1000:7.1f} ms  {len(lat) / o.took:7.1f} req/s{ratio}  "
+            f"server CPU {o.server_cpu / len(lat) * 1000:5.1f} ms/req  [{codes}]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
                     "runs; default 0: each user sends its next request at once, so the users "
                     "are the requests in flight)")
     ap.add_argument("--pool", type=int, default=20, help="FANGKONG_DB_POOL_SIZE of the server")
+    ap.add_argument("--workers", type=int, default=1, help="FANGKONG_WORKERS of the server")
     ap.add_argument("--login-concurrency", type=int, default=8)
     ap.add_argument("--p95-goal-ms", type=float, default=500)
     ap.add_argument("--seed", type=int, default=3)
@@ -282,14 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(name)
         url = open_database(args.db, args.pg_url, tmp)
         print(f"bench_concurrency on {args.db}: {args.persons:,} persons, {args.cases:,} "
-              f"cases, {args.accounts} accounts, pool {args.pool}", flush=True)
+              f"cases, {args.accounts} accounts, pool {args.pool}, {args.workers} server "
+              f"process(es)", flush=True)
         engine = use_database(url)
         load(engine, args, tmp)
         accounts = make_accounts(engine, args.accounts)
         sample_ids(engine, accounts, 50, args.seed)
         engine.dispose()
         port = free_port()
-        server = start_server(url, tmp, port, args.pool)
+        server = start_server(url, tmp, port, args.pool, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             runs = [(n, think) for n in counts for think in (args.think_ms or [0.0])]
@@ -300,17 +338,22 @@ def main(argv: list[str] | None = None) -> int:
                 users = asyncio.run(sign_in_all(base, accounts, users, args.login_concurrency))
                 print(f"\n{n} users at once, {args.requests} requests each, think "
                       f"{think_ms:.0f} ms "
-                      f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s)")
-                base_o = asyncio.run(run_users(base, users, args.requests, healthz, args.seed))
+                      f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s; "
+                      f"load average {os.getloadavg()[0]:.1f})")
+                def measured(*a: Any, pid: int = server.pid) -> Outcome:
+                    cpu0 = server_cpu_s(pid)
+                    out = asyncio.run(run_users(base, *a))
+                    out.server_cpu = server_cpu_s(pid) - cpu0
+                    return out
+
+                base_o = measured(users, args.requests, healthz, args.seed)
                 b95 = pct(base_o.latencies, 0.95)
                 print(report("baseline: /healthz", base_o, None), flush=True)
-                r = asyncio.run(run_users(base, users, args.requests, reads(mix), args.seed,
-                                          think))
+                r = measured(users, args.requests, reads(mix), args.seed, think)
                 print(report("reads (list and detail)", r, b95), flush=True)
-                w = asyncio.run(run_users(base, users, max(1, args.requests // 4),
-                                          writes(run), args.seed, think))
+                w = measured(users, max(1, args.requests // 4), writes(run), args.seed, think)
                 print(report("writes (create person)", w, b95), flush=True)
-                s = asyncio.run(run_users(base, users, 1, signins, args.seed))
+                s = measured(users, 1, signins, args.seed)
                 print(report("sign-ins, all at once", s, b95), flush=True)
                 over = pct(r.latencies, 0.95) * 1000 > args.p95_goal_ms
                 failed |= bool(r.errors or w.errors or over)

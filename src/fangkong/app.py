@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fangkong import __version__, registry
+from fangkong.core import writebehind
 from fangkong.core.admission import AdmissionLimit, Scope
 from fangkong.core.auth import system_actor
 from fangkong.core.clock import utc_now
@@ -56,6 +58,26 @@ def escalation_loop(engine: Engine, interval_s: float, stop: threading.Event) ->
         stop.wait(interval_s)
 
 
+@contextmanager
+def scheduler_thread(settings: Settings, engine: Engine | None = None) -> Iterator[None]:
+    """The scheduled jobs (:func:`escalation_loop`) in a thread for the block's duration."""
+    stop = threading.Event()
+    if settings.escalation_interval_seconds > 0:
+        threading.Thread(target=escalation_loop, daemon=True, name="escalation",
+                         args=(engine or get_engine(settings),
+                               settings.escalation_interval_seconds, stop)).start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def worker_app() -> FastAPI:
+    """The application of one of several server processes (``fangkong serve --workers N``):
+    without the scheduled jobs, which the parent process runs once for all."""
+    return create_app(get_settings(), scheduler=False)
+
+
 def local_today() -> date:
     """Today in the deployment's time zone (``FANGKONG_TIMEZONE``): a daily job's day."""
     return utc_now().astimezone(ZoneInfo(get_settings().timezone)).date()
@@ -68,12 +90,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        stop = threading.Event()
-        if scheduler and settings.escalation_interval_seconds > 0:
-            threading.Thread(target=escalation_loop, daemon=True, name="escalation",
-                             args=(engine, settings.escalation_interval_seconds, stop)).start()
-        yield
-        stop.set()
+        with scheduler_thread(settings, engine) if scheduler else nullcontext():
+            yield
+        writebehind.close(engine)  # the audit entries of reads still being written
 
     app = App(title="Fangkong 防控", version=__version__, lifespan=lifespan,
               description="Epidemic prevention-and-control command platform API.",
@@ -95,10 +114,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     declare_error_responses(app)
     for mount in registry.mounts():  # the pages (after the API's handlers: HTML errors off /api/)
         registry.resolve(mount)(app)
+    signing_in = (settings.login_concurrency or os.cpu_count() or 1,
+                  settings.login_queue_seconds)
     app.add_middleware(AdmissionLimit, limit=settings.db_pool_size,
-                       wait_s=settings.request_queue_seconds, message=busy_message)
+                       wait_s=settings.request_queue_seconds, message=busy_message,
+                       lanes={("POST", path): signing_in for path in SIGN_IN_PATHS})
     return app
 
+
+SIGN_IN_PATHS = ("/api/v1/auth/token", "/login")
+"""The requests that check a password (argon2): admitted in a lane of their own."""
 
 _BUSY = {"zh-Hans": "服务器繁忙，请稍后再试", "zh-Hant": "伺服器繁忙，請稍後再試",
          "en": "the server is busy; try again shortly"}

@@ -186,7 +186,10 @@ def audit_anchor(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> 
 
 @handle_errors
 def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 127.0.0.1."),
-          port: int | None = typer.Option(None, help="Default: FANGKONG_PORT or 8000.")) -> None:
+          port: int | None = typer.Option(None, help="Default: FANGKONG_PORT or 8000."),
+          workers: int | None = typer.Option(None, min=1, max=64,
+                                             help="Server processes. Default: FANGKONG_WORKERS "
+                                             "or 1.")) -> None:
     """Serve the API (docs at /docs) with the scheduled overdue-task check."""
     import uvicorn
 
@@ -196,10 +199,20 @@ def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 
     settings = get_settings()
     with db_session():
         pass  # fails early, with a clear message, if the schema is not up to date
+    count = workers or settings.workers
     # X-Forwarded-* are believed only from FANGKONG_TRUSTED_PROXIES (in create_app), not from
     # uvicorn's default of 127.0.0.1.
-    uvicorn.run(create_app(settings, scheduler=True), host=host or settings.host,
-                port=port or settings.port, proxy_headers=False)
+    where = {"host": host or settings.host, "port": port or settings.port,
+             "proxy_headers": False}
+    if count == 1:
+        uvicorn.run(create_app(settings, scheduler=True), **where)  # type: ignore[arg-type]
+        return
+    from fangkong.app import scheduler_thread
+
+    # Several processes share the socket; the scheduled jobs run once, here in the parent.
+    with scheduler_thread(settings):
+        uvicorn.run("fangkong.app:worker_app", factory=True, workers=count,
+                    **where)  # type: ignore[arg-type]
 
 
 @handle_errors

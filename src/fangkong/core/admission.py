@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -25,38 +25,54 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 EXEMPT_PREFIXES = ("/static/", "/healthz")
 
 
-class AdmissionLimit:
-    """ASGI middleware admitting at most ``limit`` HTTP requests at once."""
+class _Lane:
+    """At most ``limit`` requests at once; the rest wait up to ``wait_s`` for a place."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float,
-                 message: Callable[[Scope], str] | None = None) -> None:
-        self.app, self.limit, self.wait_s = app, limit, wait_s
-        self.message = message or (lambda _scope: "the server is busy; try again shortly")
+    def __init__(self, limit: int, wait_s: float) -> None:
+        self.limit, self.wait_s = limit, wait_s
         self._places: asyncio.Semaphore | None = None
 
-    def _semaphore(self) -> asyncio.Semaphore:
+    def places(self) -> asyncio.Semaphore:
         # Made on first use, inside the server's event loop.
         if self._places is None:
             self._places = asyncio.Semaphore(self.limit)
         return self._places
 
+
+class AdmissionLimit:
+    """ASGI middleware admitting at most ``limit`` HTTP requests at once.
+
+    ``lanes`` give some requests (method, path) places of their own: sign-ins, whose argon2
+    work is CPU-bound and slow, go at most a few at once (as many as the cores can hash) and
+    wait longer for their turn, so that a storm of sign-ins at 8 a.m. neither takes every
+    place from the readers nor is answered 503 while the cores work through it."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float,
+                 message: Callable[[Scope], str] | None = None,
+                 lanes: Mapping[tuple[str, str], tuple[int, float]] | None = None) -> None:
+        self.app = app
+        self.message = message or (lambda _scope: "the server is busy; try again shortly")
+        self._main = _Lane(limit, wait_s)
+        self._lanes = {key: _Lane(*value) for key, value in (lanes or {}).items()}
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
-        places = self._semaphore()
+        lane = self._lanes.get((scope["method"], scope["path"]), self._main)
+        places = lane.places()
         try:
-            await asyncio.wait_for(places.acquire(), timeout=self.wait_s)
+            await asyncio.wait_for(places.acquire(), timeout=lane.wait_s)
         except TimeoutError:
-            await self._busy(scope, send)
+            await self._busy(scope, send, lane.wait_s)
             return
         try:
             await self.app(scope, receive, send)
         finally:
             places.release()
 
-    async def _busy(self, scope: Scope, send: Send) -> None:
-        retry = max(1, round(self.wait_s))
+    async def _busy(self, scope: Scope, send: Send, wait_s: float) -> None:
+        retry = max(1, round(wait_s))
         body = json.dumps({"error": {"code": "busy", "message": self.message(scope)}},
                           ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 503, "headers": [

@@ -49,11 +49,13 @@ from fangkong.core.auth import Actor
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import DEFERRED_WRITES, Base, BigId, UTCDateTime, is_postgres
+from fangkong.core.writebehind import GROUP_WRITE
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x46414E47  # any constant: serialises appends to the chain on PostgreSQL
 PLAIN, KEYED = 0, 1  # hash_kind: plain SHA-256 (entries before migration 0022), HMAC-SHA256
 _ANCHOR_DOMAIN = b"fangkong audit anchor\n"
+_HEAD = "fangkong.audit_head"  # Session.info: the chain's head in a group writer's transaction
 
 
 class AuditEntry(Base):
@@ -149,9 +151,14 @@ def _append(
     note: str | None,
 ) -> AuditEntry:
     key = audit_key()
-    if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    seq, prev = head(session)
+    group = session.info.get(GROUP_WRITE)
+    known = session.info.get(_HEAD) if group else None
+    if known is not None:  # the group writer's transaction already holds the chain's lock
+        seq, prev = known
+    else:
+        if is_postgres(session):
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        seq, prev = head(session)
     entry = AuditEntry(
         seq=seq + 1, at=at, actor=actor.username,
         actor_user_id=actor.user_id, source=actor.source, action=action,
@@ -160,7 +167,10 @@ def _append(
     )
     entry.hash = _digest(entry, key)
     session.add(entry)
-    session.flush()
+    if group:  # flushed together at the commit; the head is known from here on
+        session.info[_HEAD] = (entry.seq, entry.hash)
+    else:
+        session.flush()
     return entry
 
 

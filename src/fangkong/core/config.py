@@ -171,6 +171,21 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         20, ge=1, le=1000, description="Database connections a server process keeps; also the "
         "number of requests it works on at once (more wait their turn).")
+    read_audit_queue: int = Field(
+        2000, ge=1, description="Audit entries of reads a server process holds at most while "
+        "they wait to be written together (a reader past it waits up to "
+        "`request_queue_seconds`, then is answered 503 with Retry-After).")
+    login_concurrency: int = Field(
+        0, ge=0, le=256, description="Sign-ins a server process works on at once (argon2 is "
+        "CPU-bound; more at once only share the cores); 0: the number of cores.")
+    login_queue_seconds: float = Field(
+        30, ge=0, description="How long a sign-in waits for its turn (a storm of sign-ins is "
+        "worked through at the rate the cores hash) before it is answered 503 with "
+        "Retry-After.")
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes `fangkong serve` starts (each with "
+        "`db_pool_size` connections); more than one suits PostgreSQL on a machine of several "
+        "cores. The scheduled jobs run once, in the parent process.")
     request_queue_seconds: float = Field(
         10, ge=0, description="How long a request waits for its turn when all of "
         "`db_pool_size` are busy before it is answered 503 with Retry-After.")

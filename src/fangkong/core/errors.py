@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from fangkong.core.messages import Text, render
+from fangkong.core.messages import CORE, Text, render
 
 
 @dataclass(frozen=True, init=False)
@@ -144,3 +144,17 @@ class Unavailable(AppError):
     status_code = 503
     code = "unavailable"
     exit_code = 7
+
+
+class Busy(Unavailable):
+    """The server has no room for the request now (a queue is full): 503 with Retry-After,
+    which clients and proxies understand as back-pressure."""
+
+    code = "busy"
+
+    def __init__(self, message: str | Text | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(message or CORE("busy"))
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}

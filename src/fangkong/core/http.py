@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fangkong.core import validation
@@ -189,6 +190,13 @@ def install_error_handlers(app: FastAPI) -> None:
                                 503, headers={"Retry-After": "2"})
         log.exception("database error", exc_info=exc)
         return JSONResponse(error_body("unavailable", CORE("unavailable"), lang=lang), 503)
+
+    @app.exception_handler(PoolTimeout)
+    async def no_connection(request: Request, _exc: PoolTimeout) -> JSONResponse:
+        # Every connection of the pool stayed busy for its checkout timeout: back-pressure,
+        # not a server error (requests past the admission limits can still ask for one).
+        return JSONResponse(error_body("busy", CORE("busy"), lang=request_lang(request)),
+                            503, headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
