@@ -72,6 +72,10 @@ def test_the_report_opens_with_the_verdicts_in_the_users_language(tmp_path: Path
     page = (tmp_path / "report.html").read_text("utf-8")
     assert page.index("結論") < page.index("策略對比") < page.index("逐日情況")
     assert "控制所需時間" in page and "制約應對的環節" in page
+    # infections by setting, in the language; no empty chart (tasks exist only with the
+    # platform)
+    assert 'id="c_by_setting"' in page and "工作場所" in page
+    assert 'id="c_new_infections"' in page and 'id="c_tasks_on_time_share"' not in page
     # no snake_case label is shown: every header and chart title is a sentence
     headers = re.findall(r"<th>([^<]*)</th>", page)
     assert headers and not [h for h in headers if re.fullmatch(r"[a-z]+(_[a-z]+)+", h)]

@@ -99,6 +99,12 @@ D = Catalogue("drill", {
     "limit.none": t("无制约", "nothing"),
     "chart.bottleneck": t("每日制约环节", "What limited the response each day"),
     "axis.date": t("日期", "Date"),
+    "chart.by_setting": t("按场所的新增感染（{strategy}，模拟真实值）",
+                          "New infections by setting ({strategy}, true, simulated)"),
+    "setting.household": t("家庭", "household"),
+    "setting.work": t("工作场所", "workplace"),
+    "setting.school": t("学校", "school"),
+    "setting.venue": t("公共场所", "venue"),
     "compare.title": t("策略对比（多个随机种子）", "Strategies compared over several seeds"),
     "compare.intro": t("每个策略在相同的 {seeds} 个种子（相同的合成城市与首批感染）下运行，"
                        "{agents} 个模拟人员，{days} 天（快速模式，不写入数据库）。"

@@ -16,6 +16,7 @@ from fangkong.drill.loop import COLUMNS, Run
 from fangkong.drill.messages import D
 from fangkong.drill.verdicts import CONTROL_DAYS, LIMITS, Verdict, verdict
 
+SETTINGS = ("household", "work", "school", "venue")
 CHARTS = ["new_infections", "new_detected", "detected_in_community", "detected_in_quarantine",
           "detected_fever_clinic", "detected_key_groups", "detected_area_rounds",
           "contacts_identified", "contacts_waiting_room", "cases_waiting_tracing",
@@ -148,11 +149,14 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
         return D(key, **params).render(lang)
 
     esc = html.escape
+    series = {k: [[row[k] if row[k] != "" else None for row in r.rows] for r in runs]
+              for k in CHARTS}
+    # a chart with nothing to show (the platform's tasks in the fast mode) is left out
+    shown = [k for k in CHARTS if any(v is not None for run in series[k] for v in run)]
     data = {"names": [r.strategy.name for r in runs],
             "days": [[row["date"] for row in r.rows] for r in runs],
-            "series": {k: [[row[k] if row[k] != "" else None for row in r.rows] for r in runs]
-                       for k in CHARTS}}
-    titles = {k: say(f"label.{k}") for k in CHARTS}
+            "series": {k: series[k] for k in shown}}
+    titles = {k: say(f"label.{k}") for k in shown}
     table = [totals(r) for r in runs]
     keys = list(table[0]) if table else []
     head = "".join(f"<th>{esc(say('label.' + k) if 'label.' + k in D else k)}</th>"
@@ -169,7 +173,14 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
         f"<details><summary>{esc(say('report.strategy_knobs'))}: {esc(r.strategy.name)}"
         f"</summary><pre>{esc(json.dumps(r.strategy.model_dump(mode='json'), indent=1))}"
         "</pre></details>" for r in runs)
-    charts = "".join(f'<div class="chart" id="c_{k}"></div>' for k in CHARTS)
+    charts = '<div class="chart" id="c_by_setting"></div>' + "".join(
+        f'<div class="chart" id="c_{k}"></div>' for k in shown)
+    first = runs[0] if runs else None
+    by_setting = {"title": say("chart.by_setting", strategy=first.strategy.name)
+                  if first else "",
+                  "series": [{"name": say(f"setting.{k}"), "data": [
+                      row[f"infections_{k}"] for row in first.rows] if first else []}
+                      for k in SETTINGS]}
     title = say("report.title", city=str(city.get("city", "")))
     page = f"""<!doctype html>
 <html lang="{esc(lang)}"><head><meta charset="utf-8">
@@ -187,6 +198,16 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
 const D = {json.dumps(data, ensure_ascii=False)};
 const titles = {json.dumps(titles, ensure_ascii=False)};
 const axis = {json.dumps({"x": say("axis.date")}, ensure_ascii=False)};
+const bySetting = {json.dumps(by_setting, ensure_ascii=False)};
+echarts.init(document.getElementById('c_by_setting')).setOption({{
+  animation: false, title: {{text: bySetting.title, left: 'left', top: 0,
+                             textStyle: {{fontSize: 13}}}},
+  tooltip: {{trigger: 'axis'}}, legend: {{top: 26, left: 'center'}},
+  grid: {{top: 60, left: 55, right: 20, bottom: 40}},
+  xAxis: {{type: 'category', data: D.days[0], name: axis.x, nameLocation: 'middle',
+           nameGap: 26}}, yAxis: {{type: 'value'}},
+  series: bySetting.series.map(s => ({{name: s.name, type: 'bar', stack: 'all',
+                                       data: s.data}}))}});
 for (const key of Object.keys(titles)) {{
   const chart = echarts.init(document.getElementById('c_' + key));
   chart.setOption({{
