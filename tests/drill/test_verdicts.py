@@ -67,7 +67,8 @@ def test_demand_against_capacity_and_what_runs_on_at_the_end() -> None:
 
 
 def test_the_report_opens_with_the_verdicts_in_the_users_language(tmp_path: Path) -> None:
-    run = Drill(Strategy.model_validate({"agents": 3000, "days": 20, "seed": 11})).run_all()
+    drill = Drill(Strategy.model_validate({"agents": 3000, "days": 20, "seed": 11}))
+    run = drill.run_all()
     report.write([run], tmp_path, lang="zh-Hant")
     page = (tmp_path / "report.html").read_text("utf-8")
     assert page.index("結論") < page.index("策略對比") < page.index("逐日情況")
@@ -79,6 +80,12 @@ def test_the_report_opens_with_the_verdicts_in_the_users_language(tmp_path: Path
     # no snake_case label is shown: every header and chart title is a sentence
     headers = re.findall(r"<th>([^<]*)</th>", page)
     assert headers and not [h for h in headers if re.fullmatch(r"[a-z]+(_[a-z]+)+", h)]
+    # delays and the curve by onset against by report date, from the same cases
+    epi = run.epi
+    assert sum(epi["by_report"]) == run.rows[-1]["cumulative_detected"] > 0
+    assert sum(epi["by_onset"]) == sum(epi["onset_to_report"]) <= sum(epi["by_report"])
+    assert sum(epi["report_to_isolation"]) == int((drill.isolated_day < 10_000).sum())
+    assert "發病至報告" in page and "按發病日期" in page
     en = tmp_path / "en"
     report.write([run], en, lang="en")
     assert "Time to control" in (en / "report.html").read_text("utf-8")

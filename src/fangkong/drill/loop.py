@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
 from fangkong.drill.capacity import CapacityResponder
+from fangkong.drill.epi import epi
 from fangkong.drill.platform import NewCase, Platform
 from fangkong.drill.responder import CLOSE, ROUTES, Responder
 from fangkong.drill.strategy import Strategy
@@ -96,6 +97,7 @@ class Run:
     city_summary: dict[str, Any] = field(default_factory=dict)
     platform: dict[str, int] = field(default_factory=dict)
     pack: str = ""
+    epi: dict[str, list[int]] = field(default_factory=dict)  # see :mod:`fangkong.drill.epi`
 
 
 class Drill:
@@ -561,6 +563,8 @@ class Drill:
             if progress:
                 progress(t)
         self.responder.finalize()
+        self.run.epi = epi(self.engine.t_onset, self.positive_day, self.isolated_day,
+                           self.s.days)
         if self.platform is not None:
             self.run.platform = {"persons_written": self.platform.persons_written,
                                  "cases_written": self.platform.cases_written,

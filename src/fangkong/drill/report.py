@@ -17,6 +17,7 @@ from fangkong.drill.messages import D
 from fangkong.drill.verdicts import CONTROL_DAYS, LIMITS, Verdict, verdict
 
 SETTINGS = ("household", "work", "school", "venue")
+DELAYS = ("onset_to_report", "report_to_isolation")
 CHARTS = ["new_infections", "new_detected", "detected_in_community", "detected_in_quarantine",
           "detected_fever_clinic", "detected_key_groups", "detected_area_rounds",
           "contacts_identified", "contacts_waiting_room", "cases_waiting_tracing",
@@ -128,7 +129,7 @@ def write_verdicts(runs: list[Run], path: Path) -> None:
 STYLE = """body{font-family:"Noto Sans CJK SC","Noto Sans",sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.5em}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:left}
-.wide{overflow-x:auto;max-width:100%}
+.wide{overflow-x:auto;max-width:100%}.wide th{white-space:nowrap}
 .verdicts{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:12px}
 .verdict{border:1px solid #bbb;border-radius:6px;padding:8px 12px;background:#fafafa}
 .verdict h3{margin:0 0 6px}.verdict th{width:40%;font-weight:600;background:#f0f0f0}
@@ -173,7 +174,8 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
         f"<details><summary>{esc(say('report.strategy_knobs'))}: {esc(r.strategy.name)}"
         f"</summary><pre>{esc(json.dumps(r.strategy.model_dump(mode='json'), indent=1))}"
         "</pre></details>" for r in runs)
-    charts = '<div class="chart" id="c_by_setting"></div>' + "".join(
+    charts = ('<div class="chart" id="c_by_setting"></div><div class="chart" id="c_delays">'
+              '</div><div class="chart" id="c_curve"></div>') + "".join(
         f'<div class="chart" id="c_{k}"></div>' for k in shown)
     first = runs[0] if runs else None
     by_setting = {"title": say("chart.by_setting", strategy=first.strategy.name)
@@ -181,6 +183,16 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
                   "series": [{"name": say(f"setting.{k}"), "data": [
                       row[f"infections_{k}"] for row in first.rows] if first else []}
                       for k in SETTINGS]}
+    ep = first.epi if first and first.epi else {}
+    reach = max((i + 1 for k in DELAYS for i, v in enumerate(ep.get(k, [])) if v), default=1)
+    epi_data = {
+        "delays": {"title": say("chart.delays", strategy=first.strategy.name) if first else "",
+                   "x": list(range(reach)), "name": say("chart.delay_days"),
+                   "series": [{"name": say(f"delay.{k}"), "data": ep.get(k, [])[:reach]}
+                              for k in DELAYS]},
+        "curve": {"title": say("chart.curve", strategy=first.strategy.name) if first else "",
+                  "series": [{"name": say(f"curve.{k}"), "data": ep.get(k, [])}
+                             for k in ("by_onset", "by_report")]}}
     title = say("report.title", city=str(city.get("city", "")))
     page = f"""<!doctype html>
 <html lang="{esc(lang)}"><head><meta charset="utf-8">
@@ -199,6 +211,19 @@ const D = {json.dumps(data, ensure_ascii=False)};
 const titles = {json.dumps(titles, ensure_ascii=False)};
 const axis = {json.dumps({"x": say("axis.date")}, ensure_ascii=False)};
 const bySetting = {json.dumps(by_setting, ensure_ascii=False)};
+const E = {json.dumps(epi_data, ensure_ascii=False)};
+const base = (title) => ({{animation: false, title: {{text: title, left: 'left', top: 0,
+                                                     textStyle: {{fontSize: 13}}}},
+  tooltip: {{trigger: 'axis'}}, legend: {{top: 26, left: 'center'}},
+  grid: {{top: 60, left: 55, right: 20, bottom: 40}}, yAxis: {{type: 'value'}}}});
+echarts.init(document.getElementById('c_delays')).setOption({{...base(E.delays.title),
+  xAxis: {{type: 'category', data: E.delays.x, name: E.delays.name, nameLocation: 'middle',
+           nameGap: 26}},
+  series: E.delays.series.map(s => ({{name: s.name, type: 'bar', data: s.data}}))}});
+echarts.init(document.getElementById('c_curve')).setOption({{...base(E.curve.title),
+  xAxis: {{type: 'category', data: D.days[0], name: axis.x, nameLocation: 'middle',
+           nameGap: 26}},
+  series: E.curve.series.map(s => ({{name: s.name, type: 'bar', data: s.data}}))}});
 echarts.init(document.getElementById('c_by_setting')).setOption({{
   animation: false, title: {{text: bySetting.title, left: 'left', top: 0,
                              textStyle: {{fontSize: 13}}}},
