@@ -86,6 +86,7 @@ def test_the_report_opens_with_the_verdicts_in_the_users_language(tmp_path: Path
     assert sum(epi["by_onset"]) == sum(epi["onset_to_report"]) <= sum(epi["by_report"])
     assert sum(epi["report_to_isolation"]) == int((drill.isolated_day < 10_000).sum())
     assert "發病至報告" in page and "按發病日期" in page
+    assert "平均戶規模" in page and "nursing_home" not in page  # the city, in the language
     en = tmp_path / "en"
     report.write([run], en, lang="en")
     assert "Time to control" in (en / "report.html").read_text("utf-8")

@@ -66,14 +66,18 @@ def write_csv(runs: list[Run], path: Path) -> None:
                 writer.writerow([run.strategy.name, *(row.get(c, "") for c in COLUMNS)])
 
 
-def _describe(city: dict[str, object]) -> str:
-    """The city's make-up as one readable line: 'agents 20,000 · households 7,706 · venues:
-    market 9, ...'."""
+def _describe(city: dict[str, object], lang: str = DEFAULT_LANG) -> str:
+    """The city's make-up as one readable line in ``lang``: 'agents: 20,000 · households:
+    7,706 · venues: market 9, ...'."""
+    def label(k: str) -> str:
+        key = f"city.{k}"
+        return D(key).render(lang) if key in D else k.replace("_", " ")
+
     def value(v: object) -> str:
         if isinstance(v, dict):
-            return ", ".join(f"{k} {value(x)}" for k, x in v.items())
+            return ", ".join(f"{label(k)} {value(x)}" for k, x in v.items())
         return f"{v:,}" if isinstance(v, int) else str(v)
-    return " · ".join(f"{k.replace('_', ' ')}: {value(v)}" for k, v in city.items())
+    return " · ".join(f"{label(k)}: {value(v)}" for k, v in city.items())
 
 
 def _pct(v: float | None) -> str:
@@ -200,7 +204,7 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
 <style>{STYLE}</style>
 <script>{js}</script></head><body>
 <h1>{esc(title)}</h1>
-<p>{esc(say("report.intro"))}</p><p>{esc(_describe(city))}</p>
+<p>{esc(say("report.intro"))}</p><p>{esc(_describe(city, lang))}</p>
 <h2>{esc(say("report.verdicts"))}</h2><div class="verdicts">{verdicts}</div>
 {extra}
 <h2>{esc(say("report.compared"))}</h2><div class="wide"><table><tr>{head}</tr>{body}</table>
