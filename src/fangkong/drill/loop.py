@@ -459,13 +459,15 @@ class Drill:
 
     def _again(self, people: np.ndarray, exposure: np.ndarray, t: int) -> None:
         """Contacts identified again while already under the plan (by another case): the
-        plan runs from the latest exposure, and the new episode joins the old one's state
+        plan runs from the latest exposure (outside a room), and the new episode joins the old one's state
         (told if waiting for a room, under management if quarantined)."""
         keep = ~self.known[people] & np.isin(self.status[people], (WAITING, FACILITY_Q, HOME_Q))
         people, exposure = people[keep], exposure[keep]
         if not people.size:
             return
-        np.maximum.at(self.anchor, people, exposure.astype(self.anchor.dtype))
+        # in a room the stay booked for the plan sets the days (no exposure there)
+        out = self.status[people] != FACILITY_Q
+        np.maximum.at(self.anchor, people[out], exposure[out].astype(self.anchor.dtype))
         waiting = self.status[people] == WAITING
         self._tell(np.unique(people[waiting]), "notified", t, 20)
         self._tell(np.unique(people[~waiting]), "under_management", t, 20)
