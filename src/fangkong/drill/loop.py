@@ -459,8 +459,8 @@ class Drill:
 
     def _again(self, people: np.ndarray, exposure: np.ndarray, t: int) -> None:
         """Contacts identified again while already under the plan (by another case): the
-        plan runs from the latest exposure (outside a room), and the new episode joins the old one's state
-        (told if waiting for a room, under management if quarantined)."""
+        plan runs from the latest exposure (outside a room), and the new episode joins the
+        old one's state (told if waiting for a room, under management if quarantined)."""
         keep = ~self.known[people] & np.isin(self.status[people], (WAITING, FACILITY_Q, HOME_Q))
         people, exposure = people[keep], exposure[keep]
         if not people.size:
