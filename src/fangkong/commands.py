@@ -215,6 +215,9 @@ def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 
                     **where)  # type: ignore[arg-type]
 
 
+DEMO_SEEDS, DEMO_COMPARE_AGENTS = 3, 10_000  # the demo's comparison: about a minute
+
+
 @handle_errors
 def demo(
     agents: int = typer.Option(100_000, help="Synthetic residents of Zhanjiang (湛江)."),
@@ -248,7 +251,16 @@ def demo(
     base = strategy.load(service.shipped("baseline")).model_copy(
         update={"agents": agents, "days": days, "seed": seed,
                 "start_date": strategy.recent_start(days, today())})
-    table = run_and_report([base], target, platform=True)
+    # The shipped strategies compared over a few seeds (the fast mode, in parallel processes),
+    # small enough for the demo's time: shown in the report after the verdicts.
+    from fangkong.cliutil import cli_lang
+    from fangkong.drill.cli import comparison
+    from fangkong.drill.compare import SHIPPED
+
+    with busy("comparing strategies over seeds…"):
+        _, section = comparison(list(SHIPPED), seeds=DEMO_SEEDS, agents=DEMO_COMPARE_AGENTS,
+                                days=days, jobs=None, lang=cli_lang())
+    table = run_and_report([base], target, platform=True, extra=section)
     for row in table:
         console.print(", ".join(f"{k} {v}" for k, v in row.items()))
     console.print(f"[green]report[/]: {target / 'report.html'}  [green]metrics[/]: "

@@ -47,6 +47,11 @@ class SimTracing(Capability):
     def record_checkins(self, day: int, checkins: Checkins) -> None:
         self.history.append((day, checkins))
 
+    @property
+    def backlog(self) -> int:
+        """Cases waiting for a tracer."""
+        return len(self.trace_queue)
+
     def take(self, queue: deque[int]) -> np.ndarray:
         """Today's cases for the tracers (oldest first), as far as their credit goes."""
         self.trace_credit = min(self.trace_credit + self.trace_per_day,
@@ -91,7 +96,8 @@ class SimTracing(Capability):
             exposure = np.r_[exposure, sec_day[new]]
             role = np.r_[role, np.full(int(new.sum()), SECONDARY)]
             identified += int(new.sum())
-        return Traced(agent, exposure, role, cases=todo, identified=identified)
+        return Traced(agent, exposure, role, cases=todo, identified=identified,
+                      unmanaged=unmanaged[~np.isin(unmanaged, todo)])
 
     def _household(self, cases: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         h = self.city.household[cases]
@@ -195,6 +201,10 @@ class Composed:
     @property
     def tubes_used(self) -> int:
         return self.lab.tubes_used
+
+    @property
+    def trace_backlog(self) -> int:
+        return self.tracing.backlog
 
     @property
     def lab_backlog(self) -> int:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from fangkong.cliutil import (
     JsonOpt,
     cli_actor,
+    cli_lang,
     console,
     db_session,
     emit,
@@ -19,7 +20,7 @@ from fangkong.cliutil import (
     say,
 )
 from fangkong.core.messages import CORE
-from fangkong.drill import report, service, strategy
+from fangkong.drill import compare, report, service, strategy
 from fangkong.drill.messages import D
 
 app = typer.Typer(help="Drills (平战结合): a simulated outbreak the platform responds to.",
@@ -27,15 +28,17 @@ app = typer.Typer(help="Drills (平战结合): a simulated outbreak the platform
 
 
 def run_and_report(strategies: list[strategy.Strategy], out: Path, *, platform: bool,
-                   quiet: bool = False) -> list[dict[str, object]]:
+                   quiet: bool = False, extra: str = "") -> list[dict[str, object]]:
+    """Run the strategies and write the report (``extra``: a section it shows after the
+    verdicts, such as a comparison over seeds)."""
     with progress(CORE("days"), quiet=quiet) as tick:
         if platform:
             with db_session() as session:
                 runs = service.run(session, actor=cli_actor(), strategies=strategies, out=out,
-                                   progress=tick)
+                                   progress=tick, lang=cli_lang(), extra=extra)
         else:
             runs = service.run(None, actor=None, strategies=strategies, out=out,
-                               progress=tick)
+                               progress=tick, lang=cli_lang(), extra=extra)
     return [report.totals(r) for r in runs]
 
 
@@ -77,6 +80,58 @@ def run(
                             report=out / "report.html")), highlight=False)
 
     emit({"out": str(out), "runs": table}, as_json, text)
+
+
+def comparison(names: list[str], *, seeds: int, agents: int, days: int, jobs: int | None,
+               lang: str) -> tuple[list[compare.Row], str]:
+    """The shipped (or given) strategies over ``seeds`` seeds, as rows and a report section."""
+    loaded = [strategy.load(n if n.suffix else service.shipped(str(n))).model_copy(
+        update={"agents": agents, "days": days}) for n in map(Path, names)]
+    rows = compare.run(loaded, list(range(1, seeds + 1)), jobs=jobs)
+    return rows, compare.to_html(rows, seeds=seeds, agents=agents, days=days, lang=lang)
+
+
+@app.command("compare")
+@handle_errors
+def compare_cmd(
+    strategies: list[str] = typer.Option(list(compare.SHIPPED), "--strategy",
+                                         help="Strategies to compare (repeatable; files or "
+                                         "shipped names); the first is the reference."),
+    seeds: int = typer.Option(5, min=2, help="Seeds per strategy (1..N)."),
+    agents: int = typer.Option(10_000, min=100, help="Agents of every run."),
+    days: int = typer.Option(60, min=1, help="Days of every run."),
+    jobs: int | None = typer.Option(None, min=1, help="Worker processes (default: CPUs)."),
+    out: Path = typer.Option(Path("drill-out"), help="Where report.html and compare.csv go."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Several strategies over several seeds each, in parallel processes (the fast mode):
+    medians, 90 % bands, and which differences are larger than the seed-to-seed spread."""
+    import time
+
+    began = time.monotonic()
+    lang = cli_lang()
+    rows, section = comparison(strategies, seeds=seeds, agents=agents, days=days, jobs=jobs,
+                               lang=lang)
+    first = [strategy.load(n if n.suffix else service.shipped(str(n))).model_copy(
+        update={"agents": agents, "days": days, "seed": 1}) for n in map(Path, strategies)]
+    runs = service.run(None, actor=None, strategies=first, out=None)
+    report.write(runs, out, lang=lang, extra=section)
+    compare.write_csv(rows, out / "compare.csv")
+    seconds = round(time.monotonic() - began)
+
+    def text() -> None:
+        for r in rows:
+            console.print(f"{r.strategy} {r.metric} {r.median:g} [{r.low:g}, {r.high:g}]"
+                          + ("" if r.beyond_spread is None else
+                             f" {'beyond' if r.beyond_spread else 'within'}"),
+                          highlight=False)
+        console.print(say(D("cli.compared", strategies=len(strategies), seeds=seeds,
+                            seconds=seconds)), highlight=False)
+        console.print(say(D("cli.written", metrics=out / "compare.csv",
+                            report=out / "report.html")), highlight=False)
+
+    emit({"out": str(out), "rows": [dataclasses.asdict(r) | {
+        "beyond_spread": r.beyond_spread} for r in rows]}, as_json, text)
 
 
 @app.command("runs")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from fangkong.core.auth import Actor
 from fangkong.core.errors import Invalid
 from fangkong.drill.capacity import CapacityResponder
+from fangkong.drill.epi import epi
 from fangkong.drill.messages import D
 from fangkong.drill.platform import NewCase, Platform
 from fangkong.drill.responder import CLOSE, ROUTES, Responder
@@ -39,10 +40,19 @@ COLUMNS = [
     "contacts_managed", "in_quarantine", "in_home_quarantine", "in_isolation",
     "cases_waiting_transfer", "contacts_waiting_room", "rooms_occupied", "zones_high",
     "zones_medium", "zones_active", "samples_taken", "tests_used", "lab_backlog",
-    "hours_positive_to_transfer", "hours_identified_to_quarantine", "rt",
+    "cases_waiting_tracing",
+    "hours_positive_to_transfer", "hours_identified_to_quarantine", "quarantined_within_24h",
+    "rt",
     "infections_household", "infections_work", "infections_school", "infections_venue",
     "tasks_due", "tasks_on_time", "tasks_on_time_share",
+    # The contact books (people, cumulative): everyone ever identified as a contact is in
+    # exactly one of these on each day (see :meth:`Drill.books`).
+    "contacts_total", "contacts_untold", "contacts_waiting", "contacts_in_facility",
+    "contacts_at_home", "contacts_released", "contacts_became_case", "contacts_unmanaged",
 ]
+# The books' categories, in the order a person's state is read (the first that holds).
+BOOKS = ("contacts_became_case", "contacts_waiting", "contacts_in_facility", "contacts_at_home",
+         "contacts_released", "contacts_untold", "contacts_unmanaged")
 
 
 def venue_managed(pack_id: str) -> bool:
@@ -88,6 +98,7 @@ class Run:
     city_summary: dict[str, Any] = field(default_factory=dict)
     platform: dict[str, int] = field(default_factory=dict)
     pack: str = ""
+    epi: dict[str, list[int]] = field(default_factory=dict)  # see :mod:`fangkong.drill.epi`
 
 
 class Drill:
@@ -143,6 +154,13 @@ class Drill:
         self.zone_steps = self._zone_steps()
         self.round_days = self._round_days()
         self.leak_rng = np.random.default_rng([strategy.seed, 31])
+        # The contact books: identified as a contact the pack manages; identified only in a
+        # role it leaves unmanaged; released from the plan (not managed again since); found
+        # positive while under the plan.
+        self.contact = np.zeros(n, dtype=bool)
+        self.unmanaged = np.zeros(n, dtype=bool)
+        self.released = np.zeros(n, dtype=bool)
+        self.became = np.zeros(n, dtype=bool)
         self.run = Run(strategy=strategy, city_summary=self.city.summary(), pack=self.pack.id)
 
     def _run_key(self) -> str:
@@ -246,9 +264,10 @@ class Drill:
             "zones_medium": int((self.zone_level == 1).sum()),
             "zones_active": int((self.zone_level >= 0).sum()),
             "samples_taken": samples, "tests_used": resp.tubes_used,
-            "lab_backlog": resp.lab_backlog,
+            "lab_backlog": resp.lab_backlog, "cases_waiting_tracing": resp.trace_backlog,
             "hours_positive_to_transfer": _mean_hours(h_transfer),
             "hours_identified_to_quarantine": _mean_hours(h_quarantine),
+            "quarantined_within_24h": int((h_quarantine <= 24).sum()),
             "rt": round(day.new.size / day.infectious_weight * mean_course, 3)
             if day.infectious_weight > 0 else "",
             "infections_household": day.by_setting["household"],
@@ -256,9 +275,32 @@ class Drill:
             "infections_school": day.by_setting["school"],
             "infections_venue": day.by_setting["venue"],
             **self._tasks_due(today),
+            **self.books(),
         }
         self.run.rows.append(row)
         return row
+
+    def books(self) -> dict[str, int]:
+        """The contact books at the end of the day, in people: everyone ever identified as a
+        contact is counted once, in the first category that holds (:data:`BOOKS`): found
+        positive while under the plan (or a case already when identified), told and waiting
+        for a room, in a quarantine room, quarantined at home, released, identified but never
+        told (none while the strategy quarantines), or identified only in a role the pack
+        leaves unmanaged (cn_v9: 涉疫场所暴露人员)."""
+        st, contact = self.status, self.contact
+        became = contact & (self.became | (self.known & ~self.released
+                                           & ~np.isin(st, (WAITING, FACILITY_Q, HOME_Q))))
+        left = contact & ~became
+        out = {"contacts_became_case": int(became.sum())}
+        for key, state in (("contacts_waiting", WAITING), ("contacts_in_facility", FACILITY_Q),
+                           ("contacts_at_home", HOME_Q)):
+            here = left & (st == state)
+            out[key] = int(here.sum())
+            left &= ~here
+        out["contacts_released"] = int((left & self.released).sum())
+        out["contacts_untold"] = int((left & ~self.released).sum())
+        out["contacts_unmanaged"] = int((self.unmanaged & ~contact).sum())
+        return {"contacts_total": sum(out.values()), **{k: out[k] for k in BOOKS}}
 
     def _tasks_due(self, today: dt.date) -> dict[str, int | float | str]:
         """The platform's tasks due today and the share of them done on time (empty without
@@ -332,6 +374,7 @@ class Drill:
         self.positive_hour[agents] = 8 + self.hour_rng.random(agents.size) * 12
         self.sample_day[agents] = sample
         was_contact = agents[np.isin(st[agents], (WAITING, FACILITY_Q, HOME_Q))]
+        self.became[was_contact] = True
         if self.s.response.isolation:
             st[agents] = np.where(st[agents] == FACILITY_Q, POSITIVE_IN_FACILITY, POSITIVE)
             self.since[agents] = t
@@ -364,21 +407,33 @@ class Drill:
               **extra: Any) -> None:
         """Tell the responder that records contacts' status (the platform) of a change."""
         if people.size and self.platform is not None:
-            self.responder.contact_status(people, status, self.platform.at(self.date(t), hour),
-                                          **extra)
+            # never before the person was identified, when that was today
+            hours = np.where(self.since[people] == t,
+                             np.maximum(hour, self.since_hour[people] + 0.25), hour)
+            midnight = self.platform.at(self.date(t), 0)
+            self.responder.contact_status(people, status, [
+                midnight + timedelta(hours=float(h)) for h in hours], **extra)
 
     def _trace(self, cases: np.ndarray, t: int) -> int:
         traced = self.responder.trace(cases, t)
         st = self.status
+        self.contact[traced.agent] = True
+        self.unmanaged[traced.unmanaged] = True
         ok = ~self.known[traced.agent] & (
             (st[traced.agent] == FREE)
             | ((st[traced.agent] == HOME_Q) & (traced.role == CLOSE) & (self.role[
                 traced.agent] != CLOSE)))
+        if self.s.response.isolation:
+            self._again(traced.agent[~ok], traced.exposure_day[~ok], t)
         agent, exposure, role = traced.agent[ok], traced.exposure_day[ok], traced.role[ok]
+        self.released[agent] = False
         if self.s.response.isolation and agent.size:
             plans = [self.plans.get(int(r)) for r in role]
-            facility = np.array([p is not None and p.facility is not None for p in plans],
-                                dtype=np.bool_)
+            # a room only while the plan's centralized phase lasts: contacts found after it
+            # (tracing fell behind) go on with the plan at home
+            facility = np.array([p is not None and p.facility is not None
+                                 and t - int(e) <= p.facility[1]
+                                 for p, e in zip(plans, exposure, strict=True)], dtype=np.bool_)
             managed = np.array([p is not None for p in plans], dtype=np.bool_)
             st[agent[facility]] = WAITING
             st[agent[managed & ~facility]] = HOME_Q
@@ -403,6 +458,21 @@ class Drill:
             self.platform.investigated(traced.cases, self.platform.at(self.date(t), 14))
         return int(agent.size) if traced.identified is None else traced.identified
 
+    def _again(self, people: np.ndarray, exposure: np.ndarray, t: int) -> None:
+        """Contacts identified again while already under the plan (by another case): the
+        plan runs from the latest exposure (outside a room), and the new episode joins the
+        old one's state (told if waiting for a room, under management if quarantined)."""
+        keep = ~self.known[people] & np.isin(self.status[people], (WAITING, FACILITY_Q, HOME_Q))
+        people, exposure = people[keep], exposure[keep]
+        if not people.size:
+            return
+        # in a room the stay booked for the plan sets the days (no exposure there)
+        out = self.status[people] != FACILITY_Q
+        np.maximum.at(self.anchor, people[out], exposure[out].astype(self.anchor.dtype))
+        waiting = self.status[people] == WAITING
+        self._tell(np.unique(people[waiting]), "notified", t, 20)
+        self._tell(np.unique(people[~waiting]), "under_management", t, 20)
+
     def _transfer(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         if not self.s.response.isolation:
             return np.zeros(0), np.zeros(0)
@@ -417,6 +487,9 @@ class Drill:
         self._record_transfers(moved, self.positive_day[moved], self.positive_hour[moved],
                                h_transfer, case=True)
         waiting = np.flatnonzero(st == WAITING)
+        # Contacts found after their plan's centralized phase (tracing fell behind) need no
+        # room: the plan goes on at home (:meth:`_release` tells them).
+        waiting = waiting[~self._facility_over(waiting, t)]
         waiting = waiting[np.argsort(self.since[waiting], kind="stable")]
         moved = resp.assign_rooms(waiting, t, in_use=int((st == FACILITY_Q).sum()))
         st[moved] = FACILITY_Q
@@ -424,6 +497,14 @@ class Drill:
         self._record_transfers(moved, self.since[moved], self.since_hour[moved], h_quarantine,
                                case=False)
         return h_transfer, h_quarantine
+
+    def _facility_over(self, people: np.ndarray, t: int) -> np.ndarray:
+        over = np.zeros(people.size, dtype=bool)
+        for role, plan in self.plans.items():
+            if plan is not None and plan.facility is not None:
+                over |= (self.role[people] == role) & (t - self.anchor[people]
+                                                       > plan.facility[1])
+        return over
 
     def _record_transfers(self, people: np.ndarray, day: np.ndarray, hour: np.ndarray,
                           hours: np.ndarray, *, case: bool) -> None:
@@ -455,6 +536,7 @@ class Drill:
                 self._tell(home, "under_management", t, 8)
             done = mine & np.isin(st, (WAITING, FACILITY_Q, HOME_Q)) & (offset >= plan.release)
             st[done] = FREE
+            self.released[done] = True
             self._tell(np.flatnonzero(done), "released", t, 9)
             self.role[done] = 0
         st[(st == ISOLATED) & (self.release <= t)] = FREE
@@ -484,6 +566,8 @@ class Drill:
             if progress:
                 progress(t)
         self.responder.finalize()
+        self.run.epi = epi(self.engine.t_onset, self.positive_day, self.isolated_day,
+                           self.s.days)
         if self.platform is not None:
             self.run.platform = {"persons_written": self.platform.persons_written,
                                  "cases_written": self.platform.cases_written,

@@ -48,6 +48,8 @@ class Traced:
     role: np.ndarray  # CLOSE or SECONDARY
     cases: np.ndarray = field(default_factory=lambda: EMPTY)  # the cases traced today
     identified: int | None = None  # contacts the platform identified today (None: agent.size)
+    # people identified today only in a role the pack leaves unmanaged (counted, not told)
+    unmanaged: np.ndarray = field(default_factory=lambda: EMPTY)
 
 
 class Capability:
@@ -114,3 +116,7 @@ class Responder(Protocol):
 
     @property
     def lab_backlog(self) -> int: ...
+
+    @property
+    def trace_backlog(self) -> int:
+        """Cases waiting for a tracer at the end of the day."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
+from fangkong.core.messages import DEFAULT_LANG
 from fangkong.drill import report
 from fangkong.drill.loop import Drill, Run
 from fangkong.drill.strategy import Strategy
@@ -23,7 +24,8 @@ def shipped(name: str) -> Path:
 
 def run(session: Session | None, *, actor: Actor | None, strategies: list[Strategy],
         out: Path | None,
-        progress: Callable[[str, int, int], None] | None = None) -> list[Run]:
+        progress: Callable[[str, int, int], None] | None = None,
+        lang: str = DEFAULT_LANG, extra: str = "") -> list[Run]:
     """Run each strategy (the platform in the loop when a session is given) and write
     ``out/metrics.csv`` and ``out/report.html``."""
     if session is not None and geo.count(session) == 0:
@@ -45,5 +47,5 @@ def run(session: Session | None, *, actor: Actor | None, strategies: list[Strate
 
         runs.append(drill.run_all(tick))
     if out is not None:
-        report.write(runs, out)
+        report.write(runs, out, lang=lang, extra=extra)
     return runs

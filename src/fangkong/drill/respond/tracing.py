@@ -58,6 +58,10 @@ class Tracing(Serviced, SimTracing):
         self.rules = policy.tracing_rules(ctx.pack_id)
         self.roles = {"close_contact": CLOSE, "secondary_contact": SECONDARY}
 
+    @property
+    def backlog(self) -> int:
+        return len(self.cases_waiting)
+
     def record_checkins(self, day: int, chk: Checkins) -> None:
         """The day's scans into the check-in store, through the importer (each stay inside
         its venue slot, the minutes seeded)."""
@@ -168,7 +172,7 @@ class Tracing(Serviced, SimTracing):
         a, d, r = (np.array(x, dtype=np.int64) for x in (agents, days, roles))
         managed = r > 0  # roles the pack leaves unmanaged (e.g. venue_exposed) only counted
         return Traced(a[managed], d[managed], r[managed], cases=todo,
-                      identified=len(set(episode_ids)))
+                      identified=len(set(episode_ids)), unmanaged=a[~managed])
 
     def contact_status(self, people: np.ndarray, status: str, at: datetime | list[datetime],
                        cases: dict[int, int] | None = None) -> None:
