@@ -328,7 +328,7 @@ UNTRANSLATED = {
     "analytics/cli.py": 8, "analytics/detect.py": 4, "analytics/ears.py": 8,
     "analytics/farrington.py": 21, "analytics/files.py": 18, "analytics/growth.py": 5,
     "analytics/rrandom.py": 3, "analytics/rt.py": 28, "core/config.py": 3, "deps.py": 1,
-    "web/pages.py": 3, "web/service.py": 11,
+
 }
 
 

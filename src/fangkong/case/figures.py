@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fangkong.case.enums import Classification, DetectionMode, Severity
+from fangkong.case.messages import C
 from fangkong.case.models import Case
 from fangkong.case.service import readable_clause
 from fangkong.core import audit
@@ -58,19 +59,19 @@ class CaseFilter:
                 try:
                     values[f.name] = date.fromisoformat(raw)
                 except ValueError:
-                    problems.append(Problem(f"not a date (YYYY-MM-DD): {raw}", field=f.name))
+                    problems.append(Problem(C("not_a_date", raw=raw), field=f.name))
             elif f.name == "classification" and raw not in ({*Classification} | {"infection"}):
-                problems.append(Problem(f"unknown classification {raw}", field=f.name))
+                problems.append(Problem(C("unknown_classification", raw=raw), field=f.name))
             elif f.name == "found" and raw not in ("quarantine", "community"):
-                problems.append(Problem(f"unknown value {raw}", field=f.name))
+                problems.append(Problem(C("unknown_value", raw=raw), field=f.name))
             elif f.name == "mode" and raw not in set(DetectionMode):
-                problems.append(Problem(f"unknown detection mode {raw}", field=f.name))
+                problems.append(Problem(C("unknown_mode", raw=raw), field=f.name))
             elif f.name == "division" and not raw.isdigit():
-                problems.append(Problem(f"not a division code: {raw}", field=f.name))
+                problems.append(Problem(C("not_division", raw=raw), field=f.name))
             else:
                 values[f.name] = raw
         if problems:
-            raise Invalid("the filter is not valid", problems=problems)
+            raise Invalid(C("filter_invalid"), problems=problems)
         return cls(**values)
 
     def short_window(self) -> bool:

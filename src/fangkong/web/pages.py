@@ -37,6 +37,7 @@ from fangkong.web.auth import (
 )
 from fangkong.web.auth import save_preference as store_preference
 from fangkong.web.helpers import helpers
+from fangkong.web.messages import WEB
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -187,7 +188,7 @@ def save_preferences(viewer: CurrentViewer, session: DbSession,
                      lang: Annotated[str, Form()], next: Annotated[str, Form()] = "/",
                      large_text: Annotated[str | None, Form()] = None) -> Response:
     if lang not in i18n.LANGS:
-        raise Invalid(f"unknown language {lang}")
+        raise Invalid(WEB("unknown_language", lang=lang))
     assert viewer.actor.user_id is not None
     store_preference(session, viewer.actor.user_id, lang=lang, large_text=bool(large_text))
     resp = RedirectResponse(_safe_next(next), status_code=303)
@@ -228,7 +229,7 @@ def case_list(request: Request, viewer: CurrentViewer, session: DbSession,
     flt = queries.CaseFilter.parse(params)
     if flt.division and not viewer.actor.covers(flt.division):
         # Narrowing to a division outside the jurisdiction would simply show nothing; say so.
-        raise Invalid(f"division {flt.division} is not in your jurisdiction")
+        raise Invalid(WEB("outside", code=flt.division))
     rows, nxt = queries.list_cases(session, viewer.actor, flt, settings.timezone,
                                    before_id=before)
     total = queries.count_cases(session, viewer.actor, flt, settings.timezone)
@@ -265,7 +266,7 @@ def task_board(request: Request, viewer: CurrentViewer, session: DbSession,
                settings: AppSettings, division: str | None = None, unit: int | None = None,
                overdue: bool = False, escalated: bool = False) -> HTMLResponse:
     if division and not (division.isdigit() and viewer.actor.covers(division)):
-        raise Invalid(f"division {division} is not in your jurisdiction")
+        raise Invalid(WEB("outside", code=division))
     now = utc_now()
     flt = queries.TaskFilter(division=division, overdue=overdue, escalated=escalated, unit=unit)
     rows = queries.list_tasks(session, viewer.actor, flt, now)

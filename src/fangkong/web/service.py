@@ -33,6 +33,7 @@ from fangkong.geo import service as geo
 from fangkong.person import service as persons
 from fangkong.task import figures as task_figures
 from fangkong.task.figures import BoardRow, OverdueGroup, TaskFilter
+from fangkong.web.messages import WEB
 
 __all__ = ["INFECTIONS", "SHORT_WINDOW_DAYS", "UNDER_CONTROL", "CaseFilter", "TaskFilter",
            "day_bounds"]
@@ -138,7 +139,7 @@ def division_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
 def division_name(session: Session, code: str) -> str:
     name = geo.names(session, {code}).get(code)
     if name is None:
-        raise NotFound(f"division {code} not found")
+        raise NotFound(WEB("division_not_found", code=code))
     return name
 
 
@@ -183,15 +184,15 @@ def jurisdiction_of(session: Session, actor: Actor, wanted: str | None) -> Juris
         grants += [c for c, _ in children_of_country(session)]
     if wanted:
         if not wanted.isdigit() or not actor.covers(wanted):
-            raise NotFound(f"division {wanted} is not in your jurisdiction")
+            raise NotFound(WEB("outside", code=wanted))
         code = wanted
     elif grants:
         code = grants[0]
     else:
-        raise NotFound("you have no jurisdiction")
+        raise NotFound(WEB("no_jurisdiction"))
     names = geo.names(session, {*grants, code})
     if code not in names:
-        raise NotFound(f"division {code} not found")
+        raise NotFound(WEB("division_not_found", code=code))
     return Jurisdiction(code=code, name=names[code],
                         choices=[(g, names.get(g, g)) for g in grants])
 
