@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 from fastapi import Request
@@ -81,6 +82,7 @@ FILL: dict[str, Callable[[jf.County], str]] = {
     "transfer_id": lambda county: "999999",
     "series": lambda county: jf.SERIES,
     "pack_id": lambda county: "cn_v9",
+    "outcome": lambda county: "notified",  # a community worker's follow-up of a contact
 }
 PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -189,8 +191,9 @@ def _leaks(text: str, county: jf.County, asked: dict[str, str] | None = None) ->
         with contextlib.suppress(ValueError):
             found += [f"{k}={v}" for k, v in _divisions(json.loads(text))
                       if v.startswith(county.code)]
-    for value in (asked or {}).values():
-        text = text.replace(value, "")
+    for value in (asked or {}).values():  # as sent, and as the page's own links encode it
+        for form in (value, quote(value, safe=""), quote_plus(value)):
+            text = text.replace(form, "")
     found += [m for m in [jf.MARKER, *county.markers()] if m in text]
     return found
 
@@ -248,6 +251,12 @@ VARIANTS: dict[str, list[dict[str, Filler]]] = {
     "/api/v1/testing/rounds/{round_id}/coverage": [{"within": lambda c: c.code}],
     "/brief/download": [{"format": lambda c: "xlsx"}],
     "/cases": [{"division": lambda c: c.code}],
+    # the workspace's finders: the global search and the case report's person search, by
+    # ID number, phone, name, person ref and case ref; the case form for a chosen person
+    **{page: [{"q": lambda c: c.id_numbers[1]}, {"q": lambda c: c.phones[1]},
+              {"q": lambda c: f"{c.refs[1].split('-')[0]}人1"}, {"q": lambda c: c.refs[2]},
+              {"q": lambda c: c.case_refs[0]}] for page in ("/search", "/report")},
+    "/report/case": [{"person": lambda c: str(c.person_ids[0])}],
     "/tasks": [{"division": lambda c: c.code}],
     **{page: [{"j": lambda c: c.code}] for page in
        ("/", "/brief", "/zones", "/isolation", "/surveillance", "/testing")},

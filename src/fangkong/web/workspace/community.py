@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from fangkong.core.auth import Perm
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.errors import AppError, Invalid, Problem
 from fangkong.deps import DbSession
@@ -143,6 +144,7 @@ def _name(session: DbSession, viewer: Viewer, person_id: int) -> str:
 async def follow_up(request: Request, viewer: CurrentViewer, session: DbSession,
                     contact_id: int, outcome: str) -> Response:
     """``notified`` or ``missed`` (lost to follow-up, with what happened)."""
+    viewer.actor.require(Perm.task_write)  # the role first: refused (403) before any lookup
     raw = await _fields(request)
     note = raw.get("note", "").strip()
     typed = {"note": note}
@@ -173,6 +175,7 @@ async def follow_up(request: Request, viewer: CurrentViewer, session: DbSession,
 @router.post("/community/tasks/{task_id}/done")
 async def task_done(request: Request, viewer: CurrentViewer, session: DbSession,
                     task_id: int) -> Response:
+    viewer.actor.require(Perm.task_write)  # the role first: refused (403) before any lookup
     raw = await _fields(request)
     task = tasks.get(session, actor=viewer.actor, task_id=task_id)  # 404 outside
     try:

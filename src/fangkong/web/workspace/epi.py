@@ -18,6 +18,7 @@ from fangkong.case import service as cases
 from fangkong.case.enums import LABELS as CASE_LABELS
 from fangkong.case.enums import Classification, DetectionMode, Severity
 from fangkong.case.schemas import CaseCreate
+from fangkong.core.auth import Perm
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import AppError, Invalid, Problem
 from fangkong.deps import DbSession
@@ -100,6 +101,7 @@ def _possible_duplicates(session: DbSession, viewer: Viewer,
 
 @router.post("/report/person")
 async def add_person(request: Request, viewer: CurrentViewer, session: DbSession) -> Response:
+    viewer.actor.require(Perm.person_write)  # the role first: refused (403) before any lookup
     raw = await _posted(request)
     typed = {k: raw.get(k, "") for k in PERSON_FIELDS}
     values = forms.clean(typed)
@@ -160,6 +162,7 @@ def case_form(request: Request, viewer: CurrentViewer, session: DbSession,
 
 @router.post("/report/case")
 async def report_case(request: Request, viewer: CurrentViewer, session: DbSession) -> Response:
+    viewer.actor.require(Perm.case_write)  # the role first: refused (403) before any lookup
     raw = await _posted(request)
     who = persons.get(session, actor=viewer.actor, person_id=int(raw.get("person") or 0))
     typed = {k: raw.get(k, "") for k in CASE_FIELDS}
@@ -246,6 +249,7 @@ def contacts(request: Request, viewer: CurrentViewer, session: DbSession, case_i
 @router.post("/cases/{case_id}/contacts/review")
 async def review(request: Request, viewer: CurrentViewer, session: DbSession,
                  case_id: int) -> Response:
+    viewer.actor.require(Perm.case_write)  # the role first: refused (403) before any lookup
     form = await request.form()
     picked = [int(v) for v in form.getlist("exposure") if isinstance(v, str) and v.isdigit()]
     confirm = form.get("action") == "confirm"
@@ -279,6 +283,7 @@ async def review(request: Request, viewer: CurrentViewer, session: DbSession,
 @router.post("/cases/{case_id}/contacts/add")
 async def add_contact(request: Request, viewer: CurrentViewer, session: DbSession,
                       case_id: int) -> Response:
+    viewer.actor.require(Perm.case_write)  # the role first: refused (403) before any lookup
     raw = await _posted(request)
     typed = {k: raw.get(k, "") for k in CONTACT_FIELDS}
     values = forms.clean(typed)
