@@ -254,16 +254,15 @@ def demo(
     # The shipped strategies compared over a few seeds (the fast mode, in parallel processes),
     # small enough for the demo's time: shown in the report after the verdicts.
     from fangkong.cliutil import cli_lang
-    from fangkong.drill.cli import comparison
+    from fangkong.drill.cli import comparison, print_summary
     from fangkong.drill.compare import SHIPPED
+    from fangkong.drill.messages import D
 
-    with busy("comparing strategies over seeds…"):
+    with busy(D("cli.comparing")):
         _, section = comparison(list(SHIPPED), seeds=DEMO_SEEDS, agents=DEMO_COMPARE_AGENTS,
                                 days=days, jobs=None, lang=cli_lang())
     table = run_and_report([base], target, platform=True, extra=section)
-    for row in table:
-        console.print(", ".join(f"{k} {v}" for k, v in row.items()))
-    console.print(f"[green]report[/]: {target / 'report.html'}  [green]metrics[/]: "
-                  f"{target / 'metrics.csv'}\n{users}")
+    print_summary(table, target)
+    console.print(users, highlight=False)
     if serve_after:
         serve(None, None)

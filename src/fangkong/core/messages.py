@@ -164,6 +164,8 @@ def _patterns(catalogue: Catalogue, prefix: str) -> list[tuple[str, re.Pattern[s
 
 
 CORE = Catalogue("core", {
+    "demo_users": m("演示用户及密码：{path}", "示範用戶及密碼：{path}",
+                    "demo users and passwords: {path}"),
     "invalid_request": m("请求无效", "請求無效", "the request is not valid"),
     "invalid_input": m("输入无效", "輸入無效", "invalid input"),
     "exists": m("记录已存在（另一个请求同时创建了它）；请刷新后重试",

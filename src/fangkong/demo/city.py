@@ -32,8 +32,13 @@ from fangkong.user import service as users
 from fangkong.user.schemas import UserCreate
 
 CITY = "4408"  # 湛江市
+# One user of each role: the city's commander and administrator, and 赤坎区's (440802) field
+# staff, so that each role's workspace can be tried on the drill's records.
 DEMO_USERS = [("commander", Role.commander, CITY), ("chikan_epi", Role.epidemiologist, "440802"),
-              ("admin", Role.administrator, CITY)]
+              ("chikan_testing", Role.testing_officer, "440802"),
+              ("chikan_isolation", Role.isolation_officer, "440802"),
+              ("chikan_community", Role.community_worker, "440802"),
+              ("analyst", Role.analyst, CITY), ("admin", Role.administrator, CITY)]
 
 
 def district_weights() -> dict[str, float]:
@@ -138,5 +143,8 @@ def _users(session: Session, actor: Actor) -> str:
         with path.open("a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
         path.chmod(0o600)
-    return f"demo users and passwords: {path}\n" + (path.read_text("utf-8") if path.exists()
-                                                     else "")
+    from fangkong.cliutil import cli_lang
+    from fangkong.core.messages import CORE
+
+    return CORE("demo_users", path=path).render(cli_lang()) + "\n" + (
+        path.read_text("utf-8") if path.exists() else "")

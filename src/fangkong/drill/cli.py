@@ -27,6 +27,18 @@ app = typer.Typer(help="Drills (平战结合): a simulated outbreak the platform
                   no_args_is_help=True)
 
 
+def print_summary(table: list[dict[str, object]], out: Path) -> None:
+    """Each run's figures, named in the command line's language, and where they are written."""
+    lang = cli_lang()
+    for row in table:
+        named = [(D(f"label.{k}").render(lang) if f"label.{k}" in D else k, v)
+                 for k, v in row.items()]
+        console.print(("，" if lang != "en" else ", ").join(
+            f"{k} {v}" if lang == "en" else f"{k}：{v}" for k, v in named), highlight=False)
+    console.print(say(D("cli.written", metrics=out / "metrics.csv",
+                        report=out / "report.html")), highlight=False)
+
+
 def run_and_report(strategies: list[strategy.Strategy], out: Path, *, platform: bool,
                    quiet: bool = False, extra: str = "") -> list[dict[str, object]]:
     """Run the strategies and write the report (``extra``: a section it shows after the
@@ -74,10 +86,7 @@ def run(
     table = run_and_report(loaded, out, platform=platform, quiet=as_json)
 
     def text() -> None:
-        for t in table:
-            console.print(", ".join(f"{k} {v}" for k, v in t.items()), highlight=False)
-        console.print(say(D("cli.written", metrics=out / "metrics.csv",
-                            report=out / "report.html")), highlight=False)
+        print_summary(table, out)
 
     emit({"out": str(out), "runs": table}, as_json, text)
 

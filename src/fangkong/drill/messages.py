@@ -145,6 +145,7 @@ D = Catalogue("drill", {
                                                    "Cases found among known contacts"),
     "compare.metric.bottleneck_days_tracing": mt("流调制约应对的天数",
                                                 "Days limited by tracing"),
+    "cli.comparing": mt("正在比较各策略（多个随机种子）…", "comparing strategies over seeds…"),
     "cli.compared": mt("已比较 {strategies} 个策略 × {seeds} 个种子，用时 {seconds} 秒",
                       "compared {strategies} strategies × {seeds} seeds in {seconds} s"),
     "axis.people": mt("人数", "People"),
