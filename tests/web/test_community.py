@@ -162,3 +162,26 @@ def test_a_follow_up_records_only_notified_or_lost(session: Session, seeded: See
     assert moved.status == ContactStatus.notified
     assert [c.id for c in tracing.in_care(session, actor=outsider)] != [contact.id]
     assert contact.id in [c.id for c in tracing.in_care(session, actor=grid)]
+
+
+def test_the_worklist_is_paged(
+        client: TestClient, session: Session, seeded: Seeded,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One person per page: page 2 shows the other person, the forms of page 2 post their
+    page back (the page shown after an action), a page past the end shows the last."""
+    from fangkong.web.workspace import community
+
+    community_day(session, seeded)
+    monkeypatch.setattr(community, "PAGE_SIZE", 1)
+    sign_in(client, "wgrid")
+    first = client.get("/community")
+    assert first.status_code == 200 and 'id="pager-top"' in first.text
+    assert "第 1 / 2 页" in first.text and 'href="/community?page=2"' in first.text
+    assert first.text.count('class="card person"') == 1
+    second = client.get("/community?page=2")
+    assert "第 2 / 2 页" in second.text and 'href="/community?page=1"' in second.text
+    assert second.text.count('class="card person"') == 1
+    shown = {t.split('"')[0] for t in (first.text + second.text).split('id="person-')[1:]}
+    assert len(shown) == 2
+    assert 'name="page" value="2"' in second.text
+    assert "第 2 / 2 页" in client.get("/community?page=9").text

@@ -116,19 +116,35 @@ def worklist(session: DbSession, viewer: Viewer, zone: str) -> list[dict[str, An
         e["person"]["id"]))
 
 
+PAGE_SIZE = 24  # people per page (eight rows of three cards on a desk)
+
+
 def _page(request: Request, viewer: Viewer, session: DbSession, *, done: str | None = None,
           form: FormState | None = None, failed_for: str | None = None,
-          status: int = 200) -> HTMLResponse:
+          status: int = 200, page_no: int = 1) -> HTMLResponse:
+    """One page of the worklist (people with something due first, so page 1 holds the day's
+    urgent work); the counts are of the whole list. A form posts its page back, so the page
+    shown after an action is the one it was made on."""
     zone = request.app.state.settings.timezone
     rows = worklist(session, viewer, zone)
-    return page(request, viewer, "ws_community.html", nav="community", rows=rows, done=done,
-                form=form or FormState(), failed_for=failed_for, status=status,
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page_no = min(max(1, page_no), pages)
+    return page(request, viewer, "ws_community.html", nav="community",
+                rows=rows[(page_no - 1) * PAGE_SIZE:page_no * PAGE_SIZE], total=len(rows),
+                page_no=page_no, pages=pages, done=done, form=form or FormState(),
+                failed_for=failed_for, status=status,
                 due_count=sum(len(r["tasks"]) for r in rows))
 
 
+def _page_of(raw: dict[str, str]) -> int:
+    value = raw.get("page", "")
+    return int(value) if value.isdigit() else 1
+
+
 @router.get("/community")
-def community(request: Request, viewer: CurrentViewer, session: DbSession) -> HTMLResponse:
-    return _page(request, viewer, session)
+def community(request: Request, viewer: CurrentViewer, session: DbSession,
+              page: int = 1) -> HTMLResponse:
+    return _page(request, viewer, session, page_no=page)
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -166,9 +182,9 @@ async def follow_up(request: Request, viewer: CurrentViewer, session: DbSession,
         if exc.status_code == 404:
             raise
         return _page(request, viewer, session, status=exc.status_code, failed_for=where,
-                     form=forms.refused(exc, viewer.lang, typed))
+                     form=forms.refused(exc, viewer.lang, typed), page_no=_page_of(raw))
     name = _name(session, viewer, contact.person_id)
-    return _page(request, viewer, session,
+    return _page(request, viewer, session, page_no=_page_of(raw),
                  done=W("community.saved", name=name).render(viewer.lang))
 
 
@@ -187,7 +203,8 @@ async def task_done(request: Request, viewer: CurrentViewer, session: DbSession,
                 note=W("community.task_done_note").render(viewer.lang)))
     except AppError as exc:
         return _page(request, viewer, session, status=exc.status_code,
-                     failed_for=f"task-{task_id}", form=forms.refused(exc, viewer.lang, {}))
+                     failed_for=f"task-{task_id}", form=forms.refused(exc, viewer.lang, {}),
+                     page_no=_page_of(raw))
     title = titles.render(task.title, task.title_key, task.title_params, viewer.lang)
-    return _page(request, viewer, session,
+    return _page(request, viewer, session, page_no=_page_of(raw),
                  done=W("community.saved", name=title).render(viewer.lang))
