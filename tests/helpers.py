@@ -33,3 +33,12 @@ def csrf(client: Any, fields: Mapping[str, str]) -> dict[str, str]:
     if "fangkong_csrf" not in client.cookies:
         client.get("/login")
     return {**fields, "csrftoken": client.cookies["fangkong_csrf"]}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from tests.helpers import free_port
+
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -57,7 +52,7 @@ def test_two_worker_processes_serve_and_stop(fresh_db: str, tmp_path: Path) -> N
         users.create_user(session, actor=make_actor(), data=UserCreate(
             username="boss", role=Role.administrator, jurisdictions=[NATIONAL],
             password=PASSWORD))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "FANGKONG_ESCALATION_INTERVAL_SECONDS": "0"}
     exe = Path(sys.executable).with_name("fangkong")
     log = (tmp_path / "server.log").open("wb")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -30,7 +29,7 @@ from fangkong.surveillance.enums import (
 from fangkong.surveillance.schemas import Investigate, RuleCreate
 from fangkong.task import service as tasks
 from tests.conftest import login, make_actor
-from tests.helpers import csv_bytes, person_rows
+from tests.helpers import csv_bytes, free_port, person_rows
 from tests.surveillance.test_sentinels import add_sentinel
 
 START = date(2022, 10, 1)
@@ -207,12 +206,6 @@ def test_alert_lifecycle_creates_a_task(session: Session, admin: Actor) -> None:
     assert alerting.list_alerts(session, actor=outsider) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_email_notifier_against_a_local_smtp_server() -> None:
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
@@ -223,7 +216,7 @@ def test_email_notifier_against_a_local_smtp_server() -> None:
         def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
             received.append(message)
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Keep(), hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -4,43 +4,27 @@ a database seeded for the purpose. Screenshots of each page go to tests/web/scre
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.web.browser import chromium, csp_checked_page, require_chromium, serving
 from tests.web.seed import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).parent / "screenshots"
 
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 expect.set_options(timeout=15_000)  # a busy two-core machine
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    from fangkong.app import create_app
-    from fangkong.core.config import get_settings
     from fangkong.core.db import session_scope
     from tests.conftest import seeded_engine
     from tests.web.seed import chain_and_transfer
@@ -48,43 +32,23 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = seeded_engine("web", tmp_path_factory.mktemp("web"), prefix="B")
     with session_scope(engine) as session:
         chain_and_transfer(session, "B")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(get_settings(), engine=engine),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    engine.dispose()
+    with serving(engine) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium(SHOTS) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A page that fails its test if the browser refuses anything under the pages' Content
-    Security Policy (Chromium reports each refusal on the console)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
-                                  accept_downloads=True)
-    pg = context.new_page()
-    refused: list[str] = []
-    pg.on("console", lambda msg: refused.append(msg.text)
-          if "Content Security Policy" in msg.text else None)
-    yield pg
-    context.close()
-    assert refused == [], "refused under the Content Security Policy"
+    Security Policy."""
+    with csp_checked_page(browser, viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                          accept_downloads=True) as pg:
+        yield pg
 
 
 def shot(page: Page, name: str) -> None:

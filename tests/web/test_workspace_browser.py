@@ -6,9 +6,6 @@ artefacts/screens/ (git-ignored) in zh-Hans and en for a person to look at."""
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,35 +13,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.web.browser import chromium, csp_checked_page, require_chromium, serving
 from tests.web.seed import CHIKAN, PASSWORD, XIASHAN, Seeded
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = Path(__file__).resolve().parents[2] / "artefacts" / "screens"
 
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 expect.set_options(timeout=15_000)  # a busy two-core machine
 WIDTHS = (1920, 390)
 ONSET = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 2 * 86400))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    from fangkong.app import create_app
     from fangkong.case.models import Case
-    from fangkong.core.config import get_settings
     from fangkong.core.db import session_scope
     from tests.conftest import seeded_engine
     from tests.web.test_community import community_day
@@ -54,40 +39,21 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ids = {code: list(session.scalars(select(Case.id).where(
             Case.owning_division_code == code).order_by(Case.id))) for code in (CHIKAN, XIASHAN)}
         community_day(session, Seeded(ids[CHIKAN], ids[XIASHAN], 0))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(get_settings(), engine=engine),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    engine.dispose()
+    with serving(engine) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium(SCREENS) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-    pg = context.new_page()
-    refused: list[str] = []
-    pg.on("console", lambda msg: refused.append(msg.text)
-          if "Content Security Policy" in msg.text else None)
-    yield pg
-    context.close()
-    assert refused == [], "refused under the Content Security Policy"
+    with csp_checked_page(browser, viewport={"width": 1920, "height": 1080},
+                          locale="zh-CN") as pg:
+        yield pg
 
 
 WIDER = """(width) => [...document.querySelectorAll('body *')]
