@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from fangkong.cli import app
+from fangkong.core.auth import Role
 
 runner = CliRunner()
 REQUIRED = ["day", "new_infections", "new_detected", "detected_in_quarantine",
@@ -23,7 +24,11 @@ def test_demo_without_serving_writes_the_report(fresh_db: str, tmp_path: Path) -
         rows = list(csv.DictReader(fh))
     assert len(rows) == 12 and set(REQUIRED) <= set(rows[0])
     assert (out / "report.html").stat().st_size > 500_000  # ECharts is inlined
-    assert (tmp_path / "demo-users.txt").exists()
+    # one demo user of each role, and the summary's figures named in the output's language
+    users = (tmp_path / "demo-users.txt").read_text(encoding="utf-8").splitlines()
+    assert {line.split("\t")[1] for line in users} == {r.value for r in Role}
+    assert "demo users and passwords: " in result.output
+    assert "Infections " in result.output and "Policy pack cn_v9" in result.output
 
 
 def test_drill_run_compares_strategies(fresh_db: str, tmp_path: Path) -> None:
