@@ -97,4 +97,33 @@ T = Catalogue("tracing", {
     "unknown_division": mt("未知的行政区划代码 {code}", "unknown division code {code}"),
     "duplicate_line": mt("与第 {line} 行重复", "duplicate of line {line}"),
     "registered_other": mt("已登记，但取值不同", "registered already with other values"),
+    # the 流调 interview and the infector of a case
+    "interview_stale": mt("该流调记录在您打开表单后已被他人修改，您的提交未保存",
+                          "the interview was changed by someone else after the form was "
+                          "shown: not saved"),
+    "interview_done": mt("该病例的流调已完成，不能再修改", "the case's interview is completed already"),
+    "interview_failed": mt("流调记录有误，未保存", "the interview has problems: not saved"),
+    "interview_no_window": mt("病例没有发病日期或首次阳性采样日期，无法推算追溯期",
+                              "the case has neither an onset date nor a first positive sample "
+                              "date: no look-back window"),
+    "outside_window": mt("不在追溯期 {start} 至 {end} 之内",
+                         "not within the look-back window {start} to {end}"),
+    "onset_future": mt("不能晚于今天", "must not be after today"),
+    "day_twice": mt("同一天填写了两次", "the same day is given twice"),
+    "venue_no_code": mt("辖区内没有场所码为 {code} 的场所",
+                        "no venue with the code {code} in your jurisdiction"),
+    "out_before_in": mt("离开时间应晚于到达时间", "the time out must be after the time in"),
+    "met_self": mt("不能是病例本人", "must not be the case themself"),
+    "met_twice": mt("此人已在第 {row} 行填写", "this person is given on row {row} already"),
+    "named_in_interview": mt("流调中病例自述的接触者", "named by the case in the interview"),
+    "infector_stale": mt("该病例的传染来源在您打开表单后已被他人修改，您的提交未保存",
+                         "the case's infector was changed by someone else after the form was "
+                         "shown: not saved"),
+    "infector_self": mt("病例不能传染自己", "a case cannot infect itself"),
+    "infector_cycle": mt("会形成传播环：病例 {ref} 已在本病例的传播链下游",
+                         "would make a cycle: case {ref} is downstream of this case"),
+    "infector_unknown": mt("辖区内没有此病例", "no such case in your jurisdiction"),
+    "infector_discarded": mt("该病例已排除", "that case was discarded"),
+    "infector_refused": mt("传染来源未保存", "the infector was not saved"),
+    "infector_same": mt("传染来源没有变化", "the infector is already that"),
 })

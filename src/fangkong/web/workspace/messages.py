@@ -153,5 +153,8 @@ W = Catalogue("workspace", {
                           "{people} under management, {due} task(s) due today"),
     "community.task_done_note": m("社区工作台标记完成", "社區工作台標記完成",
                                   "marked done in the community workspace"),
+    # the epidemiologist's interview and chain (web/workspace/interview_words.py has the rest)
+    "epi.interview": m("流调问卷", "流調問卷", "Interview"),
+    "epi.chain": m("传播链", "傳播鏈", "Transmission chain"),
 })
 """The workspace's messages."""
