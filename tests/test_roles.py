@@ -109,6 +109,9 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     # a community worker's follow-up: notified or not reached, a sampling task done
     ("POST", "/community/contacts/{contact_id}/{outcome}"): P.task_write,
     ("POST", "/community/tasks/{task_id}/done"): P.task_write,
+    # the epidemiologist's interview of a case and the infector of a case (the chain)
+    ("POST", "/cases/{case_id}/interview"): P.case_write,
+    ("POST", "/cases/{case_id}/chain/infector"): P.case_write,
 }
 
 
