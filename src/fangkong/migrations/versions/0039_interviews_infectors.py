@@ -8,6 +8,9 @@ Create Date: 2026-12-07
 answers as JSON, saved as a draft and completed later; ``version`` for refusing stale forms.
 ``tracing_infector``: who infected a case as an epidemiologist decided it (or that the source is
 unknown), with the reason; the transmission graph keeps that one link into the case.
+The search box's indexes on ``person``: the name by its beginning (pattern ops on PostgreSQL,
+so that LIKE 'prefix%' is answered from the index whatever the collation) and the masked
+phone's last four characters (its last four digits).
 """
 
 from __future__ import annotations
@@ -54,9 +57,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_tracing_infector_infector_case_id", "tracing_infector",
                     ["infector_case_id"])
+    op.create_index("ix_person_name_prefix", "person", ["name"],
+                    postgresql_ops={"name": "varchar_pattern_ops"})
+    op.create_index("ix_person_phone_tail", "person",
+                    [sa.text("substr(phone_masked, length(phone_masked) - 3)")])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_person_phone_tail", table_name="person")
+    op.drop_index("ix_person_name_prefix", table_name="person")
     op.drop_index("ix_tracing_infector_infector_case_id", table_name="tracing_infector")
     op.drop_table("tracing_infector")
     op.drop_table("tracing_interview")

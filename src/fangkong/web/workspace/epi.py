@@ -68,7 +68,7 @@ def _rows(session: DbSession, people: list[Any], lang: str) -> list[dict[str, An
 def _report_page(request: Request, viewer: Viewer, session: DbSession, *, q: str = "",
                  form: FormState | None = None, duplicates: list[Any] | None = None,
                  status: int = 200) -> HTMLResponse:
-    found = find_people(session, viewer.actor, q) if q else None
+    found = find_people(session, viewer.actor, q, partial=True) if q else None
     return page(request, viewer, "ws_report.html", nav="report", q=q, status=status,
                 found=None if found is None else _rows(session, found, viewer.lang),
                 form=form or FormState(), duplicates=duplicates,
