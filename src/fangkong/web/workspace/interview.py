@@ -40,7 +40,7 @@ ROWS: dict[str, tuple[str, ...]] = {
 }
 # Fields that hold a default value even in a row left blank (a select).
 DEFAULTS = {"setting": "other", "proximity": "unknown", "mode": ""}
-BLANK_ROWS = 2  # blank rows offered after those filled in
+BLANK_ROWS = {"people": 2, "venues": 2, "travel": 1}  # blank rows after those filled in
 MAX_ROWS = 60
 
 
@@ -154,15 +154,13 @@ def _errors_of(exc: AppError | ValidationError, typed: Typed, lang: str,
 
 
 def _rows_shown(rows: list[dict[str, str]], group: str) -> list[dict[str, str]]:
-    """The rows to show: those given, then blank ones to fill."""
-    shown = [r for r in rows]
+    """The rows to show: those given (blank ones at the end left out), then blank ones to
+    fill (another one each time the form is saved)."""
+    shown = list(rows)
+    while shown and not _filled(shown[-1]):
+        shown.pop()
     blank = {f: DEFAULTS.get(f, "") for f in ROWS[group]}
-    while len(shown) < MAX_ROWS and (len(shown) < len(rows) + BLANK_ROWS
-                                     or sum(1 for r in shown if not _filled(r)) < BLANK_ROWS):
-        shown.append(dict(blank))
-        if sum(1 for r in shown if not _filled(r)) >= BLANK_ROWS:
-            break
-    return shown
+    return (shown + [dict(blank) for _ in range(BLANK_ROWS[group])])[:MAX_ROWS]
 
 
 def _stored_values(session: DbSession, viewer: Viewer, interview: Any,
