@@ -91,7 +91,7 @@ class Typed:
             for k, row in enumerate(self.rows[group]):
                 if not _filled(row):
                     continue
-                item = {f: (val or None) for f, val in row.items()}
+                item: dict[str, Any] = {f: (val or None) for f, val in row.items()}
                 if group == "people":
                     item["person_id"] = self._person(session, viewer, row["who"],
                                                      f"people-{k}-who", errors)
