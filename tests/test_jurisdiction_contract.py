@@ -574,6 +574,10 @@ BODIES: dict[tuple[str, str], Body] = {
         "note": "查", "due_at": _now()},
     # a page's form (its fields posted as JSON are not read): an empty draft of the interview
     ("POST", "/cases/{case_id}/interview"): lambda fx, c: {},
+    ("PUT", "/api/v1/tracing/cases/{case_id}/interview"): lambda fx, c: {
+        "answers": {"symptoms": ["fever"], "symptom_note": "发热"}, "version": 0},
+    ("PUT", "/api/v1/tracing/cases/{case_id}/infector"): lambda fx, c: {
+        "infector_case_id": None, "reason": "来源不明", "version": 0},
     ("POST", "/api/v1/testing/rounds"): lambda fx, c: {
         "name": "新一轮", "area": [c.code], "start_at": _now(),
         "deadline_at": (utc_now() + timedelta(hours=8)).isoformat()},

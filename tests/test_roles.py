@@ -112,6 +112,8 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     # the epidemiologist's interview of a case and the infector of a case (the chain)
     ("POST", "/cases/{case_id}/interview"): P.case_write,
     ("POST", "/cases/{case_id}/chain/infector"): P.case_write,
+    ("PUT", "/api/v1/tracing/cases/{case_id}/interview"): P.case_write,
+    ("PUT", "/api/v1/tracing/cases/{case_id}/infector"): P.case_write,
 }
 
 

@@ -321,3 +321,49 @@ def test_a_decided_infector_replaces_the_links_exposures_gave(session: Session,
     sync(session)
     assert links_into(session, b) == {(a, "household")}
     assert check(session) == []
+
+
+def test_the_api_saves_and_completes_an_interview_and_sets_an_infector_by_the_same_rules(
+        client: TestClient, session: Session, seeded: Seeded) -> None:
+    """The API's routes call the same services as the pages: the same refusals."""
+    from fangkong.core.auth import Role
+    from tests.conftest import login
+
+    headers = login(client, session, "epi_api", Role.epidemiologist, CHIKAN)
+    case_id = seeded.chikan_case_ids[0]
+    case = case_of(session, case_id)
+    assert case.onset_date is not None
+    day = case.onset_date.isoformat()
+    url = f"/api/v1/tracing/cases/{case_id}/interview"
+    assert client.get(url, headers=headers).json() is None
+    named = others(session, case)[0]
+    answers = {"symptoms": ["fever"], "people": [{
+        "person_id": named.id, "first_exposure": day, "last_exposure": day,
+        "setting": "household"}]}
+    bad = client.put(url, headers=headers, json={"answers": {
+        "venues": [{"code": "NOPE", "day": day, "time_in": "10:00"}]}, "version": 0})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["problems"][0]["field"] == "venues.0.code"
+    draft = client.put(url, headers=headers, json={"answers": answers, "version": 0})
+    assert draft.status_code == 200 and draft.json()["status"] == "draft"
+    assert client.put(url, headers=headers, json={"answers": answers, "version": 0}
+                      ).status_code == 409  # stale
+    done = client.put(url, headers=headers, json={"answers": answers, "version": 1,
+                                                  "complete": True})
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    assert done.json()["outcome"]["named"] == 1
+    assert session.scalar(select(Exposure.id).where(
+        Exposure.source_case_id == case_id, Exposure.exposed_person_id == named.id,
+        Exposure.origin == Origin.interview, Exposure.review == Review.proposed))
+    other = seeded.chikan_case_ids[1]
+    put = f"/api/v1/tracing/cases/{other}/infector"
+    assert client.put(put, headers=headers, json={
+        "infector_case_id": case_id, "reason": "同住", "version": 0}).status_code == 200
+    loop = client.put(f"/api/v1/tracing/cases/{case_id}/infector", headers=headers, json={
+        "infector_case_id": other, "reason": "反向", "version": 0})
+    assert loop.status_code == 422
+    assert loop.json()["error"]["problems"][0]["field"] == "infector_case_id"
+    far = client.put(put, headers=headers, json={
+        "infector_case_id": seeded.xiashan_case_ids[0], "reason": "跨区", "version": 1})
+    assert far.status_code == 422
+    assert client.get(put, headers=headers).json()["infector_case_id"] == case_id

@@ -12,6 +12,7 @@ from fangkong.tracing.enums import (
     AssistStatus,
     Certainty,
     ContactStatus,
+    InterviewStatus,
     Origin,
     Proximity,
     Review,
@@ -266,3 +267,42 @@ class InfectorSet(BaseModel):
     infector_case_id: Int64 | None = None
     reason: str = Field(min_length=1, max_length=2000)
     version: int = Field(0, ge=0)
+
+
+class InterviewSave(BaseModel):
+    """A save of the case's interview: the answers, the interview's version when they were
+    read (0: not started), and whether this save completes it."""
+
+    answers: InterviewAnswers
+    version: int = Field(ge=0)
+    complete: bool = False
+
+
+class InterviewRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_id: int
+    status: InterviewStatus
+    answers: dict[str, Any]
+    pack_id: str
+    pack_version: str
+    version: int
+    outcome: dict[str, Any] | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    completed_by: str | None
+    completed_at: datetime | None
+
+
+class InfectorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: int
+    infector_case_id: int | None
+    reason: str
+    set_by: str
+    set_at: datetime
+    version: int
