@@ -286,6 +286,10 @@ CORE = Catalogue("core", {
                   "{file}：{rows} 行，新增 {inserted}，更新 {updated}，未變 {unchanged}",
                   "{file}: {rows} rows, {inserted} inserted, {updated} updated, {unchanged} "
                   "unchanged"),
+    "sign_in_first": m("请先登录：POST /api/v1/auth/token，然后发送“Authorization: Bearer <token>”",
+                       "請先登入：POST /api/v1/auth/token，然後傳送「Authorization: Bearer <token>」",
+                       "sign in first: POST /api/v1/auth/token, then send 'Authorization: "
+                       "Bearer <token>'"),
 })
 """Messages of the platform's own machinery (the API's error handlers, the CLI)."""
 
