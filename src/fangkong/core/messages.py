@@ -280,12 +280,12 @@ CORE = Catalogue("core", {
                        "token expired: sign in again at /api/v1/auth/token"),
     "token_invalid": m("令牌无效：请在 /api/v1/auth/token 登录", "權杖無效：請在 /api/v1/auth/token 登入",
                        "invalid token: sign in at /api/v1/auth/token"),
-    "role_may_not": m("角色 {role} 无权执行 {perm}", "角色 {role} 無權執行 {perm}",
-                      "role {role} may not {perm}"),
     "imported": m("{file}：{rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}",
                   "{file}：{rows} 行，新增 {inserted}，更新 {updated}，未變 {unchanged}",
                   "{file}: {rows} rows, {inserted} inserted, {updated} updated, {unchanged} "
                   "unchanged"),
+    "role_may_not_do": m("{role}无权{perm}（权限 {code}）", "{role}無權{perm}（權限 {code}）",
+                         "the {role} role may not {perm} ({code})"),
     "sign_in_first": m("请先登录：POST /api/v1/auth/token，然后发送“Authorization: Bearer <token>”",
                        "請先登入：POST /api/v1/auth/token，然後傳送「Authorization: Bearer <token>」",
                        "sign in first: POST /api/v1/auth/token, then send 'Authorization: "
@@ -353,3 +353,44 @@ def _converter() -> Any:
     import opencc
 
     return opencc.OpenCC("s2tw")
+
+
+ROLE_LABELS: dict[str, dict[str, str]] = {
+    "commander": m("指挥人员", "指揮人員", "commander"),
+    "epidemiologist": m("流调人员", "流調人員", "epidemiologist"),
+    "testing_officer": m("核酸检测专员", "核酸檢測專員", "testing officer"),
+    "isolation_officer": m("隔离管控专员", "隔離管控專員", "isolation officer"),
+    "community_worker": m("社区工作人员", "社區工作人員", "community worker"),
+    "analyst": m("数据分析人员", "數據分析人員", "analyst"),
+    "administrator": m("系统管理员", "系統管理員", "administrator"),
+}
+"""A user's role (``fangkong.core.auth.Role``) as a reader names it: never the raw value
+(``community_worker``) in a sentence."""
+
+PERM_LABELS: dict[str, dict[str, str]] = {
+    "person:read": m("查看人员信息", "查看人員資訊", "read persons"),
+    "person:write": m("登记和修改人员信息", "登記和修改人員資訊", "record and change persons"),
+    "case:read": m("查看病例", "查看病例", "read cases"),
+    "case:write": m("报告和修改病例", "報告和修改病例", "report and change cases"),
+    "task:read": m("查看任务", "查看任務", "read tasks"),
+    "task:write": m("处理任务", "處理任務", "work on tasks"),
+    "isolation:read": m("查看隔离信息", "查看隔離資訊", "read isolation"),
+    "isolation:write": m("安排和管理隔离", "安排和管理隔離", "arrange and manage isolation"),
+    "testing:write": m("组织核酸检测", "組織核酸檢測", "organise testing"),
+    "zone:approve": m("调整和解除风险区", "調整和解除風險區", "change and lift risk zones"),
+    "user:admin": m("管理用户", "管理使用者", "manage users"),
+    "audit:read": m("查看审计记录", "查看稽核記錄", "read the audit log"),
+}
+"""A permission (``fangkong.core.auth.Perm``) as what it lets a user do."""
+
+
+def role_term(role: object) -> Term:
+    """A role's name in each language (its value when unknown)."""
+    raw = str(getattr(role, "value", role))
+    return Term(ROLE_LABELS.get(raw) or {lang: raw for lang in LANGS})
+
+
+def perm_term(perm: object) -> Term:
+    """A permission as what it lets a user do, in each language (its value when unknown)."""
+    raw = str(getattr(perm, "value", perm))
+    return Term(PERM_LABELS.get(raw) or {lang: raw for lang in LANGS})
