@@ -384,3 +384,71 @@ def test_a_tasks_title_names_its_person_for_who_may_read_persons(
     page = client.get("/tasks").text
     assert f"通知场所暴露人员（人员 {person_id}，病例 7）" in page and name not in page
 
+
+
+# --- the platform's own commands and the zones' -------------------------------------------
+
+def test_audit_verify_and_db_in_chinese(fresh_db: str) -> None:
+    from sqlalchemy import text
+
+    from fangkong.core.db import get_engine
+
+    def zh(*args: str, stdin: str | None = None) -> tuple[int, str]:
+        result = runner.invoke(cli_app, ["--lang", "zh-Hans", *args], input=stdin)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception)
+        return result.exit_code, " ".join(result.output.split())
+
+    assert zh("db", "current") == (0, "数据库：空；最新：" + zh("db", "upgrade")[1].split(
+        "：")[1].split("（")[0])
+    for name in ("li", "wang"):
+        assert zh("user", "add", name, "--role", "analyst", "--jurisdiction", "CN",
+                  "--password-stdin", stdin="a-long-password\n")[0] == 0
+    code, out = zh("audit", "verify")
+    assert code == 0 and out.startswith("审计链完整：") and "entries" not in out
+    assert zh("audit", "anchor")[0] == 0
+    with get_engine().begin() as conn:  # an administrator with DDL rights removes the tail
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP TRIGGER audit_log_no_change ON audit_log"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        conn.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    code, out = zh("audit", "verify")
+    assert code == 8, out
+    assert out.startswith(
+        "审计链在第 2 条记录处断开：第 2 至 2 条记录缺失（末尾被截断）：")
+    assert "missing" not in out and "anchor" not in out
+    code, out = zh("audit", "verify", "--json")
+    assert '"reason": "entries 2 to 2 are missing (the tail was cut)' in out  # the data: English
+
+
+def test_the_zone_commands_name_levels_and_statuses(fresh_db: str, tmp_path: Path) -> None:
+    import json
+
+    from fangkong.core.db import get_engine
+    from fangkong.core.migrate import upgrade
+
+    upgrade(get_engine())
+    assert runner.invoke(cli_app, ["geo", "load", "--province", "44"]).exit_code == 0
+    day0 = (date_today() - timedelta(days=8)).isoformat()
+    spec = tmp_path / "zone.json"
+    spec.write_text(json.dumps({
+        "name": "海滨花园小区", "level": "high", "owning_division_code": "440802",
+        "pack_id": "cn_v9", "members": [{"division_code": "440802001"}],
+        "last_infection_date": day0}), encoding="utf-8")
+    result = runner.invoke(cli_app, ["--lang", "zh-Hans", "zone", "designate", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert "高风险区" in result.stdout and "high" not in result.stdout
+    for args in (["zone", "list"], ["zone", "notice"], ["zone", "evaluate"]):
+        result = runner.invoke(cli_app, ["--lang", "zh-Hant", *args])
+        assert result.exit_code == 0, result.output
+        assert "高風險區" in result.stdout and " high " not in result.stdout, args
+    assert "區域核酸篩" in result.stdout and "negative" not in result.stdout
+    result = runner.invoke(cli_app, ["--lang", "en", "zone", "list"])
+    assert "high-risk" in result.stdout
+
+
+def date_today() -> Any:
+    from fangkong.zone.service import today
+
+    return today()
