@@ -452,3 +452,49 @@ def date_today() -> Any:
     from fangkong.zone.service import today
 
     return today()
+
+
+# --- the checks of inputs (schemas' validators, identifiers) -------------------------------
+
+def test_a_validators_reason_reaches_the_reader_in_chinese(client: TestClient,
+                                                           session: Session) -> None:
+    auth = login(client, session, "lang_site", Role.isolation_officer, "440802")
+    site = {"code": "H1", "name": "酒店", "type": "quarantine_hotel", "division_code": "440802",
+            "rooms": [{"label": "101", "capacity": 1, "family": True},
+                      {"label": "101", "capacity": 1}]}
+    resp = client.post("/api/v1/isolation/sites", headers={**auth, "Accept-Language": "zh-CN"},
+                       json=site)
+    assert resp.status_code == 422, resp.text
+    messages = [p["message"] for p in resp.json()["error"]["problems"]]
+    assert "家庭房至少住 2 人" in messages, messages
+    assert not any(WORD.search(m) for m in messages), messages
+    resp = client.post("/api/v1/isolation/sites", headers=auth, json=site)
+    assert "a family room holds at least 2 people" in [
+        p["message"] for p in resp.json()["error"]["problems"]]
+
+
+def test_an_import_files_identifier_problems_in_chinese(client: TestClient,
+                                                        session: Session) -> None:
+    auth = login(client, session, "lang_people", Role.epidemiologist, "4408")
+    data = ("ref,name,division_code,id_number,phone,sex,birth_date,synthetic\n"
+            "A1,张三,440802001001,11010519491231002X,12345,男,1949-12-30,maybe\n"
+            "A2,李四,440802001001,123,13812345678,x,2999-01-01,\n").encode()
+    answers = {}
+    for lang in ("en", "zh-Hans"):
+        resp = client.post("/api/v1/persons/import", headers={**auth, "Accept-Language": lang},
+                           files={"file": ("people.csv", data, "text/csv")})
+        assert resp.status_code == 422, resp.text
+        answers[lang] = {(p["line"], p["field"]): p["message"]
+                         for p in resp.json()["error"]["problems"]}
+    assert answers["en"][(2, "phone")].startswith("phone must be an 11-digit mobile number")
+    assert answers["en"][(3, "id_number")] == (
+        "resident ID number must be 17 digits followed by a digit or X")
+    zh = answers["zh-Hans"]
+    assert zh[(2, "phone")].startswith("电话应为 11 位手机号")
+    assert zh[(2, "synthetic")] == "应为是或否（true/false）"
+    assert zh[(3, "id_number")] == "居民身份证号码应为 17 位数字加 1 位数字或 X"
+    assert zh[(3, "birth_date")] == "2999年1月1日 晚于今天"
+    assert zh[(3, "sex")].startswith("性别应为男、女或未知")
+    for message in zh.values():
+        assert CJK.search(message), message
+        assert not {"must", "the", "not", "number", "future"} & _words(message), message

@@ -334,6 +334,9 @@ CORE = Catalogue("core", {
                           "錨點檔案第 {line} 行：MAC 不符（被修改過，或使用了另一個稽核金鑰）",
                           "anchor file line {line}: its MAC does not match (edited, or another "
                           "audit key)"),
+    "not_datetime": m("{value} 不是日期时间（应为 YYYY-MM-DD HH:MM）",
+                      "{value} 不是日期時間（應為 YYYY-MM-DD HH:MM）",
+                      "{value} is not a date-time (expected YYYY-MM-DD HH:MM)"),
     "sign_in_first": m("请先登录：POST /api/v1/auth/token，然后发送“Authorization: Bearer <token>”",
                        "請先登入：POST /api/v1/auth/token，然後傳送「Authorization: Bearer <token>」",
                        "sign in first: POST /api/v1/auth/token, then send 'Authorization: "

@@ -135,4 +135,17 @@ ISO = Catalogue("isolation", {
     "no_vehicle": mt("车辆文件中没有车辆", "the vehicles file lists no vehicle"),
     "no_route": mt("未找到转运方案（路径求解器无解）",
                    "no transfer plan found (the routing solver found no solution)"),
+    # the checks of the input (schemas)
+    "s.family_room": mt("家庭房至少住 2 人", "a family room holds at least 2 people"),
+    "s.single_room": mt("非家庭房只住 1 人", "a room that is not a family room holds one person"),
+    "s.home_site": mt("居家是居家管理的虚拟地点：不要为它创建隔离点",
+                      "home is the virtual site of home stays: create no site for it"),
+    "s.room_labels": mt("同一隔离点内的房间号不能重复", "room labels must be unique within a site"),
+    "s.anchor": mt("按管理方案的隔离需要方案的起算日期",
+                   "a stay that follows a plan needs the plan's anchor date"),
+    "s.dates": mt("没有人员类别时，请给出 start_date 与 planned_end",
+                  "without a role, give start_date and planned_end"),
+    "s.end_after": mt("planned_end 必须晚于 start_date", "planned_end must be after start_date"),
+    "s.site_room": mt("请同时给出 site_id 与 room_id，或都不给（居家）",
+                      "give both site_id and room_id, or neither (a stay at home)"),
 })
