@@ -498,3 +498,22 @@ def test_an_import_files_identifier_problems_in_chinese(client: TestClient,
     for message in zh.values():
         assert CJK.search(message), message
         assert not {"must", "the", "not", "number", "future"} & _words(message), message
+
+
+def test_the_tracing_commands_in_chinese(fresh_db: str) -> None:
+    from fangkong.core.db import get_engine
+    from fangkong.core.migrate import upgrade
+    from fangkong.tracing.cli import _fmt_settings
+
+    upgrade(get_engine())
+    result = runner.invoke(cli_app, ["--lang", "zh-Hans", "tracing", "clusters"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "0 起 2 例及以上的聚集性疫情\n"
+    result = runner.invoke(cli_app, ["--lang", "zh-Hant", "tracing", "indicators", "--start",
+                                     "2022-05-01", "--end", "2022-05-14"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "2022-05-01 至 2022-05-14 報告病例：0"
+    assert not _words(result.stdout) - {"start", "end"}, result.stdout
+    settings = _fmt_settings({"household": 3, "workplace": 1})
+    assert settings.render("zh-Hans") == "共同居住 3、工作场所 1"  # type: ignore[attr-defined]
+    assert settings.render("en") == "household 3, workplace 1"  # type: ignore[attr-defined]
