@@ -517,3 +517,21 @@ def test_the_tracing_commands_in_chinese(fresh_db: str) -> None:
     settings = _fmt_settings({"household": 3, "workplace": 1})
     assert settings.render("zh-Hans") == "共同居住 3、工作场所 1"  # type: ignore[attr-defined]
     assert settings.render("en") == "household 3, workplace 1"  # type: ignore[attr-defined]
+
+
+def test_the_isolation_commands_in_chinese(fresh_db: str) -> None:
+    from fangkong.core.db import get_engine
+    from fangkong.core.migrate import upgrade
+
+    upgrade(get_engine())
+    assert runner.invoke(cli_app, ["geo", "load", "--province", "44"]).exit_code == 0
+    result = runner.invoke(cli_app, [
+        "--lang", "zh-Hans", "isolation", "site-add", "--code", "H9", "--name", "酒店",
+        "--type", "quarantine_hotel", "--division", "440802", "--rooms", "2",
+        "--family-rooms", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "已创建隔离点 H9：序号 1，3 间房，5 张床"
+    result = runner.invoke(cli_app, ["--lang", "zh-Hant", "isolation", "sites"])
+    assert result.exit_code == 0, result.output
+    assert "類型" in result.stdout and "quarantine_hotel" not in result.stdout
+    assert not _words(result.stdout), result.stdout
