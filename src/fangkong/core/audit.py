@@ -283,9 +283,9 @@ def verify(session: Session, *, anchors: Path | None = None, key: bytes | None =
     plain_until = min((m.seq for m in marks), default=None)
     prev, expected_seq, checked, plain, keyed_seen = GENESIS, 1, 0, 0, False
 
-    def bad(seq: int, key: str, **params: object) -> VerifyResult:
-        return VerifyResult(False, checked, seq, str(CORE(f"audit.{key}", **params)), plain,
-                            len(marks))
+    def bad(first_bad: int, key: str, **params: object) -> VerifyResult:
+        return VerifyResult(False, checked, first_bad, str(CORE(f"audit.{key}", **params)),
+                            plain, len(marks))
 
     stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
     for entry in session.scalars(stmt):

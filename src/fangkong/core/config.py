@@ -459,8 +459,8 @@ def _what(error: Any) -> Text | str:
     from fangkong.core import validation
 
     ctx = error.get("ctx") or {}
-    if error["type"] == "setting" and ctx.get("key") in S:
-        key = ctx["key"]
+    key = ctx.get("key")
+    if error["type"] == "setting" and isinstance(key, str) and key in S:
         return S(key, **{name: ctx[name] for name in fields_of(S.entries[key]["en"])})
     return validation.text(error)
 

@@ -121,8 +121,9 @@ def render(title: str, key: str | None, params: dict[str, Any] | None, lang: str
     if key is None or key not in TITLES:
         return title
     values = dict(params or {})
-    if people and "person" in values and _id(values["person"]) in people:
-        values["person"] = people[_id(values["person"])]
+    person = _id(values.get("person"))
+    if people and person is not None and person in people:
+        values["person"] = people[person]
     try:
         return _text(key, values, lang)
     except (KeyError, IndexError, ValueError):
