@@ -16,6 +16,7 @@ from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.core.security import FieldCipher
+from fangkong.core.validation import reason
 from fangkong.geo import service as geo
 from fangkong.person import records
 from fangkong.person import validation as v
@@ -198,7 +199,7 @@ def list_(
         try:
             stmt = stmt.where(Person.phone_hash == cipher().lookup_hash(v.phone(phone)))
         except ValueError as exc:
-            raise Invalid(str(exc), problems=[Problem(str(exc), field="phone")]) from None
+            raise Invalid(reason(exc), problems=[Problem(reason(exc), field="phone")]) from None
     if household_ref:
         stmt = stmt.where(Person.household_ref == household_ref)
     key = decode_cursor(cursor, 2)

@@ -126,4 +126,51 @@ T = Catalogue("tracing", {
     "infector_discarded": mt("该病例已排除", "that case was discarded"),
     "infector_refused": mt("传染来源未保存", "the infector was not saved"),
     "infector_same": mt("传染来源没有变化", "the infector is already that"),
+    # the command line's lines
+    "cli.colocated": mt("{cases} 个病例的 {rows} 对重叠停留（M={overlap} 分钟，L={linger} 分钟，"
+                        "{engine}，{seconds} 秒）→ {out}",
+                        "{rows} overlapping pair(s) of stays for {cases} case(s) (M={overlap} min, "
+                        "L={linger} min, {engine}, {seconds} s) → {out}"),
+    "cli.venues": mt("登记场所 {created} 个，{unchanged} 个已登记",
+                     "{created} venue(s) registered, {unchanged} already known"),
+    "cli.ingested_before": mt("未变：此文件已导入过", "unchanged: this file was ingested before"),
+    "cli.ingested": mt("已存入 {stored} 条扫码记录，涉及 {days} 天；{already} 条已在库中",
+                       "{stored} check-in(s) stored over {days} day(s); {already} already in the "
+                       "store"),
+    "cli.reindexed": mt("已重建 {directory} 中 {files} 个文件的索引",
+                        "{files} file(s) reindexed in {directory}"),
+    "cli.none": mt("无", "-"),
+    "cli.setting_count": mt("{setting} {count}", "{setting} {count}"),
+    "cli.chain": mt("聚集性疫情 {id}：{size} 例，{generations} 代，{first} 至 {last}（{days} 天）；"
+                    "场景：{settings}",
+                    "cluster {id}: {size} case(s), {generations} generation(s), {first} to "
+                    "{last} ({days} days); settings: {settings}"),
+    "cli.chain_case": mt("  病例 {id} {ref} 第 {generation} 代 {classification} {day}",
+                         "  case {id} {ref} generation {generation} {classification} {day}"),
+    "cli.clusters": mt("{count} 起 {min} 例及以上的聚集性疫情",
+                       "{count} cluster(s) of {min} or more cases"),
+    "cli.cluster": mt("  聚集性疫情 {id}：{size} 例，{generations} 代，{first} 至 {last}（{days} 天）；"
+                      "{settings}",
+                      "  cluster {id}: {size} case(s), {generations} generation(s), {first} to "
+                      "{last} ({days} days); {settings}"),
+    "cli.reported": mt("{first} 至 {last} 报告病例：{count}", "cases reported {first} to {last}: {count}"),
+    "cli.known_contacts": mt("  报告前已是已知密接：{count}（{share}）",
+                             "  known contacts before their report: {count} ({share})"),
+    "cli.in_chains": mt("  在已知传播链中：{count}（{share}）", "  in known chains: {count} ({share})"),
+    "cli.not_seen": mt("{days} 天未随访的在管密接：{count}",
+                       "active contacts not seen for {days} day(s): {count}"),
+    "cli.gaps": mt("发病间隔小于 0 或大于 {days} 天的传播关系：{count}",
+                   "links with an onset gap below 0 or over {days} days: {count}"),
+    "cli.gap": mt("  {source} → {target}：{days} 天", "  {source} → {target}: {days} days"),
+    "cli.exposures": mt("病例 {case} 的 {count} 条暴露记录", "{count} exposure(s) of case {case}"),
+    "cli.exposure": mt("  {id}：人员 {person} {review}（{origin}，{role}，{last}）：{reason}",
+                       "  {id}: person {person} {review} ({origin}, {role}, {last}): {reason}"),
+    "cli.reviewed": mt("暴露记录 {id} {review}", "exposure {id} {review}"),
+    "cli.reviewed_contact": mt("暴露记录 {id} {review}；密接记录 {contact}",
+                               "exposure {id} {review}; contact episode {contact}"),
+    "cli.graph_rebuilt": mt("已重建：{counts}", "rebuilt: {counts}"),
+    "cli.graph_ok": mt("维护中的传播关系图与重新计算的结果一致",
+                       "the maintained graph equals a computation from scratch"),
+    "cli.graph_differs": mt("维护中的传播关系图与重新计算的结果不一致：",
+                            "the maintained graph differs:"),
 })

@@ -272,9 +272,10 @@ def task_board(request: Request, viewer: CurrentViewer, session: DbSession,
     rows = queries.list_tasks(session, viewer.actor, flt, now)
     by_unit = queries.overdue_by_unit(session, viewer.actor, now)
     total = queries.count_tasks(session, viewer.actor, flt, now)
+    people = queries.task_people(session, viewer.actor, rows)
     return render(request, viewer, "tasks.html", lang=viewer.lang, zone=settings.timezone,
                   nav="tasks", flt=flt, rows=rows, by_unit=by_unit, total=total, now=now,
-                  TaskFilter=queries.TaskFilter)
+                  TaskFilter=queries.TaskFilter, people=people)
 
 
 @router.get("/zones")
