@@ -109,6 +109,8 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     # a community worker's follow-up: notified or not reached, a sampling task done
     ("POST", "/community/contacts/{contact_id}/{outcome}"): P.task_write,
     ("POST", "/community/tasks/{task_id}/done"): P.task_write,
+    # an entry made offline, sent when the network returns: the same as the forms above
+    ("POST", "/sync"): P.task_write,
 }
 
 

@@ -88,7 +88,7 @@
       var list = panel.querySelector("ul");
       list.textContent = "";
       document.querySelectorAll("form[data-offline]").forEach(function (f) {
-        f.classList.remove("pending");
+        mark(f, false);
       });
       entries.forEach(function (e) {
         var li = el("li", { id: "entry-" + e.entry, "class": "entry " + e.state,
@@ -119,9 +119,10 @@
         }
         if (actions.childNodes.length) { li.appendChild(actions); }
         list.appendChild(li);
-        var form = document.querySelector('form[data-offline="' + e.kind + '"][data-target="' +
-                                          e.target + '"]');
-        if (form) { form.classList.add("pending"); }
+        // every form about the same record waits with it (one entry per record)
+        var record = e.kind.split(".")[0];
+        document.querySelectorAll('form[data-offline^="' + record + '."][data-target="' +
+                                  e.target + '"]').forEach(function (f) { mark(f, true); });
       });
       panel.hidden = entries.length === 0 &&
         !document.getElementById("offline-status").textContent;
@@ -130,6 +131,18 @@
       }) || !navigator.onLine;
       banner();
     });
+  }
+
+  /* A form whose entry waits on the device: its buttons off (one entry per record), a tag. */
+  function mark(form, waiting) {
+    form.classList.toggle("pending", waiting);
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = waiting; });
+    var tag = form.querySelector(".pending-tag");
+    if (waiting && !tag) {
+      form.appendChild(el("span", { "class": "tag pending-tag" }, texts.pending));
+    } else if (!waiting && tag) {
+      tag.parentNode.removeChild(tag);
+    }
   }
 
   function button(text, cls, onclick) {
