@@ -107,8 +107,9 @@ def phone_screen(page: Page, name: str, lang: str) -> None:
     page.screenshot(path=str(SCREENS / f"{name}-{lang}-390.png"), full_page=True)
 
 
-CONTROLLED = """() => navigator.serviceWorker.controller !== null || new Promise(
-  done => navigator.serviceWorker.addEventListener('controllerchange', () => done(true)))"""
+ACTIVE = """() => Promise.race([navigator.serviceWorker.ready.then(() => true),
+                                new Promise(done => setTimeout(() => done(false), 60000))])"""
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
 KEPT_PAGE = """(lang) => caches.open('fangkong-pages')
   .then(c => c.match('/community')).then(r => r ? r.text() : '')
   .then(t => t.includes('<html lang="' + lang + '"'))"""
@@ -135,10 +136,12 @@ def test_three_entries_made_offline_two_synced_one_conflict_resolved(
                           is_mobile=True, has_touch=True) as page:
         context = page.context
         sign_in(page, base_url, day.username, lang, "/community")
+        # the worker installed and active (at most a minute); a page opened after that is
+        # under it (one opened while it was starting may not be) and its copy is kept
+        assert page.evaluate(ACTIVE), "the service worker did not start"
         page.goto(base_url + "/community")
-        page.evaluate(CONTROLLED)
-        page.goto(base_url + "/community")  # under the worker now: its copy kept
-        page.wait_for_function(KEPT_PAGE, arg=lang, polling=100)
+        page.wait_for_function(CONTROLLED, polling=100, timeout=60_000)
+        page.wait_for_function(KEPT_PAGE, arg=lang, polling=100, timeout=60_000)
         expect(page.locator(f"#contact-{day.b} form[data-offline='contact.notified']")
                ).to_be_visible()
 
@@ -169,6 +172,10 @@ def test_three_entries_made_offline_two_synced_one_conflict_resolved(
         expect(page.locator(f"#contact-{day.b} form button").first).to_be_disabled()
         expect(page.locator(f"#contact-{day.a} form.pending")).to_have_count(2)
         phone_screen(page, "offline-pending", lang)
+        # a form no entry can be made from (the language chosen) says it needs the network
+        page.locator("form.prefs button").click()
+        expect(page.locator("form.prefs .needs-network")).to_have_text(
+            OFF("needs_network").render(lang))
         with session_scope(engine) as session:  # nothing has reached the server
             assert session.get(ContactEpisode, day.a).status == S.identified  # type: ignore[union-attr]
             assert session.get(Task, day.sample).status.value == "open"  # type: ignore[union-attr]

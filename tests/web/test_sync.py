@@ -189,7 +189,17 @@ def test_sync_refuses_without_csrf_by_role_and_outside(
     assert kept(session) == 0
 
 
-def test_service_worker_and_manifest(client: TestClient, seeded: Seeded) -> None:
+def test_service_worker_and_manifest(client: TestClient, session: Session,
+                                     seeded: Seeded) -> None:
+    """The worker served from the root with every file it keeps on install (one missing would
+    fail its install); the manifest in each language; the pages link them, with the script's
+    words in the reader's language and the forms an entry can be made from marked."""
+    import html
+    import json
+    import re
+
+    from fangkong.web.workspace.sync import PRECACHE
+
     sw = client.get("/sw.js")
     assert sw.status_code == 200 and sw.headers["content-type"].startswith("text/javascript")
     assert sw.headers["service-worker-allowed"] == "/"
@@ -203,3 +213,17 @@ def test_service_worker_and_manifest(client: TestClient, seeded: Seeded) -> None
         assert body["name"] == name and body["lang"] == lang and body["scope"] == "/"
         assert body["start_url"] == "/" and body["display"] == "standalone"
         assert client.get(body["icons"][0]["src"]).status_code == 200
+    for path in PRECACHE:
+        assert client.get(path).status_code == 200, path
+    contact, _, sample = community_day(session, seeded)
+    sign_in(client, "wgrid")
+    page = client.get("/community").text
+    assert '<link rel="manifest" href="/manifest.webmanifest?lang=zh-Hans">' in page
+    assert '<script src="/static/offline.js"></script>' in page
+    found = re.search(r'id="offline-texts" hidden data-user="wgrid" data-texts="([^"]+)"', page)
+    assert found, "the script's words are not in the page"
+    words = json.loads(html.unescape(found.group(1)))
+    assert words["keep_mine"] == "保留我的记录" and words["sent"] == "已上传 {count} 条记录。"
+    for kind, target in (("contact.notified", contact.id), ("contact.missed", contact.id),
+                         ("task.done", sample.id)):
+        assert f'data-offline="{kind}" data-target="{target}"' in page

@@ -35,7 +35,8 @@
      sent when the same user signs in again). */
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.getAttribute("action") !== "/logout" || !("caches" in window)) { return; }
+    if (form.getAttribute("action") !== "/logout" || !("caches" in window) ||
+        !navigator.onLine) { return; }  // offline: signing out needs the network (below)
     if (form.getAttribute("data-forgotten")) { return; }
     event.preventDefault();
     form.setAttribute("data-forgotten", "1");

@@ -1,8 +1,9 @@
 /* Fangkong's service worker, served as /sw.js (scope: every page) by
    fangkong.web.workspace.sync, which fills in the release and the static files to keep.
 
-   - The static files are kept on install and served from the cache (a new release, a new
-     cache: the old one is deleted when this worker takes over).
+   - The static files are kept on install (and any other as it is fetched) and served from
+     the cache (a new release, a new cache: the old one is deleted when this worker takes
+     over).
    - The pages a worker uses in the field (the community's day list, the epidemiologist's
      forms and a case's contacts) are fetched from the network first and kept; without a
      network the copy kept is shown. Other pages, and every request that is not a GET (a form
@@ -65,7 +66,15 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) { return; }
   if (url.pathname.indexOf("/static/") === 0) {
     event.respondWith(caches.match(request).then(function (hit) {
-      return hit || fetch(request);
+      return hit || fetch(request).then(function (response) {
+        if (response.ok && response.type === "basic") {
+          var copy = response.clone();
+          event.waitUntil(caches.open(STATIC_CACHE).then(function (c) {
+            return c.put(request, copy);
+          }));
+        }
+        return response;
+      });
     }));
     return;
   }

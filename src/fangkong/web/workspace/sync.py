@@ -43,6 +43,7 @@ from fangkong.core.auth import Perm
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import AppError
 from fangkong.deps import DbSession
+from fangkong.person import service as persons
 from fangkong.task import service as tasks
 from fangkong.task import titles
 from fangkong.task.enums import LABELS as TASK_LABELS
@@ -51,17 +52,16 @@ from fangkong.web import i18n
 from fangkong.web.auth import LANG_COOKIE, CurrentViewer, Viewer
 from fangkong.web.models import SyncEntry
 from fangkong.web.pages import templates
-from fangkong.web.workspace import community
+from fangkong.web.workspace import community, forms
 from fangkong.web.workspace.common import router
 from fangkong.web.workspace.forms import Stale
 from fangkong.web.workspace.messages import OFF, W
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 # What the service worker keeps on install (the pages come as they are opened).
-PRECACHE = ("/static/app.css", "/static/workspace.css", "/static/app.js",
+PRECACHE = ("/static/app.css", "/static/workspace.css", "/static/offline.css", "/static/app.js",
             "/static/offline-db.js", "/static/offline.js", "/static/favicon.svg",
             "/static/vendor/htmx.min.js", "/static/vendor/echarts.min.js")
-KINDS = ("contact.notified", "contact.missed", "task.done")
 
 
 def _release() -> str:
@@ -115,7 +115,7 @@ def _answer(status: int, outcome: str, message: str, **extra: Any) -> JSONRespon
 
 
 def _refused(exc: AppError, lang: str) -> JSONResponse:
-    state = community.forms.refused(exc, lang, {"note": ""})
+    state = forms.refused(exc, lang, {"note": ""})
     messages = [*state.general, *state.errors.values()]
     return _answer(exc.status_code, "refused", " ".join(messages) or exc.render(lang))
 
@@ -125,7 +125,8 @@ def _what(session: DbSession, viewer: Viewer, entry: Entry, record: Any) -> str:
     if entry.kind == "task.done":
         return titles.render(record.title, record.title_key, record.title_params, viewer.lang)
     outcome = "community.notified" if entry.kind == "contact.notified" else "community.missed"
-    name = community._name(session, viewer, record.person_id)
+    found = persons.get_many(session, actor=viewer.actor, person_ids={record.person_id})
+    name = found[record.person_id].name if record.person_id in found else ""
     return f"{name} · {W(outcome).render(viewer.lang)}"
 
 
