@@ -361,6 +361,7 @@ SILENT = {
     "/api/v1/zone-checks/prohibitions": "no breaches in the fixture",
     "/isolation": "counts only", "/surveillance": "counts only",
     "/api/v1/stays": "no visitors' stays in the fixture",
+    "/sw.js": "the service worker's code", "/manifest.webmanifest": "the app's name",
 }
 
 

@@ -106,6 +106,8 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/report/case"): P.case_write,
     ("POST", "/cases/{case_id}/contacts/review"): P.case_write,
     ("POST", "/cases/{case_id}/contacts/add"): P.case_write,
+    # an entry made offline (a follow-up below), sent when the network returns
+    ("POST", "/sync"): P.task_write,
     # a community worker's follow-up: notified or not reached, a sampling task done
     ("POST", "/community/contacts/{contact_id}/{outcome}"): P.task_write,
     ("POST", "/community/tasks/{task_id}/done"): P.task_write,
