@@ -20,7 +20,7 @@ from alembic import op
 from fangkong.core.db import UTCDateTime
 
 revision = "0042"
-down_revision = "0037"
+down_revision = "0039"
 branch_labels = None
 depends_on = None
 
