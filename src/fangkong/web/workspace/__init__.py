@@ -11,5 +11,6 @@ def install(app: FastAPI) -> None:
     check and error pages they share)."""
     from fangkong.web.workspace import community, epi, search  # noqa: F401  (their routes)
     from fangkong.web.workspace.common import router
+    from fangkong.web.workspace.desk import isolation, testing  # noqa: F401  (their routes)
 
     app.include_router(router)
