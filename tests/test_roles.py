@@ -109,6 +109,22 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     # a community worker's follow-up: notified or not reached, a sampling task done
     ("POST", "/community/contacts/{contact_id}/{outcome}"): P.task_write,
     ("POST", "/community/tasks/{task_id}/done"): P.task_write,
+    # the testing officer's desk: a round, tubes, points, labs, sample and result files
+    ("POST", "/testing/desk/rounds"): P.testing_write,
+    ("POST", "/testing/desk/rounds/{round_id}/tubes"): P.testing_write,
+    ("POST", "/testing/desk/rounds/{round_id}/samples"): P.testing_write,
+    ("POST", "/testing/desk/results"): P.testing_write,
+    ("POST", "/testing/desk/points"): P.testing_write,
+    ("POST", "/testing/desk/labs"): P.testing_write,
+    # the isolation officer's desk: a batch planned and booked, a stay's tests and release,
+    # transfers requested, dispatched and arrived
+    ("POST", "/isolation/desk/batch/plan"): P.isolation_write,
+    ("POST", "/isolation/desk/batch/book"): P.isolation_write,
+    ("POST", "/isolation/desk/stays/{stay_id}/tests"): P.isolation_write,
+    ("POST", "/isolation/desk/stays/{stay_id}/release"): P.isolation_write,
+    ("POST", "/isolation/desk/transfers/request"): P.isolation_write,
+    ("POST", "/isolation/desk/transfers/dispatch"): P.isolation_write,
+    ("POST", "/isolation/desk/transfers/{transfer_id}/arrival"): P.isolation_write,
 }
 
 
