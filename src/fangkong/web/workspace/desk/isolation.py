@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from fangkong.core.auth import Perm
-from fangkong.core.clock import utc_now
+from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.errors import AppError, Invalid, Problem
 from fangkong.deps import DbSession
 from fangkong.isolation import service as isolation
@@ -341,8 +341,14 @@ async def release(request: Request, viewer: CurrentViewer, session: DbSession,
 # ------------------------------------------------------------------------ transfers
 
 
+def _transfer_parts(t: Any) -> tuple[Any, ...]:
+    """What an arrival depends on: the transfer's status, vehicle and departure (in UTC, as
+    read back from the database whatever zone it was written in)."""
+    return (t.status.value, t.vehicle_id, t.dispatched_at and as_utc(t.dispatched_at))
+
+
 def transfer_version(t: Any) -> str:
-    return forms.version(t.status.value, t.vehicle_id, t.dispatched_at)
+    return forms.version(*_transfer_parts(t))
 
 
 def _transfers(request: Request, viewer: Viewer, session: DbSession, *, status: int = 200,
@@ -450,8 +456,7 @@ async def arrive(request: Request, viewer: CurrentViewer, session: DbSession,
     current = transfers.get_transfer(session, actor=viewer.actor,
                                      transfer_id=transfer_id)  # 404 outside
     try:
-        forms.check_version(raw.get("version"), current.status.value, current.vehicle_id,
-                            current.dispatched_at)
+        forms.check_version(raw.get("version"), *_transfer_parts(current))
         at = local_time(typed["at"], zone, "at")
         if at is None:
             raise Invalid(forms.W("required"), problems=[
