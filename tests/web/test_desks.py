@@ -85,8 +85,8 @@ def test_a_round_from_creation_to_the_positive_pool_done(client: TestClient, ses
     row = re.search(r'<table class="data stack file-problems" id="samples-problems">.*?</table>',
                     text, re.S)
     assert row, text
-    assert re.search(r"<td[^>]*>s1\.csv</td><th[^>]*>3</th><td[^>]*><code>person_ref</code>",
-                     row.group(0))
+    assert re.search(r"<td[^>]*>s1\.csv</td><th[^>]*>3</th><td[^>]*><code>person_ref</code>"
+                     r"</td><td[^>]*>辖区内没有编号为 NOBODY 的人员</td>", row.group(0))
     assert session.scalar(select(func.count()).select_from(Sample).where(
         Sample.round_id == round_.id)) == 0
     ok = upload(client, f"/testing/desk/rounds/{round_.id}/samples", "s2.csv", samples(

@@ -91,6 +91,9 @@ def test_a_round_its_files_and_its_positive_pool(page: Page, world: tuple[str, D
     expect(problems).to_have_count(1)
     expect(problems.first.locator("th")).to_have_text("3")
     expect(problems.first.locator("code")).to_have_text("person_ref")
+    expect(problems.first.locator("td").last).to_have_text(
+        "辖区内没有编号为 NOBODY 的人员" if lang == "zh-Hans"
+        else "no person with ref NOBODY in your jurisdiction")
     screens(page, "desk-samples-refused", lang)
     page.locator("#samples-file").set_input_files(csv_file("samples-2.csv", samples(
         [(f"{tag}P", r, t0) for r in refs])))

@@ -143,10 +143,14 @@ def _plan_page(request: Request, viewer: Viewer, session: DbSession, data: Batch
     known = {value for value, _ in options}
     for value in sorted(set((chosen or {}).values()) - known - {"", "home"}):
         options.append((value, _room_text(session, viewer, value)))  # kept, though taken
+    ids = persons.ids_by_ref(session, actor=viewer.actor,
+                             refs={p.person_ref for p in data.people})
+    names = {i: p.name for i, p in _names(session, viewer, set(ids.values())).items()}
     rows = []
     for k, p in enumerate(data.people):
         value = (chosen or {}).get(p.person_ref, placed.get(p.person_ref, ""))
         rows.append({"k": k, "ref": p.person_ref, "role": _label(p.role, lang),
+                     "name": names.get(ids.get(p.person_ref, 0), ""),
                      "household": p.household_ref or "", "value": value,
                      "planned": placed.get(p.person_ref, "")})
     unplaced = [{"ref": n.person_ref, "reason": n.reason} for n in planned.plan.unassigned]
