@@ -81,7 +81,7 @@ class _FormParser(python_multipart.FormParser):
                          **kwargs)
 
 
-_asgi_csrf.FormParser = _FormParser  # type: ignore[attr-defined]
+_asgi_csrf.FormParser = _FormParser
 
 
 def install(app: FastAPI, settings: Settings,

@@ -233,7 +233,7 @@ async def issue_tubes(request: Request, viewer: CurrentViewer, session: DbSessio
     typed = {"barcodes": raw.get("barcodes", ""), "capacity": raw.get("capacity", "")}
     try:
         barcodes = [b.strip() for b in typed["barcodes"].splitlines() if b.strip()]
-        data = TubeIssue(barcodes=barcodes, capacity=typed["capacity"] or None)  # type: ignore[arg-type]
+        data = TubeIssue(barcodes=barcodes, capacity=typed["capacity"] or None)
         with session.begin_nested():
             report = testing.issue_tubes(session, actor=viewer.actor, round_id=round_id,
                                          data=data)
