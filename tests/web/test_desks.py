@@ -258,6 +258,15 @@ def test_roles_jurisdiction_and_csrf(client: TestClient, session: Session, desk:
     no_token = client.post("/isolation/desk/transfers/dispatch",
                            data={"vehicle_id": str(desk.bus_id)})
     assert no_token.status_code == 403
+    # a multipart form (a file upload) without its token, or with the file before it
+    upload_file = ("people.csv", people([(desk.refs[0], "close_contact")]).encode(), "text/csv")
+    assert client.post("/isolation/desk/batch/plan",
+                       files={"file": upload_file}).status_code == 403
+    token = form(client)["csrftoken"]
+    assert client.post("/isolation/desk/batch/plan", files=[
+        ("file", upload_file), ("csrftoken", (None, token))]).status_code == 403
+    assert client.post("/isolation/desk/batch/plan", files=[
+        ("csrftoken", (None, token)), ("file", upload_file)]).status_code == 422  # no anchor
     request = client.post("/isolation/desk/transfers/request", data=form(
         client, who=desk.refs[5], to_site_id=str(desk.outside_site_id),
         passenger_class="contact", clock_start="2026-12-01T08:00"))
