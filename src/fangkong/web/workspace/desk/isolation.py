@@ -40,6 +40,7 @@ from fangkong.web.workspace.forms import FormState
 
 PEOPLE = TypeAdapter(list[BatchPerson])
 BATCH_FIELDS = ("anchor", "start_date", "planned_end")
+DUE_SHOWN = 30  # stays due for release listed on the desk (the demo's county has 500)
 
 
 def _status(exc: AppError | ValidationError) -> int:
@@ -77,15 +78,19 @@ def _desk(request: Request, viewer: Viewer, session: DbSession, *, status: int =
                       "type": _label(site.type, lang), "status": _label(site.status, lang),
                       "rooms": rooms, "beds": beds, "occupied": night.rooms_occupied,
                       "people": night.people, "free": rooms - night.rooms_occupied})
-    proposals = isolation.release_proposals(session, actor=actor, on=today)
-    people = _names(session, viewer, {p.person_id for p in proposals})
+    proposals = sorted(isolation.release_proposals(session, actor=actor, on=today),
+                       key=lambda p: (not p.ready, p.planned_end, p.stay_id))
+    ready = sum(1 for p in proposals if p.ready)
+    shown = proposals[:DUE_SHOWN]  # ready first: the day's releases; the count is of all
+    people = _names(session, viewer, {p.person_id for p in shown})
     due = [{"stay": p.stay_id, "name": people[p.person_id].name if p.person_id in people
-            else "—", "end": p.planned_end, "ready": p.ready} for p in proposals]
+            else f"#{p.stay_id}", "end": p.planned_end, "ready": p.ready} for p in shown]
     defaults = FormState(values={"anchor": (today - timedelta(days=1)).isoformat(),
                                  "start_date": today.isoformat(),
                                  "planned_end": (today + timedelta(days=10)).isoformat()})
     return desk_page(request, viewer, "ws_isolation.html", nav="isolation_desk",
                      status=status, sites=sites, due=due, today=today,
+                     due_total=len(proposals), due_ready=ready,
                      form=form or FormState(), defaults=defaults, failed_for=failed_for,
                      done=done, problems=problems or [])
 
@@ -113,7 +118,8 @@ def site_page(request: Request, viewer: CurrentViewer, session: DbSession,
             continue
         who = people.get(stay.person_id)
         by_room.setdefault(room.id, []).append({
-            "stay": stay.id, "name": who.name if who else "—", "kind": _label(stay.kind, lang),
+            "stay": stay.id, "name": who.name if who else f"#{stay.id}",
+            "kind": _label(stay.kind, lang),
             "start": stay.start_date, "end": stay.planned_end})
     rooms = [{"label": r.label, "capacity": r.capacity, "who": by_room.get(r.id, [])}
              for r in isolation.rooms_of(session, site.id)]

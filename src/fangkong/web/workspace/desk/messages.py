@@ -150,6 +150,11 @@ D = Catalogue("desk", {
     "i.recorded": m("已记录 {day} 的结果：{result}。", "已記錄 {day} 的結果：{result}。",
                     "Result of {day} recorded: {result}."),
     "i.no_tests": m("此次隔离无计划检测。", "此次隔離無計劃檢測。", "No test is planned."),
+    "i.due_count": m("{count} 人隔离期已满待解除，其中 {ready} 人检测齐全可解除；先列出可解除的前 {shown} 人。",
+                     "{count} 人隔離期已滿待解除，其中 {ready} 人檢測齊全可解除；先列出可解除的前 {shown} 人。",
+                     "{count} stay(s) due for release, {ready} with every test negative; "
+                     "the first {shown}, ready ones first."),
+    "i.ready": m("可解除", "可解除", "ready"),
     "i.release": m("解除隔离", "解除隔離", "Release"),
     "i.release_on": m("解除日期", "解除日期", "On"),
     "i.released": m("已于 {day} 解除隔离。", "已於 {day} 解除隔離。", "Released on {day}."),
