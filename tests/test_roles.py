@@ -116,6 +116,22 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/cases/{case_id}/chain/infector"): P.case_write,
     ("PUT", "/api/v1/tracing/cases/{case_id}/interview"): P.case_write,
     ("PUT", "/api/v1/tracing/cases/{case_id}/infector"): P.case_write,
+    # the testing officer's desk: a round, tubes, points, labs, sample and result files
+    ("POST", "/testing/desk/rounds"): P.testing_write,
+    ("POST", "/testing/desk/rounds/{round_id}/tubes"): P.testing_write,
+    ("POST", "/testing/desk/rounds/{round_id}/samples"): P.testing_write,
+    ("POST", "/testing/desk/results"): P.testing_write,
+    ("POST", "/testing/desk/points"): P.testing_write,
+    ("POST", "/testing/desk/labs"): P.testing_write,
+    # the isolation officer's desk: a batch planned and booked, a stay's tests and release,
+    # transfers requested, dispatched and arrived
+    ("POST", "/isolation/desk/batch/plan"): P.isolation_write,
+    ("POST", "/isolation/desk/batch/book"): P.isolation_write,
+    ("POST", "/isolation/desk/stays/{stay_id}/tests"): P.isolation_write,
+    ("POST", "/isolation/desk/stays/{stay_id}/release"): P.isolation_write,
+    ("POST", "/isolation/desk/transfers/request"): P.isolation_write,
+    ("POST", "/isolation/desk/transfers/dispatch"): P.isolation_write,
+    ("POST", "/isolation/desk/transfers/{transfer_id}/arrival"): P.isolation_write,
 }
 
 

@@ -46,8 +46,21 @@ def assert_secured(resp: object, *, https: bool = False) -> None:
     assert ("strict-transport-security" in headers) == https, where
 
 
+def _a_round(session: Session) -> int:
+    from datetime import timedelta
+
+    from fangkong.core.clock import utc_now
+    from fangkong.testing import service as testing
+    from fangkong.testing.schemas import RoundCreate
+    from tests.conftest import make_actor
+
+    return testing.create_round(session, actor=make_actor(), data=RoundCreate(
+        name="安全头", area=["440802"], start_at=utc_now(),
+        deadline_at=utc_now() + timedelta(hours=8))).round_id
+
+
 def test_every_response_carries_the_security_headers(app: FastAPI, client: TestClient,
-                                                     seeded: Seeded) -> None:
+                                                     session: Session, seeded: Seeded) -> None:
     """Every GET route of the app (pages, API, documentation), a static file, the public
     notice, a redirect, a 404, a 422, an unexpected error's 500."""
 
@@ -56,7 +69,8 @@ def test_every_response_carries_the_security_headers(app: FastAPI, client: TestC
         raise RuntimeError("boom")
 
     sign_in(client, "wcity")
-    samples = {"case_id": str(seeded.chikan_case_ids[0]), "code": "4408"}
+    samples = {"case_id": str(seeded.chikan_case_ids[0]), "code": "4408",
+               "round_id": str(_a_round(session))}  # the testing desk's round page
     pages = 0
     for route in routing.iter_route_contexts(app.routes):  # the included routers' routes too
         if "GET" not in (route.methods or ()):

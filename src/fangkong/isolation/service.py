@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from fangkong.core.auth import Actor
 from fangkong.isolation import batch, planning, routing, solver
+from fangkong.isolation.batch import BatchPlan, batch_people
 from fangkong.isolation.release import (
     end_stays,
     move_stay,
@@ -31,7 +32,13 @@ from fangkong.isolation.sampling import (
     record_tests,
     tests_of,
 )
-from fangkong.isolation.schemas import AssignmentPlan, BatchAssign, BatchResult, RoutePlan
+from fangkong.isolation.schemas import (
+    AssignmentPlan,
+    BatchAssign,
+    BatchResult,
+    Placement,
+    RoutePlan,
+)
 from fangkong.isolation.sites import (
     create_site,
     get_site,
@@ -50,6 +57,7 @@ from fangkong.isolation.stays import (
     create_stay,
     create_stays,
     get_stay,
+    site_stays,
     stay_read,
 )
 from fangkong.policy import service as policy
@@ -58,9 +66,12 @@ __all__ = [
     "QUARANTINE_SITES",
     "SAMPLING_TASK",
     "STAY_FIELDS",
+    "BatchPlan",
     "active_stays",
     "assign_and_book",
     "at_home",
+    "batch_people",
+    "book_plan",
     "create_site",
     "create_stay",
     "create_stays",
@@ -72,6 +83,7 @@ __all__ = [
     "occupancy",
     "pending_tests",
     "plan_assignment",
+    "plan_batch",
     "plan_transfers",
     "record_samples",
     "record_test",
@@ -81,6 +93,7 @@ __all__ = [
     "reserve",
     "rooms_of",
     "site_id",
+    "site_stays",
     "stand_down",
     "stay_pack",
     "stay_read",
@@ -116,3 +129,17 @@ def assign_and_book(session: Session, *, actor: Actor, data: BatchAssign) -> Bat
     or nothing: a refusal rolls the batch back with the caller's transaction)."""
     return batch.assign_batch(session, actor=actor, data=data, create_stays=create_stays)
 
+
+
+def plan_batch(session: Session, *, actor: Actor, data: BatchAssign) -> BatchPlan:
+    """The solver's plan for a batch over the free rooms in the database, nothing written:
+    shown to a person who may change it by hand before :func:`book_plan`."""
+    return batch.plan_batch(session, actor=actor, data=data)
+
+
+def book_plan(session: Session, *, actor: Actor, data: BatchAssign,
+              placements: list[Placement]) -> dict[str, int]:
+    """Book a batch as placed (the plan, changed by hand): all or nothing; person ref →
+    stay id."""
+    return batch.book_plan(session, actor=actor, data=data, placements=placements,
+                           create_stays=create_stays)

@@ -255,3 +255,20 @@ def stay_read(session: Session, stay: Stay) -> StayRead:
     out = StayRead.model_validate(stay)
     out.tests = [StayTestRead.model_validate(t) for t in sampling.tests_of(session, stay.id)]
     return out
+
+
+def site_stays(session: Session, *, actor: Actor, site_id: int, on: date
+               ) -> list[tuple[Stay, Room | None]]:
+    """The stays at a site on the day ``on`` (active, begun by then, ending that day or
+    later: who leaves today is still there to release), each with its room, by room label
+    then stay; the site must be in the actor's jurisdiction."""
+    site = get_site(session, actor=actor, site_id=site_id)
+    rows = session.execute(
+        select(Stay, Room).outerjoin(Room, Room.id == Stay.room_id)
+        .where(Stay.site_id == site.id, Stay.status == StayStatus.active,
+               Stay.start_date <= on, Stay.planned_end >= on)
+        .order_by(Room.label, Stay.id)).tuples().all()
+    if rows:
+        audit.record(session, actor, action="read", record_type="iso_stay",
+                     record_ids=[s.id for s, _ in rows], fields=STAY_FIELDS)
+    return [(s, r) for s, r in rows]

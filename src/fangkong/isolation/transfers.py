@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fangkong.core import audit, events
@@ -326,3 +326,27 @@ def beds(session: Session, *, actor: Actor, on: date, division: str | None = Non
                     beds=int(total), occupied=int(used.get((site_id, level), 0)))
             for site_id, code, kind, level, total in totals
             if level in (MedicalLevel.general, MedicalLevel.icu)]
+
+
+def open_transfers(session: Session, *, actor: Actor, limit: int = 500) -> list[Transfer]:
+    """The transfers of the actor's jurisdiction still to close: planned (waiting for a
+    vehicle) then dispatched (on the road), each oldest clock first."""
+    actor.require(Perm.isolation_read)
+    order = case((Transfer.status == TransferStatus.planned, 0), else_=1)
+    return list(session.scalars(scope(select(Transfer).where(Transfer.status.in_(
+        (TransferStatus.planned, TransferStatus.dispatched))), actor, Transfer.division_code)
+        .order_by(order, Transfer.clock_start, Transfer.id).limit(limit)))
+
+
+def vehicles(session: Session, *, actor: Actor) -> list[Vehicle]:
+    """The vehicles in service in the actor's jurisdiction, by code."""
+    actor.require(Perm.isolation_read)
+    return list(session.scalars(scope(select(Vehicle).where(Vehicle.in_service.is_(True)),
+                                      actor, Vehicle.division_code).order_by(Vehicle.code)))
+
+
+def get_transfer(session: Session, *, actor: Actor, transfer_id: int) -> Transfer:
+    """A transfer of the actor's jurisdiction (404 otherwise, as for one that does not
+    exist)."""
+    actor.require(Perm.isolation_read)
+    return _transfer(session, actor, transfer_id)

@@ -18,13 +18,15 @@ import pyarrow.compute as pc
 
 from fangkong.core.errors import Problem
 from fangkong.core.frames import PARQUET_MAGIC, Frame, read
+from fangkong.core.messages import Text
+from fangkong.testing.messages import T
 
 __all__ = ["PARQUET_MAGIC", "Checks", "Frame", "read"]
 
 
 # -- checks ----------------------------------------------------------------------------------
 
-Message = Callable[[int], str]
+Message = Callable[[int], str | Text]
 
 
 @dataclass
@@ -59,14 +61,14 @@ class Checks:
         length = pc.utf8_length(trimmed)
         blank = pc.fill_null(pc.equal(length, 0), True)
         if required:
-            self.add(blank, name, lambda _row: "is required")
+            self.add(blank, name, lambda _row: T("line.required"))
         self.add(pc.greater(length, limit), name,
-                 lambda _row: f"is longer than {limit} characters")
+                 lambda _row: T("line.too_long", limit=limit))
         return pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
 
     def distinct(self, name: str, kind: pa.DataType,
-                 judge: Callable[[str], tuple[Any, str | None]],
-                 blank: str | None = None) -> pa.Array:
+                 judge: Callable[[str], tuple[Any, str | Text | None]],
+                 blank: str | Text | None = None) -> pa.Array:
         """The column's values through ``judge`` (value, problem or None), called once per
         distinct text; ``blank``: the problem of an empty cell (None: allowed, null)."""
         raw = self.frame.text(name)
@@ -76,7 +78,7 @@ class Checks:
         wrong = pa.array([m is not None for _, m in verdicts], pa.bool_())
         indices = encoded.indices
         self.add(pc.take(wrong, indices), name,
-                 lambda row: str(verdicts[indices[row].as_py()][1]))
+                 lambda row: verdicts[indices[row].as_py()][1] or "")
         if blank is not None:
             self.add(pc.is_null(indices), name, lambda _row: blank)
         return pc.take(values, indices)

@@ -27,6 +27,7 @@ from fangkong.core import audit
 from fangkong.core.auth import Actor, Perm
 from fangkong.core.db import UTCDateTime, is_postgres
 from fangkong.core.errors import Problem
+from fangkong.core.messages import Text
 from fangkong.core.tabular import Collector
 from fangkong.testing import bulk, figures, followup, service, staging
 from fangkong.testing.enums import RESULT_ALIASES, MemberStatus, Result
@@ -52,17 +53,17 @@ def import_results(session: Session, *, actor: Actor, source: Path | bytes,
     clock.lap("read")
     checks = bulk.Checks(frame)
     barcode = checks.text("tube_id", 64)
-    result = checks.distinct("result", pa.string(), _result_word, blank="is required")
+    result = checks.distinct("result", pa.string(), _result_word, blank=T("line.required"))
     times = staging.Times()
     stamps = {key: checks.distinct(key, staging.TIMESTAMP_UTC, times.judge,
-                                   blank="is required" if key == "reported_at" else None)
+                                   blank=T("line.required") if key == "reported_at" else None)
               for key in ("reported_at", "received_at", "tested_at")}
     for key in ("received_at", "tested_at"):
         checks.add(pc.greater(stamps[key], stamps["reported_at"]), key,
-                   lambda _row: "is after reported_at")
+                   lambda _row: T("line.after_reported"))
     labs = staging.by_code_or_id(session, Lab)
     lab = checks.distinct("lab_id", pa.int64(), staging.lookup(labs, "lab"),
-                          blank="is required")
+                          blank=T("line.required"))
     ct = checks.distinct("ct", pa.float64(), _ct)
     checks.report()
     clock.lap("check lines")
@@ -113,21 +114,21 @@ def _same_tube(lines: Any, barcode: pa.Array, collector: Collector) -> None:
                                                 field="tube_id")])
 
 
-def _result_word(value: str) -> tuple[str | None, str | None]:
+def _result_word(value: str) -> tuple[str | None, Text | None]:
     word = value.strip().lower()
     found = RESULT_ALIASES.get(word)
     if found is None:
-        return None, ("must be positive, negative or invalid" if word else "is required")
+        return None, (T("line.result_word") if word else T("line.required"))
     return found.name, None
 
 
-def _ct(value: str) -> tuple[float | None, str | None]:
+def _ct(value: str) -> tuple[float | None, Text | None]:
     try:
         ct = float(value.strip())
     except ValueError:
         ct = -1.0
     if not 0 <= ct <= 60:
-        return None, "must be a number between 0 and 60"
+        return None, T("line.ct")
     return ct, None
 
 
@@ -157,16 +158,16 @@ def _check_results(session: Session, actor: Actor, s: Table,
     for line, barcode, tube_id, members, old, old_at, new, new_at, first in problems[:limit]:
         field = "tube_id"
         if tube_id is None:
-            msg = f"unknown tube {barcode}"
+            msg = T("line.unknown_tube", barcode=barcode)
         elif not members:
-            msg = f"tube {barcode} was never sampled"
+            msg = T("line.never_sampled", barcode=barcode)
         elif old is not None and (getattr(old, "name", old) != new or old_at != new_at):
             field = "result"
-            msg = (f"tube {barcode} already has the result {getattr(old, 'value', old)} "
-                   f"reported at {old_at.isoformat() if old_at else '?'}")
+            msg = T("line.other_result", barcode=barcode, result=getattr(old, "value", old),
+                    at=old_at.isoformat() if old_at else "?")
         else:
             field = "reported_at"
-            msg = f"is before the tube's first sample ({first.isoformat()})"
+            msg = T("line.before_first", at=first.isoformat())
         collector.add(line, [Problem(msg, field=field)])
     if not actor.national:
         rounds = session.scalars(select(t.c.round_id).join(s, s.c.barcode == t.c.barcode)
@@ -181,8 +182,8 @@ def _check_results(session: Session, actor: Actor, s: Table,
             lines = session.execute(select(s.c.line, s.c.barcode).join(
                 t, t.c.barcode == s.c.barcode).where(t.c.round_id.in_(hidden))
                 .order_by(s.c.line).limit(limit)).all()
-            staging.report_lines(collector, lines, lambda row: f"tube {row[1]} belongs to a round "
-                                                        "outside your jurisdiction", "tube_id")
+            staging.report_lines(collector, lines, lambda row: T("line.outside", barcode=row[1]),
+                                 "tube_id")
     return [row[2] for row in rows if not row[9]]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from fangkong.core import audit
-from fangkong.core.auth import Actor, Perm, within
+from fangkong.core.auth import Actor, Perm, scope, within
 from fangkong.core.clock import utc_now
 from fangkong.core.db import is_postgres
 from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
@@ -302,3 +302,13 @@ def create_lab(session: Session, *, actor: Actor, data: LabCreate) -> Lab:
     session.add(lab)
     session.flush()
     return lab
+
+
+def points_and_labs(session: Session, *, actor: Actor) -> tuple[list[Point], list[Lab]]:
+    """The collection points and labs registered in the actor's jurisdiction, by code (the
+    ids a samples or results file names)."""
+    actor.require(Perm.person_read)
+    points = session.scalars(scope(select(Point), actor, Point.division_code)
+                             .order_by(Point.code))
+    labs = session.scalars(scope(select(Lab), actor, Lab.division_code).order_by(Lab.code))
+    return list(points), list(labs)

@@ -74,9 +74,9 @@ def import_samples(session: Session, *, actor: Actor, round_id: int, source: Pat
     barcode = checks.text("tube_id", 64)
     ref = checks.text("person_ref", 64)
     at = checks.distinct("sampled_at", staging.TIMESTAMP_UTC, staging.Times().judge,
-                         blank="is required")
+                         blank=T("line.required"))
     checks.add(pc.less(at, pa.scalar(round_.start_at, staging.TIMESTAMP_UTC)), "sampled_at",
-               lambda _row: "is before the round's start")
+               lambda _row: T("line.before_start"))
     points = staging.by_code_or_id(session, Point)
     point = checks.distinct("point_id", pa.int64(), staging.lookup(points, "collection point"))
     checks.report()
@@ -208,13 +208,14 @@ def _check_samples(session: Session, round_: Round, s: Table, r: Table, agg: sta
         staging.report_lines(collector, session.execute(
             select(r.c.line, s.c.barcode, r.c.tube_round).select_from(by_line)
             .where(bad_tube).order_by(r.c.line).limit(limit)).all(), lambda row: (
-            f"unknown tube {row[1]} (not issued)" if row[2] is None
-            else f"tube {row[1]} was issued to round {row[2]}, not {round_.id}"), "tube_id")
+            T("line.unknown_tube_issued", barcode=row[1]) if row[2] is None
+            else T("line.other_round", barcode=row[1], other=row[2], round=round_.id)),
+            "tube_id")
     if counts[1]:
         staging.report_lines(collector, session.execute(
             select(r.c.line, s.c.person_ref).select_from(by_line)
             .where(r.c.person_id.is_(None)).order_by(r.c.line).limit(limit)).all(),
-            lambda row: f"no person with ref {row[1]} in your jurisdiction", "person_ref")
+            lambda row: T("line.no_person", ref=row[1]), "person_ref")
     # Persons on more than one line (few): lines naming the same tube and person again are
     # refused; a person in two tubes is a repeat, flagged.
     repeated: set[int] = set()
@@ -226,8 +227,8 @@ def _check_samples(session: Session, round_: Round, s: Table, r: Table, agg: sta
         staging.report_lines(collector, session.execute(
             select(r.c.line, s.c.barcode, r.c.result).select_from(by_line)
             .where(late, r.c.tube_round == round_.id).order_by(r.c.line).limit(limit)).all(),
-            lambda row: f"tube {row[1]} already has its result ({_word(row[2])}): "
-                        "no more samples", "tube_id")
+            lambda row: T("line.has_result", barcode=row[1], result=_word(row[2])),
+            "tube_id")
     if collector.total:
         return []
     sm = Sample.__table__
@@ -291,10 +292,8 @@ def _check_full(session: Session, r: Table, agg: Table, collector: Collector) ->
         return
     why = {}
     for tube_id, barcode, n, most in bad:
-        why[tube_id] = (f"tube {barcode} would hold {n} persons; at most {most} allowed "
-                        "(its kind and its members' places)" if n > most else
-                        f"tube {barcode} is a household tube (1户1管) but would hold persons "
-                        "of different or unknown households")
+        why[tube_id] = (T("line.too_many", barcode=barcode, n=n, most=most) if n > most
+                        else T("line.household_tube", barcode=barcode))
     lines = session.execute(select(r.c.line, r.c.tube_id).where(
         r.c.tube_id.in_(list(why)), r.c.known == 0).order_by(r.c.line)
         .limit(collector.limit)).all()

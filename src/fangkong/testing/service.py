@@ -42,6 +42,7 @@ from fangkong.testing.rounds import (
     get_round,
     issue_tubes,
     open_rounds,
+    points_and_labs,
     rules_of,
 )
 
@@ -67,6 +68,7 @@ __all__ = [
     "open_rounds",
     "pending_followup_members",
     "plan",
+    "points_and_labs",
     "queue",
     "round_totals",
     "rules_of",

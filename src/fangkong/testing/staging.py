@@ -34,8 +34,10 @@ from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.config import get_settings
 from fangkong.core.db import UTCDateTime, is_postgres
 from fangkong.core.errors import Problem
+from fangkong.core.messages import Text
 from fangkong.core.tabular import Collector
 from fangkong.testing import bulk, service
+from fangkong.testing.messages import T
 from fangkong.testing.models import Tube
 
 CHUNK = 200_000
@@ -225,13 +227,13 @@ class Times:
         self.zone = get_settings().timezone
         self.now = utc_now()
 
-    def judge(self, value: str) -> tuple[datetime | None, str | None]:
+    def judge(self, value: str) -> tuple[datetime | None, Text | None]:
         """The UTC date-time, or the problem's message."""
         try:
             parsed = parse_datetime(value, self.zone)
-        except ValueError as exc:
-            return None, str(exc)
-        return (parsed, None) if parsed <= self.now else (None, "is in the future")
+        except ValueError:
+            return None, T("line.not_datetime", raw=repr(value.strip()))
+        return (parsed, None) if parsed <= self.now else (None, T("line.future"))
 
 
 def by_code_or_id(session: Session, model: Any) -> dict[str, int]:
@@ -242,9 +244,12 @@ def by_code_or_id(session: Session, model: Any) -> dict[str, int]:
 
 
 def lookup(known: dict[str, int], what: str) -> Any:
-    def judge(value: str) -> tuple[int | None, str | None]:
+    named = T("line.what.point") if what == "collection point" else T("line.what.lab")
+
+    def judge(value: str) -> tuple[int | None, Text | None]:
         hit = known.get(value.strip())
-        return (hit, None) if hit is not None else (None, f"unknown {what} {value}")
+        return (hit, None) if hit is not None else (None, T("line.unknown", what=named,
+                                                             value=value))
     return judge
 
 

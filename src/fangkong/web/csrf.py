@@ -19,6 +19,8 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asgi_csrf as _asgi_csrf
+import python_multipart
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from jinja2 import pass_context
@@ -61,6 +63,25 @@ def csrf_field(context: Any) -> Markup:
 @pass_context
 def csrf_token(context: Any) -> str:
     return token(context["request"])
+
+
+class _FormParser(python_multipart.FormParser):
+    """asgi-csrf 0.11 reads a multipart form's token with ``FormParser(..., FileClass=...)``,
+    a keyword python-multipart no longer takes (every multipart page form was answered 500):
+    the same parser without it, a file part that ends before the token refused as asgi-csrf
+    means to (``FileBeforeToken``)."""
+
+    def __init__(self, content_type: str, on_field: Any, on_file: Any, on_end: Any = None,
+                 boundary: bytes | str | None = None, FileClass: Any = None,
+                 **kwargs: Any) -> None:
+        def file_first(_: object) -> None:
+            raise _asgi_csrf.FileBeforeToken
+
+        super().__init__(content_type, on_field, file_first, on_end, boundary=boundary,
+                         **kwargs)
+
+
+_asgi_csrf.FormParser = _FormParser
 
 
 def install(app: FastAPI, settings: Settings,

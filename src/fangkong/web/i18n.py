@@ -40,6 +40,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.report": _m("报告病例", "報告病例", "Report a case"),
     "nav.community": _m("社区管控", "社區管控", "Community"),
     "nav.search": _m("查询", "查詢", "Search"),
+    "nav.testing_desk": _m("检测工作台", "檢測工作台", "Testing desk"),
+    "nav.isolation_desk": _m("隔离工作台", "隔離工作台", "Isolation desk"),
     "login.title": _m("登录", "登入", "Sign in"),
     "login.username": _m("用户名", "使用者名稱", "Username"),
     "login.password": _m("密码", "密碼", "Password"),

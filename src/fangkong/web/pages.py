@@ -59,7 +59,9 @@ NAV: tuple[tuple[str, str, Perm], ...] = (
     ("testing", "/testing", Perm.person_read), ("isolation", "/isolation", Perm.isolation_read),
     ("surveillance", "/surveillance", Perm.case_read), ("brief", "/brief", Perm.case_read),
     ("report", "/report", Perm.case_write), ("community", "/community", Perm.task_write),
-    ("search", "/search", Perm.person_read))
+    ("search", "/search", Perm.person_read),
+    ("testing_desk", "/testing/desk", Perm.testing_write),
+    ("isolation_desk", "/isolation/desk", Perm.isolation_write))
 
 
 def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:

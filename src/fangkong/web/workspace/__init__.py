@@ -12,5 +12,6 @@ def install(app: FastAPI) -> None:
     from fangkong.web.workspace import community, epi, search  # noqa: F401  (their routes)
     from fangkong.web.workspace import sync as _offline  # noqa: F401  (entries made offline)
     from fangkong.web.workspace.common import router
+    from fangkong.web.workspace.desk import isolation, testing  # noqa: F401  (their routes)
 
     app.include_router(router)
