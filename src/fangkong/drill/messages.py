@@ -48,6 +48,8 @@ LABELS = {
     "tasks_written": mt("创建任务", "Tasks created"),
     "tasks_done": mt("办结任务", "Tasks done"),
     "reclassified": mt("订正分类", "Reclassified"),
+    "lab_capacity": mt("当日可检测管数（含外援移动实验室）",
+                       "PCR tubes the labs could test (mobile labs included)"),
 }
 
 D = Catalogue("drill", {
