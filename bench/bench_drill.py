@@ -155,6 +155,9 @@ def child(part: str, agents: int, days: int, seed: int, strategy_name: str) -> N
     else:
         out = {"engine": part_engine, "starsim": part_starsim}[part](agents, days, seed)
     out["peak_rss_mb"] = _rss_mb()
+    # the machine's load when the part ended (1, 5, 15 minutes): a shared machine's figures
+    # are slower than a quiet one's
+    out["load_1_5_15"] = "/".join(f"{x:.1f}" for x in os.getloadavg())
     print(json.dumps(out))
 
 

@@ -48,7 +48,8 @@ def test_the_bottleneck_is_the_longest_queue_in_days_of_its_capacity() -> None:
     assert bottleneck(_row(0), S) == "none"
     assert bottleneck(_row(0, cases_waiting_tracing=5), S) == "none"  # half a day of work
     assert bottleneck(_row(0, cases_waiting_tracing=30), S) == "tracing"
-    assert bottleneck(_row(0, cases_waiting_tracing=30, lab_backlog=100_000), S) == "lab"
+    assert bottleneck(_row(0, cases_waiting_tracing=30, lab_backlog=100_000, tests_used=2000,
+                           lab_capacity=2000), S) == "lab"
     # contacts wait while every room is taken: rooms, even with seats to spare
     assert bottleneck(_row(0, contacts_waiting_room=10, rooms_occupied=2000), S) == "rooms"
     assert bottleneck(_row(0, contacts_waiting_room=10, rooms_occupied=100), S) == "none"

@@ -210,6 +210,10 @@ class Composed:
     def lab_backlog(self) -> int:
         return self.lab.backlog
 
+    @property
+    def lab_capacity(self) -> int:
+        return self.lab.capacity
+
     def record_checkins(self, day: int, checkins: Checkins) -> None:
         self.tracing.record_checkins(day, checkins)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -19,6 +20,7 @@ from fangkong.cliutil import (
     progress,
     say,
 )
+from fangkong.core.errors import Invalid
 from fangkong.core.messages import CORE
 from fangkong.drill import compare, report, service, strategy
 from fangkong.drill.messages import D, counts, strategy_name
@@ -194,3 +196,38 @@ def remove(run: str = typer.Argument(..., help="The run's key (DC…R…) or id,
             console.print(escape(say(D("cli.kept", counts=counts(done.kept)))), highlight=False)
 
     emit(dataclasses.asdict(done), as_json, text)
+
+
+@app.command("review")
+@handle_errors
+def review_cmd(
+    division: str = typer.Option(..., help="The jurisdiction: a division code (everything "
+                                 "under it counts)."),
+    start: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"],
+                                   help="The period's first local day."),
+    end: datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"],
+                                 help="The period's last local day."),
+    out: Path = typer.Option(Path("review-out"), help="Where review.html and review.csv go."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """After-action review (复盘) of a real period from this deployment's own records: the
+    verdicts, the clocks and what limited the response each day."""
+    from fangkong.drill import review
+    from fangkong.geo import service as geo
+
+    lang = cli_lang()
+    with db_session() as session:
+        names = geo.names(session, {division})
+        if division not in names:
+            raise Invalid(D("review.no_division", division=division))
+        rv = review.review(session, actor=cli_actor(), division=division, start=start.date(),
+                           end=end.date())
+        session.commit()  # the reads are audited
+    csv_path, page = review.write(rv, out, name=names[division], lang=lang)
+
+    def text() -> None:
+        for label, value in review.verdict_lines(rv, names[division], lang):
+            console.print(f"{escape(label)}: {escape(value)}", highlight=False)
+        console.print(say(D("cli.written", metrics=csv_path, report=page)), highlight=False)
+
+    emit({"out": str(out), "figures": rv.figures(), "rows": rv.rows}, as_json, text)

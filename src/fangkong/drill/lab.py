@@ -52,13 +52,18 @@ class Queue:
 
 
 class Lab(Capability):
-    """The drill's lab, with the strategy's tubes a day and turnaround."""
+    """The drill's lab, with the strategy's tubes a day and turnaround, and the mobile labs
+    sent for on the first day it falls behind (samples left at the end of the day), which
+    test from ``mobile_lab_days`` later on."""
 
     def __init__(self, city: City, engine: Engine, strategy: Strategy,
                  rng: np.random.Generator) -> None:
         self.city, self.engine, self.strategy = city, engine, strategy
         scale = city.n / 100_000
         self.lab_per_day = strategy.capacity.lab_tubes * scale
+        self.mobile_per_day = strategy.capacity.mobile_lab_tubes * scale
+        self.mobile_from: int | None = None  # the mobile labs' first day of testing
+        self._capacity = 0
         self.turnaround = strategy.capacity.lab_turnaround_days
         self.rng = rng  # shared with the tracing capability (one stream, as drawn before)
         self.lab = Queue()
@@ -67,6 +72,19 @@ class Lab(Capability):
     @property
     def tubes_used(self) -> int:
         return self._tubes
+
+    @property
+    def capacity(self) -> int:
+        """The tubes the lab could test today (its own and the mobile labs')."""
+        return self._capacity
+
+    def per_day(self, day: int) -> float:
+        """Tubes a day on ``day``: the city's lab, and the mobile labs once they test."""
+        mobile = self.mobile_from is not None and day >= self.mobile_from
+        return self.lab_per_day + (self.mobile_per_day if mobile else 0.0)
+
+    def mobile_labs_arrive(self, day: int) -> None:
+        """The mobile labs' first day of testing (the platform records them)."""
 
     @property
     def backlog(self) -> int:
@@ -87,7 +105,11 @@ class Lab(Capability):
             batch.sample_day = day
             lab.queue.append(batch)
         lab.retests = [r for r in lab.retests if r[0] > day]
-        lab.credit += self.lab_per_day
+        if self.mobile_from == day:
+            self.mobile_labs_arrive(day)
+        per_day = self.per_day(day)
+        lab.credit += per_day
+        self._capacity = int(lab.credit)
         self._tubes = 0
         lab.queue.sort(key=lambda b: (b.priority, b.sample_day))
         kept: list[Batch] = []
@@ -105,7 +127,11 @@ class Lab(Capability):
             self._tubes += tubes
             self.process(batch.people, batch, day + self.turnaround)
         lab.queue = kept
-        lab.credit = min(lab.credit, self.lab_per_day)  # unused capacity does not pile up
+        # unused tubes do not pile up: only the fraction of a tube is carried to tomorrow
+        lab.credit = min(lab.credit, 1.0)
+        if kept and self.mobile_from is None and self.mobile_per_day > 0:
+            # fell behind: the mobile labs are sent for today
+            self.mobile_from = day + self.strategy.capacity.mobile_lab_days
         out = [r for d, r in lab.pending if d <= day]
         lab.pending = [(d, r) for d, r in lab.pending if d > day]
         if not out:

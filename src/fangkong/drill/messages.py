@@ -48,6 +48,8 @@ LABELS = {
     "tasks_written": mt("创建任务", "Tasks created"),
     "tasks_done": mt("办结任务", "Tasks done"),
     "reclassified": mt("订正分类", "Reclassified"),
+    "lab_capacity": mt("当日可检测管数（含外援移动实验室）",
+                       "PCR tubes the labs could test (mobile labs included)"),
 }
 
 D = Catalogue("drill", {
@@ -221,6 +223,67 @@ D = Catalogue("drill", {
     "record.zone_proposal": mt("风险区调整建议", "zone_proposal"),
     "record.zone_round": mt("风险区筛查", "zone_round"),
     "record.audit_log": mt("审计记录", "audit_log"),
+    # the after-action review of a deployment's own records (drill/review.py)
+    "review.title": mt("复盘：{name}（{start} 至 {end}）",
+                       "After-action review: {name} ({start} to {end})"),
+    "review.intro": mt("根据本平台在该辖区、该时段的真实记录（非模拟）生成：病例、密接、隔离房间、"
+                       "转运时钟、风险区与任务。每人只计一次，以其在该时段内首次报告的日期为准。",
+                       "Made from this deployment's own records of the jurisdiction and period "
+                       "(not a simulation): cases, contacts, rooms, transfer clocks, risk zones "
+                       "and tasks. Each person counts once, on the day of their first report in "
+                       "the period."),
+    "review.limits_note": mt("制约环节按记录判断：当日结束时有逾期未完成的流调任务为“流调”，当晚在用"
+                             "隔离点没有空余房间或床位为“隔离房间”（两者分别计天，同一天可兼有）；检测实验室的处理能力不在这些记录中，未作判断。",
+                             "What limited the response is judged from the records: tracing when "
+                             "流调 tasks were past due at the end of the day, rooms when no active "
+                             "room or bed was free that night (each counted on its own: a day can "
+                             "be limited by both); the lab's throughput is not in these "
+                             "records and is not judged."),
+    "review.where": mt("辖区与时段", "Jurisdiction and period"),
+    "review.where_value": mt("{name}（{code}），{start} 至 {end}",
+                             "{name} ({code}), {start} to {end}"),
+    "review.not_controlled": mt("至 {end} 仍未控制（未出现连续 {clean} 天社会面零发现）",
+                                "not controlled by {end} (no {clean} days in a row without a "
+                                "case found in the community)"),
+    "review.cases": mt("发现病例（人）", "Cases found (people)"),
+    "review.contacts": mt("判定密接", "Contacts identified"),
+    "review.contacts_value": mt("{contacts} 人；病例报告至判定中位 {identified} 小时，至开始管控中位 "
+                                "{managed} 小时",
+                                "{contacts}; median {identified} h from the case's report to "
+                                "identification, {managed} h to management"),
+    "review.rooms": mt("在用隔离房间峰值", "Peak rooms occupied"),
+    "review.beds": mt("在用定点医院与方舱床位峰值", "Peak hospital and shelter beds occupied"),
+    "review.clocks": mt("转运时钟", "Transfer clocks"),
+    "review.clock_value": mt("{who}：{transfers} 次，中位 {median} 小时，P90 {p90} 小时，"
+                             "24 小时内 {share}，仍在等待 {waiting}",
+                             "{who}: {transfers} transfers, median {median} h, p90 {p90} h, "
+                             "{share} within 24 h, {waiting} still waiting"),
+    "review.class.case": mt("病例（阳性至入院或方舱）", "cases (positive to hospital or shelter)"),
+    "review.class.contact": mt("密接（判定至入住隔离点）", "contacts (identified to quarantine)"),
+    "review.curve": mt("流行曲线：按发病日期与按报告日期", "Epidemic curve by onset and by report date"),
+    "review.delays": mt("发病至报告的天数（病例数）", "Days from onset to report (cases)"),
+    "review.label.new_detected": mt("新增发现病例", "New cases found"),
+    "review.label.detected_in_quarantine": mt("隔离管控中发现", "Found in quarantine"),
+    "review.label.detected_in_community": mt("社会面发现", "Found in the community"),
+    "review.label.detected_fever_clinic": mt("发热门诊发现", "Found at fever clinics"),
+    "review.label.detected_key_groups": mt("重点人群检测发现", "Found by routine testing of key groups"),
+    "review.label.detected_area_rounds": mt("区域筛查发现", "Found by area screening"),
+    "review.label.cumulative_detected": mt("累计发现", "Cumulative cases found"),
+    "review.label.contacts_identified": mt("新增判定密接", "Contacts identified"),
+    "review.label.rooms_occupied": mt("在用隔离房间", "Rooms occupied"),
+    "review.label.rooms_active": mt("启用隔离房间", "Active rooms"),
+    "review.label.beds_occupied": mt("在用定点医院与方舱床位", "Hospital and shelter beds occupied"),
+    "review.label.beds": mt("定点医院与方舱床位", "Hospital and shelter beds"),
+    "review.label.zones_active": mt("风险区", "Risk zones in force"),
+    "review.label.tasks_due": mt("当日到期任务", "Tasks due"),
+    "review.label.tasks_on_time": mt("按时办结", "Done on time"),
+    "review.label.tasks_on_time_share": mt("任务按时办结率", "Tasks done on time (share)"),
+    "review.label.cases_waiting_tracing": mt("待完成流调的病例", "Cases waiting for tracing"),
+    "review.label.tracing_overdue": mt("逾期未完成的流调", "Tracing past due"),
+    "review.label.rooms_full": mt("房间或床位已满", "Rooms or beds full"),
+    "review.label.bottleneck": mt("制约环节", "What limited the response"),
+    "review.bad_period": mt("时段无效：{start} 晚于 {end}", "not a period: {start} is after {end}"),
+    "review.no_division": mt("区划 {division} 不存在", "no division {division}"),
 })
 
 

@@ -19,6 +19,8 @@ def _m(hans: str, hant: str, en: str) -> dict[str, str]:
 
 NAMES: dict[str, dict[str, str]] = {
     "lab": _m("演练核酸检测实验室", "演練核酸檢測實驗室", "drill PCR lab"),
+    "mobile_lab": _m("演练移动核酸检测实验室（外援）", "演練移動核酸檢測實驗室（外援）",
+                     "drill mobile PCR labs (sent in)"),
     "site": _m("演练{kind}（{district}{number}号）", "演練{kind}（{district}{number}號）",
                "drill {kind} {district} {number}"),
     "round": _m("演练区域核酸 第{day}天", "演練區域核酸 第{day}天", "drill area round day {day}"),

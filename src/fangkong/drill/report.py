@@ -23,6 +23,7 @@ CHARTS = ["new_infections", "new_detected", "detected_in_community", "detected_i
           "contacts_identified", "contacts_waiting_room", "cases_waiting_tracing",
           "hours_identified_to_quarantine", "hours_positive_to_transfer", "in_quarantine",
           "in_home_quarantine", "in_isolation", "zones_active", "zones_high", "tests_used",
+          "lab_capacity",
           "lab_backlog", "tasks_on_time_share", "rt", "cumulative_infections"]
 
 

@@ -118,5 +118,9 @@ class Responder(Protocol):
     def lab_backlog(self) -> int: ...
 
     @property
+    def lab_capacity(self) -> int:
+        """The tubes the lab could test today (the city's lab and the mobile labs')."""
+
+    @property
     def trace_backlog(self) -> int:
         """Cases waiting for a tracer at the end of the day."""

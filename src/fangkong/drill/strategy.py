@@ -64,6 +64,13 @@ class Capacity(_Strict):
     tracers: float = Field(10, ge=0, description="cases traced per day")
     lab_tubes: float = Field(2000, ge=0, description="PCR tubes processed per day")
     lab_turnaround_days: int = Field(1, ge=0, le=7)
+    # As a real city scales testing: when its own labs first fall behind (samples left at the
+    # end of a day), it sends for mobile labs (方舱/气膜实验室) from the province, which test
+    # from ``mobile_lab_days`` days later on.
+    mobile_lab_tubes: float = Field(0, ge=0, description="PCR tubes a day the mobile labs "
+                                    "add once they arrive (0: none sent for)")
+    mobile_lab_days: int = Field(3, ge=1, le=30, description="days from sending for the "
+                                 "mobile labs to their first day of testing")
     # 20 rooms per 10,000 residents, the reserve quoted in 2022 guidance to cities (每万人20间);
     # not checked against the text here, treat as an assumption. One person per room.
     rooms: float = Field(200, ge=0, description="quarantine rooms (one person each)")

@@ -12,8 +12,9 @@
 - the platform's tasks closed on time;
 - the bottleneck of each day: the capability whose work left at the end of the day is the
   longest in days of its own capacity (tracing: cases waiting for a tracer; lab: samples
-  waiting; rooms: contacts and cases waiting for a room or bed, at least a day when the rooms
-  or beds are full), or none when no work of a whole day's capacity is left;
+  waiting, only on a day the lab used every tube it had, its own and the mobile labs'; rooms:
+  contacts and cases waiting for a room or bed, at least a day when the rooms or beds are
+  full), or none when no work of a whole day's capacity is left;
 - what is still running at the end: contacts still under the plan and cases still isolated
   (stays that end after the drill, not work left undone).
 """
@@ -103,8 +104,11 @@ def bottleneck(row: dict[str, Any], s: Strategy) -> str:
     tracers = cap.tracers * scale
     if tracers > 0:
         delays["tracing"] = _num(row["cases_waiting_tracing"]) / tracers
-    tubes = cap.lab_tubes * scale
-    if tubes > 0:
+    # the day's tubes (the mobile labs' too, once they test); rows without: the city's lab
+    tubes = _num(row.get("lab_capacity")) if row.get("lab_capacity") not in ("", None) \
+        else cap.lab_tubes * scale
+    ran_out = row.get("lab_capacity") in ("", None) or _num(row["tests_used"]) >= tubes
+    if tubes > 0 and ran_out:
         ar = s.detection.area_rounds
         per_tube = ar.pool if ar.enabled else 1  # samples a tube holds, at most
         delays["lab"] = _num(row["lab_backlog"]) / (tubes * per_tube)

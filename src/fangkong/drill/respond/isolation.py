@@ -128,21 +128,19 @@ class Isolation(Serviced, Rooms):
         for n, k in enumerate(range(0, len(order), seats)):
             load = order[k:k + seats]
             leaves = min(arrival[i] for i in load) - timedelta(minutes=30)
-            # Each transfer is requested when its clock starts (the positive result, the
-            # identification), and at the latest when the vehicle leaves: requested, then
-            # dispatched, then arrived.
-            asked: dict[datetime, list[int]] = {}
-            for i in load:
-                asked.setdefault(min(clock_start[i], leaves), []).append(i)
-            id_of: dict[int, int] = {}
-            for when, group in sorted(asked.items()):
-                with sim_clock(when):
-                    made = transfers.request_many(
-                        self.session, actor=self.actor, data=[TransferCreate(
-                            person_ref=self.platform.person_ref(int(people[i])),
-                            to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
-                            clock_start=clock_start[i]) for i in group])
-                id_of.update((i, t.id) for i, t in zip(group, made, strict=True))
+            # The load's transfers are requested together once the last of their clocks has
+            # started (the positive result, the identification), at the latest when the
+            # vehicle leaves: requested, then dispatched, then arrived. (One request a person,
+            # at their own clock's start, made 2,890 calls of request_many at 100,000 agents,
+            # 6 % of the drill's time.)
+            when = min(max(clock_start[i] for i in load), leaves)
+            with sim_clock(when):
+                made = transfers.request_many(
+                    self.session, actor=self.actor, data=[TransferCreate(
+                        person_ref=self.platform.person_ref(int(people[i])),
+                        to_site_id=self.site_of[int(people[i])], passenger_class=passenger,
+                        clock_start=clock_start[i]) for i in load])
+            id_of = {i: t.id for i, t in zip(load, made, strict=True)}
             ids = [id_of[i] for i in load]
             with sim_clock(arrival[load[-1]]):
                 transfers.dispatch(self.session, actor=self.actor,

@@ -55,6 +55,18 @@ class Testing(Serviced, Lab):
                 daily_capacity=max(1, round(self.lab_per_day)))).id
         self._tag("testing_lab", [self.lab_id])
 
+    def mobile_labs_arrive(self, day: int) -> None:
+        """The mobile labs sent for when the city's lab fell behind: recorded in the testing
+        service with their tubes a day, from their first day of testing."""
+        code = f"{self.platform.case_prefix}MLAB"
+        if testing.lab_id(self.session, code) is not None:
+            return
+        with sim_clock(self.at(day, 6)):
+            made = testing.create_lab(self.session, actor=self.actor, data=LabCreate(
+                code=code, name=name("mobile_lab"), division_code=self.city.district_codes[0],
+                daily_capacity=max(1, round(self.mobile_per_day))))
+        self._tag("testing_lab", [made.id])
+
     def run_round(self, people: np.ndarray, day: int, pool: int) -> int:
         """An area round through the testing service: the round over the towns (its target
         and each person's tube size come from the pack's pooling and the zone registry),
