@@ -199,18 +199,7 @@ def save_preferences(viewer: CurrentViewer, session: DbSession,
 # ------------------------------------------------------------------------------- pages
 
 
-@router.get("/")
-def overview(request: Request, viewer: CurrentViewer, session: DbSession,
-             settings: AppSettings, j: str | None = None) -> Response:
-    if not viewer.actor.can(Perm.case_read):  # the home of a role that reads no cases
-        paths = [path for _, path in nav_for(viewer)]
-        if paths:
-            home = "/community" if "/community" in paths else paths[0]
-            return RedirectResponse(home, status_code=303)
-    ctx = _context(request, viewer, session, settings, j)
-    return render(request, viewer, "overview.html", lang=viewer.lang, zone=settings.timezone,
-                  nav="overview", root=ctx.root, day=ctx.day, now=ctx.now,
-                  sections=sections.run("overview", ctx))
+# The overview ("/", the command screen) is :mod:`fangkong.web.command.overview`'s.
 
 
 @router.get("/map/{code}.geojson")
