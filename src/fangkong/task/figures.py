@@ -74,13 +74,19 @@ class BoardRow:
     escalated_to_name: str | None
 
 
+BOARD_ORDERS = ("due", "division", "type")
+
+
 def board(session: Session, actor: Actor, flt: TaskFilter, now: datetime, limit: int = 200,
-          offset: int = 0) -> list[BoardRow]:
+          offset: int = 0, order: str = "due") -> list[BoardRow]:
     """Active tasks, overdue first (earliest due first), then the rest by due time, with the
     names of their division, unit and the division they were escalated to (``limit`` of them
-    from ``offset``: a page of the board)."""
+    from ``offset``: a page of the board). ``order`` "division" or "type" sorts by that
+    first, then as by default."""
+    first = {"division": [Task.owning_division_code], "type": [Task.type]}.get(order, [])
     stmt = flt.statement(actor, select(Task), now).order_by(
-        case((Task.due_at < now, 0), else_=1), Task.due_at, Task.id).offset(offset).limit(limit)
+        *first, case((Task.due_at < now, 0), else_=1), Task.due_at, Task.id
+    ).offset(offset).limit(limit)
     tasks = list(session.scalars(stmt))
     places = geo.names(session, {t.owning_division_code for t in tasks}
                        | {t.escalated_to_code for t in tasks if t.escalated_to_code})

@@ -250,20 +250,7 @@ def case_page(request: Request, viewer: CurrentViewer, session: DbSession,
                   transfers=moves)
 
 
-@router.get("/tasks")
-def task_board(request: Request, viewer: CurrentViewer, session: DbSession,
-               settings: AppSettings, division: str | None = None, unit: int | None = None,
-               overdue: bool = False, escalated: bool = False) -> HTMLResponse:
-    if division and not (division.isdigit() and viewer.actor.covers(division)):
-        raise Invalid(WEB("outside", code=division))
-    now = utc_now()
-    flt = queries.TaskFilter(division=division, overdue=overdue, escalated=escalated, unit=unit)
-    rows = queries.list_tasks(session, viewer.actor, flt, now)
-    by_unit = queries.overdue_by_unit(session, viewer.actor, now)
-    total = queries.count_tasks(session, viewer.actor, flt, now)
-    return render(request, viewer, "tasks.html", lang=viewer.lang, zone=settings.timezone,
-                  nav="tasks", flt=flt, rows=rows, by_unit=by_unit, total=total, now=now,
-                  TaskFilter=queries.TaskFilter)
+# The task board ("/tasks") is :mod:`fangkong.web.command.tasks`'s.
 
 
 @router.get("/zones")

@@ -89,6 +89,7 @@ C = Catalogue("command", {
     "users.taken": m("该用户名已被使用", "該用戶名已被使用", "this user name is taken"),
     "users.count": m("共 {n} 名用户", "共 {n} 名用戶", "{n} users"),
     # exports
+    "export.code": m("区划代码", "區劃代碼", "Division code"),
     "export.csv": m("导出 CSV", "匯出 CSV", "Export CSV"),
     "export.xlsx": m("导出 XLSX", "匯出 XLSX", "Export XLSX"),
     "export.format": m("不支持的导出格式：{format}（可用：csv、xlsx）",

@@ -10,6 +10,9 @@
   /* Marks the element once the chart has finished drawing (its animations included). */
   function ready(chart, el) {
     chart.on("finished", function () { el.setAttribute("data-ready", "1"); });
+    /* a chart follows its box, not only the window (a card of the command screen shrinks
+       when a table under the chart is unfolded) */
+    if (window.ResizeObserver) { new ResizeObserver(function () { chart.resize(); }).observe(el); }
     return chart;
   }
 
