@@ -34,7 +34,7 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/api/v1/auth/logout"): None,
     ("POST", "/password"): None,  # one's own password, the old one given
     ("PUT", "/api/v1/users/me/password"): None,
-    ("POST", "/api/v1/users"): P.user_admin,
+    ("POST", "/api/v1/users"): P.user_add,  # commanders too, no more rights than theirs
     ("PUT", "/api/v1/users/{user_id}/password"): P.user_admin,
     ("POST", "/api/v1/users/{user_id}/disable"): P.user_admin,
     ("POST", "/api/v1/users/{user_id}/enable"): P.user_admin,

@@ -399,6 +399,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "請求未執行：頁面已過期，或並非來自本站。請返回、重新整理頁面後再試。",
         "The request was not carried out: the page had expired or did not come from this "
         "site. Go back, reload the page and try again."),
+    "nav.users": _m("用户管理", "用戶管理", "Users"),  # the commander's user page
 }
 
 

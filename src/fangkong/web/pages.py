@@ -59,7 +59,7 @@ NAV: tuple[tuple[str, str, Perm], ...] = (
     ("testing", "/testing", Perm.person_read), ("isolation", "/isolation", Perm.isolation_read),
     ("surveillance", "/surveillance", Perm.case_read), ("brief", "/brief", Perm.case_read),
     ("report", "/report", Perm.case_write), ("community", "/community", Perm.task_write),
-    ("search", "/search", Perm.person_read))
+    ("search", "/search", Perm.person_read), ("users", "/users", Perm.user_add))
 
 
 def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:
@@ -253,18 +253,8 @@ def case_page(request: Request, viewer: CurrentViewer, session: DbSession,
 # The task board ("/tasks") is :mod:`fangkong.web.command.tasks`'s.
 
 
-@router.get("/zones")
-def zones_page(request: Request, viewer: CurrentViewer, session: DbSession,
-               settings: AppSettings, j: str | None = None, level: str | None = None
-               ) -> HTMLResponse:
-    from fangkong.web import zones as zone_views
-
-    ctx = _context(request, viewer, session, settings, j)
-    data = zone_views.board(ctx, level)
-    levels = sorted(set(data["levels"]) | ({level} if level else set()))
-    return render(request, viewer, "zones.html", lang=viewer.lang, zone=settings.timezone,
-                  nav="zones", root=ctx.root, data=data, level=level, levels=levels,
-                  level_label=lambda v: zone_views.level_label(v, viewer.lang))
+# The zones page ("/zones", with the decisions on proposals) is
+# :mod:`fangkong.web.command.zones`'s.
 
 
 def _sections_page(nav: str, title_key: str, keys: tuple[str, ...]) -> Any:

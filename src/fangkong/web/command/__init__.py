@@ -10,7 +10,7 @@ from fastapi import FastAPI
 def install(app: FastAPI) -> None:
     """Mount the commander's pages (after :func:`fangkong.web.pages.install`, whose CSRF
     check and error pages they share)."""
-    from fangkong.web.command import exports, overview, tasks  # noqa: F401  (their routes)
+    from fangkong.web.command import exports, overview, tasks, users, zones  # noqa: F401  (their routes)
     from fangkong.web.command.common import router
 
     app.include_router(router)

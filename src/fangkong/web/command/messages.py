@@ -88,6 +88,13 @@ C = Catalogue("command", {
                        "you cannot create a user outside your jurisdiction"),
     "users.taken": m("该用户名已被使用", "該用戶名已被使用", "this user name is taken"),
     "users.count": m("共 {n} 名用户", "共 {n} 名用戶", "{n} users"),
+    "role.commander": m("指挥长", "指揮長", "commander"),
+    "role.epidemiologist": m("流调人员", "流調人員", "epidemiologist"),
+    "role.testing_officer": m("核酸检测专员", "核酸檢測專員", "testing officer"),
+    "role.isolation_officer": m("隔离转运专员", "隔離轉運專員", "isolation officer"),
+    "role.community_worker": m("社区工作者", "社區工作者", "community worker"),
+    "role.analyst": m("分析人员", "分析人員", "analyst"),
+    "role.administrator": m("系统管理员", "系統管理員", "administrator"),
     # exports
     "export.code": m("区划代码", "區劃代碼", "Division code"),
     "export.csv": m("导出 CSV", "匯出 CSV", "Export CSV"),
