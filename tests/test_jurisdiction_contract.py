@@ -258,6 +258,10 @@ VARIANTS: dict[str, list[dict[str, Filler]]] = {
               {"q": lambda c: c.case_refs[0]}] for page in ("/search", "/report")},
     "/report/case": [{"person": lambda c: str(c.person_ids[0])}],
     "/tasks": [{"division": lambda c: c.code}],
+    # the lists' exports: every row of the filtered list, as CSV and XLSX
+    **{page: [{"format": lambda c: "xlsx"}, {"division": lambda c: c.code},
+              {"format": lambda c: "xlsx", "division": lambda c: c.code}]
+       for page in ("/export/cases", "/export/tasks")},
     **{page: [{"j": lambda c: c.code}] for page in
        ("/", "/brief", "/zones", "/isolation", "/surveillance", "/testing")},
 }

@@ -20,7 +20,7 @@ from fangkong.core.auth import ROLE_PERMS, Actor, Perm, Role
 from fangkong.core.config import get_settings
 from fangkong.deps import get_actor, get_session
 from fangkong.user.api import actor_outside
-from fangkong.web.auth import Viewer, get_viewer
+from fangkong.web.auth import Viewer, get_viewer, viewer_outside
 from tests.conftest import make_actor
 
 P = Perm
@@ -109,6 +109,11 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     # a community worker's follow-up: notified or not reached, a sampling task done
     ("POST", "/community/contacts/{contact_id}/{outcome}"): P.task_write,
     ("POST", "/community/tasks/{task_id}/done"): P.task_write,
+    # the commander's pages: a task assigned, closed or cancelled; a zone change decided; a
+    # user added (the API's permissions)
+    ("POST", "/tasks/{task_id}"): P.task_write,
+    ("POST", "/zones/proposals/{proposal_id}/{decision}"): P.zone_approve,
+    ("POST", "/users"): P.user_add,
 }
 
 
@@ -155,6 +160,7 @@ def as_role(engine: Engine) -> Iterator[TestClient]:
         return Viewer(actor=_actor(request), lang="en", large_text=False)
 
     app.dependency_overrides[get_viewer] = _viewer
+    app.dependency_overrides[viewer_outside] = _viewer  # the pages that hash a password
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield client

@@ -69,11 +69,14 @@ def users_list(request: Request, viewer: CurrentViewer, session: DbSession) -> H
 
 @router.post("/users")
 async def add_user(request: Request, viewer: ViewerOutside, transaction: Transactions,
-                   settings: AppSettings) -> Response:
+                   session: DbSession, settings: AppSettings) -> Response:
+    """Add a user. The password is hashed first, then the user is created in a short
+    transaction of its own; the page is read afterwards (``session`` is first used then, so
+    on SQLite no write lock is held while argon2 runs or twice in one request)."""
     viewer.actor.require(Perm.user_add)  # the role first: refused (403) before anything else
     raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     typed = {k: raw.get(k, "") for k in FIELDS}
-    shown = {k: v for k, v in typed.items() if k != "password"}  # never sent back
+    shown = {**{k: v for k, v in typed.items() if k != "password"}, "password": ""}
     lang = viewer.lang
     try:
         data = UserCreate(username=typed["username"].strip(),
@@ -85,20 +88,16 @@ async def add_user(request: Request, viewer: ViewerOutside, transaction: Transac
             digest = users.new_password_hash(data.password, data.username)
         except PasswordRejected as exc:
             text = password_error(exc, lang, settings.password_min_length)
-            state = FormState(values={**shown, "password": ""}, errors={"password": text})
-            with transaction() as session:
-                return users_page(request, viewer, session, form=state, status=422)
-        with transaction() as session:
-            user = users.create_user(session, actor=viewer.actor, data=data,
+            return users_page(request, viewer, session, status=422,
+                              form=FormState(values=shown, errors={"password": text}))
+        with transaction() as writing:
+            user = users.create_user(writing, actor=viewer.actor, data=data,
                                      password_hash=digest)
             done = C("users.created", username=user.username).render(lang)
     except (AppError, ValidationError) as exc:
         status = exc.status_code if isinstance(exc, AppError) else 422
         if isinstance(exc, AppError) and status == 404:  # a division that does not exist
             exc = type(exc)(exc.text, problems=[Problem(exc.text, field="jurisdictions")])
-        state = forms.refused(exc, lang, {**shown, "password": ""},
-                              fields={"jurisdictions": "jurisdiction"})
-        with transaction() as session:
-            return users_page(request, viewer, session, form=state, status=status)
-    with transaction() as session:
-        return users_page(request, viewer, session, done=done)
+        state = forms.refused(exc, lang, shown, fields={"jurisdictions": "jurisdiction"})
+        return users_page(request, viewer, session, form=state, status=status)
+    return users_page(request, viewer, session, done=done)
