@@ -83,6 +83,7 @@ FILL: dict[str, Callable[[jf.County], str]] = {
     "series": lambda county: jf.SERIES,
     "pack_id": lambda county: "cn_v9",
     "outcome": lambda county: "notified",  # a community worker's follow-up of a contact
+    "decision": lambda county: "approve",  # a commander's decision on a zone's proposal
 }
 PARAM = re.compile(r"\{([^}]+)\}")
 

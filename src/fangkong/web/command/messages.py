@@ -106,7 +106,7 @@ C = Catalogue("command", {
                          "more than {max} rows: narrow the filter first"),
     # the brief
     "brief.annex": m("附件：完整表格", "附件：完整表格", "Annex: the full tables"),
-    "brief.in_annex": m("仅列前 {shown} 行，共 {total} 行；完整表格见附件。",
-                        "僅列前 {shown} 行，共 {total} 行；完整表格見附件。",
-                        "The first {shown} of {total} rows; the full table is in the annex."),
+    "brief.in_annex": m("此处列出 {shown} 行，共 {total} 行；完整表格见附件。",
+                        "此處列出 {shown} 行，共 {total} 行；完整表格見附件。",
+                        "{shown} of {total} rows shown; the full table is in the annex."),
 })
