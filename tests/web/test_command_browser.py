@@ -28,9 +28,21 @@ CARDS = ".kpis > li, .wall-grid > section, .minis > section"
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from fangkong.core.db import session_scope
+    from fangkong.zone.enums import ProposalStatus
+    from fangkong.zone.models import Zone, ZoneProposal
     from tests.conftest import seeded_engine
 
     engine = seeded_engine("wall", tmp_path_factory.mktemp("wall"), prefix="K")
+    with session_scope(engine) as session:  # a change the daily evaluation proposed
+        zone = session.scalars(select(Zone).where(Zone.owning_division_code == "440802")).one()
+        session.add(ZoneProposal(zone_id=zone.id, proposed_on=date.today(), from_level="high",
+                                 to_level="medium", lift=False, status=ProposalStatus.pending,
+                                 reason="7 days without infection"))
     with serving(engine) as url:
         yield url
 
@@ -129,5 +141,45 @@ def test_each_headline_figure_opens_its_records(browser: Browser, base_url: str)
         tile.locator("a.value").click()
         expect(page.locator("#case-count strong")).to_have_text(value)
         assert "▲" in delta or "持平" in delta or "▼" in delta
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def test_a_commander_closes_a_task_and_approves_a_zone_change(browser: Browser,
+                                                             base_url: str) -> None:
+    ctx, page = open_wall(browser, base_url, "kcity", "zh-Hans", 1920, 1080)
+    try:
+        page.goto(base_url + "/tasks")
+        count = page.locator("#tasks tbody tr").count()
+        first = page.locator("#tasks tbody tr").first
+        title = first.locator("th").inner_text()
+        first.get_by_role("button", name="办结").click()
+        expect(page.locator("p.done[role=status]")).to_contain_text("已保存")
+        expect(page.locator("#tasks tbody tr")).to_have_count(count - 1)
+        assert title not in page.locator("#tasks").inner_text()
+        page.screenshot(path=str(SCREENS / "tasks-closed-zh-Hans-1920.png"), full_page=True)
+        page.goto(base_url + "/zones")
+        page.locator("ul.proposals button", has_text="批准").first.click()
+        expect(page.locator("p.done[role=status]")).to_contain_text("已批准")
+        expect(page.locator("#zones")).to_contain_text("中风险区")
+        page.screenshot(path=str(SCREENS / "zones-approved-zh-Hans-1920.png"), full_page=True)
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("width", [1920, 390])
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_the_commanders_pages_on_a_desk_and_a_phone(browser: Browser, base_url: str,
+                                                    lang: str, width: int) -> None:
+    """The task board, the zones page and the users page: nothing runs past the page's
+    width; screenshots of each."""
+    ctx, page = open_wall(browser, base_url, "kcity", lang, width, 1080 if width > 400 else 844)
+    try:
+        for path in ("/tasks", "/zones", "/users", "/cases"):
+            page.goto(base_url + path)
+            expect(page.locator("h1")).to_have_count(1)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+            page.screenshot(path=str(SCREENS / f"{path.strip('/')}-{lang}-{width}.png"),
+                            full_page=True)
     finally:
         ctx.__exit__(None, None, None)
