@@ -81,7 +81,7 @@ async def add_user(request: Request, viewer: ViewerOutside, transaction: Transac
     try:
         data = UserCreate(username=typed["username"].strip(),
                           display_name=typed["display_name"].strip(),
-                          role=typed["role"],  # type: ignore[arg-type]
+                          role=typed["role"],
                           jurisdictions=[typed["jurisdiction"]] if typed["jurisdiction"] else [],
                           password=typed["password"])
         try:
