@@ -309,3 +309,21 @@ def test_the_wall_shows_each_headline_with_its_change(client: TestClient, sessio
     # the street of the high-risk zone is marked; its cases of 14 days are on its tile
     assert page.count("zone-high") == 1
     assert re.search(r'zone-high" data-code="440802001"', page)
+
+
+def test_the_zones_page_pages_its_zones(client: TestClient, session: Session,
+                                        seeded: Seeded) -> None:
+    from fangkong.web.command import zones as page
+
+    sign_in(client, "wcity")
+    old = page.PAGE_SIZE
+    page.PAGE_SIZE = 1
+    try:
+        first = client.get("/zones?j=4408").text
+        second = client.get("/zones?j=4408&page=2").text
+    finally:
+        page.PAGE_SIZE = old
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
+    rows = [re.findall(r'<tr id="z\d+">', html) for html in (first, second)]
+    assert len(rows[0]) == len(rows[1]) == 1 and rows[0] != rows[1]
+    assert "海滨花园" in first + second and "霞湖小区" in first + second

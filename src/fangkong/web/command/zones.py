@@ -20,24 +20,32 @@ from fangkong.web.pages import _context
 from fangkong.web.zones import board, level_label
 from fangkong.zone import service as zones
 
+PAGE_SIZE = 50  # zones a page
+
 
 def zones_view(request: Request, viewer: Viewer, session: DbSession, settings: AppSettings,
                j: str | None, level: str | None, *, done: str | None = None,
-               error: str | None = None, status: int = 200) -> HTMLResponse:
+               error: str | None = None, status: int = 200, page_no: int = 1
+               ) -> HTMLResponse:
     ctx = _context(request, viewer, session, settings, j)
     data = board(ctx, level)
     levels = sorted(set(data["levels"]) | ({level} if level else set()))
+    total = len(data["rows"])
+    pages = max(1, -(-total // PAGE_SIZE))
+    page_no = min(max(1, page_no), pages)
+    shown = data["rows"][(page_no - 1) * PAGE_SIZE:page_no * PAGE_SIZE]
     return page(request, viewer, "zones.html", nav="zones", status=status, root=ctx.root,
-                data=data, level=level, levels=levels,
+                data=data, shown=shown, total=total, page_no=page_no, pages=pages,
+                level=level, levels=levels,
                 level_label=lambda v: level_label(v, viewer.lang),
                 can_decide=viewer.actor.can(Perm.zone_approve), done=done, error=error)
 
 
 @router.get("/zones")
 def zones_page(request: Request, viewer: CurrentViewer, session: DbSession,
-               settings: AppSettings, j: str | None = None, level: str | None = None
-               ) -> HTMLResponse:
-    return zones_view(request, viewer, session, settings, j, level)
+               settings: AppSettings, j: str | None = None, level: str | None = None,
+               page: int = 1) -> HTMLResponse:
+    return zones_view(request, viewer, session, settings, j, level, page_no=page)
 
 
 @router.post("/zones/proposals/{proposal_id}/{decision}")
