@@ -258,6 +258,10 @@ VARIANTS: dict[str, list[dict[str, Filler]]] = {
               {"q": lambda c: f"{c.refs[1].split('-')[0]}人1"}, {"q": lambda c: c.refs[2]},
               {"q": lambda c: c.case_refs[0]}] for page in ("/search", "/report")},
     "/report/case": [{"person": lambda c: str(c.person_ids[0])}],
+    # the epidemiologist's interview and chain, as shown after a save
+    "/cases/{case_id}/interview": [{"saved": lambda c: "1"}],
+    "/cases/{case_id}/chain": [{"done": lambda c: "set"}, {"done": lambda c: "clear"}],
+    "/cases/{case_id}/contacts": [{"interviewed": lambda c: "1"}],
     "/tasks": [{"division": lambda c: c.code}],
     # the lists' exports: every row of the filtered list, as CSV and XLSX
     **{page: [{"format": lambda c: "xlsx"}, {"division": lambda c: c.code},
@@ -362,6 +366,7 @@ SILENT = {
     "/api/v1/zone-checks/prohibitions": "no breaches in the fixture",
     "/isolation": "counts only", "/surveillance": "counts only",
     "/api/v1/stays": "no visitors' stays in the fixture",
+    "/sw.js": "the service worker's code", "/manifest.webmanifest": "the app's name",
 }
 
 
@@ -573,6 +578,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/surveillance/alerts/{alert_id}/dismiss"): lambda fx, c: {"note": "否"},
     ("POST", "/api/v1/surveillance/alerts/{alert_id}/investigate"): lambda fx, c: {
         "note": "查", "due_at": _now()},
+    # a page's form (its fields posted as JSON are not read): an empty draft of the interview
+    ("POST", "/cases/{case_id}/interview"): lambda fx, c: {},
+    ("PUT", "/api/v1/tracing/cases/{case_id}/interview"): lambda fx, c: {
+        "answers": {"symptoms": ["fever"], "symptom_note": "发热"}, "version": 0},
+    ("PUT", "/api/v1/tracing/cases/{case_id}/infector"): lambda fx, c: {
+        "infector_case_id": None, "reason": "来源不明", "version": 0},
     ("POST", "/api/v1/testing/rounds"): lambda fx, c: {
         "name": "新一轮", "area": [c.code], "start_at": _now(),
         "deadline_at": (utc_now() + timedelta(hours=8)).isoformat()},

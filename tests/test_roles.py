@@ -106,9 +106,16 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/report/case"): P.case_write,
     ("POST", "/cases/{case_id}/contacts/review"): P.case_write,
     ("POST", "/cases/{case_id}/contacts/add"): P.case_write,
+    # an entry made offline (a follow-up below), sent when the network returns
+    ("POST", "/sync"): P.task_write,
     # a community worker's follow-up: notified or not reached, a sampling task done
     ("POST", "/community/contacts/{contact_id}/{outcome}"): P.task_write,
     ("POST", "/community/tasks/{task_id}/done"): P.task_write,
+    # the epidemiologist's interview of a case and the infector of a case (the chain)
+    ("POST", "/cases/{case_id}/interview"): P.case_write,
+    ("POST", "/cases/{case_id}/chain/infector"): P.case_write,
+    ("PUT", "/api/v1/tracing/cases/{case_id}/interview"): P.case_write,
+    ("PUT", "/api/v1/tracing/cases/{case_id}/infector"): P.case_write,
     # the commander's pages: a task assigned, closed or cancelled; a zone change decided; a
     # user added (the API's permissions)
     ("POST", "/tasks/{task_id}"): P.task_write,

@@ -36,8 +36,9 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 
     engine = get_engine()
     upgrade(engine, revision)
-    console.print(f"[green]database at revision[/] {current(engine)} "
-                  f"({engine.url.render_as_string(hide_password=True)})")
+    console.print(escape(say(CORE("db.upgraded", revision=current(engine),
+                                  url=engine.url.render_as_string(hide_password=True)))),
+                  style="green", highlight=False)
 
 
 @db_app.command("current")
@@ -47,7 +48,8 @@ def db_current() -> None:
     from fangkong.core.db import get_engine
     from fangkong.core.migrate import current, head
 
-    console.print(f"database: {current(get_engine()) or 'empty'}; newest: {head()}")
+    console.print(escape(say(CORE("db.current", revision=current(get_engine()) or CORE(
+        "db.empty"), head=head()))), highlight=False)
 
 
 @db_app.command("check-packs")
@@ -75,22 +77,21 @@ def db_check_packs(as_json: bool = JsonOpt) -> None:
             for pack_id, pack_version, n, first in session.execute(
                     select(pack, version, func.count(), func.min(id_)).where(pack.is_not(None))
                     .group_by(pack, version).order_by(pack, version)):
-                record = f"{kind} {first}" + (f" (and {n - 1} more {kind} records)" if n > 1
-                                              else "")
+                record = str(CORE("db.pack_records", kind=kind, first=first, more=n - 1)
+                             if n > 1 else CORE("db.pack_record", kind=kind, first=first))
                 try:
                     policy.pinned(str(pack_id), str(pack_version), record=record)
                     ok = True
                 except AppError as exc:  # PackChanged, or NotFound: no such pack any more
-                    problems.append(Problem(exc.message, field=kind))
+                    problems.append(Problem(exc.text, field=kind))
                     ok = False
                 total += int(n)
                 rows.append({"records": kind, "pack_id": pack_id, "pack_version": pack_version,
                              "count": int(n), "ok": ok})
     if problems:
         raise Conflict(CORE("packs_missing", count=len(problems)), problems=problems)
-    emit(rows, as_json, lambda: console.print(
-        f"[green]every record's pack is on disk[/] ({total:,} records "
-        f"in {len(rows)} group(s))"))
+    emit(rows, as_json, lambda: console.print(escape(say(CORE(
+        "db.packs_ok", total=f"{total:,}", groups=len(rows)))), style="green", highlight=False))
 
 
 def _import(kind: str, file: Path, encoding: str | None, as_json: bool) -> None:
@@ -159,11 +160,20 @@ def audit_verify(anchors: Path | None = AnchorsOpt, as_json: bool = JsonOpt) -> 
         raise Invalid(CORE("no_file", file=anchors))
     with db_session() as session:
         result = audit.verify(session, anchors=path)
-    emit(result.__dict__, as_json, lambda: console.print(
-        f"[green]audit chain intact[/]: {result.checked:,} entries "
-        f"({result.plain:,} unkeyed from before the audit key), {result.anchors:,} anchors"
-        if result.ok else
-        f"[bold red]audit chain broken[/] at entry {result.first_bad_seq}: {result.reason}"))
+    def text() -> None:
+        if result.ok:
+            console.print(escape(say(CORE(
+                "audit.intact", checked=f"{result.checked:,}", plain=f"{result.plain:,}",
+                anchors=f"{result.anchors:,}"))), style="green", highlight=False)
+            return
+        # the reason is kept in English (the JSON's); read back as its message to show it
+        reason = CORE.parse(result.reason or "", "audit.") or result.reason
+        line = (CORE("audit.broken", seq=result.first_bad_seq, reason=reason)
+                if result.first_bad_seq is not None else
+                CORE("audit.broken_anchors", reason=reason))
+        console.print(escape(say(line)), style="bold red", highlight=False, soft_wrap=True)
+
+    emit(result.__dict__, as_json, text)
     if not result.ok:
         raise typer.Exit(8)
 

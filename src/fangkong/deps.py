@@ -18,6 +18,7 @@ from fangkong.core.auth import Actor, Perm
 from fangkong.core.config import Settings
 from fangkong.core.db import read_scope, session_scope
 from fangkong.core.errors import Unauthenticated
+from fangkong.core.messages import CORE
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -81,8 +82,7 @@ def get_actor(
     token: Annotated[str | None, Depends(oauth2)],
 ) -> Actor:
     if not token:
-        raise Unauthenticated("sign in first: POST /api/v1/auth/token, then send "
-                              "'Authorization: Bearer <token>'")
+        raise Unauthenticated(CORE("sign_in_first"))
     actor_of: ActorOf = request.app.state.actor_of
     return actor_of(session, settings, token, source=source_of(request))
 

@@ -44,7 +44,7 @@ from fangkong.tracing.models import (
     Venue,
 )
 from fangkong.user.models import LoginThrottle, User, UserGrant, UserSession
-from fangkong.web.models import WebPreference
+from fangkong.web.models import SyncEntry, WebPreference
 from fangkong.zone.models import Zone, ZoneEvent, ZoneMember, ZoneProposal, ZoneRound
 
 metadata = Base.metadata
@@ -56,6 +56,6 @@ __all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "A
            "FollowupMember", "GraphState", "KeyGroup", "KeyGroupMember", "Lab", "Link",
            "LoginThrottle", "Person", "PersonStay", "Point", "Room", "RoomNight", "Round",
            "RoundZone", "Sample", "SentinelReport", "SentinelRevision", "SentinelUnit", "Site",
-           "Stay", "StayTest", "Target", "Task", "TaskEvent", "Transfer", "Tube", "Unit", "User",
-           "UserGrant", "UserSession", "Venue", "WebPreference", "Zone", "ZoneEvent", "ZoneMember",
-           "ZoneProposal", "ZoneRound", "metadata"]
+           "Stay", "StayTest", "SyncEntry", "Target", "Task", "TaskEvent", "Transfer", "Tube",
+           "Unit", "User", "UserGrant", "UserSession", "Venue", "WebPreference", "Zone",
+           "ZoneEvent", "ZoneMember", "ZoneProposal", "ZoneRound", "metadata"]

@@ -80,7 +80,8 @@ def test_minimum_case_rule_and_warning() -> None:
     assert all(r["enough_cases"] == (r["cases"] >= 11) for r in rows)
     assert not res.warnings  # the first window of Flu2009 has 17 cases
     short = estimate_rt([1, 1, 0, 2, 1, 1, 2, 1, 3, 2, 4], si_mean=2.6, si_sd=1.5)
-    assert short.warnings and "too early" in short.warnings[0]
+    assert short.warnings and "too early" in str(short.warnings[0])
+    assert "疫情早期" in short.warnings[0].render("zh-Hans")
     assert not short.rows()[0]["enough_cases"]
 
 

@@ -336,7 +336,8 @@ def test_generated_task_titles_are_in_the_readers_language(
     assert task.title == f"Notify contact (person {person.id}) of case {case_id}: close contact"
     sign_in(client, "wchikan")
     html = client.get("/tasks").text
-    assert f"通知密切接触者（人员 {person.id}，病例 {case_id}）" in html
+    # the board names the person (a reader who may read persons), never by their row id
+    assert f"通知密切接触者（人员 {person.name}，病例 {case_id}）" in html
     zones = client.get("/zones").text
     assert "无新增感染" in zones and "区域核酸筛查全部阴性" in zones  # lifting conditions
     for page in (html, client.get(f"/cases/{case_id}").text, zones, client.get("/brief").text):
@@ -344,9 +345,9 @@ def test_generated_task_titles_are_in_the_readers_language(
                         "not available"):
             assert english not in page
     client.post("/prefs", data=form(client, lang="zh-Hant", next="/tasks"))
-    assert f"通知密切接觸者（人員 {person.id}，病例 {case_id}）" in client.get("/tasks").text
+    assert f"通知密切接觸者（人員 {person.name}，病例 {case_id}）" in client.get("/tasks").text
     client.post("/prefs", data=form(client, lang="en", next="/tasks"))
-    assert task.title in client.get("/tasks").text
+    assert task.title.replace(str(person.id), person.name) in client.get("/tasks").text
     from fangkong.task.schemas import TaskRead
     api = TaskRead.model_validate(task).model_dump()  # what the API returns
     assert (api["title"], api["title_key"], api["title_params"]["role"]) == (

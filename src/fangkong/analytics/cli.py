@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from fangkong.analytics.ears import ears
@@ -18,6 +19,7 @@ from fangkong.analytics.files import (
     read_si_sample,
 )
 from fangkong.analytics.growth import growth_rate
+from fangkong.analytics.messages import A
 from fangkong.analytics.rt import (
     COLUMNS,
     GENERATORS,
@@ -25,7 +27,7 @@ from fangkong.analytics.rt import (
     estimate_rt_si_from_sample,
     estimate_rt_uncertain_si,
 )
-from fangkong.cliutil import JsonOpt, console, emit, err_console, handle_errors
+from fangkong.cliutil import JsonOpt, console, emit, err_console, handle_errors, say
 from fangkong.core.errors import Invalid
 
 app = typer.Typer(help="Epidemic analytics (Rt, aberration detection, growth) on files.",
@@ -97,13 +99,14 @@ def rt(
     local, imported = read_incidence(incidence)
     if si_sample is not None:
         if si_mean is not None or si_sd is not None or si_distr is not None:
-            raise Invalid("--si-sample replaces --si-mean, --si-sd and --si-distr")
+            raise Invalid(A("si_sample_replaces"))
         if generator not in GENERATORS:
-            raise Invalid(f"--generator {generator!r}: use one of {', '.join(GENERATORS)}")
+            raise Invalid(A("use_one_of", option="--generator", value=repr(generator),
+                            allowed=", ".join(GENERATORS)))
         res = estimate_rt_si_from_sample(
             local, imported, si_sample=read_si_sample(si_sample), n2=n2, window=window,
             mean_prior=mean_prior, std_prior=std_prior, seed=seed, generator=generator)
-        err_console.print(f"seed: {res.seed}", highlight=False)
+        err_console.print(say(A("seed", seed=res.seed)), highlight=False)
         rows = [{c: r[c] for c in COLUMNS} for r in res.rows()]
         emit(rows, as_json, lambda: console.print(_table(rows, list(COLUMNS))))
         return
@@ -111,11 +114,11 @@ def rt(
     if any(v is not None for v in uncertain):
         missing = [name for name, v in zip(UNCERTAIN, uncertain, strict=True) if v is None]
         if missing or si_mean is None or si_sd is None or si_distr is not None:
-            raise Invalid("an uncertain serial interval needs --si-mean, --si-sd and all of "
-                          f"{', '.join(UNCERTAIN)} (missing: "
-                          f"{', '.join(missing) or '--si-mean/--si-sd'}), and no --si-distr")
+            raise Invalid(A("uncertain_needs", options=", ".join(UNCERTAIN),
+                            missing=", ".join(missing) or "--si-mean/--si-sd"))
         if generator not in GENERATORS:
-            raise Invalid(f"--generator {generator!r}: use one of {', '.join(GENERATORS)}")
+            raise Invalid(A("use_one_of", option="--generator", value=repr(generator),
+                            allowed=", ".join(GENERATORS)))
         assert si_mean_sd is not None and si_mean_min is not None and si_mean_max is not None
         assert si_sd_sd is not None and si_sd_min is not None and si_sd_max is not None
         res = estimate_rt_uncertain_si(
@@ -123,13 +126,14 @@ def rt(
             max_mean_si=si_mean_max, std_si=si_sd, std_std_si=si_sd_sd, min_std_si=si_sd_min,
             max_std_si=si_sd_max, n1=n1, n2=n2, window=window, mean_prior=mean_prior,
             std_prior=std_prior, seed=seed, generator=generator)
-        err_console.print(f"seed: {res.seed}", highlight=False)
+        err_console.print(say(A("seed", seed=res.seed)), highlight=False)
     else:
         distr = read_si_distr(si_distr) if si_distr is not None else None
         res = estimate_rt(local, imported, si_mean=si_mean, si_sd=si_sd, si_distr=distr,
                           window=window, mean_prior=mean_prior, std_prior=std_prior)
     for w in res.warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err_console.print(f"[yellow]{escape(say(A('warning')))}[/]{escape(say(w))}",
+                          highlight=False)
     rows = [{c: r[c] for c in COLUMNS} for r in res.rows()]
     emit(rows, as_json, lambda: console.print(_table(rows, list(COLUMNS))))
 
@@ -140,9 +144,9 @@ def _range(text: str | None, n: int) -> list[int] | None:
     try:
         a, b = (int(p) for p in text.split(":"))
     except ValueError:
-        raise Invalid(f"--range {text!r}: expected A:B (1-based time points)") from None
+        raise Invalid(A("range_format", value=repr(text))) from None
     if not 1 <= a <= b <= n:
-        raise Invalid(f"--range {text!r}: must satisfy 1 <= A <= B <= {n}")
+        raise Invalid(A("range_bounds", value=repr(text), n=n))
     return list(range(a, b + 1))
 
 
@@ -150,7 +154,7 @@ def _limit54(text: str) -> tuple[int, int]:
     try:
         cases, periods = (int(p) for p in text.split(","))
     except ValueError:
-        raise Invalid(f"--limit54 {text!r}: expected CASES,PERIODS, e.g. 5,4") from None
+        raise Invalid(A("limit54_format", value=repr(text))) from None
     return cases, periods
 
 
@@ -180,7 +184,8 @@ def aberration(
 ) -> None:
     """Upper bounds and alarms of an aberration detector (as the R package surveillance)."""
     if method not in METHODS:
-        raise Invalid(f"--method {method!r}: use one of {', '.join(METHODS)}")
+        raise Invalid(A("use_one_of", option="--method", value=repr(method),
+                        allowed=", ".join(METHODS)))
     counts, dates = read_series(series)
     rng = _range(range_, len(counts))
     if method.startswith("ears-"):
@@ -221,6 +226,7 @@ def growth(
                     times=[float(i) for i in rng])
     data = {k: (None if isinstance(v, float) and math.isinf(v) else v)
             for k, v in g.as_dict().items()}
-    emit(data, as_json, lambda: console.print(
-        f"r = {g.r:.4f}/day [{g.r_lower:.4f}, {g.r_upper:.4f}]; doubling time "
-        f"{g.doubling_time:.2f} d [{g.doubling_lower:.2f}, {g.doubling_upper:.2f}]"))
+    emit(data, as_json, lambda: console.print(say(A(
+        "growth_line", r=f"{g.r:.4f}", r_lower=f"{g.r_lower:.4f}", r_upper=f"{g.r_upper:.4f}",
+        doubling=f"{g.doubling_time:.2f}", doubling_lower=f"{g.doubling_lower:.2f}",
+        doubling_upper=f"{g.doubling_upper:.2f}")), highlight=False))

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from fangkong.analytics.ears import Detection, ears
 from fangkong.analytics.farrington import farrington, farrington_flexible
+from fangkong.analytics.messages import A
 from fangkong.core.errors import Invalid, Problem
 
 PARAMS: dict[str, set[str]] = {
@@ -25,12 +26,12 @@ PARAMS: dict[str, set[str]] = {
 
 def check_params(method: str, params: dict[str, Any]) -> None:
     if method not in PARAMS:
-        raise Invalid(f"unknown method {method!r}; use one of {', '.join(PARAMS)}",
-                      problems=[Problem("unknown method", field="method")])
+        raise Invalid(A("unknown_method", method=repr(method), allowed=", ".join(PARAMS)),
+                      problems=[Problem(A("unknown_method_short"), field="method")])
     bad = sorted(set(params) - PARAMS[method])
     if bad:
-        raise Invalid(f"{method} takes no parameter(s) {', '.join(bad)}", problems=[
-            Problem(f"unknown parameter; allowed: {', '.join(sorted(PARAMS[method]))}",
+        raise Invalid(A("no_params", method=method, params=", ".join(bad)), problems=[
+            Problem(A("unknown_param", allowed=", ".join(sorted(PARAMS[method]))),
                     field=f"params.{b}") for b in bad])
 
 

@@ -26,6 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from fangkong.analytics.messages import A
 from fangkong.core.errors import Invalid
 
 Array = NDArray[np.float64]
@@ -56,7 +57,7 @@ def _as_batch(observed: ArrayLike) -> Array:
     if y.ndim == 1:
         y = y[None, :]
     if y.ndim != 2:
-        raise Invalid("the series must be one- or two-dimensional (series x time)")
+        raise Invalid(A("series_dims"))
     return y
 
 
@@ -72,11 +73,11 @@ def ears(observed: ArrayLike, *, method: str = "C1", range_: ArrayLike | None = 
     """EARS C1/C2/C3 over ``range_`` (1-based indices; the package's default if None)."""
     method = method.upper()
     if method not in METHODS:
-        raise Invalid(f"unknown EARS method {method!r}; use one of C1, C2, C3")
+        raise Invalid(A("unknown_ears", method=repr(method)))
     if min_sigma < 0:
-        raise Invalid("minSigma must be >= 0")
+        raise Invalid(A("min_sigma"))
     if baseline < 3:
-        raise Invalid("the baseline must be at least 3")
+        raise Invalid(A("baseline_3"))
     y = _as_batch(observed)
     n = y.shape[1]
     max_lag = {"C1": baseline, "C2": baseline + 2, "C3": baseline + 4}[method]
@@ -85,17 +86,16 @@ def ears(observed: ArrayLike, *, method: str = "C1", range_: ArrayLike | None = 
     else:
         t = np.sort(np.asarray(range_, dtype=np.int64))
     if t.size == 0:
-        raise Invalid("the range is empty" if range_ is not None else
-                      f"the series is too short for EARS {method} with baseline {baseline}")
+        raise Invalid(A("range_empty") if range_ is not None else
+                      A("ears_too_short", method=method, baseline=baseline))
     if t[0] - max_lag < 1:
-        raise Invalid(f"the series is too short: EARS {method} with baseline {baseline} needs "
-                      f"{max_lag} earlier values before the first time point of the range")
+        raise Invalid(A("ears_needs_earlier", method=method, baseline=baseline, lag=max_lag))
     if t[-1] > n:
-        raise Invalid(f"the range ends at {t[-1]} but the series has {n} values")
+        raise Invalid(A("range_past_end", end=int(t[-1]), n=n))
     if alpha is None:
         alpha = 0.025 if method == "C3" else 0.001
     if not 0 < alpha < 1:
-        raise Invalid("alpha must be between 0 and 1")
+        raise Invalid(A("alpha"))
     z = stats.norm.ppf(1 - alpha)
     obs = y[:, t - 1]
     if method in ("C1", "C2"):

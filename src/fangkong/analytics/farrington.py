@@ -37,7 +37,9 @@ from scipy import stats
 
 from fangkong.analytics.ears import Detection
 from fangkong.analytics.glm import GlmFit, fit_shared
+from fangkong.analytics.messages import A
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import Day
 
 Array = NDArray[np.float64]
 POWERS = {"none": 1.0, "1/2": 0.5, "2/3": 2.0 / 3.0}
@@ -121,17 +123,17 @@ def _check_common(observed: ArrayLike, range_: ArrayLike | None, b: int, w: int,
     if y.ndim == 1:
         y = y[None, :]
     if y.ndim != 2:
-        raise Invalid("the series must be one- or two-dimensional (series x time)")
+        raise Invalid(A("series_dims"))
     if np.any(~np.isfinite(y)) or np.any(y < 0):
-        raise Invalid("counts must be finite and >= 0")
+        raise Invalid(A("counts_finite"))
     if b < 1 or w < 0:
-        raise Invalid("b must be >= 1 and w >= 0")
+        raise Invalid(A("b_w"))
     if not 0 < alpha < 1:
-        raise Invalid("alpha must be between 0 and 1")
+        raise Invalid(A("alpha"))
     if not (limit54[0] >= 0 and limit54[1] > 0):
-        raise Invalid("The limit54 arguments are out of bounds: cases >= 0 and period > 0.")
+        raise Invalid(A("limit54_bounds"))
     if powertrans not in POWERS:
-        raise Invalid(f"powertrans must be one of {', '.join(POWERS)}")
+        raise Invalid(A("powertrans", allowed=", ".join(POWERS)))
     t = np.asarray(range_, dtype=np.int64) if range_ is not None else np.zeros(0, np.int64)
     return y, t
 
@@ -143,9 +145,9 @@ def _log_population(population: ArrayLike | None, y: Array) -> Array | None:
     if pop.ndim == 1 and pop.size == y.shape[1]:
         pop = np.broadcast_to(pop, y.shape)
     if pop.shape != y.shape:
-        raise Invalid("the population must have one value per count")
+        raise Invalid(A("population_shape"))
     if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
-        raise Invalid("the population must be > 0")
+        raise Invalid(A("population_positive"))
     return np.log(pop)
 
 
@@ -221,14 +223,13 @@ def farrington(observed: ArrayLike, *, freq: int = 52, range_: ArrayLike | None 
     if range_ is None:
         t = np.arange(freq * b - w, n + 1, dtype=np.int64)
     if t.size == 0 or t.min() < 1 or t.max() > n:
-        raise Invalid(f"Range values are out of bounds (has to be within 1..{n} for the present "
-                      "data).")
+        raise Invalid(A("range_out_of_bounds", n=n))
     offsets = np.concatenate([np.arange(-freq * i - w, -freq * i + w + 1)
                               for i in range(b, 0, -1)])
     wt = t[:, None] + offsets[None, :]  # 1-based reference times
     valid = wt > 0
     if np.any(valid.sum(axis=1) < 3):
-        raise Invalid("too few reference values: decrease b or start the range later")
+        raise Invalid(A("too_few_reference"))
     x = np.stack([np.ones(wt.shape), np.where(valid, wt, 0.0)], axis=2)
     x0 = np.stack([np.ones(t.size), t.astype(float)], axis=1)
     prob = _Problems(np.where(valid, wt - 1, 0), valid, x, x0, True)
@@ -260,8 +261,7 @@ def _reference_points(k: int, b: int, freq: int, dates: list[date] | None) -> li
     if dates is None:
         pts = [k - freq * i for i in range(b + 1)]
         if min(pts) < 0:
-            raise Invalid("Some reference time points did not exist; decrease 'b' or postpone "
-                          "'range'.")
+            raise Invalid(A("reference_missing"))
         return pts
     d0 = dates[k]
     index = {d: i for i, d in enumerate(dates)}
@@ -274,8 +274,7 @@ def _reference_points(k: int, b: int, freq: int, dates: list[date] | None) -> li
             bb = a + timedelta(days=-7 if a > ref else 7)
             ref = bb if abs((a - ref).days) > abs((bb - ref).days) else a
         if ref not in index:
-            raise Invalid(f"the reference time point {ref} of {d0} is not in the series; "
-                          "decrease 'b' or postpone 'range'")
+            raise Invalid(A("reference_not_in_series", ref=Day(ref), day=Day(d0)))
         out.append(index[ref])
     return out
 
@@ -288,12 +287,12 @@ def _blocks(n: int, refs: list[int], w: int, p: int) -> NDArray[np.float64]:
     for i in range(len(refs) - 1):
         ref = refs[i + 1]
         if ref - w < 0:
-            raise Invalid("the reference window starts before the series; decrease b or w")
+            raise Invalid(A("window_before_series"))
         f[ref - w:ref + w + 1] = p
         if p != 1:
             period = refs[i] - 2 * w - 1 - ref
             if period < p - (2 * w + 1):
-                raise Invalid("Number of factors too big!")
+                raise Invalid(A("too_many_factors"))
             lengths = [period // (p - 1)] * (p - 1)
             for j in range(period % (p - 1)):
                 lengths[j] += 1
@@ -317,16 +316,16 @@ def farrington_flexible(observed: ArrayLike, *, freq: int = 52, dates: list[date
     y, t = _check_common(observed, range_, b, w, alpha, limit54, powertrans)
     n = y.shape[1]
     if threshold_method not in THRESHOLD_METHODS:
-        raise Invalid(f"thresholdMethod must be one of {', '.join(THRESHOLD_METHODS)}")
+        raise Invalid(A("threshold_method", allowed=", ".join(THRESHOLD_METHODS)))
     if no_periods < 1:
-        raise Invalid("noPeriods must be >= 1")
+        raise Invalid(A("no_periods"))
     if dates is not None and len(dates) != n:
-        raise Invalid("give one date per time point")
+        raise Invalid(A("one_date_each"))
     past = w if past_weeks_not_included is None else past_weeks_not_included
     if range_ is None:
         t = np.arange(freq * b + w + 1, n + 1, dtype=np.int64)
     if t.size == 0 or t.min() < 1 or t.max() > n:
-        raise Invalid(f"the range must lie within 1..{n}")
+        raise Invalid(A("range_within", n=n))
     factors = no_periods != 1
     rows: list[tuple[NDArray[np.int64], Array, Array, float, int]] = []
     step = 1.0 if dates is None else float((dates[1] - dates[0]).days)
@@ -336,7 +335,7 @@ def farrington_flexible(observed: ArrayLike, *, freq: int = 52, dates: list[date
         blk[max(int(k) - 1 - past, 0):int(k)] = np.nan
         idx = np.flatnonzero(~np.isnan(blk))
         if idx.size < 2:
-            raise Invalid(f"too few reference values at time point {k}")
+            raise Invalid(A("too_few_reference_at", k=int(k)))
         if dates is None:
             wtime = (idx + 1).astype(float)
             w0 = float(k)
@@ -360,13 +359,13 @@ def farrington_flexible(observed: ArrayLike, *, freq: int = 52, dates: list[date
         if factors:
             levels = levels_all[j]
             if levels.size - 1 != n_dummy:
-                raise Invalid(f"time point {_k}: not every seasonal period has reference data")
+                raise Invalid(A("period_no_reference", k=_k))
             for c, lv in enumerate(levels[1:]):
                 x[j, :m, 2 + c] = blk == lv
                 x0[j, 2 + c] = float(lv == no_periods)
     prob = _Problems(idx_m, valid, x, x0, True)
     if population_offset and population is None:
-        raise Invalid("populationOffset needs the population of every time point")
+        raise Invalid(A("population_offset"))
     eta0, se_eta, phi, tr, ok, _ = _run(
         y, prob, t, reweight=reweight, threshold=weights_threshold, trend=trend,
         p_trend=p_threshold_trend, b=b, flexible=True,

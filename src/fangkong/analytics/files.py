@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from fangkong.analytics.messages import A
 from fangkong.core.errors import Invalid, Problem
 from fangkong.core.tabular import open_table
 
@@ -25,17 +26,18 @@ def _number(raw: Any, *, name: str, line: int, column: str, integer: bool,
             problems: list[Problem]) -> float:
     text = "" if raw is None else str(raw).strip()
     if not text:
-        problems.append(Problem("value is missing", file=name, line=line, field=column))
+        problems.append(Problem(A("value_missing"), file=name, line=line, field=column))
         return math.nan
     try:
         value = float(text)
     except ValueError:
-        problems.append(Problem(f"{text!r} is not a number", file=name, line=line, field=column))
+        problems.append(Problem(A("not_number", value=repr(text)), file=name, line=line,
+                                field=column))
         return math.nan
     if not math.isfinite(value) or value < 0:
-        problems.append(Problem("must be a number >= 0", file=name, line=line, field=column))
+        problems.append(Problem(A("number_positive"), file=name, line=line, field=column))
     elif integer and not value.is_integer():
-        problems.append(Problem(f"{text!r} is not a whole number", file=name, line=line,
+        problems.append(Problem(A("not_whole", value=repr(text)), file=name, line=line,
                                 field=column))
     return value
 
@@ -46,7 +48,7 @@ def _date(raw: Any, *, name: str, line: int, column: str, problems: list[Problem
     try:
         return date.fromisoformat(str(raw).strip())
     except ValueError:
-        problems.append(Problem(f"{raw!r} is not a date (YYYY-MM-DD)", file=name, line=line,
+        problems.append(Problem(A("not_date", value=repr(raw)), file=name, line=line,
                                 field=column))
         return None
 
@@ -63,13 +65,13 @@ def read_columns(path: Path, *, expected: list[str], required: list[str],
     dates: list[date | None] = []
     for line, row in table.rows:
         if "__extra__" in row:
-            problems.append(Problem("more cells than the header has columns", file=name,
+            problems.append(Problem(A("extra_cells"), file=name,
                                     line=line))
             continue
         tv = _number(row.get("t"), name=name, line=line, column="t", integer=True,
                      problems=problems)
         if not math.isnan(tv) and int(tv) != len(t) + 1:
-            problems.append(Problem(f"t must run 1, 2, 3, … without gaps (expected {len(t) + 1})",
+            problems.append(Problem(A("t_gaps", expected=len(t) + 1),
                                     file=name, line=line, field="t"))
         t.append(len(t) + 1)
         for c in numeric:
@@ -79,9 +81,9 @@ def read_columns(path: Path, *, expected: list[str], required: list[str],
             dates.append(_date(row.get(date_column), name=name, line=line, column=date_column,
                                problems=problems))
     if not t:
-        problems.append(Problem("the file has no rows", file=name))
+        problems.append(Problem(A("no_rows"), file=name))
     if problems:
-        raise Invalid(f"{name}: {len(problems)} problem(s) in the file", problems=problems)
+        raise Invalid(A("file_problems", file=name, count=len(problems)), problems=problems)
     return Series(t, values, [d for d in dates if d is not None] if dates else None)
 
 
@@ -91,12 +93,12 @@ def read_incidence(path: Path) -> tuple[list[float], list[float] | None]:
                      integer={"local", "imported", "i"}, date_column="date")
     cols = set(s.values)
     if "i" in cols and cols & {"local", "imported"}:
-        raise Invalid(f"{path.name}: give either a column I or columns local[,imported]")
+        raise Invalid(A("i_or_local", file=path.name))
     if "i" in cols:
         return s.values["i"], None
     if "local" not in cols:
-        raise Invalid(f"{path.name}: the incidence needs a column I or local",
-                      problems=[Problem("required column is missing", file=path.name, line=1,
+        raise Invalid(A("needs_i_or_local", file=path.name),
+                      problems=[Problem(A("column_missing"), file=path.name, line=1,
                                         field="local")])
     return s.values["local"], s.values.get("imported")
 
@@ -110,12 +112,12 @@ def read_si_distr(path: Path) -> list[float]:
         k = _number(row.get("k"), name=table.filename, line=line, column="k", integer=True,
                     problems=problems)
         if not math.isnan(k) and int(k) != len(out):
-            problems.append(Problem(f"k must run 0, 1, 2, … (expected {len(out)})",
+            problems.append(Problem(A("k_run", expected=len(out)),
                                     file=table.filename, line=line, field="k"))
         out.append(_number(row.get("p"), name=table.filename, line=line, column="p",
                            integer=False, problems=problems))
     if problems:
-        raise Invalid(f"{table.filename}: {len(problems)} problem(s) in the file",
+        raise Invalid(A("file_problems", file=table.filename, count=len(problems)),
                       problems=problems)
     return out
 
@@ -140,18 +142,17 @@ def read_si_sample(path: Path) -> list[list[float]]:
         if int(sample) == len(out) + 1:
             out.append([])
         elif int(sample) != len(out) or not out:
-            problems.append(Problem(f"samples must be numbered 1, 2, … in order (expected "
-                                    f"{len(out)} or {len(out) + 1})", file=name, line=line,
-                                    field="sample"))
+            problems.append(Problem(A("samples_order", previous=len(out), next=len(out) + 1),
+                                    file=name, line=line, field="sample"))
             continue
         if int(k) != len(out[-1]):
-            problems.append(Problem(f"k must run 0, 1, 2, … within a sample (expected "
-                                    f"{len(out[-1])})", file=name, line=line, field="k"))
+            problems.append(Problem(A("k_run_sample", expected=len(out[-1])), file=name,
+                                    line=line, field="k"))
         out[-1].append(p)
     if not out and not problems:
-        problems.append(Problem("the file has no rows", file=name))
+        problems.append(Problem(A("no_rows"), file=name))
     if problems:
-        raise Invalid(f"{name}: {len(problems)} problem(s) in the file", problems=problems)
+        raise Invalid(A("file_problems", file=name, count=len(problems)), problems=problems)
     width = max(len(d) for d in out)
     return [d + [0.0] * (width - len(d)) for d in out]
 

@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from fangkong.analytics.glm import fit_quasipoisson
+from fangkong.analytics.messages import A
 from fangkong.core.errors import Invalid
 
 
@@ -46,18 +47,18 @@ def growth_rate(counts: ArrayLike, *, level: float = 0.95, quasi: bool = False,
     """Growth rate of ``counts`` (one value per day, or at ``times``) with its interval."""
     y = np.asarray(counts, dtype=float)
     if y.ndim != 1 or y.size < 3:
-        raise Invalid("the growth rate needs at least three days of counts")
+        raise Invalid(A("growth_three_days"))
     if np.any(~np.isfinite(y)) or np.any(y < 0):
-        raise Invalid("counts must be finite and >= 0")
+        raise Invalid(A("counts_finite"))
     if y.sum() == 0:
-        raise Invalid("the growth rate needs at least one case in the window")
+        raise Invalid(A("growth_one_case"))
     if not 0 < level < 1:
-        raise Invalid("the confidence level must be between 0 and 1")
+        raise Invalid(A("confidence_level"))
     t = np.arange(1, y.size + 1, dtype=float) if times is None else np.asarray(times, float)
     x = np.stack([np.ones_like(t), t], axis=1)[None]
     fit = fit_quasipoisson(x, y[None])
     if not fit.converged[0]:
-        raise Invalid("the log-linear model did not converge (too few cases in the window)")
+        raise Invalid(A("not_converged"))
     disp = float(fit.dispersion[0]) if quasi else 1.0
     r = float(fit.coef[0, 1])
     se = math.sqrt(float(fit.cov_unscaled[0, 1, 1]) * disp)

@@ -32,6 +32,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from fangkong.analytics.messages import A
 from fangkong.core.errors import Invalid
 
 _TWO_M32 = 2.3283064365386963e-10  # 2^-32
@@ -118,7 +119,7 @@ _EXP_M1 = 0.36787944117144233  # exp(-1)
 def seed_state(seed: int) -> NDArray[np.uint32]:
     """The 625 words ``.Random.seed[2:626]`` after ``set.seed(seed)`` (position, then state)."""
     if not isinstance(seed, int | np.integer) or not -(2**31) < int(seed) < 2**31:
-        raise Invalid("the seed must be an integer between -2147483647 and 2147483647")
+        raise Invalid(A("seed_range"))
     s = int(seed) & _MASK32
     for _ in range(50):
         s = (_LCG * s + 1) & _MASK32
@@ -128,7 +129,7 @@ def seed_state(seed: int) -> NDArray[np.uint32]:
         words[j] = s
     words[0] = _MT_N
     if not words[1:].any():  # an all-zero state cannot run; never produced by the LCG
-        raise Invalid("this seed gives an all-zero generator state")
+        raise Invalid(A("seed_zero_state"))
     return words
 
 
@@ -252,7 +253,7 @@ class RRandom:
     def rgamma(self, n: int, shape: float, scale: float = 1.0) -> NDArray[np.float64]:
         """``rgamma(n, shape, scale = scale)``."""
         if not (shape >= 0 and scale >= 0) or math.isnan(shape) or math.isnan(scale):
-            raise Invalid("the gamma shape and scale must be >= 0")
+            raise Invalid(A("gamma_params"))
         if shape == 0 or scale == 0:
             return np.zeros(n)
         if math.isinf(shape) or math.isinf(scale):

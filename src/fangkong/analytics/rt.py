@@ -29,8 +29,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from fangkong.analytics.messages import A
 from fangkong.analytics.rrandom import RRandom
 from fangkong.core.errors import Invalid
+from fangkong.core.messages import Text
 
 QUANTILES = (0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975)
 COLUMNS = ("t_start", "t_end", "mean", "std", "q025", "q05", "q25", "median", "q75", "q95",
@@ -48,9 +50,9 @@ def discr_si(k: ArrayLike, mu: float, sigma: float) -> Array:
     """EpiEstim's ``discr_si``: the discretised serial interval at days ``k``, from a gamma
     distribution of mean ``mu - 1`` and sd ``sigma`` shifted by one day."""
     if sigma < 0:
-        raise Invalid("the serial interval's sd must be >= 0", )
+        raise Invalid(A("si_sd"))
     if mu <= 1:
-        raise Invalid("the serial interval's mean must be > 1")
+        raise Invalid(A("si_mean"))
     kk = np.asarray(k, dtype=float)
     a = ((mu - 1) / sigma) ** 2
     b = sigma**2 / (mu - 1)
@@ -64,13 +66,13 @@ def discr_si(k: ArrayLike, mu: float, sigma: float) -> Array:
 def check_si_distr(si: ArrayLike) -> Array:
     arr = np.asarray(si, dtype=float)
     if arr.ndim != 1 or arr.size < 2:
-        raise Invalid("the serial interval distribution needs at least two values (days 0, 1, …)")
+        raise Invalid(A("si_two_values"))
     if np.any(arr < 0) or not np.all(np.isfinite(arr)):
-        raise Invalid("the serial interval distribution must be finite and >= 0")
+        raise Invalid(A("si_finite"))
     if arr[0] != 0:
-        raise Invalid("the serial interval distribution must be 0 on day 0")
+        raise Invalid(A("si_day0"))
     if abs(arr.sum() - 1) > 0.01:
-        raise Invalid(f"the serial interval distribution must sum to 1 (it sums to {arr.sum():g})")
+        raise Invalid(A("si_sum", total=f"{arr.sum():g}"))
     return arr
 
 
@@ -79,13 +81,13 @@ def process_incidence(local: ArrayLike, imported: ArrayLike | None = None) -> tu
     loc = np.array(local, dtype=float)
     imp = np.zeros_like(loc) if imported is None else np.array(imported, dtype=float)
     if loc.shape != imp.shape:
-        raise Invalid("local and imported incidence must have the same length")
+        raise Invalid(A("incidence_length"))
     if loc.shape[-1] < 2:
-        raise Invalid("the incidence series needs at least two days")
+        raise Invalid(A("incidence_two_days"))
     if np.any(~np.isfinite(loc)) or np.any(~np.isfinite(imp)):
-        raise Invalid("incidence must be finite (no missing days)")
+        raise Invalid(A("incidence_finite"))
     if np.any(loc < 0) or np.any(imp < 0):
-        raise Invalid("incidence must be >= 0")
+        raise Invalid(A("incidence_positive"))
     imp[..., 0] += loc[..., 0]
     loc[..., 0] = 0
     return loc, imp
@@ -111,9 +113,9 @@ def overall_infectivity(total: Array, si: Array) -> Array:
 def weekly_windows(t: int, window: int = 7) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """EpiEstim's default sliding windows: t_start = 2..T-window+1, t_end = t_start+window-1."""
     if window < 1:
-        raise Invalid("the window must be at least 1 day")
+        raise Invalid(A("window_one_day"))
     if t - window + 1 < 2:
-        raise Invalid(f"a series of {t} days is too short for windows of {window} days")
+        raise Invalid(A("series_too_short", t=t, window=window))
     starts = np.arange(2, t - window + 2, dtype=np.int64)
     return starts, starts + window - 1
 
@@ -131,7 +133,7 @@ class RtResult:
     min_cases: int
     si_mean: float
     si_sd: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)  # str() gives the English text
     seed: int | None = None  # the seed of a method that draws
 
     def rows(self) -> list[dict[str, float | int | bool]]:
@@ -179,11 +181,11 @@ def resolve_si(t: int, si_mean: float | None, si_sd: float | None,
     """The discrete SI used for a series of ``t`` days, padded with zeros to ``t + 1`` values."""
     if si_distr is not None:
         if si_mean is not None or si_sd is not None:
-            raise Invalid("give either a serial interval distribution or its mean and sd, not both")
+            raise Invalid(A("si_not_both"))
         si = check_si_distr(si_distr)
     else:
         if si_mean is None or si_sd is None:
-            raise Invalid("the serial interval needs a mean and an sd (or a given distribution)")
+            raise Invalid(A("si_needs"))
         si = discr_si(np.arange(t), si_mean, si_sd)
     if si.size < t + 1:
         si = np.concatenate([si, np.zeros(t + 1 - si.size)])
@@ -195,12 +197,12 @@ def _windows(t: int, window: int, t_start: ArrayLike | None, t_end: ArrayLike | 
     if t_start is None and t_end is None:
         return weekly_windows(t, window)
     if t_start is None or t_end is None:
-        raise Invalid("give both t_start and t_end, or neither")
+        raise Invalid(A("t_start_end"))
     starts = np.asarray(t_start, dtype=np.int64)
     ends = np.asarray(t_end, dtype=np.int64)
     if starts.shape != ends.shape or np.any(starts > ends) or np.any(starts < 2) \
             or np.any(ends > t):
-        raise Invalid(f"windows must satisfy 2 <= t_start <= t_end <= {t}")
+        raise Invalid(A("windows_bounds", t=t))
     return starts, ends
 
 
@@ -225,7 +227,7 @@ def estimate_rt_batch(
     t = loc.shape[-1]
     starts, ends = _windows(t, window, t_start, t_end)
     if mean_prior <= 0 or std_prior <= 0 or cv_posterior <= 0:
-        raise Invalid("the prior's mean and sd and the posterior cv must be > 0")
+        raise Invalid(A("prior_positive"))
     si = resolve_si(t, si_mean, si_sd, si_distr)
     days = np.arange(si.size)
     final_mean = float(np.sum(si * days))
@@ -254,15 +256,13 @@ def estimate_rt(local: ArrayLike, imported: ArrayLike | None = None, **kwargs: o
                 ) -> RtResult:
     """One series; windows without an estimate are dropped as EpiEstim does."""
     if np.asarray(local).ndim != 1:
-        raise Invalid("estimate_rt takes one series; use estimate_rt_batch for many")
+        raise Invalid(A("one_series"))
     b = estimate_rt_batch(local, imported, **kwargs)  # type: ignore[arg-type]
     keep = ~np.isnan(b.shape[0])
     quantiles = np.vstack([b.quantile(q)[0] for q in QUANTILES])
-    warnings = []
+    warnings: list[Text] = []
     if b.incidence[0, 0] < b.min_cases:
-        warnings.append("You're estimating R too early in the epidemic to get the desired "
-                        f"posterior CV (the first window has {b.incidence[0, 0]:g} cases; "
-                        f"{b.min_cases} needed).")
+        warnings.append(A("too_early", cases=f"{b.incidence[0, 0]:g}", needed=b.min_cases))
     return RtResult(b.t_start[keep], b.t_end[keep], b.mean[0][keep], b.std[0][keep],
                     quantiles[:, keep], b.incidence[0][keep], b.min_cases, b.si_mean, b.si_sd,
                     warnings)
@@ -290,11 +290,11 @@ def posteriors_for_sis(local: ArrayLike, imported: ArrayLike | None, si: Array, 
     parameters per SI and window, as EpiEstim's ``sample_from_posterior`` forms them."""
     loc, imp = process_incidence(local, imported)
     if loc.ndim != 1:
-        raise Invalid("one incidence series is needed here")
+        raise Invalid(A("one_incidence"))
     t = loc.size
     starts, ends = _windows(t, window, t_start, t_end)
     if mean_prior <= 0 or std_prior <= 0 or cv_posterior <= 0:
-        raise Invalid("the prior's mean and sd and the posterior cv must be > 0")
+        raise Invalid(A("prior_positive"))
     si = np.atleast_2d(np.asarray(si, dtype=float))
     w = np.zeros((si.shape[0], t))
     n = min(t, si.shape[1])
@@ -329,11 +329,9 @@ def _pooled_result(post: SiPosteriors, sample: Array, si_mean: float, si_sd: flo
     mean = np.nanmean(sample, axis=0)
     std = np.nanstd(sample, axis=0, ddof=1)
     quantiles = np.vstack([np.nanquantile(sample, q, axis=0) for q in QUANTILES])
-    warnings = []
+    warnings: list[Text] = []
     if post.incidence[0] < post.min_cases:
-        warnings.append("You're estimating R too early in the epidemic to get the desired "
-                        f"posterior CV (the first window has {post.incidence[0]:g} cases; "
-                        f"{post.min_cases} needed).")
+        warnings.append(A("too_early", cases=f"{post.incidence[0]:g}", needed=post.min_cases))
     return RtResult(post.t_start[ok], post.t_end[ok], mean, std, quantiles, post.incidence[ok],
                     post.min_cases, si_mean, si_sd, warnings, seed)
 
@@ -378,13 +376,13 @@ def estimate_rt_uncertain_si(
     distribution, different draws, faster on very long runs. Without a seed one is drawn and
     reported in the result."""
     if not (min_mean_si <= mean_si <= max_mean_si and min_std_si <= std_si <= max_std_si):
-        raise Invalid("the SI mean and sd must lie within their [min, max]")
+        raise Invalid(A("si_within_bounds"))
     if min_mean_si < 1:
-        raise Invalid("min_mean_si must be >= 1 (the SI is shifted by one day)")
+        raise Invalid(A("min_mean_si"))
     if min_std_si <= 0 or std_mean_si <= 0 or std_std_si <= 0:
-        raise Invalid("min_std_si, std_mean_si and std_std_si must be > 0")
+        raise Invalid(A("std_positive"))
     if n1 < 1 or n2 < 1:
-        raise Invalid("n1 and n2 must be >= 1")
+        raise Invalid(A("n1_n2"))
     seed, source = _stream(seed, generator)
     if isinstance(source, RRandom):
         normal = source.norm_rand
@@ -437,7 +435,8 @@ def _draw(post: SiPosteriors, means: Array, n2: int,
 
 def _stream(seed: int | None, generator: str) -> tuple[int, RRandom | np.random.Generator]:
     if generator not in GENERATORS:
-        raise Invalid(f"generator {generator!r}: use one of {', '.join(GENERATORS)}")
+        raise Invalid(A("use_one_of", option="generator", value=repr(generator),
+                        allowed=", ".join(GENERATORS)))
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
     return seed, (RRandom(seed) if generator == "r" else np.random.default_rng(seed))
@@ -465,14 +464,14 @@ def estimate_rt_si_from_sample(
     ``generator="r"`` the numbers equal EpiEstim's with ``config$seed = seed``."""
     arr = np.atleast_2d(np.asarray(si_sample, dtype=float))
     if arr.ndim != 2 or arr.shape[1] < 2 or arr.shape[0] < 1:
-        raise Invalid("si_sample needs one serial interval per row, days 0, 1, … in columns")
+        raise Invalid(A("si_sample_shape"))
     for i, row in enumerate(arr):
         try:
             check_si_distr(row)
         except Invalid as exc:
-            raise Invalid(f"si_sample row {i + 1}: {exc.message}") from None
+            raise Invalid(A("si_sample_row", row=i + 1, problem=exc.text)) from None
     if n2 < 1:
-        raise Invalid("n2 must be >= 1")
+        raise Invalid(A("n2"))
     seed, source = _stream(seed, generator)
     post = posteriors_for_sis(local, imported, arr, window=window, t_start=t_start,
                               t_end=t_end, mean_prior=mean_prior, std_prior=std_prior)

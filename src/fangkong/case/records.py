@@ -13,6 +13,7 @@ from fangkong.case.messages import C
 from fangkong.core.clock import parse_datetime, utc_now
 from fangkong.core.errors import Problem
 from fangkong.core.messages import Term
+from fangkong.core.validation import reason
 from fangkong.person.records import parse_date
 
 FIELDS = ("ref", "person_ref", "disease", "classification", "severity", "onset_date",
@@ -50,14 +51,14 @@ def normalise(raw: Mapping[str, Any], *, zone: str) -> tuple[dict[str, Any], lis
             try:
                 out[field] = parse_date(raw[field])
             except ValueError as exc:
-                problems.append(Problem(str(exc), field=field))
+                problems.append(Problem(reason(exc), field=field))
     if not _blank(raw.get("reported_at")):
         try:
             out["reported_at"] = parse_datetime(raw["reported_at"], zone)
             if out["reported_at"] > utc_now():
                 problems.append(Problem(C("in_future"), field="reported_at"))
         except ValueError as exc:
-            problems.append(Problem(str(exc), field="reported_at"))
+            problems.append(Problem(reason(exc), field="reported_at"))
     out["current_division_code"] = out["current_division_code"] or out["owning_division_code"]
     problems += consistency(out, zone=zone)
     return out, problems

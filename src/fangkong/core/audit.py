@@ -49,6 +49,7 @@ from fangkong.core.auth import Actor
 from fangkong.core.clock import as_utc, utc_now
 from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import DEFERRED_WRITES, Base, BigId, UTCDateTime, is_postgres
+from fangkong.core.messages import CORE
 from fangkong.core.writebehind import GROUP_WRITE
 
 GENESIS = "0" * 64
@@ -202,8 +203,9 @@ class Anchor:
 class AnchorFileError(ValueError):
     """A line of the anchor file that is malformed or whose MAC does not match the key."""
 
-    def __init__(self, line_no: int, reason: str) -> None:
-        super().__init__(f"anchor file line {line_no}: {reason}")
+    def __init__(self, line_no: int, key: str) -> None:
+        self.text = CORE(key, line=line_no)
+        super().__init__(str(self.text))
         self.line_no = line_no
 
 
@@ -221,10 +223,10 @@ def read_anchors(path: Path, key: bytes | None = None) -> list[Anchor]:
             seq, digest, at, _mac = parts
             anchor = Anchor(int(seq), digest, as_utc(datetime.fromisoformat(at)))
         except ValueError:
-            raise AnchorFileError(no, "expected seq, hash, time and MAC separated by tabs") \
+            raise AnchorFileError(no, "audit.anchor_format") \
                 from None
         if not hmac.compare_digest(anchor.line(key), raw):
-            raise AnchorFileError(no, "its MAC does not match (edited, or another audit key)")
+            raise AnchorFileError(no, "audit.anchor_mac")
         anchors.append(anchor)
     return anchors
 
@@ -261,7 +263,7 @@ class VerifyResult:
     ok: bool
     checked: int
     first_bad_seq: int | None = None
-    reason: str | None = None
+    reason: str | None = None  # English; ``CORE.parse(reason, "audit.")`` reads it back
     plain: int = 0  # entries of the plain SHA-256 prefix (written before migration 0022)
     anchors: int = 0  # anchors checked
 
@@ -281,38 +283,34 @@ def verify(session: Session, *, anchors: Path | None = None, key: bytes | None =
     plain_until = min((m.seq for m in marks), default=None)
     prev, expected_seq, checked, plain, keyed_seen = GENESIS, 1, 0, 0, False
 
-    def bad(seq: int, reason: str) -> VerifyResult:
-        return VerifyResult(False, checked, seq, reason, plain, len(marks))
+    def bad(first_bad: int, key: str, **params: object) -> VerifyResult:
+        return VerifyResult(False, checked, first_bad, str(CORE(f"audit.{key}", **params)),
+                            plain, len(marks))
 
     stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
     for entry in session.scalars(stmt):
         if entry.seq != expected_seq:
-            return bad(expected_seq, f"entry {expected_seq} is missing")
+            return bad(expected_seq, "missing", seq=expected_seq)
         if entry.prev_hash != prev:
-            return bad(entry.seq, "link to the previous entry broken")
+            return bad(entry.seq, "link")
         if entry.hash_kind == PLAIN:
             if keyed_seen:
-                return bad(entry.seq, "an unkeyed entry after keyed ones")
+                return bad(entry.seq, "unkeyed_after_keyed")
             if plain_until is not None and entry.seq > plain_until:
-                return bad(entry.seq, f"an unkeyed entry after the first anchor "
-                                      f"(entry {plain_until})")
+                return bad(entry.seq, "unkeyed_after_anchor", seq=plain_until)
             plain += 1
         elif entry.hash_kind == KEYED:
             keyed_seen = True
         else:
-            return bad(entry.seq, f"unknown hash kind {entry.hash_kind}")
+            return bad(entry.seq, "unknown_kind", kind=entry.hash_kind)
         if not hmac.compare_digest(_digest(entry, key), entry.hash):
-            return bad(entry.seq, "content does not match its hash")
+            return bad(entry.seq, "content")
         for mark in by_seq.get(entry.seq, ()):
             if mark.hash != entry.hash:
-                return bad(entry.seq, f"differs from the anchor written at "
-                                      f"{mark.at.isoformat(timespec='seconds')}: the chain was "
-                                      f"rewritten up to here")
+                return bad(entry.seq, "rewritten", at=mark.at.isoformat(timespec="seconds"))
         prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
     last = max(marks, key=lambda m: m.seq, default=None)
     if last is not None and last.seq >= expected_seq:
-        return bad(expected_seq, f"entries {expected_seq} to {last.seq} are missing (the tail "
-                                 f"was cut): the anchor written at "
-                                 f"{last.at.isoformat(timespec='seconds')} names entry "
-                                 f"{last.seq}")
+        return bad(expected_seq, "tail_cut", first=expected_seq, last=last.seq,
+                   anchored=last.seq, at=last.at.isoformat(timespec="seconds"))
     return VerifyResult(True, checked, plain=plain, anchors=len(marks))

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fangkong.core.errors import Forbidden
-from fangkong.core.messages import CORE
+from fangkong.core.messages import CORE, perm_term, role_term
 
 if TYPE_CHECKING:  # SQLAlchemy is imported where a clause is made: a command's --help needs
     from sqlalchemy import ColumnElement, Select  # the roles, not the SQL expression language
@@ -90,7 +90,8 @@ class Actor:
 
     def require(self, perm: Perm) -> None:
         if perm not in ROLE_PERMS[self.role]:
-            raise Forbidden(CORE("role_may_not", role=self.role.value, perm=perm.value))
+            raise Forbidden(CORE("role_may_not_do", role=role_term(self.role),
+                                 perm=perm_term(perm), code=perm.value))
 
     def can(self, perm: Perm) -> bool:
         return perm in ROLE_PERMS[self.role]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from fangkong.core.messages import CORE
+
 _now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
 
@@ -34,7 +36,7 @@ def parse_datetime(value: object, zone: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a date-time (expected YYYY-MM-DD HH:MM)") from None
+            raise ValueError(CORE("not_datetime", value=repr(text))) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
     return as_utc(parsed)

@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from fangkong.core.errors import AppError, Problem
-from fangkong.core.messages import LANGS
+from fangkong.core.messages import LANGS, Catalogue, Text, fields_of, m
 
 PREFIX = "FANGKONG_"
 BUILTIN_NOTIFIERS = ("log", "email")
@@ -57,8 +57,67 @@ def notifier_names() -> list[str]:
                     set(BUILTIN_NOTIFIERS))]
 
 
-def _bad(message: str, **ctx: Any) -> PydanticCustomError:
-    return PydanticCustomError("setting", message, ctx or None)
+S = Catalogue("settings", {
+    # the traditional texts written out (no OpenCC here: every command reads the settings)
+    "not_url": m("不是数据库网址；允许：{allowed}", "不是資料庫網址；允許：{allowed}",
+                 "not a database URL; allowed: {allowed}"),
+    "backend": m("不支持数据库 {backend}；允许：{allowed}",
+                 "不支援資料庫 {backend}；允許：{allowed}",
+                 "database {backend} is not supported; allowed: {allowed}"),
+    "key32": m("不是 base64 编码的 32 字节密钥；允许：base64 编码的 32 个随机字节（如 "
+               "`openssl rand -base64 32`）",
+               "不是 base64 編碼的 32 位元組金鑰；允許：base64 編碼的 32 個隨機位元組（如 "
+               "`openssl rand -base64 32`）",
+               "not a base64-encoded 32-byte key; allowed: 32 random bytes in base64 (e.g. "
+               "`openssl rand -base64 32`)"),
+    "timezone": m("没有这个时区；允许：IANA 时区名，如 Asia/Shanghai、Asia/Hong_Kong 或 UTC",
+                  "沒有這個時區；允許：IANA 時區名，如 Asia/Shanghai、Asia/Hong_Kong 或 UTC",
+                  "no such time zone; allowed: an IANA zone name such as Asia/Shanghai, "
+                  "Asia/Hong_Kong or UTC"),
+    "lang": m("没有这种语言；允许：{allowed}", "沒有這種語言；允許：{allowed}",
+              "no such language; allowed: {allowed}"),
+    "pack": m("没有这个政策包；允许：{allowed}", "沒有這個政策包；允許：{allowed}",
+              "no such policy pack; allowed: {allowed}"),
+    "codes": m("不是行政区划代码：{bad}；允许：2、4、6、9 或 12 位代码（省至村），如 4408",
+               "不是行政區劃代碼：{bad}；允許：2、4、6、9 或 12 位代碼（省至村），如 4408",
+               "not division codes: {bad}; allowed: codes of 2, 4, 6, 9 or 12 digits (province "
+               "to village), e.g. 4408"),
+    "notifier": m("没有名为 {unknown} 的通知方式；允许：{allowed}",
+                  "沒有名為 {unknown} 的通知方式；允許：{allowed}",
+                  "no notifier named {unknown}; allowed: {allowed}"),
+    "email_needs": m("电子邮件通知（FANGKONG_ALERT_NOTIFIERS）需要此项；允许：一个值，"
+                     "或不用电子邮件通知",
+                     "電子郵件通知（FANGKONG_ALERT_NOTIFIERS）需要此項；允許：一個值，"
+                     "或不用電子郵件通知",
+                     "the email notifier (FANGKONG_ALERT_NOTIFIERS) needs it; allowed: a value, "
+                     "or no email notifier"),
+    "not_valid": m("{shown} 无效：{what}{hint}", "{shown} 無效：{what}{hint}",
+                   "{shown} is not valid: {what}{hint}"),
+    "unset": m("未设置：{what}{hint}", "未設定：{what}{hint}", "unset: {what}{hint}"),
+    "hidden": m("（已隐藏）", "（已隱藏）", "(hidden)"),
+    "json_list_hint": m("；允许：JSON 列表，如 [\"4408\"] 或 []",
+                        "；允許：JSON 列表，如 [\"4408\"] 或 []",
+                        '; allowed: a JSON list such as ["4408"] or []'),
+    "not_json_list": m("{value} 无效：不是 JSON 列表；允许：JSON 列表，如 [\"4408\"] 或 []",
+                       "{value} 無效：不是 JSON 列表；允許：JSON 列表，如 [\"4408\"] 或 []",
+                       '{value} is not valid: not a JSON list; allowed: a JSON list such as '
+                       '["4408"] or []'),
+    "not_a_setting_near": m("不是设置项；您是否指 {near}？", "不是設定項；您是否指 {near}？",
+                            "not a setting; did you mean {near}?"),
+    "not_a_setting": m("不是设置项；请参阅 README.md 中的设置表",
+                       "不是設定項；請參閱 README.md 中的設定表",
+                       "not a setting; see the settings in README.md"),
+    "where": m("{field}: {what}", "{field}: {what}", "{field}: {what}"),
+    "many": m("{count} 项设置无效；Fangkong 不会启动", "{count} 項設定無效；Fangkong 不會啟動",
+              "{count} settings are not valid; Fangkong does not start"),
+})
+"""The settings' own messages: a refused value is read by whoever starts Fangkong, in
+``FANGKONG_LANG`` (or ``--lang``)."""
+
+
+def _bad(key: str, **ctx: Any) -> PydanticCustomError:
+    """A refused value: the English text (pydantic's message), the catalogue key in ``ctx``."""
+    return PydanticCustomError("setting", S.entries[key]["en"], {"key": key, **ctx})
 
 
 class Settings(BaseSettings):
@@ -231,10 +290,10 @@ class Settings(BaseSettings):
         # importing SQLAlchemy: every command checks the settings, `--help` included.
         scheme = re.match(r"([\w+]+)://", value)
         if scheme is None:
-            raise _bad("not a database URL; allowed: {allowed}", allowed=allowed)
+            raise _bad("not_url", allowed=allowed)
         backend = scheme.group(1).split("+")[0]
         if backend not in ("sqlite", "postgresql"):
-            raise _bad("database {backend} is not supported; allowed: {allowed}",
+            raise _bad("backend",
                        backend=backend, allowed=allowed)
         return value
 
@@ -247,8 +306,7 @@ class Settings(BaseSettings):
             except ValueError:
                 raw = b""
             if len(raw) != 32:
-                raise _bad("not a base64-encoded 32-byte key; allowed: 32 random bytes in "
-                           "base64 (e.g. `openssl rand -base64 32`)")
+                raise _bad("key32")
         return value
 
     @field_validator("timezone")
@@ -259,15 +317,14 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise _bad("no such time zone; allowed: an IANA zone name such as Asia/Shanghai, "
-                       "Asia/Hong_Kong or UTC") from None
+            raise _bad("timezone") from None
         return value
 
     @field_validator("lang")
     @classmethod
     def _lang(cls, value: str) -> str:
         if value not in LANGS:
-            raise _bad("no such language; allowed: {allowed}", allowed=", ".join(LANGS))
+            raise _bad("lang", allowed=", ".join(LANGS))
         return value
 
     @field_validator("active_policy_pack")
@@ -275,7 +332,7 @@ class Settings(BaseSettings):
     def _pack(cls, value: str) -> str:
         ids = policy_pack_ids()
         if value not in ids:
-            raise _bad("no such policy pack; allowed: {allowed}", allowed=", ".join(ids))
+            raise _bad("pack", allowed=", ".join(ids))
         return value
 
     @field_validator("brief_jurisdictions")
@@ -283,8 +340,7 @@ class Settings(BaseSettings):
     def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         bad = [c for c in value if not _DIVISION_CODE.fullmatch(c)]
         if bad:
-            raise _bad("not division codes: {bad}; allowed: codes of 2, 4, 6, 9 or 12 digits "
-                       "(province to village), e.g. 4408", bad=", ".join(bad))
+            raise _bad("codes", bad=", ".join(bad))
         return value
 
     @field_validator("alert_notifiers")
@@ -295,7 +351,7 @@ class Settings(BaseSettings):
             names = notifier_names()
             unknown = [n for n in unknown if n not in names]
             if unknown:
-                raise _bad("no notifier named {unknown}; allowed: {allowed}",
+                raise _bad("notifier",
                            unknown=", ".join(unknown), allowed=", ".join(names))
         return value
 
@@ -304,8 +360,7 @@ class Settings(BaseSettings):
         if "email" in self.alert_notifiers:
             for name in ("smtp_host", "alert_email_to"):
                 if not getattr(self, name):
-                    raise _bad("the email notifier (FANGKONG_ALERT_NOTIFIERS) needs it; allowed: "
-                               "a value, or no email notifier", setting=name)
+                    raise _bad("email_needs", setting=name)
         return self
 
     @property
@@ -368,6 +423,8 @@ def _add_keys(path: Path) -> dict[str, str]:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         return keys
+
+
 class SettingError(AppError):
     """A setting that cannot be used: Fangkong refuses to start. Exit code 78 (EX_CONFIG of
     sysexits.h); each problem's field is the environment variable."""
@@ -381,30 +438,43 @@ def env_name(field: str) -> str:
     return f"{PREFIX}{field.upper()}"
 
 
-def _shown(field: str, value: Any) -> str:
+def _shown(field: str, value: Any) -> str | Text:
     if field in _SECRET:
-        return "(hidden)"
+        return S("hidden")
     if field == "database_url" and isinstance(value, str):
         try:
             from sqlalchemy.engine import make_url
 
             return repr(make_url(value).render_as_string(hide_password=True))
         except Exception:
-            return "(hidden)"
+            return S("hidden")
     return repr(value)
 
 
-_HINTS = {"tuple_type": '; allowed: a JSON list such as ["4408"] or []'}
+_HINTS = {"tuple_type": "json_list_hint"}
+
+
+def _what(error: Any) -> Text | str:
+    """What is wrong with a value, in the catalogues: the settings' own or pydantic's."""
+    from fangkong.core import validation
+
+    ctx = error.get("ctx") or {}
+    key = ctx.get("key")
+    if error["type"] == "setting" and isinstance(key, str) and key in S:
+        return S(key, **{name: ctx[name] for name in fields_of(S.entries[key]["en"])})
+    return validation.text(error)
 
 
 def _problems(exc: ValidationError) -> list[Problem]:
     out = []
     for e in exc.errors():
         field = str(e["loc"][0]) if e["loc"] else str((e.get("ctx") or {}).get("setting", ""))
-        value = e["input"] if e["loc"] else None
-        shown = f"{_shown(field, value)} is not valid" if e["loc"] else "unset"
-        hint = _HINTS.get(e["type"], "")
-        out.append(Problem(f"{shown}: {e['msg']}{hint}", field=env_name(field)))
+        hint: Text | str = S(_HINTS[e["type"]]) if e["type"] in _HINTS else ""
+        if e["loc"]:
+            message = S("not_valid", shown=_shown(field, e["input"]), what=_what(e), hint=hint)
+        else:
+            message = S("unset", what=_what(e), hint=hint)
+        out.append(Problem(message, field=env_name(field)))
     return out
 
 
@@ -415,8 +485,8 @@ def _unknown_variables(environ: dict[str, str]) -> list[Problem]:
         upper = name.upper()
         if upper.startswith(PREFIX) and upper not in known and not _NOT_SETTINGS.fullmatch(upper):
             near = difflib.get_close_matches(upper, known, n=1)
-            hint = f"did you mean {near[0]}?" if near else "see the settings in README.md"
-            out.append(Problem(f"not a setting; {hint}", field=name))
+            out.append(Problem(S("not_a_setting_near", near=near[0]) if near
+                               else S("not_a_setting"), field=name))
     return out
 
 
@@ -438,14 +508,18 @@ def load() -> Settings:
         found = re.search(r'field "(\w+)"', str(exc))
         field = found.group(1) if found else ""
         value = os.environ.get(env_name(field), "")
-        problems.append(Problem(f"{value!r} is not valid: not a JSON list; allowed: a JSON list "
-                                f"such as [\"4408\"] or []", field=env_name(field)))
+        problems.append(Problem(S("not_json_list", value=repr(value)), field=env_name(field)))
     if problems:
         if len(problems) == 1:
-            raise SettingError(str(problems[0]), problems=problems)
-        raise SettingError(f"{len(problems)} settings are not valid; Fangkong does not start",
-                           problems=problems)
+            raise SettingError(_whole(problems[0]), problems=problems)
+        raise SettingError(S("many", count=len(problems)), problems=problems)
     return settings
+
+
+def _whole(problem: Problem) -> Text:
+    """The one problem as the error's line: the variable, then what is wrong with it (as
+    :meth:`Problem.render` shows it, so the CLI does not repeat it below)."""
+    return S("where", field=problem.field or "", what=problem.text)
 
 
 def lang_alone() -> str:

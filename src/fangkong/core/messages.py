@@ -280,12 +280,67 @@ CORE = Catalogue("core", {
                        "token expired: sign in again at /api/v1/auth/token"),
     "token_invalid": m("令牌无效：请在 /api/v1/auth/token 登录", "權杖無效：請在 /api/v1/auth/token 登入",
                        "invalid token: sign in at /api/v1/auth/token"),
-    "role_may_not": m("角色 {role} 无权执行 {perm}", "角色 {role} 無權執行 {perm}",
-                      "role {role} may not {perm}"),
     "imported": m("{file}：{rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}",
                   "{file}：{rows} 行，新增 {inserted}，更新 {updated}，未變 {unchanged}",
                   "{file}: {rows} rows, {inserted} inserted, {updated} updated, {unchanged} "
                   "unchanged"),
+    "role_may_not_do": m("{role}无权{perm}（权限 {code}）", "{role}無權{perm}（權限 {code}）",
+                         "the {role} role may not {perm} ({code})"),
+    # the platform's own commands (db, audit)
+    "db.upgraded": m("数据库结构版本：{revision}（{url}）", "資料庫結構版本：{revision}（{url}）",
+                     "database at revision {revision} ({url})"),
+    "db.current": m("数据库：{revision}；最新：{head}", "資料庫：{revision}；最新：{head}",
+                    "database: {revision}; newest: {head}"),
+    "db.empty": m("空", "空", "empty"),
+    "db.packs_ok": m("所有记录的政策包都在磁盘上（{total} 条记录，{groups} 组）",
+                     "所有記錄的政策包都在磁碟上（{total} 條記錄，{groups} 組）",
+                     "every record's pack is on disk ({total} records in {groups} group(s))"),
+    "db.pack_record": m("{kind} {first}", "{kind} {first}", "{kind} {first}"),
+    "db.pack_records": m("{kind} {first}（另有 {more} 条 {kind} 记录）",
+                         "{kind} {first}（另有 {more} 條 {kind} 記錄）",
+                         "{kind} {first} (and {more} more {kind} records)"),
+    "audit.intact": m("审计链完整：{checked} 条记录（其中 {plain} 条早于审计密钥、未加密钥），{anchors} 个锚点",
+                      "稽核鏈完整：{checked} 條記錄（其中 {plain} 條早於稽核金鑰、未加金鑰），{anchors} 個錨點",
+                      "audit chain intact: {checked} entries ({plain} unkeyed from before the "
+                      "audit key), {anchors} anchors"),
+    "audit.broken": m("审计链在第 {seq} 条记录处断开：{reason}", "稽核鏈在第 {seq} 條記錄處斷開：{reason}",
+                      "audit chain broken at entry {seq}: {reason}"),
+    "audit.broken_anchors": m("审计链无法核对：{reason}", "稽核鏈無法核對：{reason}",
+                              "audit chain cannot be checked: {reason}"),
+    "audit.missing": m("第 {seq} 条记录缺失", "第 {seq} 條記錄缺失", "entry {seq} is missing"),
+    "audit.link": m("与上一条记录的链接断开", "與上一條記錄的連結斷開",
+                    "link to the previous entry broken"),
+    "audit.unkeyed_after_keyed": m("加密钥的记录之后出现未加密钥的记录", "加金鑰的記錄之後出現未加金鑰的記錄",
+                                   "an unkeyed entry after keyed ones"),
+    "audit.unkeyed_after_anchor": m("第一个锚点（第 {seq} 条记录）之后出现未加密钥的记录",
+                                    "第一個錨點（第 {seq} 條記錄）之後出現未加金鑰的記錄",
+                                    "an unkeyed entry after the first anchor (entry {seq})"),
+    "audit.unknown_kind": m("未知的哈希类型 {kind}", "未知的雜湊類型 {kind}", "unknown hash kind {kind}"),
+    "audit.content": m("内容与其哈希不符", "內容與其雜湊不符", "content does not match its hash"),
+    "audit.rewritten": m("与 {at} 写下的锚点不一致：审计链被改写至此",
+                         "與 {at} 寫下的錨點不一致：稽核鏈被改寫至此",
+                         "differs from the anchor written at {at}: the chain was rewritten up "
+                         "to here"),
+    # (each parameter once in the English text: the CLI reads the stored English back)
+    "audit.tail_cut": m("第 {first} 至 {last} 条记录缺失（末尾被截断）：{at} 写下的锚点指向第 {anchored} 条记录",
+                        "第 {first} 至 {last} 條記錄缺失（末尾被截斷）：{at} 寫下的錨點指向第 {anchored} 條記錄",
+                        "entries {first} to {last} are missing (the tail was cut): the anchor "
+                        "written at {at} names entry {anchored}"),
+    "audit.anchor_format": m("锚点文件第 {line} 行：应为以制表符分隔的序号、哈希、时间和 MAC",
+                             "錨點檔案第 {line} 行：應為以定位字元分隔的序號、雜湊、時間和 MAC",
+                             "anchor file line {line}: expected seq, hash, time and MAC separated "
+                             "by tabs"),
+    "audit.anchor_mac": m("锚点文件第 {line} 行：MAC 不符（被修改过，或使用了另一个审计密钥）",
+                          "錨點檔案第 {line} 行：MAC 不符（被修改過，或使用了另一個稽核金鑰）",
+                          "anchor file line {line}: its MAC does not match (edited, or another "
+                          "audit key)"),
+    "not_datetime": m("{value} 不是日期时间（应为 YYYY-MM-DD HH:MM）",
+                      "{value} 不是日期時間（應為 YYYY-MM-DD HH:MM）",
+                      "{value} is not a date-time (expected YYYY-MM-DD HH:MM)"),
+    "sign_in_first": m("请先登录：POST /api/v1/auth/token，然后发送“Authorization: Bearer <token>”",
+                       "請先登入：POST /api/v1/auth/token，然後傳送「Authorization: Bearer <token>」",
+                       "sign in first: POST /api/v1/auth/token, then send 'Authorization: "
+                       "Bearer <token>'"),
 })
 """Messages of the platform's own machinery (the API's error handlers, the CLI)."""
 
@@ -349,3 +404,44 @@ def _converter() -> Any:
     import opencc
 
     return opencc.OpenCC("s2tw")
+
+
+ROLE_LABELS: dict[str, dict[str, str]] = {
+    "commander": m("指挥人员", "指揮人員", "commander"),
+    "epidemiologist": m("流调人员", "流調人員", "epidemiologist"),
+    "testing_officer": m("核酸检测专员", "核酸檢測專員", "testing officer"),
+    "isolation_officer": m("隔离管控专员", "隔離管控專員", "isolation officer"),
+    "community_worker": m("社区工作人员", "社區工作人員", "community worker"),
+    "analyst": m("数据分析人员", "數據分析人員", "analyst"),
+    "administrator": m("系统管理员", "系統管理員", "administrator"),
+}
+"""A user's role (``fangkong.core.auth.Role``) as a reader names it: never the raw value
+(``community_worker``) in a sentence."""
+
+PERM_LABELS: dict[str, dict[str, str]] = {
+    "person:read": m("查看人员信息", "查看人員資訊", "read persons"),
+    "person:write": m("登记和修改人员信息", "登記和修改人員資訊", "record and change persons"),
+    "case:read": m("查看病例", "查看病例", "read cases"),
+    "case:write": m("报告和修改病例", "報告和修改病例", "report and change cases"),
+    "task:read": m("查看任务", "查看任務", "read tasks"),
+    "task:write": m("处理任务", "處理任務", "work on tasks"),
+    "isolation:read": m("查看隔离信息", "查看隔離資訊", "read isolation"),
+    "isolation:write": m("安排和管理隔离", "安排和管理隔離", "arrange and manage isolation"),
+    "testing:write": m("组织核酸检测", "組織核酸檢測", "organise testing"),
+    "zone:approve": m("调整和解除风险区", "調整和解除風險區", "change and lift risk zones"),
+    "user:admin": m("管理用户", "管理使用者", "manage users"),
+    "audit:read": m("查看审计记录", "查看稽核記錄", "read the audit log"),
+}
+"""A permission (``fangkong.core.auth.Perm``) as what it lets a user do."""
+
+
+def role_term(role: object) -> Term:
+    """A role's name in each language (its value when unknown)."""
+    raw = str(getattr(role, "value", role))
+    return Term(ROLE_LABELS.get(raw) or {lang: raw for lang in LANGS})
+
+
+def perm_term(perm: object) -> Term:
+    """A permission as what it lets a user do, in each language (its value when unknown)."""
+    raw = str(getattr(perm, "value", perm))
+    return Term(PERM_LABELS.get(raw) or {lang: raw for lang in LANGS})

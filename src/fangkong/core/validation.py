@@ -133,6 +133,12 @@ def text(error: Mapping[str, Any]) -> str | Text:
     return V("other", msg=str(error.get("msg", "")))
 
 
+def reason(exc: BaseException) -> str | Text:
+    """What a check's ``ValueError`` says: the catalogue message it carries, else its text."""
+    carried = exc.args[0] if exc.args else None
+    return carried if isinstance(carried, Text) else str(exc)
+
+
 def where(loc: Sequence[Any], skip: int = 0) -> str | None:
     """A ``loc`` as the dotted field a client names (``members.0.division_code``)."""
     return ".".join(str(p) for p in tuple(loc)[skip:]) or None

@@ -21,7 +21,7 @@ from fangkong.cliutil import (
 )
 from fangkong.core.messages import CORE
 from fangkong.drill import compare, report, service, strategy
-from fangkong.drill.messages import D
+from fangkong.drill.messages import D, counts, strategy_name
 
 app = typer.Typer(help="Drills (平战结合): a simulated outbreak the platform responds to.",
                   no_args_is_help=True)
@@ -31,7 +31,8 @@ def print_summary(table: list[dict[str, object]], out: Path) -> None:
     """Each run's figures, named in the command line's language, and where they are written."""
     lang = cli_lang()
     for row in table:
-        named = [(D(f"label.{k}").render(lang) if f"label.{k}" in D else k, v)
+        named = [(D(f"label.{k}").render(lang) if f"label.{k}" in D else k,
+                  say(strategy_name(str(v))) if k == "strategy" else v)
                  for k, v in row.items()]
         console.print(("，" if lang != "en" else ", ").join(
             f"{k} {v}" if lang == "en" else f"{k}：{v}" for k, v in named), highlight=False)
@@ -130,10 +131,12 @@ def compare_cmd(
 
     def text() -> None:
         for r in rows:
-            console.print(f"{r.strategy} {r.metric} {r.median:g} [{r.low:g}, {r.high:g}]"
-                          + ("" if r.beyond_spread is None else
-                             f" {'beyond' if r.beyond_spread else 'within'}"),
-                          highlight=False)
+            spread = ("" if r.beyond_spread is None else D("compare.spread", what=D(
+                "compare.beyond_short" if r.beyond_spread else "compare.within_short")))
+            console.print(say(D("compare.line", strategy=strategy_name(r.strategy),
+                                metric=D(f"compare.metric.{r.metric}"), median=f"{r.median:g}",
+                                low=f"{r.low:g}", high=f"{r.high:g}", spread=spread)),
+                          highlight=False, soft_wrap=True)
         console.print(say(D("cli.compared", strategies=len(strategies), seeds=seeds,
                             seconds=seconds)), highlight=False)
         console.print(say(D("cli.written", metrics=out / "compare.csv",
@@ -160,12 +163,11 @@ def runs(as_json: bool = JsonOpt) -> None:
             done = (D("cli.finished", at=f"{r.finished_at:%Y-%m-%d %H:%M}") if r.finished_at
                     else D("cli.unfinished"))
             console.print(escape(say(D(
-                "cli.run", key=r.key, id=r.id, strategy=r.strategy, pack=r.pack, city=r.city,
-                agents=f"{r.agents:,}", seed=r.seed, days=r.days,
+                "cli.run", key=r.key, id=r.id, strategy=strategy_name(r.strategy), pack=r.pack,
+                city=r.city, agents=f"{r.agents:,}", seed=r.seed, days=r.days,
                 started=f"{r.started_at:%Y-%m-%d %H:%M}", by=r.started_by, done=say(done)))),
                 highlight=False)
-            console.print("  " + ", ".join(f"{k} {v:,}" for k, v in r.records.items()),
-                          highlight=False)
+            console.print("  " + say(counts(r.records)), highlight=False)
 
     emit(rows, as_json, text)
 
@@ -186,10 +188,9 @@ def remove(run: str = typer.Argument(..., help="The run's key (DC…R…) or id,
     shutil.rmtree(done.checkins, ignore_errors=True)  # the run's check-in store, once committed
 
     def text() -> None:
-        console.print(escape(say(D("cli.removed", run=done.run, counts=", ".join(
-            f"{k} {v:,}" for k, v in done.removed.items())))), highlight=False)
+        console.print(escape(say(D("cli.removed", run=done.run, counts=counts(done.removed)))),
+                      highlight=False)
         if done.kept:
-            console.print(escape(say(D("cli.kept", counts=", ".join(
-                f"{k} {v:,}" for k, v in done.kept.items())))), highlight=False)
+            console.print(escape(say(D("cli.kept", counts=counts(done.kept)))), highlight=False)
 
     emit(dataclasses.asdict(done), as_json, text)

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from fangkong.core.messages import DEFAULT_LANG
+from fangkong.core.messages import DEFAULT_LANG, render
 from fangkong.core.tabular import csv_writer
-from fangkong.drill.messages import D
+from fangkong.drill.messages import D, strategy_name
 from fangkong.drill.strategy import Strategy
 from fangkong.drill.verdicts import verdict
 
@@ -124,6 +124,9 @@ def to_html(rows: list[Row], *, seeds: int, agents: int, days: int,
     def say(key: str, **params: object) -> str:
         return D(key, **params).render(lang)
 
+    def named(strategy: str) -> str:
+        return str(render(strategy_name(strategy), lang))
+
     esc = html.escape
     parts = [f"<h2>{esc(say('compare.title'))}</h2>",
              f"<p>{esc(say('compare.intro', seeds=seeds, agents=f'{agents:,}', days=days))}"
@@ -133,12 +136,12 @@ def to_html(rows: list[Row], *, seeds: int, agents: int, days: int,
         if not mine:
             continue
         body = "".join(
-            f"<tr><td>{esc(r.strategy)}</td><td>{_fmt(metric, r.median)}</td>"
+            f"<tr><td>{esc(named(r.strategy))}</td><td>{_fmt(metric, r.median)}</td>"
             f"<td>{_fmt(metric, r.low)} – {_fmt(metric, r.high)}</td><td>"
             + ("" if r.beyond_spread is None else esc(say(
                 "compare.beyond" if r.beyond_spread else "compare.within")))
             + "</td></tr>" for r in mine)
-        vs = say("compare.vs_reference", reference=mine[0].strategy)
+        vs = say("compare.vs_reference", reference=named(mine[0].strategy))
         parts.append(
             f"<h3>{esc(say('compare.metric.' + metric))}</h3><div class='wide'><table><tr>"
             f"<th>{esc(say('label.strategy'))}</th><th>{esc(say('compare.median'))}</th>"

@@ -3,7 +3,7 @@ records are in :mod:`fangkong.drill.names`)."""
 
 from __future__ import annotations
 
-from fangkong.core.messages import Catalogue, m, mt
+from fangkong.core.messages import Catalogue, Joined, Text, joined, m, mt
 
 # The report's labels: the charts' titles and the comparison table's columns, by metric.
 LABELS = {
@@ -172,4 +172,71 @@ D = Catalogue("drill", {
     "not_district": mt("outbreak.district {district} 不是{city}的区县",
                        "outbreak.district {district} is not a district of {city}"),
     "run_not_found": mt("演练记录 {run} 不存在", "drill run {run} not found"),
+    # the shipped strategies' names (a strategy file's own name is shown as it is)
+    "strategy.baseline": mt("2022 年常规应对（{name}）", "{name}"),
+    "strategy.no-area-rounds": mt("不做区域核酸（{name}）", "{name}"),
+    "strategy.no-response": mt("只登记病例、不作处置（{name}）", "{name}"),
+    "strategy.scarce": mt("资源紧缺（{name}）", "{name}"),
+    "strategy.slow-tracing": mt("流调力量不足（{name}）", "{name}"),
+    "strategy.who": mt("世卫组织式应对（{name}）", "{name}"),
+    "compare.line": mt("{strategy}：{metric} 中位数 {median}，90% 区间 [{low}, {high}]{spread}",
+                       "{strategy} {metric} {median} [{low}, {high}]{spread}"),
+    "compare.spread": mt("，{what}", " {what}"),
+    "compare.beyond_short": mt("超出种子间波动", "beyond"),
+    "compare.within_short": mt("在种子间波动之内", "within"),
+    "cli.count": mt("{kind} {count}", "{kind} {count}"),
+    # the kinds of record a drill run lists or removes (its tables, as the API names them)
+    "record.person": mt("人员", "person"),
+    "record.person_stay": mt("人员居留记录", "person_stay"),
+    "record.case_episode": mt("病例", "case_episode"),
+    "record.case_classification_change": mt("病例订正记录", "case_classification_change"),
+    "record.task": mt("任务", "task"),
+    "record.task_event": mt("任务记录", "task_event"),
+    "record.iso_site": mt("隔离点", "iso_site"),
+    "record.iso_room": mt("隔离房间", "iso_room"),
+    "record.iso_room_night": mt("隔离房间占用夜数", "iso_room_night"),
+    "record.iso_stay": mt("隔离记录", "iso_stay"),
+    "record.iso_stay_test": mt("隔离期间检测", "iso_stay_test"),
+    "record.iso_transfer": mt("转运", "iso_transfer"),
+    "record.iso_vehicle": mt("转运车辆", "iso_vehicle"),
+    "record.tracing_venue": mt("场所", "tracing_venue"),
+    "record.tracing_exposure": mt("暴露记录", "tracing_exposure"),
+    "record.tracing_contact": mt("密接", "tracing_contact"),
+    "record.tracing_contact_status": mt("密接状态记录", "tracing_contact_status"),
+    "record.tracing_cluster": mt("聚集性疫情", "tracing_cluster"),
+    "record.tracing_cluster_member": mt("聚集性疫情成员", "tracing_cluster_member"),
+    "record.tracing_link": mt("传播链关系", "tracing_link"),
+    "record.testing_lab": mt("检测实验室", "testing_lab"),
+    "record.testing_round": mt("检测轮次", "testing_round"),
+    "record.testing_round_zone": mt("检测轮次范围", "testing_round_zone"),
+    "record.testing_round_figures": mt("检测轮次统计", "testing_round_figures"),
+    "record.testing_tube": mt("采样管", "testing_tube"),
+    "record.testing_tube_place": mt("采样管地点", "testing_tube_place"),
+    "record.testing_sample": mt("样本", "testing_sample"),
+    "record.testing_target": mt("检测对象", "testing_target"),
+    "record.testing_point": mt("采样点", "testing_point"),
+    "record.zone": mt("风险区", "zone"),
+    "record.zone_event": mt("风险区记录", "zone_event"),
+    "record.zone_member": mt("风险区范围", "zone_member"),
+    "record.zone_proposal": mt("风险区调整建议", "zone_proposal"),
+    "record.zone_round": mt("风险区筛查", "zone_round"),
+    "record.audit_log": mt("审计记录", "audit_log"),
 })
+
+
+def strategy_name(name: str) -> Text | str:
+    """A strategy as a reader names it: a shipped one by what it does (its name after it, as
+    ``--strategy`` takes it), another by the name its file gives."""
+    key = f"strategy.{name}"
+    return D(key, name=name) if key in D else name
+
+
+def record_kind(table: str) -> Text | str:
+    """A kind of record a drill made (a table's name) as a reader names it."""
+    key = f"record.{table}"
+    return D(key) if key in D else table
+
+
+def counts(found: dict[str, int]) -> Joined:
+    """Records by kind (``person 120, task 340``) in the reader's language."""
+    return joined(D("cli.count", kind=record_kind(k), count=f"{v:,}") for k, v in found.items())

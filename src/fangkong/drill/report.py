@@ -10,10 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fangkong.core.messages import DEFAULT_LANG
+from fangkong.core.messages import DEFAULT_LANG, render
 from fangkong.core.tabular import csv_writer
 from fangkong.drill.loop import COLUMNS, Run
-from fangkong.drill.messages import D
+from fangkong.drill.messages import D, strategy_name
 from fangkong.drill.verdicts import CONTROL_DAYS, LIMITS, Verdict, verdict
 
 SETTINGS = ("household", "work", "school", "venue")
@@ -153,12 +153,15 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
     def say(key: str, **params: object) -> str:
         return D(key, **params).render(lang)
 
+    def named(run: Run) -> str:
+        return str(render(strategy_name(run.strategy.name), lang))
+
     esc = html.escape
     series = {k: [[row[k] if row[k] != "" else None for row in r.rows] for r in runs]
               for k in CHARTS}
     # a chart with nothing to show (the platform's tasks in the fast mode) is left out
     shown = [k for k in CHARTS if any(v is not None for run in series[k] for v in run)]
-    data = {"names": [r.strategy.name for r in runs],
+    data = {"names": [named(r) for r in runs],
             "days": [[row["date"] for row in r.rows] for r in runs],
             "series": {k: series[k] for k in shown}}
     titles = {k: say(f"label.{k}") for k in shown}
@@ -166,23 +169,24 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
     keys = list(table[0]) if table else []
     head = "".join(f"<th>{esc(say('label.' + k) if 'label.' + k in D else k)}</th>"
                    for k in keys)
-    body = "".join("<tr>" + "".join(f"<td>{esc(str(t.get(k, '')))}</td>" for k in keys)
-                   + "</tr>" for t in table)
+    body = "".join("<tr>" + "".join(
+        f"<td>{esc(named(r) if k == 'strategy' else str(t.get(k, '')))}</td>" for k in keys)
+                   + "</tr>" for r, t in zip(runs, table, strict=True))
     verdicts = "".join(
-        f'<div class="verdict"><h3>{esc(r.strategy.name)}</h3><table>' + "".join(
+        f'<div class="verdict"><h3>{esc(named(r))}</h3><table>' + "".join(
             f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
             for k, v in verdict_lines(verdict(r.rows, r.strategy), lang)) + "</table></div>"
         for r in runs)
     city = runs[0].city_summary if runs else {}
     strategies = "".join(
-        f"<details><summary>{esc(say('report.strategy_knobs'))}: {esc(r.strategy.name)}"
+        f"<details><summary>{esc(say('report.strategy_knobs'))}: {esc(named(r))}"
         f"</summary><pre>{esc(json.dumps(r.strategy.model_dump(mode='json'), indent=1))}"
         "</pre></details>" for r in runs)
     charts = ('<div class="chart" id="c_by_setting"></div><div class="chart" id="c_delays">'
               '</div><div class="chart" id="c_curve"></div>') + "".join(
         f'<div class="chart" id="c_{k}"></div>' for k in shown)
     first = runs[0] if runs else None
-    by_setting = {"title": say("chart.by_setting", strategy=first.strategy.name)
+    by_setting = {"title": say("chart.by_setting", strategy=named(first))
                   if first else "",
                   "series": [{"name": say(f"setting.{k}"), "data": [
                       row[f"infections_{k}"] for row in first.rows] if first else []}
@@ -190,11 +194,11 @@ def write_html(runs: list[Run], path: Path, *, lang: str = DEFAULT_LANG,
     ep = first.epi if first and first.epi else {}
     reach = max((i + 1 for k in DELAYS for i, v in enumerate(ep.get(k, [])) if v), default=1)
     epi_data = {
-        "delays": {"title": say("chart.delays", strategy=first.strategy.name) if first else "",
+        "delays": {"title": say("chart.delays", strategy=named(first)) if first else "",
                    "x": list(range(reach)), "name": say("chart.delay_days"),
                    "series": [{"name": say(f"delay.{k}"), "data": ep.get(k, [])[:reach]}
                               for k in DELAYS]},
-        "curve": {"title": say("chart.curve", strategy=first.strategy.name) if first else "",
+        "curve": {"title": say("chart.curve", strategy=named(first)) if first else "",
                   "series": [{"name": say(f"curve.{k}"), "data": ep.get(k, [])}
                              for k in ("by_onset", "by_report")]}}
     title = say("report.title", city=str(city.get("city", "")))

@@ -7,13 +7,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors
+from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors, say
 from fangkong.core.clock import utc_now
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid
 from fangkong.isolation import service, transfers
 from fangkong.isolation.enums import MedicalLevel, SampleResult, SiteStatus, SiteType, StayKind
-from fangkong.isolation.messages import ISO
+from fangkong.isolation.messages import ISO, label
 from fangkong.isolation.schemas import (
     ReleaseResult,
     RoomSpec,
@@ -23,6 +23,12 @@ from fangkong.isolation.schemas import (
     StayTestRead,
     TransferRead,
 )
+
+
+def _table(*columns: str) -> Table:
+    """A table whose columns are named in the command line's language."""
+    return Table(*(say(ISO(f"col.{c}")) for c in columns))
+
 
 DivisionOpt = typer.Option(None, callback=cli_option, help="Only inside this division.")
 app = typer.Typer(help="Transfer and isolation (转运隔离): sites, rooms, assignment.",
@@ -45,11 +51,11 @@ def assign(
     result = service.plan_assignment(people=people, sites=sites, pack=pack)
 
     def text() -> None:
-        table = Table(title=f"{len(result.assignments)} assigned, "
-                            f"{len(result.unassigned)} unassigned, "
-                            f"{result.total_distance_km:.1f} km in total")
-        table.add_column("site")
-        table.add_column("people", justify="right")
+        table = Table(title=say(ISO("cli.assigned", assigned=len(result.assignments),
+                                    unassigned=len(result.unassigned),
+                                    km=f"{result.total_distance_km:.1f}")))
+        table.add_column(say(ISO("col.site")))
+        table.add_column(say(ISO("col.people")), justify="right")
         for site, n in sorted(Counter(a.site_id for a in result.assignments).items()):
             table.add_row(site, str(n))
         console.print(table)
@@ -84,7 +90,8 @@ def routes(
                               f"{stop.type} {len(stop.people)} "
                               f"{stop.site_id or ''}", markup=False)
         for row in result.unserved[:50]:
-            console.print(f"  not served {row.person_ref}: {row.reason}", markup=False)
+            console.print(say(ISO("cli.not_served", ref=row.person_ref, reason=row.reason)),
+                          markup=False)
 
     emit(result, as_json, text)
 
@@ -118,8 +125,9 @@ def site_add(
         site = service.create_site(session, actor=cli_actor(), data=data)
         out = SiteRead.model_validate(site).model_copy(update={
             "rooms": len(data.rooms), "beds": sum(r.capacity for r in data.rooms)})
-    emit(out, as_json, lambda: console.print(f"site {out.code} created: id {out.id}, "
-                                             f"{out.rooms} rooms, {out.beds} beds"))
+    emit(out, as_json, lambda: console.print(say(ISO(
+        "cli.site_created", code=out.code, id=out.id, rooms=out.rooms, beds=out.beds)),
+        markup=False))
 
 
 @app.command("sites")
@@ -132,10 +140,10 @@ def sites_(division: str | None = DivisionOpt, as_json: bool = JsonOpt) -> None:
                                                   division=division)]
 
     def text() -> None:
-        table = Table("id", "code", "type", "status", "division", "rooms", "beds")
+        table = _table("id", "code", "type", "status", "division", "rooms", "beds")
         for r in rows:
-            table.add_row(str(r.id), r.code, r.type.value, r.status.value, r.division_code,
-                          str(r.rooms), str(r.beds))
+            table.add_row(str(r.id), r.code, say(label(r.type)), say(label(r.status)),
+                          r.division_code, str(r.rooms), str(r.beds))
         console.print(table)
 
     emit([r.model_dump(mode="json") for r in rows], as_json, text)
@@ -151,7 +159,7 @@ def occupancy(site_id: int, start: datetime = typer.Option(..., formats=DATE),
                                  start=start.date(), end=end.date())
 
     def text() -> None:
-        table = Table("night", "people", "rooms occupied", "rooms", "beds")
+        table = _table("night", "people", "rooms_occupied", "rooms", "beds")
         for d in days:
             table.add_row(str(d.day), str(d.people), str(d.rooms_occupied), str(d.rooms),
                           str(d.beds))
@@ -188,9 +196,10 @@ def stay_add(
             planned_end=end.date() if end else None, household_ref=household,
             order_ref=order, pack=pack))
         out = service.stay_read(session, stay)
-    emit(out, as_json, lambda: console.print(
-        f"stay {out.id}: {out.start_date} → {out.planned_end}, tests "
-        f"{', '.join(str(t.test_date) for t in out.tests) or 'none'}"))
+    emit(out, as_json, lambda: console.print(say(ISO(
+        "cli.stay", id=out.id, start=out.start_date, end=out.planned_end,
+        tests=", ".join(str(t.test_date) for t in out.tests) or ISO("cli.none"))),
+        markup=False))
 
 
 @app.command("test-result")
@@ -202,7 +211,8 @@ def test_result(stay_id: int, day: datetime = typer.Option(..., "--date", format
         test = service.record_test(session, actor=cli_actor(), stay_id=stay_id,
                                    test_date=day.date(), result=result)
         out = StayTestRead.model_validate(test)
-    emit(out, as_json, lambda: console.print(f"{out.test_date}: {out.result.value}"))
+    emit(out, as_json, lambda: console.print(say(ISO(
+        "cli.test", day=out.test_date, result=label(out.result))), markup=False))
 
 
 @app.command("release")
@@ -217,12 +227,11 @@ def release(stay_id: int, on: datetime = typer.Option(..., formats=DATE),
                             next_stay=service.stay_read(session, nxt) if nxt else None,
                             transfer=TransferRead.model_validate(transfer) if transfer
                             else None)
-    emit(out, as_json, lambda: console.print(
-        f"stay {stay_id} released" + (f"; next: stay {out.next_stay.id} "
-                                      f"({out.next_stay.kind.value}) until "
-                                      f"{out.next_stay.planned_end}, return transfer "
-                                      f"{out.transfer.id if out.transfer else '-'}"
-                                      if out.next_stay else "")))
+    emit(out, as_json, lambda: console.print(say(
+        ISO("cli.released_next", id=stay_id, next=out.next_stay.id,
+            kind=label(out.next_stay.kind), until=out.next_stay.planned_end,
+            transfer=out.transfer.id if out.transfer else "-")
+        if out.next_stay else ISO("cli.released", id=stay_id)), markup=False))
 
 
 @app.command("clocks")
@@ -233,10 +242,10 @@ def clocks(division: str | None = DivisionOpt, as_json: bool = JsonOpt) -> None:
         rows = transfers.clocks(session, actor=cli_actor(), now=utc_now(), division=division)
 
     def text() -> None:
-        table = Table("class", "county", "transfers", "arrived", "waiting", "median h", "p90 h",
-                      "≤24 h")
+        table = _table("class", "county", "transfers", "arrived", "waiting", "median_h",
+                       "p90_h", "within_24h")
         for r in rows:
-            table.add_row(r.passenger_class.value, r.county, str(r.transfers), str(r.arrived),
+            table.add_row(say(label(r.passenger_class)), r.county, str(r.transfers), str(r.arrived),
                           str(r.waiting), str(r.median_hours), str(r.p90_hours),
                           "-" if r.within_24h_share is None else f"{r.within_24h_share:.0%}")
         console.print(table)
@@ -253,9 +262,9 @@ def beds(on: datetime = typer.Option(..., formats=DATE), division: str | None = 
         rows = transfers.beds(session, actor=cli_actor(), on=on.date(), division=division)
 
     def text() -> None:
-        table = Table("site", "type", "level", "beds", "occupied")
+        table = _table("site", "type", "level", "beds", "occupied")
         for r in rows:
-            table.add_row(r.site_code, r.site_type.value, r.level.value, str(r.beds),
+            table.add_row(r.site_code, say(label(r.site_type)), say(label(r.level)), str(r.beds),
                           str(r.occupied))
         console.print(table)
 
@@ -274,8 +283,8 @@ def reserve(on: datetime = typer.Option(..., formats=DATE), division: str | None
                                ratio=ratio)
 
     def text() -> None:
-        table = Table("county", "active", "standby", "occupied", "people", "needed", "free",
-                      "shortfall")
+        table = _table("county", "active", "standby", "occupied", "people", "needed", "free",
+                       "shortfall")
         for r in rows:
             table.add_row(r.county, str(r.active_rooms), str(r.standby_rooms),
                           str(r.occupied_rooms), str(r.people), str(r.rooms_needed),
@@ -296,8 +305,9 @@ def due(on: datetime = typer.Option(..., formats=DATE), division: str | None = D
 
     def text() -> None:
         for r in rows:
-            console.print(f"stay {r.stay_id} (until {r.planned_end}): " + (
-                "ready to release" if r.ready else "missing " + ", ".join(r.missing_tests)),
-                markup=False)
+            console.print(say(
+                ISO("cli.ready", id=r.stay_id, until=r.planned_end) if r.ready else
+                ISO("cli.missing", id=r.stay_id, until=r.planned_end,
+                    tests=", ".join(r.missing_tests))), markup=False)
 
     emit([r.model_dump(mode="json") for r in rows], as_json, text)

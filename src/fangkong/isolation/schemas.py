@@ -21,6 +21,7 @@ from fangkong.isolation.enums import (
     TransferStatus,
     VehicleKind,
 )
+from fangkong.isolation.messages import ISO
 
 
 class RoomSpec(BaseModel):
@@ -34,9 +35,9 @@ class RoomSpec(BaseModel):
     @model_validator(mode="after")
     def _family(self) -> RoomSpec:
         if self.family and self.capacity < 2:
-            raise ValueError("a family room holds at least 2 people")
+            raise ValueError(ISO("s.family_room"))
         if not self.family and self.capacity != 1:
-            raise ValueError("a room that is not a family room holds one person")
+            raise ValueError(ISO("s.single_room"))
         return self
 
 
@@ -55,10 +56,10 @@ class SiteCreate(BaseModel):
     @model_validator(mode="after")
     def _not_home(self) -> SiteCreate:
         if self.type is SiteType.home:
-            raise ValueError("home is the virtual site of home stays: create no site for it")
+            raise ValueError(ISO("s.home_site"))
         labels = [r.label for r in self.rooms]
         if len(labels) != len(set(labels)):
-            raise ValueError("room labels must be unique within a site")
+            raise ValueError(ISO("s.room_labels"))
         return self
 
 
@@ -117,13 +118,13 @@ class StayCreate(BaseModel):
     @model_validator(mode="after")
     def _dates(self) -> StayCreate:
         if self.role and self.anchor is None:
-            raise ValueError("a stay that follows a plan needs the plan's anchor date")
+            raise ValueError(ISO("s.anchor"))
         if not self.role and (self.start_date is None or self.planned_end is None):
-            raise ValueError("without a role, give start_date and planned_end")
+            raise ValueError(ISO("s.dates"))
         if self.start_date and self.planned_end and self.planned_end <= self.start_date:
-            raise ValueError("planned_end must be after start_date")
+            raise ValueError(ISO("s.end_after"))
         if (self.site_id is None) != (self.room_id is None):
-            raise ValueError("give both site_id and room_id, or neither (a stay at home)")
+            raise ValueError(ISO("s.site_room"))
         return self
 
 

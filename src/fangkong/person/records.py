@@ -21,9 +21,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fangkong.core.errors import Problem
+from fangkong.core.messages import Day, Text
 from fangkong.core.security import FieldCipher
+from fangkong.core.validation import reason
 from fangkong.person import validation as v
 from fangkong.person.enums import ID_TYPE_ALIASES, SEX_ALIASES, IdType, Sex
+from fangkong.person.messages import PM
 
 FIELDS = ("ref", "name", "sex", "birth_date", "id_type", "id_number", "phone", "address",
           "division_code", "household_ref", "synthetic")
@@ -45,9 +48,9 @@ def parse_date(value: object, *, today: date | None = None) -> date:
         else:
             parsed = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+        raise ValueError(PM("v.not_date", value=repr(text))) from None
     if parsed > (today or date.today()):
-        raise ValueError(f"{parsed.isoformat()} is in the future")
+        raise ValueError(PM("v.future", day=Day(parsed)))
     return parsed
 
 
@@ -59,7 +62,7 @@ def _flag(value: object) -> bool:
         return True
     if text in ("", "0", "false", "no", "n", "否"):
         return False
-    raise ValueError("must be true or false")
+    raise ValueError(PM("v.flag"))
 
 
 def _blank(value: object) -> bool:
@@ -170,27 +173,27 @@ def _normalise(raw: Mapping[str, Any], today: date | None) -> tuple[dict[str, An
     out: dict[str, Any] = {}
     problems: list[Problem] = []
 
-    def bad(field: str, message: str) -> None:
+    def bad(field: str, message: str | Text) -> None:
         problems.append(Problem(message, field=field))
 
     for field in REQUIRED:
         if _blank(raw.get(field)):
-            bad(field, "is required")
+            bad(field, PM("required"))
     for field, limit in _MAX_LEN.items():
         value = raw.get(field)
         out[field] = None if _blank(value) else str(value).strip()
         if out[field] is not None and len(out[field]) > limit:
-            bad(field, f"is longer than {limit} characters")
+            bad(field, PM("v.too_long", limit=limit))
     try:
         out["synthetic"] = _flag(raw.get("synthetic") or False)
     except ValueError as exc:
-        bad("synthetic", str(exc))
+        bad("synthetic", reason(exc))
     _identity(raw, out, bad, today)
     if not _blank(raw.get("phone")):
         try:
             out["phone"] = v.phone(str(raw["phone"]))
         except ValueError as exc:
-            bad("phone", str(exc))
+            bad("phone", reason(exc))
     else:
         out["phone"] = None
     return out, problems
@@ -203,12 +206,12 @@ def _identity(raw: Mapping[str, Any], out: dict[str, Any], bad: Any, today: date
         try:
             out["sex"] = v.sex(str(raw["sex"]))
         except ValueError as exc:
-            bad("sex", str(exc))
+            bad("sex", reason(exc))
     if not _blank(raw.get("birth_date")):
         try:
             out["birth_date"] = parse_date(raw["birth_date"], today=today)
         except ValueError as exc:
-            bad("birth_date", str(exc))
+            bad("birth_date", reason(exc))
     number = raw.get("id_number")
     if _blank(number):
         return
@@ -217,7 +220,7 @@ def _identity(raw: Mapping[str, Any], out: dict[str, Any], bad: Any, today: date
         try:
             kind = v.id_type(str(raw["id_type"]))
         except ValueError as exc:
-            bad("id_type", str(exc))
+            bad("id_type", reason(exc))
             return
     out["id_type"] = kind
     try:
@@ -228,14 +231,14 @@ def _identity(raw: Mapping[str, Any], out: dict[str, Any], bad: Any, today: date
         else:
             out["id_number"] = v.document_number(kind, str(number))
     except ValueError as exc:
-        bad("id_number", str(exc))
+        bad("id_number", reason(exc))
 
 
 def _agree(out: dict[str, Any], field: str, derived: Any, bad: Any, unset: Any = None) -> None:
     if out[field] in (None, unset):
         out[field] = derived
     elif out[field] != derived:
-        bad(field, f"{out[field]} disagrees with the ID number, which says {derived}")
+        bad(field, PM("v.disagrees", value=out[field], derived=derived))
 
 
 def row_hash(values: Mapping[str, Any], key: bytes) -> str:

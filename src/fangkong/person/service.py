@@ -16,12 +16,14 @@ from fangkong.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from fangkong.core.messages import CORE
 from fangkong.core.pagination import cut_page, decode_cursor
 from fangkong.core.security import FieldCipher
+from fangkong.core.validation import reason
 from fangkong.geo import service as geo
 from fangkong.person import records
 from fangkong.person import validation as v
 from fangkong.person.enums import IdType, Sex
 from fangkong.person.messages import PM
 from fangkong.person.models import Person
+from fangkong.person.models import phone_tail as tail_of
 from fangkong.person.schemas import PersonCreate, PersonIdentifiers, PersonUpdate
 
 LIST_FIELDS = ["ref", "name", "sex", "birth_date", "id_number_masked", "phone_masked",
@@ -197,7 +199,7 @@ def list_(
         try:
             stmt = stmt.where(Person.phone_hash == cipher().lookup_hash(v.phone(phone)))
         except ValueError as exc:
-            raise Invalid(str(exc), problems=[Problem(str(exc), field="phone")]) from None
+            raise Invalid(reason(exc), problems=[Problem(reason(exc), field="phone")]) from None
     if household_ref:
         stmt = stmt.where(Person.household_ref == household_ref)
     key = decode_cursor(cursor, 2)
@@ -212,6 +214,37 @@ def list_(
                      detail={"query": {"division": division, "name": name,
                                        "by_id_number": bool(id_number), "by_phone": bool(phone)}})
     return people, nxt
+
+
+def search(session: Session, *, actor: Actor, name_prefix: str | None = None,
+           phone_tail: str | None = None, limit: int = 20) -> list[Person]:
+    """Persons of the actor's jurisdiction whose name begins with ``name_prefix`` ("张" finds
+    张三) or whose phone ends with the four digits ``phone_tail``; at most ``limit``, by name.
+    Both are answered from an index (``ix_person_name_prefix``, ``ix_person_phone_tail``):
+    the name as LIKE 'prefix%' on PostgreSQL, as a range on SQLite (whose LIKE ignores
+    indexes), then the jurisdiction."""
+    stmt = readable(actor)
+    if phone_tail is not None and not (len(phone_tail) == 4 and phone_tail.isdigit()):
+        return []  # four digits or nothing: the masked phone keeps no more
+    if name_prefix:
+        if session.get_bind().dialect.name == "postgresql":
+            quoted = (name_prefix.replace("\\", "\\\\").replace("%", "\\%")
+                      .replace("_", "\\_"))
+            stmt = stmt.where(Person.name.like(quoted + "%", escape="\\"))
+        else:
+            stmt = stmt.where(Person.name >= name_prefix,
+                              Person.name < name_prefix + "\U0010ffff")
+    if phone_tail:
+        stmt = stmt.where(tail_of(Person.phone_masked) == phone_tail)
+    if not (name_prefix or phone_tail):
+        return []
+    found = sorted(session.scalars(stmt.limit(limit)).all(), key=lambda p: (p.name, p.id))
+    if found:
+        audit.record(session, actor, action="read", record_type="person",
+                     record_ids=[p.id for p in found], fields=LIST_FIELDS,
+                     detail={"query": {"name_prefix": name_prefix,
+                                       "by_phone_tail": bool(phone_tail)}})
+    return found
 
 
 def ids_by_ref(session: Session, *, actor: Actor, refs: set[str]) -> dict[str, int]:

@@ -47,6 +47,7 @@ from fangkong.core.db import Base, BigId, UTCDateTime
 from fangkong.core.division import DivisionCode
 from fangkong.core.errors import Conflict, Invalid, NotFound, Problem
 from fangkong.core.tabular import Collector, open_table
+from fangkong.core.validation import reason
 from fangkong.geo import service as geo
 from fangkong.person import records
 from fangkong.person import service as persons
@@ -201,7 +202,7 @@ def import_file(session: Session, *, actor: Actor, source: Path | bytes,
                 try:
                     stamps[key] = parse_datetime(raw[key], settings.timezone)
                 except ValueError as exc:
-                    problems.append(Problem(str(exc), field=key))
+                    problems.append(Problem(reason(exc), field=key))
             elif key == "since":
                 problems.append(Problem(PM("required"), field=key))
         if problems:

@@ -2,7 +2,8 @@
 
 Written by hand: the GB 11643-1999 check digit (ISO 7064 MOD 11-2) is a dozen lines, and the
 bulk importer calls these per row, so they stay plain functions without per-call overhead.
-Each raises ``ValueError`` with a message a person can act on.
+Each raises ``ValueError`` with a message a person can act on: a catalogue message
+(:func:`fangkong.core.validation.reason` gives it back), ``str()`` of the error its English.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import re
 from datetime import date
 from operator import mul
 
+from fangkong.core.messages import Day
 from fangkong.core.security import mask_middle
 from fangkong.person.enums import ID_TYPE_ALIASES, SEX_ALIASES, IdType, Sex
+from fangkong.person.messages import PM
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 """GB 11643 weights of the first 17 digits."""
@@ -55,17 +58,17 @@ def resident_id(number: str, *, today: date | None = None) -> tuple[str, date, S
     """
     value = number.strip().upper()
     if not _ID_RE.match(value):
-        raise ValueError("resident ID number must be 17 digits followed by a digit or X")
+        raise ValueError(PM("v.resident_id"))
     if value[:2] not in PROVINCE_CODES:
-        raise ValueError(f"region code {value[:6]} is not in a known province")
+        raise ValueError(PM("v.region", code=value[:6]))
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise ValueError(f"birth date {value[6:14]} in the ID number is not a date") from None
+        raise ValueError(PM("v.birth_not_date", digits=value[6:14])) from None
     if born > (today or date.today()) or born.year < 1880:
-        raise ValueError(f"birth date {born.isoformat()} in the ID number is not plausible")
+        raise ValueError(PM("v.birth_implausible", day=Day(born)))
     if check_digit(value[:17]) != value[17]:
-        raise ValueError("check digit does not match (GB 11643): a digit is mistyped")
+        raise ValueError(PM("v.check_digit"))
     sex = Sex.male if int(value[16]) % 2 else Sex.female
     return value, born, sex
 
@@ -75,7 +78,7 @@ def document_number(id_type: IdType, number: str) -> str:
     if id_type is IdType.resident_id:
         return resident_id(value)[0]
     if not _DOC_RE.match(value):
-        raise ValueError("document number must be 5-30 letters or digits")
+        raise ValueError(PM("v.document"))
     return value
 
 
@@ -88,15 +91,14 @@ def phone(value: str) -> str:
         digits = digits[4:]
     if _MOBILE_RE.match(digits) or _LANDLINE_RE.match(digits):
         return digits
-    raise ValueError("phone must be an 11-digit mobile number (1xxxxxxxxxx) or a landline "
-                     "with area code (0759-1234567)")
+    raise ValueError(PM("v.phone"))
 
 
 def sex(value: str) -> Sex:
     try:
         return SEX_ALIASES[value.strip().lower()]
     except KeyError:
-        raise ValueError("sex must be male, female or unknown (男/女)") from None
+        raise ValueError(PM("v.sex")) from None
 
 
 def id_type(value: str) -> IdType:
@@ -104,7 +106,7 @@ def id_type(value: str) -> IdType:
         return ID_TYPE_ALIASES[value.strip().lower()]
     except KeyError:
         allowed = ", ".join(t.value for t in IdType)
-        raise ValueError(f"id_type must be one of: {allowed}") from None
+        raise ValueError(PM("v.id_type", allowed=allowed)) from None
 
 
 def mask_phone(value: str) -> str:

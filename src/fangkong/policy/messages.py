@@ -364,3 +364,8 @@ def verdict_reason(pack: Pack, text: str) -> Text | str:
     if "met" in params:
         params["met"] = joined((_read_condition(t) for t in params["met"].split("; ")), SEMICOLON)
     return P(found.key, **params)
+
+
+def read_condition(text: str) -> Text | str:
+    """A lifting condition as stored or listed (its English text) read back as a message."""
+    return _read_condition(text)

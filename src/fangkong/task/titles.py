@@ -11,10 +11,13 @@ translated too; the others (ids, refs, barcodes, dates) are shown as they are.""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from fangkong.core.errors import Invalid, Problem
-from fangkong.core.messages import CORE
+from fangkong.core.messages import CORE, Day
 from fangkong.task.messages import T
 
 
@@ -71,9 +74,19 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DAYS = ("day", "since")
+"""Parameters that are calendar days (stored ISO): 2022年5月3日 in Chinese."""
+
+
+def _value(name: str, value: Any, lang: str) -> Any:
+    if name in DAYS and isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return Day(date.fromisoformat(value)).render(lang)
+    return VALUES.get(name, {}).get(str(value), {}).get(lang, value)
+
+
 def _text(key: str, params: dict[str, Any], lang: str) -> str:
-    values = {name: VALUES.get(name, {}).get(str(value), {}).get(lang, value)
-              for name, value in params.items()}
+    values = {name: _value(name, value, lang) for name, value in params.items()}
     return TITLES[key].get(lang, TITLES[key]["en"]).format(**values)
 
 
@@ -100,11 +113,30 @@ def check(key: str | None, params: dict[str, Any] | None) -> None:
                       ) from None
 
 
-def render(title: str, key: str | None, params: dict[str, Any] | None, lang: str) -> str:
-    """A task's title in ``lang``: its message, or the title a person gave it."""
+def render(title: str, key: str | None, params: dict[str, Any] | None, lang: str,
+           people: Mapping[int, str] | None = None) -> str:
+    """A task's title in ``lang``: its message, or the title a person gave it. ``people``
+    (person id -> how the reader knows them: a name, a ref) replaces the person's id, for a
+    reader who may read persons."""
     if key is None or key not in TITLES:
         return title
+    values = dict(params or {})
+    person = _id(values.get("person"))
+    if people and person is not None and person in people:
+        values["person"] = people[person]
     try:
-        return _text(key, params or {}, lang)
+        return _text(key, values, lang)
     except (KeyError, IndexError, ValueError):
         return title
+
+
+def _id(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def person_ids(params: Iterable[dict[str, Any] | None]) -> set[int]:
+    """The persons the titles of these tasks (their ``title_params``) name by id."""
+    return {i for p in params if p and (i := _id(p.get("person"))) is not None}

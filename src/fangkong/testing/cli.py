@@ -17,6 +17,7 @@ from fangkong.core.division import cli_list_option, cli_option
 from fangkong.core.errors import Invalid, Problem
 from fangkong.core.messages import CORE
 from fangkong.core.tabular import csv_writer
+from fangkong.core.validation import reason
 from fangkong.testing import importer, service
 from fangkong.testing.messages import T
 from fangkong.testing.schemas import (
@@ -45,7 +46,7 @@ def _when(value: str, field: str) -> datetime:
     try:
         return parse_datetime(value, get_settings().timezone)
     except ValueError as exc:
-        raise Invalid(str(exc), problems=[Problem(str(exc), field=field)]) from None
+        raise Invalid(reason(exc), problems=[Problem(reason(exc), field=field)]) from None
 
 
 def _codes(value: str) -> list[str]:

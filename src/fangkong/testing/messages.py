@@ -48,4 +48,5 @@ T = Catalogue("testing", {
                             "barcode {barcode} belongs to round {round}"),
     "point_exists": mt("代码为 {code} 的采样点已存在", "a point with code {code} exists"),
     "lab_exists": mt("代码为 {code} 的实验室已存在", "a lab with code {code} exists"),
+    "s.deadline": mt("截止时间必须晚于开始时间", "the deadline must be after the start"),
 })

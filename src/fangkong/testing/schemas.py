@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fangkong.core.division import DivisionCode
 from fangkong.core.params import INT32_MAX
+from fangkong.testing.messages import T
 
 
 class RoundCreate(BaseModel):
@@ -26,7 +27,7 @@ class RoundCreate(BaseModel):
     @model_validator(mode="after")
     def _times(self) -> RoundCreate:
         if self.deadline_at <= self.start_at:
-            raise ValueError("the deadline must be after the start")
+            raise ValueError(T("s.deadline"))
         return self
 
 

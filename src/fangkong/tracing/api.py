@@ -13,7 +13,7 @@ from fangkong.core.auth import Perm
 from fangkong.core.division import DivisionCode
 from fangkong.core.params import INT32_MAX, INT64_MAX, Int64
 from fangkong.deps import AppSettings, CurrentActor, DbSession, needs
-from fangkong.tracing import assist, chains, importer, service, venues
+from fangkong.tracing import assist, chains, importer, infectors, interviews, service, venues
 from fangkong.tracing.models import AssistRequest, ContactEpisode
 from fangkong.tracing.schemas import (
     AssistAnswer,
@@ -22,7 +22,11 @@ from fangkong.tracing.schemas import (
     ContactRead,
     ExposureCreate,
     ExposureRead,
+    InfectorRead,
+    InfectorSet,
     IngestReport,
+    InterviewRead,
+    InterviewSave,
     ProposalReport,
     Review_,
     ReviewMany,
@@ -195,3 +199,37 @@ def accept_assist(session: DbSession, actor: CurrentActor, request_id: Int64) ->
 def answer_assist(session: DbSession, actor: CurrentActor, request_id: Int64,
                   data: AssistAnswer) -> Any:
     return assist_read(assist.answer(session, actor=actor, request_id=request_id, data=data))
+
+
+@router.get("/cases/{case_id}/interview", response_model=InterviewRead | None)
+def get_interview(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
+    """The case's 流调 interview (a draft or completed); null while none was saved."""
+    return interviews.get(session, actor=actor, case_id=case_id)
+
+
+@router.put("/cases/{case_id}/interview", response_model=InterviewRead,
+            dependencies=[needs(Perm.case_write)])
+def save_interview(session: DbSession, actor: CurrentActor, case_id: Int64,
+                   data: InterviewSave) -> Any:
+    """Save the case's interview as a draft, or complete it (its venue visits become the
+    case's check-ins, the people named and the case's proposals wait for review). Refused
+    (409) when ``version`` is not the interview's now, or it was completed."""
+    return interviews.save(session, actor=actor, case_id=case_id, answers=data.answers,
+                           version=data.version, complete=data.complete)
+
+
+@router.get("/cases/{case_id}/infector", response_model=InfectorRead | None)
+def get_infector(session: DbSession, actor: CurrentActor, case_id: Int64) -> Any:
+    """Who infected the case, as an epidemiologist decided it; null while nobody did (the
+    links of the case's exposures stand)."""
+    return infectors.decided(session, actor=actor, case_id=case_id)
+
+
+@router.put("/cases/{case_id}/infector", response_model=InfectorRead,
+            dependencies=[needs(Perm.case_write)])
+def set_infector(session: DbSession, actor: CurrentActor, case_id: Int64,
+                 data: InfectorSet) -> Any:
+    """Set (or clear: ``infector_case_id`` null, the source unknown) who infected the case,
+    with the reason; refused when it would close a cycle or name a case the user may not
+    read."""
+    return infectors.set_infector(session, actor=actor, case_id=case_id, data=data)

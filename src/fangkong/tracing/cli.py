@@ -10,10 +10,20 @@ from typing import Any
 
 import typer
 
-from fangkong.cliutil import JsonOpt, busy, cli_actor, console, db_session, emit, handle_errors
+from fangkong.case.enums import LABELS as CASE_LABELS
+from fangkong.cliutil import (
+    JsonOpt,
+    busy,
+    cli_actor,
+    console,
+    db_session,
+    emit,
+    handle_errors,
+    say,
+)
 from fangkong.core.errors import Invalid
-from fangkong.core.messages import CORE
-from fangkong.tracing.messages import T
+from fangkong.core.messages import CORE, joined, value_term
+from fangkong.tracing.messages import T, state
 
 app = typer.Typer(help="Tracing (流调溯源): co-presence, check-ins, contacts.",
                   no_args_is_help=True)
@@ -58,10 +68,9 @@ def colocate(
     report = {"cases": table.num_rows, "rows": result.num_rows, "out": str(out),
               "engine": engine, "min_overlap_minutes": min_overlap_minutes,
               "linger_minutes": linger_minutes, "seconds": round(seconds, 3)}
-    emit(report, as_json, lambda: console.print(
-        f"{result.num_rows} overlapping pair(s) of stays for {table.num_rows} case(s) "
-        f"(M={min_overlap_minutes} min, L={linger_minutes} min, {engine}, {seconds:.2f} s) "
-        f"→ {out}"))
+    emit(report, as_json, lambda: _say(T(
+        "cli.colocated", rows=result.num_rows, cases=table.num_rows, overlap=min_overlap_minutes,
+        linger=linger_minutes, engine=engine, seconds=f"{seconds:.2f}", out=out)))
 
 
 @app.command("venues")
@@ -78,8 +87,8 @@ def import_venues(file: Path = typer.Argument(..., help="CSV or XLSX: code,name,
         report = venues.import_venues(session, actor=cli_actor(), source=file, filename=None,
                                       max_bytes=settings.import_max_bytes,
                                       max_errors=settings.import_max_errors)
-    emit(report, as_json, lambda: console.print(
-        f"{report['created']} venue(s) registered, {report['unchanged']} already known"))
+    emit(report, as_json, lambda: _say(T(
+        "cli.venues", created=report["created"], unchanged=report["unchanged"])))
 
 
 @app.command("ingest")
@@ -94,10 +103,10 @@ def ingest(file: Path = typer.Argument(..., help="CSV or Parquet: person_id,venu
 
     with db_session() as session, busy(CORE("importing", file=file.name), quiet=as_json):
         report = importer.ingest(session, actor=cli_actor(), source=file, directory=store_dir)
-    emit(report, as_json, lambda: console.print(
-        "unchanged: this file was ingested before" if report.unchanged else
-        f"{report.stored} check-in(s) stored over {len(report.days)} day(s); "
-        f"{report.already_stored} already in the store"))
+    emit(report, as_json, lambda: _say(
+        T("cli.ingested_before") if report.unchanged else
+        T("cli.ingested", stored=report.stored, days=len(report.days),
+          already=report.already_stored)))
 
 
 @app.command("reindex")
@@ -117,13 +126,21 @@ def reindex(store_dir: Path | None = typer.Option(None, "--store", help="Check-i
     with store.locked(directory):
         files = store.reindex(directory)
     report = {"files": files, "store": str(directory)}
-    emit(report, as_json, lambda: console.print(f"{files} file(s) reindexed in {directory}"))
+    emit(report, as_json, lambda: _say(T("cli.reindexed", files=files, directory=directory)))
 
 
 # --- chains, clusters, indicators, proposals -------------------------------------------------
 
-def _fmt_settings(settings: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in settings.items()) or "-"
+def _say(text: object) -> None:
+    """A line in the command line's language, as it is (no markup, no highlighting)."""
+    console.print(say(text), markup=False, highlight=False, soft_wrap=True)
+
+
+def _fmt_settings(settings: dict[str, int]) -> object:
+    """Cases by setting (household 3, school 1), the settings named in the reader's language."""
+    if not settings:
+        return T("cli.none")
+    return joined(T("cli.setting_count", setting=state(k), count=v) for k, v in settings.items())
 
 
 @app.command("chain")
@@ -141,16 +158,18 @@ def chain(case_id: int = typer.Argument(..., help="A case id."),
         info = chains.chain(session, actor=cli_actor(), case_id=case_id, layout=layout)
 
     def text() -> None:
-        console.print(f"cluster {info['cluster_id']}: {info['size']} case(s), "
-                      f"{info['generations']} generation(s), {info['first_date']} to "
-                      f"{info['last_date']} ({info['span_days']} days); settings: "
-                      f"{_fmt_settings(info['settings'])}")
+        _say(T("cli.chain", id=info["cluster_id"], size=info["size"],
+               generations=info["generations"], first=info["first_date"],
+               last=info["last_date"], days=info["span_days"],
+               settings=_fmt_settings(info["settings"])))
         for node in info["nodes"]:
-            console.print(f"  case {node['case_id']} {node['ref']} generation "
-                          f"{node['generation']} {node['classification']} {node['date']}")
+            _say(T("cli.chain_case", id=node["case_id"], ref=node["ref"],
+                   generation=node["generation"],
+                   classification=value_term(CASE_LABELS, node["classification"]),
+                   day=node["date"]))
         for edge in info["edges"]:
             console.print(f"  {edge['source']} → {edge['target']} {edge['date']} "
-                          f"{edge['setting']}")
+                          f"{say(state(edge['setting']))}", markup=False, highlight=False)
     emit(info, as_json, text)
 
 
@@ -167,12 +186,11 @@ def clusters(min_size: int = typer.Option(2, "--min-size", min=1, help="Smallest
         listed = chains.clusters(session, actor=cli_actor(), min_size=min_size)
 
     def text() -> None:
-        console.print(f"{len(listed)} cluster(s) of {min_size} or more cases")
+        _say(T("cli.clusters", count=len(listed), min=min_size))
         for c in listed[:limit]:
-            console.print(f"  cluster {c['cluster_id']}: {c['size']} case(s), "
-                          f"{c['generations']} generation(s), {c['first_date']} to "
-                          f"{c['last_date']} ({c['span_days']} days); "
-                          f"{_fmt_settings(c['settings'])}")
+            _say(T("cli.cluster", id=c["cluster_id"], size=c["size"],
+                   generations=c["generations"], first=c["first_date"], last=c["last_date"],
+                   days=c["span_days"], settings=_fmt_settings(c["settings"])))
     emit(listed, as_json, text)
 
 
@@ -206,18 +224,16 @@ def indicators(
         return "-" if share is None else f"{share:.1%}"
 
     def text() -> None:
-        console.print(f"cases reported {first} to {last}: {ind['new_cases']}")
-        console.print(f"  known contacts before their report: {ind['new_cases_known_contacts']}"
-                      f" ({pct(ind['share_known_contacts'])})")
-        console.print(f"  in known chains: {ind['new_cases_in_chains']} "
-                      f"({pct(ind['share_in_chains'])})")
-        console.print(f"active contacts not seen for {not_seen_days} day(s): "
-                      f"{ind['contacts_not_seen']}")
+        _say(T("cli.reported", first=first, last=last, count=ind["new_cases"]))
+        _say(T("cli.known_contacts", count=ind["new_cases_known_contacts"],
+               share=pct(ind["share_known_contacts"])))
+        _say(T("cli.in_chains", count=ind["new_cases_in_chains"],
+               share=pct(ind["share_in_chains"])))
+        _say(T("cli.not_seen", days=not_seen_days, count=ind["contacts_not_seen"]))
         gaps = ind["suspicious_links"]
-        console.print(f"links with an onset gap below 0 or over {max_onset_gap_days} days: "
-                      f"{len(gaps)}")
+        _say(T("cli.gaps", days=max_onset_gap_days, count=len(gaps)))
         for g in gaps[:20]:
-            console.print(f"  {g['source']} → {g['target']}: {g['onset_gap_days']} days")
+            _say(T("cli.gap", source=g["source"], target=g["target"], days=g["onset_gap_days"]))
     emit(ind, as_json, text)
 
 
@@ -240,10 +256,11 @@ def proposals(case_id: int = typer.Argument(..., help="A case id."),
                 if not pending or e.review.value == "proposed"]
 
     def text() -> None:
-        console.print(f"{len(rows)} exposure(s) of case {case_id}")
+        _say(T("cli.exposures", count=len(rows), case=case_id))
         for r in rows:
-            console.print(f"  {r['exposure_id']}: person {r['person_id']} {r['review']} "
-                          f"({r['origin']}, {r['role']}, {r['last_exposure']}): {r['reason']}")
+            _say(T("cli.exposure", id=r["exposure_id"], person=r["person_id"],
+                   review=state(r["review"]), origin=state(r["origin"]), role=r["role"],
+                   last=r["last_exposure"], reason=r["reason"]))
     emit(rows, as_json, text)
 
 
@@ -267,8 +284,9 @@ def _review(exposure_ids: list[int], case_id: int | None, confirm: bool, note: s
 
     def text() -> None:
         for r in rows:
-            console.print(f"exposure {r['exposure_id']} {r['review']}"
-                          + (f"; contact episode {r['contact_id']}" if r["contact_id"] else ""))
+            _say(T("cli.reviewed_contact", id=r["exposure_id"], review=state(r["review"]),
+                   contact=r["contact_id"]) if r["contact_id"] else
+                 T("cli.reviewed", id=r["exposure_id"], review=state(r["review"])))
     emit(out, as_json, text)
 
 
@@ -307,9 +325,13 @@ def graph_upkeep(rebuild: bool = typer.Option(False, "--rebuild", help="Recomput
         built = graph.rebuild(session) if rebuild else None
         problems = graph.check(session)
     report = {"rebuilt": built, "problems": problems, "ok": not problems}
-    emit(report, as_json, lambda: console.print(
-        ("rebuilt: " + ", ".join(f"{v} {k}" for k, v in built.items()) + "\n" if built else "")
-        + ("the maintained graph equals a computation from scratch" if not problems
-           else "the maintained graph differs:\n  " + "\n  ".join(problems))))
+    def text() -> None:
+        if built:
+            _say(T("cli.graph_rebuilt", counts=", ".join(f"{v} {k}" for k, v in built.items())))
+        _say(T("cli.graph_ok") if not problems else T("cli.graph_differs"))
+        for problem in problems:
+            console.print(f"  {problem}", markup=False, highlight=False)
+
+    emit(report, as_json, text)
     if problems:
         raise typer.Exit(1)

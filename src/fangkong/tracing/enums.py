@@ -65,6 +65,40 @@ class Origin(StrEnum):
     household = "household"
     co_presence = "co_presence"
     secondary = "secondary"
+    interview = "interview"  # named by the case in the 流调 interview
+
+
+class InterviewStatus(StrEnum):
+    draft = "draft"  # 草稿
+    completed = "completed"  # 已完成
+
+
+class Symptom(StrEnum):
+    """The symptoms the 流调 interview asks about."""
+
+    fever = "fever"  # 发热
+    cough = "cough"  # 咳嗽
+    sore_throat = "sore_throat"  # 咽痛
+    fatigue = "fatigue"  # 乏力
+    muscle_ache = "muscle_ache"  # 肌肉酸痛
+    headache = "headache"  # 头痛
+    runny_nose = "runny_nose"  # 流涕
+    smell_taste = "smell_taste"  # 嗅觉味觉减退
+    diarrhoea = "diarrhoea"  # 腹泻
+    breathless = "breathless"  # 呼吸困难
+
+
+class TravelMode(StrEnum):
+    train = "train"
+    flight = "flight"
+    bus = "bus"
+    car = "car"
+    ship = "ship"
+    other = "other"
+
+
+# The setting of a link an epidemiologist decided (who infected whom), not one an exposure gave.
+ASSIGNED = "assigned"
 
 
 class Review(StrEnum):
@@ -163,4 +197,10 @@ LABELS.update({
     "not_found": {"zh-Hans": "查无此人", "zh-Hant": "查無此人", "en": "not found"},
     "left_jurisdiction": {"zh-Hans": "已离开本辖区", "zh-Hant": "已離開本轄區",
                           "en": "left the jurisdiction"},
+})
+LABELS.update({
+    "interview": {"zh-Hans": "流调访谈", "zh-Hant": "流調訪談", "en": "named in the interview"},
+    "draft": {"zh-Hans": "草稿", "zh-Hant": "草稿", "en": "draft"},
+    "completed": {"zh-Hans": "已完成", "zh-Hant": "已完成", "en": "completed"},
+    ASSIGNED: {"zh-Hans": "流调判定", "zh-Hant": "流調判定", "en": "decided by an epidemiologist"},
 })

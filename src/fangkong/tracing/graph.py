@@ -3,7 +3,9 @@ aggregates kept in tables, so that listing clusters, a case's chain and the indi
 few indexed rows instead of rebuilding the graph from every exposure.
 
 A case-to-case link is a confirmed, active exposure whose exposed person has a case of their own
-(neither case discarded), or a contact episode converted to a case. Clusters are the weakly
+(neither case discarded), or a contact episode converted to a case. Where an epidemiologist
+decided who infected a case (``tracing_infector``), that decision is the one link into the case
+(setting ``assigned``), or none when they judged the source unknown. Clusters are the weakly
 connected components of those links, named by their smallest case id.
 
 How it stays up to date: a session listener (:mod:`fangkong.tracing.graph_hook`) notes, at
@@ -30,13 +32,14 @@ from sqlalchemy.orm import Session
 
 from fangkong.case.enums import Classification
 from fangkong.core.clock import utc_now
-from fangkong.tracing.enums import Review
+from fangkong.tracing.enums import ASSIGNED, Review
 from fangkong.tracing.models import (
     Cluster,
     ClusterMember,
     ContactEpisode,
     Exposure,
     GraphState,
+    Infector,
     Link,
 )
 
@@ -55,6 +58,7 @@ _CASE_ATTRS = ("classification", "person_id", "onset_date", "first_positive_samp
 _EXPOSURE_ATTRS = ("active", "review", "source_case_id", "exposed_person_id", "last_exposure",
                    "setting")
 _CONTACT_ATTRS = ("converted_case_id", "index_case_id", "person_id", "last_exposure")
+_INFECTOR_ATTRS = ("case_id", "infector_case_id")
 
 
 def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
@@ -131,7 +135,8 @@ def links(session: Session, cases_: set[int] | None = None) -> dict[tuple[int, i
         # rather than by a scan of every exposure.
         q1 = by_exposure.where(Exposure.exposed_person_id.in_(
             select(_cases().c.person_id)))
-        return _merge(session.execute(q1).all(), session.execute(by_conversion).all())
+        return _decided(session, _merge(session.execute(q1).all(),
+                                        session.execute(by_conversion).all()), None)
     rows1: list[Any] = []
     rows2: list[Any] = []
     case = _cases().c
@@ -145,7 +150,38 @@ def links(session: Session, cases_: set[int] | None = None) -> dict[tuple[int, i
         for pids in _chunks(persons):
             rows1 += session.execute(by_exposure.where(
                 Exposure.exposed_person_id.in_(pids))).all()
-    return _merge(rows1, rows2)
+    return _decided(session, _merge(rows1, rows2), cases_)
+
+
+def _decided(session: Session, found: dict[tuple[int, int], LinkRow],
+             cases_: set[int] | None) -> dict[tuple[int, int], LinkRow]:
+    """``found`` with the infectors epidemiologists decided: each such case keeps one link in
+    (from its infector, dated at the case's date, setting ``assigned``) or none (the source
+    judged unknown). With ``cases_``: the decisions about the cases that ``found`` links into
+    and about ``cases_``, and those naming one of ``cases_`` as infector."""
+    cols = (Infector.case_id, Infector.infector_case_id)
+    if cases_ is None:
+        decided = dict(session.execute(select(*cols)).tuples().all())
+    else:
+        decided = {}
+        for ids in _chunks({t for _, t in found} | cases_):
+            decided.update(session.execute(select(*cols).where(
+                Infector.case_id.in_(ids))).tuples().all())
+        for ids in _chunks(cases_):
+            decided.update(session.execute(select(*cols).where(
+                Infector.infector_case_id.in_(ids))).tuples().all())
+    if not decided:
+        return found
+    out = {k: v for k, v in found.items() if k[1] not in decided}
+    rows = case_rows(session, {n for t, s in decided.items() if s is not None for n in (s, t)})
+    for target, source in decided.items():
+        if source is None or source not in rows or target not in rows:
+            continue
+        if Classification.discarded in (rows[source].classification,
+                                        rows[target].classification):
+            continue
+        out[(source, target)] = (source, target, case_date(rows[target]), ASSIGNED)
+    return out
 
 
 def _with_same_person(session: Session, cases_: set[int], persons: set[int]) -> set[int]:
@@ -427,6 +463,10 @@ def note_changes(session: Session) -> None:
                     _, people = _values(obj, ("exposed_person_id",), False)
                     pending["cases"].update(sources)
                     pending["persons"].update(people)
+            elif isinstance(obj, Infector):
+                changed, ends = _values(obj, _INFECTOR_ATTRS, new)
+                if changed:
+                    pending["cases"].update(ends)
             elif isinstance(obj, ContactEpisode):
                 changed, _ = _values(obj, _CONTACT_ATTRS, new)
                 if changed:

@@ -26,6 +26,7 @@ from fangkong.tracing.enums import (
     AssistStatus,
     Certainty,
     ContactStatus,
+    InterviewStatus,
     Origin,
     Proximity,
     Review,
@@ -244,3 +245,47 @@ class GraphState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- the epidemiologist's interview (流调) and the infectors they decide ----------------------
+
+class Interview(Base):
+    """A case's 流调 interview under the case's policy pack: symptoms and onset, places day by
+    day over the pack's look-back window, people met, venues by their 场所码, travel
+    (``answers``). Saved as a draft and completed later; completing it feeds the tracing
+    service (its venue visits as check-ins, its people as proposals). ``version`` grows with
+    each save: a form shown at another version is refused, not applied."""
+
+    __tablename__ = "tracing_interview"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_episode.id"), unique=True)
+    status: Mapped[InterviewStatus] = mapped_column(_enum(InterviewStatus))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pack_id: Mapped[str] = mapped_column(String(50))
+    pack_version: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Infector(Base):
+    """Who infected a case, as an epidemiologist decided it (with the reason): the one link
+    into the case that the transmission graph keeps (``infector_case_id``), or none at all
+    (None: the source is unknown). A case without a row keeps the links its exposures and
+    contact episodes give. ``version`` grows with each change (stale forms are refused)."""
+
+    __tablename__ = "tracing_infector"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_episode.id"), primary_key=True)
+    infector_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_episode.id"),
+                                                         index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,10 +12,13 @@ from fangkong.tracing.enums import (
     AssistStatus,
     Certainty,
     ContactStatus,
+    InterviewStatus,
     Origin,
     Proximity,
     Review,
     Setting,
+    Symptom,
+    TravelMode,
     VenueType,
 )
 
@@ -204,3 +207,102 @@ class AssistAnswerItem(BaseModel):
 
 class AssistAnswer(BaseModel):
     items: list[AssistAnswerItem] = Field(min_length=1)
+
+
+# --- the 流调 interview and the infector of a case ----------------------------------------------
+
+class DayPlaces(BaseModel):
+    """Where the case was, and when, on one day of the look-back window."""
+
+    day: date
+    places: str = Field("", max_length=2000)
+
+
+class PersonMet(BaseModel):
+    """Someone the case met: proposed as a contact when the interview is completed."""
+
+    person_id: Int64
+    first_exposure: date
+    last_exposure: date
+    setting: Setting = Setting.other
+    proximity: Proximity = Proximity.unknown
+    note: str = Field("", max_length=500)
+
+
+class VenueVisit(BaseModel):
+    """A visit to a venue by its place code (场所码), on a day, from a time to a time: a
+    check-in of the case when the interview is completed."""
+
+    code: str = Field(min_length=1, max_length=64)
+    day: date
+    time_in: time
+    time_out: time | None = None
+
+
+class Trip(BaseModel):
+    day: date
+    mode: TravelMode
+    number: str = Field("", max_length=40, description="Train, flight or bus number, plate.")
+    origin: str = Field(min_length=1, max_length=200)
+    destination: str = Field(min_length=1, max_length=200)
+    seat: str = Field("", max_length=40)
+
+
+class InterviewAnswers(BaseModel):
+    """What the case told the epidemiologist (all optional in a draft)."""
+
+    onset_date: date | None = None
+    symptoms: list[Symptom] = Field(default_factory=list, max_length=len(Symptom))
+    symptom_note: str = Field("", max_length=2000)
+    days: list[DayPlaces] = Field(default_factory=list, max_length=60)
+    people: list[PersonMet] = Field(default_factory=list, max_length=200)
+    venues: list[VenueVisit] = Field(default_factory=list, max_length=200)
+    travel: list[Trip] = Field(default_factory=list, max_length=50)
+
+
+class InfectorSet(BaseModel):
+    """Who infected the case (None: the source is unknown), and why the epidemiologist says
+    so; ``version`` is the decision's version when the form was shown (0: none yet)."""
+
+    infector_case_id: Int64 | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+    version: int = Field(0, ge=0)
+
+
+class InterviewSave(BaseModel):
+    """A save of the case's interview: the answers, the interview's version when they were
+    read (0: not started), and whether this save completes it."""
+
+    answers: InterviewAnswers
+    version: int = Field(ge=0)
+    complete: bool = False
+
+
+class InterviewRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_id: int
+    status: InterviewStatus
+    answers: dict[str, Any]
+    pack_id: str
+    pack_version: str
+    version: int
+    outcome: dict[str, Any] | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    completed_by: str | None
+    completed_at: datetime | None
+
+
+class InfectorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: int
+    infector_case_id: int | None
+    reason: str
+    set_by: str
+    set_at: datetime
+    version: int

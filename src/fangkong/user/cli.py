@@ -11,7 +11,7 @@ from rich.markup import escape
 from fangkong.cliutil import JsonOpt, cli_actor, console, db_session, emit, handle_errors, say
 from fangkong.core.auth import Role
 from fangkong.core.errors import Invalid
-from fangkong.core.messages import CORE
+from fangkong.core.messages import CORE, role_term
 from fangkong.user.messages import U
 
 app = typer.Typer(help="Users, roles and jurisdiction grants.", no_args_is_help=True)
@@ -47,7 +47,7 @@ def add(
                                                            data=data, password_hash=digest))
     where = ", ".join(user.jurisdictions)
     emit(user, as_json, lambda: console.print(say(
-        U("cli.created", username=user.username, role=user.role.value, where=where))))
+        U("cli.created", username=user.username, role=role_term(user.role), where=where))))
 
 
 @app.command("password")

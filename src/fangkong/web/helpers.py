@@ -38,8 +38,8 @@ def helpers(lang: str, zone: str) -> dict[str, Any]:
         "t": lambda key: i18n.translate(key, lang),
         "case_label": lambda v: i18n.label(CASE_LABELS, v, lang),
         "task_label": lambda v: i18n.label(TASK_LABELS, v, lang),
-        "task_title": lambda task: task_titles.render(task.title, task.title_key,
-                                                      task.title_params, lang),
+        "task_title": lambda task, people=None: task_titles.render(
+            task.title, task.title_key, task.title_params, lang, people),
         "type_label": lambda v: i18n.label(KNOWN_TYPES, v, lang),
         "num": lambda v, d=0: i18n.fmt_number(v, lang, d),
         "fdate": lambda v: i18n.fmt_date(v, lang),

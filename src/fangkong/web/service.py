@@ -26,12 +26,13 @@ from fangkong.case.figures import (
     CaseFilter,
     day_bounds,
 )
-from fangkong.core.auth import Actor
+from fangkong.core.auth import Actor, Perm
 from fangkong.core.clock import utc_now
 from fangkong.core.errors import NotFound
 from fangkong.geo import service as geo
 from fangkong.person import service as persons
 from fangkong.task import figures as task_figures
+from fangkong.task import titles as task_titles
 from fangkong.task.figures import BoardRow, OverdueGroup, TaskFilter
 from fangkong.web.messages import WEB
 
@@ -161,6 +162,16 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime,
     """Active tasks, overdue first (earliest due first), then the rest by due time (``order``
     "division" or "type": by that first)."""
     return task_figures.board(session, actor, flt, now, limit, offset, order)
+
+
+def task_people(session: Session, actor: Actor, rows: Iterable[BoardRow]) -> dict[int, str]:
+    """The names of the persons the tasks' titles name by id (a contact to notify), for a
+    viewer who may read persons (audited as a read of the names); none for another (an
+    analyst reads tasks, not persons: the title keeps the id)."""
+    if not actor.can(Perm.person_read):
+        return {}
+    ids = task_titles.person_ids(r.task.title_params for r in rows)
+    return persons.names_behind(session, actor=actor, person_ids=ids, via="web:tasks")
 
 
 def overdue_by_unit(session: Session, actor: Actor, now: datetime,

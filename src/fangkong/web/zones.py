@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from fangkong.core.messages import render
+from fangkong.policy.messages import pack_text, verdict_reason
 from fangkong.policy.schemas import Condition
 from fangkong.web import i18n
 from fangkong.web.sections import Cell, Context, Figure, Section, Table, provider
@@ -22,7 +24,9 @@ def level_label(level: str, lang: str) -> str:
 def condition_text(c: Condition, lang: str) -> str:
     """A zone's missing condition in the reader's language."""
     if c.kind == "confirm":
-        return i18n.translate("zones.cond.confirm", lang).format(text=c.text, id=c.confirm)
+        # the pack's text (Chinese, often with an English gloss) in the reader's language
+        return i18n.translate("zones.cond.confirm", lang).format(
+            text=pack_text(c.text or "").render(lang), id=c.confirm)
     assert c.first is not None and c.last is not None
     key = f"zones.cond.{c.kind}" + ("_one" if c.first == c.last else "")
     return i18n.translate(key, lang).format(
@@ -46,6 +50,11 @@ def board(ctx: Context, level: str | None = None, *, texts: bool = True) -> dict
             for zone in shown]
     ids = {zone.id for zone in shown}
     pending = [p for p in zones.proposals(ctx.session, actor=ctx.actor) if p.zone_id in ids]
+    by_id = {zone.id: zone for zone in shown}
+    # a proposal's reason is stored as the evaluation wrote it (English): read back as its
+    # message, under the zone's own pack, in the reader's language
+    reasons = {p.id: str(render(verdict_reason(rules.zone_pack(by_id[p.zone_id]), p.reason),
+                                ctx.lang)) for p in pending} if texts else {}
     breaches = [b for b in zones.prohibition_breaches(ctx.session, actor=ctx.actor, on=ctx.day,
                                                       zones=every) if b.zone_id in ids]
     changes = [(e, z) for z in every for e in z.events
@@ -53,7 +62,8 @@ def board(ctx: Context, level: str | None = None, *, texts: bool = True) -> dict
                and ctx.day - timedelta(days=1) <= e.on_date <= ctx.day]
     names = zones.place_names(ctx.session, {m.division_code for z in shown for m in z.members}
                               ) if texts else {}
-    return {"rows": rows, "pending": pending, "breaches": breaches, "changes": changes,
+    return {"rows": rows, "pending": pending, "reasons": reasons, "breaches": breaches,
+            "changes": changes,
             "names": names, "levels": sorted({z.level for z in active})}
 
 

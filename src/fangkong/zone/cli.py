@@ -19,9 +19,10 @@ from fangkong.cliutil import (
 )
 from fangkong.core.division import cli_option
 from fangkong.core.errors import Invalid, Problem
-from fangkong.core.messages import CORE
+from fangkong.core.messages import CORE, SEMICOLON, joined
+from fangkong.policy.messages import read_condition
 from fangkong.zone import service
-from fangkong.zone.messages import Z
+from fangkong.zone.messages import Z, level_term
 from fangkong.zone.schemas import ZoneCreate, ZoneDetail, ZoneRead
 
 app = typer.Typer(help="Risk areas (风险区 / 三区).", no_args_is_help=True)
@@ -39,8 +40,11 @@ def evaluate(
         rows = service.evaluate(session, actor=cli_actor(), on=day)
     table = Table(*(say(Z(f"col.{c}")) for c in ("zone", "level", "due", "required")))
     for r in rows:
-        due = (r.due or "-") + (" (applied)" if r.applied else "")
-        table.add_row(r.code, r.level, due, "; ".join(r.requires))
+        due: object = (Z("cli.lift") if r.due == "lift" else level_term(r.due)) if r.due else "-"
+        if r.applied:
+            due = Z("cli.applied", due=due)
+        requires = joined((read_condition(t) for t in r.requires), SEMICOLON)
+        table.add_row(r.code, say(level_term(r.level)), say(due), say(requires))
     emit([r.model_dump(mode="json") for r in rows], as_json, lambda: console.print(table))
 
 
@@ -54,7 +58,7 @@ def notice(division: str | None = typer.Option(None, help="Only zones inside thi
         result = service.public_notice(session, division=division)
     table = Table(*(say(Z(f"col.{c}")) for c in ("code", "level", "name", "places")))
     for z in result.zones:
-        table.add_row(z.code, z.level_label.get("zh-Hans", z.level), z.name, "、".join(z.divisions))
+        table.add_row(z.code, say(level_term(z.level)), z.name, "、".join(z.divisions))
     emit(result, as_json, lambda: console.print(table))
 
 
@@ -72,7 +76,7 @@ def designate(file: Path = typer.Argument(..., help="JSON file with the zone: na
     with db_session() as session:
         zone = ZoneDetail.model_validate(service.designate(session, actor=cli_actor(), data=data))
     emit(zone, as_json, lambda: console.print(
-        f"[green]{say(Z('cli.designated'))}[/] {zone.code} ({zone.level})"))
+        f"[green]{say(Z('cli.designated'))}[/] {zone.code} ({say(level_term(zone.level))})"))
 
 
 @app.command("list")
@@ -86,7 +90,8 @@ def list_zones(division: str | None = typer.Option(None, help="Only zones inside
                                                                    division=division)]
     table = Table(*(say(Z(f"col.{c}")) for c in ("id", "code", "level", "name", "day0", "since")))
     for z in zones:
-        table.add_row(str(z.id), z.code, z.level, z.name, str(z.last_infection_date),
+        table.add_row(str(z.id), z.code, say(level_term(z.level)), z.name,
+                      str(z.last_infection_date),
                       str(z.designated_on))
     emit([z.model_dump(mode="json") for z in zones], as_json, lambda: console.print(table))
 
@@ -96,7 +101,7 @@ def _decide(proposal_id: int, approve: bool, as_json: bool) -> None:
         p = service.decide(session, actor=cli_actor(), proposal_id=proposal_id, approve=approve)
         out = {"proposal_id": p.id, "status": p.status.value, "zone_id": p.zone_id}
     emit(out, as_json, lambda: console.print(
-        say(Z("cli.proposal", id=proposal_id, status=out["status"]))))
+        say(Z("cli.proposal", id=proposal_id, status=Z(f"status.{out['status']}")))))
 
 
 @app.command("approve")
@@ -123,6 +128,6 @@ def check(as_json: bool = JsonOpt) -> None:
     shown = [b.in_lang(lang) for b in breaches]
     table = Table(*(say(Z(f"col.{c}")) for c in ("zone", "level", "prohibition", "why")))
     for b in shown:
-        table.add_row(b.code, b.level, f"{b.prohibition}: {b.text}", b.why)
+        table.add_row(b.code, say(level_term(b.level)), f"{b.prohibition}: {b.text}", b.why)
     emit([b.model_dump(mode="json") for b in shown], as_json,
          lambda: console.print(table if breaches else f"[green]{say(Z('cli.no_breach'))}[/]"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fangkong.core.messages import Catalogue, m
+from fangkong.core.messages import Catalogue, Term, m
 
 Z = Catalogue("zone", {
     "invalid": m("风险区信息无效", "風險區資訊無效", "the zone is not valid"),
@@ -47,4 +47,18 @@ Z = Catalogue("zone", {
     "col.id": m("序号", "序號", "id"),
     "col.day0": m("末例感染者报告日", "末例感染者報告日", "day 0"),
     "col.since": m("划定日期", "劃定日期", "since"),
+    "cli.lift": m("解除", "解除", "lift"),
+    "cli.applied": m("{due}（已自动执行）", "{due}（已自動執行）", "{due} (applied)"),
+    "status.pending": m("待审批", "待審批", "pending"),
+    "status.applied": m("已执行", "已執行", "applied"),
+    "status.rejected": m("已驳回", "已駁回", "rejected"),
+    "status.superseded": m("已被取代", "已被取代", "superseded"),
 })
+
+
+def level_term(level: str) -> Term:
+    """A risk level as the pack's vocabulary names it: its label in each language (its
+    English label, not its value), the value itself when the platform does not know it."""
+    from fangkong.zone.enums import LEVEL_LABELS
+
+    return Term(LEVEL_LABELS.get(level) or {"zh-Hans": level, "zh-Hant": level, "en": level})

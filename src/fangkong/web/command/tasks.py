@@ -87,16 +87,17 @@ def board_page(request: Request, viewer: Viewer, session: DbSession, params: dic
                               offset=(page_no - 1) * PAGE_SIZE, order=order)
     groups = task_figures.overdue_by_unit_and_type(session, viewer.actor, now, flt.division)
     writable = viewer.actor.can(Perm.task_write)
-    people = [(u.id, u.display_name or u.username) for u in
-              users.list_users(session, actor=viewer.actor) if u.active] if writable else []
-    names = dict(people)
+    assignees = [(u.id, u.display_name or u.username) for u in
+                 users.list_users(session, actor=viewer.actor) if u.active] if writable else []
+    names = dict(assignees)
     lang = viewer.lang
     return page(request, viewer, "tasks.html", nav="tasks", status=status, flt=flt,
                 order=order, page_no=page_no, pages=pages, total=total, rows=rows, now=now,
                 groups=groups[:GROUPS_SHOWN], groups_hidden=max(0, len(groups) - GROUPS_SHOWN),
                 overdue_total=sum(g.overdue for g in groups), writable=writable,
-                people=people, names=names, versions={r.task.id: task_version(r.task)
-                                                      for r in rows},
+                assignees=assignees, names=names,
+                people=queries.task_people(session, viewer.actor, rows),
+                versions={r.task.id: task_version(r.task) for r in rows},
                 query=_query(flt, order, page_no), page_query=lambda n: _query(flt, order, n),
                 filter_query=_query(flt, order), TaskFilter=queries.TaskFilter,
                 types=sorted(((k, i18n.label(KNOWN_TYPES, k, lang)) for k in KNOWN_TYPES),

@@ -10,6 +10,7 @@ def install(app: FastAPI) -> None:
     """Mount the workspace's pages (after :func:`fangkong.web.pages.install`, whose CSRF
     check and error pages they share)."""
     from fangkong.web.workspace import community, epi, search  # noqa: F401  (their routes)
+    from fangkong.web.workspace import sync as _offline  # noqa: F401  (entries made offline)
     from fangkong.web.workspace.common import router
 
     app.include_router(router)

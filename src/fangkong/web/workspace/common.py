@@ -60,10 +60,26 @@ def place_options(places: list[tuple[str, str, int]], lang: str) -> list[tuple[s
     return [(code, "\u3000" * level + i18n.place(name, lang)) for code, name, level in places]
 
 
-def find_people(session: Session, actor: Actor, typed: str, limit: int = 20) -> list[Any]:
+PHONE_TAIL = re.compile(r"^\d{4}$")
+
+
+def find_people(session: Session, actor: Actor, typed: str, limit: int = 20, *,
+                partial: bool = False) -> list[Any]:
     """The persons of the actor's jurisdiction that ``typed`` names: an ID number or a phone
-    number (exact, by their keyed hash), else a person number or a name (exact)."""
+    number (exact, by their keyed hash), else a person number or a name (exact). ``partial``
+    (a search box): also a phone by its last four digits, and a name by its beginning ("张"
+    finds 张三), both from an index (:func:`fangkong.person.service.search`)."""
     text = typed.strip()
+    if partial and text:
+        compact = re.sub(r"[\s-]", "", text)
+        if PHONE_TAIL.match(compact):
+            return list(persons.search(session, actor=actor, phone_tail=compact, limit=limit))
+        if not (ID_NUMBER.match(compact) or PHONE.match(compact)):
+            try:
+                return [persons.get_by_ref(session, actor=actor, ref=text)]
+            except NotFound:
+                return list(persons.search(session, actor=actor, name_prefix=text,
+                                           limit=limit))
     compact = re.sub(r"[\s-]", "", text)
     if not text:
         return []

@@ -5,6 +5,7 @@ through the tracing and task services the API calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -147,6 +148,43 @@ def community(request: Request, viewer: CurrentViewer, session: DbSession,
     return _page(request, viewer, session, page_no=page)
 
 
+# The rules of what is recorded at the door, shared by the forms below and by the entries made
+# offline and sent later (:mod:`fangkong.web.workspace.sync`): one set of rules.
+
+
+def record_follow_up(session: DbSession, viewer: Viewer, contact_id: int, outcome: str,
+                     note: str, version: str | None,
+                     seen: Callable[[Any], None] | None = None) -> Any:
+    """A contact ``notified`` or ``missed`` (lost to follow-up, ``note`` saying what happened),
+    refused (:class:`~fangkong.web.workspace.forms.Stale`) when the contact is no longer at
+    ``version``; ``seen`` is shown the contact as it is before the check."""
+    if outcome not in ("notified", "missed"):
+        raise Invalid(W("refused"))
+    if outcome == "missed" and not note:
+        raise Invalid(W("form_failed"), problems=[Problem(W("required"), field="note")])
+    status = ContactStatus.notified if outcome == "notified" else (
+        ContactStatus.lost_to_follow_up)
+
+    def check(contact: Any) -> None:
+        if seen is not None:
+            seen(contact)
+        forms.check_version(version, contact.updated_at, contact.status.value)
+
+    with session.begin_nested():
+        return tracing.follow_up(session, actor=viewer.actor, contact_id=contact_id,
+                                 data=StatusUpdate(status=status, note=note or None),
+                                 check=check)
+
+
+def close_task(session: DbSession, viewer: Viewer, task: Any, version: str | None) -> None:
+    """A task marked done, refused (stale) when it is no longer at ``version``."""
+    forms.check_version(version, task.status.value, task.due_at, task.assignee_id,
+                        task.escalation_level)
+    with session.begin_nested():
+        tasks.update(session, actor=viewer.actor, task_id=task.id, data=TaskUpdate(
+            status=TaskStatus.done, note=W("community.task_done_note").render(viewer.lang)))
+
+
 async def _fields(request: Request) -> dict[str, str]:
     return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
@@ -166,18 +204,8 @@ async def follow_up(request: Request, viewer: CurrentViewer, session: DbSession,
     typed = {"note": note}
     where = f"contact-{contact_id}"
     try:
-        if outcome not in ("notified", "missed"):
-            raise Invalid(W("refused"))
-        if outcome == "missed" and not note:
-            raise Invalid(W("form_failed"), problems=[Problem(W("required"), field="note")])
-        status = ContactStatus.notified if outcome == "notified" else (
-            ContactStatus.lost_to_follow_up)
-        with session.begin_nested():
-            contact = tracing.follow_up(
-                session, actor=viewer.actor, contact_id=contact_id,
-                data=StatusUpdate(status=status, note=note or None),
-                check=lambda c: forms.check_version(raw.get("version"), c.updated_at,
-                                                    c.status.value))
+        contact = record_follow_up(session, viewer, contact_id, outcome, note,
+                                   raw.get("version"))
     except AppError as exc:
         if exc.status_code == 404:
             raise
@@ -195,12 +223,7 @@ async def task_done(request: Request, viewer: CurrentViewer, session: DbSession,
     raw = await _fields(request)
     task = tasks.get(session, actor=viewer.actor, task_id=task_id)  # 404 outside
     try:
-        forms.check_version(raw.get("version"), task.status.value, task.due_at,
-                            task.assignee_id, task.escalation_level)
-        with session.begin_nested():
-            tasks.update(session, actor=viewer.actor, task_id=task_id, data=TaskUpdate(
-                status=TaskStatus.done,
-                note=W("community.task_done_note").render(viewer.lang)))
+        close_task(session, viewer, task, raw.get("version"))
     except AppError as exc:
         return _page(request, viewer, session, status=exc.status_code,
                      failed_for=f"task-{task_id}", form=forms.refused(exc, viewer.lang, {}),

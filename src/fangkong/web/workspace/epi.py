@@ -68,7 +68,7 @@ def _rows(session: DbSession, people: list[Any], lang: str) -> list[dict[str, An
 def _report_page(request: Request, viewer: Viewer, session: DbSession, *, q: str = "",
                  form: FormState | None = None, duplicates: list[Any] | None = None,
                  status: int = 200) -> HTMLResponse:
-    found = find_people(session, viewer.actor, q) if q else None
+    found = find_people(session, viewer.actor, q, partial=True) if q else None
     return page(request, viewer, "ws_report.html", nav="report", q=q, status=status,
                 found=None if found is None else _rows(session, found, viewer.lang),
                 form=form or FormState(), duplicates=duplicates,
@@ -238,11 +238,20 @@ def _contacts_page(request: Request, viewer: Viewer, session: DbSession, case_id
 
 @router.get("/cases/{case_id}/contacts")
 def contacts(request: Request, viewer: CurrentViewer, session: DbSession, case_id: int,
-             reported: int = 0) -> HTMLResponse:
+             reported: int = 0, interviewed: int = 0) -> HTMLResponse:
     done = None
     if reported:
         case = cases.get(session, actor=viewer.actor, case_id=case_id, audit_read=False)
         done = W("report.saved", ref=case.ref).render(viewer.lang)
+    elif interviewed:
+        from fangkong.tracing import interviews
+        from fangkong.web.workspace.interview_words import IW
+
+        found = interviews.get(session, actor=viewer.actor, case_id=case_id)
+        if found is not None and found.outcome is not None:
+            o = found.outcome
+            done = IW("interviewed", named=o["named"], checkins=o["checkins"],
+                      total=len(o["exposure_ids"])).render(viewer.lang)
     return _contacts_page(request, viewer, session, case_id, done=done)
 
 
@@ -302,3 +311,7 @@ async def add_contact(request: Request, viewer: CurrentViewer, session: DbSessio
                                   "exposed_person_id": "who"}))
     return _contacts_page(request, viewer, session, case_id,
                           done=W("contacts.added", name=person.name).render(viewer.lang))
+
+
+# the interview and the chain editor: their routes join the workspace's router
+from fangkong.web.workspace import chain, interview  # noqa: E402, F401

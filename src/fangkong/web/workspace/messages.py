@@ -153,5 +153,59 @@ W = Catalogue("workspace", {
                           "{people} under management, {due} task(s) due today"),
     "community.task_done_note": m("社区工作台标记完成", "社區工作台標記完成",
                                   "marked done in the community workspace"),
+    # the epidemiologist's interview and chain (web/workspace/interview_words.py has the rest)
+    "epi.interview": m("流调问卷", "流調問卷", "Interview"),
+    "epi.chain": m("传播链", "傳播鏈", "Transmission chain"),
 })
 """The workspace's messages."""
+
+# Entries made without a network (fangkong.web.workspace.sync, web/static/offline*.js): what
+# the sync endpoint answers, and the words the page's script shows (rendered into the page).
+OFF = Catalogue("offline", {
+    "applied": m("已上传：{what}", "已上傳：{what}", "Sent: {what}"),
+    "already": m("此前已上传，未重复记录。", "此前已上傳，未重複記錄。",
+                 "Already sent before: not recorded twice."),
+    "conflict": m("您离线期间，此记录已被他人修改（{theirs}）。请选择保留您的记录，或保留现有记录。",
+                  "您離線期間，此記錄已被他人修改（{theirs}）。請選擇保留您的記錄，或保留現有記錄。",
+                  "While you were offline, someone else changed this record ({theirs}). "
+                  "Keep yours, or keep what is there now."),
+    "theirs_contact": m("现为“{status}”，{at} 修改", "現為「{status}」，{at} 修改",
+                        "now “{status}”, changed {at}"),
+    "theirs_task": m("任务现为“{status}”，截止 {due}", "任務現為「{status}」，截止 {due}",
+                     "the task is now “{status}”, due {due}"),
+    "bad_entry": m("这条记录不完整，无法上传", "這條記錄不完整，無法上傳",
+                   "this entry is incomplete and cannot be sent"),
+    "entry_taken": m("这条记录的编号已被另一条记录使用", "這條記錄的編號已被另一條記錄使用",
+                     "this entry's id is already used by another entry"),
+    # the page's script
+    "offline": m("当前离线：您填写的记录先保存在本机，联网后自动上传。",
+                 "目前離線：您填寫的記錄先儲存在本機，連網後自動上傳。",
+                 "You are offline: what you record is kept on this device and sent when the "
+                 "network returns."),
+    "queue": m("本机待上传的记录", "本機待上傳的記錄", "Kept on this device, to send"),
+    "queued": m("已保存在本机，联网后上传", "已儲存在本機，連網後上傳",
+                "Kept on this device: sent when the network returns"),
+    "pending": m("待上传", "待上傳", "to send"),
+    "sending": m("上传中", "上傳中", "sending"),
+    "conflict_tag": m("有冲突", "有衝突", "conflict"),
+    "refused_tag": m("未被接受", "未被接受", "not accepted"),
+    "keep_mine": m("保留我的记录", "保留我的記錄", "Keep mine"),
+    "keep_theirs": m("保留现有记录", "保留現有記錄", "Keep theirs"),
+    "discard": m("删除此条", "刪除此條", "Remove it"),
+    "send_now": m("立即上传", "立即上傳", "Send now"),
+    "sent": m("已上传 {count} 条记录。", "已上傳 {count} 條記錄。", "{count} entries sent."),
+    "kept_theirs": m("已保留现有记录，您的这条记录已删除。", "已保留現有記錄，您的這條記錄已刪除。",
+                     "Kept what was there: your entry was removed."),
+    "sign_in": m("登录已过期：请重新登录后再上传（记录仍保存在本机）。",
+                 "登入已過期：請重新登入後再上傳（記錄仍儲存在本機）。",
+                 "Your sign-in has expired: sign in again to send (the entries stay on this "
+                 "device)."),
+    "needs_network": m("此表单需要联网才能提交。", "此表單需要連網才能提交。",
+                       "This form needs the network."),
+    "made_at": m("记录于 {at}", "記錄於 {at}", "recorded {at}"),
+    "description": m("疫情防控工作台：社区管控与流调，离线也可记录。",
+                     "疫情防控工作台：社區管控與流調，離線也可記錄。",
+                     "Epidemic control workspace: community follow-up and case investigation, "
+                     "offline too."),
+})
+"""Entries made offline: the sync endpoint's answers and the page script's words."""

@@ -30,7 +30,7 @@ def search(request: Request, viewer: CurrentViewer, session: DbSession,
     tubes: list[dict[str, Any]] = []
     if text:
         if actor.can(Perm.person_read):
-            hits = find_people(session, actor, text)
+            hits = find_people(session, actor, text, partial=True)
             names = division_names(session, {p.division_code for p in hits})
             people = [person_row(p, names, lang) for p in hits]
             tube = testing.tube_by_barcode(session, actor=actor, barcode=text)
