@@ -83,6 +83,7 @@ FILL: dict[str, Callable[[jf.County], str]] = {
     "series": lambda county: jf.SERIES,
     "pack_id": lambda county: "cn_v9",
     "outcome": lambda county: "notified",  # a community worker's follow-up of a contact
+    "decision": lambda county: "approve",  # a commander's decision on a zone's proposal
 }
 PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -262,6 +263,10 @@ VARIANTS: dict[str, list[dict[str, Filler]]] = {
     "/cases/{case_id}/chain": [{"done": lambda c: "set"}, {"done": lambda c: "clear"}],
     "/cases/{case_id}/contacts": [{"interviewed": lambda c: "1"}],
     "/tasks": [{"division": lambda c: c.code}],
+    # the lists' exports: every row of the filtered list, as CSV and XLSX
+    **{page: [{"format": lambda c: "xlsx"}, {"division": lambda c: c.code},
+              {"format": lambda c: "xlsx", "division": lambda c: c.code}]
+       for page in ("/export/cases", "/export/tasks")},
     **{page: [{"j": lambda c: c.code}] for page in
        ("/", "/brief", "/zones", "/isolation", "/surveillance", "/testing")},
 }

@@ -20,7 +20,7 @@ from fangkong.core.auth import ROLE_PERMS, Actor, Perm, Role
 from fangkong.core.config import get_settings
 from fangkong.deps import get_actor, get_session
 from fangkong.user.api import actor_outside
-from fangkong.web.auth import Viewer, get_viewer
+from fangkong.web.auth import Viewer, get_viewer, viewer_outside
 from tests.conftest import make_actor
 
 P = Perm
@@ -34,7 +34,7 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/api/v1/auth/logout"): None,
     ("POST", "/password"): None,  # one's own password, the old one given
     ("PUT", "/api/v1/users/me/password"): None,
-    ("POST", "/api/v1/users"): P.user_admin,
+    ("POST", "/api/v1/users"): P.user_add,  # commanders too, no more rights than theirs
     ("PUT", "/api/v1/users/{user_id}/password"): P.user_admin,
     ("POST", "/api/v1/users/{user_id}/disable"): P.user_admin,
     ("POST", "/api/v1/users/{user_id}/enable"): P.user_admin,
@@ -132,6 +132,11 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/isolation/desk/transfers/request"): P.isolation_write,
     ("POST", "/isolation/desk/transfers/dispatch"): P.isolation_write,
     ("POST", "/isolation/desk/transfers/{transfer_id}/arrival"): P.isolation_write,
+    # the commander's pages: a task assigned, closed or cancelled; a zone change decided; a
+    # user added (the API's permissions)
+    ("POST", "/tasks/{task_id}"): P.task_write,
+    ("POST", "/zones/proposals/{proposal_id}/{decision}"): P.zone_approve,
+    ("POST", "/users"): P.user_add,
 }
 
 
@@ -178,6 +183,7 @@ def as_role(engine: Engine) -> Iterator[TestClient]:
         return Viewer(actor=_actor(request), lang="en", large_text=False)
 
     app.dependency_overrides[get_viewer] = _viewer
+    app.dependency_overrides[viewer_outside] = _viewer  # the pages that hash a password
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield client

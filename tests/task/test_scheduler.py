@@ -104,11 +104,12 @@ def test_the_scheduled_check_writes_the_morning_briefs(fresh_db: str,
     briefs = get_settings().data_dir / "briefs"
     try:
         for _ in range(200):
-            if briefs.exists() and len(list(briefs.rglob("*"))) >= 4:
+            if briefs.exists() and len(list(briefs.rglob("*"))) >= 5:  # a day, 4 files
                 break
             stop.wait(0.1)
     finally:
         stop.set()
         worker.join(30)
     [day] = list(briefs.iterdir())
-    assert sorted(p.suffix for p in day.iterdir()) == [".html", ".pdf", ".xlsx"]
+    assert sorted(p.suffix for p in day.iterdir()) == [".html", ".pdf", ".pdf", ".xlsx"]
+    assert len([p for p in day.iterdir() if p.name.endswith("-annex.pdf")]) == 1

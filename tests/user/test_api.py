@@ -31,9 +31,17 @@ def test_grants_stay_inside_the_granter(session: Session) -> None:
     users.create_user(session, actor=county_admin, data=_user("a1", "440802001"))
     with pytest.raises(Forbidden):
         users.create_user(session, actor=county_admin, data=_user("a2", "440803"))
+    # a commander adds field staff of its jurisdiction (issue 20), never an administrator:
+    # no user with a right the adder lacks (user:admin)
+    commander = make_actor(Role.commander, "4408")
+    users.create_user(session, actor=commander, data=_user("a3", "440802"))
+    with pytest.raises(Forbidden) as refused:
+        users.create_user(session, actor=commander,
+                          data=_user("a4", "440802", Role.administrator))
+    assert refused.value.problems[0].field == "role"
     with pytest.raises(Forbidden):
-        users.create_user(session, actor=make_actor(Role.commander, "4408"),
-                          data=_user("a3", "440802"))
+        users.create_user(session, actor=make_actor(Role.commander, "440802"),
+                          data=_user("a5", "440803"))
     with pytest.raises(Conflict):
         users.create_user(session, actor=county_admin, data=_user("a1", "440802001"))
 

@@ -22,4 +22,5 @@ class BriefDoc:
 
 
 def filename(doc: BriefDoc, fmt: str) -> str:
-    return f"brief-{doc.jurisdiction.code}-{doc.day.isoformat()}-{doc.lang}.{fmt}"
+    stem = f"brief-{doc.jurisdiction.code}-{doc.day.isoformat()}-{doc.lang}"
+    return f"{stem}-annex.pdf" if fmt == "annex" else f"{stem}.{fmt}"

@@ -19,10 +19,15 @@ from openpyxl.utils import get_column_letter
 from fangkong.brief.doc import BriefDoc
 from fangkong.core.tabular import xlsx_append
 from fangkong.web import i18n
+from fangkong.web.command.messages import C
 from fangkong.web.helpers import helpers
 
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "annex": "application/pdf"}
+# The brief itself is read in minutes (two to four pages): each table shows its first rows
+# (a series in time, its last) and points to the annex, a PDF of its own with every row.
+BRIEF_ROWS = 4
 _TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 _env = Environment(loader=FileSystemLoader(str(_TEMPLATES)),
                    autoescape=select_autoescape(["html"]))
@@ -30,8 +35,18 @@ log = logging.getLogger("fangkong.brief")
 
 
 def html(doc: BriefDoc) -> str:
+    """The brief as a standalone page: its tables cut to :data:`BRIEF_ROWS` rows."""
+    note = C("brief.in_annex", shown="{shown}", total="{total}").render(doc.lang)
     return _env.get_template("brief.html").render(**helpers(doc.lang, doc.zone), doc=doc,
-                                                  standalone=True)
+                                                  standalone=True, brief_limit=BRIEF_ROWS,
+                                                  annex_text=note)
+
+
+def annex_html(doc: BriefDoc) -> str:
+    """The annex: every table of the brief, every row."""
+    return _env.get_template("brief_annex.html").render(
+        **helpers(doc.lang, doc.zone), doc=doc,
+        annex_title=C("brief.annex").render(doc.lang))
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +79,13 @@ def pdf(doc: BriefDoc) -> bytes:
         log.warning(warning)
 
     out: bytes = HTML(string=html(doc)).write_pdf()
+    return out
+
+
+def annex_pdf(doc: BriefDoc) -> bytes:
+    from weasyprint import HTML
+
+    out: bytes = HTML(string=annex_html(doc)).write_pdf()
     return out
 
 
@@ -121,4 +143,6 @@ def render(doc: BriefDoc, fmt: str) -> tuple[bytes, str]:
         return html(doc).encode("utf-8"), FORMATS[fmt]
     if fmt == "pdf":
         return pdf(doc), FORMATS[fmt]
+    if fmt == "annex":
+        return annex_pdf(doc), FORMATS[fmt]
     return xlsx(doc), FORMATS[fmt]

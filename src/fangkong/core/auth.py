@@ -48,6 +48,9 @@ class Perm(StrEnum):
     """Change a risk area's level, lift it, approve or reject a proposed change (commanders,
     administrators)."""
     user_admin = "user:admin"
+    user_add = "user:add"
+    """Add users inside the actor's jurisdiction with no right the actor lacks (commanders,
+    administrators); setting passwords, disabling and enabling users stay ``user:admin``."""
     audit_read = "audit:read"
 
 

@@ -53,6 +53,14 @@ def user_admin(actor: ActorOutside) -> None:
 user_admin.perm = Perm.user_admin  # type: ignore[attr-defined]
 
 
+def user_add(actor: ActorOutside) -> None:
+    """Adding a user's permission (commanders too), checked like :func:`user_admin`."""
+    actor.require(Perm.user_add)
+
+
+user_add.perm = Perm.user_add  # type: ignore[attr-defined]
+
+
 @router.post("/auth/token", response_model=Token, responses=error_responses(401, 429))
 def token(request: Request, transaction: Transactions, settings: AppSettings,
           form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
@@ -96,8 +104,9 @@ def list_users(session: DbSession, actor: CurrentActor) -> list[UserRead]:
 
 
 @router.post("/users", response_model=UserRead, status_code=201,
-             dependencies=[Depends(user_admin)])
+             dependencies=[Depends(user_add)])
 def create_user(transaction: Transactions, actor: ActorOutside, data: UserCreate) -> UserRead:
+    """Add a user inside your jurisdiction, of a role with no right you lack."""
     digest = service.new_password_hash(data.password, data.username)
     with transaction() as session:
         return UserRead.model_validate(service.create_user(session, actor=actor, data=data,

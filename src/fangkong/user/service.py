@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from fangkong.core import audit
-from fangkong.core.auth import NATIONAL, Actor, Perm, Role, scope_clause
+from fangkong.core.auth import NATIONAL, ROLE_PERMS, Actor, Perm, Role, scope_clause
 from fangkong.core.clock import utc_now
 from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import upsert
@@ -30,6 +30,7 @@ from fangkong.core.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    Problem,
     TooManyAttempts,
     Unauthenticated,
 )
@@ -63,14 +64,19 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate,
                 password_hash: str | None = None) -> User:
     """Create a user. ``password_hash`` is ``new_password_hash(data.password, ...)`` computed
     before the transaction began; without it the password is checked and hashed here."""
-    actor.require(Perm.user_admin)
+    actor.require(Perm.user_add)
+    if not ROLE_PERMS[data.role] <= ROLE_PERMS[actor.role]:  # no more rights than one's own
+        refused = U("more_rights", role=data.role.value)
+        raise Forbidden(refused, problems=[Problem(refused, field="role")])
     for code in data.jurisdictions:
         if code != NATIONAL:
             geo.get(session, code)
         if not (actor.national or (code != NATIONAL and actor.covers(code))):
-            raise Forbidden(U("grant_outside", code=code))
+            outside = U("grant_outside", code=code)
+            raise Forbidden(outside, problems=[Problem(outside, field="jurisdictions")])
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise Conflict(U("exists", username=data.username))
+        taken = U("exists", username=data.username)
+        raise Conflict(taken, problems=[Problem(taken, field="username")])
     if password_hash is None:
         password_hash = new_password_hash(data.password, data.username)
     user = User(

@@ -401,6 +401,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "請求未執行：頁面已過期，或並非來自本站。請返回、重新整理頁面後再試。",
         "The request was not carried out: the page had expired or did not come from this "
         "site. Go back, reload the page and try again."),
+    "nav.users": _m("用户管理", "用戶管理", "Users"),  # the commander's user page
+    "list.export": _m("导出", "匯出", "Export"),
+    "brief.annex_pdf": _m("附件（完整表格，PDF）", "附件（完整表格，PDF）",
+                          "Annex (the full tables, PDF)"),
 }
 
 

@@ -61,7 +61,7 @@ NAV: tuple[tuple[str, str, Perm], ...] = (
     ("report", "/report", Perm.case_write), ("community", "/community", Perm.task_write),
     ("search", "/search", Perm.person_read),
     ("testing_desk", "/testing/desk", Perm.testing_write),
-    ("isolation_desk", "/isolation/desk", Perm.isolation_write))
+    ("isolation_desk", "/isolation/desk", Perm.isolation_write), ("users", "/users", Perm.user_add))
 
 
 def nav_for(viewer: Viewer | None) -> list[tuple[str, str]]:
@@ -201,18 +201,7 @@ def save_preferences(viewer: CurrentViewer, session: DbSession,
 # ------------------------------------------------------------------------------- pages
 
 
-@router.get("/")
-def overview(request: Request, viewer: CurrentViewer, session: DbSession,
-             settings: AppSettings, j: str | None = None) -> Response:
-    if not viewer.actor.can(Perm.case_read):  # the home of a role that reads no cases
-        paths = [path for _, path in nav_for(viewer)]
-        if paths:
-            home = "/community" if "/community" in paths else paths[0]
-            return RedirectResponse(home, status_code=303)
-    ctx = _context(request, viewer, session, settings, j)
-    return render(request, viewer, "overview.html", lang=viewer.lang, zone=settings.timezone,
-                  nav="overview", root=ctx.root, day=ctx.day, now=ctx.now,
-                  sections=sections.run("overview", ctx))
+# The overview ("/", the command screen) is :mod:`fangkong.web.command.overview`'s.
 
 
 @router.get("/map/{code}.geojson")
@@ -263,35 +252,11 @@ def case_page(request: Request, viewer: CurrentViewer, session: DbSession,
                   transfers=moves)
 
 
-@router.get("/tasks")
-def task_board(request: Request, viewer: CurrentViewer, session: DbSession,
-               settings: AppSettings, division: str | None = None, unit: int | None = None,
-               overdue: bool = False, escalated: bool = False) -> HTMLResponse:
-    if division and not (division.isdigit() and viewer.actor.covers(division)):
-        raise Invalid(WEB("outside", code=division))
-    now = utc_now()
-    flt = queries.TaskFilter(division=division, overdue=overdue, escalated=escalated, unit=unit)
-    rows = queries.list_tasks(session, viewer.actor, flt, now)
-    by_unit = queries.overdue_by_unit(session, viewer.actor, now)
-    total = queries.count_tasks(session, viewer.actor, flt, now)
-    people = queries.task_people(session, viewer.actor, rows)
-    return render(request, viewer, "tasks.html", lang=viewer.lang, zone=settings.timezone,
-                  nav="tasks", flt=flt, rows=rows, by_unit=by_unit, total=total, now=now,
-                  TaskFilter=queries.TaskFilter, people=people)
+# The task board ("/tasks") is :mod:`fangkong.web.command.tasks`'s.
 
 
-@router.get("/zones")
-def zones_page(request: Request, viewer: CurrentViewer, session: DbSession,
-               settings: AppSettings, j: str | None = None, level: str | None = None
-               ) -> HTMLResponse:
-    from fangkong.web import zones as zone_views
-
-    ctx = _context(request, viewer, session, settings, j)
-    data = zone_views.board(ctx, level)
-    levels = sorted(set(data["levels"]) | ({level} if level else set()))
-    return render(request, viewer, "zones.html", lang=viewer.lang, zone=settings.timezone,
-                  nav="zones", root=ctx.root, data=data, level=level, levels=levels,
-                  level_label=lambda v: zone_views.level_label(v, viewer.lang))
+# The zones page ("/zones", with the decisions on proposals) is
+# :mod:`fangkong.web.command.zones`'s.
 
 
 def _sections_page(nav: str, title_key: str, keys: tuple[str, ...]) -> Any:

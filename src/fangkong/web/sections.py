@@ -68,6 +68,7 @@ class Table:
     # all of them; the brief (a document) keeps every row.
     page_rows: int | None = None
     more_href: str | None = None
+    tail: bool = False  # a series in time: a document that shortens it keeps its last rows
 
 
 @dataclass

@@ -158,9 +158,10 @@ def task_counts(session: Session, actor: Actor, division: str, now: datetime
 
 
 def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime,
-               limit: int = 200) -> list[BoardRow]:
-    """Active tasks, overdue first (earliest due first), then the rest by due time."""
-    return task_figures.board(session, actor, flt, now, limit)
+               limit: int = 200, offset: int = 0, order: str = "due") -> list[BoardRow]:
+    """Active tasks, overdue first (earliest due first), then the rest by due time (``order``
+    "division" or "type": by that first)."""
+    return task_figures.board(session, actor, flt, now, limit, offset, order)
 
 
 def task_people(session: Session, actor: Actor, rows: Iterable[BoardRow]) -> dict[int, str]:

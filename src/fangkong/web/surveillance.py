@@ -108,7 +108,7 @@ def rt(ctx: Context) -> Section:
         figures.append(Figure("rt_cases", ctx.t("rt.cases"), rows[-1][1].value,
                               rows[-1][1].href))
     table = Table(ctx.t("rt.table"), [ctx.t("rt.window"), ctx.t("rt.cases"), "Rt",
-                                      ctx.t("rt.lower"), ctx.t("rt.upper")], rows)
+                                      ctx.t("rt.lower"), ctx.t("rt.upper")], rows, tail=True)
     return Section(key="rt", title=title, figures=figures, tables=[table] if rows else [],
                    chart={"type": "interval", "x": x, "y": median, "lower": lower,
                           "upper": upper, "hrefs": hrefs} if x else None,

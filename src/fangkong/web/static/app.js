@@ -10,6 +10,9 @@
   /* Marks the element once the chart has finished drawing (its animations included). */
   function ready(chart, el) {
     chart.on("finished", function () { el.setAttribute("data-ready", "1"); });
+    /* a chart follows its box, not only the window (a card of the command screen shrinks
+       when a table under the chart is unfolded) */
+    if (window.ResizeObserver) { new ResizeObserver(function () { chart.resize(); }).observe(el); }
     return chart;
   }
 
@@ -22,13 +25,16 @@
         var chart = ready(echarts.init(el), el);
         var max = Math.max.apply(null, spec.data.map(function (d) { return d.value; }).concat([1]));
         chart.setOption({
-          tooltip: { trigger: "item", formatter: function (p) { return name(p) + ": " + (p.value || 0); } },
+          tooltip: { trigger: "item", formatter: function (p) { return name(p) + ": " + (p.value || 0) +
+            (p.data && p.data.zones ? " \u2691" + p.data.zones : ""); } },
           visualMap: { min: 0, max: max, left: "left", bottom: 10, calculable: false,
                        inRange: { color: palette }, text: [String(max), "0"], textStyle: { color: "#111" } },
           series: [{ type: "map", map: spec.map, roam: false, nameProperty: "code",
                      label: { show: true, color: "#111", fontSize: 13, fontWeight: "bold",
                               textBorderColor: "#fff", textBorderWidth: 3,
-                              formatter: function (p) { return name(p) + "\n" + (p.value || 0); } },
+                              /* the cases, and a flag with the risk zones in force there */
+                              formatter: function (p) { return name(p) + "\n" + (p.value || 0) +
+                                (p.data && p.data.zones ? "  \u2691" + p.data.zones : ""); } },
                      labelLayout: { hideOverlap: true },
                      itemStyle: { borderColor: "#333", borderWidth: 1 },
                      emphasis: { label: { color: "#000" }, itemStyle: { areaColor: "#ffbf00" } },
