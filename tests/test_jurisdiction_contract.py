@@ -367,6 +367,8 @@ SILENT = {
     "/isolation": "counts only", "/surveillance": "counts only",
     "/api/v1/stays": "no visitors' stays in the fixture",
     "/sw.js": "the service worker's code", "/manifest.webmanifest": "the app's name",
+    "/api/v1/tracing/cases/{case_id}/interview": "no interviews in the fixture",
+    "/api/v1/tracing/cases/{case_id}/infector": "no infector decisions in the fixture",
 }
 
 
