@@ -69,8 +69,11 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
     actor = system_actor("bench")
     print(f"prepare (migrate, divisions): {prepare(engine):.1f} s", flush=True)
     path = tmp / "persons.csv"
-    secs, _ = write_csv(path, args.persons, args.seed, places(engine))
-    print(f"write {args.persons:,} persons: {secs:.1f} s", flush=True)
+    if kept_csv(path, args.persons):  # a kept directory's file (--keep): the same persons
+        print(f"reusing {path} ({args.persons:,} persons)", flush=True)
+    else:
+        secs, _ = write_csv(path, args.persons, args.seed, places(engine))
+        print(f"write {args.persons:,} persons: {secs:.1f} s", flush=True)
     t0 = time.perf_counter()
     with session_scope(engine) as session:
         person_importer.import_file(session, actor=actor, source=path)
@@ -125,6 +128,15 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
             users.create_user(session, actor=actor, data=UserCreate(
                 username=name, role=role, jurisdictions=[code], password=PASSWORD))
     print(f"{args.tasks:,} tasks, 3 users", flush=True)
+
+
+def kept_csv(path: Path, n: int) -> bool:
+    """Whether ``path`` holds a persons file of ``n`` rows already (a directory kept by an
+    earlier run: writing a million persons takes minutes)."""
+    if not path.exists():
+        return False
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh) == n + 1
 
 
 def pick_cases(people: list[Any], args: argparse.Namespace, rng: random.Random) -> list[Any]:
