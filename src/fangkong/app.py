@@ -150,7 +150,7 @@ class App(FastAPI):
         if proxies:
             app = ProxyHeadersMiddleware(app, trusted_hosts=list(proxies))  # type: ignore[arg-type,assignment]
         if self.state.settle_gc:  # the collector's full passes off the requests' clock
-            app = SettleCollector(app)  # type: ignore[arg-type,assignment]
+            app = SettleCollector(app)
         return app
 
 
