@@ -19,7 +19,10 @@ dropped and created afresh) it
    - **sign-ins**: every user signs in again at once (argon2, in the sign-in lane of the
      admission limit: ``FANGKONG_LOGIN_CONCURRENCY`` at once per process);
 
-3. as the baseline, the same U users call ``/healthz`` (no database, no admission) R times.
+3. as the baseline, the same U users call ``/healthz`` (no database, no admission) R times,
+   without pausing (a stress figure: U requests always in flight) and, when ``--think-ms`` is
+   given, again with the same pauses as the scenarios (the baseline their p95 is compared
+   with).
 
 For each scenario it prints requests, errors by status, p50/p95/max latency, requests per
 second, and the ratio of the p95 to the baseline's p95. The exit code is 1 if any request
@@ -386,6 +389,10 @@ def run(args: argparse.Namespace, tmp: Path, reused: bool = False) -> int:
             base_o = measured(users, args.requests, healthz, args.seed)
             b95 = pct(base_o.latencies, 0.95)
             print(report("baseline: /healthz", base_o, None), flush=True)
+            if think:  # the same pauses as the scenarios: the baseline the reads compare with
+                paced = measured(users, args.requests, healthz, args.seed, think)
+                b95 = pct(paced.latencies, 0.95)
+                print(report("baseline: /healthz, paced", paced, None), flush=True)
             chosen = set(args.scenarios.split(","))
             if "reads" in chosen:
                 r = measured(users, args.requests, reads(mix), args.seed, think)
