@@ -348,7 +348,10 @@ def measure(args: argparse.Namespace, who: list[tuple[str, str, str]]) -> int:
     from fangkong.core.config import get_settings
 
     settings = get_settings()
-    app = create_app(settings, settle_gc=True)  # as `fangkong serve` makes it
+    try:
+        app = create_app(settings, settle_gc=True)  # as `fangkong serve` makes it
+    except TypeError:  # a version before fangkong.core.gcsettle (to compare with)
+        app = create_app(settings)
     flagged = 0
     print(f"bench_pages on {settings.resolved_database_url.split('///')[-1]}, "
           f"{args.runs} runs per page")
