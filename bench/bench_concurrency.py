@@ -19,7 +19,10 @@ dropped and created afresh) it
    - **sign-ins**: every user signs in again at once (argon2, in the sign-in lane of the
      admission limit: ``FANGKONG_LOGIN_CONCURRENCY`` at once per process);
 
-3. as the baseline, the same U users call ``/healthz`` (no database, no admission) R times.
+3. as the baseline, the same U users call ``/healthz`` (no database, no admission) R times,
+   without pausing (a stress figure: U requests always in flight) and, when ``--think-ms`` is
+   given, again with the same pauses as the scenarios (the baseline their p95 is compared
+   with).
 
 For each scenario it prints requests, errors by status, p50/p95/max latency, requests per
 second, and the ratio of the p95 to the baseline's p95. The exit code is 1 if any request
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -53,7 +57,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_dashboard import load, open_database
-from bench_persons import use_database
+from bench_persons import configure, use_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fangkong_bench_concurrency"
 PASSWORD = "bench-Concurrency-0123"
@@ -168,6 +172,7 @@ class Outcome:
     statuses: Counter[int] = field(default_factory=Counter)
     took: float = 0.0
     server_cpu: float = 0.0  # CPU seconds of the server's processes during the scenario
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # latencies per kind of read
 
     @property
     def errors(self) -> int:
@@ -202,7 +207,9 @@ async def run_users(base: str, users: list[Account], requests: int,
                         status = resp.status
                 except (aiohttp.ClientError, TimeoutError):
                     status = -1
-                out.latencies.append(time.perf_counter() - t0)
+                took = time.perf_counter() - t0
+                out.latencies.append(took)
+                out.by_kind.setdefault(kind_of(path), []).append(took)
                 out.statuses[status] += 1
                 if think_s:  # a person reads the answer before the next request
                     await asyncio.sleep(rng.expovariate(1 / think_s))
@@ -211,6 +218,14 @@ async def run_users(base: str, users: list[Account], requests: int,
         await asyncio.gather(*(one_user(k, acc) for k, acc in enumerate(users)))
         out.took = time.perf_counter() - t0
     return out
+
+
+def kind_of(path: str) -> str:
+    """The kind of a request by its path: persons, person, cases, case, or the path."""
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["api", "v1"] and len(parts) in (3, 4):
+        return parts[2] if len(parts) == 3 else parts[2].rstrip("s")
+    return path
 
 
 def reads(mix: dict[str, float]) -> Any:
@@ -311,57 +326,97 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--login-concurrency", type=int, default=8)
     ap.add_argument("--p95-goal-ms", type=float, default=500)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--scenarios", default="reads,writes,signins",
+                    help="which of reads, writes, signins to run (the /healthz baseline always)")
+    ap.add_argument("--keep", type=Path, help="build in this directory and keep it (with "
+                    "--db postgresql the database --pg-url is kept too); the accounts go to "
+                    "accounts.json there")
+    ap.add_argument("--reuse", type=Path, help="serve the database a run with --keep DIR left "
+                    "(DIR; the same --db and --pg-url), without building it: to compare two "
+                    "versions of the server back to back on the same data")
     args = ap.parse_args(argv)
+    if args.reuse:
+        return run(args, args.reuse, reused=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return run(args, args.keep)
+    with tempfile.TemporaryDirectory(prefix="fangkong-bench-conc-") as name:
+        return run(args, Path(name))
+
+
+def run(args: argparse.Namespace, tmp: Path, reused: bool = False) -> int:
     counts = args.users or [50]
     mix = {k: float(v) for k, v in (p.split("=") for p in args.mix.split(","))}
     failed = False
-    with tempfile.TemporaryDirectory(prefix="fangkong-bench-conc-") as name:
-        tmp = Path(name)
+    if reused:
+        configure(tmp)
+        url = args.pg_url if args.db == "postgresql" else f"sqlite:///{tmp / 'bench.db'}"
+        accounts = [Account(**a) for a in json.loads(
+            (tmp / "accounts.json").read_text(encoding="utf-8"))]
+    else:
         url = open_database(args.db, args.pg_url, tmp)
-        print(f"bench_concurrency on {args.db}: {args.persons:,} persons, {args.cases:,} "
-              f"cases, {args.accounts} accounts, pool {args.pool}, {args.workers} server "
-              f"process(es)", flush=True)
+    print(f"bench_concurrency on {args.db}: {args.persons:,} persons, {args.cases:,} "
+          f"cases, {args.accounts} accounts, pool {args.pool}, {args.workers} server "
+          f"process(es){' (reused)' if reused else ''}", flush=True)
+    if not reused:
         engine = use_database(url)
         load(engine, args, tmp)
         accounts = make_accounts(engine, args.accounts)
         sample_ids(engine, accounts, 50, args.seed)
         engine.dispose()
-        port = free_port()
-        server = start_server(url, tmp, port, args.pool, args.workers)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            runs = [(n, think) for n in counts for think in (args.think_ms or [0.0])]
-            for run, (n, think_ms) in enumerate(runs):
-                think = think_ms / 1000
-                users = [accounts[k % len(accounts)] for k in range(n)]
-                t0 = time.perf_counter()
-                users = asyncio.run(sign_in_all(base, accounts, users, args.login_concurrency))
-                print(f"\n{n} users at once, {args.requests} requests each, think "
-                      f"{think_ms:.0f} ms "
-                      f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s; "
-                      f"load average {os.getloadavg()[0]:.1f})")
-                def measured(*a: Any, pid: int = server.pid) -> Outcome:
-                    cpu0 = server_cpu_s(pid)
-                    out = asyncio.run(run_users(base, *a))
-                    out.server_cpu = server_cpu_s(pid) - cpu0
-                    return out
+        (tmp / "accounts.json").write_text(json.dumps([vars(a) for a in accounts]),
+                                           encoding="utf-8")
+    port = free_port()
+    server = start_server(url, tmp, port, args.pool, args.workers)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        runs = [(n, think) for n in counts for think in (args.think_ms or [0.0])]
+        for run, (n, think_ms) in enumerate(runs):
+            think = think_ms / 1000
+            users = [accounts[k % len(accounts)] for k in range(n)]
+            t0 = time.perf_counter()
+            users = asyncio.run(sign_in_all(base, accounts, users, args.login_concurrency))
+            print(f"\n{n} users at once, {args.requests} requests each, think "
+                  f"{think_ms:.0f} ms "
+                  f"(signed in {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s; "
+                  f"load average {os.getloadavg()[0]:.1f})")
+            def measured(*a: Any, pid: int = server.pid) -> Outcome:
+                cpu0 = server_cpu_s(pid)
+                out = asyncio.run(run_users(base, *a))
+                out.server_cpu = server_cpu_s(pid) - cpu0
+                return out
 
-                base_o = measured(users, args.requests, healthz, args.seed)
-                b95 = pct(base_o.latencies, 0.95)
-                print(report("baseline: /healthz", base_o, None), flush=True)
+            base_o = measured(users, args.requests, healthz, args.seed)
+            b95 = pct(base_o.latencies, 0.95)
+            print(report("baseline: /healthz", base_o, None), flush=True)
+            if think:  # the same pauses as the scenarios: the baseline the reads compare with
+                paced = measured(users, args.requests, healthz, args.seed, think)
+                b95 = pct(paced.latencies, 0.95)
+                print(report("baseline: /healthz, paced", paced, None), flush=True)
+            chosen = set(args.scenarios.split(","))
+            if "reads" in chosen:
                 r = measured(users, args.requests, reads(mix), args.seed, think)
                 print(report("reads (list and detail)", r, b95), flush=True)
-                w = measured(users, max(1, args.requests // 4), writes(run), args.seed, think)
-                print(report("writes (create person)", w, b95), flush=True)
-                s = measured(users, 1, signins, args.seed)
-                print(report("sign-ins, all at once", s, b95), flush=True)
+                for kind, lat in sorted(r.by_kind.items()):
+                    print(f"    {kind:8s} {len(lat):5d} req  p50 "
+                          f"{statistics.median(lat) * 1000:7.1f}  p95 "
+                          f"{pct(lat, 0.95) * 1000:7.1f} ms")
                 over = pct(r.latencies, 0.95) * 1000 > args.p95_goal_ms
-                failed |= bool(r.errors or w.errors or over)
+                failed |= bool(r.errors or over)
                 if over:
                     print(f"  ** reads' p95 over {args.p95_goal_ms:.0f} ms")
-        finally:
-            server.terminate()
-            server.wait(30)
+            if "writes" in chosen:
+                w = measured(users, max(1, args.requests // 4), writes(run), args.seed,
+                             think)
+                print(report("writes (create person)", w, b95), flush=True)
+                failed |= bool(w.errors)
+            if "signins" in chosen:
+                s = measured(users, 1, signins, args.seed)
+                print(report("sign-ins, all at once", s, b95), flush=True)
+            print(f"  (load average {os.getloadavg()[0]:.1f} at the end)", flush=True)
+    finally:
+        server.terminate()
+        server.wait(30)
     return 1 if failed else 0
 
 

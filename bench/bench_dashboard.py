@@ -69,8 +69,11 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
     actor = system_actor("bench")
     print(f"prepare (migrate, divisions): {prepare(engine):.1f} s", flush=True)
     path = tmp / "persons.csv"
-    secs, _ = write_csv(path, args.persons, args.seed, places(engine))
-    print(f"write {args.persons:,} persons: {secs:.1f} s", flush=True)
+    if kept_csv(path, args.persons):  # a kept directory's file (--keep): the same persons
+        print(f"reusing {path} ({args.persons:,} persons)", flush=True)
+    else:
+        secs, _ = write_csv(path, args.persons, args.seed, places(engine))
+        print(f"write {args.persons:,} persons: {secs:.1f} s", flush=True)
     t0 = time.perf_counter()
     with session_scope(engine) as session:
         person_importer.import_file(session, actor=actor, source=path)
@@ -80,7 +83,7 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
     with session_scope(engine) as session:
         people = session.execute(select(Person.ref, Person.division_code)
                                  .order_by(Person.id)).all()
-    picked = rng.sample(people, args.cases)
+    picked = pick_cases(people, args, rng)
     now = utc_now()
     t0 = time.perf_counter()
     for start in range(0, len(picked), args.batch):
@@ -101,11 +104,23 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
     print(f"import {args.cases:,} cases: {time.perf_counter() - t0:.1f} s", flush=True)
 
     counties = sorted({code[:6] for _, code in people})
+    overdue = getattr(args, "overdue", None)
+    if overdue is None:  # a third overdue (by up to two days), spread over the counties
+        owners, dues = [], []
+        for _ in range(args.tasks):  # in this order, as before (the same tasks for a seed)
+            owners.append(rng.choice(counties))
+            dues.append(now + timedelta(hours=rng.randrange(-48, 96)))
+    else:  # where the cases are (the county of a case drawn at random); ``--overdue`` past due
+        dues = [now + (timedelta(minutes=-rng.randrange(1, 48 * 60)) if rng.random() < overdue
+                       else timedelta(minutes=rng.randrange(1, 96 * 60)))
+                for _ in range(args.tasks)]
+        owners = [rng.choice(picked)[1][:6] if picked else rng.choice(counties)
+                  for _ in range(args.tasks)]
     with session_scope(engine) as session:
         session.add_all(Task(
-            type="investigate_case", title=f"bench task {i}", owning_division_code=rng.choice(
-                counties), due_at=now + timedelta(hours=rng.randrange(-48, 96)),
-            status=TaskStatus.open, escalation_level=0, created_by="bench", created_at=now)
+            type="investigate_case", title=f"bench task {i}", owning_division_code=owners[i],
+            due_at=dues[i], status=TaskStatus.open, escalation_level=0, created_by="bench",
+            created_at=now)
             for i in range(args.tasks))
         for name, role, code in (("province", Role.commander, "44"),
                                  ("city", Role.commander, "4408"),
@@ -113,6 +128,29 @@ def load(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
             users.create_user(session, actor=actor, data=UserCreate(
                 username=name, role=role, jurisdictions=[code], password=PASSWORD))
     print(f"{args.tasks:,} tasks, 3 users", flush=True)
+
+
+def kept_csv(path: Path, n: int) -> bool:
+    """Whether ``path`` holds a persons file of ``n`` rows already (a directory kept by an
+    earlier run: writing a million persons takes minutes)."""
+    if not path.exists():
+        return False
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh) == n + 1
+
+
+def pick_cases(people: list[Any], args: argparse.Namespace, rng: random.Random) -> list[Any]:
+    """The persons who become cases: ``--cases`` of them, uniformly over the persons (so by
+    population), except that a share ``--hotspot`` (when given) is drawn from the county
+    ``--hotspot-county`` alone (an outbreak concentrated in one district)."""
+    share = getattr(args, "hotspot", 0.0)
+    if not share:
+        return rng.sample(people, args.cases)
+    county = args.hotspot_county
+    inside = [p for p in people if p[1].startswith(county)]
+    outside = [p for p in people if not p[1].startswith(county)]
+    hot = min(len(inside), round(args.cases * share))
+    return rng.sample(inside, hot) + rng.sample(outside, args.cases - hot)
 
 
 def open_database(kind: str, pg_url: str, tmp: Path) -> str:
@@ -123,6 +161,13 @@ def open_database(kind: str, pg_url: str, tmp: Path) -> str:
         recreate_pg_database(pg_url)
         return pg_url
     return f"sqlite:///{tmp / 'bench.db'}"
+
+
+def reuse_database(kind: str, pg_url: str, tmp: Path) -> str:
+    """The settings and URL of a database that :func:`open_database` made in ``tmp`` (and a
+    run kept), without dropping it."""
+    configure(tmp)
+    return pg_url if kind == "postgresql" else f"sqlite:///{tmp / 'bench.db'}"
 
 
 def timed(fn: Any, runs: int, warmup: int = 2) -> list[float]:

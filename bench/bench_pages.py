@@ -174,6 +174,81 @@ def add_round(engine: Any, args: argparse.Namespace, tmp: Path) -> None:
           f"{time.perf_counter() - t0:.1f} s", flush=True)
 
 
+CONTACT_STATUSES = {"identified": 0.05, "notified": 0.05, "under_management": 0.40,
+                    "released": 0.45, "became_case": 0.03, "lost_to_follow_up": 0.02}
+"""The share of each status among the generated contacts (a contact identified in the last day
+is still "identified" or "notified")."""
+
+
+def add_contacts(engine: Any, args: argparse.Namespace) -> None:
+    """About ``--contacts-per-case`` close contacts per case (Poisson), each a person of the
+    case's county, identified a few hours after the case's report (exponential, mean
+    ``--hours-to-identify``), managed a few hours after that (for those not merely identified),
+    with the statuses of :data:`CONTACT_STATUSES`. Written straight into the table (the
+    dashboard reads the table; the tracing engine's proposals are not what is measured)."""
+    import numpy as np
+    from sqlalchemy import insert, select
+
+    from fangkong.case.models import Case
+    from fangkong.core.db import session_scope
+    from fangkong.person.models import Person
+    from fangkong.tracing.models import ContactEpisode
+
+    if not args.contacts_per_case:
+        return
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(args.seed + 11)
+    with session_scope(engine) as session:
+        cases = session.execute(select(Case.id, Case.reported_at, Case.owning_division_code)
+                                .order_by(Case.id)).all()
+        people = session.execute(select(Person.id, Person.division_code)
+                                 .order_by(Person.division_code)).all()
+    by_county: dict[str, list[tuple[int, str]]] = {}
+    for pid, code in people:
+        by_county.setdefault(code[:6], []).append((pid, code))
+    statuses, weights = list(CONTACT_STATUSES), list(CONTACT_STATUSES.values())
+    rows: list[dict[str, Any]] = []
+    now = max((c.reported_at for c in cases), default=None)
+    written = 0
+
+    def flush() -> None:
+        nonlocal written
+        if rows:
+            with session_scope(engine) as session:
+                session.execute(insert(ContactEpisode), rows)
+            written += len(rows)
+            rows.clear()
+
+    for case_id, reported, code in cases:
+        pool = by_county.get((code or "")[:6])
+        if not pool:
+            continue
+        k = min(len(pool), int(rng.poisson(args.contacts_per_case)))
+        for at in rng.choice(len(pool), size=k, replace=False):  # distinct persons
+            pid, where = pool[int(at)]
+            status = str(rng.choice(statuses, p=weights))
+            identified = reported + timedelta(hours=float(
+                rng.exponential(args.hours_to_identify)))
+            if now is not None and identified > now:
+                identified = now
+            managed = (None if status == "identified" else
+                       identified + timedelta(hours=float(rng.exponential(4.0))))
+            exposed = (reported - timedelta(days=2)).date()
+            rows.append({
+                "person_id": pid, "index_case_id": case_id, "division_code": where,
+                "role": "close_contact", "pack": "bench", "pack_version": "1",
+                "window_start": exposed - timedelta(days=2), "window_end": exposed,
+                "window_basis": "bench", "first_exposure": exposed, "last_exposure": exposed,
+                "plan": {}, "release_date": exposed + timedelta(days=7), "status": status,
+                "case_reported_at": reported, "identified_at": identified,
+                "status_changed_at": managed or identified, "management_started_at": managed,
+                "created_at": identified, "updated_at": managed or identified})
+            if len(rows) >= 20_000:
+                flush()
+    flush()
+    print(f"{written:,} contacts: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def build(args: argparse.Namespace, tmp: Path) -> list[tuple[str, str, str]]:
     """A database of ``--persons`` persons (see the module's text); the users to sign in as."""
     from sqlalchemy import text
@@ -186,8 +261,11 @@ def build(args: argparse.Namespace, tmp: Path) -> list[tuple[str, str, str]]:
     engine = use_database(url)
     print(f"building: {args.persons:,} persons, {args.cases:,} cases, {args.tasks:,} tasks, "
           f"{args.sampled:.0%} sampled, {args.answered:.0%} of the tubes answered, "
-          f"on {args.db}", flush=True)
+          f"on {args.db}; cases {args.hotspot:.0%} in {args.hotspot_county}, "
+          f"{args.contacts_per_case} contacts per case, {args.overdue:.0%} of tasks overdue",
+          flush=True)
     bench_dashboard.load(engine, args, tmp)
+    add_contacts(engine, args)
     add_round(engine, args, tmp)
     if args.db == "postgresql":
         with session_scope(engine) as session:
@@ -219,6 +297,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=20_000, help="cases per imported file")
     ap.add_argument("--sampled", type=float, default=0.6, help="share of persons sampled")
     ap.add_argument("--answered", type=float, default=0.5, help="share of tubes answered")
+    ap.add_argument("--hotspot", type=float, default=0.5,
+                    help="share of the cases in --hotspot-county (the rest by population)")
+    ap.add_argument("--hotspot-county", default="440802")
+    ap.add_argument("--contacts-per-case", type=float, default=8.0,
+                    help="mean close contacts per case (Poisson)")
+    ap.add_argument("--hours-to-identify", type=float, default=8.0,
+                    help="mean hours from a case's report to a contact's identification")
+    ap.add_argument("--overdue", type=float, default=0.3, help="share of the tasks past due")
     ap.add_argument("--district", default="440802")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--db", choices=["postgresql", "sqlite"], default="sqlite")
@@ -232,7 +318,17 @@ def main(argv: list[str] | None = None) -> int:
                     "profile of each user's overview and brief sections, to PATH.<user>.html")
     ap.add_argument("--keep", type=Path, help="with --persons: build in this directory and "
                     "keep it (its SQLite database bench.db)")
+    ap.add_argument("--reuse", type=Path, help="measure the database a run with --keep DIR "
+                    "built (DIR; with --db and --pg-url as then), without building it again")
     args = ap.parse_args(argv)
+    if args.reuse:
+        import bench_dashboard
+        from bench_persons import use_database
+
+        use_database(bench_dashboard.reuse_database(args.db, args.pg_url, args.reuse))
+        pw = bench_dashboard.PASSWORD
+        return measure(args, [("province 44", "province", pw), ("city 4408", "city", pw),
+                              (f"county {args.district}", "district", pw)])
     if args.persons:
         if args.cases > args.persons:
             ap.error("--cases cannot exceed --persons (one case per person)")
@@ -252,7 +348,10 @@ def measure(args: argparse.Namespace, who: list[tuple[str, str, str]]) -> int:
     from fangkong.core.config import get_settings
 
     settings = get_settings()
-    app = create_app(settings)
+    try:
+        app = create_app(settings, settle_gc=True)  # as `fangkong serve` makes it
+    except TypeError:  # a version before fangkong.core.gcsettle (to compare with)
+        app = create_app(settings)
     flagged = 0
     print(f"bench_pages on {settings.resolved_database_url.split('///')[-1]}, "
           f"{args.runs} runs per page")

@@ -24,6 +24,7 @@ from fangkong.core.auth import system_actor
 from fangkong.core.clock import utc_now
 from fangkong.core.config import Settings, get_settings
 from fangkong.core.db import get_engine, session_scope
+from fangkong.core.gcsettle import SettleCollector
 from fangkong.core.headers import SecurityHeaders, with_nonce
 from fangkong.core.http import declare_error_responses, install_error_handlers, request_lang
 from fangkong.user.service import actor_from_token
@@ -75,7 +76,7 @@ def scheduler_thread(settings: Settings, engine: Engine | None = None) -> Iterat
 def worker_app() -> FastAPI:
     """The application of one of several server processes (``fangkong serve --workers N``):
     without the scheduled jobs, which the parent process runs once for all."""
-    return create_app(get_settings(), scheduler=False)
+    return create_app(get_settings(), scheduler=False, settle_gc=True)
 
 
 def local_today() -> date:
@@ -84,7 +85,10 @@ def local_today() -> date:
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               scheduler: bool = False) -> FastAPI:
+               scheduler: bool = False, settle_gc: bool = False) -> FastAPI:
+    """The application. ``settle_gc``: a server process's (``fangkong serve``), whose long-lived
+    objects are frozen out of the garbage collector's passes after its first requests
+    (:mod:`fangkong.core.gcsettle`); off for the many short-lived apps of tests and tools."""
     settings = settings or get_settings()
     engine = engine or get_engine(settings)
 
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
               description="Epidemic prevention-and-control command platform API.",
               docs_url=None, redoc_url=None)  # served below, their scripts with the nonce
     app.state.settings, app.state.engine = settings, engine
+    app.state.settle_gc = settle_gc
     app.state.actor_of = actor_from_token  # who a token's actor is (fangkong.deps.get_actor)
     registry.install()  # the domains' event listeners and session listeners
     api = APIRouter(prefix="/api/v1")
@@ -142,9 +147,11 @@ class App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         app: ASGIApp = SecurityHeaders(super().build_middleware_stack(), docs_paths=DOCS_PATHS)
         proxies = self.state.settings.trusted_proxies
-        if not proxies:
-            return app
-        return ProxyHeadersMiddleware(app, trusted_hosts=list(proxies))  # type: ignore[arg-type,return-value]
+        if proxies:
+            app = ProxyHeadersMiddleware(app, trusted_hosts=list(proxies))  # type: ignore[arg-type,assignment]
+        if self.state.settle_gc:  # the collector's full passes off the requests' clock
+            app = SettleCollector(app)
+        return app
 
 
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")

@@ -215,7 +215,7 @@ def serve(host: str | None = typer.Option(None, help="Default: FANGKONG_HOST or 
     where = {"host": host or settings.host, "port": port or settings.port,
              "proxy_headers": False}
     if count == 1:
-        uvicorn.run(create_app(settings, scheduler=True), **where)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, scheduler=True, settle_gc=True), **where)  # type: ignore[arg-type]
         return
     from fangkong.app import scheduler_thread
 

@@ -237,7 +237,40 @@ def evaluate(session: Session, *, actor: Actor, on: date | None = None,
 def next_step(zone: Zone, on: date) -> rules.Verdict:
     """What the pack's clock says of a zone (already read within the caller's scope) on ``on``:
     the change due, or the conditions still missing and the earliest date of the next change."""
-    return rules.evaluate(zone, on)
+    return _remembered(("next", on, *clock_inputs(zone)), lambda: rules.evaluate(zone, on))
+
+
+def clock_inputs(zone: Zone) -> tuple[Any, ...]:
+    """Everything of a zone that the pack's clock and the prohibition checks read
+    (:mod:`fangkong.zone.rules`), with the exact pack (its content digest; the pinned check
+    runs, so a pack changed on disk is still refused): equal inputs, equal answers."""
+    pack = rules.zone_pack(zone)
+    return (pack.id, pack.version, pack.digest, id(pack), zone.id, zone.code, zone.name,
+            zone.level, zone.last_infection_date, zone.designated_on, zone.lifted_on,
+            tuple((e.kind, e.on_date, e.from_level, e.to_level, e.condition)
+                  for e in zone.events),
+            tuple((r.round_date, r.all_negative) for r in zone.rounds))
+
+
+_MEMO: dict[tuple[Any, ...], Any] = {}
+MEMO_SIZE = 8192
+"""Answers of the pack's clock and of the prohibition checks kept per process, keyed by the
+whole of their input (:func:`clock_inputs` and the day): a pure function's results, so never
+stale. The dashboard asks them for every zone of a city on every overview and brief (about
+half of the zones section's processor time on the demo's database); the answers change only
+when a zone or the day does."""
+
+
+def _remembered(key: tuple[Any, ...], compute: Any) -> Any:
+    try:
+        return _MEMO[key]
+    except KeyError:
+        pass
+    value = compute()
+    if len(_MEMO) >= MEMO_SIZE:
+        _MEMO.clear()  # simple and bounded; refilled by the next pages
+    _MEMO[key] = value
+    return value
 
 
 def _kind(verdict: rules.Verdict) -> str:
@@ -328,12 +361,17 @@ def prohibition_breaches(session: Session, *, actor: Actor, on: date | None = No
     for zone in list_(session, actor=actor, status=None) if zones is None else zones:
         if not rules.existed_on(zone, on):
             continue
-        measures: list[policy.Measure] = [rules.as_measure(zone, on)]
-        report = policy.check_measures(rules.zone_pack(zone), measures)
-        out += [ZoneBreach.of(zone_id=zone.id, code=zone.code, level=zone.level,
-                              prohibition=v.prohibition, text=v.text, why=v.reason)
-                for v in report.violations]
+        out += _remembered(("breaches", on, *clock_inputs(zone)),
+                           lambda z=zone: _breaches(z, on))
     return out
+
+
+def _breaches(zone: Zone, on: date) -> tuple[ZoneBreach, ...]:
+    measures: list[policy.Measure] = [rules.as_measure(zone, on)]
+    report = policy.check_measures(rules.zone_pack(zone), measures)
+    return tuple(ZoneBreach.of(zone_id=zone.id, code=zone.code, level=zone.level,
+                               prohibition=v.prohibition, text=v.text, why=v.reason)
+                 for v in report.violations)
 
 
 def levels_by_division(session: Session, *, actor: Actor, area: list[str],
