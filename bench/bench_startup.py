@@ -20,8 +20,15 @@ pydantic-settings and the settings read, SQLAlchemy with its ORM, Fangkong's own
 command, the common-password list), hashes one password, then runs the command itself; the
 CPU seconds of each part (median over the runs) beside ``python -c pass``.
 
+Before timing, the Fangkong package's modules are compiled to bytecode (``compileall``, as
+``pip install`` does for an installed package): an editable checkout run with
+``PYTHONDONTWRITEBYTECODE`` set (as on these machines) otherwise compiles each of Fangkong's
+modules from source on every run, about 5 % of ``user add``'s CPU that an installed command
+never pays (``--no-compile`` times the checkout as it is). The load averages are printed before
+and after each command's runs: on a shared machine they say how far to trust the figures.
+
 Usage: ``flock /tmp/fangkong-bench.lock .venv/bin/python bench/bench_startup.py [--runs 9]
-[--parts]``
+[--parts] [--no-compile]``
 """
 
 from __future__ import annotations
@@ -45,6 +52,23 @@ def fangkong() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "fangkong"]
 
 
+def load() -> str:
+    """The machine's load averages (1, 5, 15 minutes)."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def compile_package(env: dict[str, str]) -> str:
+    """Compile the Fangkong package that ``env`` imports to bytecode (its ``__pycache__``);
+    the package's directory."""
+    code = ("import compileall, os, fangkong\n"
+            "where = os.path.dirname(fangkong.__file__)\n"
+            "assert compileall.compile_dir(where, quiet=1)\n"
+            "print(where)\n")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True)
+    return done.stdout.strip()
+
+
 def timed(cmd: list[str], env: dict[str, str], stdin: str | None) -> tuple[float, float]:
     """Wall and CPU seconds of one run of ``cmd`` (which must succeed)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -61,6 +85,7 @@ def timed(cmd: list[str], env: dict[str, str], stdin: str | None) -> tuple[float
 def measure(name: str, cmd: list[str], env: dict[str, str], runs: int,
             stdin: str | None = None, vary: bool = False) -> dict[str, float]:
     """``cmd`` and the baseline in turn, ``runs`` times after one warm-up of each."""
+    before = load()
     base = [sys.executable, "-c", "pass"]
     rows: list[tuple[float, float, float, float]] = []
     for i in range(runs + 1):
@@ -78,6 +103,7 @@ def measure(name: str, cmd: list[str], env: dict[str, str], runs: int,
           f"{bwall:.3f} s cpu {bcpu:.3f} s | ratio of medians wall {out['wall_ratio']:5.1f}x "
           f"cpu {out['cpu_ratio']:5.1f}x | median pair ratio wall "
           f"{out['wall_ratio_pairs']:5.1f}x cpu {out['cpu_ratio_pairs']:5.1f}x", flush=True)
+    print(f"{'':<24} {before} before, {load()} after", flush=True)
     return out
 
 
@@ -100,7 +126,8 @@ import fangkong.user.schemas, fangkong.core.migrate, fangkong.tracing.graph_hook
 mark("Fangkong's modules of the command")
 from fangkong.user.passwords import common_passwords; common_passwords()
 mark("the common-password list (zxcvbn)")
-from fangkong.core.security import hash_password
+from fangkong.core.security import _hasher, hash_password
+p = _hasher
 start = cpu(); hash_password(sys.argv[2]); hashed = cpu() - start
 sys.argv[1:] = ["user", "add", sys.argv[1], "--role", "epidemiologist", "--jurisdiction",
                 "440802", "--password-stdin"]
@@ -113,7 +140,8 @@ except SystemExit as exit:
 ran = cpu() - start
 out = {"the interpreter's start": marks[0][1]}
 out.update({name: b - a for (_, a), (name, b) in zip(marks, marks[1:])})
-out["one argon2id hash"] = hashed
+out[f"one argon2id hash (t={p.time_cost}, m={p.memory_cost // 1024} MiB, "
+    f"p={p.parallelism})"] = hashed
 out["the command's own work (parsing, database)"] = ran - hashed
 out["until here"] = cpu()
 print(json.dumps(out))
@@ -152,6 +180,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9, help="counted runs of each command")
     parser.add_argument("--parts", action="store_true",
                         help="also what `fangkong user add` spends its CPU on, part by part")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="do not compile Fangkong's modules to bytecode before timing")
     args = parser.parse_args()
     cmd = fangkong()
     with tempfile.TemporaryDirectory(prefix="fangkong-bench-startup-") as tmp:
@@ -159,7 +189,10 @@ def main() -> None:
         env["FANGKONG_DATA_DIR"] = tmp
         for setup in (["db", "upgrade"], ["geo", "load", "--province", "44", "--json"]):
             subprocess.run([*cmd, *setup], env=env, check=True, capture_output=True)
-        print(f"{' '.join(cmd)}; {args.runs} runs each after a warm-up; SQLite in {tmp}")
+        compiled = ("as it is" if args.no_compile
+                    else f"compiled to bytecode first ({compile_package(env)})")
+        print(f"{' '.join(cmd)}; {args.runs} runs each after a warm-up; SQLite in {tmp}; "
+              f"Fangkong's modules {compiled}; {load()}")
         measure("fangkong --help", [*cmd, "--help"], env, args.runs)
         measure("fangkong user add --help", [*cmd, "user", "add", "--help"], env, args.runs)
         measure("fangkong brief --help", [*cmd, "brief", "--help"], env, args.runs)

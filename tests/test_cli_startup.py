@@ -115,7 +115,9 @@ def test_help_imports_no_domain_and_no_database_layer() -> None:
     # the root, the registry and the domains' package files that declare what they contribute
     assert sorted(m for m in found["modules"] if m.startswith("fangkong.")) == sorted(  # type: ignore[attr-defined]
         ["fangkong.cli", "fangkong.registry", *registry.DOMAINS])
-    for lib in (*HEAVY, "sqlalchemy", "pydantic_settings"):
+    # nor pydantic: typer builds its option adapters (pydantic TypeAdapters) only for the
+    # command that runs, and the settings are read only before a command runs
+    for lib in (*HEAVY, "sqlalchemy", "pydantic", "pydantic_core", "pydantic_settings"):
         assert not _imported(found["modules"], lib), lib
 
 
@@ -189,6 +191,25 @@ def test_a_command_freezes_its_objects_and_closes_its_database_at_exit(tmp_path:
                               capture_output=True, text=True, check=True, timeout=120)
         assert int(done.stdout.splitlines()[-1]) > 1000, done.stdout
         assert sorted(p.name for p in tmp_path.glob("fk.db*")) == ["fk.db"], args
+
+
+# OWASP's Password Storage Cheat Sheet: Argon2id with one of these configurations (memory in
+# KiB, passes), each "an equal level of defense", at one degree of parallelism or more. Start-up
+# time is not a reason to go below them: the hash is a fifth of `fangkong user add`'s CPU
+# (bench/bench_startup.py --parts), and that is the cost it is meant to have.
+OWASP_ARGON2ID = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def test_the_password_hash_is_at_least_owasps_argon2id() -> None:
+    from argon2 import Type, extract_parameters
+
+    from fangkong.core.security import _hasher, hash_password
+
+    for params in (_hasher, extract_parameters(hash_password("a-long-password"))):
+        assert params.type is Type.ID
+        assert params.parallelism >= 1 and params.salt_len >= 16 and params.hash_len >= 16
+        assert any(params.memory_cost >= memory and params.time_cost >= passes
+                   for memory, passes in OWASP_ARGON2ID), params
 
 
 def test_the_dummy_password_hash_has_the_hashers_parameters() -> None:
