@@ -12,6 +12,7 @@ CONTRIBUTES = Contribution(
     ),
     session_listeners=("fangkong.tracing.graph_hook",),  # the graph notes changed cases
     packed=(Packed("exposure", "fangkong.tracing.models:Exposure"),
-            Packed("contact", "fangkong.tracing.models:ContactEpisode", pack="pack")),
+            Packed("contact", "fangkong.tracing.models:ContactEpisode", pack="pack"),
+            Packed("interview", "fangkong.tracing.models:Interview")),
     sections=("fangkong.web.tracing",),  # its dashboard sections (the web layer draws them)
 )
