@@ -69,8 +69,17 @@ def test_every_response_carries_the_security_headers(app: FastAPI, client: TestC
         raise RuntimeError("boom")
 
     sign_in(client, "wcity")
+    from sqlalchemy import func, select
+
+    from fangkong.isolation.models import Site, Stay
+
+    # the desks' pages of a real site and stay: ids are not 1 on PostgreSQL, whose sequences
+    # go on across the tests
     samples = {"case_id": str(seeded.chikan_case_ids[0]), "code": "4408",
-               "round_id": str(_a_round(session))}  # the testing desk's round page
+               "round_id": str(_a_round(session)),  # the testing desk's round page
+               "site_id": str(session.scalar(select(func.min(Site.id)))),
+               "stay_id": str(session.scalar(select(func.min(Stay.id))))}
+    assert "None" not in samples.values(), samples
     pages = 0
     for route in routing.iter_route_contexts(app.routes):  # the included routers' routes too
         if "GET" not in (route.methods or ()):
