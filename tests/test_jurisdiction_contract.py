@@ -52,6 +52,7 @@ OPEN_ROUTES = {
     "/api/v1/divisions/{code}/units", "/map/{code}.geojson",
     "/api/v1/public/zones", "/api/v1/public/zones.html",
     "/api/v1/monitoring/link/{token}",  # a person's own link: its signed token is the key
+    "/api/v1/monitoring/link/{token}/page",
 }
 
 
@@ -374,6 +375,7 @@ SILENT = {
     "/api/v1/tracing/cases/{case_id}/interview": "no interviews in the fixture",
     "/api/v1/tracing/cases/{case_id}/infector": "no infector decisions in the fixture",
     "/api/v1/monitoring/link/{token}": "no link in the fixture (its token is the key)",
+    "/api/v1/monitoring/link/{token}/page": "no link in the fixture (its token is the key)",
 }
 
 

@@ -143,6 +143,7 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/api/v1/monitoring/periods/{period_id}/link"): P.person_write,
     ("POST", "/api/v1/monitoring/check"): P.task_write,
     ("POST", "/api/v1/monitoring/link/{token}/reports"): None,
+    ("POST", "/api/v1/monitoring/link/{token}/page"): None,
 }
 
 

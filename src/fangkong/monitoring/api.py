@@ -3,18 +3,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fangkong.core.auth import Perm
 from fangkong.core.division import DivisionCode
+from fangkong.core.errors import AppError
+from fangkong.core.headers import csp_nonce
 from fangkong.core.http import request_lang
+from fangkong.core.messages import render
 from fangkong.core.params import Int64
 from fangkong.deps import CurrentActor, DbSession, needs
 from fangkong.monitoring import service
 from fangkong.monitoring.enums import PeriodStatus
+from fangkong.monitoring.messages import M
 from fangkong.monitoring.schemas import (
     CheckReport,
     DueRow,
@@ -91,3 +97,59 @@ def link_form(request: Request, session: DbSession, token: Token) -> Any:
 def link_report(session: DbSession, token: Token, data: ReportIn) -> Any:
     """The person's own report of a day, once."""
     return service.report_by_link(session, token=token, data=data)
+
+
+# --- the personal link's page: a phone's browser, large text, no script ----------------------
+
+LANGUAGES = (("zh-Hans", "简体中文"), ("zh-Hant", "繁體中文"), ("en", "English"))
+Lang = Annotated[str | None, Query(pattern="^(zh-Hans|zh-Hant|en)$")]
+_templates = Environment(loader=PackageLoader("fangkong.monitoring", "templates"),
+                         autoescape=select_autoescape(["html"]))
+
+
+def _page(request: Request, session: DbSession, token: str, lang: str, *,
+          error: str | None = None, done: str | None = None, status: int = 200) -> Response:
+    form = days = None
+    try:
+        form = service.link_form(session, token=token, lang=lang)
+    except AppError as exc:
+        error, status = str(render(exc.text, lang)), exc.status_code
+    hour = 20
+    if form is not None:
+        hour = form.deadline_hour
+        days = [d for d in (form.today, form.today - timedelta(days=1))
+                if form.start <= d <= form.end and d not in form.reported_days]
+    html = _templates.get_template("link.html").render(
+        lang=lang, languages=LANGUAGES, nonce=csp_nonce(request), form=form, days=days,
+        reported=[d.isoformat() for d in form.reported_days] if form else [], hour=hour,
+        error=error, done=done, t=lambda key, **kw: render(M(key, **kw), lang))
+    return HTMLResponse(html, status_code=status)
+
+
+@link_router.get("/{token}/page", response_class=HTMLResponse)
+def link_page(request: Request, session: DbSession, token: Token, lang: Lang = None,
+              done: date | None = None) -> Response:
+    """The person's report form (simplified or traditional Chinese or English; the browser's
+    language by default). Needs no sign-in: the token is the key."""
+    return _page(request, session, token, lang or request_lang(request),
+                 done=done.isoformat() if done else None)
+
+
+@link_router.post("/{token}/page", response_class=HTMLResponse)
+def link_page_report(
+        request: Request, session: DbSession, token: Token,
+        day: Annotated[date, Form()], temperature: Annotated[float | None, Form()] = None,
+        symptoms: Annotated[list[str] | None, Form()] = None,
+        tested: Annotated[str | None, Form(pattern="^(yes|no)$")] = None,
+        lang: Lang = None) -> Response:
+    """The form sent: the report recorded, then the page again (its day acknowledged)."""
+    chosen = lang or request_lang(request)
+    try:
+        service.report_by_link(session, token=token, data=ReportIn(
+            day=day, temperature=temperature, symptoms=symptoms or [],
+            tested=None if tested is None else tested == "yes"))
+    except AppError as exc:
+        return _page(request, session, token, chosen, error=str(render(exc.text, chosen)),
+                     status=exc.status_code)
+    return RedirectResponse(f"{request.url.path}?lang={chosen}&done={day.isoformat()}",
+                            status_code=303)

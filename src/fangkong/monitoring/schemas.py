@@ -88,6 +88,7 @@ class LinkForm(BaseModel):
     start: date
     end: date
     today: date
+    deadline_hour: int
     questions: list[str]
     symptoms: list[dict[str, str]]
     reported_days: list[date]

@@ -355,7 +355,7 @@ def link_form(session: Session, *, token: str, lang: str = "en") -> LinkForm:
                  record_ids=[period.id], fields=["start", "end", "questions"])
     names = {s: SYMPTOMS.get(s, {}).get(lang, s) for s in period.symptoms}
     return LinkForm(start=period.start, end=period.end, today=local_today(),
-                    questions=period.questions,
+                    deadline_hour=period.deadline_hour, questions=period.questions,
                     symptoms=[{"id": s, "label": names[s]} for s in period.symptoms],
                     reported_days=[r.day for r in reports_of(session, period.id)])
 
