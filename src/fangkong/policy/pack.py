@@ -186,6 +186,10 @@ class InForce(Strict):
     end: date | None = None
 
 
+Question = Literal["temperature", "symptoms", "tested"]
+QUESTIONS: tuple[Question, ...] = ("temperature", "symptoms", "tested")
+
+
 class MonitoringRules(Strict):
     """What a person under home quarantine or home health monitoring reports each day, and
     what a report must raise (fangkong.monitoring). A pack without a ``monitoring:`` section
@@ -193,8 +197,7 @@ class MonitoringRules(Strict):
     with, and the questions and thresholds as they were)."""
 
     version: str = Field("1", pattern=r"^\d+$")
-    questions: list[Literal["temperature", "symptoms", "tested"]] = Field(
-        default_factory=lambda: ["temperature", "symptoms", "tested"])
+    questions: list[Question] = Field(default_factory=lambda: list(QUESTIONS))
     symptoms: list[str] = Field(default_factory=lambda: [
         "fever", "cough", "sore_throat", "shortness_of_breath", "loss_of_smell_or_taste",
         "fatigue", "diarrhoea"])
