@@ -14,7 +14,7 @@ from fangkong.core.auth import Perm
 from fangkong.core.division import DivisionCode
 from fangkong.core.errors import AppError
 from fangkong.core.headers import csp_nonce
-from fangkong.core.http import request_lang
+from fangkong.core.http import error_responses, request_lang
 from fangkong.core.messages import render
 from fangkong.core.params import Int64
 from fangkong.deps import CurrentActor, DbSession, needs
@@ -86,14 +86,15 @@ def issue_link(session: DbSession, actor: CurrentActor, period_id: Int64) -> Any
     return service.issue_link(session, actor=actor, period_id=period_id)
 
 
-@link_router.get("/{token}", response_model=LinkForm)
+@link_router.get("/{token}", response_model=LinkForm, responses=error_responses(401))
 def link_form(request: Request, session: DbSession, token: Token) -> Any:
     """What the link asks (days and questions; nothing about the person). Needs no sign-in:
     the token is the key."""
     return service.link_form(session, token=token, lang=request_lang(request))
 
 
-@link_router.post("/{token}/reports", response_model=ReportRead, status_code=201)
+@link_router.post("/{token}/reports", response_model=ReportRead, status_code=201,
+                  responses=error_responses(401, 409))
 def link_report(session: DbSession, token: Token, data: ReportIn) -> Any:
     """The person's own report of a day, once."""
     return service.report_by_link(session, token=token, data=data)
@@ -126,7 +127,8 @@ def _page(request: Request, session: DbSession, token: str, lang: str, *,
     return HTMLResponse(html, status_code=status)
 
 
-@link_router.get("/{token}/page", response_class=HTMLResponse)
+# a page, not an operation of the API: left out of its OpenAPI
+@link_router.get("/{token}/page", response_class=HTMLResponse, include_in_schema=False)
 def link_page(request: Request, session: DbSession, token: Token, lang: Lang = None,
               done: date | None = None) -> Response:
     """The person's report form (simplified or traditional Chinese or English; the browser's
@@ -135,7 +137,7 @@ def link_page(request: Request, session: DbSession, token: Token, lang: Lang = N
                  done=done.isoformat() if done else None)
 
 
-@link_router.post("/{token}/page", response_class=HTMLResponse)
+@link_router.post("/{token}/page", response_class=HTMLResponse, include_in_schema=False)
 def link_page_report(
         request: Request, session: DbSession, token: Token,
         day: Annotated[date, Form()], temperature: Annotated[float | None, Form()] = None,
