@@ -98,10 +98,8 @@ def start_periods(session: Session, *, actor: Actor, contact_ids: Sequence[int]
     have = set(session.scalars(select(MonitoringPeriod.contact_id).where(
         MonitoringPeriod.contact_id.in_(list(contact_ids)))).all()) if contact_ids else set()
     now, out = utc_now(), []
-    for cid in contact_ids:
-        if cid in have:
-            continue
-        contact = tracing.get_contact(session, actor=reader, contact_id=cid)
+    wanted = [cid for cid in contact_ids if cid not in have]
+    for contact in tracing.contacts_by_id(session, actor=reader, ids=wanted) if wanted else []:
         home = _phases(contact.plan or {})
         if not home:
             continue
