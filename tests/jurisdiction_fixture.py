@@ -20,6 +20,7 @@ from fangkong.core.auth import Role
 from fangkong.core.clock import utc_now
 from fangkong.isolation import service as isolation
 from fangkong.isolation.schemas import RoomSpec, SiteCreate, StayCreate
+from fangkong.monitoring import service as monitoring
 from fangkong.person import importer as person_importer
 from fangkong.person.models import Person
 from fangkong.surveillance import alerting
@@ -70,6 +71,8 @@ class County:
     usernames: list[str] = field(default_factory=list)
     alert_ids: list[int] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)  # one of each role, granted this county
+    period_ids: list[int] = field(default_factory=list)  # the contact's home monitoring
+    period_start: str = ""
 
     def markers(self) -> list[str]:
         """The texts that only this county's records carry."""
@@ -125,6 +128,9 @@ def _county(session: Session, code: str, mark: str, n: int) -> County:
     county.contact_ids = [c.id for c in tracing.contacts_of(
         session, actor=admin, case_id=county.case_ids[0])]
     assert exposure is not None and county.contact_ids
+    periods = monitoring.start_periods(session, actor=admin, contact_ids=county.contact_ids)
+    county.period_ids = [p.id for p in periods]
+    county.period_start = periods[0].start.isoformat()
     for hours in (-30, 20):
         county.task_ids.append(tasks.create(session, actor=admin, data=TaskCreate(
             type="investigate_case", title=f"{mark}任务{hours}",

@@ -51,6 +51,8 @@ OPEN_ROUTES = {
     "/api/v1/divisions", "/api/v1/divisions/{code}", "/api/v1/divisions/{code}/boundary",
     "/api/v1/divisions/{code}/units", "/map/{code}.geojson",
     "/api/v1/public/zones", "/api/v1/public/zones.html",
+    "/api/v1/monitoring/link/{token}",  # a person's own link: its signed token is the key
+    "/api/v1/monitoring/link/{token}/page",
 }
 
 
@@ -84,6 +86,8 @@ FILL: dict[str, Callable[[jf.County], str]] = {
     "pack_id": lambda county: "cn_v9",
     "outcome": lambda county: "notified",  # a community worker's follow-up of a contact
     "decision": lambda county: "approve",  # a commander's decision on a zone's proposal
+    "period_id": _ids("period_ids"),
+    "token": lambda county: "999999",  # a monitoring link's token: none in the fixture
 }
 PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -263,6 +267,7 @@ VARIANTS: dict[str, list[dict[str, Filler]]] = {
     "/cases/{case_id}/chain": [{"done": lambda c: "set"}, {"done": lambda c: "clear"}],
     "/cases/{case_id}/contacts": [{"interviewed": lambda c: "1"}],
     "/tasks": [{"division": lambda c: c.code}],
+    "/api/v1/monitoring/due": [{"on": lambda c: c.period_start}],
     # the lists' exports: every row of the filtered list, as CSV and XLSX
     **{page: [{"format": lambda c: "xlsx"}, {"division": lambda c: c.code},
               {"format": lambda c: "xlsx", "division": lambda c: c.code}]
@@ -369,6 +374,8 @@ SILENT = {
     "/sw.js": "the service worker's code", "/manifest.webmanifest": "the app's name",
     "/api/v1/tracing/cases/{case_id}/interview": "no interviews in the fixture",
     "/api/v1/tracing/cases/{case_id}/infector": "no infector decisions in the fixture",
+    "/api/v1/monitoring/link/{token}": "no link in the fixture (its token is the key)",
+    "/api/v1/monitoring/link/{token}/page": "no link in the fixture (its token is the key)",
 }
 
 
@@ -526,6 +533,9 @@ def _day(days: int = 0) -> str:
 # which proves the refusal is the jurisdiction's and not the body's). A write route not here is
 # still asked with an empty body at the other county's ids (refused, nothing changed).
 BODIES: dict[tuple[str, str], Body] = {
+    # (a worker's report of the fixture's period, whose days are all to come, is refused in
+    # both counties: tests/monitoring/test_api.py asks it across counties)
+    ("POST", "/api/v1/monitoring/periods/{period_id}/link"): lambda fx, c: {},
     ("POST", "/api/v1/persons"): lambda fx, c: {
         "ref": f"NEW-{c.code}", "name": "新人", "division_code": c.code + "001001"},
     ("PATCH", "/api/v1/persons/{person_id}"): lambda fx, c: {"address": "改址"},
@@ -629,6 +639,7 @@ OWN_WRITES = {
     ("POST", "/api/v1/isolation/assign"),
     ("POST", "/api/v1/tasks/escalate"),  # escalates the actor's jurisdiction's tasks only
     ("POST", "/api/v1/zones/evaluate"),  # evaluates the actor's jurisdiction's zones only
+    ("POST", "/api/v1/monitoring/check"),  # checks the actor's jurisdiction's periods only
 }
 
 

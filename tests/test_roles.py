@@ -137,6 +137,13 @@ EXPECTED: dict[tuple[str, str], Perm | None] = {
     ("POST", "/tasks/{task_id}"): P.task_write,
     ("POST", "/zones/proposals/{proposal_id}/{decision}"): P.zone_approve,
     ("POST", "/users"): P.user_add,
+    # home monitoring: a worker's report, a person's link, the missed-day check; the link's
+    # own report is public, its signed token the only key (tests/monitoring)
+    ("POST", "/api/v1/monitoring/periods/{period_id}/reports"): P.person_write,
+    ("POST", "/api/v1/monitoring/periods/{period_id}/link"): P.person_write,
+    ("POST", "/api/v1/monitoring/check"): P.task_write,
+    ("POST", "/api/v1/monitoring/link/{token}/reports"): None,
+    ("POST", "/api/v1/monitoring/link/{token}/page"): None,
 }
 
 

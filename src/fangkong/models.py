@@ -7,6 +7,7 @@ from fangkong.core.db import Base
 from fangkong.drill.models import DrillRecord, DrillRun
 from fangkong.geo.models import Division, DivisionBoundary, Unit
 from fangkong.isolation.models import Room, RoomNight, Site, Stay, StayTest, Transfer
+from fangkong.monitoring.models import MonitoringMiss, MonitoringPeriod, MonitoringReport
 from fangkong.person.models import Person
 from fangkong.person.stays import PersonStay
 from fangkong.surveillance.models import (
@@ -54,7 +55,8 @@ __all__ = ["Alert", "AlertEvent", "AlertRule", "AssistItem", "AssistRequest", "A
            "ContactStatusChange", "Division", "DivisionBoundary", "DrillRecord", "DrillRun",
            "Exposure", "Followup",
            "FollowupMember", "GraphState", "KeyGroup", "KeyGroupMember", "Lab", "Link",
-           "LoginThrottle", "Person", "PersonStay", "Point", "Room", "RoomNight", "Round",
+           "LoginThrottle", "MonitoringMiss", "MonitoringPeriod", "MonitoringReport",
+           "Person", "PersonStay", "Point", "Room", "RoomNight", "Round",
            "RoundZone", "Sample", "SentinelReport", "SentinelRevision", "SentinelUnit", "Site",
            "Stay", "StayTest", "SyncEntry", "Target", "Task", "TaskEvent", "Transfer", "Tube",
            "Unit", "User", "UserGrant", "UserSession", "Venue", "WebPreference", "Zone",

@@ -98,7 +98,7 @@ DOMAINS: tuple[str, ...] = (
     "fangkong.user", "fangkong.geo", "fangkong.person", "fangkong.case", "fangkong.task",
     "fangkong.policy", "fangkong.zone", "fangkong.isolation", "fangkong.surveillance",
     "fangkong.tracing", "fangkong.testing", "fangkong.analytics", "fangkong.drill",
-    "fangkong.brief", "fangkong.web",
+    "fangkong.brief", "fangkong.web", "fangkong.monitoring",
 )
 
 PLATFORM = Contribution(

@@ -67,6 +67,8 @@ CATALOGUE: dict[str, str] = {
     "testing.resampled": "a person asked for a single-tube re-collection (a member of a "
                          "positive pool, or of an invalid tube) was swabbed in a single tube "
                          "(subject: person)",
+    "monitoring.reported": "a daily monitoring report was received (subject: "
+                           "monitoring_period)",
     "testing.retested": "a pool member's single-tube re-test has its result (subject: person)",
 }
 """Every event the platform publishes: what a task may wait for (``completes_on``,

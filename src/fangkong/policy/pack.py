@@ -186,6 +186,34 @@ class InForce(Strict):
     end: date | None = None
 
 
+Question = Literal["temperature", "symptoms", "tested"]
+QUESTIONS: tuple[Question, ...] = ("temperature", "symptoms", "tested")
+
+
+class MonitoringRules(Strict):
+    """What a person under home quarantine or home health monitoring reports each day, and
+    what a report must raise (fangkong.monitoring). A pack without a ``monitoring:`` section
+    gets these defaults (versioned by ``version``: a period keeps the version it was made
+    with, and the questions and thresholds as they were)."""
+
+    version: str = Field("1", pattern=r"^\d+$")
+    questions: list[Question] = Field(default_factory=lambda: list(QUESTIONS))
+    symptoms: list[str] = Field(default_factory=lambda: [
+        "fever", "cough", "sore_throat", "shortness_of_breath", "loss_of_smell_or_taste",
+        "fatigue", "diarrhoea"])
+    alert_symptoms: list[str] = Field(default_factory=lambda: [
+        "fever", "cough", "sore_throat", "shortness_of_breath", "loss_of_smell_or_taste"],
+        description="Symptoms that make a report raise a testing task and an alert.")
+    fever_c: float = Field(37.3, ge=36.5, le=40.0, description="Fever from this temperature.")
+    deadline_hour: int = Field(20, ge=1, le=24, description="Local hour by which the day's "
+                               "report is due; none by then makes a follow-up task.")
+    escalate_after_missed: int = Field(2, ge=1, le=14, description="Consecutive missed days "
+                                       "that escalate to the county.")
+    test_within_hours: int = Field(12, ge=1, le=72)
+    alert_within_hours: int = Field(1, ge=1, le=24)
+    follow_up_within_hours: int = Field(4, ge=1, le=48)
+
+
 class Pack(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
@@ -207,6 +235,7 @@ class Pack(Strict):
     tracing: TracingRules | None = None
     testing: Testing | None = None
     surveillance: SurveillanceRules | None = None
+    monitoring: MonitoringRules = Field(default_factory=MonitoringRules)
     lineage: list[str] = Field(default_factory=list, description="Set by the loader.")
     digest: str = Field("", description="Set by the loader: hash of the resolved content.")
 

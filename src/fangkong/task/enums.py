@@ -37,5 +37,13 @@ KNOWN_TYPES = {
                     "en": "case handed over"},
     "isolation_sampling": {"zh-Hans": "隔离采样", "zh-Hant": "隔離採樣",
                            "en": "sampling in isolation"},
+    "monitoring_test": {"zh-Hans": "监测异常检测", "zh-Hant": "監測異常檢測",
+                        "en": "test after a monitoring report"},
+    "monitoring_alert": {"zh-Hans": "监测异常", "zh-Hant": "監測異常",
+                         "en": "abnormal monitoring report"},
+    "monitoring_follow_up": {"zh-Hans": "监测未报告", "zh-Hant": "監測未報告",
+                             "en": "monitoring report missing"},
+    "monitoring_escalation": {"zh-Hans": "监测连续未报告", "zh-Hant": "監測連續未報告",
+                              "en": "monitoring reports missing"},
     "other": {"zh-Hans": "其他", "zh-Hant": "其他", "en": "other"},
 }

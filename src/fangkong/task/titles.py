@@ -49,6 +49,19 @@ TITLES: dict[str, dict[str, str]] = {
                        "暫住協查：{ref} 自 {since} 起暫住 {place}",
                        "Visitor stay request: {ref} staying in {place} since {since}"),
     "investigate_case": _m("流调：病例 {case}", "流調：病例 {case}", "Investigate case {case}"),
+    "monitoring_test": _m("健康监测异常，安排核酸检测（人员 {person}，{day}）",
+                          "健康監測異常，安排核酸檢測（人員 {person}，{day}）",
+                          "Test person {person}: abnormal monitoring report of {day}"),
+    "monitoring_alert": _m("健康监测异常：人员 {person}，{day}（{why}）",
+                           "健康監測異常：人員 {person}，{day}（{why}）",
+                           "Abnormal monitoring report: person {person}, {day} ({why})"),
+    "monitoring_follow_up": _m("健康监测未报告：人员 {person}，{day}",
+                               "健康監測未報告：人員 {person}，{day}",
+                               "No monitoring report: person {person}, {day}"),
+    "monitoring_escalation": _m("连续 {days} 天未报告健康监测：人员 {person}（至 {day}）",
+                                "連續 {days} 天未報告健康監測：人員 {person}（至 {day}）",
+                                "No monitoring report for {days} days in a row: person "
+                                "{person} (to {day})"),
 }
 
 VALUES: dict[str, dict[str, dict[str, str]]] = {

@@ -34,6 +34,7 @@ from fangkong.tracing.episodes import (
     add_exposures,
     case_values,
     case_window,
+    chunks,
     contact_pack,
     deactivate_discarded,
     exposure_pack,
@@ -77,6 +78,21 @@ def contacts_of(session: Session, *, actor: Actor, case_id: int) -> list[Contact
     audit.record(session, actor, action="read", record_type="contact",
                  record_ids=[c.id for c in found], fields=CONTACT_FIELDS)
     return found
+
+
+def contacts_by_id(session: Session, *, actor: Actor, ids: Sequence[int]
+                   ) -> list[ContactEpisode]:
+    """The contacts of ``ids`` inside the actor's jurisdiction (by where they live), read in
+    chunks and audited once (a listener's bulk read: fangkong.monitoring)."""
+    actor.require(Perm.case_read)
+    out: list[ContactEpisode] = []
+    for chunk in chunks(sorted(set(ids))):
+        out += [c for c in session.scalars(select(ContactEpisode).where(
+            ContactEpisode.id.in_(chunk))) if actor.covers(c.division_code)]
+    if out:
+        audit.record(session, actor, action="read", record_type="contact",
+                     record_ids=[c.id for c in out], fields=CONTACT_FIELDS)
+    return out
 
 
 def get_contact(session: Session, *, actor: Actor, contact_id: int) -> ContactEpisode:
