@@ -54,6 +54,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_pages
 
 COMMUNITY, PASSWORD = "bench-community", "bench-password-0123"
+SQL: list[tuple[str, float]] = []
+"""With ``--sql``: each statement the server ran during a form's requests, and its seconds."""
+
+
+def watch_sql() -> None:
+    from sqlalchemy import event
+
+    from fangkong.core.db import get_engine
+
+    engine = get_engine()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, *a: Any) -> None:
+        conn.info.setdefault("bench_t0", []).append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, *a: Any) -> None:
+        SQL.append((statement, time.perf_counter() - conn.info["bench_t0"].pop()))
 
 
 def add_build_options(ap: argparse.ArgumentParser) -> None:
@@ -104,15 +122,40 @@ class Bench:
         """Each call once (a request on a record of its own); the first ``--warmup`` are not
         counted."""
         out = []
+        SQL.clear()
+        prof = None
+        if self.args.profile:
+            import cProfile
+
+            prof = cProfile.Profile()
         for i, call in enumerate(calls):
+            if prof is not None and i >= self.args.warmup:
+                prof.enable()
             t0 = time.perf_counter()
             resp = call()
             took = time.perf_counter() - t0
+            if prof is not None:
+                prof.disable()
             if not ok(resp):
                 raise SystemExit(f"{label}: {resp.status_code} {resp.text[:300]}")
             if i >= self.args.warmup:
                 out.append(took)
         self.results.append((label, out))
+        if self.args.sql and SQL:
+            timed_n = len(calls)
+            total: dict[str, list[float]] = {}
+            for stmt, took in SQL:
+                total.setdefault(stmt, []).append(took)
+            print(f"  {label}: {len(SQL) / timed_n:.1f} statements a request, "
+                  f"{sum(t for _, t in SQL) / timed_n * 1000:.1f} ms in the database; "
+                  f"the costliest:")
+            for stmt, times in sorted(total.items(), key=lambda kv: -sum(kv[1]))[:5]:
+                print(f"    {sum(times) / timed_n * 1000:7.1f} ms x{len(times) / timed_n:4.1f}  "
+                      f"{' '.join(stmt.split())[:160]}")
+        if prof is not None:
+            self.args.profile.mkdir(parents=True, exist_ok=True)
+            prof.dump_stats(self.args.profile / (re.sub(r"\W+", "-", label).strip("-")
+                                                 + ".prof"))
         return out
 
 
@@ -192,6 +235,8 @@ def run(args: argparse.Namespace) -> int:
     if args.db == "postgresql":
         with session_scope() as session:
             session.execute(text("ANALYZE"))
+    if args.sql:
+        watch_sql()
     b = Bench(args)
     n = b.n
     got = pick(args, n)
@@ -248,13 +293,15 @@ def run(args: argparse.Namespace) -> int:
     # report with a new person: the duplicate check, then the person
     from fangkong.demo.synthetic import resident_id
 
+    fresh = random.Random(uuid.uuid4().int)  # new ID numbers and phones on every run
+
     def new_person(k: int) -> dict[str, str]:
-        born = now.date() - timedelta(days=rng.randrange(365 * 5, 365 * 80))
+        born = now.date() - timedelta(days=fresh.randrange(365 * 5, 365 * 80))
         female = bool(k % 2)
         return {"name": f"测{rng.choice('甲乙丙丁戊己庚辛')}{k:04d}{stamp}",
                 "sex": "female" if female else "male", "birth_date": born.isoformat(),
-                "id_number": resident_id(rng, d, born, female),
-                "phone": f"139{rng.randrange(10**8):08d}", "address": "海滨路 1 号",
+                "id_number": resident_id(fresh, d, born, female),
+                "phone": f"139{fresh.randrange(10**8):08d}", "address": "海滨路 1 号",
                 "division_code": rng.choice(got["villages"]), "household_ref": ""}
 
     b.timed("report, new person (duplicate check, create)",
@@ -350,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/"
                     "fangkong_bench_forms",
                     help="PostgreSQL URL; without --reuse THAT DATABASE IS DROPPED AND CREATED")
+    ap.add_argument("--profile", type=Path, help="a cProfile of each form's timed requests, "
+                    "to DIR/<form>.prof (the times are then the profiler's, not to quote)")
+    ap.add_argument("--sql", action="store_true", help="print each form's statements a "
+                    "request, its time in the database and its costliest statements")
     ap.add_argument("--keep", type=Path, help="build in this directory and keep it")
     ap.add_argument("--reuse", type=Path, help="measure the database a run with --keep DIR "
                     "(of this benchmark or bench_pages.py) built, with --db and --pg-url as then")
