@@ -5,13 +5,15 @@ The web layer and the brief reach cases only through these functions and their t
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from fangkong.case.enums import Classification, DetectionMode, Severity
@@ -191,17 +193,97 @@ LISTED = ["ref", "classification", "severity", "detection_mode", "onset_date", "
           "owning_division_code"]
 
 
+SORTS: dict[str, Any] = {"reported": Case.reported_at, "ref": Case.ref,
+                         "division": Case.owning_division_code,
+                         "classification": Case.classification}
+"""The orders the cases list offers (``sort=``), each with ``dir=asc|desc``; ties are broken
+by the case's id in the same direction, so that every order is total and a page's keyset
+(the last row's value and id) continues it exactly."""
+
+
+@dataclass(frozen=True)
+class CaseSort:
+    """The cases list's order: ``key`` one of :data:`SORTS`, or None for the newest first
+    (by id, descending: the list's order before it could be sorted)."""
+
+    key: str | None = None
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, params: dict[str, str]) -> CaseSort:
+        key = (params.get("sort") or "").strip() or None
+        way = (params.get("dir") or "").strip() or None
+        problems = []
+        if key is not None and key not in SORTS:
+            problems.append(Problem(C("unknown_value", raw=key), field="sort"))
+        if way is not None and way not in ("asc", "desc"):
+            problems.append(Problem(C("unknown_value", raw=way), field="dir"))
+        if problems:
+            raise Invalid(C("filter_invalid"), problems=problems)
+        return cls(key=key, descending=way != "asc")
+
+    def params(self) -> dict[str, str]:
+        """The query parameters that give this order (none for the default)."""
+        if self.key is None:
+            return {} if self.descending else {"dir": "asc"}
+        return {"sort": self.key, "dir": "desc" if self.descending else "asc"}
+
+    def value(self, row: CaseRow) -> Any:
+        return getattr(row, {"reported": "reported_at", "ref": "ref",
+                             "division": "owning_division_code",
+                             "classification": "classification"}[self.key or ""])
+
+    def cursor(self, row: CaseRow) -> str:
+        """The keyset after ``row`` in this order, as an opaque URL-safe token."""
+        value: Any = None
+        if self.key is not None:
+            v = self.value(row)
+            value = v.isoformat() if isinstance(v, datetime) else getattr(v, "value", v)
+        raw = json.dumps([value, row.id], ensure_ascii=False).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def after(self, stmt: Any, token: str) -> Any:
+        """``stmt`` narrowed to the rows after the keyset ``token`` (:meth:`cursor`)."""
+        try:
+            value, last_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            last_id = int(last_id)
+            if self.key == "reported":
+                value = datetime.fromisoformat(value)
+            elif self.key == "classification":
+                value = Classification(value)
+            elif self.key is not None and not isinstance(value, str):
+                raise ValueError(value)
+        except (ValueError, TypeError, json.JSONDecodeError):
+            raise Invalid(C("filter_invalid"), problems=[
+                Problem(C("unknown_value", raw=token[:40]), field="after")]) from None
+        beyond = (lambda c, v: c < v) if self.descending else (lambda c, v: c > v)
+        if self.key is None:
+            return stmt.where(beyond(Case.id, last_id))
+        col = SORTS[self.key]
+        return stmt.where(or_(beyond(col, value), and_(col == value, beyond(Case.id, last_id))))
+
+    def order(self) -> list[Any]:
+        cols = [SORTS[self.key]] if self.key else []
+        return [c.desc() if self.descending else c.asc() for c in [*cols, Case.id]]
+
+
 def page(session: Session, actor: Actor, flt: CaseFilter, zone: str, *, limit: int,
-         before_id: int | None = None, via: str) -> tuple[list[CaseRow], int | None]:
-    """One page of the filtered cases, newest first (keyset on id: the id to pass as
-    ``before_id`` for the next page, or None); audited as a read of the fields listed."""
+         before_id: int | None = None, via: str, sort: CaseSort | None = None,
+         after: str | None = None) -> tuple[list[CaseRow], str | None]:
+    """One page of the filtered cases in the order ``sort`` (default: newest first, by id),
+    keyset-paged: ``after`` is the token the previous page gave (``before_id``, the older
+    form, the id of the default order's last row); returns the rows and the token of the
+    next page, or None. Audited as a read of the fields listed."""
+    sort = sort or CaseSort()
     stmt = flt.statement(actor, Case.id, Case.ref, Case.person_id, Case.classification,
                          Case.severity, Case.detection_mode, Case.onset_date, Case.reported_at,
                          Case.owning_division_code, zone=zone)
-    if before_id is not None:
+    if after:
+        stmt = sort.after(stmt, after)
+    elif before_id is not None and sort == CaseSort():
         stmt = stmt.where(Case.id < before_id)
-    rows = [CaseRow(*r) for r in session.execute(stmt.order_by(Case.id.desc()).limit(limit + 1))]
-    nxt = rows[limit - 1].id if len(rows) > limit else None
+    rows = [CaseRow(*r) for r in session.execute(stmt.order_by(*sort.order()).limit(limit + 1))]
+    nxt = sort.cursor(rows[limit - 1]) if len(rows) > limit else None
     rows = rows[:limit]
     if rows:
         audit.record(session, actor, action="read", record_type="case",

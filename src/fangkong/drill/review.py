@@ -185,15 +185,15 @@ def _cases(session: Session, actor: Actor, rv: Review, rows: list[dict[str, Any]
     flt = case_figures.CaseFilter(division=rv.division, reported_from=days[0],
                                   reported_to=days[-1])
     first: dict[int, case_figures.CaseRow] = {}
-    before: int | None = None
+    after: str | None = None
     while True:
-        page, before = case_figures.page(session, actor, flt, zone, limit=500,
-                                         before_id=before, via="drill.review")
+        page, after = case_figures.page(session, actor, flt, zone, limit=500,
+                                        after=after, via="drill.review")
         for c in page:
             seen = first.get(c.person_id)
             if seen is None or (c.reported_at, c.id) < (seen.reported_at, seen.id):
                 first[c.person_id] = c
-        if before is None:
+        if after is None:
             break
     index = {d: i for i, d in enumerate(days)}
     tz = ZoneInfo(zone)

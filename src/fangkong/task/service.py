@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, not_, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope, within
@@ -230,7 +230,8 @@ def due_by(session: Session, *, actor: Actor, until: datetime,
     actor.require(Perm.task_read)
     stmt = scope(select(Task).where(Task.status.in_(ACTIVE), Task.due_at < until), actor,
                  Task.owning_division_code)
-    return list(session.scalars(stmt.order_by(Task.due_at, Task.id).limit(limit)))
+    return list(session.scalars(stmt.order_by(Task.due_at, Task.id).limit(limit)
+                                .options(lazyload(Task.events))))  # events only on access
 
 
 def overdue_by_unit(session: Session, *, actor: Actor) -> list[OverdueRow]:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from fangkong.core import audit, events
 from fangkong.core.auth import Actor, Perm, scope
@@ -79,7 +79,8 @@ def in_care(session: Session, *, actor: Actor, limit: int = 500) -> list[Contact
     actor.require(Perm.person_read)
     found = list(session.scalars(scope(select(ContactEpisode).where(
         ContactEpisode.status.in_(IN_CARE)), actor, ContactEpisode.division_code)
-        .order_by(ContactEpisode.identified_at, ContactEpisode.id).limit(limit)))
+        .order_by(ContactEpisode.identified_at, ContactEpisode.id).limit(limit)
+        .options(lazyload(ContactEpisode.history))))  # the list needs no history: on access
     if found:
         audit.record(session, actor, action="read", record_type="contact",
                      record_ids=[c.id for c in found], fields=CONTACT_FIELDS)

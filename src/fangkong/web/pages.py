@@ -214,17 +214,18 @@ def map_geojson(viewer: CurrentViewer, session: DbSession, code: str) -> JSONRes
 
 @router.get("/cases")
 def case_list(request: Request, viewer: CurrentViewer, session: DbSession,
-              settings: AppSettings, before: Annotated[int | None, Query()] = None
-              ) -> HTMLResponse:
+              settings: AppSettings, before: Annotated[int | None, Query()] = None,
+              after: Annotated[str | None, Query(max_length=400)] = None) -> HTMLResponse:
     params = dict(request.query_params)
     flt = queries.CaseFilter.parse(params)
+    order = queries.CaseSort.parse(params)
     if flt.division and not viewer.actor.covers(flt.division):
         # Narrowing to a division outside the jurisdiction would simply show nothing; say so.
         raise Invalid(WEB("outside", code=flt.division))
     rows, nxt = queries.list_cases(session, viewer.actor, flt, settings.timezone,
-                                   before_id=before)
+                                   before_id=before, sort=order, after=after)
     total = queries.count_cases(session, viewer.actor, flt, settings.timezone)
-    more = f"/cases?{flt.query(before=str(nxt))}" if nxt else None
+    more = f"/cases?{flt.query(**order.params(), after=nxt)}" if nxt else None
     root = queries.jurisdiction_of(session, viewer.actor, None)
     places = [(c, n) for c, n in root.choices] + [
         (c, n) for g, _ in root.choices for c, n in queries.children(session, g)]
@@ -233,7 +234,21 @@ def case_list(request: Request, viewer: CurrentViewer, session: DbSession,
     tmpl = "cases_rows.html" if request.headers.get("HX-Request") else "cases.html"
     return render(request, viewer, tmpl, lang=viewer.lang, zone=settings.timezone,
                   nav="cases", flt=flt, rows=rows, total=total, more=more, places=places,
+                  order=order, sorted_by=_sorted_by(flt, order),
                   classifications=list(Classification), modes=list(DetectionMode))
+
+
+def _sorted_by(flt: Any, order: Any) -> dict[str, dict[str, str]]:
+    """Each sortable column's link (the filters kept; the other direction when it is the
+    order now, else descending) and its ``aria-sort`` value."""
+    out = {}
+    for key in ("ref", "classification", "reported", "division"):
+        now = order.key == key
+        way = ("asc" if order.descending else "desc") if now else "desc"
+        out[key] = {"href": "/cases?" + flt.query(sort=key, dir=way),
+                    "aria": ("descending" if order.descending else "ascending") if now
+                    else "none"}
+    return out
 
 
 @router.get("/cases/{case_id}")

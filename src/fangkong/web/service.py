@@ -24,6 +24,7 @@ from fangkong.case.figures import (
     SHORT_WINDOW_DAYS,
     UNDER_CONTROL,
     CaseFilter,
+    CaseSort,
     day_bounds,
 )
 from fangkong.core.auth import Actor, Perm
@@ -36,8 +37,8 @@ from fangkong.task import titles as task_titles
 from fangkong.task.figures import BoardRow, OverdueGroup, TaskFilter
 from fangkong.web.messages import WEB
 
-__all__ = ["INFECTIONS", "SHORT_WINDOW_DAYS", "UNDER_CONTROL", "CaseFilter", "TaskFilter",
-           "day_bounds"]
+__all__ = ["INFECTIONS", "SHORT_WINDOW_DAYS", "UNDER_CONTROL", "CaseFilter", "CaseSort",
+           "TaskFilter", "day_bounds"]
 
 ACTIVE_WINDOW_DAYS = 14
 PAGE = 50
@@ -89,12 +90,15 @@ class CaseRow(case_figures.CaseRow):
 
 
 def list_cases(session: Session, actor: Actor, flt: CaseFilter, zone: str, *,
-               before_id: int | None = None, limit: int | None = None
-               ) -> tuple[list[CaseRow], int | None]:
-    """One page of the filtered cases, newest first (keyset on id); audited as a read of the
-    cases and of the persons' names shown."""
+               before_id: int | None = None, limit: int | None = None,
+               sort: CaseSort | None = None, after: str | None = None
+               ) -> tuple[list[CaseRow], str | None]:
+    """One page of the filtered cases in the order ``sort`` (default newest first), keyset
+    paged (``after``: the token of the previous page); audited as a read of the cases and of
+    the persons' names shown."""
     rows, nxt = case_figures.page(session, actor, flt, zone, limit=limit or PAGE,
-                                  before_id=before_id, via="web:cases")
+                                  before_id=before_id, via="web:cases", sort=sort,
+                                  after=after)
     names = persons.names_behind(session, actor=actor, person_ids={r.person_id for r in rows},
                                  via="web:cases")
     places = division_names(session, {r.owning_division_code for r in rows})

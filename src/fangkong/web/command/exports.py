@@ -83,14 +83,15 @@ def export_cases(request: Request, viewer: CurrentViewer, session: DbSession,
     check_format(format)
     params = {k: v for k, v in request.query_params.items() if k != "format"}
     flt = queries.CaseFilter.parse(params)
+    order = queries.CaseSort.parse(params)  # the list's order, as shown
     if flt.division and not viewer.actor.covers(flt.division):
         raise Invalid(WEB("outside", code=flt.division))
     lang, zone = viewer.lang, settings.timezone
     rows: list[list[Any]] = []
-    before: int | None = None
+    after: str | None = None
     while True:
-        page, before = queries.list_cases(session, viewer.actor, flt, zone, before_id=before,
-                                          limit=1000)
+        page, after = queries.list_cases(session, viewer.actor, flt, zone, sort=order,
+                                         after=after, limit=1000)
         for r in page:
             rows.append([r.ref, r.name, i18n.label(CASE_LABELS, r.classification, lang),
                          i18n.label(CASE_LABELS, r.severity, lang) if r.severity else None,
@@ -99,7 +100,7 @@ def export_cases(request: Request, viewer: CurrentViewer, session: DbSession,
                          i18n.place(r.owning_division_name, lang), r.owning_division_code])
         if len(rows) > MAX_ROWS:
             raise Invalid(C("export.too_many", max=MAX_ROWS))
-        if before is None:
+        if after is None:
             break
     t = lambda key: i18n.translate(key, lang)  # noqa: E731
     columns = [t("col.ref"), t("col.name"), t("col.classification"), t("col.severity"),

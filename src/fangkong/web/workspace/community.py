@@ -64,9 +64,10 @@ def worklist(session: DbSession, viewer: Viewer, zone: str) -> list[dict[str, An
     actor = viewer.actor
     contacts = tracing.in_care(session, actor=actor)
     stays = isolation.at_home(session, actor=actor)
-    people = persons.get_many(session, actor=actor, person_ids={
+    # the persons are only checked here (the whole list is ordered and counted); those of
+    # the page shown are read by :func:`_page` (:func:`with_persons`)
+    people = persons.readable_ids(session, actor=actor, person_ids={
         *(c.person_id for c in contacts), *(s.person_id for s, _ in stays)})
-    names = division_names(session, {p.division_code for p in people.values()})
     now = utc_now()
     due = tasks.due_by(session, actor=actor, until=_end_of_today(zone))
     by_contact: dict[int, list[Any]] = {}
@@ -83,12 +84,10 @@ def worklist(session: DbSession, viewer: Viewer, zone: str) -> list[dict[str, An
     entries: dict[int, dict[str, Any]] = {}
 
     def entry(person_id: int) -> dict[str, Any] | None:
-        person = people.get(person_id)
-        if person is None:
+        if person_id not in people:
             return None
         return entries.setdefault(person_id, {
-            "person": person_row(person, names, lang), "contacts": [], "stays": [],
-            "tasks": []})
+            "person_id": person_id, "contacts": [], "stays": [], "tasks": []})
 
     role = titles.VALUES["role"]
     for c in contacts:
@@ -114,7 +113,17 @@ def worklist(session: DbSession, viewer: Viewer, zone: str) -> list[dict[str, An
         e["tasks"].sort(key=lambda r: (as_utc(r["due"]), r["id"]))
     return sorted(entries.values(), key=lambda e: (
         not e["tasks"], as_utc(e["tasks"][0]["due"]) if e["tasks"] else now,
-        e["person"]["id"]))
+        e["person_id"]))
+
+
+def with_persons(session: DbSession, viewer: Viewer, rows: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+    """The worklist's rows of one page with their persons (one audited read of those)."""
+    people = persons.get_many(session, actor=viewer.actor,
+                              person_ids={r["person_id"] for r in rows})
+    names = division_names(session, {p.division_code for p in people.values()})
+    return [{**r, "person": person_row(people[r["person_id"]], names, viewer.lang)}
+            for r in rows if r["person_id"] in people]
 
 
 PAGE_SIZE = 24  # people per page (eight rows of three cards on a desk)
@@ -131,7 +140,9 @@ def _page(request: Request, viewer: Viewer, session: DbSession, *, done: str | N
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page_no = min(max(1, page_no), pages)
     return page(request, viewer, "ws_community.html", nav="community",
-                rows=rows[(page_no - 1) * PAGE_SIZE:page_no * PAGE_SIZE], total=len(rows),
+                rows=with_persons(session, viewer,
+                                  rows[(page_no - 1) * PAGE_SIZE:page_no * PAGE_SIZE]),
+                total=len(rows),
                 page_no=page_no, pages=pages, done=done, form=form or FormState(),
                 failed_for=failed_for, status=status,
                 due_count=sum(len(r["tasks"]) for r in rows))
