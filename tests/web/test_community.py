@@ -85,6 +85,8 @@ def test_a_community_workers_day(client: TestClient, session: Session,
     assert "霞山" not in page
     assert "隔离医学观察" in page  # the home quarantine's stay
     assert "isolation_sampling" not in page and "home" not in page  # names, not codes
+    # a task's title names the card's person, not their internal id
+    assert f"人员 {person.name}" in page and f"人员 {person.id}，" not in page
     later = session.scalars(select(Task.id).where(
         Task.type == isolation.SAMPLING_TASK, Task.due_at > utc_now() + timedelta(days=2))).all()
     assert later and not any(f'id="task-{k}"' in page for k in later)  # not due today
