@@ -138,34 +138,33 @@ async def create_round(request: Request, viewer: CurrentViewer, session: DbSessi
 
 @router.post("/testing/desk/points")
 async def create_point(request: Request, viewer: CurrentViewer, session: DbSession) -> Response:
-    viewer.actor.require(Perm.testing_write)
-    raw, _, _ = await posted(request)
-    typed = {k: raw.get(k, "") for k in POINT_FIELDS}
-    try:
-        data = PointCreate(**{k: v for k, v in forms.clean(typed).items() if v is not None})
-        with session.begin_nested():
-            point = testing.create_point(session, actor=viewer.actor, data=data)
-    except (AppError, ValidationError) as exc:
-        return _desk(request, viewer, session, status=_status(exc), failed_for="point",
-                     form=forms.refused(exc, viewer.lang, typed))
-    return _desk(request, viewer, session, done=D("t.point_added", code=point.code,
-                                                  id=point.id).render(viewer.lang))
+    return await _register(request, viewer, session, "point", POINT_FIELDS, PointCreate,
+                           testing.create_point, "t.point_added")
 
 
 @router.post("/testing/desk/labs")
 async def create_lab(request: Request, viewer: CurrentViewer, session: DbSession) -> Response:
+    return await _register(request, viewer, session, "lab", LAB_FIELDS, LabCreate,
+                           testing.create_lab, "t.lab_added")
+
+
+async def _register(request: Request, viewer: Viewer, session: DbSession, kind: str,
+                    fields: tuple[str, ...], schema: Any, create: Any, done_key: str
+                    ) -> Response:
+    """A collection point or a lab registered through the testing service: the desk again,
+    saying what was registered, or the typed form with its errors."""
     viewer.actor.require(Perm.testing_write)
     raw, _, _ = await posted(request)
-    typed = {k: raw.get(k, "") for k in LAB_FIELDS}
+    typed = {k: raw.get(k, "") for k in fields}
     try:
-        data = LabCreate(**{k: v for k, v in forms.clean(typed).items() if v is not None})
+        data = schema(**{k: v for k, v in forms.clean(typed).items() if v is not None})
         with session.begin_nested():
-            lab = testing.create_lab(session, actor=viewer.actor, data=data)
+            made = create(session, actor=viewer.actor, data=data)
     except (AppError, ValidationError) as exc:
-        return _desk(request, viewer, session, status=_status(exc), failed_for="lab",
+        return _desk(request, viewer, session, status=_status(exc), failed_for=kind,
                      form=forms.refused(exc, viewer.lang, typed))
-    return _desk(request, viewer, session, done=D("t.lab_added", code=lab.code,
-                                                  id=lab.id).render(viewer.lang))
+    return _desk(request, viewer, session, done=D(done_key, code=made.code,
+                                                  id=made.id).render(viewer.lang))
 
 
 @router.post("/testing/desk/results")
