@@ -327,3 +327,35 @@ def test_the_zones_page_pages_its_zones(client: TestClient, session: Session,
     rows = [re.findall(r'<tr id="z\d+">', html) for html in (first, second)]
     assert len(rows[0]) == len(rows[1]) == 1 and rows[0] != rows[1]
     assert "海滨花园" in first + second and "霞湖小区" in first + second
+
+
+def test_the_walls_rt_is_the_latest_windows_not_an_older_one(monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """When the latest window has too few cases, the Rt section says "—"; the wall must not
+    show the last window that had enough (a figure weeks old read as today's)."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from fangkong.core.auth import Perm
+    from fangkong.web.command import wall
+    from fangkong.web.sections import Figure, Section
+
+    monkeypatch.setattr(wall, "_cases", lambda *a, **k: (0, "/cases"))
+    monkeypatch.setattr(wall.tracing, "summary", lambda *a, **k: {"identified": 0})
+    monkeypatch.setattr(wall.zones, "list_", lambda *a, **k: [])
+    day = date(2026, 12, 8)
+    ctx = SimpleNamespace(lang="zh-Hans", day=day, zone="Asia/Shanghai", session=None,
+                          root=SimpleNamespace(code="440802"),
+                          actor=SimpleNamespace(can=lambda p: p == Perm.case_read))
+    old = [(day - timedelta(days=18)).isoformat(), (day - timedelta(days=17)).isoformat()]
+
+    def rt(latest: float | None, x: list[str]) -> Section:
+        return Section(key="rt", title="Rt", figures=[
+            Figure("rt_median", "Rt", latest, "/rt", kind="ratio")],
+            chart={"type": "line", "x": x, "y": [2.3, 1.24], "hrefs": ["/a", "/b"]})
+
+    stale = {h.key: h for h in wall.headlines(ctx, {"rt": rt(None, old)})}  # type: ignore[arg-type]
+    assert stale["kpi_rt"].value is None and stale["kpi_rt"].previous is None
+    fresh = [(day - timedelta(days=1)).isoformat(), day.isoformat()]
+    now = {h.key: h for h in wall.headlines(ctx, {"rt": rt(1.24, fresh)})}  # type: ignore[arg-type]
+    assert now["kpi_rt"].value == 1.24 and now["kpi_rt"].previous == 2.3

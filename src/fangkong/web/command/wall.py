@@ -68,12 +68,15 @@ def headlines(ctx: Context, shown: dict[str, Section]) -> list[Headline]:
         n0, _ = _cases(ctx, day - timedelta(days=7), yday)
         out.append(Headline("kpi_last7", t("kpi.last7"), n, n0, href))
         rt = shown.get("rt")
-        if rt is not None and rt.available and rt.chart:
-            x, y, hrefs = rt.chart["x"], rt.chart["y"], rt.chart["hrefs"]
-            prev = y[-2] if len(y) > 1 and x[-2] == (day - timedelta(days=1)).isoformat() \
-                else None
-            out.append(Headline("kpi_rt", t("kpi.rt"), round(y[-1], 2), prev and round(prev, 2),
-                                hrefs[-1], kind="ratio"))
+        latest = next((f for f in rt.figures if f.key == "rt_median"), None) if rt else None
+        if rt is not None and rt.available and rt.chart and latest is not None:
+            # the section's latest window says what Rt is today: "—" when that window has too
+            # few cases, never the last window that had enough (which may be weeks old)
+            x, y = rt.chart["x"], rt.chart["y"]
+            prev = y[-2] if (latest.value is not None and len(y) > 1
+                             and x[-2] == (day - timedelta(days=1)).isoformat()) else None
+            out.append(Headline("kpi_rt", t("kpi.rt"), latest.value, prev and round(prev, 2),
+                                latest.href, kind="ratio"))
     if ctx.actor.can(Perm.task_read):
         now, before = ctx.now, ctx.now - timedelta(days=1)
         out.append(Headline(
